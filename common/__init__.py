@@ -1,0 +1,1 @@
+"""Shared building blocks: roles, money, jobs and progress, the page shell, health."""

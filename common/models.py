@@ -1,0 +1,117 @@
+"""Shared models: background job runs with progress, worker heartbeats, common permissions."""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from common import permissions
+
+
+class TimeStampedModel(models.Model):
+    """Abstract base with creation and update times."""
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class CommonAccess(models.Model):
+    """Holds the common app's permissions; it has no table (Django needs a model per app)."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = permissions.DECLARED
+        verbose_name = "common access"
+
+    def __str__(self) -> str:
+        return "common access"
+
+
+class JobRun(TimeStampedModel):
+    """One run of a long background job, with the progress the Jobs page shows live."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    # Declared once; services check against it. RUNNING → RUNNING is a restart after a worker
+    # died mid-run (django-q2 re-delivers an unacknowledged task after Q_CLUSTER["retry"]).
+    TRANSITIONS = {
+        Status.QUEUED: {Status.RUNNING, Status.CANCELLED, Status.FAILED},
+        Status.RUNNING: {Status.RUNNING, Status.SUCCEEDED, Status.FAILED, Status.CANCELLED},
+        Status.SUCCEEDED: set(),
+        Status.FAILED: set(),
+        Status.CANCELLED: set(),
+    }
+    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+
+    kind = models.CharField(max_length=80, db_index=True)
+    label = models.CharField(max_length=200)
+    params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    stage = models.CharField(max_length=120, blank=True)
+    done = models.BigIntegerField(default=0)
+    total = models.BigIntegerField(null=True, blank=True)
+    rate = models.FloatField(null=True, blank=True, help_text="Items per second in this stage.")
+    eta_seconds = models.FloatField(null=True, blank=True)
+    message = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    result = models.JSONField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    cancel_requested = models.BooleanField(default=False)
+    task_id = models.CharField(max_length=64, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["kind", "-id"], name="jobrun_kind_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.label} #{self.pk} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("common:job_detail", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total:
+            return None
+        return max(0, min(100, int(100 * self.done / self.total)))
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if not self.started_at:
+            return None
+        end = self.finished_at or timezone.now()
+        return (end - self.started_at).total_seconds()
+
+
+class WorkerHeartbeat(models.Model):
+    """The last time a background worker on a host proved it was alive."""
+
+    host = models.CharField(max_length=200, unique=True)
+    pid = models.IntegerField(null=True, blank=True)
+    last_seen = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-last_seen"]
+
+    def __str__(self) -> str:
+        return f"{self.host} at {self.last_seen:%Y-%m-%d %H:%M:%S}"

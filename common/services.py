@@ -1,0 +1,118 @@
+"""Writes of the common app: background job runs and worker heartbeats."""
+
+import os
+import socket
+import traceback
+
+from django.db import transaction
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from common.errors import DomainError
+from common.jobs import JobCancelled, JobReporter, get_job_kind
+from common.models import JobRun, WorkerHeartbeat
+
+
+def _transition(job: JobRun, to: str) -> None:
+    if to not in JobRun.TRANSITIONS[job.status]:
+        raise DomainError(
+            f"{job.label} #{job.pk} is {job.get_status_display().lower()}; "
+            f"it cannot become {JobRun.Status(to).label.lower()}.",
+            code="invalid_transition",
+        )
+    job.status = to
+
+
+@transaction.atomic
+def job_run_enqueue(*, kind: str, params: dict | None = None, requested_by=None) -> JobRun:
+    """Record a job run and queue it; the queue row commits or rolls back with the record."""
+    job_kind = get_job_kind(kind)
+    job = JobRun(kind=kind, label=job_kind.label, params=params or {}, requested_by=requested_by)
+    job.full_clean()
+    job.save()
+    job.task_id = async_task(
+        "common.tasks.job_run_task", job.pk, task_name=f"{kind}#{job.pk}", group=kind
+    )
+    job.save(update_fields=["task_id", "updated_at"])
+    return job
+
+
+def job_run_execute(*, job_run_id: int) -> JobRun:
+    """Run a queued job in this process. Safe to call twice: a finished run is left alone."""
+    with transaction.atomic():
+        job = JobRun.objects.select_for_update().get(pk=job_run_id)
+        if job.is_finished:
+            return job
+        if job.cancel_requested:
+            _transition(job, JobRun.Status.CANCELLED)
+            job.finished_at = timezone.now()
+            job.save()
+            return job
+        _transition(job, JobRun.Status.RUNNING)
+        job.attempts += 1
+        job.started_at = timezone.now()
+        job.error = ""
+        job.save()
+    reporter = JobReporter(job.pk)
+    try:
+        result = get_job_kind(job.kind).fn(dict(job.params), reporter)
+    except JobCancelled as exc:
+        return _finish(job.pk, JobRun.Status.CANCELLED, message=str(exc), **reporter.counters())
+    except Exception as exc:
+        _finish(
+            job.pk,
+            JobRun.Status.FAILED,
+            error=f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}",
+            message=f"Failed: {exc}",
+            **reporter.counters(),
+        )
+        raise
+    return _finish(job.pk, JobRun.Status.SUCCEEDED, result=result or {}, **reporter.counters())
+
+
+@transaction.atomic
+def _finish(job_run_id: int, status: str, **fields) -> JobRun:
+    job = JobRun.objects.select_for_update().get(pk=job_run_id)
+    _transition(job, status)
+    for name, value in fields.items():
+        setattr(job, name, value)
+    job.finished_at = timezone.now()
+    job.eta_seconds = None
+    job.save()
+    return job
+
+
+@transaction.atomic
+def job_run_cancel(*, job_run_id: int) -> JobRun:
+    """Ask a queued or running job to stop; a running one stops at its next progress report."""
+    job = JobRun.objects.select_for_update().get(pk=job_run_id)
+    if job.is_finished:
+        raise DomainError(
+            f"{job.label} #{job.pk} already {job.get_status_display().lower()}; "
+            "there is nothing to cancel.",
+            code="already_finished",
+        )
+    job.cancel_requested = True
+    job.save(update_fields=["cancel_requested", "updated_at"])
+    return job
+
+
+def job_run_retry(*, job_run_id: int, requested_by=None) -> JobRun:
+    """Start a new run with the same kind and parameters as a failed or cancelled one."""
+    job = JobRun.objects.get(pk=job_run_id)
+    if job.status not in (JobRun.Status.FAILED, JobRun.Status.CANCELLED):
+        raise DomainError(
+            f"Only a failed or cancelled job can be retried; #{job.pk} is "
+            f"{job.get_status_display().lower()}.",
+            code="not_retryable",
+        )
+    return job_run_enqueue(kind=job.kind, params=job.params, requested_by=requested_by)
+
+
+def worker_heartbeat_record() -> WorkerHeartbeat:
+    """Note that a worker on this host is alive now."""
+    heartbeat, _ = WorkerHeartbeat.objects.update_or_create(
+        host=socket.gethostname()[:200],
+        defaults={"pid": os.getpid(), "last_seen": timezone.now()},
+    )
+    return heartbeat

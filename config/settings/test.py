@@ -1,0 +1,24 @@
+"""Settings for the test suite: the base settings with fast hashing and a local email outbox."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789abcdef")
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SESSION_COOKIE_SECURE", "false")
+os.environ.setdefault("CSRF_COOKIE_SECURE", "false")
+os.environ.setdefault(
+    "STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage"
+)
+# Playwright's sync API runs an event loop in the test thread; Django's ORM refuses that
+# unless told the access is deliberate.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from .base import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+ALLOWED_HOSTS = ["*"]
+
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.support"]  # noqa: F405
+# Workers spawned by the tests poll fast so that job tests finish quickly.
+Q_CLUSTER = {**Q_CLUSTER, "workers": 1, "poll": 0.1}  # noqa: F405

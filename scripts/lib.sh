@@ -1,0 +1,132 @@
+# Shared steps of scripts/demo.sh and scripts/test.sh (sourced, not run).
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+LOCAL="$ROOT/.local"
+mkdir -p "$LOCAL"
+export UV_PYTHON_DOWNLOADS=never
+export UV_PROJECT_ENVIRONMENT="$ROOT/.venv"
+STARTED_PG=""
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf '\033[31mERROR: %s\033[0m\n' "$*" >&2; exit 1; }
+
+# uv, installed into a project-local bootstrap environment when it is not on PATH.
+ensure_uv() {
+  if command -v uv >/dev/null 2>&1; then UV="$(command -v uv)"; return; fi
+  UV="$LOCAL/bootstrap/bin/uv"
+  if [ ! -x "$UV" ]; then
+    local py
+    py="$(command -v python3.11 || command -v python3 || true)"
+    [ -n "$py" ] || die "Python 3.11 is required: install python3.11 (with venv) and run again."
+    "$py" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' \
+      || die "Python 3.11 is required; $py is $("$py" --version 2>&1). Install python3.11."
+    say "Installing uv into .local/bootstrap"
+    "$py" -m venv "$LOCAL/bootstrap" || die "python3 -m venv failed: install the python3-venv package."
+    "$LOCAL/bootstrap/bin/pip" install --quiet --disable-pip-version-check uv \
+      || die "could not install uv from PyPI"
+  fi
+}
+
+uv_sync() {
+  say "Installing Python dependencies (uv sync --frozen $*)"
+  "$UV" sync --frozen --python 3.11 "$@" || die "uv sync failed"
+  PY="$ROOT/.venv/bin/python"
+}
+
+port_answers() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+pg_bindir() {
+  local d
+  if command -v pg_config >/dev/null 2>&1; then
+    d="$(pg_config --bindir 2>/dev/null)"
+    [ -x "$d/initdb" ] && { echo "$d"; return; }
+  fi
+  if command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1; then
+    dirname "$(readlink -f "$(command -v initdb)")"; return
+  fi
+  for d in $(ls -d /usr/lib/postgresql/*/bin /usr/local/pgsql/bin /opt/homebrew/opt/postgresql*/bin 2>/dev/null | sort -V -r); do
+    [ -x "$d/initdb" ] && { echo "$d"; return; }
+  done
+}
+
+# Run a PostgreSQL server binary: as the postgres user when this script runs as root,
+# because initdb and postgres refuse to run as root.
+as_pg() {
+  if [ "$(id -u)" = "0" ]; then
+    id postgres >/dev/null 2>&1 || die "running as root needs a 'postgres' OS user for the local database (useradd -r -m postgres)"
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+# DATABASE_URL when set; else a server on 127.0.0.1:5432; else a project-local cluster.
+ensure_postgres() {
+  local dbname="$1"
+  if [ -n "${DATABASE_URL:-}" ]; then
+    say "Using DATABASE_URL"
+  elif port_answers 127.0.0.1 5432; then
+    export DATABASE_URL="postgres://${PGUSER:-postgres}@127.0.0.1:5432/$dbname"
+    say "Using the PostgreSQL server on 127.0.0.1:5432"
+  else
+    local bindir port="${LOCAL_PG_PORT:-54329}" data
+    bindir="$(pg_bindir)"
+    [ -n "$bindir" ] || die "No PostgreSQL server answers on 127.0.0.1:5432 and no PostgreSQL binaries were found.
+Install the server (Debian/Ubuntu: sudo apt-get install postgresql; Fedora: sudo dnf install postgresql-server;
+macOS: brew install postgresql@16), or set DATABASE_URL to an existing server, then run this again."
+    data="$LOCAL/postgres"
+    if [ "$(id -u)" = "0" ] && ! runuser -u postgres -- test -x "$LOCAL" 2>/dev/null; then
+      # The checkout is not reachable by the postgres user (e.g. a private temp dir).
+      data="/var/tmp/duesdesk-pg-$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)"
+    fi
+    if [ ! -s "$data/PG_VERSION" ]; then
+      say "Creating a project-local PostgreSQL cluster in $data"
+      mkdir -p "$data"
+      [ "$(id -u)" = "0" ] && chown postgres "$data"
+      chmod 700 "$data"
+      as_pg "$bindir/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C >"$LOCAL/initdb.log" 2>&1 \
+        || die "initdb failed; see $LOCAL/initdb.log"
+    fi
+    if ! port_answers 127.0.0.1 "$port"; then
+      say "Starting the project-local PostgreSQL on 127.0.0.1:$port"
+      as_pg "$bindir/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 \
+        -o "-p $port -c listen_addresses=127.0.0.1 -k $data" start >/dev/null \
+        || die "PostgreSQL did not start; see $data/server.log"
+      STARTED_PG="$bindir/pg_ctl -D $data"
+    fi
+    export DATABASE_URL="postgres://postgres@127.0.0.1:$port/$dbname"
+  fi
+  "$PY" "$ROOT/scripts/dbtool.py" "$DATABASE_URL" || exit 1
+}
+
+stop_started_postgres() {
+  if [ -n "$STARTED_PG" ]; then
+    say "Stopping the project-local PostgreSQL"
+    # shellcheck disable=SC2086
+    as_pg $STARTED_PG -m fast stop >/dev/null 2>&1 || true
+    STARTED_PG=""
+  fi
+}
+
+# A stable secret for this checkout, so demo sessions survive restarts.
+ensure_secret_key() {
+  if [ -z "${SECRET_KEY:-}" ]; then
+    [ -s "$LOCAL/secret_key" ] || "$PY" -c 'import secrets; print(secrets.token_urlsafe(50))' >"$LOCAL/secret_key"
+    SECRET_KEY="$(cat "$LOCAL/secret_key")"
+    export SECRET_KEY
+  fi
+}
+
+ensure_chromium() {
+  if [ -x /usr/bin/chromium ]; then return; fi
+  say "Installing Chromium from the distribution's packages (for the browser tests)"
+  local sudo=""
+  [ "$(id -u)" = "0" ] || sudo="sudo"
+  if command -v apt-get >/dev/null 2>&1; then
+    $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null \
+      || die "could not install chromium with apt-get; install it so that /usr/bin/chromium exists"
+  else
+    die "the browser tests need Chromium at /usr/bin/chromium; install your distribution's chromium package"
+  fi
+}

@@ -1,0 +1,97 @@
+"""In a real Chromium: each role's navigation and home page; a job's progress updating live."""
+
+import re
+
+import pytest
+
+from common import roles, services
+from common.models import JobRun
+from tests.conftest import browser_login, screenshot, wait_for
+
+pytestmark = pytest.mark.browser
+
+EXPECTED_NAV = {
+    roles.MEMBERSHIP: ["Home", "API docs"],
+    roles.FINANCE: ["Home", "API docs"],
+    roles.MANAGER: ["Home", "Jobs", "API docs"],
+    roles.ADMINISTRATOR: ["Home", "Jobs", "API docs", "Users & roles"],
+}
+
+
+@pytest.mark.parametrize("role", roles.ROLES)
+def test_each_role_logs_in_and_sees_exactly_its_navigation(page, make_user, role):
+    user = make_user(role)
+    browser_login(page, user.username)
+    assert page.url.endswith("/")
+    labels = page.locator("nav#sidebar a").all_inner_texts()
+    assert labels == EXPECTED_NAV[role]
+    assert page.get_by_role("heading", name=re.compile(rf", {user.first_name}$")).is_visible()
+    assert page.locator(".badge-role").inner_text() == role
+    screenshot(page, f"home-{role.lower().replace(' ', '-')}")
+
+
+def test_wrong_password_says_what_to_fix(page, make_user):
+    make_user(roles.FINANCE)
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("frank")
+    page.get_by_label("Password").fill("wrong")
+    page.get_by_role("button", name="Sign in").click()
+    assert (
+        page.get_by_role("alert")
+        .inner_text()
+        .startswith("Your username and password did not match.")
+    )
+
+
+def test_anonymous_visitor_lands_on_login_and_returns_after(page, make_user):
+    make_user(roles.MANAGER)
+    page.goto("/jobs/")
+    assert "/accounts/login/?next=/jobs/" in page.url
+    page.get_by_label("Username").fill("grace")
+    page.get_by_label("Password").fill("correct-horse-battery-staple")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/jobs/")
+    assert page.get_by_role("heading", name="Background jobs").is_visible()
+
+
+def test_sign_out_ends_the_session(page, make_user):
+    make_user(roles.FINANCE)
+    browser_login(page, "frank")
+    page.get_by_role("button", name="Sign out").click()
+    page.goto("/")
+    assert "/accounts/login/" in page.url
+
+
+def test_job_page_shows_progress_changing_then_the_result(page, make_user, worker):
+    make_user(roles.ADMINISTRATOR)
+    job = services.job_run_enqueue(kind="tests.steps", params={"steps": 6, "delay": 0.7})
+    browser_login(page, "arjun")
+    page.goto(f"/jobs/{job.pk}/")
+    # the count on the page moves while the job runs, without reloading
+    seen = set()
+
+    def progressed():
+        text = page.locator("#job-progress .done").first.get_attribute("data-done")
+        seen.add(text)
+        return len(seen - {"0"}) >= 2
+
+    wait_for(progressed, timeout=40, interval=0.2)
+    screenshot(page, "job-running")
+    page.locator("#job-status", has_text="Succeeded").wait_for(timeout=40_000)
+    assert "counted" in page.locator(".result-box").inner_text()
+    assert JobRun.objects.get(pk=job.pk).status == JobRun.Status.SUCCEEDED
+
+
+def test_failed_job_shows_its_error_and_can_be_retried(page, make_user, worker):
+    make_user(roles.ADMINISTRATOR)
+    job = services.job_run_enqueue(kind="tests.fail")
+    browser_login(page, "arjun")
+    page.goto(f"/jobs/{job.pk}/")
+    page.locator("#job-status", has_text="Failed").wait_for(timeout=40_000)
+    assert (
+        "ledger file line 4: amount 'abc' is not a number"
+        in page.locator("#job-error").inner_text()
+    )
+    screenshot(page, "job-failed")
+    page.get_by_role("button", name="Retry").click()
+    assert page.locator(".message-success").inner_text().startswith("Retrying as job #")

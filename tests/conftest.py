@@ -1,0 +1,151 @@
+"""Shared fixtures: users per role, a real worker process, a real Chromium via Playwright."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connection
+
+from common import roles
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+PASSWORD = "correct-horse-battery-staple"
+
+ROLE_USERNAMES = {
+    roles.MEMBERSHIP: "maya",
+    roles.FINANCE: "frank",
+    roles.MANAGER: "grace",
+    roles.ADMINISTRATOR: "arjun",
+}
+
+
+@pytest.fixture
+def make_user(db):
+    def make(role: str | None, username: str | None = None, **extra):
+        username = username or (ROLE_USERNAMES.get(role) if role else "norole")
+        user = get_user_model().objects.create_user(
+            username=username,
+            password=PASSWORD,
+            first_name=username.title(),
+            is_staff=role == roles.ADMINISTRATOR,
+            **extra,
+        )
+        if role:
+            user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
+
+
+def database_url_for_tests() -> str:
+    """The URL of the test database, for processes the tests start (workers, servers)."""
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def subprocess_env(**overrides) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.test",
+        DATABASE_URL=database_url_for_tests(),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(overrides)
+    return env
+
+
+@pytest.fixture
+def worker(transactional_db):
+    """A real django-q2 cluster (`manage.py qcluster`) working on the test database."""
+    log = ARTIFACTS / "worker.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=ROOT,
+            env=subprocess_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    # A stopped cluster must not leave connections that block dropping the test database.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: ./scripts/test.sh installs it")
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def screenshot(tab, name: str) -> Path:
+    path = ARTIFACTS / "screenshots" / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def browser_login(tab, username: str, password: str = PASSWORD) -> None:
+    tab.goto("/accounts/login/")
+    tab.get_by_label("Username").fill(username)
+    tab.get_by_label("Password").fill(password)
+    tab.get_by_role("button", name="Sign in").click()
+    tab.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
