@@ -55,7 +55,13 @@ pg_bindir() {
 as_pg() {
   if [ "$(id -u)" = "0" ]; then
     id postgres >/dev/null 2>&1 || die "running as root needs a 'postgres' OS user for the local database (useradd -r -m postgres)"
-    runuser -u postgres -- "$@"
+    local runuser
+    runuser="$(command -v runuser || ls /usr/sbin/runuser /sbin/runuser 2>/dev/null | head -n1 || true)"
+    if [ -n "$runuser" ]; then
+      "$runuser" -u postgres -- "$@"
+    else
+      su postgres -s /bin/sh -c "$(printf '%q ' "$@")"
+    fi
   else
     "$@"
   fi
@@ -76,7 +82,7 @@ ensure_postgres() {
 Install the server (Debian/Ubuntu: sudo apt-get install postgresql; Fedora: sudo dnf install postgresql-server;
 macOS: brew install postgresql@16), or set DATABASE_URL to an existing server, then run this again."
     data="$LOCAL/postgres"
-    if [ "$(id -u)" = "0" ] && ! runuser -u postgres -- test -x "$LOCAL" 2>/dev/null; then
+    if [ "$(id -u)" = "0" ] && ! as_pg test -x "$LOCAL" 2>/dev/null; then
       # The checkout is not reachable by the postgres user (e.g. a private temp dir).
       data="/var/tmp/duesdesk-pg-$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)"
     fi

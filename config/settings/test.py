@@ -22,3 +22,6 @@ ALLOWED_HOSTS = ["*"]
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.support"]  # noqa: F405
 # Workers spawned by the tests poll fast so that job tests finish quickly.
 Q_CLUSTER = {**Q_CLUSTER, "workers": 1, "poll": 0.1}  # noqa: F405
+# Static files come from the finders in tests; no collectstatic run is needed.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
