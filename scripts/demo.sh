@@ -9,8 +9,7 @@ PIDS=()
 cleanup() {
   trap - INT TERM EXIT
   say "Stopping"
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  stop_processes "${PIDS[@]}"
   stop_started_postgres
 }
 trap cleanup INT TERM EXIT

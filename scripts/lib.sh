@@ -106,6 +106,22 @@ macOS: brew install postgresql@16), or set DATABASE_URL to an existing server, t
   "$PY" "$ROOT/scripts/dbtool.py" "$DATABASE_URL" || exit 1
 }
 
+# TERM, then KILL after a deadline: django-q2's cluster can hang in its own shutdown handler.
+stop_processes() {
+  local pid deadline
+  [ "$#" -gt 0 ] || return 0
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+  deadline=$(( $(date +%s) + 15 ))
+  for pid in "$@"; do
+    while kill -0 "$pid" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then
+      pkill -KILL -P "$pid" 2>/dev/null || true
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  wait "$@" 2>/dev/null || true
+}
+
 stop_started_postgres() {
   if [ -n "$STARTED_PG" ]; then
     say "Stopping the project-local PostgreSQL"

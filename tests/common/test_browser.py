@@ -95,3 +95,18 @@ def test_failed_job_shows_its_error_and_can_be_retried(page, make_user, worker):
     screenshot(page, "job-failed")
     page.get_by_role("button", name="Retry").click()
     assert page.locator(".message-success").inner_text().startswith("Retrying as job #")
+
+
+def test_api_docs_render_from_local_assets_only(page, make_user, live_server):
+    make_user(roles.FINANCE)
+    browser_login(page, "frank")
+    outside = []
+    page.on(
+        "request",
+        lambda req: outside.append(req.url) if not req.url.startswith(live_server.url) else None,
+    )
+    page.goto("/api/docs/")
+    page.locator(".swagger-ui .info .title", has_text="Dues desk API").wait_for()
+    page.locator(".opblock-summary-path", has_text="/api/v1/me/").first.wait_for()
+    assert outside == []
+    screenshot(page, "api-docs")
