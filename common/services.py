@@ -23,13 +23,19 @@ def _transition(job: JobRun, to: str) -> None:
     job.status = to
 
 
-@transaction.atomic
-def job_run_enqueue(*, kind: str, params: dict | None = None, requested_by=None) -> JobRun:
-    """Record a job run and queue it; the queue row commits or rolls back with the record."""
+def job_run_create(*, kind: str, params: dict | None = None, requested_by=None) -> JobRun:
+    """Record a job run without queueing it (a command runs it in its own process)."""
     job_kind = get_job_kind(kind)
     job = JobRun(kind=kind, label=job_kind.label, params=params or {}, requested_by=requested_by)
     job.full_clean()
     job.save()
+    return job
+
+
+@transaction.atomic
+def job_run_enqueue(*, kind: str, params: dict | None = None, requested_by=None) -> JobRun:
+    """Record a job run and queue it; the queue row commits or rolls back with the record."""
+    job = job_run_create(kind=kind, params=params, requested_by=requested_by)
     job.task_id = async_task(
         "common.tasks.job_run_task", job.pk, task_name=f"{kind}#{job.pk}", group=kind
     )

@@ -30,6 +30,7 @@ class ApiSchemaView(SpectacularAPIView):
 
 api_v1 = [
     path("", include(("common.api.urls", "common"), namespace="common")),
+    path("", include(("imis_client.api.urls", "imis_client"), namespace="imis_client")),
 ]
 
 urlpatterns = [
@@ -48,6 +49,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("", include("common.urls")),
+    path("", include("imis_client.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", ApiSchemaView.as_view(), name="api_schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api_schema"), name="api_docs"),

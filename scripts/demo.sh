@@ -31,6 +31,26 @@ say "Migrating the database"
 "$PY" manage.py install_schedules >/dev/null
 LOGINS="$("$PY" manage.py create_demo_users --format text)"
 
+# The demo association: an iMIS-compatible sandbox with a synthetic association, synced before
+# the dashboard opens so the first sign-in shows real members.
+SANDBOX_PORT="${SANDBOX_PORT:-8765}"
+DEMO_MEMBERS="${DEMO_MEMBERS:-5000}"
+export IMIS_BASE_URL="${IMIS_BASE_URL:-http://127.0.0.1:$SANDBOX_PORT/imis}"
+export IMIS_USERNAME="${IMIS_USERNAME:-sandbox}" IMIS_PASSWORD="${IMIS_PASSWORD:-sandbox}"
+if port_answers 127.0.0.1 "$SANDBOX_PORT"; then
+  die "port $SANDBOX_PORT is taken; stop what uses it or set SANDBOX_PORT"
+fi
+say "Starting the iMIS sandbox with $DEMO_MEMBERS members (log: .local/logs/sandbox.log)"
+"$PY" manage.py imis_sandbox --members "$DEMO_MEMBERS" --seed 1 --port "$SANDBOX_PORT" \
+  --username "$IMIS_USERNAME" --password "$IMIS_PASSWORD" >"$LOCAL/logs/sandbox.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 120); do port_answers 127.0.0.1 "$SANDBOX_PORT" && break; sleep 0.5; done
+port_answers 127.0.0.1 "$SANDBOX_PORT" || die "the sandbox did not start; see $LOCAL/logs/sandbox.log"
+say "Syncing the demo association from the sandbox"
+"$PY" manage.py imis_sync >"$LOCAL/logs/sync.json" 2>"$LOCAL/logs/sync.log" \
+  || die "the sync failed; see $LOCAL/logs/sync.log"
+"$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print("    synced in %ss: " % r["seconds"] + ", ".join("%s %s" % (v["fetched"], k) for k, v in r.items() if isinstance(v, dict)))' "$LOCAL/logs/sync.json"
+
 say "Starting the background workers (log: .local/logs/worker.log)"
 "$PY" manage.py qcluster >"$LOCAL/logs/worker.log" 2>&1 &
 PIDS+=($!)

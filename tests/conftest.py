@@ -64,7 +64,13 @@ def subprocess_env(**overrides) -> dict:
 
 
 @pytest.fixture
-def worker(transactional_db):
+def worker_env() -> dict:
+    """Extra environment for the worker process; a test module overrides it (e.g. IMIS_*)."""
+    return {}
+
+
+@pytest.fixture
+def worker(transactional_db, worker_env):
     """A real django-q2 cluster (`manage.py qcluster`) working on the test database."""
     log = ARTIFACTS / "worker.log"
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -72,7 +78,7 @@ def worker(transactional_db):
         proc = subprocess.Popen(
             [sys.executable, "manage.py", "qcluster"],
             cwd=ROOT,
-            env=subprocess_env(),
+            env=subprocess_env(**worker_env),
             stdout=out,
             stderr=subprocess.STDOUT,
         )

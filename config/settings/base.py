@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "django_htmx",
     "django_q",
     "rest_framework",
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "common",
+    "imis_client",
 ]
 
 MIDDLEWARE = [
@@ -187,5 +189,24 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django_q": {"level": env.str("Q_LOG_LEVEL", default="WARNING")}},
+    "loggers": {
+        "django_q": {"level": env.str("Q_LOG_LEVEL", default="WARNING")},
+        "httpx": {"level": "WARNING"},
+    },
 }
+
+# iMIS connection (CONTRACT.md). The password comes only from the environment.
+IMIS_BASE_URL = env.str("IMIS_BASE_URL", default="http://127.0.0.1:8765/imis")
+IMIS_USERNAME = env.str("IMIS_USERNAME", default="sandbox")
+IMIS_PASSWORD = env.str("IMIS_PASSWORD", default="")
+IMIS_PAGE_SIZE = env.int("IMIS_PAGE_SIZE", default=500)
+IMIS_TIMEOUT_S = env.float("IMIS_TIMEOUT_S", default=30.0)
+IMIS_MAX_RPS = env.float("IMIS_MAX_RPS", default=0) or None
+IMIS_CONCURRENCY = env.int("IMIS_CONCURRENCY", default=3)
+IMIS_TIME_ZONE = env.str("IMIS_TIME_ZONE", default=TIME_ZONE)
+IMIS_RELATIONSHIP_ENTITY = env.str("IMIS_RELATIONSHIP_ENTITY", default="Name_RelationshipManager")
+IMIS_SYNC_EVERY_MINUTES = env.int("IMIS_SYNC_EVERY_MINUTES", default=15)
+IMIS_SYNC_OVERLAP_MINUTES = env.int("IMIS_SYNC_OVERLAP_MINUTES", default=10)
+IMIS_ACTIVITY_TYPE_EMAIL = env.str("IMIS_ACTIVITY_TYPE_EMAIL", default="AI_EMAIL")
+IMIS_ACTIVITY_TYPE_SMS = env.str("IMIS_ACTIVITY_TYPE_SMS", default="AI_SMS")
+IMIS_OUTBOX_MAX_ATTEMPTS = env.int("IMIS_OUTBOX_MAX_ATTEMPTS", default=8)

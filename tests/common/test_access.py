@@ -25,6 +25,18 @@ MATRIX = [
     ("api:common:me", {}, "get", EVERY_ROLE),
     ("api:common:job-list", {}, "get", {MG, A}),
     ("api:common:job-detail", {"pk": "JOB"}, "get", {MG, A}),
+    ("imis_client:member_list", {}, "get", EVERY_ROLE),
+    ("imis_client:member_detail", {"imis_id": "MEMBER"}, "get", EVERY_ROLE),
+    ("imis_client:sync_status", {}, "get", {MG, A}),
+    ("imis_client:sync_start", {}, "post", {A}),
+    ("imis_client:sync_problems", {}, "get", {MG, A}),
+    ("imis_client:outbox", {}, "get", {A}),
+    ("imis_client:outbox_retry", {"pk": "WRITE"}, "post", {A}),
+    ("imis_client:outbox_cancel", {"pk": "WRITE"}, "post", {A}),
+    ("api:imis_client:member-list", {}, "get", EVERY_ROLE),
+    ("api:imis_client:member-detail", {"imis_id": "MEMBER"}, "get", EVERY_ROLE),
+    ("api:imis_client:sync-run-list", {}, "get", {MG, A}),
+    ("api:imis_client:sync-run-detail", {"pk": "RUN"}, "get", {MG, A}),
 ]
 PUBLIC = {"login", "logout", "healthz"}
 ADMIN_NAMESPACE = "admin"
@@ -51,8 +63,35 @@ def test_matrix_covers_every_named_url():
 
 
 @pytest.fixture
-def a_job(db):
-    return JobRun.objects.create(kind="common.housekeeping", label="Housekeeping", status="failed")
+def objects(db):
+    """One of each object the matrix's URLs point at."""
+    from django.utils import timezone
+
+    from imis_client.models import ImisParty, OutboxWrite, SyncRun
+
+    now = timezone.now()
+    return {
+        "JOB": JobRun.objects.create(
+            kind="common.housekeeping", label="Housekeeping", status="failed"
+        ).pk,
+        "MEMBER": ImisParty.objects.create(
+            imis_id="10001", name="Zoë O'Brien", raw={}, raw_hash=1, synced_at=now
+        ).imis_id,
+        "WRITE": OutboxWrite.objects.create(
+            reference="DD-1",
+            entity="AI_Audit_Log",
+            method="POST",
+            path="/api/AI_Audit_Log",
+            body={},
+            state="failed",
+            next_attempt_at=now,
+        ).pk,  # fmt: skip
+        "RUN": SyncRun.objects.create(status="succeeded").pk,
+    }
+
+
+def _url(name, kwargs, objects):
+    return reverse(name, kwargs={k: objects.get(v, v) for k, v in kwargs.items()})
 
 
 @pytest.mark.parametrize("role", sorted(EVERY_ROLE))
@@ -60,12 +99,12 @@ def a_job(db):
     ("name", "kwargs", "method", "allowed"), MATRIX, ids=[m[0] for m in MATRIX]
 )
 def test_role_url_matrix_allows_exactly_the_declared_roles(
-    client, make_user, a_job, role, name, kwargs, method, allowed
+    client, make_user, objects, role, name, kwargs, method, allowed
 ):
     # given a signed-in person holding one role
     make_user(role)
     client.login(username=_username(role), password=PASSWORD)
-    url = reverse(name, kwargs={k: (a_job.pk if v == "JOB" else v) for k, v in kwargs.items()})
+    url = _url(name, kwargs, objects)
     # when they open the URL
     response = getattr(client, method)(
         url, {"kind": "common.housekeeping"} if method == "post" else {}
@@ -89,9 +128,9 @@ def _username(role):
     ("name", "kwargs", "method", "allowed"), MATRIX, ids=[m[0] for m in MATRIX]
 )
 def test_anonymous_visitor_is_sent_to_login_or_refused(
-    client, a_job, name, kwargs, method, allowed
+    client, objects, name, kwargs, method, allowed
 ):
-    url = reverse(name, kwargs={k: (a_job.pk if v == "JOB" else v) for k, v in kwargs.items()})
+    url = _url(name, kwargs, objects)
     response = getattr(client, method)(url)
     if name.startswith("api:") or name == "api_schema":
         # the API answers for itself: 401 with no data

@@ -11,11 +11,13 @@ from tests.conftest import browser_login, screenshot, wait_for
 pytestmark = pytest.mark.browser
 
 EXPECTED_NAV = {
-    roles.MEMBERSHIP: ["Home", "API docs"],
-    roles.FINANCE: ["Home", "API docs"],
-    roles.MANAGER: ["Home", "Jobs", "API docs"],
-    roles.ADMINISTRATOR: ["Home", "Jobs", "API docs", "Users & roles"],
-}
+    roles.MEMBERSHIP: ["Home", "Members", "API docs"],
+    roles.FINANCE: ["Home", "Members", "API docs"],
+    roles.MANAGER: ["Home", "Members", "Jobs", "Sync", "API docs"],
+    roles.ADMINISTRATOR: [
+        "Home", "Members", "Jobs", "Sync", "Outbox", "API docs", "Users & roles",
+    ],
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("role", roles.ROLES)

@@ -1,0 +1,179 @@
+"""Benchmark the iMIS sync: a full sync of a large sandbox association, then one simulated day.
+
+Usage: ``uv run python bench/sync.py --members 100000`` prints one JSON object with, per entity,
+records and seconds; the full and incremental sync wall times; the time to merely fetch the same
+pages (the floor the sync is compared with); and the sync process's peak RSS.
+
+The sandbox runs in its own process (one core serves), the sync in another (`manage.py
+imis_sync`, as in production), against a fresh database created for the run.
+"""
+
+import argparse
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fresh_database(base_url: str, name: str) -> str:
+    import psycopg
+
+    parts = urlparse(base_url)
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return parts._replace(path=f"/{name}").geturl()
+
+
+def run_child(args: list[str], env: dict) -> tuple[float, float, str]:
+    """Run a manage.py command; returns (seconds, peak RSS in MB, stdout)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    out, err = proc.communicate()
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{err.decode()[-3000:]}")
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return seconds, usage.ru_maxrss / 1024, out.decode()
+
+
+def raw_fetch(base_url: str) -> dict:
+    """Fetch (and decode) every page a full sync reads, doing nothing else."""
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    from imis_client.client import ImisClient
+    from imis_client.sync import entities
+
+    result = {}
+    with ImisClient(base_url, "sandbox", "sandbox", concurrency=settings.IMIS_CONCURRENCY) as c:
+        for entity in entities():
+            params = dict(entity.params)
+            if entity.order_by:
+                params["OrderBy"] = entity.order_by
+            started = time.perf_counter()
+            rows = sum(len(page.items) for page in c.iter_pages(entity.endpoint, params))
+            result[entity.name] = {"records": rows, "seconds": time.perf_counter() - started}
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database", default="duesdesk_bench")
+    args = parser.parse_args()
+
+    base_db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/duesdesk")
+    db_url = fresh_database(base_db, args.database)
+    port = free_port()
+    imis_url = f"http://127.0.0.1:{port}/imis"
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=db_url,
+        IMIS_BASE_URL=imis_url,
+        IMIS_USERNAME="sandbox",
+        IMIS_PASSWORD="sandbox",
+        PYTHONUNBUFFERED="1",
+    )
+    os.environ.update(env)
+    run_child(["migrate", "-v0"], env)
+
+    started = time.perf_counter()
+    sandbox = subprocess.Popen(
+        [sys.executable, "manage.py", "imis_sandbox", "--members", str(args.members),
+         "--seed", str(args.seed), "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if sandbox.poll() is not None or time.perf_counter() - started > 600:
+                    raise SystemExit("the sandbox did not start") from None
+                time.sleep(0.5)
+        generate_seconds = time.perf_counter() - started
+
+        raw_fetch(imis_url)  # warm the sandbox's serialised-row cache, as a long-lived site is
+        fetch = raw_fetch(imis_url)
+        fetch_seconds = sum(v["seconds"] for v in fetch.values())
+
+        full_seconds, full_rss, full_out = run_child(["imis_sync", "--full"], env)
+        full = json.loads(full_out.strip().splitlines()[-1])
+
+        import httpx
+
+        httpx.post(f"{imis_url}/_sandbox/advance", params={"days": 1}, timeout=600)
+        incr_seconds, incr_rss, incr_out = run_child(["imis_sync"], env)
+        incremental = json.loads(incr_out.strip().splitlines()[-1])
+    finally:
+        sandbox.terminate()
+        sandbox.wait(timeout=30)
+
+    records = sum(v["fetched"] for v in full.values() if isinstance(v, dict))
+    report = {
+        "members": args.members,
+        "sandbox_start_seconds": round(generate_seconds, 1),
+        "full_sync": {
+            "seconds": round(full_seconds, 1),
+            "sync_seconds": full["seconds"],
+            "records": records,
+            "records_per_second": round(records / full["seconds"]),
+            "per_entity": {
+                k: {"records": v["fetched"], "seconds": v["seconds"]}
+                for k, v in full.items()
+                if isinstance(v, dict)
+            },
+        },
+        "raw_fetch": {
+            "seconds": round(fetch_seconds, 1),
+            "records": sum(v["records"] for v in fetch.values()),
+            "per_entity": {k: round(v["seconds"], 2) for k, v in fetch.items()},
+        },
+        "sync_over_fetch": round(full["seconds"] / fetch_seconds, 3),
+        "incremental_after_one_day": {
+            "seconds": round(incr_seconds, 1),
+            "sync_seconds": incremental["seconds"],
+            "changes": {
+                k: {"fetched": v["fetched"], "created": v["created"], "updated": v["updated"]}
+                for k, v in incremental.items()
+                if isinstance(v, dict)
+            },
+        },
+        "peak_rss_mb": round(max(full_rss, incr_rss), 1),
+        "targets": {
+            "sync_over_fetch_max": 1.25,
+            "full_sync_seconds_max": 180,
+            "incremental_seconds_max": 10,
+            "peak_rss_mb_max": 600,
+        },
+    }
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The iMIS connection: REST client, contract parsers, mirror, sync, outbox and the sandbox."""

@@ -1,0 +1,124 @@
+"""Bulk upserts into a mirror table with COPY: new rows go straight in, changed rows through a
+staging table, unchanged rows not at all.
+
+The ORM's bulk_create is ~17 times slower than COPY here. Each batch first reads the stored
+hashes of its ids (one indexed query); a row whose payload hash is unchanged is skipped, so a sync
+that finds nothing new writes nothing. Only one sync runs at a time (an advisory lock in
+services.sync_run_execute), so no other writer can insert the same id between check and COPY.
+"""
+
+from datetime import datetime
+
+import orjson
+import xxhash
+from django.db import connection
+
+from imis_client.models import MirrorModel
+
+# Table and column names below come from model metadata, never from input.
+
+
+def raw_hash(raw_json: bytes) -> int:
+    """A 64-bit signed hash of the payload bytes (fits a Postgres bigint)."""
+    value = xxhash.xxh3_64_intdigest(raw_json)
+    return value - (1 << 64) if value >= (1 << 63) else value
+
+
+def encode_raw(record: dict) -> bytes:
+    """The record as stored: compact JSON; NUL characters (refused by jsonb) are dropped."""
+    data = orjson.dumps(record)
+    if b"\\u0000" in data:
+        data = data.replace(b"\\u0000", b"")
+    return data
+
+
+class MirrorWriter:
+    """Writes batches of parsed rows into one mirror table; call inside a transaction."""
+
+    def __init__(self, model: type[MirrorModel]) -> None:
+        self.model = model
+        self.table = model._meta.db_table
+        self.stage = f"_stage_{self.table}"
+        fields = [f for f in model._meta.concrete_fields if f.name != "id"]
+        self.columns = [f.column for f in fields]
+        # The typed columns the parser fills, in table order; the four bookkeeping ones follow.
+        self.data_fields = [
+            f.name for f in fields if f.name not in ("raw", "raw_hash", "synced_at", "deleted_at")
+        ]
+        self.copy_columns = ", ".join(
+            f'"{c}"'
+            for c in [
+                *[model._meta.get_field(n).column for n in self.data_fields],
+                "raw",
+                "raw_hash",
+                "synced_at",
+                "deleted_at",
+            ]
+        )
+        self._staged = False
+
+    def _ensure_stage(self, cursor) -> None:
+        if self._staged:
+            return
+        cursor.execute(
+            f'CREATE TEMP TABLE IF NOT EXISTS "{self.stage}" ON COMMIT DELETE ROWS AS '
+            f'SELECT {self.copy_columns} FROM "{self.table}" WITH NO DATA'
+        )
+        self._staged = True
+
+    def _copy(self, cursor, target: str, rows: list[dict], now: datetime) -> None:
+        names = self.data_fields
+        with cursor.cursor.copy(f'COPY "{target}" ({self.copy_columns}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(
+                    [*[row.get(n) for n in names], row["raw"].decode(), row["_hash"], now, None]
+                )
+
+    def write(self, rows: list[dict], *, now: datetime) -> tuple[int, int, int]:
+        """Upsert rows (each with 'imis_id', its typed columns and 'raw' as bytes).
+
+        Returns (created, updated, unchanged). A later row with the same imis_id wins, since a
+        page that shifted under us can hand the same record twice.
+        """
+        if not rows:
+            return 0, 0, 0
+        latest: dict[str, dict] = {}
+        for row in rows:
+            latest[row["imis_id"]] = row
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'SELECT imis_id, raw_hash, deleted_at IS NOT NULL FROM "{self.table}" '
+                "WHERE imis_id = ANY(%s)",
+                [list(latest)],
+            )
+            stored = {imis_id: (h, deleted) for imis_id, h, deleted in cursor.fetchall()}
+            new, changed = [], []
+            for imis_id, row in latest.items():
+                row["_hash"] = h = raw_hash(row["raw"])
+                known = stored.get(imis_id)
+                if known is None:
+                    new.append(row)
+                elif known[0] != h or known[1]:
+                    changed.append(row)
+            if new:
+                self._copy(cursor, self.table, new, now)
+            if changed:
+                self._ensure_stage(cursor)
+                self._copy(cursor, self.stage, changed, now)
+                updates = ", ".join(f'"{c}" = s."{c}"' for c in self.columns if c != "imis_id")
+                cursor.execute(
+                    f'UPDATE "{self.table}" t SET {updates} FROM "{self.stage}" s '
+                    "WHERE t.imis_id = s.imis_id"
+                )
+                cursor.execute(f'TRUNCATE "{self.stage}"')
+        return len(new), len(changed), len(latest) - len(new) - len(changed)
+
+    def mark_missing_deleted(self, seen_ids: set[str], *, now: datetime) -> int:
+        """After a complete re-read: rows iMIS no longer has are marked deleted, not removed."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'UPDATE "{self.table}" SET deleted_at = %s '
+                "WHERE deleted_at IS NULL AND NOT (imis_id = ANY(%s))",
+                [now, list(seen_ids)],
+            )
+            return cursor.rowcount

@@ -1,0 +1,95 @@
+"""Sync bookkeeping: per-entity watermark and resume point, runs, and quarantined records."""
+
+from django.db import models
+
+from common.models import TimeStampedModel
+from imis_client import permissions
+
+
+class ImisAccess(models.Model):
+    """Holds the iMIS connection's permissions; it has no table."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = permissions.DECLARED
+        verbose_name = "iMIS access"
+
+    def __str__(self) -> str:
+        return "iMIS access"
+
+
+class SyncState(models.Model):
+    """Where the sync of one entity stands: what has committed and where to resume."""
+
+    entity = models.CharField(max_length=60, unique=True)
+    watermark = models.DateTimeField(
+        null=True, blank=True, help_text="iMIS's newest change stamp fully synced."
+    )
+    last_full_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    # A scan in progress: if the process dies, the next run continues from here.
+    resume = models.JSONField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["entity"]
+
+    def __str__(self) -> str:
+        return f"{self.entity} @ {self.watermark}"
+
+
+class SyncRun(TimeStampedModel):
+    """One run of `imis_sync`, with per-entity counts."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        PARTIAL = "partial", "Finished with problems"
+        FAILED = "failed", "Failed"
+
+    full = models.BooleanField(default=False)
+    entities = models.JSONField(default=list)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
+    results = models.JSONField(default=dict, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    job_run = models.ForeignKey(
+        "common.JobRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"Sync #{self.pk} ({self.status})"
+
+    def total(self, key: str) -> int:
+        return sum(int(r.get(key, 0)) for r in self.results.values() if isinstance(r, dict))
+
+    @property
+    def totals(self) -> dict:
+        keys = ("fetched", "created", "updated", "unchanged", "quarantined", "deleted")
+        return {key: self.total(key) for key in keys}
+
+
+class SyncQuarantine(TimeStampedModel):
+    """A record iMIS sent that does not parse: kept aside with its reason; the rest goes on."""
+
+    entity = models.CharField(max_length=60)
+    imis_id = models.CharField(max_length=80, blank=True)
+    field = models.CharField(max_length=120, blank=True)
+    reason = models.TextField()
+    raw = models.JSONField(null=True)
+    times_seen = models.PositiveIntegerField(default=1)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "imis_id"], name="quarantine_entity_id")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.imis_id}: {self.reason[:60]}"

@@ -1,0 +1,246 @@
+"""Writes of the iMIS connection: sync runs into the mirror, and outbox delivery to iMIS."""
+
+import hashlib
+import inspect
+import logging
+import random
+import time
+import traceback
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from common.errors import DomainError
+from imis_client.client import (
+    ImisAmbiguousWrite,
+    ImisAuthError,
+    ImisClient,
+    ImisError,
+    ImisRequestError,
+    parse_paged,
+)
+from imis_client.models import OutboxWrite, SyncRun, SyncState
+from imis_client.sync import EntitySyncer, entities, entity_names
+
+log = logging.getLogger(__name__)
+
+SYNC_LOCK = int.from_bytes(hashlib.blake2b(b"imis_sync", digest_size=4).digest(), "big")
+
+
+# --- sync --------------------------------------------------------------------------------
+
+
+def sync_run_execute(
+    *,
+    full: bool = False,
+    only: list[str] | None = None,
+    client: ImisClient | None = None,
+    progress=None,
+    job_run=None,
+) -> SyncRun:
+    """Sync the chosen entities (all by default) and record the run with per-entity counts.
+
+    One sync at a time: a second one is refused while the first holds the lock.
+    """
+    chosen = [e for e in entities() if not only or e.name in only]
+    unknown = set(only or []) - set(entity_names())
+    if unknown:
+        raise DomainError(
+            f"Unknown entity {', '.join(sorted(unknown))}; choose from {', '.join(entity_names())}."
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [SYNC_LOCK])
+        if not cursor.fetchone()[0]:
+            raise DomainError("A sync is already running; wait for it to finish.", code="busy")
+    run = SyncRun.objects.create(
+        full=full, entities=[e.name for e in chosen], job_run=job_run, status="running"
+    )
+    own_client = client is None
+    client = client or ImisClient.from_settings(concurrency=settings.IMIS_CONCURRENCY)
+    started = time.monotonic()
+    try:
+        for entity in chosen:
+            syncer = EntitySyncer(client, entity, progress=progress)
+            try:
+                counts = syncer.run(full=full)
+            except ImisAuthError:
+                raise
+            except (ImisError, DomainError) as exc:
+                # One entity's trouble (an endpoint this site lacks, say) must not stop the rest.
+                syncer.counts.seconds = 0
+                run.results[entity.name] = {**syncer.counts.as_dict(), "error": str(exc)}
+                SyncState.objects.filter(entity=entity.name).update(last_error=str(exc))
+                continue
+            run.results[entity.name] = counts.as_dict()
+            SyncRun.objects.filter(pk=run.pk).update(results=run.results)
+        errors = [r for r in run.results.values() if r.get("error")]
+        run.status = SyncRun.Status.PARTIAL if errors else SyncRun.Status.SUCCEEDED
+    except Exception as exc:
+        run.status = SyncRun.Status.FAILED
+        run.error = (
+            f"{exc}\n\n{traceback.format_exc()}" if not isinstance(exc, ImisError) else str(exc)
+        )
+        raise
+    finally:
+        run.seconds = round(time.monotonic() - started, 2)
+        run.finished_at = timezone.now()
+        run.save()
+        if own_client:
+            client.close()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [SYNC_LOCK])
+    return run
+
+
+def sync_summary(run: SyncRun) -> dict:
+    """The one JSON line `imis_sync` prints."""
+    return {**run.results, "seconds": run.seconds, "status": run.status, "run": run.pk}
+
+
+# --- outbox ------------------------------------------------------------------------------
+
+
+def _outbox_reference() -> str:
+    return f"DD-{timezone.now():%y%m%d}-{random.getrandbits(40):010x}"
+
+
+@transaction.atomic
+def outbox_enqueue(*, build, source: str = "", **kwargs) -> OutboxWrite:
+    """Queue a write built by one of ``imis_client.contracts.writes``; delivered after commit.
+
+    The builder receives our reference (when it takes one) so that the write carries it and can
+    be found again in iMIS after an ambiguous failure.
+    """
+    reference = _outbox_reference()
+    if "reference" in inspect.signature(build).parameters:
+        kwargs["reference"] = reference
+    method, path, body, readback_path, readback_params = build(**kwargs)
+    write = OutboxWrite(
+        reference=reference,
+        entity=path.split("/")[2],
+        method=method,
+        path=path,
+        body=body,
+        readback_path=readback_path,
+        readback_params=readback_params,
+        next_attempt_at=timezone.now(),
+        source=source[:200],
+    )
+    write.full_clean()
+    write.save()
+    transaction.on_commit(lambda: async_task("imis_client.tasks.outbox_relay_task"))
+    return write
+
+
+def _outbox_backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(3600, 5 * 2 ** max(attempts - 1, 0)) * random.uniform(0.8, 1.2))
+
+
+def _outbox_transition(write: OutboxWrite, to: str) -> None:
+    if to not in OutboxWrite.TRANSITIONS[write.state]:
+        raise DomainError(
+            f"The write {write.reference} is {write.get_state_display().lower()}; "
+            f"it cannot become {OutboxWrite.State(to).label.lower()}.",
+            code="invalid_transition",
+        )
+    write.state = to
+
+
+def outbox_deliver(*, write_id: int, client: ImisClient, now=None) -> OutboxWrite | None:
+    """Deliver one due write, exactly once. Returns None when it was not due or is taken."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        write = (
+            OutboxWrite.objects.select_for_update(skip_locked=True)
+            .filter(pk=write_id, state=OutboxWrite.State.PENDING, next_attempt_at__lte=now)
+            .first()
+        )
+        if write is None:
+            return None
+        _outbox_transition(write, OutboxWrite.State.SENDING)
+        write.attempts += 1
+        write.save(update_fields=["state", "attempts", "updated_at"])
+    outcome: dict = {}
+    try:
+        if write.ambiguous and write.readback_path:
+            found = parse_paged(
+                client.get(write.readback_path, write.readback_params), write.entity
+            )
+            if found.items:
+                outcome = {"state": OutboxWrite.State.DELIVERED, "response": found.items[0]}
+        if not outcome:
+            response = client.request(write.method, write.path, json=write.body, write=True)
+            outcome = {"state": OutboxWrite.State.DELIVERED, "response": response}
+    except ImisAmbiguousWrite as exc:
+        outcome = {"state": OutboxWrite.State.PENDING, "error": str(exc), "ambiguous": True}
+    except ImisRequestError as exc:
+        # iMIS read the write and said no: sending it again would get the same answer.
+        outcome = {"state": OutboxWrite.State.FAILED, "error": str(exc)}
+    except ImisError as exc:
+        outcome = {"state": OutboxWrite.State.PENDING, "error": str(exc)}
+    with transaction.atomic():
+        write = OutboxWrite.objects.select_for_update().get(pk=write.pk)
+        state = outcome["state"]
+        if (
+            state == OutboxWrite.State.PENDING
+            and write.attempts >= settings.IMIS_OUTBOX_MAX_ATTEMPTS
+        ):
+            state = OutboxWrite.State.FAILED
+        _outbox_transition(write, state)
+        write.last_error = outcome.get("error", "")
+        write.ambiguous = write.ambiguous or outcome.get("ambiguous", False)
+        if state == OutboxWrite.State.DELIVERED:
+            write.response = outcome.get("response")
+            write.delivered_at = timezone.now()
+        elif state == OutboxWrite.State.PENDING:
+            write.next_attempt_at = timezone.now() + _outbox_backoff(write.attempts)
+        write.save()
+    return write
+
+
+def outbox_relay(*, client: ImisClient | None = None, limit: int = 200, now=None) -> dict:
+    """Deliver every due write; returns counts by resulting state."""
+    now = now or timezone.now()
+    due = list(
+        OutboxWrite.objects.filter(state=OutboxWrite.State.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    counts: dict[str, int] = {}
+    if not due:
+        return counts
+    own_client = client is None
+    client = client or ImisClient.from_settings(concurrency=1)
+    try:
+        for write_id in due:
+            write = outbox_deliver(write_id=write_id, client=client, now=now)
+            if write is not None:
+                counts[write.state] = counts.get(write.state, 0) + 1
+    finally:
+        if own_client:
+            client.close()
+    return counts
+
+
+@transaction.atomic
+def outbox_retry(*, write_id: int) -> OutboxWrite:
+    """Send a failed write again now (a person decided the cause is fixed)."""
+    write = OutboxWrite.objects.select_for_update().get(pk=write_id)
+    _outbox_transition(write, OutboxWrite.State.PENDING)
+    write.next_attempt_at = timezone.now()
+    write.attempts = 0
+    write.save()
+    transaction.on_commit(lambda: async_task("imis_client.tasks.outbox_relay_task"))
+    return write
+
+
+@transaction.atomic
+def outbox_cancel(*, write_id: int) -> OutboxWrite:
+    """Give up on a write that has not been delivered."""
+    write = OutboxWrite.objects.select_for_update().get(pk=write_id)
+    _outbox_transition(write, OutboxWrite.State.CANCELLED)
+    write.save()
+    return write

@@ -1,0 +1,116 @@
+"""Parsing iMIS JSON: real payload shapes from ASI's collections, and every edge the contract names."""
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from imis_client.contracts import ContractError, Ctx, local_datetime, money, named_values
+from imis_client.contracts import parsers as p
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imis"
+NY = ZoneInfo("America/New_York")
+
+
+def load(name: str) -> dict:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def ctx(entity="party", record_id="1"):
+    return Ctx(entity, record_id, NY)
+
+
+def test_parse_party_reads_asi_person_sample():
+    row = p.parse_party(load("PersonData.json"), ctx())
+    assert row["imis_id"] == "253"
+    assert (row["first_name"], row["middle_name"], row["last_name"]) == ("John", "D.", "Marlowe")
+    assert row["name"] == "John D. Marlowe"
+    assert row["customer_type"] == "M" and row["customer_type_name"] == "Regular Member"
+    assert row["is_member"] is True
+    assert row["join_date"] is None  # 0001-01-01T00:00:00 means empty
+    assert row["parent_party_id"] == "18143"
+    assert row["primary_org_id"] == "18143" and row["primary_org_name"] == "Gossett & Johnson"
+    assert row["is_organization"] is False
+
+
+def test_parse_group_member_reads_asi_sample():
+    record = load("GroupMemberData.json")
+    record["GroupMemberId"] = "COMMITTEE/AWARDS:18043"
+    row = p.parse_group_member(record, ctx("group_member"))
+    assert row["imis_id"] == "COMMITTEE/AWARDS:18043"
+    assert row["join_date"] == date(2015, 8, 3)
+    assert row["is_active"] is True
+    assert row["group_id"]
+
+
+def test_named_values_unboxes_generic_entity_properties():
+    props = named_values(load("GenericEntityData_Name_CEU.json")["Properties"])
+    assert props["CEU_Hours"] == 10
+    assert props["SEQN"] == 2
+    assert props["PartyId"] == "23179"
+    assert props["CEU_Course"] is None  # iMIS omits Value for empty properties
+
+
+def test_offset_less_dates_are_read_in_the_site_time_zone():
+    moment = local_datetime(ctx(), "2024-05-31T23:30:00", "PaidThruDate")
+    assert moment == datetime(2024, 5, 31, 23, 30, tzinfo=NY)
+    assert (
+        local_datetime(ctx(), {"$type": "System.DateTime", "$value": "0001-01-01T00:00:00"}, "X")
+        is None
+    )
+
+
+def test_money_from_every_shape_is_an_exact_decimal():
+    assert money(ctx(), 122.94, "Amount") == Decimal("122.94")
+    assert money(ctx(), {"$type": "System.Decimal", "$value": 0.1}, "Amount") == Decimal("0.10")
+    monetary = {"Amount": 1999.99, "Currency": {"CurrencyCode": "USD"}, "IsAmountDefined": True}
+    assert money(ctx(), monetary, "Balance") == Decimal("1999.99")
+    assert money(ctx(), None, "Balance") is None
+
+
+def test_contract_error_names_entity_id_field_and_expectation():
+    with pytest.raises(ContractError) as caught:
+        money(Ctx("invoice", "300017", NY), "12,34", "Balance")
+    assert str(caught.value) == "invoice 300017: field Balance should be an amount, got '12,34'"
+    assert (caught.value.entity, caught.value.record_id, caught.value.field) == (
+        "invoice",
+        "300017",
+        "Balance",
+    )
+
+
+def test_parse_party_refuses_an_unknown_type():
+    record = load("PersonData.json")
+    record["$type"] = "Asi.Soa.Commerce.DataContracts.ItemData, Asi.Contracts"
+    with pytest.raises(
+        ContractError, match="field \\$type should be PersonData or OrganizationData"
+    ):
+        p.parse_party(record, ctx())
+
+
+def test_parse_party_accepts_a_missing_type_as_asi_samples_allow():
+    record = load("PersonData.json")
+    del record["$type"]
+    assert p.parse_party(record, ctx())["imis_id"] == "253"
+
+
+def test_parse_invoice_open_flag_follows_the_balance():
+    record = {
+        "$type": "Asi.Soa.Commerce.DataContracts.InvoiceSummaryData, Asi.Contracts",
+        "InvoiceId": "300017",
+        "InvoiceNumber": "300017",
+        "InvoiceDate": "2025-05-01T00:00:00",
+        "BillToParty": {"PartyId": "18143", "Name": "Gossett & Johnson"},
+        "SoldToParty": {"PartyId": "253", "Name": "John D. Marlowe"},
+        "InvoiceAmount": {"Amount": 250.0},
+        "PaymentAmount": {"Amount": 100.0},
+        "Balance": {"Amount": 150.0},
+    }
+    row = p.parse_invoice(record, ctx("invoice"))
+    assert row["is_open"] is True and row["balance"] == Decimal("150.00")
+    assert (row["bill_to_id"], row["sold_to_id"]) == ("18143", "253")
+    record["Balance"] = {"Amount": 0.0}
+    assert p.parse_invoice(record, ctx("invoice"))["is_open"] is False

@@ -1,0 +1,146 @@
+"""Sync into the mirror: exact under faults, silent when nothing changed, resumable, quarantining."""
+
+import pytest
+from django.db import connection
+
+from imis_client import models as m
+from imis_client.client import ImisAuthError, ImisClient
+from imis_client.services import sync_run_execute
+from imis_client.sync import entities
+from tests.imis_client.conftest import fetch_all
+
+pytestmark = pytest.mark.django_db
+
+
+def assert_mirror_equals_sandbox(sandbox):
+    for entity in entities():
+        served = fetch_all(sandbox, entity.endpoint)
+        mirrored = {
+            row.imis_id: row.raw
+            for row in entity.model.objects.filter(deleted_at__isnull=True).only("imis_id", "raw")
+        }
+        assert mirrored.keys() == served.keys(), entity.name
+        for imis_id, record in served.items():
+            assert mirrored[imis_id] == record, (entity.name, imis_id)
+
+
+def test_full_sync_mirror_equals_sandbox_id_for_id_and_field_for_field(client, sandbox):
+    run = sync_run_execute(full=True, client=client)
+    assert run.status == "succeeded"
+    assert_mirror_equals_sandbox(sandbox)
+    person = m.ImisParty.objects.filter(is_organization=False).exclude(email="").first()
+    assert person.first_name and person.last_name and "@" in person.email
+
+
+def test_sync_under_faults_still_ends_exact(client, sandbox):
+    # given a flaky iMIS: 429s, 5xx bursts, resets, short-lived tokens, rows changing mid-scan
+    sandbox.faults.set(
+        "429=0.05,retry_after=0,5xx=0.05,burst=2,reset=0.03,expire=1,mutate=0.2,seed=5"
+    )
+    run = sync_run_execute(full=True, client=client)
+    assert run.status == "succeeded"
+    assert client.stats["retries"] > 0
+    assert client.stats["logins"] > 1
+    # then, once iMIS is quiet again, one incremental run makes the mirror exact
+    sandbox.faults.clear()
+    sync_run_execute(full=False, client=client)
+    assert_mirror_equals_sandbox(sandbox)
+
+
+def _row_versions() -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT imis_id, xmin::text FROM imis_client_imisparty")
+        return dict(cursor.fetchall())
+
+
+def test_second_sync_with_nothing_changed_writes_nothing(client, sandbox):
+    sync_run_execute(full=True, client=client)
+    before = _row_versions()
+    run = sync_run_execute(full=False, client=client)
+    assert run.totals["created"] == 0 and run.totals["updated"] == 0
+    assert _row_versions() == before  # not one mirror row rewritten
+
+
+def test_incremental_sync_finds_what_changed_after_time_moves(client, sandbox, association):
+    sync_run_execute(full=True, client=client)
+    association.advance(7)
+    run = sync_run_execute(full=False, client=client)
+    assert run.results["invoice"]["created"] + run.results["party"]["updated"] > 0
+    assert_mirror_equals_sandbox(sandbox)
+
+
+class CrashAfter:
+    """A progress reporter that kills the run after some pages, as a dying worker would."""
+
+    def __init__(self, entity: str, pages: int):
+        self.entity, self.pages, self.current = entity, pages, ""
+
+    def stage(self, name, **kwargs):
+        self.current = name
+
+    def advance(self, n=1, **kwargs):
+        if self.current == self.entity:
+            self.pages -= 1
+            if self.pages <= 0:
+                raise KeyboardInterrupt("worker killed")
+
+    def note(self, *args, **kwargs): ...
+
+
+def test_sync_killed_mid_entity_resumes_without_gap_or_duplicate(
+    client, sandbox, association, monkeypatch
+):
+    client.page_size = 40
+    monkeypatch.setattr("imis_client.sync.BATCH_ROWS", 100)  # commit every few pages
+    with pytest.raises(KeyboardInterrupt):
+        sync_run_execute(full=True, client=client, progress=CrashAfter("activity", 8))
+    state = m.SyncState.objects.get(entity="activity")
+    assert state.resume and state.resume["offset"] > 0
+    landed_before = m.ImisActivity.objects.count()
+    assert landed_before > 0
+    association.advance(2)  # iMIS keeps changing while the worker is down
+    run = sync_run_execute(full=True, client=client)
+    # the rerun continued from the committed offset rather than from the start
+    assert run.results["activity"]["fetched"] < len(fetch_all(sandbox, "Activity"))
+    assert m.SyncState.objects.get(entity="activity").resume is None
+    assert_mirror_equals_sandbox(sandbox)
+
+
+def test_malformed_record_is_quarantined_with_reason_and_the_rest_lands(
+    client, sandbox, association
+):
+    association.malform("Party", ["10005"], kind="bad_date")
+    run = sync_run_execute(full=True, client=client)
+    assert run.results["party"]["quarantined"] == 1
+    problem = m.SyncQuarantine.objects.get(entity="party")
+    assert problem.imis_id == "10005"
+    assert "should be a date-time like 2024-05-31T00:00:00" in problem.reason
+    assert not m.ImisParty.objects.filter(imis_id="10005").exists()
+    assert m.ImisParty.objects.count() == len(fetch_all(sandbox, "Party"))
+    # once iMIS has the record right again, it lands and the problem is resolved
+    association.clear_malformed()
+    sync_run_execute(full=True, client=client)
+    assert m.ImisParty.objects.filter(imis_id="10005").exists()
+    assert m.SyncQuarantine.objects.get(entity="party").resolved_at is not None
+
+
+def test_wrong_credentials_stop_the_sync_and_write_nothing(sandbox, waits):
+    bad = ImisClient(sandbox.base_url, "sandbox", "nope", sleep=waits)
+    with pytest.raises(ImisAuthError, match="iMIS rejected the username or password"):
+        sync_run_execute(full=True, client=bad)
+    assert m.ImisParty.objects.count() == 0
+    assert m.ImisItem.objects.count() == 0
+    assert m.SyncRun.objects.get().status == "failed"
+
+
+def test_invoices_paid_after_a_sync_are_closed_by_the_next(client, sandbox, association):
+    sync_run_execute(full=True, client=client)
+    open_before = set(m.ImisInvoice.objects.filter(is_open=True).values_list("imis_id", flat=True))
+    association.advance(30)
+    sync_run_execute(full=False, client=client)
+    served = fetch_all(sandbox, "InvoiceSummary")
+    still_open = set(m.ImisInvoice.objects.filter(is_open=True).values_list("imis_id", flat=True))
+    closed = open_before - still_open
+    assert closed, "thirty days should see some invoices paid"
+    for imis_id in closed:
+        assert served[imis_id]["Balance"]["Amount"] == 0
