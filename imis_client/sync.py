@@ -7,6 +7,8 @@ resume point together, (3) reads again what changed during the scan (catch-up), 
 going on therefore always carry a stamp at or after the new watermark and are read next time.
 """
 
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -14,7 +16,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from imis_client import models as m
@@ -156,46 +158,56 @@ class EntitySyncer:
         return params
 
     def scan(self, params: dict, *, resume_key: dict | None = None, start_offset: int = 0) -> None:
-        """Read every page of a query and upsert it, committing a resume point with each batch."""
+        """Read every page of a query and upsert it, committing a resume point with each batch.
+
+        Parsing runs here while a writer thread commits the previous batch, so Postgres works
+        while the next pages are fetched and parsed.
+        """
         entity = self.entity
         batch: list[dict] = []
         quarantine: list[tuple[str | None, ContractError, dict]] = []
         next_offset = start_offset
         started = time.monotonic()
-        for page in self.client.iter_pages(entity.endpoint, params, start_offset=start_offset):
-            self.counts.pages += 1
-            if page.total is not None and self.counts.pages == 1:
-                self.progress.stage(
-                    f"{entity.name}", total=max(page.total - start_offset, 0),
-                    message=f"reading {entity.endpoint}",
-                )  # fmt: skip
-            for record in page.items:
-                self.counts.fetched += 1
-                record_id = entity.id_of(record) if isinstance(record, dict) else None
-                try:
-                    row = entity.parse(record, Ctx(entity.name, record_id, self.tz))
-                except ContractError as exc:
-                    quarantine.append((record_id, exc, record))
-                    continue
-                row["raw"] = encode_raw(record)
-                batch.append(row)
-                self.seen.add(row["imis_id"])
-            next_offset = page.next_offset if page.has_next else None
-            elapsed = max(time.monotonic() - started, 1e-6)
-            self.progress.advance(
-                len(page.items),
-                message=f"{entity.name}: page {self.counts.pages}, "
-                f"{self.counts.fetched / elapsed:,.0f} rows/s",
-            )
-            if len(batch) >= BATCH_ROWS or next_offset is None:
-                self._commit(batch, quarantine, resume_key, next_offset)
-                batch, quarantine = [], []
-        if batch or quarantine:
-            self._commit(batch, quarantine, resume_key, None)
+        with BatchWriter(self) as writer:
+            for page in self.client.iter_pages(
+                entity.endpoint, params, start_offset=start_offset
+            ):
+                self.counts.pages += 1
+                if page.total is not None and self.counts.pages == 1:
+                    self.progress.stage(
+                        f"{entity.name}", total=max(page.total - start_offset, 0),
+                        message=f"reading {entity.endpoint}",
+                    )  # fmt: skip
+                for record in page.items:
+                    self.counts.fetched += 1
+                    record_id = entity.id_of(record) if isinstance(record, dict) else None
+                    try:
+                        row = entity.parse(record, Ctx(entity.name, record_id, self.tz))
+                    except ContractError as exc:
+                        quarantine.append((record_id, exc, record))
+                        continue
+                    row["raw"] = encode_raw(record)
+                    batch.append(row)
+                    self.seen.add(row["imis_id"])
+                next_offset = page.next_offset if page.has_next else None
+                elapsed = max(time.monotonic() - started, 1e-6)
+                self.progress.advance(
+                    len(page.items),
+                    message=f"{entity.name}: page {self.counts.pages}, "
+                    f"{self.counts.fetched / elapsed:,.0f} rows/s",
+                )
+                if len(batch) >= BATCH_ROWS or next_offset is None:
+                    writer.submit(batch, quarantine, resume_key, next_offset)
+                    batch, quarantine = [], []
+            if batch or quarantine:
+                writer.submit(batch, quarantine, resume_key, None)
 
     def _commit(self, batch, quarantine, resume_key, next_offset) -> None:
         now = timezone.now()
         with transaction.atomic():
+            with connection.cursor() as cursor:
+                # A lost commit after a crash is re-read from the last committed resume point.
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
             created, updated, unchanged = self.writer.write(batch, now=now)
             self.counts.created += created
             self.counts.updated += updated
@@ -329,6 +341,49 @@ class EntitySyncer:
                     imis_id__in=gone, deleted_at__isnull=True
                 ).update(deleted_at=timezone.now(), is_open=False)
         self._finish(watermark=probe or state.watermark, full=False)
+
+
+class BatchWriter:
+    """Commits batches on its own thread (and database connection), one at a time, in order.
+
+    At most two batches wait, so memory stays bounded when Postgres is slower than iMIS. An
+    error in the thread is raised in the reading thread at the next submit or at exit.
+    """
+
+    def __init__(self, syncer: EntitySyncer) -> None:
+        self.syncer = syncer
+        self.queue: queue.Queue = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name=f"sync-{syncer.entity.name}")
+
+    def __enter__(self) -> "BatchWriter":
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            while True:
+                job = self.queue.get()
+                if job is None:
+                    return
+                if self.error is None:
+                    try:
+                        self.syncer._commit(*job)
+                    except BaseException as exc:  # re-raised in the reading thread
+                        self.error = exc
+        finally:
+            connection.close()
+
+    def submit(self, batch, quarantine, resume_key, next_offset) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put((batch, quarantine, resume_key, next_offset))
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None and exc is None:
+            raise self.error
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:

@@ -15,7 +15,7 @@ class MirrorModel(models.Model):
     imis_id = models.CharField(max_length=80, unique=True)
     raw = models.JSONField(help_text="The record exactly as iMIS sent it.")
     raw_hash = models.BigIntegerField(help_text="Hash of raw; equal hash means nothing changed.")
-    synced_at = models.DateTimeField(db_index=True)
+    synced_at = models.DateTimeField(help_text="When the sync last wrote this row.")
     deleted_at = models.DateTimeField(
         null=True, blank=True, help_text="Set when a full re-read no longer finds the record."
     )

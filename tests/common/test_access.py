@@ -85,7 +85,7 @@ def objects(db):
             body={},
             state="failed",
             next_attempt_at=now,
-        ).pk,  # fmt: skip
+        ).pk,
         "RUN": SyncRun.objects.create(status="succeeded").pk,
     }
 

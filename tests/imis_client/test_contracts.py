@@ -1,4 +1,4 @@
-"""Parsing iMIS JSON: real payload shapes from ASI's collections, and every edge the contract names."""
+"""Parsing iMIS JSON: real payload shapes from ASI's collections, and the contract's edges."""
 
 import json
 from datetime import date, datetime

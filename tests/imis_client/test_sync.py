@@ -1,4 +1,4 @@
-"""Sync into the mirror: exact under faults, silent when nothing changed, resumable, quarantining."""
+"""Sync into the mirror: exact under faults, silent when unchanged, resumable, quarantining."""
 
 import pytest
 from django.db import connection
@@ -9,7 +9,7 @@ from imis_client.services import sync_run_execute
 from imis_client.sync import entities
 from tests.imis_client.conftest import fetch_all
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)  # the sync commits on its own thread
 
 
 def assert_mirror_equals_sandbox(sandbox):

@@ -8,7 +8,7 @@ from imis_client import models as m
 from imis_client.services import sync_run_execute
 from tests.conftest import PASSWORD
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)  # the sync commits on its own thread
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def test_member_search_by_name_word_id_and_email(synced, staff):
     by_name = staff.get(reverse("imis_client:member_list"), {"q": person.last_name}).context["page"]
     assert person.pk in [p.pk for p in by_name.items]
     by_id = staff.get(reverse("imis_client:member_list"), {"q": person.imis_id}).context["page"]
-    assert [p.imis_id for p in by_id.items][0] == person.imis_id
+    assert next(p.imis_id for p in by_id.items) == person.imis_id
     by_email = staff.get(reverse("imis_client:member_list"), {"q": person.email.upper()})
     assert [p.imis_id for p in by_email.context["page"].items] == [person.imis_id]
 

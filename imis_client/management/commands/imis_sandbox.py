@@ -1,0 +1,62 @@
+"""``manage.py imis_sandbox``: serve a synthetic iMIS site for the demo and manual testing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+
+from imis_client.sandbox import FaultSpecError, SandboxApp, SandboxServer, generate
+
+
+class Command(BaseCommand):
+    help = "Generate a synthetic association and serve it as an iMIS REST API until Ctrl-C."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--members", type=int, default=2000)
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--as-of",
+            type=date.fromisoformat,
+            default=None,
+            help="Site date of the generated data (YYYY-MM-DD); default today.",
+        )
+        parser.add_argument("--advance-days", type=int, default=0)
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8765)
+        parser.add_argument("--username", default="sandbox")
+        parser.add_argument("--password", default="sandbox")
+        parser.add_argument("--faults", default="", help="e.g. latency=20ms,429=0.05,5xx=0.02")
+        parser.add_argument("--token-ttl", type=int, default=1199)
+
+    def handle(self, *args, **options):
+        as_of = options["as_of"] or date.today()
+        self.stdout.write(
+            f"Generating {options['members']} members (seed {options['seed']}, "
+            f"as of {as_of.isoformat()})..."
+        )
+        association = generate(options["members"], options["seed"], as_of)
+        if options["advance_days"]:
+            association.advance(options["advance_days"])
+        try:
+            app = SandboxApp(
+                association,
+                username=options["username"],
+                password=options["password"],
+                faults=options["faults"],
+                token_ttl=options["token_ttl"],
+            )
+        except FaultSpecError as exc:
+            raise CommandError(f"--faults: {exc}") from exc
+        server = SandboxServer(app, host=options["host"], port=options["port"])
+        base_url = server.bind()
+        self.stdout.write(self.style.SUCCESS(f"iMIS sandbox at {base_url}"))
+        self.stdout.write(f"  IMIS_BASE_URL={base_url}")
+        self.stdout.write(f"  IMIS_USERNAME={options['username']}")
+        self.stdout.write(f"  IMIS_PASSWORD={options['password']}")
+        self.stdout.write(f"  control: {base_url}/_sandbox/  (advance, faults, counters)")
+        self.stdout.write(f"  rows: {association.counts()}")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            self.stdout.write("Stopped.")

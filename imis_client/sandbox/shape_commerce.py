@@ -1,0 +1,209 @@
+"""iMIS shapes of dues lines, invoices, payments and items (dicts built in batches)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import behaviour as bh
+from .shapes import (
+    COMM,
+    DUES_CLASS,
+    FINANCIAL_ENTITY,
+    T_STRINGS,
+    T,
+    collection,
+    money,
+    party_summary,
+    update_info,
+)
+
+
+def _item_summary(item_id: str) -> dict:
+    type_idx = bh.ITEM_CODES.index(item_id) if item_id in bh.ITEM_CODES else 0
+    return {
+        "$type": T(COMM, "ItemSummaryData"),
+        "ItemId": item_id,
+        "ItemCode": item_id,
+        "Name": f"{bh.TYPE_NAMES[type_idx]} Dues",
+        "ItemClass": DUES_CLASS,
+    }
+
+
+_SUB_COLS = [
+    "party_id",
+    "item",
+    "status",
+    "begin_date",
+    "bill_begin",
+    "bill_through",
+    "bill_date",
+    "paid_thru",
+    "continuous_since",
+    "date_added",
+    "last_updated",
+    "updated_by",
+    "cancelled_as_of",
+    "bill_to",
+    "invoice_id",
+    "billed",
+    "paid",
+    "payment_date",
+    "balance",
+    "reminder_count",
+    "reminder_date",
+]
+
+
+def subscription_dicts(assoc, idx: np.ndarray) -> list[dict]:
+    c = assoc.subscriptions.rows(idx, _SUB_COLS)
+    out = []
+    for i in range(len(idx)):
+        d = {
+            "$type": T(COMM, "SubscriptionData"),
+            "PartyId": str(c["party_id"][i]),
+            "ItemId": c["item"][i],
+            "Item": _item_summary(c["item"][i]),
+            "ProductType": "DUES",
+            "Status": c["status"][i],
+            "BeginDate": c["begin_date"][i],
+            "BillBegin": c["bill_begin"][i],
+            "BillThrough": c["bill_through"][i],
+            "BillDate": c["bill_date"][i],
+            "PaidThru": c["paid_thru"][i],
+            "ContinuousSince": c["continuous_since"][i],
+            "DateAdded": c["date_added"][i],
+            "LastUpdated": c["last_updated"][i],
+            "UpdatedBy": c["updated_by"][i],
+            "CancelledAsOf": c["cancelled_as_of"][i],
+            "BillToPartyId": str(c["bill_to"][i]),
+            "AccountingMethod": "Cash",
+            "BilledAmount": c["billed"][i] / 100,
+            "PaymentAmount": c["paid"][i] / 100,
+            "PaymentDate": c["payment_date"][i],
+            "AdjustmentAmount": 0.0,
+            "Balance": c["balance"][i] / 100,
+            "PreviousBalance": 0.0,
+            "FutureCredits": 0.0,
+            "Copies": 1,
+            "RenewMonths": 12,
+            "ReminderCount": c["reminder_count"][i],
+            "ReminderDate": c["reminder_date"][i],
+            "IsComplimentary": False,
+            "IsMemberComponent": True,
+            "BillSubscription": True,
+        }
+        if c["invoice_id"][i]:
+            d["InvoiceId"] = str(c["invoice_id"][i])
+        out.append(d)
+    return out
+
+
+_INV_COLS = [
+    "invoice_id",
+    "invoice_date",
+    "due_date",
+    "purpose",
+    "bill_to",
+    "sold_to",
+    "amount",
+    "adjustment",
+    "paid",
+    "balance",
+    "description",
+]
+
+
+def invoice_dicts(assoc, idx: np.ndarray) -> list[dict]:
+    c = assoc.invoices.rows(idx, _INV_COLS)
+    out = []
+    for i in range(len(idx)):
+        inv_id = str(c["invoice_id"][i])
+        out.append(
+            {
+                "$type": T(COMM, "InvoiceSummaryData"),
+                "InvoiceId": inv_id,
+                "InvoiceNumber": inv_id,
+                "InvoiceDate": c["invoice_date"][i],
+                "DueDate": c["due_date"][i],
+                "InvoicePurpose": c["purpose"][i],
+                "AccountingMethod": "Cash",
+                "BillToParty": party_summary(assoc, c["bill_to"][i]),
+                "SoldToParty": party_summary(assoc, c["sold_to"][i]),
+                "InvoiceAmount": money(c["amount"][i]),
+                "OriginalInvoiceAmount": money(c["amount"][i]),
+                "AdjustmentAmount": money(c["adjustment"][i]),
+                "PaymentAmount": money(c["paid"][i]),
+                "PendingPaymentAmount": money(0),
+                "PreviousBalance": money(0),
+                "Balance": money(c["balance"][i]),
+                "Description": c["description"][i],
+                "FinancialEntity": FINANCIAL_ENTITY,
+            }
+        )
+    return out
+
+
+_PAYMENT_TYPES = {"CHECK": "Check", "ACH": "Check", "CASH": "Cash"}
+
+
+def payment_dicts(assoc, idx: np.ndarray) -> list[dict]:
+    """[U] PaymentData fields: not in the public field lists (REFERENCE.md section 5)."""
+    cols = [
+        "payment_id",
+        "party_id",
+        "amount",
+        "payment_date",
+        "method",
+        "reference",
+        "message",
+        "invoice_ids",
+        "created_on",
+    ]
+    c = assoc.payments.rows(idx, cols)
+    out = []
+    for i in range(len(idx)):
+        invoices = c["invoice_ids"][i].split()
+        out.append(
+            {
+                "$type": T(COMM, "PaymentData"),
+                "PaymentId": str(c["payment_id"][i]),
+                "PayorParty": {
+                    "$type": T(COMM, "CustomerPartyData"),
+                    "PartyId": str(c["party_id"][i]),
+                },
+                "Amount": money(c["amount"][i]),
+                "PaymentDate": c["payment_date"][i],
+                "PaymentMethod": {
+                    "$type": T(COMM, "PaymentMethodData"),
+                    "PaymentMethodId": c["method"][i],
+                    "PaymentType": _PAYMENT_TYPES.get(c["method"][i], "CreditCard"),
+                },
+                "ReferenceNumber": c["reference"][i],
+                "Message": c["message"][i],
+                "InvoiceId": invoices[0] if invoices else "",
+                "AppliedInvoiceIds": collection(T_STRINGS, invoices),
+                "CreatedOn": c["created_on"][i],
+            }
+        )
+    return out
+
+
+def item_dicts(assoc, idx: np.ndarray) -> list[dict]:
+    """[U] price field: TempDefaultPrice (a bare number), as in ASI's SDK item samples."""
+    c = assoc.items.rows(idx, ["item_id", "name", "price", "updated_on"])
+    return [
+        {
+            "$type": T(COMM, "ItemData"),
+            "ItemId": c["item_id"][i],
+            "ItemCode": c["item_id"][i],
+            "Name": c["name"][i],
+            "Description": c["name"][i],
+            "ItemClass": DUES_CLASS,
+            "ItemStatus": "A",
+            "TempDefaultPrice": c["price"][i] / 100,
+            "UpdateInformation": update_info(
+                c["updated_on"][i], "MANAGER", c["updated_on"][i], "MANAGER"
+            ),
+        }
+        for i in range(len(idx))
+    ]
