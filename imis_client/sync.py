@@ -169,9 +169,7 @@ class EntitySyncer:
         next_offset = start_offset
         started = time.monotonic()
         with BatchWriter(self) as writer:
-            for page in self.client.iter_pages(
-                entity.endpoint, params, start_offset=start_offset
-            ):
+            for page in self.client.iter_pages(entity.endpoint, params, start_offset=start_offset):
                 self.counts.pages += 1
                 if page.total is not None and self.counts.pages == 1:
                     self.progress.stage(
