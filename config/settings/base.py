@@ -181,6 +181,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "common.models.JobRun.Status",
+        "ContactStatusEnum": "imis_client.models.mirror.ImisParty.Status",
+        "SyncRunStatusEnum": "imis_client.models.sync.SyncRun.Status",
+    },
 }
 
 LOGGING = {
