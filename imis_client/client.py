@@ -39,6 +39,14 @@ class ImisRequestError(ImisError):
         self.status = status
         self.body = body
 
+    def __reduce__(self):
+        # Raised in sync worker processes and re-raised here: pickling must keep the keywords.
+        return _rebuild_request_error, (str(self), self.status, self.body)
+
+
+def _rebuild_request_error(message: str, status: int, body: str) -> "ImisRequestError":
+    return ImisRequestError(message, status=status, body=body)
+
 
 class ImisAmbiguousWrite(ImisUnavailable):
     """A write's fate is unknown: the server may have committed it before the connection failed."""
@@ -121,6 +129,11 @@ class ImisClient:
         self.backoff_cap = backoff_cap
         self.concurrency = max(1, concurrency)
         self._sleep = sleep
+        self._options = {
+            "page_size": page_size, "timeout": timeout, "max_rps": max_rps,
+            "max_attempts": max_attempts, "backoff_base": backoff_base,
+            "backoff_cap": backoff_cap,
+        }  # fmt: skip
         self._limiter = RateLimiter(max_rps)
         self._token: str | None = None
         self._token_expires = 0.0
@@ -155,6 +168,13 @@ class ImisClient:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    def worker_options(self, *, share: int) -> dict:
+        """Options for a client in a worker process: the request-rate cap split across them."""
+        options = dict(self._options, concurrency=1)
+        if options["max_rps"]:
+            options["max_rps"] = options["max_rps"] / share
+        return options
 
     @property
     def site(self) -> str:

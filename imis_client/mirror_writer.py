@@ -83,34 +83,35 @@ class MirrorWriter:
             f'SELECT {self.copy_columns} FROM "{self.table}" WITH NO DATA'
         )
 
-    def _copy(self, cursor, target: str, rows: list[dict], now: datetime) -> None:
-        names = self.data_fields
-        stamp = now.isoformat()
-        lines = []
-        for row in rows:
-            parts = [_copy_text(row.get(n)) for n in names]
-            raw = row["raw"].decode()
-            # orjson escapes control characters inside strings, so only backslashes need doubling.
-            parts.append(raw.replace("\\", "\\\\") if "\\" in raw else raw)
-            parts.append(str(row["_hash"]))
-            parts.append(stamp)
-            parts.append("\\N")
-            lines.append("\t".join(parts))
-        data = ("\n".join(lines) + "\n").encode()
+    def prepare(self, row: dict, raw: bytes) -> tuple[str, int, str]:
+        """A parsed row as (imis_id, payload hash, COPY line without the bookkeeping stamps).
+
+        Runs where the row was parsed (possibly a worker process), so the main process only
+        compares hashes and streams lines.
+        """
+        digest = raw_hash(raw)
+        parts = [_copy_text(row.get(n)) for n in self.data_fields]
+        text = raw.decode()
+        # orjson escapes control characters inside strings, so only backslashes need doubling.
+        parts.append(text.replace("\\", "\\\\") if "\\" in text else text)
+        parts.append(str(digest))
+        return row["imis_id"], digest, "\t".join(parts)
+
+    def _copy(self, cursor, target: str, rows: list[tuple[str, int, str]], now: datetime) -> None:
+        tail = f"\t{now.isoformat()}\t\\N\n"
+        data = "".join(line + tail for _, _, line in rows).encode()
         with cursor.cursor.copy(f'COPY "{target}" ({self.copy_columns}) FROM STDIN') as copy:
             copy.write(data)
 
-    def write(self, rows: list[dict], *, now: datetime) -> tuple[int, int, int]:
-        """Upsert rows (each with 'imis_id', its typed columns and 'raw' as bytes).
+    def write(self, rows: list[tuple[str, int, str]], *, now: datetime) -> tuple[int, int, int]:
+        """Upsert prepared rows; returns (created, updated, unchanged).
 
-        Returns (created, updated, unchanged). A later row with the same imis_id wins, since a
-        page that shifted under us can hand the same record twice.
+        A later row with the same imis_id wins, since a page that shifted under us can hand the
+        same record twice.
         """
         if not rows:
             return 0, 0, 0
-        latest: dict[str, dict] = {}
-        for row in rows:
-            latest[row["imis_id"]] = row
+        latest = {row[0]: row for row in rows}
         with connection.cursor() as cursor:
             cursor.execute(
                 f'SELECT imis_id, raw_hash, deleted_at IS NOT NULL FROM "{self.table}" '
@@ -120,11 +121,10 @@ class MirrorWriter:
             stored = {imis_id: (h, deleted) for imis_id, h, deleted in cursor.fetchall()}
             new, changed = [], []
             for imis_id, row in latest.items():
-                row["_hash"] = h = raw_hash(row["raw"])
                 known = stored.get(imis_id)
                 if known is None:
                     new.append(row)
-                elif known[0] != h or known[1]:
+                elif known[0] != row[1] or known[1]:
                     changed.append(row)
             if new:
                 self._copy(cursor, self.table, new, now)

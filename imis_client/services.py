@@ -23,6 +23,7 @@ from imis_client.client import (
     parse_paged,
 )
 from imis_client.models import OutboxWrite, SyncRun, SyncState
+from imis_client.pages import PagePool
 from imis_client.sync import EntitySyncer, entities, entity_names
 
 log = logging.getLogger(__name__)
@@ -61,9 +62,15 @@ def sync_run_execute(
     own_client = client is None
     client = client or ImisClient.from_settings(concurrency=settings.IMIS_CONCURRENCY)
     started = time.monotonic()
+    pool = None
     try:
+        # Workers are forked before the sync starts any thread of its own.
+        if settings.IMIS_SYNC_PROCESSES > 1 and PagePool.available():
+            pool = PagePool(client, settings.IMIS_TIME_ZONE, settings.IMIS_SYNC_PROCESSES)
         for entity in chosen:
-            syncer = EntitySyncer(client, entity, progress=progress)
+            syncer = EntitySyncer(
+                client, entity, progress=progress, pool=pool, run_started=run.created_at
+            )
             try:
                 counts = syncer.run(full=full)
             except ImisAuthError:
@@ -85,6 +92,8 @@ def sync_run_execute(
         )
         raise
     finally:
+        if pool is not None:
+            pool.close()
         run.seconds = round(time.monotonic() - started, 2)
         run.finished_at = timezone.now()
         run.save()

@@ -21,9 +21,10 @@ from django.utils import timezone
 
 from imis_client import models as m
 from imis_client.client import ImisClient
-from imis_client.contracts import ContractError, Ctx, local_datetime, named_values, nested
+from imis_client.contracts import Ctx, local_datetime, named_values, nested
 from imis_client.contracts import parsers as p
-from imis_client.mirror_writer import MirrorWriter, encode_raw
+from imis_client.mirror_writer import MirrorWriter
+from imis_client.pages import PagePool, local_pages
 
 BATCH_ROWS = 2000
 INVOICE_LOOKUP_CHUNK = 100
@@ -45,7 +46,9 @@ class SyncEntity:
     model: type[m.MirrorModel]
     parse: Callable[[dict, Ctx], dict]
     id_of: Callable[[dict], str | None]
-    # "stamp": incremental by a change stamp; "full": re-read whole; "invoice": see sync_invoices.
+    # "stamp": incremental by a change stamp. "recent": new rows by a creation stamp each run,
+    # a whole re-read (updates, deletions) every IMIS_FULL_REREAD_HOURS. "full": re-read whole
+    # every run (small tables). "invoice": see EntitySyncer._run_invoices.
     mode: str
     stamp_filter: str = ""  # the filter property, e.g. "UpdatedOn"
     stamp_of: Callable[[dict], object] | None = None  # the raw stamp of one record
@@ -69,12 +72,13 @@ def entities() -> list[SyncEntity]:
         SyncEntity("event", "Event", m.ImisEvent, p.parse_event, p.event_id_of, "full",
                    order_by="EventId"),
         SyncEntity("registration", "EventRegistration", m.ImisEventRegistration,
-                   p.parse_registration, p.registration_id_of, "full",
-                   order_by="EventRegistrationId"),
+                   p.parse_registration, p.registration_id_of, "recent", "RegistrationDate",
+                   lambda r: r.get("RegistrationDate"), order_by="EventRegistrationId"),
         SyncEntity("activity", "Activity", m.ImisActivity, p.parse_activity, p.generic_id_of,
                    "stamp", "TRANSACTION_DATE", _prop("TRANSACTION_DATE"), order_by="SEQN"),
         SyncEntity("group_member", "GroupMember", m.ImisGroupMember, p.parse_group_member,
-                   p.group_member_id_of, "full", order_by="GroupMemberId"),
+                   p.group_member_id_of, "recent", "JoinDate", lambda r: r.get("JoinDate"),
+                   order_by="GroupMemberId"),
         SyncEntity("communication", "CommunicationLog", m.ImisCommunication,
                    p.parse_communication, p.communication_id_of, "stamp", "SentOn",
                    lambda r: r.get("SentOn"), order_by="CommunicationLogId"),
@@ -119,8 +123,17 @@ class NullProgress:
 class EntitySyncer:
     """Runs the sync of one entity against one client."""
 
-    def __init__(self, client: ImisClient, entity: SyncEntity, *, progress=None) -> None:
+    def __init__(
+        self,
+        client: ImisClient,
+        entity: SyncEntity,
+        *,
+        progress=None,
+        pool: PagePool | None = None,
+        run_started: datetime | None = None,
+    ) -> None:
         self.client = client
+        self.pool = pool
         self.entity = entity
         self.progress = progress or NullProgress()
         self.tz = ZoneInfo(settings.IMIS_TIME_ZONE)
@@ -128,6 +141,7 @@ class EntitySyncer:
         self.writer = MirrorWriter(entity.model)
         self.counts = Counts()
         self.seen: set[str] = set()
+        self.run_started = run_started or timezone.now()
 
     # --- the pieces ---------------------------------------------------------------------
 
@@ -160,37 +174,33 @@ class EntitySyncer:
     def scan(self, params: dict, *, resume_key: dict | None = None, start_offset: int = 0) -> None:
         """Read every page of a query and upsert it, committing a resume point with each batch.
 
-        Parsing runs here while a writer thread commits the previous batch, so Postgres works
-        while the next pages are fetched and parsed.
+        Pages are parsed by worker processes (or here, without a pool) while a writer thread
+        commits the previous batch, so Postgres works while the next pages are read.
         """
         entity = self.entity
-        batch: list[dict] = []
-        quarantine: list[tuple[str | None, ContractError, dict]] = []
-        next_offset = start_offset
+        if self.pool is not None:
+            pages = self.pool.pages(entity, params, start_offset)
+        else:
+            pages = local_pages(self.client, entity, self.writer, self.tz, params, start_offset)
+        batch: list[tuple[str, int, str]] = []
+        quarantine: list[tuple] = []
         started = time.monotonic()
         with BatchWriter(self) as writer:
-            for page in self.client.iter_pages(entity.endpoint, params, start_offset=start_offset):
+            for page in pages:
                 self.counts.pages += 1
+                self.counts.fetched += page.fetched
                 if page.total is not None and self.counts.pages == 1:
                     self.progress.stage(
                         f"{entity.name}", total=max(page.total - start_offset, 0),
                         message=f"reading {entity.endpoint}",
                     )  # fmt: skip
-                for record in page.items:
-                    self.counts.fetched += 1
-                    record_id = entity.id_of(record) if isinstance(record, dict) else None
-                    try:
-                        row = entity.parse(record, Ctx(entity.name, record_id, self.tz))
-                    except ContractError as exc:
-                        quarantine.append((record_id, exc, record))
-                        continue
-                    row["raw"] = encode_raw(record)
-                    batch.append(row)
-                    self.seen.add(row["imis_id"])
+                batch.extend(page.rows)
+                quarantine.extend(page.problems)
+                self.seen.update(row[0] for row in page.rows)
                 next_offset = page.next_offset if page.has_next else None
                 elapsed = max(time.monotonic() - started, 1e-6)
                 self.progress.advance(
-                    len(page.items),
+                    page.fetched,
                     message=f"{entity.name}: page {self.counts.pages}, "
                     f"{self.counts.fetched / elapsed:,.0f} rows/s",
                 )
@@ -210,22 +220,22 @@ class EntitySyncer:
             self.counts.created += created
             self.counts.updated += updated
             self.counts.unchanged += unchanged
-            for record_id, error, record in quarantine:
-                self._quarantine(record_id, error, record)
-            self._resolve_quarantine([row["imis_id"] for row in batch])
+            for record_id, message, field_name, record in quarantine:
+                self._quarantine(record_id, message, field_name, record)
+            self._resolve_quarantine([row[0] for row in batch])
             if resume_key is not None:
                 resume = {**resume_key, "offset": next_offset} if next_offset else None
                 m.SyncState.objects.filter(entity=self.entity.name).update(resume=resume)
 
-    def _quarantine(self, record_id, error: ContractError, record) -> None:
+    def _quarantine(self, record_id, message: str, field_name: str, record) -> None:
         self.counts.quarantined += 1
         item, created = m.SyncQuarantine.objects.get_or_create(
             entity=self.entity.name,
             imis_id=(record_id or "")[:80],
-            defaults={"reason": str(error), "field": error.field[:120], "raw": record},
+            defaults={"reason": message, "field": field_name[:120], "raw": record},
         )
         if not created:
-            item.reason, item.field, item.raw = str(error), error.field[:120], record
+            item.reason, item.field, item.raw = message, field_name[:120], record
             item.times_seen += 1
             item.resolved_at = None
             item.save()
@@ -242,10 +252,12 @@ class EntitySyncer:
         started = time.monotonic()
         state = self._state()
         mode = self.entity.mode
-        if mode == "full" or (full and mode == "stamp"):
-            self._run_full(state, deletions=mode == "full")
+        if mode == "full" or (full and mode in ("stamp", "recent")):
+            self._run_full(state, deletions=mode in ("full", "recent"))
         elif mode == "stamp":
             self._run_stamp(state)
+        elif mode == "recent":
+            self._run_recent(state)
         else:
             self._run_invoices(state, full=full)
         self.counts.seconds = time.monotonic() - started
@@ -316,15 +328,61 @@ class EntitySyncer:
             probe = newest
         return probe
 
-    def _run_invoices(self, state: m.SyncState, *, full: bool) -> None:
-        """Invoices carry no change stamp: read the open ones and the new ones, then look up
-        every invoice the mirror still holds open that iMIS no longer lists as open."""
-        if full or state.watermark is None:
-            self._run_full(state, deletions=False)
+    def _run_recent(self, state: m.SyncState) -> None:
+        """New rows each run; the whole table, with its updates and deletions, once a day."""
+        due = state.last_full_at is None or timezone.now() - state.last_full_at >= timedelta(
+            hours=settings.IMIS_FULL_REREAD_HOURS
+        )
+        if due or state.watermark is None:
+            self._run_full(state, deletions=True)
             return
         probe = self.probe()
-        self.scan(self._params({"Balance": "ne:0"}))
         self.scan(self._params(self._since(state.watermark)))
+        if self.entity.name == "registration" and probe is not None:
+            # Attendance is recorded after an event, on registrations made long before it.
+            recent = m.ImisEvent.objects.filter(
+                starts_at__gte=probe - timedelta(days=settings.IMIS_ATTENDANCE_DAYS),
+                starts_at__lte=probe + timedelta(days=1),
+                deleted_at__isnull=True,
+            ).values_list("imis_id", flat=True)
+            for chunk in _chunks(list(recent), INVOICE_LOOKUP_CHUNK):
+                self.scan(self._params({"EventId": "in:" + "|".join(chunk)}))
+        if probe is not None:
+            probe = self._catch_up(probe)
+        self._finish(watermark=probe or state.watermark, full=False)
+
+    def _run_invoices(self, state: m.SyncState, *, full: bool) -> None:
+        """Invoices carry no change stamp. Each run reads the new ones and those whose dues lines
+        changed in this run (a payment moves the subscription's stamp); every
+        IMIS_OPEN_INVOICE_SWEEP_MINUTES it also re-reads every open invoice and looks up each one
+        the mirror still holds open that iMIS no longer lists as open."""
+        if full or state.watermark is None:
+            self._run_full(state, deletions=False)
+            m.SyncState.objects.filter(entity=self.entity.name).update(last_sweep_at=timezone.now())
+            return
+        probe = self.probe()
+        self.scan(self._params(self._since(state.watermark)))
+        touched = (
+            set(
+                m.ImisSubscription.objects.filter(synced_at__gte=self.run_started)
+                .exclude(invoice_id="")
+                .values_list("invoice_id", flat=True)
+            )
+            - self.seen
+        )
+        for chunk in _chunks(sorted(touched), INVOICE_LOOKUP_CHUNK):
+            self.scan(self._params({"InvoiceId": "in:" + "|".join(chunk)}))
+        sweep = state.last_sweep_at is None or timezone.now() - state.last_sweep_at >= timedelta(
+            minutes=settings.IMIS_OPEN_INVOICE_SWEEP_MINUTES
+        )
+        if sweep:
+            self._sweep_open_invoices()
+        self._finish(watermark=probe or state.watermark, full=False)
+        if sweep:
+            m.SyncState.objects.filter(entity=self.entity.name).update(last_sweep_at=timezone.now())
+
+    def _sweep_open_invoices(self) -> None:
+        self.scan(self._params({"Balance": "ne:0"}))
         stale = list(
             self.entity.model.objects.filter(is_open=True, deleted_at__isnull=True)
             .exclude(imis_id__in=self.seen)
@@ -338,7 +396,6 @@ class EntitySyncer:
                 self.counts.deleted += self.entity.model.objects.filter(
                     imis_id__in=gone, deleted_at__isnull=True
                 ).update(deleted_at=timezone.now(), is_open=False)
-        self._finish(watermark=probe or state.watermark, full=False)
 
 
 class BatchWriter:

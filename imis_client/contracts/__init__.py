@@ -31,6 +31,9 @@ class ContractError(ValueError):
             f"{entity} {record_id or '(no id)'}: field {field} should be {expected}, got {shown}"
         )
 
+    def __reduce__(self):
+        return ContractError, (self.entity, self.record_id, self.field, self.expected, self.got)
+
 
 @dataclass
 class Ctx:

@@ -27,6 +27,9 @@ class SyncState(models.Model):
         null=True, blank=True, help_text="iMIS's newest change stamp fully synced."
     )
     last_full_at = models.DateTimeField(null=True, blank=True)
+    last_sweep_at = models.DateTimeField(
+        null=True, blank=True, help_text="Invoices: when every open invoice was last re-read."
+    )
     last_success_at = models.DateTimeField(null=True, blank=True)
     # A scan in progress: if the process dies, the next run continues from here.
     resume = models.JSONField(null=True, blank=True)

@@ -12,6 +12,13 @@ from tests.imis_client.conftest import fetch_all
 pytestmark = pytest.mark.django_db(transaction=True)  # the sync commits on its own thread
 
 
+@pytest.fixture(autouse=True)
+def every_run_is_thorough(settings):
+    """Exactness tests make every run re-read what a scheduled run re-reads daily or hourly."""
+    settings.IMIS_FULL_REREAD_HOURS = 0
+    settings.IMIS_OPEN_INVOICE_SWEEP_MINUTES = 0
+
+
 def assert_mirror_equals_sandbox(sandbox):
     for entity in entities():
         served = fetch_all(sandbox, entity.endpoint)
@@ -144,3 +151,25 @@ def test_invoices_paid_after_a_sync_are_closed_by_the_next(client, sandbox, asso
     assert closed, "thirty days should see some invoices paid"
     for imis_id in closed:
         assert served[imis_id]["Balance"]["Amount"] == 0
+
+
+def test_routine_incremental_reads_new_rows_and_paid_dues_without_whole_rereads(
+    client, sandbox, association, settings
+):
+    settings.IMIS_FULL_REREAD_HOURS = 24
+    settings.IMIS_OPEN_INVOICE_SWEEP_MINUTES = 60
+    sync_run_execute(full=True, client=client)
+    open_before = set(m.ImisInvoice.objects.filter(is_open=True).values_list("imis_id", flat=True))
+    association.advance(30)
+    run = sync_run_execute(full=False, client=client)
+    # far fewer rows read than the tables hold
+    assert run.results["group_member"]["fetched"] < m.ImisGroupMember.objects.count() / 2
+    assert run.results["invoice"]["fetched"] < len(open_before)
+    # yet new registrations and memberships, and dues invoices paid since, are in the mirror
+    served = fetch_all(sandbox, "InvoiceSummary")
+    for imis_id in open_before:
+        assert m.ImisInvoice.objects.get(imis_id=imis_id).is_open == (
+            served[imis_id]["Balance"]["Amount"] != 0
+        ), imis_id
+    assert m.ImisGroupMember.objects.count() == len(fetch_all(sandbox, "GroupMember"))
+    assert m.ImisEventRegistration.objects.count() == len(fetch_all(sandbox, "EventRegistration"))
