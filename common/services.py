@@ -11,16 +11,11 @@ from django_q.tasks import async_task
 from common.errors import DomainError
 from common.jobs import JobCancelled, JobReporter, get_job_kind
 from common.models import JobRun, WorkerHeartbeat
+from common.states import transition
 
 
 def _transition(job: JobRun, to: str) -> None:
-    if to not in JobRun.TRANSITIONS[job.status]:
-        raise DomainError(
-            f"{job.label} #{job.pk} is {job.get_status_display().lower()}; "
-            f"it cannot become {JobRun.Status(to).label.lower()}.",
-            code="invalid_transition",
-        )
-    job.status = to
+    transition(job, to, subject=f"{job.label} #{job.pk}")
 
 
 def job_run_create(*, kind: str, params: dict | None = None, requested_by=None) -> JobRun:

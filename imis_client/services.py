@@ -14,6 +14,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from common.errors import DomainError
+from common.states import transition
 from imis_client.client import (
     ImisAmbiguousWrite,
     ImisAuthError,
@@ -149,13 +150,7 @@ def _outbox_backoff(attempts: int) -> timedelta:
 
 
 def _outbox_transition(write: OutboxWrite, to: str) -> None:
-    if to not in OutboxWrite.TRANSITIONS[write.state]:
-        raise DomainError(
-            f"The write {write.reference} is {write.get_state_display().lower()}; "
-            f"it cannot become {OutboxWrite.State(to).label.lower()}.",
-            code="invalid_transition",
-        )
-    write.state = to
+    transition(write, to, subject=f"The write {write.reference}", field="state")
 
 
 def outbox_deliver(*, write_id: int, client: ImisClient, now=None) -> OutboxWrite | None:
