@@ -65,6 +65,9 @@ def member_filter_choices() -> dict:
     return {"types": list(types), "chapters": list(chapters), "statuses": m.ImisParty.Status}
 
 
+PAYMENT_ACTIVITY_TYPES = {"DUES", "ORDER", "GIFT", "PAYMENT"}
+
+
 @dataclass
 class MemberRecord:
     party: m.ImisParty
@@ -78,6 +81,7 @@ class MemberRecord:
     communications: list
     owner: m.ImisRelationshipOwner | None
     open_balance: object
+    payments: list
 
 
 def member_detail(imis_id: str, *, activity_limit: int = 200) -> MemberRecord | None:
@@ -112,6 +116,11 @@ def member_detail(imis_id: str, *, activity_limit: int = 200) -> MemberRecord | 
     for registration in registrations:
         registration.event = events.get(registration.event_id)
     open_balance = sum((i.balance or 0) for i in invoices if i.is_open)
+    activities = list(
+        m.ImisActivity.objects.filter(party_id=imis_id).order_by("-transaction_date")[
+            :activity_limit
+        ]
+    )
     return MemberRecord(
         party=party,
         organization=organization,
@@ -123,11 +132,9 @@ def member_detail(imis_id: str, *, activity_limit: int = 200) -> MemberRecord | 
         ),
         invoices=invoices,
         registrations=registrations,
-        activities=list(
-            m.ImisActivity.objects.filter(party_id=imis_id).order_by("-transaction_date")[
-                :activity_limit
-            ]
-        ),
+        activities=activities,
+        # iMIS records each dues payment as a DUES activity carrying the amount.
+        payments=[a for a in activities if a.activity_type in PAYMENT_ACTIVITY_TYPES],
         groups=list(
             m.ImisGroupMember.objects.filter(party_id=imis_id, deleted_at__isnull=True).order_by(
                 "-is_active", "group_class", "group_name"

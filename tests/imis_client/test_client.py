@@ -115,3 +115,14 @@ def test_client_write_that_times_out_after_commit_is_ambiguous(sandbox, waits):
     method, path, body, *_ = writes.party_note(reference="REF-1", party_id="10001", text="hello")
     with pytest.raises(ImisAmbiguousWrite, match="iMIS may or may not have applied it"):
         c.request(method, path, json=body, write=True)
+
+
+def test_client_keeps_to_the_request_rate_cap(sandbox):
+    import time
+
+    capped = ImisClient(sandbox.base_url, "sandbox", "sandbox", max_rps=20)
+    capped.login()
+    started = time.monotonic()
+    for _ in range(10):
+        capped.get("/api/Item")
+    assert time.monotonic() - started >= 9 / 20 - 0.01

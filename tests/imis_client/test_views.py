@@ -76,6 +76,10 @@ def test_member_detail_shows_invoices_subscriptions_and_activity(synced, staff):
     assert invoice.number in html
     assert "Subscriptions" in html and "Activity timeline" in html
     assert "Open balance" in html
+    paid = m.ImisActivity.objects.filter(activity_type="DUES").first()
+    html = staff.get(reverse("imis_client:member_detail", args=[paid.party_id])).content.decode()
+    payments = html.split("<h2>Payments</h2>")[1].split("</table>")[0]
+    assert str(paid.amount) in payments
 
 
 def test_member_detail_unknown_id_is_404(synced, staff):
