@@ -8,9 +8,11 @@ cd "$ROOT"
 PIDS=()
 cleanup() {
   trap - INT TERM EXIT
-  say "Stopping"
+  # Stop first, print after: the terminal (or a pipe) may already be gone on Ctrl-C.
+  trap '' PIPE
   stop_processes "${PIDS[@]}"
   stop_started_postgres
+  say "Stopped everything this script started" 2>/dev/null || true
 }
 trap cleanup INT TERM EXIT
 

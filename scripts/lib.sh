@@ -57,10 +57,11 @@ as_pg() {
     id postgres >/dev/null 2>&1 || die "running as root needs a 'postgres' OS user for the local database (useradd -r -m postgres)"
     local runuser
     runuser="$(command -v runuser || ls /usr/sbin/runuser /sbin/runuser 2>/dev/null | head -n1 || true)"
+    # From /, which the postgres user can always enter (the checkout may be private).
     if [ -n "$runuser" ]; then
-      "$runuser" -u postgres -- "$@"
+      (cd / && "$runuser" -u postgres -- "$@")
     else
-      su postgres -s /bin/sh -c "$(printf '%q ' "$@")"
+      (cd / && su postgres -s /bin/sh -c "$(printf '%q ' "$@")")
     fi
   else
     "$@"
@@ -124,7 +125,7 @@ stop_processes() {
 
 stop_started_postgres() {
   if [ -n "$STARTED_PG" ]; then
-    say "Stopping the project-local PostgreSQL"
+    say "Stopping the project-local PostgreSQL" 2>/dev/null || true
     # shellcheck disable=SC2086
     as_pg $STARTED_PG -m fast stop >/dev/null 2>&1 || true
     STARTED_PG=""
