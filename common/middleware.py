@@ -16,3 +16,20 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
         if not getattr(view_func, "login_required", True):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class AuditActorMiddleware:
+    """Makes the signed-in person the default actor of audit events recorded in this request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from common.audit import current_actor
+
+        user = getattr(request, "user", None)
+        token = current_actor.set(user if user is not None and user.is_authenticated else None)
+        try:
+            return self.get_response(request)
+        finally:
+            current_actor.reset(token)

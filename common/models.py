@@ -1,6 +1,7 @@
 """Shared models: background job runs with progress, worker heartbeats, common permissions."""
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -115,3 +116,33 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.host} at {self.last_seen:%Y-%m-%d %H:%M:%S}"
+
+
+class AuditEvent(models.Model):
+    """One row of the append-only audit trail, hash-chained to the row before it.
+
+    The database refuses UPDATE and DELETE on this table and fills prev_hash and row_hash
+    itself (migration 0004), so the chain holds whatever code wrote the row.
+    """
+
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
+        db_constraint=False, related_name="+",
+    )  # fmt: skip
+    actor_name = models.CharField(max_length=150, help_text="Who, as shown then; or the job.")
+    action = models.CharField(max_length=80, db_index=True)
+    object_type = models.CharField(max_length=80, blank=True)
+    object_id = models.CharField(max_length=80, blank=True)
+    member_id = models.CharField(max_length=80, blank=True, db_index=True)
+    summary = models.CharField(max_length=500)
+    data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    row_hash = models.CharField(max_length=64, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["actor_name", "-id"], name="audit_actor_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_name}: {self.action}"

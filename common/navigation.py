@@ -85,6 +85,9 @@ def status_rows() -> list[dict]:
 
 register_nav(NavItem("Home", "home", None, order=0, section="Work"))
 register_nav(NavItem("Jobs", "common:job_list", "common.view_jobs", order=900, section="System"))
+register_nav(
+    NavItem("Audit", "common:audit_list", "common.view_audit", order=940, section="System")
+)
 register_nav(NavItem("API docs", "api_docs", "common.view_api_docs", order=950, section="System"))
 register_nav(
     NavItem("Users & roles", "admin:index", "auth.change_user", order=990, section="System")

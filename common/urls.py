@@ -12,4 +12,6 @@ urlpatterns = [
     path("jobs/<int:pk>/", views.JobRunDetailView.as_view(), name="job_detail"),
     path("jobs/<int:pk>/cancel/", views.JobRunCancelView.as_view(), name="job_cancel"),
     path("jobs/<int:pk>/retry/", views.JobRunRetryView.as_view(), name="job_retry"),
+    path("audit/", views.AuditEventListView.as_view(), name="audit_list"),
+    path("audit/export.csv", views.AuditEventExportView.as_view(), name="audit_export"),
 ]

@@ -1,9 +1,13 @@
 """Pages of the common app: home, jobs with live progress, health."""
 
+import csv
+import json
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.http import JsonResponse
+from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views import View
@@ -12,6 +16,7 @@ from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
 from common import permissions, selectors, services
+from common.audit import audit_record
 from common.errors import DomainError
 from common.htmx import render_page_or_partial
 from common.jobs import get_job_kind, job_kinds
@@ -160,3 +165,90 @@ def healthz(request):
         "workers": workers,
     }
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+AUDIT_SORTS = {"id": "id"}
+
+
+def _audit_filtered(get) -> tuple:
+    from common.models import AuditEvent
+
+    queryset = AuditEvent.objects.all()
+    filters = {k: get.get(k, "").strip() for k in ("person", "kind", "member", "since", "until")}
+    problems = []
+    if filters["person"]:
+        queryset = queryset.filter(actor_name__iexact=filters["person"])
+    if filters["kind"]:
+        queryset = queryset.filter(action__startswith=filters["kind"])
+    if filters["member"]:
+        queryset = queryset.filter(member_id=filters["member"])
+    for key, lookup in (("since", "occurred_at__date__gte"), ("until", "occurred_at__date__lte")):
+        if filters[key]:
+            try:
+                queryset = queryset.filter(**{lookup: date.fromisoformat(filters[key])})
+            except ValueError:
+                problems.append(f"“{filters[key]}” is not a date; use YYYY-MM-DD.")
+    return queryset, filters, problems
+
+
+class AuditEventListView(PermissionRequiredMixin, View):
+    permission_required = permissions.VIEW_AUDIT
+    raise_exception = True
+
+    def get(self, request):
+        from common.models import AuditEvent
+
+        queryset, filters, problems = _audit_filtered(request.GET)
+        page = keyset_paginate(
+            queryset, sort=request.GET.get("sort"), allowed=AUDIT_SORTS, default="-id",
+            cursor=request.GET.get("cursor"), size=100,
+        )  # fmt: skip
+        kinds = sorted({a.split(".")[0] for a in AuditEvent.objects.values_list(
+            "action", flat=True).distinct()})  # fmt: skip
+        context = {"page": page, "filters": filters, "problems": problems, "kinds": kinds}
+        return render_page_or_partial(
+            request, "common/audit_list.html", "common/partials/_audit_table.html", context
+        )
+
+
+class AuditEventExportView(PermissionRequiredMixin, View):
+    """The filtered trail as CSV, streamed, so a year of events does not sit in memory."""
+
+    permission_required = permissions.VIEW_AUDIT
+    raise_exception = True
+
+    def get(self, request):
+        queryset, _, problems = _audit_filtered(request.GET)
+        if problems:
+            messages.error(request, " ".join(problems))
+            return redirect("common:audit_list")
+        audit_record(
+            action="audit.exported", summary="Exported the audit trail as CSV",
+            data={k: v for k, v in request.GET.items() if k != "cursor"},
+        )  # fmt: skip
+        header = ["id", "occurred_at", "actor", "action", "object_type", "object_id",
+                  "member_id", "summary", "data", "row_hash"]  # fmt: skip
+
+        def rows():
+            writer = csv.writer(Echo())
+            yield writer.writerow(header)
+            for e in queryset.order_by("id").iterator(chunk_size=2000):
+                yield writer.writerow([
+                    e.id, e.occurred_at.isoformat(), e.actor_name, e.action, e.object_type,
+                    e.object_id, e.member_id, _csv_safe(e.summary), json.dumps(e.data),
+                    e.row_hash,
+                ])  # fmt: skip
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
+        return response
+
+
+class Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_safe(text: str) -> str:
+    """Spreadsheets run cells that start with = + - @ as formulas; untrusted text must not."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from common.audit import audit_record
 from common.errors import DomainError
 from common.states import transition
 from imis_client.client import (
@@ -98,6 +99,12 @@ def sync_run_execute(
         run.seconds = round(time.monotonic() - started, 2)
         run.finished_at = timezone.now()
         run.save()
+        audit_record(
+            action="imis.sync", summary=f"Sync #{run.pk} {run.status}: "
+            f"{run.total('fetched'):,} read, {run.total('created'):,} new, "
+            f"{run.total('updated'):,} changed", actor_name="system",
+            object_type="sync_run", object_id=run.pk, data=run.totals,
+        )  # fmt: skip
         if own_client:
             client.close()
         with connection.cursor() as cursor:
@@ -202,6 +209,13 @@ def outbox_deliver(*, write_id: int, client: ImisClient, now=None) -> OutboxWrit
         elif state == OutboxWrite.State.PENDING:
             write.next_attempt_at = timezone.now() + _outbox_backoff(write.attempts)
         write.save()
+        if state in (OutboxWrite.State.DELIVERED, OutboxWrite.State.FAILED):
+            audit_record(
+                action=f"imis.write_{state}",
+                summary=f"{write.method} {write.path} {state} ({write.reference})",
+                actor_name="system", object_type="outbox_write", object_id=write.pk,
+                data={"source": write.source, "error": write.last_error[:300]},
+            )  # fmt: skip
     return write
 
 
@@ -237,6 +251,10 @@ def outbox_retry(*, write_id: int) -> OutboxWrite:
     write.next_attempt_at = timezone.now()
     write.attempts = 0
     write.save()
+    audit_record(
+        action="imis.write_retried", summary=f"Retry of {write.reference} requested",
+        object_type="outbox_write", object_id=write.pk,
+    )  # fmt: skip
     transaction.on_commit(lambda: async_task("imis_client.tasks.outbox_relay_task"))
     return write
 
@@ -247,4 +265,8 @@ def outbox_cancel(*, write_id: int) -> OutboxWrite:
     write = OutboxWrite.objects.select_for_update().get(pk=write_id)
     _outbox_transition(write, OutboxWrite.State.CANCELLED)
     write.save()
+    audit_record(
+        action="imis.write_cancelled", summary=f"{write.reference} cancelled; it will not be sent",
+        object_type="outbox_write", object_id=write.pk,
+    )  # fmt: skip
     return write

@@ -25,6 +25,8 @@ MATRIX = [
     ("api:common:me", {}, "get", EVERY_ROLE),
     ("api:common:job-list", {}, "get", {MG, A}),
     ("api:common:job-detail", {"pk": "JOB"}, "get", {MG, A}),
+    ("common:audit_list", {}, "get", {MG, A}),
+    ("common:audit_export", {}, "get", {MG, A}),
     ("imis_client:member_list", {}, "get", EVERY_ROLE),
     ("imis_client:member_detail", {"imis_id": "MEMBER"}, "get", EVERY_ROLE),
     ("imis_client:sync_status", {}, "get", {MG, A}),

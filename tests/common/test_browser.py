@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from common import roles, services
 from common.models import JobRun
@@ -13,9 +14,9 @@ pytestmark = pytest.mark.browser
 EXPECTED_NAV = {
     roles.MEMBERSHIP: ["Home", "Members", "API docs"],
     roles.FINANCE: ["Home", "Members", "API docs"],
-    roles.MANAGER: ["Home", "Members", "Jobs", "Sync", "API docs"],
+    roles.MANAGER: ["Home", "Members", "Jobs", "Sync", "Audit", "API docs"],
     roles.ADMINISTRATOR: [
-        "Home", "Members", "Jobs", "Sync", "Outbox", "API docs", "Users & roles",
+        "Home", "Members", "Jobs", "Sync", "Outbox", "Audit", "API docs", "Users & roles",
     ],
 }  # fmt: skip
 
@@ -112,3 +113,18 @@ def test_api_docs_render_from_local_assets_only(page, make_user, live_server):
     page.locator(".opblock-summary-path", has_text="/api/v1/me/").first.wait_for()
     assert outside == []
     screenshot(page, "api-docs")
+
+
+def test_manager_reads_the_audit_trail_of_sign_ins(page, make_user):
+    make_user(roles.MANAGER)
+    make_user(roles.FINANCE)
+    browser_login(page, "frank")
+    page.context.clear_cookies()
+    browser_login(page, "grace")
+    page.get_by_role("link", name="Audit").click()
+    page.get_by_label("Person").fill("frank")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#audit tbody tr")).to_have_count(1)
+    assert "frank signed in" in page.locator("#audit tbody tr").inner_text()
+    assert "person=frank" in page.locator("#audit-export").get_attribute("href")
+    screenshot(page, "audit")

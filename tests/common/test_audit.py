@@ -1,0 +1,151 @@
+"""The audit trail: append-only by the database, hash-chained, verifiable, and filled by the app."""
+
+import json
+import threading
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+
+from common import roles
+from common.audit import audit_record, audit_verify
+from common.models import AuditEvent
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def _events(n=3):
+    return [
+        audit_record(action="test.event", summary=f"event {i}", actor_name="tester", data={"i": i})
+        for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE common_auditevent SET summary = 'changed'", "DELETE FROM common_auditevent"],
+)
+def test_raw_sql_update_or_delete_on_the_audit_table_is_refused(statement):
+    _events()
+    with (
+        pytest.raises(DatabaseError, match="the audit trail is append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement)
+    assert AuditEvent.objects.count() == 3
+
+
+def test_each_row_is_chained_to_the_one_before():
+    first, second, third = _events()
+    assert first.prev_hash == "" or first.prev_hash
+    second.refresh_from_db()
+    third.refresh_from_db()
+    assert third.prev_hash == second.row_hash
+    assert len(third.row_hash) == 64
+    assert audit_verify() == {"rows": 3, "ok": True, "first_broken": None}
+
+
+def test_audit_verify_names_the_row_tampered_with_in_a_copy():
+    events = _events(5)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE audit_copy AS SELECT * FROM common_auditevent")
+        cursor.execute("UPDATE audit_copy SET summary = 'rewritten' WHERE id = %s", [events[2].pk])
+    result = audit_verify(table="audit_copy")
+    assert result["ok"] is False
+    assert result["first_broken"] == {
+        "id": events[2].pk,
+        "reason": "its content does not match its hash",
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM audit_copy WHERE id = %s", [events[1].pk])
+    assert audit_verify(table="audit_copy")["first_broken"]["id"] == events[2].pk
+
+
+def test_audit_verify_command_prints_json_and_fails_on_a_broken_chain():
+    _events(2)
+    out = StringIO()
+    call_command("audit_verify", stdout=out)
+    assert json.loads(out.getvalue()) == {"rows": 2, "ok": True, "first_broken": None}
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE audit_copy2 AS SELECT * FROM common_auditevent")
+        cursor.execute("UPDATE audit_copy2 SET actor_name = 'someone else'")
+    with pytest.raises(SystemExit):
+        call_command("audit_verify", "--table", "audit_copy2", stdout=StringIO())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_keep_one_unbroken_chain():
+    barrier = threading.Barrier(8)
+
+    def write(i):
+        barrier.wait()
+        for j in range(5):
+            audit_record(action="test.race", summary=f"{i}/{j}", actor_name=f"t{i}")
+        connection.close()
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert audit_verify() == {"rows": 40, "ok": True, "first_broken": None}
+
+
+def test_sign_in_failure_and_role_change_are_recorded_with_who(client, make_user):
+    admin = make_user(roles.ADMINISTRATOR)
+    finance = make_user(roles.FINANCE)
+    client.login(username="frank", password="wrong")
+    client.login(username="arjun", password=PASSWORD)
+    # an administrator gives a role in the admin
+    response = client.post(
+        reverse("admin:auth_user_change", args=[finance.pk]),
+        {
+            "username": "frank", "first_name": "Frank", "last_name": "", "email": "",
+            "is_active": "on", "groups": [
+                Group.objects.get(name=roles.FINANCE).pk, Group.objects.get(name=roles.MANAGER).pk
+            ], "last_login_0": "", "last_login_1": "", "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00", "initial-date_joined_0": "2026-01-01",
+            "initial-date_joined_1": "00:00:00",
+        },
+    )  # fmt: skip
+    assert response.status_code == 302, response.content[:500]
+    actions = list(AuditEvent.objects.order_by("id").values_list("action", "actor_name"))
+    assert ("auth.login_failed", "frank") in actions
+    assert ("auth.login", "arjun") in actions
+    assert ("auth.roles_changed", "arjun") in actions
+    change = AuditEvent.objects.get(action="auth.roles_changed", actor_name="arjun")
+    assert change.summary == "frank given Manager" and change.actor_id == admin.pk
+
+
+def test_audit_page_filters_and_exports_csv(client, make_user):
+    make_user(roles.MANAGER)
+    audit_record(action="payment.applied", summary="=HYPERLINK(evil)", actor_name="frank",
+                 member_id="10001")  # fmt: skip
+    audit_record(action="job.queued", summary="other", actor_name="arjun")
+    client.login(username="grace", password=PASSWORD)
+    page = client.get(reverse("common:audit_list"), {"person": "frank"}).context["page"]
+    assert [e.action for e in page.items] == ["payment.applied"]
+    page = client.get(reverse("common:audit_list"), {"member": "10001"}).context["page"]
+    assert len(page.items) == 1
+    bad = client.get(reverse("common:audit_list"), {"since": "31/12/2025"}).content.decode()
+    assert "is not a date; use YYYY-MM-DD." in bad
+    response = client.get(reverse("common:audit_export"), {"kind": "payment."})
+    body = b"".join(response.streaming_content).decode()
+    lines = body.strip().splitlines()
+    assert lines[0].startswith("id,occurred_at,actor,action")
+    assert len(lines) == 2 and "'=HYPERLINK(evil)" in lines[1]  # no formula injection
+    assert AuditEvent.objects.filter(action="audit.exported", actor_name="grace").exists()
+
+
+def test_jobs_and_sync_outcomes_reach_the_trail(make_user):
+    from common import services
+
+    job = services.job_run_enqueue(kind="tests.steps", params={"steps": 1, "delay": 0})
+    services.job_run_execute(job_run_id=job.pk)
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"job.queued", "job.succeeded"} <= actions
