@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "common",
     "imis_client",
+    "reviews",
 ]
 
 MIDDLEWARE = [

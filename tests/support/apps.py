@@ -8,4 +8,4 @@ class SupportConfig(AppConfig):
     label = "test_support"
 
     def ready(self) -> None:
-        from tests.support import jobs  # noqa: F401
+        from tests.support import jobs, kinds  # noqa: F401

@@ -1,0 +1,1 @@
+"""Review queues: each proposal accepted, edited or rejected by the right person, then done."""

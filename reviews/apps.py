@@ -1,0 +1,9 @@
+"""App configuration for reviews."""
+
+from django.apps import AppConfig
+
+
+class ReviewsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "reviews"
+    verbose_name = "Reviews"

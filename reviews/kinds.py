@@ -1,0 +1,42 @@
+"""The registry of review-item kinds. Other apps register theirs in AppConfig.ready().
+
+A kind says how its payload is checked, who reviews it, above which amount a manager must
+approve, how it is re-checked against current data just before its effect runs, and what the
+effect is. Effects must be idempotent: they receive the item and its effect key, and a second
+run with the same key must not act twice.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class ReviewKind:
+    name: str
+    label: str
+    queue: str  # membership | finance | manager
+    validate: Callable[[dict], dict]  # returns the cleaned payload or raises DomainError
+    effect: Callable[[object], dict]  # runs after approval; returns a result to keep
+    recheck: Callable[[object], str | None] = lambda item: None  # a reason when now stale
+    threshold: Decimal | None = None  # amounts above need a manager's approval
+    reverse: Callable[[object], dict] | None = None
+
+
+_KINDS: dict[str, ReviewKind] = {}
+
+
+def register_kind(kind: ReviewKind) -> ReviewKind:
+    _KINDS[kind.name] = kind
+    return kind
+
+
+def get_kind(name: str) -> ReviewKind:
+    try:
+        return _KINDS[name]
+    except KeyError:
+        raise LookupError(f"no review-item kind {name!r} is registered") from None
+
+
+def kinds() -> list[ReviewKind]:
+    return sorted(_KINDS.values(), key=lambda k: k.label)

@@ -1,0 +1,157 @@
+"""Review items (every proposal a person or policy must decide) and automation policies."""
+
+import uuid
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+
+from common.models import TimeStampedModel
+from reviews import permissions
+
+
+class ReviewAccess(models.Model):
+    """Holds the review queues' permissions; it has no table."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = permissions.DECLARED
+        verbose_name = "review access"
+
+    def __str__(self) -> str:
+        return "review access"
+
+
+class Queue(models.TextChoices):
+    MEMBERSHIP = "membership", "Membership"
+    FINANCE = "finance", "Finance"
+    MANAGER = "manager", "Manager"
+
+
+class ReviewItem(TimeStampedModel):
+    """A proposal (an email, a payment application, a credit memo...) and its decision."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        EDITED = "edited", "Edited and approved"
+        REJECTED = "rejected", "Rejected"
+        EXPIRED = "expired", "Expired"
+        STALE = "stale", "Stale"
+        EXECUTING = "executing", "Executing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        REVERSED = "reversed", "Reversed"
+        OBSERVED = "observed", "Observed only"
+
+    # Declared once. approved/edited → pending: an edit after approval voids the approval.
+    TRANSITIONS = {
+        Status.PENDING: {
+            Status.APPROVED, Status.EDITED, Status.REJECTED, Status.EXPIRED, Status.STALE,
+        },
+        Status.APPROVED: {Status.EXECUTING, Status.STALE, Status.PENDING},
+        Status.EDITED: {Status.EXECUTING, Status.STALE, Status.PENDING},
+        Status.EXECUTING: {Status.DONE, Status.FAILED, Status.STALE},
+        Status.FAILED: {Status.EXECUTING, Status.STALE},
+        Status.DONE: {Status.REVERSED},
+        Status.REJECTED: set(),
+        Status.EXPIRED: set(),
+        Status.STALE: set(),
+        Status.REVERSED: set(),
+        Status.OBSERVED: set(),
+    }  # fmt: skip
+    DECIDED = (Status.APPROVED, Status.EDITED, Status.REJECTED)
+
+    class RejectReason(models.TextChoices):
+        WRONG_MEMBER = "wrong_member", "Wrong member or invoice"
+        WRONG_AMOUNT = "wrong_amount", "Wrong amount"
+        DUPLICATE = "duplicate", "Duplicate"
+        NOT_NEEDED = "not_needed", "Not needed"
+        TONE = "tone", "Wording or tone"
+        OTHER = "other", "Other (explain)"
+
+    kind = models.CharField(max_length=60, db_index=True)
+    queue = models.CharField(max_length=12, choices=Queue.choices, db_index=True)
+    member_id = models.CharField(max_length=80, blank=True, db_index=True)
+    invoice_id = models.CharField(max_length=80, blank=True)
+    object_ref = models.CharField(max_length=120, blank=True, help_text="e.g. payment 123")
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    evidence = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
+    rationale = models.TextField(blank=True)
+    confidence = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True)
+    payload = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    original_payload = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    edit_diff = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    needs_manager = models.BooleanField(default=False)
+    priority = models.SmallIntegerField(default=0, db_index=True)
+    due_by = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="assigned_review_items",
+    )  # fmt: skip
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="proposed_review_items",
+    )  # fmt: skip
+    proposed_by_job = models.CharField(max_length=120, blank=True)
+    last_edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="edited_review_items",
+    )  # fmt: skip
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="decided_review_items",
+    )  # fmt: skip
+    decided_by_policy = models.BooleanField(default=False)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reject_reason = models.CharField(max_length=20, choices=RejectReason.choices, blank=True)
+    reject_note = models.TextField(blank=True)
+    stale_reason = models.CharField(max_length=300, blank=True)
+    effect_key = models.UUIDField(default=uuid.uuid4, editable=False)
+    effect_attempts = models.PositiveIntegerField(default=0)
+    effect_result = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    effect_error = models.TextField(blank=True)
+    dedupe_key = models.CharField(
+        max_length=160, null=True, blank=True, unique=True,
+        help_text="One open proposal per key (e.g. one outreach per member and term).",
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["-priority", "id"]
+        indexes = [models.Index(fields=["queue", "status", "-priority", "id"], name="review_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_status_display()})"
+
+
+class ReviewPolicy(TimeStampedModel):
+    """How a kind of item is handled for a segment: observe, assist (a person), or auto."""
+
+    class Mode(models.TextChoices):
+        OBSERVE = "observe", "Observe: record and measure only"
+        ASSIST = "assist", "Assist: a person decides"
+        AUTO = "auto", "Auto: run within the limits below"
+
+    kind = models.CharField(max_length=60)
+    segment = models.CharField(max_length=60, blank=True, help_text="Empty: every member.")
+    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.ASSIST)
+    min_confidence = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True)
+    max_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["kind", "segment"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "segment"], name="policy_kind_segment")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.segment or 'all'}: {self.mode}"

@@ -1,0 +1,7 @@
+"""django-q2 entry points of the review queues."""
+
+from reviews import services
+
+
+def review_item_execute_task(item_id: int) -> str:
+    return services.review_item_execute(item_id=item_id).status
