@@ -31,6 +31,7 @@ class ApiSchemaView(SpectacularAPIView):
 api_v1 = [
     path("", include(("common.api.urls", "common"), namespace="common")),
     path("", include(("imis_client.api.urls", "imis_client"), namespace="imis_client")),
+    path("", include(("reviews.api.urls", "reviews"), namespace="reviews")),
 ]
 
 urlpatterns = [

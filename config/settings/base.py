@@ -187,6 +187,9 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "common.models.JobRun.Status",
         "ContactStatusEnum": "imis_client.models.mirror.ImisParty.Status",
         "SyncRunStatusEnum": "imis_client.models.sync.SyncRun.Status",
+        "RejectReasonEnum": "reviews.models.ReviewItem.RejectReason",
+        "ReviewStatusEnum": "reviews.models.ReviewItem.Status",
+        "ReviewQueueEnum": "reviews.models.Queue",
     },
 }
 

@@ -39,6 +39,10 @@ MATRIX = [
     ("api:imis_client:member-detail", {"imis_id": "MEMBER"}, "get", EVERY_ROLE),
     ("api:imis_client:sync-run-list", {}, "get", {MG, A}),
     ("api:imis_client:sync-run-detail", {"pk": "RUN"}, "get", {MG, A}),
+    ("api:reviews:review-item-list", {}, "get", EVERY_ROLE),
+    # An item outside the caller's queues is not found rather than forbidden: no leak.
+    ("api:reviews:review-item-detail", {"pk": "ITEM"}, "get", {F, MG}, 404),
+    ("api:reviews:review-item-decide", {"pk": "ITEM"}, "post", {F, MG}, 404),
 ]
 PUBLIC = {"login", "logout", "healthz"}
 ADMIN_NAMESPACE = "admin"
@@ -70,6 +74,7 @@ def objects(db):
     from django.utils import timezone
 
     from imis_client.models import ImisParty, OutboxWrite, SyncRun
+    from reviews.models import ReviewItem
 
     now = timezone.now()
     return {
@@ -89,6 +94,9 @@ def objects(db):
             next_attempt_at=now,
         ).pk,
         "RUN": SyncRun.objects.create(status="succeeded").pk,
+        "ITEM": ReviewItem.objects.create(
+            kind="tests.note", queue="finance", title="Note", payload={"text": "x"}
+        ).pk,
     }
 
 
@@ -96,28 +104,30 @@ def _url(name, kwargs, objects):
     return reverse(name, kwargs={k: objects.get(v, v) for k, v in kwargs.items()})
 
 
+ROWS = [(*m, 403)[:5] for m in MATRIX]
+
+
 @pytest.mark.parametrize("role", sorted(EVERY_ROLE))
 @pytest.mark.parametrize(
-    ("name", "kwargs", "method", "allowed"), MATRIX, ids=[m[0] for m in MATRIX]
+    ("name", "kwargs", "method", "allowed", "deny"), ROWS, ids=[m[0] for m in MATRIX]
 )
 def test_role_url_matrix_allows_exactly_the_declared_roles(
-    client, make_user, objects, role, name, kwargs, method, allowed
+    client, make_user, objects, role, name, kwargs, method, allowed, deny
 ):
     # given a signed-in person holding one role
     make_user(role)
     client.login(username=_username(role), password=PASSWORD)
     url = _url(name, kwargs, objects)
     # when they open the URL
-    response = getattr(client, method)(
-        url, {"kind": "common.housekeeping"} if method == "post" else {}
-    )
-    # then it is served when the role allows it, and refused with 403 otherwise
+    data = {"kind": "common.housekeeping", "decision": "reject", "reason": "duplicate"}
+    response = getattr(client, method)(url, data if method == "post" else {})
+    # then it is served when the role allows it, and refused (403, or 404 where named) otherwise
     if role in allowed:
         assert response.status_code in (200, 302), (name, role, response.status_code)
         if response.status_code == 302:
             assert "/accounts/login/" not in response["Location"]
     else:
-        assert response.status_code == 403, (name, role, response.status_code)
+        assert response.status_code == deny, (name, role, response.status_code)
 
 
 def _username(role):
@@ -127,10 +137,10 @@ def _username(role):
 
 
 @pytest.mark.parametrize(
-    ("name", "kwargs", "method", "allowed"), MATRIX, ids=[m[0] for m in MATRIX]
+    ("name", "kwargs", "method", "allowed", "deny"), ROWS, ids=[m[0] for m in MATRIX]
 )
 def test_anonymous_visitor_is_sent_to_login_or_refused(
-    client, objects, name, kwargs, method, allowed
+    client, objects, name, kwargs, method, allowed, deny
 ):
     url = _url(name, kwargs, objects)
     response = getattr(client, method)(url)

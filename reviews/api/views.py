@@ -1,0 +1,62 @@
+"""The review-item API: list and detail of the caller's queues, and decide (same rules as pages)."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from common.errors import DomainError
+from reviews import selectors, services
+from reviews.api.serializers import DecisionSerializer, ReviewItemSerializer
+
+
+class ReviewItemViewSet(viewsets.ReadOnlyModelViewSet):
+    required_permission = None  # any signed-in person; the queryset keeps to their queues
+    serializer_class = ReviewItemSerializer
+
+    def get_queryset(self):
+        params = self.request.query_params
+        item_status = params.get("status", "pending")
+        return selectors.review_items_for(
+            self.request.user,
+            status=None if item_status == "any" else item_status,
+            kind=params.get("kind", ""),
+        )
+
+    def get_object(self):
+        # Detail and decide see every status, but still only the caller's queues.
+        return (
+            self.get_queryset()
+            .model.objects.filter(queue__in=selectors.queues_for(self.request.user))
+            .get(pk=self.kwargs["pk"])
+        )
+
+    def retrieve(self, request, *args, **kwargs):
+        try:
+            item = self.get_object()
+        except self.get_queryset().model.DoesNotExist:
+            return Response({"detail": "No such item in your queues."}, status=404)
+        return Response(self.get_serializer(item).data)
+
+    @extend_schema(request=DecisionSerializer, responses=ReviewItemSerializer)
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        try:
+            self.get_object()
+        except self.get_queryset().model.DoesNotExist:
+            return Response({"detail": "No such item in your queues."}, status=404)
+        given = DecisionSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        try:
+            item = services.review_item_decide(
+                item_id=int(pk), user=request.user, decision=data["decision"],
+                payload=data.get("payload"), reason=data.get("reason", ""),
+                note=data.get("note", ""),
+            )  # fmt: skip
+        except DomainError as exc:
+            code = status.HTTP_409_CONFLICT if exc.code == "already_decided" else 400
+            if exc.code in ("four_eyes", "threshold", "queue"):
+                code = status.HTTP_403_FORBIDDEN
+            return Response({"detail": exc.message, "code": exc.code}, status=code)
+        return Response(ReviewItemSerializer(item).data)
