@@ -13,12 +13,16 @@ from django.urls import reverse
 class NavItem:
     label: str
     url_name: str
-    permission: str | None  # None: every signed-in person
+    permission: str | tuple[str, ...] | None  # None: everyone; a tuple: any one of them
     order: int = 100
     section: str = "Work"
 
     def visible_to(self, user) -> bool:
-        return self.permission is None or user.has_perm(self.permission)
+        if self.permission is None:
+            return True
+        if isinstance(self.permission, tuple):
+            return any(user.has_perm(p) for p in self.permission)
+        return user.has_perm(self.permission)
 
     @property
     def url(self) -> str:

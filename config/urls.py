@@ -51,6 +51,7 @@ urlpatterns = [
     ),
     path("", include("common.urls")),
     path("", include("imis_client.urls")),
+    path("", include("reviews.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", ApiSchemaView.as_view(), name="api_schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api_schema"), name="api_docs"),

@@ -12,9 +12,9 @@ from tests.conftest import browser_login, screenshot, wait_for
 pytestmark = pytest.mark.browser
 
 EXPECTED_NAV = {
-    roles.MEMBERSHIP: ["Home", "Members", "API docs"],
-    roles.FINANCE: ["Home", "Members", "API docs"],
-    roles.MANAGER: ["Home", "Members", "Jobs", "Sync", "Audit", "API docs"],
+    roles.MEMBERSHIP: ["Home", "Review queue", "Members", "API docs"],
+    roles.FINANCE: ["Home", "Review queue", "Members", "API docs"],
+    roles.MANAGER: ["Home", "Review queue", "Members", "Jobs", "Sync", "Audit", "API docs"],
     roles.ADMINISTRATOR: [
         "Home", "Members", "Jobs", "Sync", "Outbox", "Audit", "API docs", "Users & roles",
     ],

@@ -1,0 +1,23 @@
+"""What the review queues add to the page shell: the queue entry and a home card."""
+
+from django.urls import reverse
+
+from common.navigation import AttentionCard, NavItem, register_attention, register_nav
+from reviews import permissions, selectors
+
+ANY_QUEUE = tuple(permissions.QUEUE_PERMISSION.values())
+
+register_nav(NavItem("Review queue", "reviews:queue", ANY_QUEUE, order=5))
+
+
+def _waiting(user) -> list[AttentionCard]:
+    count = selectors.review_items_for(user).count()
+    if not count:
+        return []
+    return [
+        AttentionCard("Proposals waiting for you", count, reverse("reviews:queue"),
+                      "Accept, edit or reject each one.", "warn")
+    ]  # fmt: skip
+
+
+register_attention(_waiting)

@@ -1,0 +1,14 @@
+"""URLs of the review pages."""
+
+from django.urls import path
+
+from reviews import views
+
+app_name = "reviews"
+
+urlpatterns = [
+    path("reviews/", views.ReviewQueueView.as_view(), name="queue"),
+    path("reviews/accept/", views.ReviewBulkAcceptView.as_view(), name="bulk_accept"),
+    path("reviews/<int:pk>/", views.ReviewItemDetailView.as_view(), name="item"),
+    path("reviews/<int:pk>/decide/", views.ReviewItemDecideView.as_view(), name="decide"),
+]

@@ -1,0 +1,117 @@
+"""Pages of the review queues: the queue, an item with its evidence, decisions, bulk accept."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views import View
+
+from common.errors import DomainError
+from common.models import AuditEvent
+from common.tables import keyset_paginate
+from reviews import selectors, services
+from reviews.forms import DecisionForm
+from reviews.kinds import kinds
+from reviews.models import ReviewItem
+
+QUEUE_SORTS = {"priority": "priority", "age": "created_at", "id": "id"}
+
+
+class QueueMixin:
+    def dispatch(self, request, *args, **kwargs):
+        if not selectors.queues_for(request.user):
+            raise PermissionDenied("Your role has no review queue.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    try:
+        return Decimal(value) if value else None
+    except InvalidOperation:
+        return None
+
+
+class ReviewQueueView(QueueMixin, View):
+    def get(self, request):
+        get = request.GET
+        queryset = selectors.review_items_for(request.user, kind=get.get("kind", ""))
+        if (priority := get.get("priority")) and priority.lstrip("-").isdigit():
+            queryset = queryset.filter(priority__gte=int(priority))
+        if (confidence := _decimal(get.get("min_confidence"))) is not None:
+            queryset = queryset.filter(confidence__gte=confidence)
+        if (low := _decimal(get.get("min_amount"))) is not None:
+            queryset = queryset.filter(amount__gte=low)
+        if (high := _decimal(get.get("max_amount"))) is not None:
+            queryset = queryset.filter(amount__lte=high)
+        page = keyset_paginate(
+            queryset, sort=get.get("sort"), allowed=QUEUE_SORTS, default="-priority",
+            cursor=get.get("cursor"), size=50,
+        )  # fmt: skip
+        context = {
+            "page": page,
+            "counts": selectors.counts_by_kind(request.user),
+            "kinds": {k.name: k.label for k in kinds()},
+            "queues": selectors.queues_for(request.user),
+            "filters": get,
+        }
+        return render(request, "reviews/queue.html", context)
+
+
+class ReviewItemDetailView(QueueMixin, View):
+    def get(self, request, pk: int):
+        item = get_object_or_404(selectors.review_items_for(request.user, status=None), pk=pk)
+        history = AuditEvent.objects.filter(object_type="review_item", object_id=str(pk)).order_by(
+            "id"
+        )
+        return render(
+            request, "reviews/item.html",
+            {"item": item, "form": DecisionForm(), "history": history,
+             "next_url": _next_url(request.user, item)},
+        )  # fmt: skip
+
+
+def _next_url(user, item: ReviewItem) -> str:
+    following = (
+        selectors.review_items_for(user).exclude(pk=item.pk).order_by("-priority", "id").first()
+    )
+    return (following and reverse("reviews:item", args=[following.pk])) or reverse("reviews:queue")
+
+
+class ReviewItemDecideView(QueueMixin, View):
+    def post(self, request, pk: int):
+        item = get_object_or_404(selectors.review_items_for(request.user, status=None), pk=pk)
+        form = DecisionForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Choose Accept, Save edit and accept, or Reject.")
+            return redirect("reviews:item", pk=pk)
+        decision = form.cleaned_data["decision"]
+        try:
+            item = services.review_item_decide(
+                item_id=item.pk, user=request.user, decision=decision,
+                payload=form.payload(request.POST, item) if decision == "edit" else None,
+                reason=form.cleaned_data["reason"], note=form.cleaned_data["note"],
+            )  # fmt: skip
+        except DomainError as exc:
+            messages.error(request, f"#{pk}: {exc}")
+            return redirect("reviews:item", pk=pk)
+        messages.success(request, f"#{item.pk} {item.title}: {item.get_status_display().lower()}.")
+        return redirect(_next_url(request.user, item))
+
+
+class ReviewBulkAcceptView(QueueMixin, View):
+    def post(self, request):
+        ids = [int(i) for i in request.POST.getlist("items") if i.isdigit()][:200]
+        if not ids:
+            messages.error(request, "Select the items to accept first.")
+            return redirect("reviews:queue")
+        accepted = 0
+        for item_id in ids:
+            try:
+                services.review_item_decide(item_id=item_id, user=request.user, decision="accept")
+                accepted += 1
+            except (DomainError, ReviewItem.DoesNotExist) as exc:
+                messages.warning(request, f"#{item_id} not accepted: {exc}")
+        messages.success(request, f"Accepted {accepted} of {len(ids)} selected items.")
+        return redirect("reviews:queue")

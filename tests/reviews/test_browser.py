@@ -1,0 +1,58 @@
+"""In a real Chromium: a finance user clears a queue with the keyboard; the audit shows it."""
+
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from common import roles
+from reviews import services
+from reviews.models import ReviewItem
+from tests.conftest import browser_login, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def test_finance_user_clears_a_queue_by_keyboard_and_the_audit_shows_it(page, make_user):
+    make_user(roles.FINANCE)
+    make_user(roles.MANAGER)
+    items = [
+        services.review_item_propose(
+            kind="tests.note", title=f"Note for member {10001 + i}", member_id=str(10001 + i),
+            payload={"text": f"Thank you for renewing, member {10001 + i}."},
+            amount=Decimal("25.00"), confidence=Decimal("0.9"), priority=10 - i,
+            evidence=[{"fact": "renewed on time", "source": "Subscription PaidThru"}],
+        )
+        for i in range(3)
+    ]  # fmt: skip
+    browser_login(page, "frank")
+    page.get_by_role("link", name="Review queue").click()
+    expect(page.locator("#queue tbody tr")).to_have_count(3)
+    screenshot(page, "review-queue")
+    # j to the first row, Enter to open it, a to accept: the next item opens by itself
+    page.keyboard.press("j")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name=items[0].title).wait_for()
+    page.keyboard.press("a")
+    page.get_by_role("heading", name=items[1].title).wait_for()
+    # e to edit the second, then save the edit and accept
+    page.keyboard.press("e")
+    page.keyboard.press("Control+a")
+    page.keyboard.type("Thank you, and see you at the spring meeting.")
+    page.get_by_role("button", name="Save edit and accept").click()
+    page.get_by_role("heading", name=items[2].title).wait_for()
+    # r to reject the third, with a reason
+    page.keyboard.press("r")
+    page.get_by_label("Reason").select_option("duplicate")
+    page.get_by_role("button", name="Reject").click()
+    page.get_by_role("heading", name="Review queue").wait_for()
+    assert "Nothing waiting" in page.content()
+    statuses = [ReviewItem.objects.get(pk=i.pk).status for i in items]
+    assert statuses == ["approved", "edited", "rejected"]
+    # a manager reads the three decisions in the audit trail
+    page.context.clear_cookies()
+    browser_login(page, "grace")
+    page.goto("/audit/?person=frank&kind=review.")
+    expect(page.locator("#audit tbody tr")).to_have_count(3)
+    text = page.locator("#audit tbody").inner_text()
+    assert "approved" in text and "edited and approved" in text and "rejected" in text
