@@ -8,6 +8,10 @@ from reviews import permissions, selectors
 ANY_QUEUE = tuple(permissions.QUEUE_PERMISSION.values())
 
 register_nav(NavItem("Review queue", "reviews:queue", ANY_QUEUE, order=5))
+register_nav(
+    NavItem("Governance", "reviews:governance", permissions.MANAGE_POLICIES, order=930,
+            section="System")
+)  # fmt: skip
 
 
 def _waiting(user) -> list[AttentionCard]:

@@ -11,4 +11,5 @@ urlpatterns = [
     path("reviews/accept/", views.ReviewBulkAcceptView.as_view(), name="bulk_accept"),
     path("reviews/<int:pk>/", views.ReviewItemDetailView.as_view(), name="item"),
     path("reviews/<int:pk>/decide/", views.ReviewItemDecideView.as_view(), name="decide"),
+    path("governance/", views.GovernanceView.as_view(), name="governance"),
 ]

@@ -3,6 +3,7 @@
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
+from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,7 +15,8 @@ from common.tables import keyset_paginate
 from reviews import selectors, services
 from reviews.forms import DecisionForm
 from reviews.kinds import kinds
-from reviews.models import ReviewItem
+from reviews.models import ReviewItem, ReviewPolicy
+from reviews.permissions import MANAGE_POLICIES
 
 QUEUE_SORTS = {"priority": "priority", "age": "created_at", "id": "id"}
 
@@ -115,3 +117,40 @@ class ReviewBulkAcceptView(QueueMixin, View):
                 messages.warning(request, f"#{item_id} not accepted: {exc}")
         messages.success(request, f"Accepted {accepted} of {len(ids)} selected items.")
         return redirect("reviews:queue")
+
+
+class GovernanceView(PermissionRequiredMixin, View):
+    """Managers choose, per kind and segment, who decides: nobody yet, a person, or a policy."""
+
+    permission_required = MANAGE_POLICIES
+    raise_exception = True
+
+    def get(self, request):
+        policies = {
+            (p.kind, p.segment): p for p in ReviewPolicy.objects.select_related("updated_by")
+        }
+        rows = []
+        for kind in kinds():
+            segments = sorted({seg for (k, seg) in policies if k == kind.name} | {""})
+            for segment in segments:
+                rows.append(
+                    {"kind": kind, "segment": segment, "policy": policies.get((kind.name, segment))}
+                )
+        return render(
+            request, "reviews/governance.html", {"rows": rows, "modes": ReviewPolicy.Mode.choices}
+        )
+
+    def post(self, request):
+        post = request.POST
+        try:
+            services.review_policy_set(
+                user=request.user, kind=post.get("kind", ""),
+                segment=post.get("segment", "").strip(),
+                mode=post.get("mode", ""), min_confidence=_decimal(post.get("min_confidence")),
+                max_amount=_decimal(post.get("max_amount")),
+            )  # fmt: skip
+        except (DomainError, LookupError) as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Policy saved; the change is in the audit trail.")
+        return redirect("reviews:governance")

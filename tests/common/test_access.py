@@ -44,6 +44,7 @@ MATRIX = [
     ("api:reviews:review-item-detail", {"pk": "ITEM"}, "get", {F, MG}, 404),
     ("api:reviews:review-item-decide", {"pk": "ITEM"}, "post", {F, MG}, 404),
     ("reviews:queue", {}, "get", {M, F, MG}),
+    ("reviews:governance", {}, "get", {MG}),
     ("reviews:bulk_accept", {}, "post", {M, F, MG}),
     # Outside one's queues an item is not found; with no queue at all, the page is forbidden.
     ("reviews:item", {"pk": "ITEM"}, "get", {F, MG}, (403, 404)),

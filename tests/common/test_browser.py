@@ -14,7 +14,9 @@ pytestmark = pytest.mark.browser
 EXPECTED_NAV = {
     roles.MEMBERSHIP: ["Home", "Review queue", "Members", "API docs"],
     roles.FINANCE: ["Home", "Review queue", "Members", "API docs"],
-    roles.MANAGER: ["Home", "Review queue", "Members", "Jobs", "Sync", "Audit", "API docs"],
+    roles.MANAGER: [
+        "Home", "Review queue", "Members", "Jobs", "Sync", "Governance", "Audit", "API docs",
+    ],
     roles.ADMINISTRATOR: [
         "Home", "Members", "Jobs", "Sync", "Outbox", "Audit", "API docs", "Users & roles",
     ],

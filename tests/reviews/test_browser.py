@@ -56,3 +56,21 @@ def test_finance_user_clears_a_queue_by_keyboard_and_the_audit_shows_it(page, ma
     expect(page.locator("#audit tbody tr")).to_have_count(3)
     text = page.locator("#audit tbody").inner_text()
     assert "approved" in text and "edited and approved" in text and "rejected" in text
+
+
+def test_manager_switches_a_kind_to_auto_on_the_governance_page(page, make_user):
+    from reviews.models import ReviewPolicy
+
+    make_user(roles.MANAGER)
+    browser_login(page, "grace")
+    page.get_by_role("link", name="Governance").click()
+    page.get_by_label("Mode for Test note").select_option("auto")
+    page.get_by_label("Minimum confidence for Test note").fill("0.97")
+    page.get_by_label("Maximum amount for Test note").fill("30")
+    page.locator("#policies").get_by_role("button", name="Save").first.click()
+    expect(page.locator(".message-success")).to_contain_text("Policy saved")
+    policy = ReviewPolicy.objects.get(kind="tests.note", segment="")
+    assert (policy.mode, str(policy.min_confidence), str(policy.max_amount)) == (
+        "auto", "0.970", "30.00",
+    )  # fmt: skip
+    screenshot(page, "governance")

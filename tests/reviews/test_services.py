@@ -244,3 +244,25 @@ def test_ten_people_accept_at_once_one_decision_one_effect_one_outbox_row(make_u
     services.review_item_execute(item_id=item.pk)
     assert OutboxWrite.objects.count() == 1
     assert AuditEvent.objects.filter(action="review.approved").count() == 1
+
+
+def test_policy_change_is_validated_and_audited(make_user):
+    grace = make_user(roles.MANAGER)
+    with pytest.raises(DomainError, match=exactly(
+        "An Auto policy needs a minimum confidence; set one between 0 and 1."
+    )):  # fmt: skip
+        services.review_policy_set(user=grace, kind="tests.note", mode="auto")
+    with pytest.raises(DomainError, match=exactly(
+        "Minimum confidence must be between 0 and 1 (e.g. 0.95)."
+    )):  # fmt: skip
+        services.review_policy_set(
+            user=grace, kind="tests.note", mode="auto", min_confidence=Decimal("95")
+        )
+    services.review_policy_set(
+        user=grace, kind="tests.note", mode="auto", min_confidence=Decimal("0.95"),
+        max_amount=Decimal("50"),
+    )  # fmt: skip
+    event = AuditEvent.objects.get(action="review.policy_changed")
+    assert event.actor_name == "grace"
+    assert event.summary == "Test note for every member: Auto: run within the limits below"
+    assert event.data["after"]["mode"] == "auto" and event.data["before"] == {}
