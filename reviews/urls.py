@@ -12,4 +12,6 @@ urlpatterns = [
     path("reviews/<int:pk>/", views.ReviewItemDetailView.as_view(), name="item"),
     path("reviews/<int:pk>/decide/", views.ReviewItemDecideView.as_view(), name="decide"),
     path("governance/", views.GovernanceView.as_view(), name="governance"),
+    path("reviews/metrics/", views.ReviewMetricsView.as_view(), name="metrics"),
+    path("reviews/manager/", views.ManagerView.as_view(), name="manager"),
 ]

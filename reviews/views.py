@@ -16,7 +16,7 @@ from reviews import selectors, services
 from reviews.forms import DecisionForm
 from reviews.kinds import kinds
 from reviews.models import ReviewItem, ReviewPolicy
-from reviews.permissions import MANAGE_POLICIES
+from reviews.permissions import DECIDE_MANAGER, MANAGE_POLICIES
 
 QUEUE_SORTS = {"priority": "priority", "age": "created_at", "id": "id"}
 
@@ -154,3 +154,23 @@ class GovernanceView(PermissionRequiredMixin, View):
         else:
             messages.success(request, "Policy saved; the change is in the audit trail.")
         return redirect("reviews:governance")
+
+
+class ReviewMetricsView(PermissionRequiredMixin, View):
+    permission_required = DECIDE_MANAGER
+    raise_exception = True
+
+    def get(self, request):
+        return render(
+            request, "reviews/metrics.html",
+            {"rows": selectors.review_metrics(), "series": selectors.decisions_by_day(),
+             "labels": {k.name: k.label for k in kinds()}},
+        )  # fmt: skip
+
+
+class ManagerView(PermissionRequiredMixin, View):
+    permission_required = DECIDE_MANAGER
+    raise_exception = True
+
+    def get(self, request):
+        return render(request, "reviews/manager.html", selectors.manager_attention(request.user))

@@ -224,3 +224,6 @@ IMIS_ATTENDANCE_DAYS = env.int("IMIS_ATTENDANCE_DAYS", default=30)
 IMIS_ACTIVITY_TYPE_EMAIL = env.str("IMIS_ACTIVITY_TYPE_EMAIL", default="AI_EMAIL")
 IMIS_ACTIVITY_TYPE_SMS = env.str("IMIS_ACTIVITY_TYPE_SMS", default="AI_SMS")
 IMIS_OUTBOX_MAX_ATTEMPTS = env.int("IMIS_OUTBOX_MAX_ATTEMPTS", default=8)
+
+# Minutes a person takes to handle one proposal by hand: the basis of "staff time saved".
+REVIEW_BASELINE_MINUTES = env.int("REVIEW_BASELINE_MINUTES", default=6)

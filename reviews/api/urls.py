@@ -1,5 +1,6 @@
 """API routes of the review queues."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from reviews.api import views
@@ -7,4 +8,7 @@ from reviews.api import views
 router = SimpleRouter()
 router.register("review-items", views.ReviewItemViewSet, basename="review-item")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("review-metrics/", views.ReviewMetricsView.as_view(), name="review-metrics"),
+    *router.urls,
+]

@@ -4,10 +4,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from common.errors import DomainError
 from reviews import selectors, services
 from reviews.api.serializers import DecisionSerializer, ReviewItemSerializer
+from reviews.permissions import DECIDE_MANAGER
 
 
 class ReviewItemViewSet(viewsets.ReadOnlyModelViewSet):
@@ -60,3 +62,13 @@ class ReviewItemViewSet(viewsets.ReadOnlyModelViewSet):
                 code = status.HTTP_403_FORBIDDEN
             return Response({"detail": exc.message, "code": exc.code}, status=code)
         return Response(ReviewItemSerializer(item).data)
+
+
+class ReviewMetricsView(APIView):
+    required_permission = DECIDE_MANAGER
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        return Response(
+            {"by_kind": selectors.review_metrics(), "by_day": selectors.decisions_by_day()}
+        )

@@ -45,6 +45,9 @@ MATRIX = [
     ("api:reviews:review-item-decide", {"pk": "ITEM"}, "post", {F, MG}, 404),
     ("reviews:queue", {}, "get", {M, F, MG}),
     ("reviews:governance", {}, "get", {MG}),
+    ("reviews:metrics", {}, "get", {MG}),
+    ("reviews:manager", {}, "get", {MG}),
+    ("api:reviews:review-metrics", {}, "get", {MG}),
     ("reviews:bulk_accept", {}, "post", {M, F, MG}),
     # Outside one's queues an item is not found; with no queue at all, the page is forbidden.
     ("reviews:item", {"pk": "ITEM"}, "get", {F, MG}, (403, 404)),

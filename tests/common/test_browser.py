@@ -15,7 +15,8 @@ EXPECTED_NAV = {
     roles.MEMBERSHIP: ["Home", "Review queue", "Members", "API docs"],
     roles.FINANCE: ["Home", "Review queue", "Members", "API docs"],
     roles.MANAGER: [
-        "Home", "Review queue", "Members", "Jobs", "Sync", "Governance", "Audit", "API docs",
+        "Home", "Review queue", "Manager view", "Review metrics", "Members", "Jobs", "Sync",
+        "Governance", "Audit", "API docs",
     ],
     roles.ADMINISTRATOR: [
         "Home", "Members", "Jobs", "Sync", "Outbox", "Audit", "API docs", "Users & roles",

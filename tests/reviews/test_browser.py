@@ -74,3 +74,17 @@ def test_manager_switches_a_kind_to_auto_on_the_governance_page(page, make_user)
         "auto", "0.970", "30.00",
     )  # fmt: skip
     screenshot(page, "governance")
+
+
+def test_manager_sees_metrics_drawn_as_a_chart(page, make_user):
+    frank = make_user(roles.FINANCE)
+    make_user(roles.MANAGER)
+    item = services.review_item_propose(
+        kind="tests.note", title="Note", payload={"text": "Hi"}, amount=Decimal("10.00")
+    )
+    services.review_item_decide(item_id=item.pk, user=frank, decision="accept")
+    browser_login(page, "grace")
+    page.get_by_role("link", name="Review metrics").click()
+    expect(page.locator('#metrics tr[data-kind="tests.note"] td').nth(3)).to_have_text("1")
+    assert page.evaluate("() => !!window.Chart && Chart.getChart('decisions-chart') !== undefined")
+    screenshot(page, "review-metrics")

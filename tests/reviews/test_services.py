@@ -266,3 +266,26 @@ def test_policy_change_is_validated_and_audited(make_user):
     assert event.actor_name == "grace"
     assert event.summary == "Test note for every member: Auto: run within the limits below"
     assert event.data["after"]["mode"] == "auto" and event.data["before"] == {}
+
+
+def test_review_metrics_count_each_outcome_exactly(make_user):
+    from reviews.selectors import review_metrics
+
+    frank = make_user(roles.FINANCE)
+    grace = make_user(roles.MANAGER)
+    a, b, c = propose(), propose(), propose()
+    services.review_item_decide(item_id=a.pk, user=frank, decision="accept")
+    services.review_item_decide(item_id=b.pk, user=frank, decision="edit", payload={"text": "x"})
+    services.review_item_decide(item_id=c.pk, user=frank, decision="reject", reason="duplicate")
+    propose(amount=Decimal("500.00"))  # escalated to a manager, still pending
+    services.review_policy_set(
+        user=grace, kind="tests.note", mode="auto", min_confidence=Decimal("0.5")
+    )
+    propose()  # carried out by the Auto policy
+    (row,) = review_metrics()
+    assert (row["proposed"], row["pending"], row["decided"], row["auto"]) == (5, 1, 4, 1)
+    assert (row["edit_rate"], row["rejection_rate"], row["auto_rate"]) == (0.25, 0.25, 0.25)
+    assert row["escalation_rate"] == 0.2
+    assert row["staff_minutes_saved_estimate"] == 6
+    assert row["rejection_reasons"] == {"duplicate": 1}
+    assert row["median_minutes_to_decision"] is not None
