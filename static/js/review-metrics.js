@@ -12,6 +12,7 @@
   });
   new window.Chart(document.getElementById("decisions-chart"), {
     type: "bar", data: { labels: labels, datasets: datasets },
-    options: { responsive: true, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } }
+    options: { responsive: true, animation: false,
+               scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } }
   });
 })();
