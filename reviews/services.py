@@ -288,3 +288,21 @@ def review_policy_set(
         data={"kind": kind, "segment": segment, "before": before, "after": after},
     )  # fmt: skip
     return policy
+
+
+def review_items_expire(*, now=None) -> int:
+    """Pending proposals past their due time expire: they were never decided, so nothing ran."""
+    now = now or timezone.now()
+    expired = 0
+    for item_id in ReviewItem.objects.filter(status=S.PENDING, due_by__lt=now).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            item = ReviewItem.objects.select_for_update().get(pk=item_id)
+            if item.status != S.PENDING or not item.due_by or item.due_by >= now:
+                continue  # decided meanwhile
+            _transition(item, S.EXPIRED)
+            item.save()
+            _audit(item, "expired", f"expired undecided (due {item.due_by:%Y-%m-%d %H:%M})")
+            expired += 1
+    return expired

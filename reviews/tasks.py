@@ -5,3 +5,7 @@ from reviews import services
 
 def review_item_execute_task(item_id: int) -> str:
     return services.review_item_execute(item_id=item_id).status
+
+
+def review_items_expire_task() -> int:
+    return services.review_items_expire()

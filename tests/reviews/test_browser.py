@@ -86,5 +86,6 @@ def test_manager_sees_metrics_drawn_as_a_chart(page, make_user):
     browser_login(page, "grace")
     page.get_by_role("link", name="Review metrics").click()
     expect(page.locator('#metrics tr[data-kind="tests.note"] td').nth(3)).to_have_text("1")
-    assert page.evaluate("() => !!window.Chart && Chart.getChart('decisions-chart') !== undefined")
+    # the chart script is deferred: wait until it has drawn, rather than check too early
+    page.wait_for_function("() => window.Chart && Chart.getChart('decisions-chart') !== undefined")
     screenshot(page, "review-metrics")

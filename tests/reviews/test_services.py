@@ -289,3 +289,20 @@ def test_review_metrics_count_each_outcome_exactly(make_user):
     assert row["staff_minutes_saved_estimate"] == 6
     assert row["rejection_reasons"] == {"duplicate": 1}
     assert row["median_minutes_to_decision"] is not None
+
+
+def test_pending_items_past_due_expire_and_decided_ones_do_not(make_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    frank = make_user(roles.FINANCE)
+    past = timezone.now() - timedelta(days=1)
+    late, decided, current = propose(due_by=past), propose(due_by=past), propose()
+    services.review_item_decide(item_id=decided.pk, user=frank, decision="accept")
+    assert services.review_items_expire() == 1
+    assert ReviewItem.objects.get(pk=late.pk).status == "expired"
+    assert ReviewItem.objects.get(pk=decided.pk).status == "approved"
+    assert ReviewItem.objects.get(pk=current.pk).status == "pending"
+    with pytest.raises(DomainError, match=r"^Item #\d+ is expired; it cannot be decided\.$"):
+        services.review_item_decide(item_id=late.pk, user=frank, decision="accept")
