@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from imis_client import models as m
@@ -19,6 +19,28 @@ class MemberFilters:
     paid_thru_from: date | None = None
     paid_thru_to: date | None = None
     kind: str = ""  # "" | "person" | "organization"
+    bad_dates: tuple[str, ...] = ()  # which of "from"/"to" could not be read as a date
+
+    @classmethod
+    def from_query(cls, get) -> "MemberFilters":
+        """The filters of the Members page and API, from their query string."""
+        dates, bad = {}, []
+        for label, key in (("from", "paid_from"), ("to", "paid_to")):
+            raw = get.get(key) or ""
+            try:
+                dates[key] = date.fromisoformat(raw) if raw else None
+            except ValueError:
+                dates[key], bad = None, [*bad, label]
+        return cls(
+            q=get.get("q", "")[:200],
+            customer_type=get.get("type", ""),
+            status=get.get("status", ""),
+            chapter=get.get("chapter", ""),
+            paid_thru_from=dates["paid_from"],
+            paid_thru_to=dates["paid_to"],
+            kind=get.get("kind", ""),
+            bad_dates=tuple(bad),
+        )
 
 
 def member_search(filters: MemberFilters) -> QuerySet[m.ImisParty]:
@@ -157,6 +179,11 @@ def sync_status() -> list[dict]:
     for run in m.SyncRun.objects.exclude(status=m.SyncRun.Status.RUNNING).order_by("-id")[:20]:
         for name, result in run.results.items():
             last_results.setdefault(name, {**result, "run": run.pk, "at": run.finished_at})
+    problems = dict(
+        m.SyncQuarantine.objects.filter(resolved_at__isnull=True)
+        .values_list("entity")
+        .annotate(n=Count("id"))
+    )
     rows = []
     for entity in entities():
         state = states.get(entity.name)
@@ -168,9 +195,7 @@ def sync_status() -> list[dict]:
                 "rows": entity.model.objects.filter(deleted_at__isnull=True).count(),
                 "state": state,
                 "last": last_results.get(entity.name),
-                "open_problems": m.SyncQuarantine.objects.filter(
-                    entity=entity.name, resolved_at__isnull=True
-                ).count(),
+                "open_problems": problems.get(entity.name, 0),
             }
         )
     return rows

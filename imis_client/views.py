@@ -1,7 +1,5 @@
 """Pages of the iMIS connection: members, member detail, sync status and problems, outbox."""
 
-from datetime import date
-
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.http import Http404
@@ -27,33 +25,13 @@ MEMBER_SORTS = {
 }
 
 
-def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 class MemberListView(PermissionRequiredMixin, View):
     permission_required = permissions.VIEW_MEMBERS
     raise_exception = True
 
     def get(self, request):
         get = request.GET
-        filters = selectors.MemberFilters(
-            q=get.get("q", "")[:200],
-            customer_type=get.get("type", ""),
-            status=get.get("status", ""),
-            chapter=get.get("chapter", ""),
-            paid_thru_from=_date(get.get("paid_from")),
-            paid_thru_to=_date(get.get("paid_to")),
-            kind=get.get("kind", ""),
-        )
-        bad_dates = [
-            label
-            for label, key in (("from", "paid_from"), ("to", "paid_to"))
-            if get.get(key) and _date(get.get(key)) is None
-        ]
+        filters = selectors.MemberFilters.from_query(get)
         queryset = selectors.member_search(filters)
         # paid_thru is NULL for non-members: sorting by it keeps only rows that have one.
         if (get.get("sort") or "").lstrip("-") == "paid_thru":
@@ -70,7 +48,7 @@ class MemberListView(PermissionRequiredMixin, View):
             "page": page,
             "filters": filters,
             "choices": selectors.member_filter_choices(),
-            "bad_dates": bad_dates,
+            "bad_dates": filters.bad_dates,
             "raw": get,
         }
         return render_page_or_partial(

@@ -7,7 +7,6 @@ from rest_framework.pagination import CursorPagination
 from imis_client import models as m
 from imis_client import permissions, selectors
 from imis_client.api import serializers as s
-from imis_client.views import _date
 
 
 class MemberCursor(CursorPagination):
@@ -38,17 +37,8 @@ class MemberViewSet(viewsets.ReadOnlyModelViewSet):
         return s.MemberDetailSerializer if self.action == "retrieve" else s.MemberSerializer
 
     def get_queryset(self):
-        get = self.request.query_params
         return selectors.member_search(
-            selectors.MemberFilters(
-                q=get.get("q", ""),
-                customer_type=get.get("type", ""),
-                status=get.get("status", ""),
-                chapter=get.get("chapter", ""),
-                paid_thru_from=_date(get.get("paid_from")),
-                paid_thru_to=_date(get.get("paid_to")),
-                kind=get.get("kind", ""),
-            )
+            selectors.MemberFilters.from_query(self.request.query_params)
         )
 
 

@@ -1,0 +1,22 @@
+"""Helpers the benchmarks share: a free loopback port and a fresh database for a run."""
+
+import socket
+from urllib.parse import urlparse
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fresh_database(base_url: str, name: str) -> str:
+    """Drop and create database ``name`` on the server of ``base_url``; returns its URL."""
+    import psycopg
+
+    parts = urlparse(base_url)
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return parts._replace(path=f"/{name}").geturl()
