@@ -32,6 +32,8 @@ api_v1 = [
     path("", include(("common.api.urls", "common"), namespace="common")),
     path("", include(("imis_client.api.urls", "imis_client"), namespace="imis_client")),
     path("", include(("reviews.api.urls", "reviews"), namespace="reviews")),
+    path("", include(("renewals.api.urls", "renewals"), namespace="renewals")),
+    path("", include(("dues.api.urls", "dues"), namespace="dues")),
 ]
 
 urlpatterns = [
@@ -52,6 +54,8 @@ urlpatterns = [
     path("", include("common.urls")),
     path("", include("imis_client.urls")),
     path("", include("reviews.urls")),
+    path("", include("renewals.urls")),
+    path("", include("dues.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", ApiSchemaView.as_view(), name="api_schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api_schema"), name="api_docs"),

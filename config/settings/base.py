@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "common",
     "imis_client",
     "reviews",
+    "renewals",
+    "dues",
 ]
 
 MIDDLEWARE = [

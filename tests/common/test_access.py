@@ -1,5 +1,7 @@
 """Who may open what: every named URL against every role, anonymous visitors, and the API."""
 
+import importlib
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -53,6 +55,10 @@ MATRIX = [
     ("reviews:item", {"pk": "ITEM"}, "get", {F, MG}, (403, 404)),
     ("reviews:decide", {"pk": "ITEM"}, "post", {F, MG}, (403, 404)),
 ]
+# Each app keeps its own rows beside its tests, so that apps grow without editing this file.
+EXTRA_MODULES = ("tests.reviews.drafting_access", "tests.renewals.access", "tests.dues.access")
+_EXTRA = [importlib.import_module(m) for m in EXTRA_MODULES]
+MATRIX += [row for module in _EXTRA for row in module.MATRIX]
 PUBLIC = {"login", "logout", "healthz"}
 ADMIN_NAMESPACE = "admin"
 
@@ -86,7 +92,10 @@ def objects(db):
     from reviews.models import ReviewItem
 
     now = timezone.now()
-    return {
+    extra = {}
+    for module in _EXTRA:
+        extra.update(module.objects())
+    return extra | {
         "JOB": JobRun.objects.create(
             kind="common.housekeeping", label="Housekeeping", status="failed"
         ).pk,

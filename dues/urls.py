@@ -1,0 +1,5 @@
+"""URLs of the dues pages."""
+
+app_name = "dues"
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""URLs of the renewals pages."""
+
+app_name = "renewals"
+
+urlpatterns: list = []
