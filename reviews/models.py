@@ -155,3 +155,48 @@ class ReviewPolicy(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.kind}/{self.segment or 'all'}: {self.mode}"
+
+
+class Communication(TimeStampedModel):
+    """A message the product sent (or tried to send) to a member: the local communication history.
+
+    One row per effect key, so that an effect run twice sends once. The iMIS Activity that logs
+    the message goes through the outbox; its reference is kept here.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "SMS"
+
+    class Status(models.TextChoices):
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    key = models.CharField(max_length=120, unique=True, help_text="Idempotency key of the send.")
+    member_id = models.CharField(max_length=80, db_index=True)
+    item = models.ForeignKey(
+        ReviewItem, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="communications",
+    )  # fmt: skip
+    channel = models.CharField(max_length=5, choices=Channel.choices, default=Channel.EMAIL)
+    purpose = models.CharField(max_length=40, blank=True)
+    to_address = models.CharField(max_length=254)
+    subject = models.CharField(max_length=250, blank=True)
+    body = models.TextField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.SENDING)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    message_id = models.CharField(max_length=250, blank=True)
+    activity_reference = models.CharField(max_length=40, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    auto = models.BooleanField(default=False, help_text="Sent under an Auto policy.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["member_id", "-created_at"], name="comm_member_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} to {self.member_id}: {self.subject or self.body[:40]}"
