@@ -26,7 +26,9 @@ LABELS = {
     "COMMUNITY": ("Community posts", "COMMUNITY"),
     "DOWNLOAD": ("Resource downloads", "WEB"),
 }
-N_PERIODS = 4  # the open half-year and the three before it
+# The open half-year and the four before it: enough that the older closed cycles have
+# engagement history before their bill dates, as a real site's records do.
+N_PERIODS = 5
 
 
 def half_year(day) -> np.ndarray:
