@@ -229,3 +229,25 @@ IMIS_OUTBOX_MAX_ATTEMPTS = env.int("IMIS_OUTBOX_MAX_ATTEMPTS", default=8)
 
 # Minutes a person takes to handle one proposal by hand: the basis of "staff time saved".
 REVIEW_BASELINE_MINUTES = env.int("REVIEW_BASELINE_MINUTES", default=6)
+
+# --- renewals: churn model, daily scoring, outreach and win-back (issue #6) ---
+# Days after the paid-through date before an unpaid term counts as lapsed.
+RENEWALS_GRACE_DAYS = env.int("RENEWALS_GRACE_DAYS", default=90)
+# Members whose renewal falls within this many days are scored.
+RENEWALS_HORIZON_DAYS = env.int("RENEWALS_HORIZON_DAYS", default=120)
+# Lapse probability at or above which a member is High / Medium risk.
+RENEWALS_HIGH_RISK = env.float("RENEWALS_HIGH_RISK", default=0.30)
+RENEWALS_MEDIUM_RISK = env.float("RENEWALS_MEDIUM_RISK", default=0.12)
+# Share of at-risk members kept as a hold-out group (standard notice only), fixed per term.
+RENEWALS_HOLDOUT_SHARE = env.float("RENEWALS_HOLDOUT_SHARE", default=0.10)
+# Discount offered to High-risk members (percent of dues); above the amount a manager approves.
+RENEWALS_INCENTIVE_PERCENT = env.int("RENEWALS_INCENTIVE_PERCENT", default=10)
+RENEWALS_INCENTIVE_THRESHOLD = env.str("RENEWALS_INCENTIVE_THRESHOLD", default="50.00")
+# Members lapsed within this many days get a win-back proposal.
+RENEWALS_WINBACK_DAYS = env.int("RENEWALS_WINBACK_DAYS", default=180)
+# iMIS activity types read as engagement, and those that record dues payments.
+RENEWALS_ENGAGEMENT_TYPES = env.list(
+    "RENEWALS_ENGAGEMENT_TYPES",
+    default=["WEBLOGIN", "EMAIL_OPEN", "EMAIL_CLICK", "COMMUNITY", "DOWNLOAD", "MEETING", "VOLUNTEER"],
+)
+RENEWALS_PAYMENT_TYPES = env.list("RENEWALS_PAYMENT_TYPES", default=["DUES"])

@@ -1,0 +1,428 @@
+"""Point-in-time features of members as of a date, for many (member, date) snapshots at once.
+
+A snapshot is a member code ``m``, a day ``day`` (the as-of date) and ``inv``, the row in
+``frames.invoices`` of the term being predicted (``-1`` when it is not billed yet). A feature at
+day D uses only what was known before D:
+
+* dated rows (payments, registrations, communications, group service) count when dated before D;
+* an activity row that aggregates a period (iMIS sites often keep one row per member, type and
+  half-year, with ``UNITS``) is known only once its period has ended, or up to the mirror's own
+  date (``data_day``) for the period still open; its units are spread evenly over the period;
+* counts over a window are estimated from the part of the window the mirror's history covers,
+  and are unknown (NaN) when it covers less than a quarter of it: "no data" is not "no logins";
+* the current state of a record (a party's status, an invoice's balance, ``IsActive``) is never
+  used for a past date: it may already reflect the outcome being predicted.
+
+Everything is vectorised: rows are paired with the snapshots of the same member by binary search
+and summed with ``bincount``; nothing loops over members.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from renewals.selectors import MirrorFrames
+
+YEAR = 365
+MIN_COVERAGE = 0.25
+
+# Activity types the model knows by name; other configured types get a generic label.
+ACTIVITY_LABELS = {
+    "WEBLOGIN": ("logins", "web logins"),
+    "EMAIL_OPEN": ("email_opens", "e-mails opened"),
+    "EMAIL_CLICK": ("email_clicks", "e-mail links clicked"),
+    "COMMUNITY": ("community_posts", "community posts"),
+    "DOWNLOAD": ("downloads", "resource downloads"),
+    "MEETING": ("meetings", "meetings attended"),
+    "VOLUNTEER": ("volunteering", "volunteer activities"),
+}
+
+CATEGORICAL = ("member_type", "chapter")
+
+
+def activity_slug(activity_type: str) -> tuple[str, str]:
+    """(feature prefix, plain words) of an activity type."""
+    if activity_type in ACTIVITY_LABELS:
+        return ACTIVITY_LABELS[activity_type]
+    slug = "".join(c if c.isalnum() else "_" for c in activity_type.lower())
+    return slug, f"{activity_type.lower().replace('_', ' ')} activities"
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    activity_types: tuple[str, ...]
+    grace_days: int = 90
+
+    def names(self) -> list[str]:
+        """Feature columns in a fixed order (the model stores them with itself)."""
+        names = [
+            "tenure_years", "member_type", "chapter", "is_organization", "has_email",
+            "dues_amount", "dues_change_pct", "org_paid", "org_paid_before",
+            "employer_stopped_paying",
+            "past_renewals", "past_late", "past_partial", "past_lapses", "last_days_to_pay",
+            "mean_days_late",
+        ]  # fmt: skip
+        for activity_type in self.activity_types:
+            slug, _ = activity_slug(activity_type)
+            names += [f"{slug}_90", f"{slug}_365", f"{slug}_prior_365", f"{slug}_trend",
+                      f"{slug}_recent_change", f"days_since_{slug}"]  # fmt: skip
+        names += ["engagement_index", "engagement_trend", "engagement_recent_change"]
+        names += [
+            "events_365", "events_prior_365", "events_trend", "no_shows_365",
+            "registered_ahead", "days_since_event", "committees_now", "chair_now",
+            "communications_365", "bounced_365",
+        ]  # fmt: skip
+        return names
+
+
+@dataclass
+class _Pairs:
+    """Row i of a table paired with snapshot s of the same member (parallel arrays)."""
+
+    snap: np.ndarray
+    row: np.ndarray
+    n_snaps: int
+    day: np.ndarray = field(init=False)
+
+    def sum(self, values, mask=None) -> np.ndarray:
+        weights = np.asarray(values, dtype=float)
+        if mask is not None:
+            weights = np.where(mask, weights, 0.0)
+        return np.bincount(self.snap, weights=weights, minlength=self.n_snaps)
+
+    def count(self, mask) -> np.ndarray:
+        return self.sum(np.ones(len(self.snap)), mask)
+
+    def max(self, values, mask) -> np.ndarray:
+        out = np.full(self.n_snaps, -np.inf)
+        np.maximum.at(out, self.snap[mask], np.asarray(values, dtype=float)[mask])
+        return np.where(np.isfinite(out), out, np.nan)
+
+
+def _pair(snap_m: np.ndarray, snap_day: np.ndarray, table_m: np.ndarray) -> _Pairs:
+    """Pair every snapshot with every row of the same member; ``table_m`` must be sorted."""
+    lo = np.searchsorted(table_m, snap_m, "left")
+    hi = np.searchsorted(table_m, snap_m, "right")
+    count = hi - lo
+    snap = np.repeat(np.arange(len(snap_m)), count)
+    offset = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    pairs = _Pairs(snap=snap, row=np.repeat(lo, count) + offset, n_snaps=len(snap_m))
+    pairs.day = snap_day[snap].astype(float)
+    return pairs
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values("m", kind="stable").reset_index(drop=True)
+
+
+def compute_features(
+    frames: MirrorFrames, snaps: pd.DataFrame, *, data_day: int, config: FeatureConfig
+) -> pd.DataFrame:
+    """One row per snapshot (same index), the columns of ``config.names()``."""
+    snap_m = snaps["m"].to_numpy(np.int64)
+    snap_day = snaps["day"].to_numpy(np.int64)
+    snap_inv = snaps["inv"].to_numpy(np.int64) if "inv" in snaps else np.full(len(snaps), -1)
+    out: dict[str, np.ndarray] = {}
+    _profile(frames, snap_m, snap_day, out)
+    _terms(frames, snap_m, snap_day, snap_inv, config.grace_days, out)
+    _engagement(frames, snap_m, snap_day, data_day, config.activity_types, out)
+    _events(frames, snap_m, snap_day, out)
+    _groups_and_communications(frames, snap_m, snap_day, out)
+    features = pd.DataFrame(out, index=snaps.index)
+    return features[config.names()]
+
+
+# --- profile ---------------------------------------------------------------------------------
+
+
+def _profile(frames, snap_m, snap_day, out) -> None:
+    parties = frames.parties
+    join = parties["join_day"].to_numpy(float)[snap_m]
+    first_invoice = frames.invoices.groupby("m")["invoice_day"].min()
+    fallback = first_invoice.reindex(snap_m).to_numpy(float)
+    join = np.where(np.isnan(join), fallback, join)
+    out["tenure_years"] = np.clip((snap_day - join) / 365.25, 0, None)
+    # Member type as of D: the type of the latest dues payment before D, else today's type.
+    payments = frames.payments
+    pairs = _pair(snap_m, snap_day, payments["m"].to_numpy(np.int64))
+    before = payments["day"].to_numpy(float)[pairs.row] < pairs.day
+    latest = pd.Series(pairs.row[before]).groupby(pairs.snap[before]).max()
+    member_type = parties["ctype"].to_numpy(object)[snap_m].copy()
+    paid_type = payments["member_type"].to_numpy(object)[latest.to_numpy()]
+    has_type = paid_type != ""
+    member_type[latest.index.to_numpy()[has_type]] = paid_type[has_type]
+    out["member_type"] = member_type
+    out["chapter"] = parties["chapter"].to_numpy(object)[snap_m]
+    out["is_organization"] = parties["is_org"].to_numpy(bool)[snap_m].astype(float)
+    out["has_email"] = parties["has_email"].to_numpy(bool)[snap_m].astype(float)
+
+
+# --- dues and payment history ----------------------------------------------------------------
+
+
+def invoice_settlement(frames: MirrorFrames) -> pd.DataFrame:
+    """Per invoice: first and second payment day and the day it was paid in full (NaN: never).
+
+    Each dues payment belongs to the member's latest invoice dated on or before it (a payment
+    made before any invoice belongs to the first one).
+    """
+    invoices = frames.invoices
+    payments = frames.payments
+    result = pd.DataFrame(
+        {"first_pay": np.nan, "second_pay": np.nan, "full_day": np.nan, "paid": 0.0},
+        index=invoices.index,
+    )
+    if payments.empty or invoices.empty:
+        return result
+    pays = payments[["m", "day", "amount"]].copy()
+    pays["order"] = np.arange(len(pays))
+    keys = invoices[["m", "invoice_day"]].copy()
+    keys["row"] = invoices.index
+    keys = keys.sort_values("invoice_day", kind="stable")
+    pays = pays.sort_values("day", kind="stable")
+    back = pd.merge_asof(pays, keys, left_on="day", right_on="invoice_day", by="m",
+                         direction="backward")  # fmt: skip
+    ahead = pd.merge_asof(pays, keys, left_on="day", right_on="invoice_day", by="m",
+                          direction="forward")  # fmt: skip
+    pays["row"] = back["row"].fillna(ahead["row"]).to_numpy()
+    pays = pays.dropna(subset=["row"]).sort_values(["row", "day", "order"])
+    pays["row"] = pays["row"].astype(np.int64)
+    pays["cum"] = pays.groupby("row")["amount"].cumsum()
+    pays["nth"] = pays.groupby("row").cumcount()
+    due = invoices["amount"].to_numpy(float)[pays["row"].to_numpy()]
+    full = pays[pays["cum"].to_numpy() >= due - 0.005].groupby("row")["day"].min()
+    result.loc[full.index, "full_day"] = full
+    first = pays[pays["nth"] == 0].set_index("row")["day"]
+    second = pays[pays["nth"] == 1].set_index("row")["day"]
+    result.loc[first.index, "first_pay"] = first
+    result.loc[second.index, "second_pay"] = second
+    result.loc[:, "paid"] = pays.groupby("row")["amount"].sum().reindex(result.index).fillna(0.0)
+    # Zero-amount invoices are settled on the day they are issued.
+    free = invoices["amount"].to_numpy(float) <= 0.005
+    result.loc[free, "full_day"] = invoices.loc[free, "invoice_day"]
+    return result
+
+
+def _terms(frames, snap_m, snap_day, snap_inv, grace, out) -> None:
+    invoices = frames.invoices
+    settled = frames.settlement
+    pairs = _pair(snap_m, snap_day, invoices["m"].to_numpy(np.int64))
+    row = pairs.row
+    inv_day = invoices["invoice_day"].to_numpy(float)[row]
+    due = invoices["due_day"].to_numpy(float)[row]
+    renewal = invoices["renewal"].to_numpy(bool)[row]
+    full = settled["full_day"].to_numpy(float)[row]
+    first = settled["first_pay"].to_numpy(float)[row]
+    second = settled["second_pay"].to_numpy(float)[row]
+    upcoming_day = np.where(
+        snap_inv >= 0, invoices["invoice_day"].to_numpy(float)[np.maximum(snap_inv, 0)], np.inf
+    )
+    prior = (
+        (inv_day < pairs.day)
+        & (row != snap_inv[pairs.snap])
+        & (inv_day <= upcoming_day[pairs.snap])
+    )
+    full_known = prior & (full < pairs.day)
+    late = full_known & (full > due)
+    lapse_known = prior & (due + grace < pairs.day) & ~(full <= due + grace)
+    split = prior & (second < pairs.day)
+    partial = split | (lapse_known & (first < pairs.day))
+    out["past_renewals"] = pairs.count(renewal & full_known & ~lapse_known)
+    out["past_late"] = pairs.count(renewal & late)
+    out["past_partial"] = pairs.count(partial)
+    out["past_lapses"] = pairs.count(renewal & lapse_known)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n_late_base = pairs.count(renewal & full_known)
+        out["mean_days_late"] = np.where(
+            n_late_base > 0, pairs.sum(full - due, renewal & full_known) / n_late_base, np.nan
+        )
+    # The most recent prior invoice: its amount, payer and how long it took to pay.
+    order_key = np.where(prior, inv_day * 1e7 + row, -np.inf)
+    best = np.full(pairs.n_snaps, -np.inf)
+    np.maximum.at(best, pairs.snap, order_key)
+    is_last = prior & (order_key == best[pairs.snap])
+    last_row = np.full(pairs.n_snaps, -1)
+    last_row[pairs.snap[is_last]] = row[is_last]
+    has_last = last_row >= 0
+    last = np.maximum(last_row, 0)
+    amounts = invoices["amount"].to_numpy(float)
+    org = invoices["org_paid"].to_numpy(bool)
+    last_full = settled["full_day"].to_numpy(float)[last]
+    out["last_days_to_pay"] = np.where(
+        has_last & (last_full < snap_day),
+        last_full - invoices["invoice_day"].to_numpy(float)[last],
+        np.nan,
+    )
+    previous_amount = np.where(has_last, amounts[last], np.nan)
+    has_next = snap_inv >= 0
+    nxt = np.maximum(snap_inv, 0)
+    # Not billed yet: the listed price of the member's dues item (code "DUES-REG" or "REG").
+    price_list = {code.rsplit("-", 1)[-1]: price for code, price in frames.prices.items()}
+    listed = pd.Series(out["member_type"]).map(price_list)
+    next_amount = np.where(has_next, amounts[nxt], listed.to_numpy(float))
+    next_amount = np.where(np.isnan(next_amount), previous_amount, next_amount)
+    out["dues_amount"] = next_amount
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["dues_change_pct"] = np.where(
+            previous_amount > 0, 100 * (next_amount / previous_amount - 1), np.nan
+        )
+    org_before = np.where(has_last, org[last], False)
+    org_next = np.where(has_next, org[nxt], np.nan)
+    out["org_paid"] = org_next.astype(float)
+    out["org_paid_before"] = org_before.astype(float)
+    out["employer_stopped_paying"] = np.where(
+        has_next, (org_before & ~org[nxt]).astype(float), np.nan
+    )
+
+
+# --- engagement --------------------------------------------------------------------------------
+
+
+def _known_end(ends_by_type: dict[int, np.ndarray], code: int, day: np.ndarray) -> np.ndarray:
+    """The latest day through which the mirror knows activity of a type, as of each day."""
+    ends = ends_by_type.get(code)
+    if ends is None or not len(ends):
+        return np.full(len(day), -np.inf)
+    idx = np.searchsorted(ends, day, "left") - 1
+    return np.where(idx >= 0, ends[np.maximum(idx, 0)], -np.inf)
+
+
+def _window(units, start, end, usable, day, lo, hi):
+    """Units of each row falling in [day-lo, day-hi), spreading a period's units evenly."""
+    a = day - lo
+    b = day - hi
+    overlap = np.clip(np.minimum(end + 1, b) - np.maximum(start, a), 0, None)
+    return np.where(usable, units * overlap / (end - start + 1), 0.0)
+
+
+def _estimate(total, covered, length):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(covered >= MIN_COVERAGE * length, total * length / covered, np.nan)
+
+
+def _engagement(frames, snap_m, snap_day, data_day, activity_types, out) -> None:
+    activity = frames.activity_sorted
+    codes = {t: i for i, t in enumerate(activity_types)}
+    type_code = activity["type"].map(codes).fillna(-1).to_numpy(np.int64)
+    tx = activity["tx_day"].to_numpy(float)
+    start = activity["eff_day"].fillna(activity["tx_day"]).to_numpy(float)
+    end = np.maximum(activity["thru_day"].fillna(activity["tx_day"]).to_numpy(float), tx)
+    start = np.minimum(start, tx)
+    # The period still open when the mirror was read is known up to that day.
+    end = np.minimum(end, max(data_day - 1, 0))
+    units = activity["units"].to_numpy(float)
+    ends_by_type = {code: np.unique(end[type_code == code]) for code in range(len(activity_types))}
+    history_start = {
+        code: (start[type_code == code].min() if (type_code == code).any() else np.inf)
+        for code in range(len(activity_types))
+    }
+    pairs = _pair(snap_m, snap_day, activity["m"].to_numpy(np.int64))
+    r = pairs.row
+    usable = end[r] < pairs.day
+    day = snap_day.astype(float)
+    for activity_type, code in codes.items():
+        slug, _ = activity_slug(activity_type)
+        mine = usable & (type_code[r] == code)
+        known_end = _known_end(ends_by_type, code, day)
+        windows = {"90": (90, 0), "365": (YEAR, 0), "prior_365": (2 * YEAR, YEAR)}
+        for name, (lo, hi) in windows.items():
+            units_in = _window(units[r], start[r], end[r], mine, pairs.day, lo, hi)
+            total = pairs.sum(units_in)
+            covered = np.clip(
+                np.minimum(day - hi, known_end + 1) - np.maximum(day - lo, history_start[code]),
+                0,
+                None,
+            )
+            out[f"{slug}_{name}"] = _estimate(total, covered, lo - hi)
+        with np.errstate(invalid="ignore"):
+            out[f"{slug}_trend"] = np.log1p(out[f"{slug}_365"]) - np.log1p(out[f"{slug}_prior_365"])
+            # The last 90 days against the year's pace: a recent fall shows here first.
+            out[f"{slug}_recent_change"] = np.log1p(out[f"{slug}_90"] * YEAR / 90) - np.log1p(
+                out[f"{slug}_365"]
+            )
+        last = pairs.max(tx[r], mine & (units[r] > 0))
+        out[f"days_since_{slug}"] = day - last
+    # Summaries across channels (each channel on a log scale, so none dominates by volume).
+    slugs = [activity_slug(t)[0] for t in activity_types]
+    with np.errstate(invalid="ignore"):
+        level = [np.log1p(out[f"{s}_365"]) for s in slugs]
+        out["engagement_index"] = np.sum(level, axis=0) if slugs else np.zeros(len(day))
+        out["engagement_trend"] = _nanmean([out[f"{s}_trend"] for s in slugs], len(day))
+        out["engagement_recent_change"] = _nanmean(
+            [out[f"{s}_recent_change"] for s in slugs], len(day)
+        )
+
+
+def _nanmean(arrays: list[np.ndarray], n: int) -> np.ndarray:
+    if not arrays:
+        return np.full(n, np.nan)
+    stacked = np.vstack(arrays)
+    known = ~np.isnan(stacked)
+    total = np.where(known, stacked, 0.0).sum(axis=0)
+    count = known.sum(axis=0)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def _events(frames, snap_m, snap_day, out) -> None:
+    regs = frames.registrations_sorted
+    pairs = _pair(snap_m, snap_day, regs["m"].to_numpy(np.int64))
+    r = pairs.row
+    begin = regs["start_day"].to_numpy(float)[r]
+    finish = regs["end_day"].to_numpy(float)[r]
+    registered = regs["reg_day"].to_numpy(float)[r]
+    attended_flag = regs["attended"].to_numpy(object)[r]
+    cancelled = regs["status"].str.lower().str.startswith("cancel").to_numpy(bool)[r]
+    over = finish < pairs.day
+    attended = over & (attended_flag == True)  # noqa: E712 (nullable: unknown is not attended)
+    no_show = over & (attended_flag == False) & ~cancelled  # noqa: E712
+    recent = (begin >= pairs.day - YEAR) & (begin < pairs.day)
+    prior = (begin >= pairs.day - 2 * YEAR) & (begin < pairs.day - YEAR)
+    day = snap_day.astype(float)
+    first_event = regs["start_day"].min() if len(regs) else np.inf
+    out["events_365"] = np.where(day - YEAR >= first_event - 30, pairs.count(attended & recent),
+                                 np.nan)  # fmt: skip
+    out["events_prior_365"] = np.where(
+        day - 2 * YEAR >= first_event - 30, pairs.count(attended & prior), np.nan
+    )
+    with np.errstate(invalid="ignore"):
+        out["events_trend"] = out["events_365"] - out["events_prior_365"]
+    out["no_shows_365"] = np.where(np.isnan(out["events_365"]), np.nan,
+                                   pairs.count(no_show & recent))  # fmt: skip
+    out["registered_ahead"] = pairs.count((registered < pairs.day) & (begin >= pairs.day))
+    out["days_since_event"] = day - pairs.max(begin, attended)
+
+
+def _groups_and_communications(frames, snap_m, snap_day, out) -> None:
+    groups = frames.groups_sorted
+    pairs = _pair(snap_m, snap_day, groups["m"].to_numpy(np.int64))
+    r = pairs.row
+    committee = ~groups["group_class"].str.upper().str.contains("CHAPTER").to_numpy(bool)[r]
+    begin = groups["start_day"].to_numpy(float)[r]
+    finish = groups["end_day"].to_numpy(float)[r]
+    serving = committee & (begin < pairs.day) & ~(finish < pairs.day)
+    chair = groups["role"].str.contains("chair", case=False).to_numpy(bool)[r]
+    out["committees_now"] = pairs.count(serving)
+    out["chair_now"] = pairs.count(serving & chair)
+
+    comms = frames.communications_sorted
+    pairs = _pair(snap_m, snap_day, comms["m"].to_numpy(np.int64))
+    r = pairs.row
+    sent = comms["day"].to_numpy(float)[r]
+    recent = (sent >= pairs.day - YEAR) & (sent < pairs.day)
+    bounced = comms["status"].str.contains("bounce", case=False).to_numpy(bool)[r]
+    day = snap_day.astype(float)
+    first = comms["day"].min() if len(comms) else np.inf
+    covered = day - YEAR >= first - 30
+    out["communications_365"] = np.where(covered, pairs.count(recent), np.nan)
+    out["bounced_365"] = np.where(covered, pairs.count(recent & bounced), np.nan)
+
+
+def prepare(frames: MirrorFrames) -> MirrorFrames:
+    """Sort and pre-compute once what every feature computation pairs against."""
+    frames.activity_sorted = _sorted(frames.activity)
+    frames.registrations_sorted = _sorted(frames.registrations)
+    frames.groups_sorted = _sorted(frames.groups)
+    frames.communications_sorted = _sorted(frames.communications)
+    frames.settlement = invoice_settlement(frames)
+    return frames
