@@ -10,6 +10,8 @@ from common.audit import audit_record
 from common.errors import DomainError
 from common.money import format_money
 from common.states import transition
+from imis_client.contracts import writes
+from imis_client.services import outbox_enqueue
 from reviews.kinds import get_kind
 from reviews.models import ReviewItem, ReviewPolicy
 from reviews.permissions import DECIDE_MANAGER, QUEUE_PERMISSION
@@ -246,7 +248,70 @@ def review_item_execute(*, item_id: int) -> ReviewItem:
         item.effect_result, item.effect_error = result or {}, ""
         item.save()
         _audit(item, "done", "carried out", result=item.effect_result)
+        _record_in_imis(item, "done", f"{spec.label} carried out: {item.title}")
         return item
+
+
+def _actor_name(item: ReviewItem, user=None) -> str:
+    if user is not None:
+        return user.get_username()
+    if item.decided_by_policy:
+        return "policy"
+    return item.decided_by.get_username() if item.decided_by else "system"
+
+
+def _record_in_imis(item: ReviewItem, action: str, summary: str, *, user=None) -> None:
+    """Effects are also recorded in iMIS's AI_Audit_Log, through the outbox (CONTRACT.md)."""
+    outbox_enqueue(
+        build=writes.audit_log, source=f"review item {item.pk}", action=f"{item.kind}:{action}",
+        actor=_actor_name(item, user), review_item_id=str(item.pk), summary=summary,
+        created_on=timezone.now(), party_id=item.member_id,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def review_item_retry(*, item_id: int, user) -> ReviewItem:
+    """Run a failed effect again (after fixing what its error names)."""
+    item = ReviewItem.objects.select_for_update().get(pk=item_id)
+    if item.status != S.FAILED:
+        raise DomainError(
+            f"Item #{item.pk} is {item.get_status_display().lower()}; only a failed effect can be "
+            "retried.",
+            code="not_failed",
+        )
+    if not user.has_perm(QUEUE_PERMISSION[item.queue]):
+        raise DomainError(f"Your role cannot retry items in the {item.queue} queue.", code="queue")
+    _audit(item, "retry", f"retry requested after: {item.effect_error[:200]}", actor=user)
+    _enqueue_execute(item)
+    return item
+
+
+@transaction.atomic
+def review_item_reverse(*, item_id: int, user, reason: str) -> ReviewItem:
+    """Undo a carried-out effect where its kind allows it; the undo is audited here and in iMIS."""
+    item = ReviewItem.objects.select_for_update().get(pk=item_id)
+    spec = get_kind(item.kind)
+    if spec.reverse is None:
+        raise DomainError(f"{spec.label} items cannot be reversed.", code="irreversible")
+    if item.status != S.DONE:
+        raise DomainError(
+            f"Item #{item.pk} is {item.get_status_display().lower()}; only a carried-out item "
+            "can be reversed.",
+            code="not_done",
+        )
+    if not user.has_perm(QUEUE_PERMISSION[item.queue]):
+        raise DomainError(
+            f"Your role cannot reverse items in the {item.queue} queue.", code="queue"
+        )
+    if not reason.strip():
+        raise DomainError("Say why the effect is being reversed.", code="reason")
+    result = spec.reverse(item) or {}
+    _transition(item, S.REVERSED)
+    item.effect_result = {**(item.effect_result or {}), "reversal": result}
+    item.save()
+    _audit(item, "reversed", reason.strip(), actor=user, result=result)
+    _record_in_imis(item, "reversed", f"{spec.label} reversed: {reason.strip()}", user=user)
+    return item
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from common.models import AuditEvent
 from common.tables import keyset_paginate
 from reviews import selectors, services
 from reviews.forms import DecisionForm
-from reviews.kinds import kinds
+from reviews.kinds import get_kind, kinds
 from reviews.models import ReviewItem, ReviewPolicy
 from reviews.permissions import DECIDE_MANAGER, MANAGE_POLICIES
 
@@ -70,7 +70,9 @@ class ReviewItemDetailView(QueueMixin, View):
         return render(
             request, "reviews/item.html",
             {"item": item, "form": DecisionForm(), "history": history,
-             "next_url": _next_url(request.user, item)},
+             "next_url": _next_url(request.user, item),
+             "reversible": get_kind(item.kind).reverse is not None,
+             "communications": item.communications.all()},
         )  # fmt: skip
 
 
@@ -100,6 +102,32 @@ class ReviewItemDecideView(QueueMixin, View):
             return redirect("reviews:item", pk=pk)
         messages.success(request, f"#{item.pk} {item.title}: {item.get_status_display().lower()}.")
         return redirect(_next_url(request.user, item))
+
+
+class ReviewItemRetryView(QueueMixin, View):
+    def post(self, request, pk: int):
+        item = get_object_or_404(selectors.review_items_for(request.user, status=None), pk=pk)
+        try:
+            services.review_item_retry(item_id=item.pk, user=request.user)
+        except DomainError as exc:
+            messages.error(request, f"#{pk}: {exc}")
+        else:
+            messages.success(request, f"#{pk}: the effect will run again in a moment.")
+        return redirect("reviews:item", pk=pk)
+
+
+class ReviewItemReverseView(QueueMixin, View):
+    def post(self, request, pk: int):
+        item = get_object_or_404(selectors.review_items_for(request.user, status=None), pk=pk)
+        try:
+            services.review_item_reverse(
+                item_id=item.pk, user=request.user, reason=request.POST.get("reason", "")
+            )
+        except DomainError as exc:
+            messages.error(request, f"#{pk}: {exc}")
+        else:
+            messages.success(request, f"#{pk}: reversed; the reversal is in the audit trail.")
+        return redirect("reviews:item", pk=pk)
 
 
 class ReviewBulkAcceptView(QueueMixin, View):

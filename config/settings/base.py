@@ -140,6 +140,9 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://127.0.0.1:1025")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Membership <membership@example.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# SMS to members: a class with send(to, body, key); the default appends to a local file (demo).
+SMS_BACKEND = env.str("SMS_BACKEND", default="reviews.communications.FileSmsBackend")
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms.jsonl"))
 
 # Background work: django-q2 on the ORM broker, so an enqueue commits or rolls back with the
 # business rows. retry must exceed timeout or a slow task runs twice at once.
