@@ -217,3 +217,43 @@ def mark_auto(payload_draft: dict) -> dict:
     marked["flags"] = check_payload(marked)
     marked["blocking"] = any(f["severity"] == guardrails.BLOCK for f in marked["flags"])
     return marked
+
+
+def _samples(today) -> dict:
+    from datetime import timedelta
+    from decimal import Decimal
+
+    sample = "sample value for the preview"
+    return {
+        "offer_percent": (Decimal("10"), sample),
+        "offer_deadline": (today + timedelta(days=14), sample),
+        "staff_name": ("Jordan Lee", sample),
+        "plan_installments": (3, sample),
+        "plan_installment_amount": (Decimal("81.67"), sample),
+        "plan_first_due": (today + timedelta(days=7), sample),
+        "full_amount": (Decimal("245.00"), sample),
+        "prorated_amount": (Decimal("163.33"), sample),
+        "months_charged": (8, sample),
+        "term_start": (today - timedelta(days=30), sample),
+        "term_end": (today + timedelta(days=215), sample),
+        "credit_amount": (Decimal("25.00"), sample),
+        "credit_reason": ("a duplicate event registration fee", sample),
+        "credit_date": (today, sample),
+        "new_balance": (Decimal("0.00"), sample),
+        "inquiry_text": ("Why is my invoice higher than last year?", "untrusted: " + sample),
+    }
+
+
+def preview(
+    *, purpose: str, channel: str, subject: str, body: str, member_id: str, invoice_id: str = ""
+) -> Draft:
+    """The draft a template text would give for one member, with sample values for the facts
+    that other apps supply; no model, nothing recorded."""
+    from django.utils import timezone
+
+    spec = get_purpose(purpose)
+    extra = {k: v for k, v in _samples(timezone.localdate()).items() if k in spec.expected}
+    return compose(
+        purpose=purpose, member_id=member_id, channel=channel, invoice_id=invoice_id,
+        extra_facts=extra, template_override=(subject, body), record=False,
+    )  # fmt: skip
