@@ -20,6 +20,7 @@ from reviews.drafting.trace import trace, url_spans
 BLOCK, WARN = "block", "warn"
 GAP_RE = re.compile(r"\[([a-z][a-z0-9_]*)\]")
 UNTRUSTED_WINDOW = 5  # words in a row copied from untrusted text
+NAME_RE = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)+\b")
 KIND_WORDS = {"money": "amount", "date": "date", "percent": "percentage", "count": "number",
               "reference": "reference"}  # fmt: skip
 
@@ -242,4 +243,16 @@ def _untrusted_flags(where, text, facts) -> list[dict]:
                                f"Copied from untrusted text ({fact.name}, {fact.source}): a "
                                "member's or payer's words are data, never part of our message.",
                                start, end, where))  # fmt: skip
+        # Someone named in what a member wrote is not someone a message may talk about.
+        known = " ".join(str(f.value) for f in facts if f.trusted and f.value).lower()
+        for name in set(NAME_RE.findall(fact.value)):
+            if name.lower() in known:
+                continue
+            for match in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text):
+                if any(s <= match.start() < e for s, e in spans):
+                    continue
+                flags.append(_flag("untrusted_name", BLOCK,
+                                   f"“{name}” is named only in untrusted text ({fact.name}); a "
+                                   "message never tells anything about other people.",
+                                   match.start(), match.end(), where))  # fmt: skip
     return flags

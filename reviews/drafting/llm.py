@@ -6,9 +6,11 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from pydantic import BaseModel, Field
+from langchain_core.exceptions import OutputParserException
+from pydantic import BaseModel, Field, ValidationError
 
 logger = logging.getLogger(__name__)
+MALFORMED = "the model's answer was not the requested structure"
 
 
 class DraftOutput(BaseModel):
@@ -86,6 +88,9 @@ def ask_for_draft(messages: list[tuple[str, str]], *, model: str) -> ModelAnswer
             name = type(exc).__name__
             if "Timeout" in name or "timed out" in str(exc).lower():
                 reason = f"the model did not answer within {settings.LLM_TIMEOUT_S:g} s"
+            elif isinstance(exc, ValidationError | OutputParserException | ValueError):
+                # Raised while reading the answer (the OpenAI client parses json_schema output).
+                reason = MALFORMED
             else:
                 reason = f"the model call failed ({name}: {str(exc)[:120]})"
             logger.warning("draft model attempt %s/%s: %s", attempt, attempts, reason)
@@ -98,7 +103,7 @@ def ask_for_draft(messages: list[tuple[str, str]], *, model: str) -> ModelAnswer
             tokens_out = (tokens_out or 0) + used_out
         parsed = result.get("parsed")
         if result.get("parsing_error") is not None or parsed is None:
-            reason = "the model's answer was not the requested structure"
+            reason = MALFORMED
             logger.warning("draft model attempt %s/%s: %s", attempt, attempts, reason)
             continue
         if not parsed.body.strip():
