@@ -104,8 +104,9 @@ def check(
             flags.append(_flag("required_fact", BLOCK,
                                f"The message must state the {name.replace('_', ' ')} "
                                f"({fact.display()})."))  # fmt: skip
-    return sorted(flags, key=lambda f: (f["severity"] != BLOCK, f["field"] != "subject",
-                                        f["start"] if f["start"] is not None else -1))  # fmt: skip
+    # Blocking first; within each, flags about the whole message, then the subject, then the body.
+    return sorted(flags, key=lambda f: (f["severity"] != BLOCK, f["start"] is not None,
+                                        f["field"] != "subject", f["start"] or 0))  # fmt: skip
 
 
 def _length_flags(channel: str, subject: str, body: str) -> list[dict]:

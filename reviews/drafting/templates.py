@@ -53,12 +53,6 @@ def validate_template(*, purpose: str, channel: str, subject: str, body: str) ->
             nodes = render.parse(text)
         except render.TemplateSyntaxError as exc:
             raise DomainError(f"In the {label}: {exc}") from None
-        unknown = sorted(render.names(nodes) - allowed)
-        if unknown:
-            raise DomainError(
-                f"In the {label}: {', '.join('{{ ' + n + ' }}' for n in unknown)} is not a fact "
-                f"of {spec.label}. Available: {', '.join(sorted(allowed))}."
-            )
         untrusted = sorted(
             n for n in render.names(nodes) if is_untrusted(n, "") or n in CONTROL_FACTS
         )
@@ -66,6 +60,12 @@ def validate_template(*, purpose: str, channel: str, subject: str, body: str) ->
             raise DomainError(
                 f"In the {label}: {', '.join(untrusted)} is untrusted text or a control fact; a "
                 "template may not repeat it."
+            )
+        unknown = sorted(render.names(nodes) - allowed)
+        if unknown:
+            raise DomainError(
+                f"In the {label}: {', '.join('{{ ' + n + ' }}' for n in unknown)} is not a fact "
+                f"of {spec.label}. Available: {', '.join(sorted(allowed))}."
             )
         literal = render.literal_text(nodes)
         numbers = [t.text for t in trace(literal, []) if t.kind != "reference"]
