@@ -124,7 +124,8 @@ def test_manager_adds_a_guardrail_rule_and_reads_the_draft_log(page, make_user):
     payload = draft_message(purpose="dunning_1", member_id=member_id,
                             invoice_id=invoice_id).as_payload()  # fmt: skip
     browser_login(page, "grace")
-    page.get_by_role("link", name="Guardrails").click()
+    page.get_by_role("link", name="Templates").click()
+    page.get_by_role("link", name="Guardrail rules").click()
     form = page.locator("#add-rule")
     form.get_by_label("Kind").select_option("prohibited")
     form.get_by_label("Word, phrase or domain").fill("ignore this reminder")
@@ -141,6 +142,7 @@ def test_manager_adds_a_guardrail_rule_and_reads_the_draft_log(page, make_user):
     [flag] = check_draft(payload)
     assert payload["body"][flag["start"] : flag["end"]] == "ignore this reminder"
     screenshot(page, "drafting-guardrails")
+    page.get_by_role("link", name="Templates").click()
     page.get_by_role("link", name="Draft log").click()
     expect(page.locator("#draft-summary")).to_contain_text("template (no model)")
     expect(page.locator("#drafts tbody tr")).to_have_count(1)
