@@ -66,6 +66,13 @@ if [ -z "${EMAIL_URL:-}" ]; then
   PIDS+=($!)
 fi
 
+# Drafting (#5): with no LLM_MODEL the demo drafts from the shipped templates; this checks the
+# golden set and the injection corpus against the guardrails (nothing is kept).
+say "Checking message drafting on the golden set (log: .local/logs/eval_drafts.json)"
+"$PY" manage.py eval_drafts >"$LOCAL/logs/eval_drafts.json" 2>"$LOCAL/logs/eval_drafts.log" \
+  || die "drafting let an injected instruction through; see $LOCAL/logs/eval_drafts.json"
+"$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print("    %s: %d cases, %d of %d seeded violations caught, %d injected violations unflagged" % (r["model"], r["golden_cases"], r["guardrails"]["violations_caught"], r["guardrails"]["violations_seeded"], r["injection"]["unflagged"]))' "$LOCAL/logs/eval_drafts.json"
+
 say "Starting the background workers (log: .local/logs/worker.log)"
 "$PY" manage.py qcluster >"$LOCAL/logs/worker.log" 2>&1 &
 PIDS+=($!)
