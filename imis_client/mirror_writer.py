@@ -148,3 +148,31 @@ class MirrorWriter:
                 [now, list(seen_ids)],
             )
             return cursor.rowcount
+
+    def drop_secondary_indexes_if_empty(self) -> list[str]:
+        """On an empty table, drop the non-unique indexes; returns their CREATE statements.
+
+        Call inside a transaction that also records the statements, so they are never lost.
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{self.table}")')
+            if cursor.fetchone()[0]:
+                return []
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                "AND tablename = %s AND indexdef NOT LIKE 'CREATE UNIQUE %%'",
+                [self.table],
+            )
+            secondary = cursor.fetchall()
+            for name, _ in secondary:
+                cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
+        return [definition for _, definition in secondary]
+
+    def create_indexes(self, definitions: list[str]) -> None:
+        """Build indexes from pg_indexes definitions; safe to repeat after a crash."""
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            for definition in definitions:
+                cursor.execute(
+                    definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
+                )

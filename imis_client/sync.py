@@ -251,17 +251,46 @@ class EntitySyncer:
     def run(self, *, full: bool) -> Counts:
         started = time.monotonic()
         state = self._state()
+        self._defer_indexes_if_empty(state)
         mode = self.entity.mode
-        if mode == "full" or (full and mode in ("stamp", "recent")):
-            self._run_full(state, deletions=mode in ("full", "recent"))
-        elif mode == "stamp":
-            self._run_stamp(state)
-        elif mode == "recent":
-            self._run_recent(state)
-        else:
-            self._run_invoices(state, full=full)
+        try:
+            if mode == "full" or (full and mode in ("stamp", "recent")):
+                self._run_full(state, deletions=mode in ("full", "recent"))
+            elif mode == "stamp":
+                self._run_stamp(state)
+            elif mode == "recent":
+                self._run_recent(state)
+            else:
+                self._run_invoices(state, full=full)
+        finally:
+            self._restore_indexes()
         self.counts.seconds = time.monotonic() - started
         return self.counts
+
+    # --- initial loads ------------------------------------------------------------------
+
+    def _defer_indexes_if_empty(self, state: m.SyncState) -> None:
+        """An empty table loads faster without its secondary indexes; they are built once after.
+
+        The CREATE statements are saved in the same transaction as the DROPs, so a process that
+        dies mid-load leaves a record of what to rebuild: the next run keeps loading without them
+        and rebuilds them when it ends.
+        """
+        if state.deferred_indexes:
+            return  # an interrupted initial load: continue it, then rebuild
+        with transaction.atomic():
+            dropped = self.writer.drop_secondary_indexes_if_empty()
+            if dropped:
+                m.SyncState.objects.filter(pk=state.pk).update(deferred_indexes=dropped)
+
+    def _restore_indexes(self) -> None:
+        state = m.SyncState.objects.get(entity=self.entity.name)
+        if not state.deferred_indexes:
+            return
+        self.progress.note(f"{self.entity.name}: building indexes")
+        with transaction.atomic():
+            self.writer.create_indexes(state.deferred_indexes)
+            m.SyncState.objects.filter(pk=state.pk).update(deferred_indexes=[])
 
     def _resume_offset(self, state: m.SyncState, key: dict) -> int:
         resume = state.resume or {}

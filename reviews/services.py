@@ -10,6 +10,9 @@ from common.audit import audit_record
 from common.errors import DomainError
 from common.money import format_money
 from common.states import transition
+from imis_client.contracts import writes
+from imis_client.services import outbox_enqueue
+from reviews.drafting import hooks as draft_hooks
 from reviews.kinds import get_kind
 from reviews.models import ReviewItem, ReviewPolicy
 from reviews.permissions import DECIDE_MANAGER, QUEUE_PERMISSION
@@ -38,7 +41,7 @@ def policy_for(kind: str, segment: str = "") -> ReviewPolicy | None:
 
 
 def _within_auto_limits(policy: ReviewPolicy, item: ReviewItem) -> bool:
-    if item.needs_manager:
+    if item.needs_manager or draft_hooks.blocking(item.payload):
         return False
     if policy.min_confidence is not None and (item.confidence or 0) < policy.min_confidence:
         return False
@@ -72,7 +75,7 @@ def review_item_propose(
 ) -> ReviewItem:
     """File a proposal; the kind's policy decides whether a person sees it."""
     spec = get_kind(kind)
-    cleaned = spec.validate(dict(payload))
+    cleaned = draft_hooks.checked(spec.validate(dict(payload)))
     needs_manager = bool(
         spec.threshold is not None and amount is not None and amount > spec.threshold
     )
@@ -100,6 +103,8 @@ def review_item_propose(
         item.save(update_fields=["status", "updated_at"])
         _audit(item, "observed", "recorded under an Observe policy", actor=proposed_by)
     elif mode == ReviewPolicy.Mode.AUTO and _within_auto_limits(policy, item):
+        # A message sent with no person reviewing it says so.
+        item.payload = item.original_payload = draft_hooks.labelled_auto(item.payload)
         _transition(item, S.APPROVED)
         item.decided_by_policy = True
         item.decided_at = timezone.now()
@@ -124,7 +129,7 @@ def review_item_edit(*, item_id: int, user, payload: dict) -> ReviewItem:
         raise DomainError(
             f"Item #{item.pk} is {item.get_status_display().lower()}; it can no longer be edited."
         )
-    cleaned = get_kind(item.kind).validate(dict(payload))
+    cleaned = draft_hooks.checked(get_kind(item.kind).validate(dict(payload)), item.payload)
     if cleaned == item.payload:
         raise DomainError("Nothing was changed.", code="unchanged")
     voided = item.status in (S.APPROVED, S.EDITED)
@@ -191,12 +196,15 @@ def review_item_decide(
         _check_may_approve(item, user)
         if decision == "edit":
             cleaned = get_kind(item.kind).validate(dict(payload or {}))
+            cleaned = draft_hooks.checked(cleaned, item.payload)
             if cleaned == item.payload:
                 raise DomainError("Nothing was changed; accept the item instead.", code="unchanged")
+            draft_hooks.refuse_if_blocked(cleaned)
             item.edit_diff = _diff(item.original_payload, cleaned)
             item.payload = cleaned
             _transition(item, S.EDITED)
         else:
+            draft_hooks.refuse_if_blocked(item.payload)
             _transition(item, S.APPROVED)
     else:
         raise DomainError(f"Unknown decision {decision!r}: accept, edit or reject.")
@@ -246,7 +254,70 @@ def review_item_execute(*, item_id: int) -> ReviewItem:
         item.effect_result, item.effect_error = result or {}, ""
         item.save()
         _audit(item, "done", "carried out", result=item.effect_result)
+        _record_in_imis(item, "done", f"{spec.label} carried out: {item.title}")
         return item
+
+
+def _actor_name(item: ReviewItem, user=None) -> str:
+    if user is not None:
+        return user.get_username()
+    if item.decided_by_policy:
+        return "policy"
+    return item.decided_by.get_username() if item.decided_by else "system"
+
+
+def _record_in_imis(item: ReviewItem, action: str, summary: str, *, user=None) -> None:
+    """Effects are also recorded in iMIS's AI_Audit_Log, through the outbox (CONTRACT.md)."""
+    outbox_enqueue(
+        build=writes.audit_log, source=f"review item {item.pk}", action=f"{item.kind}:{action}",
+        actor=_actor_name(item, user), review_item_id=str(item.pk), summary=summary,
+        created_on=timezone.now(), party_id=item.member_id,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def review_item_retry(*, item_id: int, user) -> ReviewItem:
+    """Run a failed effect again (after fixing what its error names)."""
+    item = ReviewItem.objects.select_for_update().get(pk=item_id)
+    if item.status != S.FAILED:
+        raise DomainError(
+            f"Item #{item.pk} is {item.get_status_display().lower()}; only a failed effect can be "
+            "retried.",
+            code="not_failed",
+        )
+    if not user.has_perm(QUEUE_PERMISSION[item.queue]):
+        raise DomainError(f"Your role cannot retry items in the {item.queue} queue.", code="queue")
+    _audit(item, "retry", f"retry requested after: {item.effect_error[:200]}", actor=user)
+    _enqueue_execute(item)
+    return item
+
+
+@transaction.atomic
+def review_item_reverse(*, item_id: int, user, reason: str) -> ReviewItem:
+    """Undo a carried-out effect where its kind allows it; the undo is audited here and in iMIS."""
+    item = ReviewItem.objects.select_for_update().get(pk=item_id)
+    spec = get_kind(item.kind)
+    if spec.reverse is None:
+        raise DomainError(f"{spec.label} items cannot be reversed.", code="irreversible")
+    if item.status != S.DONE:
+        raise DomainError(
+            f"Item #{item.pk} is {item.get_status_display().lower()}; only a carried-out item "
+            "can be reversed.",
+            code="not_done",
+        )
+    if not user.has_perm(QUEUE_PERMISSION[item.queue]):
+        raise DomainError(
+            f"Your role cannot reverse items in the {item.queue} queue.", code="queue"
+        )
+    if not reason.strip():
+        raise DomainError("Say why the effect is being reversed.", code="reason")
+    result = spec.reverse(item) or {}
+    _transition(item, S.REVERSED)
+    item.effect_result = {**(item.effect_result or {}), "reversal": result}
+    item.save()
+    _audit(item, "reversed", reason.strip(), actor=user, result=result)
+    _record_in_imis(item, "reversed", f"{spec.label} reversed: {reason.strip()}", user=user)
+    return item
 
 
 @transaction.atomic

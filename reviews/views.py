@@ -13,8 +13,9 @@ from common.errors import DomainError
 from common.models import AuditEvent
 from common.tables import keyset_paginate
 from reviews import selectors, services
+from reviews.drafting import hooks as draft_hooks
 from reviews.forms import DecisionForm
-from reviews.kinds import kinds
+from reviews.kinds import get_kind, kinds
 from reviews.models import ReviewItem, ReviewPolicy
 from reviews.permissions import DECIDE_MANAGER, MANAGE_POLICIES
 
@@ -64,14 +65,20 @@ class ReviewQueueView(QueueMixin, View):
 class ReviewItemDetailView(QueueMixin, View):
     def get(self, request, pk: int):
         item = get_object_or_404(selectors.review_items_for(request.user, status=None), pk=pk)
-        history = AuditEvent.objects.filter(object_type="review_item", object_id=str(pk)).order_by(
-            "id"
-        )
-        return render(
-            request, "reviews/item.html",
-            {"item": item, "form": DecisionForm(), "history": history,
-             "next_url": _next_url(request.user, item)},
-        )  # fmt: skip
+        return _render_item(request, item)
+
+
+def _render_item(request, item: ReviewItem, status: int = 200, **extra):
+    history = AuditEvent.objects.filter(object_type="review_item", object_id=str(item.pk)).order_by(
+        "id"
+    )
+    return render(
+        request, "reviews/item.html",
+        {"item": item, "form": DecisionForm(), "history": history,
+         "next_url": _next_url(request.user, item),
+         "reversible": get_kind(item.kind).reverse is not None,
+         "communications": item.communications.all(), **extra}, status=status,
+    )  # fmt: skip
 
 
 def _next_url(user, item: ReviewItem) -> str:
@@ -97,9 +104,39 @@ class ReviewItemDecideView(QueueMixin, View):
             )  # fmt: skip
         except DomainError as exc:
             messages.error(request, f"#{pk}: {exc}")
+            if exc.code == "draft_blocked" and decision == "edit":
+                # Keep the person's text on the page, with its flags, rather than lose it.
+                edited = draft_hooks.checked(form.payload(request.POST, item), item.payload)
+                return _render_item(request, item, 400, draft_override=edited["draft"])
             return redirect("reviews:item", pk=pk)
         messages.success(request, f"#{item.pk} {item.title}: {item.get_status_display().lower()}.")
         return redirect(_next_url(request.user, item))
+
+
+class ReviewItemRetryView(QueueMixin, View):
+    def post(self, request, pk: int):
+        item = get_object_or_404(selectors.review_items_for(request.user, status=None), pk=pk)
+        try:
+            services.review_item_retry(item_id=item.pk, user=request.user)
+        except DomainError as exc:
+            messages.error(request, f"#{pk}: {exc}")
+        else:
+            messages.success(request, f"#{pk}: the effect will run again in a moment.")
+        return redirect("reviews:item", pk=pk)
+
+
+class ReviewItemReverseView(QueueMixin, View):
+    def post(self, request, pk: int):
+        item = get_object_or_404(selectors.review_items_for(request.user, status=None), pk=pk)
+        try:
+            services.review_item_reverse(
+                item_id=item.pk, user=request.user, reason=request.POST.get("reason", "")
+            )
+        except DomainError as exc:
+            messages.error(request, f"#{pk}: {exc}")
+        else:
+            messages.success(request, f"#{pk}: reversed; the reversal is in the audit trail.")
+        return redirect("reviews:item", pk=pk)
 
 
 class ReviewBulkAcceptView(QueueMixin, View):

@@ -53,6 +53,26 @@ say "Syncing the demo association from the sandbox"
   || die "the sync failed; see $LOCAL/logs/sync.log"
 "$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print("    synced in %ss: " % r["seconds"] + ", ".join("%s %s" % (v["fetched"], k) for k, v in r.items() if isinstance(v, dict)))' "$LOCAL/logs/sync.json"
 
+# Email to members goes to a local SMTP sink that keeps every message in an mbox file, and SMS
+# to a JSON-lines file: nothing leaves the machine, and both can be opened.
+MAIL_PORT="${MAIL_PORT:-1025}"
+if [ -z "${EMAIL_URL:-}" ]; then
+  port_answers 127.0.0.1 "$MAIL_PORT" && die "port $MAIL_PORT is taken; stop what uses it or set MAIL_PORT"
+  export EMAIL_URL="smtp://127.0.0.1:$MAIL_PORT"
+  mkdir -p "$LOCAL/mail"
+  export SMS_FILE_PATH="${SMS_FILE_PATH:-$LOCAL/mail/sms.jsonl}"
+  say "Starting the local mail sink on port $MAIL_PORT (messages: .local/mail/demo.mbox)"
+  "$PY" manage.py mail_sink --port "$MAIL_PORT" --mbox "$LOCAL/mail/demo.mbox" >"$LOCAL/logs/mail.log" 2>&1 &
+  PIDS+=($!)
+fi
+
+# Drafting (#5): with no LLM_MODEL the demo drafts from the shipped templates; this checks the
+# golden set and the injection corpus against the guardrails (nothing is kept).
+say "Checking message drafting on the golden set (log: .local/logs/eval_drafts.json)"
+"$PY" manage.py eval_drafts >"$LOCAL/logs/eval_drafts.json" 2>"$LOCAL/logs/eval_drafts.log" \
+  || die "drafting let an injected instruction through; see $LOCAL/logs/eval_drafts.json"
+"$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print("    %s: %d cases, %d of %d seeded violations caught, %d injected violations unflagged" % (r["model"], r["golden_cases"], r["guardrails"]["violations_caught"], r["guardrails"]["violations_seeded"], r["injection"]["unflagged"]))' "$LOCAL/logs/eval_drafts.json"
+
 say "Starting the background workers (log: .local/logs/worker.log)"
 "$PY" manage.py qcluster >"$LOCAL/logs/worker.log" 2>&1 &
 PIDS+=($!)
@@ -72,6 +92,7 @@ cat <<TXT
 $LOGINS
 
   Health: http://127.0.0.1:$PORT/healthz     API docs: http://127.0.0.1:$PORT/api/docs/
+  Email sent to members: the Communications page, and .local/mail/demo.mbox (any mail reader).
   Press Ctrl-C to stop the web server, the workers$( [ -n "$STARTED_PG" ] && echo " and the local database").
 
 TXT

@@ -155,3 +155,17 @@ def browser_login(tab, username: str, password: str = PASSWORD) -> None:
 
 
 assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+@pytest.fixture
+def smtp_sink(settings):
+    """A real SMTP server on a free local port; Django's SMTP backend delivers to it."""
+    from common.mailsink import MailSink
+
+    sink = MailSink().start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = sink.host, sink.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield sink
+    sink.stop()

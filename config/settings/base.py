@@ -140,6 +140,9 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://127.0.0.1:1025")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Membership <membership@example.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# SMS to members: a class with send(to, body, key); the default appends to a local file (demo).
+SMS_BACKEND = env.str("SMS_BACKEND", default="reviews.communications.FileSmsBackend")
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms.jsonl"))
 
 # Background work: django-q2 on the ORM broker, so an enqueue commits or rolls back with the
 # business rows. retry must exceed timeout or a slow task runs twice at once.
@@ -229,6 +232,22 @@ IMIS_OUTBOX_MAX_ATTEMPTS = env.int("IMIS_OUTBOX_MAX_ATTEMPTS", default=8)
 
 # Minutes a person takes to handle one proposal by hand: the basis of "staff time saved".
 REVIEW_BASELINE_MINUTES = env.int("REVIEW_BASELINE_MINUTES", default=6)
+
+# Drafting (reviews app, issue #5). With LLM_MODEL empty, drafts come from the approved
+# templates alone. LLM_MODEL is "provider:model" for langchain's init_chat_model (e.g.
+# "openai:gpt-4o-mini"); LLM_BASE_URL and LLM_API_KEY point it at any OpenAI-compatible server
+# (Ollama, vLLM). LLM_STRUCTURED_OUTPUT: json_schema, function_calling or json_mode.
+LLM_MODEL = env.str("LLM_MODEL", default="")
+LLM_BASE_URL = env.str("LLM_BASE_URL", default="")
+LLM_API_KEY = env.str("LLM_API_KEY", default="")
+LLM_TIMEOUT_S = env.float("LLM_TIMEOUT_S", default=20.0)
+LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=1)
+LLM_STRUCTURED_OUTPUT = env.str("LLM_STRUCTURED_OUTPUT", default="json_schema")
+DRAFTING_ASSOCIATION_NAME = env.str(
+    "DRAFTING_ASSOCIATION_NAME", default="Example Professional Association"
+)
+DRAFTING_PORTAL_URL = env.str("DRAFTING_PORTAL_URL", default="https://members.example.org/renew")
+DRAFTING_CONTACT_EMAIL = env.str("DRAFTING_CONTACT_EMAIL", default="membership@example.org")
 
 # --- renewals: churn model, daily scoring, outreach and win-back (issue #6) ---
 # Days after the paid-through date before an unpaid term counts as lapsed.

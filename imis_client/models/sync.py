@@ -34,6 +34,9 @@ class SyncState(models.Model):
     # A scan in progress: if the process dies, the next run continues from here.
     resume = models.JSONField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # Secondary indexes dropped for an initial load (their CREATE statements); rebuilt when the
+    # load ends, or by the next run if the process died first.
+    deferred_indexes = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["entity"]

@@ -27,3 +27,7 @@ class DecisionSerializer(serializers.Serializer):
     payload = serializers.DictField(required=False)
     reason = serializers.ChoiceField(choices=ReviewItem.RejectReason.choices, required=False)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class ReverseSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)

@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from common.errors import DomainError
 from reviews import selectors, services
-from reviews.api.serializers import DecisionSerializer, ReviewItemSerializer
+from reviews.api.serializers import DecisionSerializer, ReverseSerializer, ReviewItemSerializer
 from reviews.permissions import DECIDE_MANAGER
 
 
@@ -60,6 +60,40 @@ class ReviewItemViewSet(viewsets.ReadOnlyModelViewSet):
             code = status.HTTP_409_CONFLICT if exc.code == "already_decided" else 400
             if exc.code in ("four_eyes", "threshold", "queue"):
                 code = status.HTTP_403_FORBIDDEN
+            return Response({"detail": exc.message, "code": exc.code}, status=code)
+        return Response(ReviewItemSerializer(item).data)
+
+    @extend_schema(request=None, responses=ReviewItemSerializer)
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        """Run a failed effect again."""
+        return self._act(pk, lambda: services.review_item_retry(item_id=int(pk), user=request.user))
+
+    @extend_schema(request=ReverseSerializer, responses=ReviewItemSerializer)
+    @action(detail=True, methods=["post"])
+    def reverse(self, request, pk=None):
+        """Undo a carried-out effect where its kind allows it; a reason is required."""
+
+        def run():
+            given = ReverseSerializer(data=request.data)
+            given.is_valid(raise_exception=True)
+            return services.review_item_reverse(
+                item_id=int(pk), user=request.user, reason=given.validated_data["reason"]
+            )
+
+        return self._act(pk, run)
+
+    def _act(self, pk, run):
+        try:
+            self.get_object()
+        except self.get_queryset().model.DoesNotExist:
+            return Response({"detail": "No such item in your queues."}, status=404)
+        try:
+            item = run()
+        except DomainError as exc:
+            code = status.HTTP_403_FORBIDDEN if exc.code == "queue" else status.HTTP_409_CONFLICT
+            if exc.code == "reason":
+                code = status.HTTP_400_BAD_REQUEST
             return Response({"detail": exc.message, "code": exc.code}, status=code)
         return Response(ReviewItemSerializer(item).data)
 

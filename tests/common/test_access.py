@@ -45,6 +45,9 @@ MATRIX = [
     # An item outside the caller's queues is not found rather than forbidden: no leak.
     ("api:reviews:review-item-detail", {"pk": "ITEM"}, "get", {F, MG}, 404),
     ("api:reviews:review-item-decide", {"pk": "ITEM"}, "post", {F, MG}, 404),
+    # Retry and reverse answer 409 for an item in the wrong state, after the access check.
+    ("api:reviews:review-item-retry", {"pk": "ITEM"}, "post", set(), (404, 409)),
+    ("api:reviews:review-item-reverse", {"pk": "ITEM"}, "post", set(), (404, 409)),
     ("reviews:queue", {}, "get", {M, F, MG}),
     ("reviews:governance", {}, "get", {MG}),
     ("reviews:metrics", {}, "get", {MG}),
@@ -54,6 +57,9 @@ MATRIX = [
     # Outside one's queues an item is not found; with no queue at all, the page is forbidden.
     ("reviews:item", {"pk": "ITEM"}, "get", {F, MG}, (403, 404)),
     ("reviews:decide", {"pk": "ITEM"}, "post", {F, MG}, (403, 404)),
+    ("reviews:retry", {"pk": "ITEM"}, "post", {F, MG}, (403, 404)),
+    ("reviews:reverse", {"pk": "ITEM"}, "post", {F, MG}, (403, 404)),
+    ("reviews:communications", {}, "get", {M, F, MG}),
 ]
 # Each app keeps its own rows beside its tests, so that apps grow without editing this file.
 EXTRA_MODULES = ("tests.reviews.drafting_access", "tests.renewals.access", "tests.dues.access")

@@ -173,3 +173,41 @@ def test_routine_incremental_reads_new_rows_and_paid_dues_without_whole_rereads(
         ), imis_id
     assert m.ImisGroupMember.objects.count() == len(fetch_all(sandbox, "GroupMember"))
     assert m.ImisEventRegistration.objects.count() == len(fetch_all(sandbox, "EventRegistration"))
+
+
+def _index_names(table: str) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", [table])
+        return {name for (name,) in cursor.fetchall()}
+
+
+def test_initial_load_builds_secondary_indexes_after_the_rows(client, sandbox):
+    tables = {e.name: e.model._meta.db_table for e in entities()}
+    before = {name: _index_names(table) for name, table in tables.items()}
+    run = sync_run_execute(full=True, client=client)
+    assert run.status == "succeeded"
+    assert {name: _index_names(table) for name, table in tables.items()} == before
+    assert not m.SyncState.objects.exclude(deferred_indexes=[]).exists()
+
+
+def test_process_killed_during_an_initial_load_gets_its_indexes_back_on_the_next_run(
+    client, sandbox, monkeypatch
+):
+    # given a worker that dies mid-load before it can rebuild what it dropped (kill -9: no
+    # finally clause runs, so the rebuild is switched off for this run)
+    client.page_size = 40
+    monkeypatch.setattr("imis_client.sync.BATCH_ROWS", 100)
+    monkeypatch.setattr("imis_client.sync.EntitySyncer._restore_indexes", lambda self: None)
+    table = m.ImisActivity._meta.db_table
+    expected = _index_names(table)
+    with pytest.raises(KeyboardInterrupt):
+        sync_run_execute(full=True, client=client, progress=CrashAfter("activity", 8))
+    assert "activity_party_date" not in _index_names(table)
+    assert m.SyncState.objects.get(entity="activity").deferred_indexes
+    # when the next run completes
+    monkeypatch.undo()
+    assert sync_run_execute(full=True, client=client).status == "succeeded"
+    # then every index is back and nothing is left to rebuild
+    assert _index_names(table) == expected
+    assert m.SyncState.objects.get(entity="activity").deferred_indexes == []
+    assert_mirror_equals_sandbox(sandbox)

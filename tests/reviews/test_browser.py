@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from common import roles
 from reviews import services
 from reviews.models import ReviewItem
-from tests.conftest import browser_login, screenshot
+from tests.conftest import browser_login, screenshot, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -67,7 +67,8 @@ def test_manager_switches_a_kind_to_auto_on_the_governance_page(page, make_user)
     page.get_by_label("Mode for Test note").select_option("auto")
     page.get_by_label("Minimum confidence for Test note").fill("0.97")
     page.get_by_label("Maximum amount for Test note").fill("30")
-    page.locator("#policies").get_by_role("button", name="Save").first.click()
+    row = page.locator("#policies tbody tr").filter(has=page.get_by_label("Mode for Test note"))
+    row.get_by_role("button", name="Save").click()
     expect(page.locator(".message-success")).to_contain_text("Policy saved")
     policy = ReviewPolicy.objects.get(kind="tests.note", segment="")
     assert (policy.mode, str(policy.min_confidence), str(policy.max_amount)) == (
@@ -89,3 +90,40 @@ def test_manager_sees_metrics_drawn_as_a_chart(page, make_user):
     # the chart script is deferred: wait until it has drawn, rather than check too early
     page.wait_for_function("() => window.Chart && Chart.getChart('decisions-chart') !== undefined")
     screenshot(page, "review-metrics")
+
+
+@pytest.fixture
+def worker_env(smtp_sink):
+    return {"TEST_EMAIL_URL": f"smtp://{smtp_sink.host}:{smtp_sink.port}"}
+
+
+def test_approved_email_is_sent_by_the_worker_shown_in_history_and_reversible(
+    page, make_user, smtp_sink, worker
+):
+    # given a drafted email waiting in the membership queue
+    make_user(roles.MEMBERSHIP)
+    item = services.review_item_propose(
+        kind="tests.email", title="Renewal reminder for Zoë O'Brien", member_id="10001",
+        payload={"to": "zoe@example.org", "subject": "Your renewal",
+                 "body": "Dear Zoë, your membership renews on 30 June."},
+    )  # fmt: skip
+    browser_login(page, "maya")
+    page.goto(f"/reviews/{item.pk}/")
+    # when maya accepts it, the worker sends it over SMTP
+    page.get_by_role("button", name="Accept", exact=True).click()
+    wait_for(lambda: ReviewItem.objects.get(pk=item.pk).status == "done")
+    assert [m["To"] for m in smtp_sink.messages] == ["zoe@example.org"]
+    # then the item shows where it went, and the history lists it with its iMIS Activity
+    page.goto(f"/reviews/{item.pk}/")
+    expect(page.locator("#item-status")).to_have_text("Done")
+    expect(page.get_by_text("Email sent to zoe@example.org")).to_be_visible()
+    page.get_by_role("link", name="history").click()
+    expect(page.locator("#communications tbody tr")).to_have_count(1)
+    expect(page.locator("#communications tbody")).to_contain_text("Your renewal")
+    screenshot(page, "communications")
+    # and she can reverse it, with a reason, which files the correction
+    page.goto(f"/reviews/{item.pk}/")
+    page.get_by_label("Reverse this effect: why?").fill("Sent to the wrong member")
+    page.get_by_role("button", name="Reverse").click()
+    expect(page.locator(".message-success")).to_contain_text("reversed")
+    expect(page.locator("#item-status")).to_have_text("Reversed")

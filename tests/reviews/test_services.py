@@ -2,6 +2,7 @@
 
 import re
 import threading
+from collections import Counter
 from decimal import Decimal
 
 import pytest
@@ -57,13 +58,18 @@ def test_propose_refuses_a_second_open_proposal_for_the_same_key():
     assert ReviewItem.objects.count() == 1
 
 
+def writes_by_entity() -> dict[str, int]:
+    """The effect's own write and its record in iMIS's AI_Audit_Log, counted per entity."""
+    return dict(Counter(OutboxWrite.objects.values_list("entity", flat=True)))
+
+
 def test_accept_approves_and_queues_the_effect(make_user):
     finance = make_user(roles.FINANCE)
     item = services.review_item_decide(item_id=propose().pk, user=finance, decision="accept")
     assert item.status == "approved" and item.decided_by == finance
     done = services.review_item_execute(item_id=item.pk)
     assert done.status == "done"
-    assert OutboxWrite.objects.count() == 1
+    assert writes_by_entity() == {"PartyNote": 1, "AI_Audit_Log": 1}
 
 
 def test_edit_then_accept_keeps_the_diff(make_user):
@@ -193,7 +199,7 @@ def test_effect_run_twice_has_one_external_effect(make_user):
     item = services.review_item_decide(item_id=propose().pk, user=finance, decision="accept")
     services.review_item_execute(item_id=item.pk)
     services.review_item_execute(item_id=item.pk)
-    assert OutboxWrite.objects.count() == 1
+    assert writes_by_entity() == {"PartyNote": 1, "AI_Audit_Log": 1}
     assert ReviewItem.objects.get(pk=item.pk).effect_attempts == 1
 
 
@@ -242,7 +248,7 @@ def test_ten_people_accept_at_once_one_decision_one_effect_one_outbox_row(make_u
     assert all(o.startswith("Already decided by f") for o in outcomes if o != "ok")
     services.review_item_execute(item_id=item.pk)
     services.review_item_execute(item_id=item.pk)
-    assert OutboxWrite.objects.count() == 1
+    assert writes_by_entity() == {"PartyNote": 1, "AI_Audit_Log": 1}
     assert AuditEvent.objects.filter(action="review.approved").count() == 1
 
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 from common.errors import DomainError
 from imis_client.contracts import writes
 from imis_client.services import outbox_enqueue
+from reviews.communications import communication_send
 from reviews.kinds import ReviewKind, register_kind
 
 STALE_MEMBERS: set[str] = set()
@@ -35,5 +36,39 @@ NOTE = register_kind(
     ReviewKind(
         name="tests.note", label="Test note", queue="finance", validate=_validate,
         effect=_effect, recheck=_recheck, threshold=Decimal("100.00"),
+    )
+)  # fmt: skip
+
+
+def _validate_email(payload: dict) -> dict:
+    cleaned = {k: str(payload.get(k, "")).strip() for k in ("to", "subject", "body")}
+    if not cleaned["body"]:
+        raise DomainError("The email needs a body.")
+    return cleaned
+
+
+def _effect_email(item) -> dict:
+    comm = communication_send(
+        key=f"review-{item.pk}-{item.effect_key}", member_id=item.member_id,
+        to_address=item.payload["to"], subject=item.payload["subject"],
+        body=item.payload["body"], purpose="test", item=item, actor=item.decided_by,
+        auto=item.decided_by_policy,
+    )  # fmt: skip
+    return {"communication": comm.pk}
+
+
+def _reverse_email(item) -> dict:
+    # A sent email cannot be unsent; the reversal files a correction note in iMIS instead.
+    write = outbox_enqueue(
+        build=writes.party_note, party_id=item.member_id,
+        text=f"Email of review item {item.pk} withdrawn", source=f"review item {item.pk}",
+    )  # fmt: skip
+    return {"outbox": write.reference}
+
+
+EMAIL = register_kind(
+    ReviewKind(
+        name="tests.email", label="Test email", queue="membership", validate=_validate_email,
+        effect=_effect_email, reverse=_reverse_email,
     )
 )  # fmt: skip
