@@ -371,11 +371,13 @@ def _events(frames, snap_m, snap_day, out) -> None:
     begin = regs["start_day"].to_numpy(float)[r]
     finish = regs["end_day"].to_numpy(float)[r]
     registered = regs["reg_day"].to_numpy(float)[r]
-    attended_flag = regs["attended"].to_numpy(object)[r]
+    # Attendance may be unknown (null): that is neither attended nor a no-show.
+    said_yes = regs["attended"].eq(True).fillna(False).to_numpy(bool)[r]
+    said_no = regs["attended"].eq(False).fillna(False).to_numpy(bool)[r]
     cancelled = regs["status"].str.lower().str.startswith("cancel").to_numpy(bool)[r]
     over = finish < pairs.day
-    attended = over & (attended_flag == True)  # noqa: E712 (nullable: unknown is not attended)
-    no_show = over & (attended_flag == False) & ~cancelled  # noqa: E712
+    attended = over & said_yes
+    no_show = over & said_no & ~cancelled
     recent = (begin >= pairs.day - YEAR) & (begin < pairs.day)
     prior = (begin >= pairs.day - 2 * YEAR) & (begin < pairs.day - YEAR)
     day = snap_day.astype(float)

@@ -125,6 +125,9 @@ class ScoringRun(TimeStampedModel):
     histogram = models.JSONField(default=list)
     drift_psi = models.FloatField(null=True, blank=True)
     proposals = models.JSONField(default=dict, blank=True)
+    analysis = models.JSONField(
+        default=dict, blank=True, help_text="Renewal rate by month and lapse root causes."
+    )
     seconds = models.FloatField(null=True, blank=True)
     error = models.TextField(blank=True)
     requested_by = models.ForeignKey(
@@ -232,3 +235,38 @@ class OutreachTask(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.get_status_display().lower()})"
+
+
+class Outreach(models.Model):
+    """What was proposed to one member for one renewal term, and in which group they were:
+    the record the funnel and the hold-out comparison are counted from."""
+
+    class Group(models.TextChoices):
+        OUTREACH = "outreach", "Outreach"
+        HOLDOUT = "holdout", "Hold-out (standard notice only)"
+        STANDARD = "standard", "Standard notice (low risk)"
+        WIN_BACK = "win_back", "Win-back"
+
+    item = models.OneToOneField(
+        "reviews.ReviewItem", on_delete=models.CASCADE, related_name="renewal_outreach"
+    )
+    member_id = models.CharField(max_length=80)
+    term = models.DateField(help_text="The paid-through date the term renews from.")
+    band = models.CharField(max_length=8, choices=Band.choices, blank=True)
+    group = models.CharField(max_length=10, choices=Group.choices)
+    probability = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
+    score = models.ForeignKey(
+        RenewalScore, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["term", "group"], name="outreach_term_group")]
+
+    def __str__(self) -> str:
+        return f"{self.get_group_display()} for {self.member_id} ({self.term})"

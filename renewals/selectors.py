@@ -252,3 +252,25 @@ def band_counts(run) -> dict[str, int]:
 
     rows = RenewalScore.objects.filter(run=run).values("band").annotate(n=Count("id"))
     return {row["band"]: row["n"] for row in rows}
+
+
+def score_chapters(run) -> list[str]:
+    from renewals.models import RenewalScore
+
+    if run is None:
+        return []
+    return list(
+        RenewalScore.objects.filter(run=run)
+        .exclude(chapter="")
+        .values_list("chapter", flat=True)
+        .distinct()
+        .order_by("chapter")
+    )
+
+
+def recent_jobs(limit: int = 5):
+    from common.models import JobRun
+
+    return JobRun.objects.filter(kind__in=["renewals.train", "renewals.score"]).order_by("-id")[
+        :limit
+    ]

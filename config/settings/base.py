@@ -265,8 +265,6 @@ RENEWALS_INCENTIVE_THRESHOLD = env.str("RENEWALS_INCENTIVE_THRESHOLD", default="
 # Members lapsed within this many days get a win-back proposal.
 RENEWALS_WINBACK_DAYS = env.int("RENEWALS_WINBACK_DAYS", default=180)
 # iMIS activity types read as engagement, and those that record dues payments.
-RENEWALS_ENGAGEMENT_TYPES = env.list(
-    "RENEWALS_ENGAGEMENT_TYPES",
-    default=["WEBLOGIN", "EMAIL_OPEN", "EMAIL_CLICK", "COMMUNITY", "DOWNLOAD", "MEETING", "VOLUNTEER"],
-)
+_ENGAGEMENT = "WEBLOGIN,EMAIL_OPEN,EMAIL_CLICK,COMMUNITY,DOWNLOAD,MEETING,VOLUNTEER"
+RENEWALS_ENGAGEMENT_TYPES = env.list("RENEWALS_ENGAGEMENT_TYPES", default=_ENGAGEMENT.split(","))
 RENEWALS_PAYMENT_TYPES = env.list("RENEWALS_PAYMENT_TYPES", default=["DUES"])

@@ -1,0 +1,142 @@
+"""The numbers behind the renewal dashboard: each function returns the rows a chart draws and
+the table beside it shows. Live counts are a handful of aggregate queries; the cycle analysis
+comes from the latest scoring run."""
+
+import math
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.functions import TruncMonth
+
+from imis_client.models import ImisParty
+from renewals.models import Band, ModelVersion, Outreach, RenewalScore, ScoringRun
+from reviews.models import Communication, ReviewItem
+
+APPROVED = ("approved", "edited", "executing", "done")
+
+
+def latest_run() -> ScoringRun | None:
+    return ScoringRun.objects.filter(status=ScoringRun.Status.SUCCEEDED).order_by("-id").first()
+
+
+def upcoming_by_month(run: ScoringRun | None) -> list[dict]:
+    """Members due to renew, by month of their renewal and band."""
+    if run is None:
+        return []
+    rows = (
+        RenewalScore.objects.filter(run=run)
+        .annotate(month=TruncMonth("paid_thru"))
+        .values("month", "band")
+        .annotate(n=Count("id"))
+        .order_by("month")
+    )
+    months: dict[date, dict] = {}
+    for row in rows:
+        # The renewal is due the day after the paid-through date: month ends roll over.
+        month = row["month"]
+        entry = months.setdefault(month, {"month": month.strftime("%Y-%m"), "high": 0,
+                                          "medium": 0, "low": 0})  # fmt: skip
+        entry[row["band"]] += row["n"]
+    for entry in months.values():
+        entry["total"] = entry["high"] + entry["medium"] + entry["low"]
+    return list(months.values())
+
+
+def _outcomes(queryset, *, today: date):
+    """Annotate each outreach record with whether the member renewed the term since."""
+    renewed = ImisParty.objects.filter(
+        imis_id=OuterRef("member_id"), paid_thru__gt=OuterRef("term")
+    )
+    return queryset.annotate(renewed=Exists(renewed))
+
+
+def _decided(record, *, today: date, grace: int) -> str:
+    if record.renewed:
+        return "renewed"
+    if record.term + timedelta(days=grace) < today:
+        return "lapsed"
+    return "pending"
+
+
+def lift_vs_holdout(*, today: date) -> dict:
+    """Renewal rate of at-risk members offered outreach against the hold-out group, on terms
+    whose outcome is known, with a 95% confidence interval for the difference."""
+    grace = settings.RENEWALS_GRACE_DAYS
+    groups = {}
+    records = _outcomes(
+        Outreach.objects.filter(group__in=[Outreach.Group.OUTREACH, Outreach.Group.HOLDOUT]),
+        today=today,
+    ).only("term", "group", "member_id")
+    for record in records:
+        outcome = _decided(record, today=today, grace=grace)
+        counts = groups.setdefault(record.group, {"renewed": 0, "lapsed": 0, "pending": 0})
+        counts[outcome] += 1
+    out = {}
+    for name in (Outreach.Group.OUTREACH, Outreach.Group.HOLDOUT):
+        c = groups.get(name, {"renewed": 0, "lapsed": 0, "pending": 0})
+        decided = c["renewed"] + c["lapsed"]
+        out[name] = {**c, "decided": decided,
+                     "rate": round(c["renewed"] / decided, 4) if decided else None}  # fmt: skip
+    treated, held = out[Outreach.Group.OUTREACH], out[Outreach.Group.HOLDOUT]
+    lift = None
+    if treated["rate"] is not None and held["rate"] is not None:
+        diff = treated["rate"] - held["rate"]
+        se = math.sqrt(
+            treated["rate"] * (1 - treated["rate"]) / treated["decided"]
+            + held["rate"] * (1 - held["rate"]) / held["decided"]
+        )
+        lift = {"difference": round(diff, 4), "low": round(diff - 1.96 * se, 4),
+                "high": round(diff + 1.96 * se, 4)}  # fmt: skip
+    return {"outreach": treated, "holdout": held, "lift": lift}
+
+
+def funnel(*, today: date) -> list[dict]:
+    """Outreach proposals → approved → sent → renewed (the personal outreach and reminders)."""
+    base = Outreach.objects.filter(group=Outreach.Group.OUTREACH)
+    sent = Communication.objects.filter(item_id=OuterRef("item_id"), status="sent")
+    annotated = _outcomes(base, today=today).annotate(sent=Exists(sent))
+    counts = annotated.aggregate(
+        proposed=Count("id"),
+        approved=Count("id", filter=Q(item__status__in=APPROVED)),
+        sent=Count("id", filter=Q(sent=True)),
+        renewed=Count("id", filter=Q(renewed=True, sent=True)),
+    )
+    return [{"stage": stage, "count": counts[stage]}
+            for stage in ("proposed", "approved", "sent", "renewed")]  # fmt: skip
+
+
+def model_health(run: ScoringRun | None) -> dict:
+    active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+    drift = list(
+        ScoringRun.objects.filter(status=ScoringRun.Status.SUCCEEDED, drift_psi__isnull=False)
+        .order_by("-id")
+        .values("id", "as_of", "drift_psi", "model_version_id")[:30]
+    )[::-1]
+    for row in drift:
+        row["as_of"] = row["as_of"].isoformat()
+    return {
+        "model": active,
+        "calibration": (active.metrics.get("calibration", []) if active else []),
+        "baseline_calibration": (active.baseline_metrics.get("calibration", []) if active else []),
+        "drift": drift,
+        "latest_psi": run.drift_psi if run else None,
+        "distribution": {
+            "reference": active.score_histogram if active else [],
+            "latest": run.histogram if run else [],
+        },
+    }
+
+
+def top_at_risk(run: ScoringRun | None, *, limit: int = 10):
+    if run is None:
+        return []
+    outreach = ReviewItem.objects.filter(
+        renewal_outreach__member_id=OuterRef("member_id"),
+        renewal_outreach__term=OuterRef("paid_thru"),
+    ).values("pk")[:1]
+    return (
+        RenewalScore.objects.filter(run=run, band=Band.HIGH)
+        .annotate(item_id=outreach)
+        .order_by("-probability", "id")[:limit]
+    )

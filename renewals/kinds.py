@@ -1,0 +1,227 @@
+"""The review-item kinds renewals files, and what each does once approved.
+
+Every message goes out through ``reviews.communications.communication_send`` (once per item,
+logged locally and in iMIS); every change in iMIS goes through the outbox. Effects run inside the
+review item's transaction and are keyed by the item, so running one twice acts once.
+"""
+
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from common.errors import DomainError
+from common.money import format_money, to_money
+from imis_client.contracts import writes
+from imis_client.models import ImisParty
+from imis_client.services import outbox_enqueue
+from renewals.conf import renewal_settings
+from reviews.kinds import ReviewKind, register_kind
+
+OUTREACH = "renewals.outreach"
+REMINDER = "renewals.reminder"
+NOTICE = "renewals.notice"
+WIN_BACK = "renewals.win_back"
+WRITEBACK = "renewals.risk_writeback"
+MESSAGE_KINDS = (OUTREACH, REMINDER, NOTICE, WIN_BACK)
+TASK_DAYS = 7
+
+
+def _draft(payload: dict) -> dict:
+    draft = payload.get("draft")
+    if not isinstance(draft, dict) or not str(draft.get("body", "")).strip():
+        raise DomainError("The proposal has no drafted message; reject it and score again.")
+    return draft
+
+
+def _text(payload: dict, key: str) -> str:
+    return str(payload.get(key, "") or "").strip()
+
+
+def _validate_message(payload: dict) -> dict:
+    cleaned = {"draft": _draft(payload), "to": _text(payload, "to")}
+    if not cleaned["to"]:
+        raise DomainError("Add the address to send to (e-mail, or mobile number for an SMS).")
+    return cleaned
+
+
+def _validate_outreach(payload: dict) -> dict:
+    cleaned = _validate_message(payload)
+    staff = _text(payload, "staff")
+    if not staff:
+        raise DomainError("Name the staff member who will call (their username).")
+    if not get_user_model().objects.filter(username=staff, is_active=True).exists():
+        raise DomainError(f"No active staff member is called {staff!r}; use their username.")
+    try:
+        incentive = to_money(_text(payload, "incentive") or "0")
+    except ValueError:
+        raise DomainError(
+            f"The incentive {_text(payload, 'incentive')!r} is not an amount; write e.g. 32.50."
+        ) from None
+    if incentive < 0:
+        raise DomainError("The incentive cannot be negative.")
+    return {**cleaned, "staff": staff, "call_notes": _text(payload, "call_notes"),
+            "incentive": str(incentive)}  # fmt: skip
+
+
+def _validate_win_back(payload: dict) -> dict:
+    return {**_validate_message(payload), "offer": _text(payload, "offer")}
+
+
+def _validate_writeback(payload: dict) -> dict:
+    try:
+        run = int(payload.get("run"))
+    except (TypeError, ValueError):
+        raise DomainError("The write-back names no scoring run.") from None
+    return {"run": run, "members": int(payload.get("members") or 0)}
+
+
+def _send(item, purpose: str):
+    from reviews.communications import communication_send
+
+    draft = item.payload["draft"]
+    return communication_send(
+        key=f"renewals-{item.pk}-{item.effect_key}", member_id=item.member_id,
+        to_address=item.payload["to"], subject=draft.get("subject", ""), body=draft["body"],
+        channel=draft.get("channel", "email"), purpose=purpose, item=item,
+        actor=item.decided_by, auto=item.decided_by_policy,
+    )  # fmt: skip
+
+
+def _risk_write(*, member_id: str, score, outreach_on=None):
+    """PUT of the member's full AI_RenewalRisk row (CONTRACT.md)."""
+    reasons = "; ".join(r["text"] for r in score.reasons)
+    site = ZoneInfo(settings.IMIS_TIME_ZONE)  # iMIS dates are site-local, without an offset
+    return outbox_enqueue(
+        build=writes.renewal_risk, source=f"renewal score {score.pk}", party_id=member_id,
+        band=score.get_band_display(), score=Decimal(score.probability), reasons=reasons,
+        scored_on=datetime.combine(score.scored_on, time.min),
+        outreach_on=outreach_on.astimezone(site) if outreach_on else None,
+        model_version=score.model_version.label,
+    )  # fmt: skip
+
+
+def _effect_outreach(item) -> dict:
+    from renewals.models import OutreachTask
+
+    comm = _send(item, "high_risk_outreach")
+    staff = get_user_model().objects.get(username=item.payload["staff"])
+    task, _ = OutreachTask.objects.get_or_create(
+        item=item,
+        defaults={
+            "staff": staff, "member_id": item.member_id, "member_name": item.title,
+            "title": f"Call {item.summary or item.member_id}"[:200],
+            "call_notes": item.payload.get("call_notes", ""),
+            "due_on": timezone.localdate() + timedelta(days=TASK_DAYS),
+        },
+    )  # fmt: skip
+    result = {"communication": comm.pk, "task": task.pk}
+    outreach = getattr(item, "renewal_outreach", None)
+    if outreach is not None and outreach.score is not None:
+        write = _risk_write(member_id=item.member_id, score=outreach.score,
+                            outreach_on=timezone.now())  # fmt: skip
+        result["risk_write"] = write.reference
+    return result
+
+
+def _effect_message(purpose: str):
+    def effect(item) -> dict:
+        return {"communication": _send(item, purpose).pk}
+
+    return effect
+
+
+def _effect_writeback(item) -> dict:
+    """Write each score of the run whose band differs from what iMIS last got for the member."""
+    from renewals.models import RenewalScore
+
+    scores = list(
+        RenewalScore.objects.filter(run_id=item.payload["run"], written_back_at__isnull=True)
+        .select_related("model_version")
+        .order_by("id")
+    )
+    last = dict(
+        RenewalScore.objects.filter(
+            member_id__in=[s.member_id for s in scores], written_back_at__isnull=False
+        )
+        .order_by("member_id", "-written_back_at")
+        .distinct("member_id")
+        .values_list("member_id", "band")
+    )
+    now, written = timezone.now(), []
+    for score in scores:
+        if last.get(score.member_id) == score.band:
+            continue
+        _risk_write(member_id=score.member_id, score=score)
+        written.append(score.pk)
+    RenewalScore.objects.filter(pk__in=written).update(written_back_at=now)
+    return {"written": len(written), "unchanged": len(scores) - len(written)}
+
+
+def _recheck_renewal(item) -> str | None:
+    """Stale when the member has renewed (or lapsed for good) since the proposal was filed."""
+    outreach = getattr(item, "renewal_outreach", None)
+    if outreach is None:
+        return None
+    party = ImisParty.objects.filter(imis_id=item.member_id).only("paid_thru", "status").first()
+    if party is None:
+        return f"Member {item.member_id} is no longer in iMIS."
+    if party.paid_thru and party.paid_thru > outreach.term:
+        return f"Member {item.member_id} has renewed: paid through {party.paid_thru:%Y-%m-%d}."
+    return None
+
+
+def _recheck_outreach(item) -> str | None:
+    stale = _recheck_renewal(item)
+    if stale:
+        return stale
+    limit = renewal_settings().incentive_threshold
+    incentive = to_money(item.payload.get("incentive") or "0")
+    if not item.needs_manager and incentive > limit:
+        # An edit may not raise an offer past what the approver's role may grant.
+        return (
+            f"The incentive was raised to {format_money(incentive)}, above the "
+            f"{format_money(limit)} a staff member may approve; file it again for a manager."
+        )
+    return None
+
+
+def _recheck_win_back(item) -> str | None:
+    outreach = getattr(item, "renewal_outreach", None)
+    if outreach is None:
+        return None
+    party = ImisParty.objects.filter(imis_id=item.member_id).only("paid_thru").first()
+    if party and party.paid_thru and party.paid_thru > outreach.term:
+        return f"Member {item.member_id} has already rejoined."
+    return None
+
+
+def register_kinds() -> None:
+    threshold = renewal_settings().incentive_threshold
+    register_kind(ReviewKind(
+        name=OUTREACH, label="High-risk outreach", queue="membership",
+        validate=_validate_outreach, effect=_effect_outreach, recheck=_recheck_outreach,
+        threshold=threshold,
+    ))  # fmt: skip
+    register_kind(ReviewKind(
+        name=REMINDER, label="Renewal reminder", queue="membership",
+        validate=_validate_message, effect=_effect_message("renewal_reminder"),
+        recheck=_recheck_renewal,
+    ))  # fmt: skip
+    register_kind(ReviewKind(
+        name=NOTICE, label="Standard renewal notice", queue="membership",
+        validate=_validate_message, effect=_effect_message("renewal_notice"),
+        recheck=_recheck_renewal,
+    ))  # fmt: skip
+    register_kind(ReviewKind(
+        name=WIN_BACK, label="Win-back offer", queue="membership",
+        validate=_validate_win_back, effect=_effect_message("win_back"),
+        recheck=_recheck_win_back,
+    ))  # fmt: skip
+    register_kind(ReviewKind(
+        name=WRITEBACK, label="Risk scores to iMIS", queue="membership",
+        validate=_validate_writeback, effect=_effect_writeback,
+    ))  # fmt: skip

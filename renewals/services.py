@@ -1,0 +1,277 @@
+"""Writes of renewals: train and activate model versions, run a scoring, file the proposals that
+follow from it, and close outreach tasks. Pages, the API, commands and jobs call these only."""
+
+import time
+import traceback
+from datetime import date
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+from django.db import transaction
+from django.utils import timezone
+
+from common.audit import audit_record
+from common.errors import DomainError
+from common.states import transition
+from renewals import kinds
+from renewals.analysis import cycle_analysis
+from renewals.churn_model import ChurnModel, evaluate, histogram, population_stability
+from renewals.conf import renewal_settings
+from renewals.features import prepare
+from renewals.models import ModelVersion, OutreachTask, RenewalScore, ScoringRun
+from renewals.scoring import members_to_score, score_members
+from renewals.selectors import MirrorFrames, day_date, day_number, mirror_frames
+from renewals.training import train
+from reviews.services import review_item_propose
+
+
+def load_frames(conf=None) -> MirrorFrames:
+    conf = conf or renewal_settings()
+    return prepare(
+        mirror_frames(activity_types=list(conf.engagement_types),
+                      payment_types=list(conf.payment_types))
+    )  # fmt: skip
+
+
+def load_model(version: ModelVersion) -> ChurnModel:
+    return ChurnModel.load(bytes(version.booster), version.feature_spec)
+
+
+def active_model_version() -> ModelVersion | None:
+    return ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+
+
+# --- model versions ----------------------------------------------------------------------------
+
+
+def model_version_train(
+    *, as_of: date | None = None, trained_by=None, progress=None, frames=None
+) -> ModelVersion:
+    """Train a candidate on the closed cycles as of a date, measure it, and make it active when
+    it beats the active version on the same validation terms (or when none is active)."""
+    conf = renewal_settings()
+    as_of = as_of or timezone.localdate()
+    if progress:
+        progress.stage("Reading the iMIS mirror")
+    frames = frames or load_frames(conf)
+    result = train(frames, as_of_day=day_number(as_of), config=conf.features, progress=progress)
+    with transaction.atomic():
+        active = (
+            ModelVersion.objects.select_for_update()
+            .filter(status=ModelVersion.Status.ACTIVE)
+            .first()
+        )
+        comparison = _compare(active, result)
+        version = ModelVersion(
+            as_of=as_of, data_window=result.window, training_size=result.training_size,
+            validation_size=result.validation_size, metrics=result.metrics,
+            baseline_metrics=result.baseline_metrics, importances=result.importances,
+            feature_spec={**result.model.spec(), "activity_types": list(conf.engagement_types),
+                          "grace_days": conf.grace_days},
+            booster=result.model.to_bytes(), score_histogram=result.score_histogram,
+            comparison=comparison, seconds=result.seconds, trained_by=trained_by,
+        )  # fmt: skip
+        version.full_clean()
+        version.save()
+        audit_record(
+            action="renewals.model_trained",
+            summary=f"Churn model {version.label} trained: AUC {version.auc} on the latest "
+            f"closed cycle (baseline {version.baseline_auc})",
+            actor=trained_by, actor_name=None if trained_by else "system",
+            object_type="model_version", object_id=version.pk,
+            data={"metrics": _headline(result.metrics),
+                  "baseline": _headline(result.baseline_metrics), "comparison": comparison},
+        )  # fmt: skip
+        if comparison["decision"] == "activate":
+            _activate(version, active, user=None, why=comparison["why"])
+    return version
+
+
+def _headline(metrics: dict) -> dict:
+    return {k: metrics.get(k) for k in ("auc", "pr_auc", "brier", "lift_top_decile", "n")}
+
+
+def _compare(active: ModelVersion | None, result) -> dict:
+    """Score the new validation terms with the active version too: the same terms, the same
+    measure. The new one replaces it only with a higher AUC."""
+    new_auc = result.metrics.get("auc")
+    if active is None:
+        return {"decision": "activate", "why": "no version was active", "new_auc": new_auc}
+    model = load_model(active)
+    frame = result.validation
+    missing = [f for f in model.features if f not in frame.columns]
+    if missing:
+        lacks = ", ".join(missing[:3])
+        return {
+            "decision": "keep", "active": active.pk, "new_auc": new_auc,
+            "why": f"the active {active.label} reads features this data lacks ({lacks}); "
+            "a manager may activate the new one",
+        }  # fmt: skip
+    active_auc = evaluate(frame["lapsed"].to_numpy(), model.probability(frame))["auc"]
+    better = new_auc is not None and (active_auc is None or new_auc > active_auc)
+    return {
+        "decision": "activate" if better else "keep", "active": active.pk,
+        "active_auc": active_auc, "new_auc": new_auc,
+        "why": (f"AUC {new_auc} against {active_auc} for the active {active.label} on the same "
+                f"{len(frame):,} terms"),
+    }  # fmt: skip
+
+
+def _activate(version: ModelVersion, previous: ModelVersion | None, *, user, why: str) -> None:
+    if previous is not None and previous.pk != version.pk:
+        transition(previous, ModelVersion.Status.RETIRED, subject=f"Model {previous.label}")
+        previous.save(update_fields=["status", "updated_at"])
+    transition(version, ModelVersion.Status.ACTIVE, subject=f"Model {version.label}")
+    version.activated_at, version.activated_by = timezone.now(), user
+    version.save(update_fields=["status", "activated_at", "activated_by", "updated_at"])
+    audit_record(
+        action="renewals.model_activated",
+        summary=f"Churn model {version.label} activated"
+        + (f", replacing {previous.label}" if previous and previous.pk != version.pk else "")
+        + f": {why}",
+        actor=user, actor_name=None if user else "system", object_type="model_version",
+        object_id=version.pk,
+        data={"previous": previous.pk if previous else None, "why": why},
+    )  # fmt: skip
+
+
+@transaction.atomic
+def model_version_activate(*, version_id: int, user) -> ModelVersion:
+    """A manager makes a version active (a candidate, or a retired one brought back)."""
+    version = ModelVersion.objects.select_for_update().get(pk=version_id)
+    if version.status == ModelVersion.Status.ACTIVE:
+        raise DomainError(f"Model {version.label} is already the active one.", code="active")
+    previous = (
+        ModelVersion.objects.select_for_update().filter(status=ModelVersion.Status.ACTIVE).first()
+    )
+    _activate(version, previous, user=user, why=f"chosen by {user.get_username()}")
+    return version
+
+
+# --- scoring -----------------------------------------------------------------------------------
+
+
+def scoring_run_execute(
+    *, as_of: date | None = None, requested_by=None, progress=None, propose: bool = True,
+    frames=None,
+) -> ScoringRun:  # fmt: skip
+    """Score every member whose renewal is near with the active model, keep the scores, then
+    file the outreach, win-back and write-back proposals that follow."""
+    version = active_model_version()
+    if version is None:
+        raise DomainError(
+            "No churn model is active yet: train one (python manage.py train_churn_model, or "
+            "Train on the Models page) before scoring.",
+            code="no_model",
+        )
+    conf = renewal_settings()
+    as_of = as_of or timezone.localdate()
+    run = ScoringRun.objects.create(
+        as_of=as_of, model_version=version, horizon_days=conf.horizon_days,
+        thresholds={"high": conf.high_risk, "medium": conf.medium_risk},
+        requested_by=requested_by,
+    )  # fmt: skip
+    started = time.perf_counter()
+    try:
+        if progress:
+            progress.stage("Reading the iMIS mirror")
+        frames = frames or load_frames(conf)
+        day = day_number(as_of)
+        snaps = members_to_score(frames, as_of_day=day, horizon_days=conf.horizon_days,
+                                 grace_days=conf.grace_days)  # fmt: skip
+        if progress:
+            progress.stage("Scoring members", total=len(snaps))
+        scored = score_members(frames, load_model(version), snaps, data_day=day, conf=conf)
+        analysis = cycle_analysis(frames, as_of_day=day, config=conf.features)
+        names = frames.parties["name"].to_numpy(object)[snaps["m"].to_numpy(np.int64)]
+        with transaction.atomic():
+            _store_scores(run, version, scored, names, as_of)
+            probabilities = scored["probability"].to_numpy(float)
+            run.histogram = histogram(probabilities)
+            run.drift_psi = population_stability(version.score_histogram, run.histogram)
+            run.scored = len(scored)
+            run.analysis = analysis
+            run.bands = {b: int((scored["band"] == b).sum()) for b in ("high", "medium", "low")}
+            run.seconds = round(time.perf_counter() - started, 2)
+            transition(run, ScoringRun.Status.SUCCEEDED, subject=f"Scoring run #{run.pk}")
+            run.save()
+            audit_record(
+                action="renewals.scored",
+                summary=f"Scored {run.scored:,} members with model {version.label}: "
+                f"{run.bands['high']:,} high, {run.bands['medium']:,} medium risk",
+                actor=requested_by, actor_name=None if requested_by else "system",
+                object_type="scoring_run", object_id=run.pk,
+                data={"bands": run.bands, "drift_psi": run.drift_psi},
+            )  # fmt: skip
+    except Exception as exc:
+        ScoringRun.objects.filter(pk=run.pk).update(
+            status=ScoringRun.Status.FAILED, error=f"{exc}\n\n{traceback.format_exc()}"[:5000],
+            seconds=round(time.perf_counter() - started, 2),
+        )  # fmt: skip
+        raise
+    if propose:
+        if progress:
+            progress.stage("Filing outreach and win-back proposals", total=run.scored)
+        run.proposals = proposals_file(run=run, today=as_of, progress=progress)
+        run.save(update_fields=["proposals", "updated_at"])
+    return run
+
+
+def _store_scores(run, version, scored: pd.DataFrame, names, as_of: date) -> None:
+    rows = []
+    for i, row in enumerate(scored.itertuples(index=False)):
+        dues = row.dues_amount
+        rows.append(RenewalScore(
+            run=run, model_version=version, member_id=row.member_id,
+            member_name=(names[i] or "")[:300], chapter=row.chapter or "",
+            member_type=row.member_type or "", paid_thru=day_date(row.paid_thru_day),
+            invoice_id=row.invoice_id or "",
+            dues_amount=None if dues != dues else Decimal(str(round(dues, 2))),
+            probability=Decimal(f"{row.probability:.4f}"), band=row.band, reasons=row.reasons,
+            next_action=row.next_action[:200], scored_on=as_of,
+        ))  # fmt: skip
+    RenewalScore.objects.bulk_create(rows, batch_size=2000)
+
+
+def proposals_file(*, run: ScoringRun, today: date, progress=None) -> dict:
+    """Outreach for the run's members, win-back for the recently lapsed, and one write-back of
+    the scores to iMIS (which a manager may set to Auto)."""
+    from renewals.outreach import propose_for_run
+    from renewals.winback import propose_win_backs
+
+    conf = renewal_settings()
+    counts = dict(propose_for_run(run, conf=conf, today=today, progress=progress))
+    counts.update(propose_win_backs(today=today, conf=conf, job=f"renewals scoring run {run.pk}"))
+    if run.scored:
+        review_item_propose(
+            kind=kinds.WRITEBACK, title=f"Write {run.scored:,} renewal risk scores to iMIS",
+            payload={"run": run.pk, "members": run.scored},
+            summary=f"Scoring run #{run.pk} as of {run.as_of}: {run.bands.get('high', 0):,} high"
+            f", {run.bands.get('medium', 0):,} medium, {run.bands.get('low', 0):,} low risk. "
+            "Only members whose band changed since iMIS last heard are written.",
+            confidence=Decimal("1"), priority=5, proposed_by_job=f"renewals scoring run {run.pk}",
+            dedupe_key=f"renewal-writeback:{run.pk}",
+        )  # fmt: skip
+        counts["writeback"] = 1
+    return counts
+
+
+# --- outreach tasks ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def outreach_task_complete(*, task_id: int, user, outcome: str = "") -> OutreachTask:
+    task = OutreachTask.objects.select_for_update().get(pk=task_id)
+    if task.staff_id != user.pk:
+        raise DomainError("This call is on someone else's list; only they can close it.")
+    transition(task, OutreachTask.Status.DONE, subject=f"The call to {task.member_name}")
+    task.outcome, task.done_at = outcome.strip()[:2000], timezone.now()
+    task.full_clean()
+    task.save()
+    audit_record(
+        action="renewals.task_done", summary=f"{task.title}: done", actor=user,
+        object_type="outreach_task", object_id=task.pk, member_id=task.member_id,
+        data={"outcome": task.outcome[:300]},
+    )  # fmt: skip
+    return task
