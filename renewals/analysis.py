@@ -2,6 +2,8 @@
 the root causes of lapse in the last closed cycle (attributes over-represented among the lapsed,
 with counts and a short written summary). Computed from the same bulk frames as the scores."""
 
+import math
+
 import numpy as np
 
 from renewals.features import CATEGORICAL, FeatureConfig, compute_features
@@ -101,7 +103,13 @@ def root_causes(frames: MirrorFrames, *, as_of_day: int, config: FeatureConfig) 
             "lift": round(rate / base, 2) if base else None,
             "excess_lapses": round(n_lapsed - n * base, 1),
         })  # fmt: skip
-    rows = [r for r in rows if r["lift"] and r["lift"] > 1.1]
+
+    # Over-represented beyond chance: at least two standard errors above the usual rate.
+    def significant(r) -> bool:
+        spread = math.sqrt(base * (1 - base) / r["members"])
+        return bool(r["lift"]) and r["lift"] > 1.1 and (r["lapse_rate"] - base) >= 2 * spread
+
+    rows = [r for r in rows if significant(r)]
     rows.sort(key=lambda r: -r["excess_lapses"])
     first, last = day_date(terms["due_day"].min()), day_date(terms["due_day"].max())
     return {

@@ -6,7 +6,7 @@ import math
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import TruncMonth
 
 from imis_client.models import ImisParty
@@ -95,13 +95,13 @@ def funnel(*, today: date) -> list[dict]:
     """Outreach proposals → approved → sent → renewed (the personal outreach and reminders)."""
     base = Outreach.objects.filter(group=Outreach.Group.OUTREACH)
     sent = Communication.objects.filter(item_id=OuterRef("item_id"), status="sent")
-    annotated = _outcomes(base, today=today).annotate(sent=Exists(sent))
-    counts = annotated.aggregate(
-        proposed=Count("id"),
-        approved=Count("id", filter=Q(item__status__in=APPROVED)),
-        sent=Count("id", filter=Q(sent=True)),
-        renewed=Count("id", filter=Q(renewed=True, sent=True)),
-    )
+    rows = _outcomes(base, today=today).annotate(was_sent=Exists(sent))
+    counts = {"proposed": 0, "approved": 0, "sent": 0, "renewed": 0}
+    for status, was_sent, renewed in rows.values_list("item__status", "was_sent", "renewed"):
+        counts["proposed"] += 1
+        counts["approved"] += status in APPROVED
+        counts["sent"] += was_sent
+        counts["renewed"] += was_sent and renewed
     return [{"stage": stage, "count": counts[stage]}
             for stage in ("proposed", "approved", "sent", "renewed")]  # fmt: skip
 

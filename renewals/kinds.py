@@ -63,7 +63,7 @@ def _validate_outreach(payload: dict) -> dict:
         ) from None
     if incentive < 0:
         raise DomainError("The incentive cannot be negative.")
-    return {**cleaned, "staff": staff, "call_notes": _text(payload, "call_notes"),
+    return {**cleaned, "staff": staff, "notes": _text(payload, "notes"),
             "incentive": str(incentive)}  # fmt: skip
 
 
@@ -114,7 +114,7 @@ def _effect_outreach(item) -> dict:
         defaults={
             "staff": staff, "member_id": item.member_id, "member_name": item.title,
             "title": f"Call {item.summary or item.member_id}"[:200],
-            "call_notes": item.payload.get("call_notes", ""),
+            "call_notes": item.payload.get("notes", ""),
             "due_on": timezone.localdate() + timedelta(days=TASK_DAYS),
         },
     )  # fmt: skip

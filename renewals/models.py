@@ -54,7 +54,9 @@ class ModelVersion(TimeStampedModel):
     validation_size = models.PositiveIntegerField()
     metrics = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
     baseline_metrics = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
-    importances = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    importances = models.JSONField(
+        default=list, encoder=DjangoJSONEncoder, help_text="[{feature, share}], largest first."
+    )
     feature_spec = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
     booster = models.BinaryField(help_text="The XGBoost model (UBJSON).")
     score_histogram = models.JSONField(

@@ -194,7 +194,7 @@ def _propose_one(score, contact: Contact, holdout, picker, *, conf, today, run) 
         reasons = "; ".join(r["text"] for r in score.reasons) or "several small signals"
         payload = {
             "staff": staff.username,
-            "call_notes": (
+            "notes": (
                 f"Renews {score.paid_thru + timedelta(days=1):%Y-%m-%d}; lapse risk "
                 f"{score.percent}%. Why: {reasons}. Suggested: {score.next_action}. Offer: "
                 f"{conf.incentive_percent}% off ({format_money(amount)}) if renewed by "

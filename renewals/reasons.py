@@ -129,7 +129,7 @@ def _activity(activity_type: str, row: dict) -> str:
         return f"no {words} in the last 12 months"
     if before is not None and before > now:
         return f"{words} down to {now} in the last 12 months, from {before} the year before"
-    return f"{now} {words} in the last 12 months"
+    return f"only {now} {words} in the last 12 months"
 
 
 def _tenure(row) -> str:

@@ -22,7 +22,7 @@ def version_summary(version: ModelVersion) -> dict:
             else None
         ),
         "calibration": version.metrics.get("calibration", []),
-        "top_features": dict(list(version.importances.items())[:10]),
+        "top_features": version.importances[:10],
         "comparison": version.comparison,
         "seconds": version.seconds,
     }

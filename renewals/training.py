@@ -45,7 +45,7 @@ class TrainingResult:
     model: ChurnModel
     metrics: dict
     baseline_metrics: dict
-    importances: dict
+    importances: list[dict]
     window: dict
     training_size: int
     validation_size: int
@@ -126,10 +126,11 @@ def train(
 
     gains = model.booster.get_score(importance_type="total_gain")
     total_gain = sum(gains.values()) or 1.0
-    importances = {
-        name: round(gains.get(name, 0.0) / total_gain, 4)
+    # A list, largest first: a JSON object would lose the order in the database.
+    importances = [
+        {"feature": name, "share": round(gains.get(name, 0.0) / total_gain, 4)}
         for name in sorted(config.names(), key=lambda n: -gains.get(n, 0.0))
-    }
+    ]
     train_terms, valid_terms = terms[train_mask], terms[valid_mask]
     window = {
         "as_of": day_date(as_of_day).isoformat(),

@@ -102,7 +102,7 @@ class ModelVersionDetailView(RenewalsMixin, View):
         return render(
             request, "renewals/model_detail.html",
             {"version": version, "can_manage": request.user.has_perm(permissions.MANAGE_MODELS),
-             "importances": list(version.importances.items())[:20]},
+             "importances": version.importances[:20]},
         )  # fmt: skip
 
 

@@ -101,8 +101,8 @@ def _propose(party, dues, used, events, band, *, today, job) -> None:
             f"(full year {format_money(dues)})."
         )
     if events:
-        lines.append("Upcoming in their chapter: " + "; ".join(
-            f"{e.name} on {timezone.localtime(e.starts_at):%Y-%m-%d}" for e in events))  # fmt: skip
+        named = [f"{e.name} on {timezone.localtime(e.starts_at):%Y-%m-%d}" for e in events]
+        lines.append("Upcoming in their chapter: " + "; ".join(named) + ".")
     if used:
         lines.append("Used most: " + ", ".join(f"{words} ({n})" for words, n in used) + ".")
     draft = draft_message(purpose="win_back", member_id=party.imis_id, channel="email",

@@ -37,6 +37,7 @@ def party(imis_id: str, **fields) -> m.ImisParty:
         "customer_type": "REG",
         "is_member": True,
         "join_date": date(2015, 4, 1),
+        "paid_thru": date(2025, 8, 31),
         "chapter": "NE",
     }
     return _mirror(m.ImisParty, imis_id=imis_id, **{**defaults, **fields})
