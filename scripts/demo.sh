@@ -53,6 +53,16 @@ say "Syncing the demo association from the sandbox"
   || die "the sync failed; see $LOCAL/logs/sync.log"
 "$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print("    synced in %ss: " % r["seconds"] + ", ".join("%s %s" % (v["fetched"], k) for k, v in r.items() if isinstance(v, dict)))' "$LOCAL/logs/sync.json"
 
+# --- Renewals (issue #6): train the churn model on the synced history and score the coming
+# renewals, so that the first sign-in shows risk scores, outreach proposals and the dashboard.
+say "Training the churn model and scoring renewals (log: .local/logs/renewals.log)"
+"$PY" manage.py train_churn_model >"$LOCAL/logs/train.json" 2>"$LOCAL/logs/renewals.log" \
+  || die "training the churn model failed; see $LOCAL/logs/renewals.log"
+"$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print("    model v%s: AUC %s on the latest closed cycle, baseline %s" % (r["model_version"], r["metrics"]["auc"], r["baseline"]["auc"]))' "$LOCAL/logs/train.json"
+"$PY" manage.py score_renewals >"$LOCAL/logs/score.json" 2>>"$LOCAL/logs/renewals.log" \
+  || die "scoring renewals failed; see $LOCAL/logs/renewals.log"
+"$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print("    scored %s members: %s high, %s medium risk" % (r["scored"], r["bands"]["high"], r["bands"]["medium"]))' "$LOCAL/logs/score.json"
+
 # Email to members goes to a local SMTP sink that keeps every message in an mbox file, and SMS
 # to a JSON-lines file: nothing leaves the machine, and both can be opened.
 MAIL_PORT="${MAIL_PORT:-1025}"
