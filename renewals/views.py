@@ -1,6 +1,8 @@
 """Pages of renewals: the dashboard, at-risk members, one member's risk, model versions, and a
 staff member's outreach calls."""
 
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.http import Http404
@@ -121,7 +123,15 @@ class ModelVersionActivateView(ManagerMixin, View):
 
 class ModelTrainView(ManagerMixin, View):
     def post(self, request):
-        job = job_run_enqueue(kind="renewals.train", requested_by=request.user)
+        params = {}
+        if raw := request.POST.get("as_of", "").strip():
+            try:
+                params["as_of"] = date.fromisoformat(raw).isoformat()
+            except ValueError:
+                problem = f"“{raw}” is not a date; use YYYY-MM-DD, or leave it empty."
+                messages.error(request, problem)
+                return redirect("renewals:models")
+        job = job_run_enqueue(kind="renewals.train", params=params, requested_by=request.user)
         messages.success(request, f"Training started as job #{job.pk}; follow it below.")
         return redirect("renewals:models")
 

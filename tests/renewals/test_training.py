@@ -7,9 +7,10 @@ from io import StringIO
 import numpy as np
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from common.errors import DomainError
-from common.models import AuditEvent
+from common.models import AuditEvent, JobRun
 from renewals import services
 from renewals.conf import renewal_settings
 from renewals.features import compute_features
@@ -17,6 +18,7 @@ from renewals.models import ModelVersion
 from renewals.reasons import top_reasons, topic_contributions
 from renewals.scoring import members_to_score
 from renewals.selectors import day_number
+from tests.conftest import PASSWORD, wait_for
 from tests.renewals.conftest import AS_OF
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -90,3 +92,24 @@ def test_reasons_name_the_largest_contributions(sandbox_mirror):
         assert [r["topic"] for r in reasons[i]] == [topics[j] for j in order[: len(reasons[i])]]
         assert reasons[i][0]["weight"] == pytest.approx(by_topic[i, order[0]], abs=1e-3)
         assert all(r["text"] and "nan" not in r["text"] for r in reasons[i])
+
+
+def test_manager_starts_training_on_the_models_page_and_a_worker_runs_it(
+    sandbox_mirror, staff, worker, client
+):
+    client.login(username="grace", password=PASSWORD)
+    refused = client.post(reverse("renewals:train"), {"as_of": "30/06/2025"}, follow=True)
+    assert "“30/06/2025” is not a date; use YYYY-MM-DD, or leave it empty." in (
+        refused.content.decode()
+    )
+    response = client.post(reverse("renewals:train"), {"as_of": AS_OF.isoformat()}, follow=True)
+    job = JobRun.objects.get(kind="renewals.train")
+    assert f"Training started as job #{job.pk}; follow it below." in response.content.decode()
+    job = wait_for(
+        lambda: JobRun.objects.filter(pk=job.pk, status__in=JobRun.FINISHED).first(), timeout=180
+    )
+    assert job.status == "succeeded", job.error
+    assert job.stage == "Measuring on the latest closed cycle"
+    version = ModelVersion.objects.get(pk=job.result["model_version"])
+    assert version.status == "active"
+    assert job.result["metrics"]["auc"] == version.metrics["auc"]
