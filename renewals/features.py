@@ -65,8 +65,8 @@ class FeatureConfig:
         ]  # fmt: skip
         for activity_type in self.activity_types:
             slug, _ = activity_slug(activity_type)
-            names += [f"{slug}_90", f"{slug}_365", f"{slug}_prior_365", f"{slug}_trend",
-                      f"{slug}_recent_change", f"days_since_{slug}"]  # fmt: skip
+            names += [f"{slug}_{window}" for window in ("30", "90", "365", "prior_365")]
+            names += [f"{slug}_trend", f"{slug}_recent_change", f"days_since_{slug}"]
         names += ["engagement_index", "engagement_trend", "engagement_recent_change"]
         names += [
             "events_365", "events_prior_365", "events_trend", "no_shows_365",
@@ -325,7 +325,7 @@ def _engagement(frames, snap_m, snap_day, data_day, activity_types, out) -> None
         slug, _ = activity_slug(activity_type)
         mine = usable & (type_code[r] == code)
         known_end = _known_end(ends_by_type, code, day)
-        windows = {"90": (90, 0), "365": (YEAR, 0), "prior_365": (2 * YEAR, YEAR)}
+        windows = {"30": (30, 0), "90": (90, 0), "365": (YEAR, 0), "prior_365": (2 * YEAR, YEAR)}
         for name, (lo, hi) in windows.items():
             units_in = _window(units[r], start[r], end[r], mine, pairs.day, lo, hi)
             total = pairs.sum(units_in)
