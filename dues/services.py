@@ -73,10 +73,17 @@ def _close_item(item: ReviewItem | None, to: str, reason: str) -> None:
 
 
 def candidate_payload(payment: Payment, candidate) -> dict:
-    """The review payload that applies a payment as a candidate says."""
-    allocations = [(str(inv), to_money(amount)) for inv, amount in candidate.allocations]
-    applied = sum((amount for _, amount in allocations), ZERO)
-    credit_amount = payment.available - applied
+    """The review payload that applies a payment as a candidate says.
+
+    Allocations larger than the payment are cut, in the candidate's order, to what it brings.
+    """
+    allocations, left = [], payment.available
+    for invoice_id, amount in candidate.allocations:
+        take = min(to_money(amount), left)
+        if take > 0:
+            allocations.append((str(invoice_id), take))
+            left -= take
+    credit_amount = left
     return {
         "payment": str(payment.pk), "action": "apply" if allocations else "credit",
         "member": str(candidate.member_id), "payer": str(candidate.payer_id or candidate.member_id),
@@ -594,8 +601,12 @@ def payments_review_sync() -> int:
     ).values_list("pk", flat=True)
     for payment_id in list(ids[:1000]):
         with transaction.atomic():
-            payment = Payment.objects.select_for_update(skip_locked=True).filter(pk=payment_id)
-            payment = payment.select_related("review_item").first()
+            payment = (
+                Payment.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(pk=payment_id)
+                .select_related("review_item")
+                .first()
+            )
             if payment is None or payment.review_item is None:
                 continue
             item = payment.review_item

@@ -43,7 +43,7 @@ class PaymentImport(TimeStampedModel):
     added = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0, help_text="Lines already imported.")
     errors = models.PositiveIntegerField(default=0)
-    report = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    report = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
 
     class Meta:
         ordering = ["-id"]
