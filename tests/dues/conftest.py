@@ -3,7 +3,6 @@
 import copy
 import json
 import time
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -90,18 +89,25 @@ def anet_headers(body: bytes, *, key: str = ANET_KEY) -> dict:
     return {"HTTP_X_ANET_SIGNATURE": webhooks.anet_sign(body, key=key)}
 
 
-@dataclass
-class Cand:
-    """Test data in the shape of dues.matching.Candidate."""
+def Cand(
+    *,
+    member_id: str,
+    allocations: tuple = (),
+    payer_id: str = "",
+    credit: Decimal = Decimal("0"),
+    shortfall: Decimal = Decimal("0"),
+    confidence: float = 0.9,
+    explanation: str = "INV in memo; amount equals balance",
+    signals: dict | None = None,
+):
+    """A matcher candidate written by hand, for tests that choose what matching found."""
+    from dues.matching import Candidate
 
-    member_id: str
-    allocations: tuple = ()
-    payer_id: str = ""
-    credit: Decimal = Decimal("0")
-    shortfall: Decimal = Decimal("0")
-    confidence: float = 0.9
-    explanation: str = "INV in memo; amount equals balance"
-    signals: dict = field(default_factory=dict)
+    return Candidate(
+        member_id=member_id, payer_id=payer_id or member_id, allocations=tuple(allocations),
+        credit=credit, shortfall=shortfall, confidence=confidence, explanation=explanation,
+        signals=signals or {},
+    )  # fmt: skip
 
 
 class Mirror:
