@@ -9,4 +9,9 @@ class ReviewsConfig(AppConfig):
     verbose_name = "Reviews"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from reviews import navigation  # noqa: F401  (registers the queue page and home card)
+        from reviews.drafting.signals import seed_drafting_defaults
+
+        post_migrate.connect(seed_drafting_defaults, sender=self, dispatch_uid="drafting_seed")

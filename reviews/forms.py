@@ -15,4 +15,13 @@ class DecisionForm(forms.Form):
 
     def payload(self, data, item: ReviewItem) -> dict:
         """The edited payload: one field per key of the proposal, as the page sent them."""
-        return {key: data.get(f"payload__{key}", value) for key, value in item.payload.items()}
+        payload = {key: data.get(f"payload__{key}", value) for key, value in item.payload.items()}
+        if isinstance(item.payload.get("draft"), dict):
+            # A drafted message: the person edits its subject and body; the rest stays as drafted.
+            draft = item.payload["draft"]
+            payload["draft"] = {
+                **draft,
+                "subject": data.get("payload__draft__subject", draft.get("subject", "")),
+                "body": data.get("payload__draft__body", draft.get("body", "")),
+            }
+        return payload

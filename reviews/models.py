@@ -5,9 +5,11 @@ import uuid
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import timezone
 
 from common.models import TimeStampedModel
 from reviews import permissions
+from reviews.drafting.purposes import PURPOSE_SPECS
 
 
 class ReviewAccess(models.Model):
@@ -200,3 +202,122 @@ class Communication(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} to {self.member_id}: {self.subject or self.body[:40]}"
+
+
+# --- Drafting (issue #5): template library, guardrail rules, and the log of every draft ------
+
+PURPOSE_CHOICES = [(p.name, p.label) for p in PURPOSE_SPECS.values()]
+
+
+class MessageTemplate(TimeStampedModel):
+    """The approved template of one purpose and channel; its text lives in versions."""
+
+    purpose = models.CharField(max_length=40, choices=PURPOSE_CHOICES)
+    channel = models.CharField(max_length=5, choices=Communication.Channel.choices)
+
+    class Meta:
+        ordering = ["purpose", "channel"]
+        constraints = [
+            models.UniqueConstraint(fields=["purpose", "channel"], name="template_purpose_channel")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose}/{self.channel}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("reviews:template_detail", args=[self.pk])
+
+    @property
+    def current(self) -> "MessageTemplateVersion | None":
+        return self.versions.order_by("-version").first()
+
+
+class MessageTemplateVersion(models.Model):
+    """One text of a template. Never changed: an edit makes the next version."""
+
+    template = models.ForeignKey(MessageTemplate, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    subject = models.CharField(max_length=250, blank=True)
+    body = models.TextField()
+    note = models.CharField(max_length=300, blank=True, help_text="What changed, and why.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["template", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "version"], name="template_version_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} v{self.version}"
+
+
+class GuardrailRule(TimeStampedModel):
+    """A phrase managers forbid or discourage, or a domain links may point to."""
+
+    class Kind(models.TextChoices):
+        PROHIBITED = "prohibited", "Prohibited term"
+        TONE = "tone", "Tone rule"
+        DOMAIN = "domain", "Allowed link domain"
+
+    class Severity(models.TextChoices):
+        BLOCK = "block", "Block approval"
+        WARN = "warn", "Warn"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    phrase = models.CharField(max_length=200, help_text="A word or phrase, or a domain name.")
+    severity = models.CharField(max_length=5, choices=Severity.choices, default=Severity.BLOCK)
+    message = models.CharField(
+        max_length=300, blank=True, help_text="Shown on the flag: why, and what to write instead."
+    )
+    purposes = models.JSONField(
+        default=list, blank=True, help_text="Purposes the rule applies to; empty: all."
+    )
+    is_active = models.BooleanField(default=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["kind", "phrase"]
+        constraints = [models.UniqueConstraint(fields=["kind", "phrase"], name="guardrail_once")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.phrase}"
+
+
+class DraftRecord(models.Model):
+    """One draft as made: template and prompt versions, model, latency, tokens, and the prompt
+    exactly as sent, in masked form only (member data never lands here unmasked)."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    purpose = models.CharField(max_length=40, db_index=True)
+    channel = models.CharField(max_length=5, choices=Communication.Channel.choices)
+    member_id = models.CharField(max_length=80, blank=True, db_index=True)
+    invoice_id = models.CharField(max_length=80, blank=True)
+    template_version = models.ForeignKey(
+        MessageTemplateVersion, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    template = models.CharField(max_length=60)
+    prompt_version = models.CharField(max_length=60, blank=True)
+    model = models.CharField(max_length=120, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    tokens_in = models.PositiveIntegerField(null=True, blank=True)
+    tokens_out = models.PositiveIntegerField(null=True, blank=True)
+    fallback_reason = models.CharField(max_length=300, blank=True)
+    masked_prompt = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
+    masked_response = models.TextField(blank=True)
+    flags = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
+    blocking = models.BooleanField(default=False)
+    auto = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.template} for {self.member_id or '—'} ({self.model or 'template'})"

@@ -10,6 +10,7 @@ from common.audit import audit_record
 from common.errors import DomainError
 from common.money import format_money
 from common.states import transition
+from reviews.drafting import hooks as draft_hooks
 from reviews.kinds import get_kind
 from reviews.models import ReviewItem, ReviewPolicy
 from reviews.permissions import DECIDE_MANAGER, QUEUE_PERMISSION
@@ -38,7 +39,7 @@ def policy_for(kind: str, segment: str = "") -> ReviewPolicy | None:
 
 
 def _within_auto_limits(policy: ReviewPolicy, item: ReviewItem) -> bool:
-    if item.needs_manager:
+    if item.needs_manager or draft_hooks.blocking(item.payload):
         return False
     if policy.min_confidence is not None and (item.confidence or 0) < policy.min_confidence:
         return False
@@ -72,7 +73,7 @@ def review_item_propose(
 ) -> ReviewItem:
     """File a proposal; the kind's policy decides whether a person sees it."""
     spec = get_kind(kind)
-    cleaned = spec.validate(dict(payload))
+    cleaned = draft_hooks.checked(spec.validate(dict(payload)))
     needs_manager = bool(
         spec.threshold is not None and amount is not None and amount > spec.threshold
     )
@@ -100,6 +101,8 @@ def review_item_propose(
         item.save(update_fields=["status", "updated_at"])
         _audit(item, "observed", "recorded under an Observe policy", actor=proposed_by)
     elif mode == ReviewPolicy.Mode.AUTO and _within_auto_limits(policy, item):
+        # A message sent with no person reviewing it says so.
+        item.payload = item.original_payload = draft_hooks.labelled_auto(item.payload)
         _transition(item, S.APPROVED)
         item.decided_by_policy = True
         item.decided_at = timezone.now()
@@ -124,7 +127,7 @@ def review_item_edit(*, item_id: int, user, payload: dict) -> ReviewItem:
         raise DomainError(
             f"Item #{item.pk} is {item.get_status_display().lower()}; it can no longer be edited."
         )
-    cleaned = get_kind(item.kind).validate(dict(payload))
+    cleaned = draft_hooks.checked(get_kind(item.kind).validate(dict(payload)), item.payload)
     if cleaned == item.payload:
         raise DomainError("Nothing was changed.", code="unchanged")
     voided = item.status in (S.APPROVED, S.EDITED)
@@ -191,12 +194,15 @@ def review_item_decide(
         _check_may_approve(item, user)
         if decision == "edit":
             cleaned = get_kind(item.kind).validate(dict(payload or {}))
+            cleaned = draft_hooks.checked(cleaned, item.payload)
             if cleaned == item.payload:
                 raise DomainError("Nothing was changed; accept the item instead.", code="unchanged")
+            draft_hooks.refuse_if_blocked(cleaned)
             item.edit_diff = _diff(item.original_payload, cleaned)
             item.payload = cleaned
             _transition(item, S.EDITED)
         else:
+            draft_hooks.refuse_if_blocked(item.payload)
             _transition(item, S.APPROVED)
     else:
         raise DomainError(f"Unknown decision {decision!r}: accept, edit or reject.")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from reviews import views
+from reviews import drafting_views, views
 
 app_name = "reviews"
 
@@ -14,4 +14,32 @@ urlpatterns = [
     path("governance/", views.GovernanceView.as_view(), name="governance"),
     path("reviews/metrics/", views.ReviewMetricsView.as_view(), name="metrics"),
     path("reviews/manager/", views.ManagerView.as_view(), name="manager"),
+    # Drafting (#5)
+    path(
+        "reviews/<int:pk>/draft-check/",
+        drafting_views.ReviewItemDraftCheckView.as_view(),
+        name="draft_check",
+    ),
+    path("templates/", drafting_views.TemplateListView.as_view(), name="template_list"),
+    path(
+        "templates/<int:pk>/", drafting_views.TemplateDetailView.as_view(), name="template_detail"
+    ),
+    path(
+        "templates/<int:pk>/save/",
+        drafting_views.TemplateVersionCreateView.as_view(),
+        name="template_save",
+    ),
+    path(
+        "templates/<int:pk>/preview/",
+        drafting_views.TemplatePreviewView.as_view(),
+        name="template_preview",
+    ),
+    path("guardrails/", drafting_views.GuardrailListView.as_view(), name="guardrails"),
+    path("guardrails/add/", drafting_views.GuardrailRuleCreateView.as_view(), name="guardrail_add"),
+    path(
+        "guardrails/<int:pk>/",
+        drafting_views.GuardrailRuleUpdateView.as_view(),
+        name="guardrail_update",
+    ),
+    path("drafts/", drafting_views.DraftLogView.as_view(), name="draft_log"),
 ]

@@ -13,6 +13,7 @@ from common.errors import DomainError
 from common.models import AuditEvent
 from common.tables import keyset_paginate
 from reviews import selectors, services
+from reviews.drafting import hooks as draft_hooks
 from reviews.forms import DecisionForm
 from reviews.kinds import kinds
 from reviews.models import ReviewItem, ReviewPolicy
@@ -64,14 +65,18 @@ class ReviewQueueView(QueueMixin, View):
 class ReviewItemDetailView(QueueMixin, View):
     def get(self, request, pk: int):
         item = get_object_or_404(selectors.review_items_for(request.user, status=None), pk=pk)
-        history = AuditEvent.objects.filter(object_type="review_item", object_id=str(pk)).order_by(
-            "id"
-        )
-        return render(
-            request, "reviews/item.html",
-            {"item": item, "form": DecisionForm(), "history": history,
-             "next_url": _next_url(request.user, item)},
-        )  # fmt: skip
+        return _render_item(request, item)
+
+
+def _render_item(request, item: ReviewItem, status: int = 200, **extra):
+    history = AuditEvent.objects.filter(object_type="review_item", object_id=str(item.pk)).order_by(
+        "id"
+    )
+    return render(
+        request, "reviews/item.html",
+        {"item": item, "form": DecisionForm(), "history": history,
+         "next_url": _next_url(request.user, item), **extra}, status=status,
+    )  # fmt: skip
 
 
 def _next_url(user, item: ReviewItem) -> str:
@@ -97,6 +102,10 @@ class ReviewItemDecideView(QueueMixin, View):
             )  # fmt: skip
         except DomainError as exc:
             messages.error(request, f"#{pk}: {exc}")
+            if exc.code == "draft_blocked" and decision == "edit":
+                # Keep the person's text on the page, with its flags, rather than lose it.
+                edited = draft_hooks.checked(form.payload(request.POST, item), item.payload)
+                return _render_item(request, item, 400, draft_override=edited["draft"])
             return redirect("reviews:item", pk=pk)
         messages.success(request, f"#{item.pk} {item.title}: {item.get_status_display().lower()}.")
         return redirect(_next_url(request.user, item))

@@ -247,3 +247,19 @@ DUES_IMIS_PAYMENT_METHODS = env.dict(
 )  # fmt: skip
 # Confidence from which an unapplied payment flags its invoice as probably paid.
 DUES_PENDING_FLAG_CONFIDENCE = env.float("DUES_PENDING_FLAG_CONFIDENCE", default=0.5)
+
+# Drafting (reviews app, issue #5). With LLM_MODEL empty, drafts come from the approved
+# templates alone. LLM_MODEL is "provider:model" for langchain's init_chat_model (e.g.
+# "openai:gpt-4o-mini"); LLM_BASE_URL and LLM_API_KEY point it at any OpenAI-compatible server
+# (Ollama, vLLM). LLM_STRUCTURED_OUTPUT: json_schema, function_calling or json_mode.
+LLM_MODEL = env.str("LLM_MODEL", default="")
+LLM_BASE_URL = env.str("LLM_BASE_URL", default="")
+LLM_API_KEY = env.str("LLM_API_KEY", default="")
+LLM_TIMEOUT_S = env.float("LLM_TIMEOUT_S", default=20.0)
+LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=1)
+LLM_STRUCTURED_OUTPUT = env.str("LLM_STRUCTURED_OUTPUT", default="json_schema")
+DRAFTING_ASSOCIATION_NAME = env.str(
+    "DRAFTING_ASSOCIATION_NAME", default="Example Professional Association"
+)
+DRAFTING_PORTAL_URL = env.str("DRAFTING_PORTAL_URL", default="https://members.example.org/renew")
+DRAFTING_CONTACT_EMAIL = env.str("DRAFTING_CONTACT_EMAIL", default="membership@example.org")
