@@ -11,6 +11,10 @@ class DuesConfig(AppConfig):
     def ready(self) -> None:
         from dues import jobs, navigation  # noqa: F401  (job kinds, menu entries, home cards)
         from dues.kinds import PAYMENT_APPLICATION
+        from dues.selectors import pending_payment_notice
+        from reviews.drafting import register_fact_provider
         from reviews.kinds import register_kind
 
         register_kind(PAYMENT_APPLICATION)
+        # Reminders for an invoice that a payment probably settles are blocked at drafting.
+        register_fact_provider(pending_payment_notice)

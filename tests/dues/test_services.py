@@ -370,3 +370,18 @@ def test_payment_status_changes_follow_the_declared_transitions(make_payment):
         f"Payment #{payment.pk} is posted; it cannot become not ours / refund due."
     )):  # fmt: skip
         services.payment_flag_not_ours(payment_id=payment.pk)
+
+
+def test_a_reminder_drafted_for_an_invoice_with_a_pending_payment_is_blocked(books, make_payment):
+    from reviews.drafting import draft_message
+
+    payment = file(make_payment(payer_name="J Smith"), [exact(confidence=0.8)])
+    draft = draft_message(purpose="dunning_1", member_id="48213", invoice_id="10234")
+    blocking = [f for f in draft.flags if f["code"] == "pending_payment"]
+    assert blocking and blocking[0]["message"].startswith(
+        f"A payment on this invoice is pending: Payment #{payment.pk} of $120.00 received "
+        "2026-03-02"
+    )
+    # the other member's reminder is not held back
+    other = draft_message(purpose="dunning_1", member_id="48214", invoice_id="10240")
+    assert not [f for f in other.flags if f["code"] == "pending_payment"]
