@@ -89,6 +89,12 @@ def validate(payload: dict) -> dict:
         credit = to_money(str(payload.get("credit") or "0").replace(",", "").replace("$", ""))
     except ValueError:
         raise DomainError(f"The credit “{payload.get('credit')}” is not an amount.") from None
+    applied = sum((amount for _, amount in allocations), ZERO)
+    if credit < 0 and applied > payment.available:
+        raise DomainError(
+            f"The invoices add up to {format_money(applied)}, more than the payment's "
+            f"{format_money(payment.available)}; lower an amount."
+        )
     if credit < 0:
         raise DomainError("The credit on account cannot be negative.")
     if action == "credit" and allocations:

@@ -6,6 +6,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.money import to_money
 from dues.models import Account, Payment, PaymentCandidate
 
 
@@ -42,7 +43,11 @@ class PaymentSerializer(serializers.ModelSerializer):
             elif line.invoice_id and line.account == Account.RECEIVABLE:
                 applied[line.invoice_id]["posted"] -= line.amount
         return [
-            {"invoice_id": inv, "held": str(v["held"]), "posted": str(v["posted"])}
+            {
+                "invoice_id": inv,
+                "held": str(to_money(v["held"])),
+                "posted": str(to_money(v["posted"])),
+            }
             for inv, v in sorted(applied.items())
             if v["held"] or v["posted"]
         ]
