@@ -24,19 +24,19 @@ parties, then ``match`` each remittance. How it decides:
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from rapidfuzz import fuzz
-from rapidfuzz.distance import DamerauLevenshtein
 
 from common.money import CENT, to_money
 
+from . import matching_index as mi
 from . import matching_text as tx
-from .matching_text import words_set
+from .matching_alloc import Hypothesis, allocate
+from .matching_index import MatchIndex
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,185 +99,42 @@ class Candidate:
 
 
 # --- model constants ------------------------------------------------------------------------
-# P(observation | candidate right); the background probabilities come from the book.
-P_NOT_OURS = 0.03  # prior share of payments that belong to no open invoice
+# P(observation | candidate right); how likely it is for a random payment comes from the book.
+P_NOT_OURS = 0.03  # prior share of payments that settle no open invoice
+P_OTHER_PURPOSE = 0.04  # a member paying for something else (event, donation, order)
+OTHER_PURPOSE_MEMO = 10.0  # ... when the memo says so ("conference registration")
 P_NAME = {"full": 0.55, "initial": 0.12, "fuzzy": 0.05, "last_only": 0.06, "org": 0.6}
+P_NAME_IN_MEMO = 0.25  # the memo names the member (an employer's or relative's payment)
 P_NAME_UNRELATED = 0.1  # the name is someone unrelated (a parent, an unknown employer)
 P_EMAIL_EXACT = 0.85
 P_EMAIL_DOMAIN = 0.3
 P_EMAIL_OTHER = 0.35
 P_AMOUNT_EXACT = 0.8
 P_AMOUNT_MULTI = 0.08
-LR_AMOUNT = {"partial": 0.35, "near": 0.35, "over": 0.2, "split": 0.15}
-ID_EXACT = 3.8  # log-odds an exact id in the memo adds beyond the prior (typing error ~2 %)
-ID_EXACT_UNSURE = 1.8  # same, for a 4-digit year-like number or a kind that contradicts context
+LR_AMOUNT = {"partial": 0.35, "over": 0.2, "split": 0.15}
+LR_NAMED_MISMATCH = 0.07  # who writes the invoice number mostly pays what it says
+ID_EXACT = 3.8  # log-odds an exact id in the memo adds beyond the prior (typing errors ~2 %)
+ID_UNSURE = 1.8  # same for a year-like number, or an id of the kind the words did not announce
+ID_TYPO = 1.3  # same for an id one keystroke from the number read, shared among such ids
+ID_MORE = 1.0  # each further invoice of the same candidate named in the memo
 LR_OTHER_ID = 0.05  # the memo names an existing id that is not this candidate's
 SUBSET_MAX_INVOICES = 24
 SUBSET_MAX_STATES = 20_000
-BUCKET_MAX = 30  # amount-only blocking is used only when this few invoices share the amount
-MAX_ACCOUNTS = 60
-# Platt map from the model's log-odds to a calibrated probability: conf = sigmoid(a*z + b).
+BUCKET_MAX = 30  # amount-only blocking only when this few invoices share the amount
+MAX_ACCOUNTS = 40
+# Platt map from the model's posterior log-odds z to the confidence: sigmoid(a * z + b),
+# fitted by bench/matching.py --fit-calibration on sandbox payments of another seed.
 CALIBRATION = {"a": 1.0, "b": 0.0}
 DEFAULT_AUTO_THRESHOLD = 0.97
-
-PUBLIC_DOMAINS = words_set(
-    "gmail.com googlemail.com yahoo.com yahoo.ca ymail.com outlook.com hotmail.com live.com "
-    "msn.com "
-    "icloud.com me.com mac.com aol.com proton.me protonmail.com comcast.net verizon.net att.net "
-    "sbcglobal.net gmx.com gmx.net mail.com zoho.com fastmail.com rogers.com shaw.ca "
-    "sympatico.ca"
-)
-
-
-@dataclass(slots=True)
-class _Person:
-    party: Party
-    last_keys: tuple[str, ...]
-    firsts: tuple[str, ...]  # folded first and informal names
-    initial: str
-    org_core: str
-    email: str
-    display: str  # folded "first last" or organisation core
-
-
-class MatchIndex:
-    """Everything ``match`` looks up, built once by ``build_index``."""
-
-    def __init__(self) -> None:
-        self.invoices: list[OpenInvoice] = []
-        self.cents: list[int] = []
-        self.inv_by_id: dict[str, int] = {}
-        self.inv_by_number: dict[str, list[int]] = defaultdict(list)
-        self.people: dict[str, _Person] = {}
-        self.party_by_number: dict[str, list[str]] = defaultdict(list)
-        self.account_invoices: dict[str, list[int]] = defaultdict(list)
-        self.employees: dict[str, list[str]] = defaultdict(list)
-        self.by_email: dict[str, list[str]] = defaultdict(list)
-        self.by_domain: dict[str, list[str]] = defaultdict(list)
-        self.by_last_initial: dict[tuple[str, str], list[str]] = defaultdict(list)
-        self.by_last: dict[str, list[str]] = defaultdict(list)
-        self.by_soundex_initial: dict[tuple[str, str], list[str]] = defaultdict(list)
-        self.by_org_token: dict[str, list[str]] = defaultdict(list)
-        self.by_amount: dict[int, list[int]] = defaultdict(list)
-        self.party_amounts: set[tuple[str, int]] = set()
-        self.last_count: dict[str, int] = defaultdict(int)
-        self.first_count: dict[str, int] = defaultdict(int)
-        self.initial_count: dict[str, int] = defaultdict(int)
-        self.n_persons = 0
-        self.n_parties = 0
-        self.n_accounts = 1
-
-    # -- frequencies (smoothed) ---------------------------------------------------------------
-    def f_last(self, key: str) -> float:
-        return (self.last_count.get(key, 0) + 1) / (self.n_persons + 100)
-
-    def f_first(self, name: str) -> float:
-        return (self.first_count.get(name, 0) + 1) / (self.n_persons + 100)
-
-    def f_initial(self, letter: str) -> float:
-        return (self.initial_count.get(letter, 0) + 1) / (self.n_persons + 26)
-
-    def f_amount(self, cents: int) -> float:
-        return max(len(self.by_amount.get(cents, ())) / max(len(self.invoices), 1), 1e-4)
-
-    def f_email(self, email: str) -> float:
-        return max(len(self.by_email.get(email, ())), 1) / max(self.n_parties, 1)
-
-
-def _cents(amount: Decimal) -> int:
-    return int(to_money(amount) / CENT)
-
-
-def _money(cents: int) -> Decimal:
-    return (Decimal(cents) * CENT).quantize(CENT)
-
-
-def _number_keys(number: str) -> set[str]:
-    keys = set()
-    alnum = "".join(c for c in number.upper() if c.isalnum())
-    if alnum:
-        keys.add(alnum)
-    digits = "".join(c for c in number if c.isdigit())
-    if digits and (alnum.isdigit() or len(digits) >= 3):
-        keys.add(digits.lstrip("0") or "0")
-    return keys
 
 
 def build_index(invoices: Iterable[OpenInvoice], parties: Iterable[Party]) -> MatchIndex:
     """Index open invoices and parties for ``match`` (one pass over each)."""
-    index = MatchIndex()
-    for party in parties:
-        _add_party(index, party)
-    for person in index.people.values():
-        if person.party.org_id and not person.party.is_org:
-            index.employees[person.party.org_id].append(person.party.party_id)
-    for inv in invoices:
-        if inv.balance is None or inv.balance <= 0:
-            continue
-        i = len(index.invoices)
-        cents = _cents(inv.balance)
-        index.invoices.append(inv)
-        index.cents.append(cents)
-        index.inv_by_id[inv.invoice_id] = i
-        for key in _number_keys(inv.number or inv.invoice_id):
-            index.inv_by_number[key].append(i)
-        index.by_amount[cents].append(i)
-        for pid in {inv.member_id, inv.payer_id} - {""}:
-            index.account_invoices[pid].append(i)
-            index.party_amounts.add((pid, cents))
-    index.n_accounts = max(len(index.account_invoices), 1)
-    return index
+    return mi.build(invoices, parties)
 
 
-def _add_party(index: MatchIndex, party: Party) -> None:
-    pid = party.party_id
-    index.n_parties += 1
-    for key in _number_keys(pid):
-        if key.isdigit():
-            index.party_by_number[key].append(pid)
-    email = (party.email or "").strip().lower()
-    if email:
-        index.by_email[email].append(pid)
-        domain = email.rpartition("@")[2]
-        if domain and domain not in PUBLIC_DOMAINS:
-            index.by_domain[domain].append(party.org_id if not party.is_org else pid)
-    if party.is_org:
-        core = tx.org_core(party.name)
-        index.people[pid] = _Person(party, (), (), "", core, email, core)
-        for token in tx.org_tokens(party.name):
-            index.by_org_token[token].append(pid)
-        return
-    first = tx.fold(party.first_name)
-    last = party.last_name
-    if not last and party.name:
-        parts = tx.parse_payer_name(party.name).tokens
-        last = parts[-1] if parts else ""
-        first = first or (parts[0] if len(parts) > 1 else "")
-    firsts = tuple(
-        dict.fromkeys(
-            t
-            for t in (*first.split()[:1], *tx.fold(party.informal_name).split()[:1])
-            if t and len(t) > 0
-        )
-    )
-    last_keys = tuple(tx.surname_keys(last))
-    initial = firsts[0][0] if firsts else ""
-    display = " ".join(x for x in (first, tx.fold(last)) if x)
-    index.people[pid] = _Person(
-        party, last_keys, firsts, initial, tx.org_core(party.org_name), email, display
-    )
-    index.n_persons += 1
-    if firsts:
-        index.first_count[firsts[0]] += 1
-        index.initial_count[initial] += 1
-    for key in last_keys:
-        index.last_count[key] += 1
-        index.by_last[key].append(pid)
-        index.by_last_initial[(key, initial)].append(pid)
-        index.by_soundex_initial[(tx.soundex(key), initial)].append(pid)
-
-
-# --- matching --------------------------------------------------------------------------------
+def _money(cents: int) -> Decimal:
+    return (Decimal(cents) * CENT).quantize(CENT)
 
 
 @dataclass(slots=True)
@@ -287,11 +144,15 @@ class _Evidence:
     cents: int
     payer: tx.PayerName
     email: str
-    numbers: list[tx.MemoNumber]
-    inv_refs: dict[int, tuple[str, float]]  # invoice row -> (how: exact|typo, log-odds)
+    numbers: list[str]  # digits of every number read, for typing-error checks per candidate
+    variants: frozenset[str]  # every number one keystroke from one of them
+    memo_words: frozenset[str]
+    memo_text: str  # memo and reference words without numbers, for names in the memo
+    inv_refs: dict[int, tuple[str, float, int]]  # row -> (exact|typo, log-odds, position)
     party_refs: dict[str, tuple[str, float]]
-    exact_ids: set[str]  # numbers that exactly name an existing invoice or member
-    rmr_paid: dict[int, int]  # invoice row -> cents the ACH addenda says were paid on it
+    exact_ids: set[str]  # numbers that exactly name an existing invoice or party
+    rmr_paid: dict[int, int]  # row -> cents the ACH addenda says were paid on it
+    neighbours: dict[str, int]  # number -> existing invoice numbers one keystroke away
 
 
 def match(remittance: Remittance, index: MatchIndex, *, limit: int = 5) -> list[Candidate]:
@@ -299,23 +160,27 @@ def match(remittance: Remittance, index: MatchIndex, *, limit: int = 5) -> list[
     ev = _read(remittance, index)
     if ev.cents <= 0:
         return []
-    accounts = _block(ev, index)
-    hypotheses: dict[frozenset, dict] = {}
-    for account in accounts:
+    hypotheses: dict[frozenset, Hypothesis] = {}
+    for account in _block(ev, index):
         for hyp in _allocations(ev, index, account):
             _score(ev, index, hyp)
-            key = frozenset(hyp["alloc"])
-            if key not in hypotheses or hypotheses[key]["score"] < hyp["score"]:
+            key = frozenset(r for r, _ in hyp.alloc)
+            if key not in hypotheses or hypotheses[key].score < hyp.score:
                 hypotheses[key] = hyp
+    # Two ways the payment settles none of these: it is not ours at all, or it comes from one
+    # of these people for something else (an event, a donation) - as likely as who paid is.
     null = math.log(P_NOT_OURS / (1 - P_NOT_OURS) + _unlisted_mass(ev))
-    ranked = sorted(hypotheses.values(), key=lambda h: -h["score"])
-    top = max([null, *(h["score"] for h in ranked)])
-    total = math.exp(null - top) + sum(math.exp(h["score"] - top) for h in ranked)
-    out = []
-    for hyp in ranked[:limit]:
-        posterior = math.exp(hyp["score"] - top) / total
-        out.append(_candidate(ev, index, hyp, _calibrate(posterior)))
-    return out
+    ranked = sorted(hypotheses.values(), key=lambda h: -h.score)
+    others = [null]
+    if ranked:
+        prior = P_OTHER_PURPOSE * (OTHER_PURPOSE_MEMO if ev.memo_words & tx.OTHER_PURPOSE else 1)
+        others.append(math.log(prior) + max(h.who for h in ranked))
+    top = max([*others, *(h.score for h in ranked)])
+    total = sum(math.exp(o - top) for o in others) + sum(math.exp(h.score - top) for h in ranked)
+    return [
+        _candidate(ev, index, hyp, _calibrate(math.exp(hyp.score - top) / total))
+        for hyp in ranked[:limit]
+    ]
 
 
 def auto_applicable(
@@ -336,134 +201,223 @@ def auto_applicable(
 
 
 def _calibrate(p: float) -> float:
-    p = min(max(p, 1e-9), 1 - 1e-9)
+    p = min(max(p, 1e-12), 1 - 1e-12)
     z = CALIBRATION["a"] * math.log(p / (1 - p)) + CALIBRATION["b"]
     return 1 / (1 + math.exp(-z))
 
 
+# --- reading the remittance ------------------------------------------------------------------
+
+
 def _read(remittance: Remittance, index: MatchIndex) -> _Evidence:
-    numbers = tx.parse_numbers(remittance.memo, remittance.reference, remittance.payer_name)
+    reference = remittance.reference or ""
+    if remittance.method == "check" and reference.strip().isdigit():
+        reference = ""  # a check's own reference is its check number
+    numbers = tx.parse_numbers(remittance.memo, reference, remittance.payer_name)
+    long_numbers = [n.digits for n in numbers if len(n.digits) >= 5 and not n.year_like]
+    memo_text = " ".join(
+        w
+        for w in tx.fold_umlaut(f"{remittance.memo} {reference}").split()
+        if not w.isdigit() and w not in tx.MEMO_NOISE
+    )
     ev = _Evidence(
-        cents=_cents(remittance.amount),
+        cents=mi.cents_of(remittance.amount),
         payer=tx.parse_payer_name(remittance.payer_name or ""),
         email=(remittance.email or "").strip().lower(),
-        numbers=numbers,
+        numbers=long_numbers,
+        variants=frozenset().union(*map(tx.digit_variants, long_numbers)),
+        memo_words=frozenset(memo_text.split()),
+        memo_text=memo_text,
         inv_refs={},
         party_refs={},
         exact_ids=set(),
         rmr_paid={},
+        neighbours={},
     )
-    for number in numbers:
-        weight = ID_EXACT_UNSURE if number.year_like else ID_EXACT
-        inv_rows = []
+    for position, number in enumerate(numbers):
+        weight = ID_UNSURE if number.year_like else ID_EXACT
+        rows: list[int] = []
         if number.kind != "member":
             for key in {number.digits, number.alnum} - {""}:
-                inv_rows.extend(index.inv_by_number.get(key, ()))
-        party_ids = [] if number.kind == "invoice" else index.party_by_number.get(number.digits, [])
-        if not inv_rows and not party_ids and number.kind == "member":
-            inv_rows = list(index.inv_by_number.get(number.digits, ()))
-            weight = ID_EXACT_UNSURE
-        if not inv_rows and not party_ids and number.kind == "invoice":
-            party_ids = index.party_by_number.get(number.digits, [])
-            weight = ID_EXACT_UNSURE
-        for row in inv_rows:
-            ev.inv_refs[row] = ("exact", max(weight, ev.inv_refs.get(row, ("", 0.0))[1]))
-            ev.exact_ids.add(number.digits)
+                rows.extend(index.inv_by_number.get(key, ()))
+        pids = [] if number.kind == "invoice" else index.party_by_number.get(number.digits, [])
+        if not rows and not pids:
+            # An id of the other kind than the words before it announced.
+            if number.kind == "member":
+                rows = list(index.inv_by_number.get(number.digits, ()))
+            elif number.kind == "invoice":
+                pids = index.party_by_number.get(number.digits, [])
+            weight = ID_UNSURE
+        for row in rows:
+            if row not in ev.inv_refs or ev.inv_refs[row][1] < weight:
+                ev.inv_refs[row] = ("exact", weight, position)
             if number.paid is not None:
                 ev.rmr_paid[row] = number.paid
-        for pid in party_ids:
+        for pid in pids:
             ev.party_refs[pid] = ("exact", max(weight, ev.party_refs.get(pid, ("", 0.0))[1]))
+        if rows or pids:
             ev.exact_ids.add(number.digits)
-        if inv_rows or party_ids or number.year_like:
             continue
-        # No existing id: perhaps a typing error. Each nearby existing id gets an equal share.
-        variants = tx.digit_variants(number.digits)
-        near_inv = [r for v in variants for r in index.inv_by_number.get(v, ())]
-        near_party = (
+        if len(number.digits) < 5 or number.year_like:
+            continue
+        # No such id: perhaps a typing error. The nearby existing ids share the evidence.
+        near_rows = _neighbour_rows(ev, index, number.digits) if number.kind != "member" else []
+        near_pids = (
             []
             if number.kind == "invoice"
-            else [p for v in variants for p in index.party_by_number.get(v, ())]
+            else [
+                p
+                for v in tx.digit_variants(number.digits)
+                for p in index.party_by_number.get(v, ())
+            ]
         )
-        if number.kind == "member":
-            near_inv = []
-        share = -math.log(len(near_inv) + len(near_party) + 2)
-        for row in near_inv[:8]:
-            ev.inv_refs.setdefault(row, ("typo", ID_EXACT + share))
-            if number.paid is not None:
-                ev.rmr_paid.setdefault(row, number.paid)
-        for pid in near_party[:8]:
-            ev.party_refs.setdefault(pid, ("typo", ID_EXACT + share))
+        share = ID_TYPO - math.log(len(near_rows) + len(near_pids) + 1)
+        if len(near_rows) + len(near_pids) <= 8:
+            for row in near_rows:
+                ev.inv_refs.setdefault(row, ("typo", share, position))
+                if number.paid is not None:
+                    ev.rmr_paid.setdefault(row, number.paid)
+            for pid in near_pids:
+                ev.party_refs.setdefault(pid, ("typo", share))
     return ev
+
+
+def _neighbour_rows(ev: _Evidence, index: MatchIndex, digits: str) -> list[int]:
+    rows = [r for v in tx.digit_variants(digits) for r in index.inv_by_number.get(v, ())]
+    ev.neighbours[digits] = len(rows)
+    return rows
+
+
+def _typo_weight(ev: _Evidence, index: MatchIndex, digits: str) -> float:
+    """Log-odds of a memo number one keystroke from an invoice number of ours."""
+    if digits not in ev.neighbours:
+        _neighbour_rows(ev, index, digits)
+    exact = 1 if digits in ev.exact_ids else 0
+    return ID_TYPO - math.log(ev.neighbours[digits] + exact + 1)
+
+
+# --- blocking --------------------------------------------------------------------------------
 
 
 def _block(ev: _Evidence, index: MatchIndex) -> list[str]:
     """Accounts worth scoring, strongest evidence first."""
     accounts: dict[str, None] = {}
 
-    def add(pids):
+    def add(pids, cap: int = MAX_ACCOUNTS):
         for pid in pids:
-            if pid and len(accounts) < MAX_ACCOUNTS:
+            if len(accounts) >= cap:
+                return
+            if pid:
                 accounts[pid] = None
 
     for row in ev.inv_refs:
         inv = index.invoices[row]
-        add((inv.member_id, inv.payer_id))
-    add(p for p in ev.party_refs if p in index.account_invoices or p in index.employees)
+        add((inv.member_id, inv.payer_id), MAX_ACCOUNTS * 2)
+    add(ev.party_refs, MAX_ACCOUNTS * 2)
     if ev.email:
         for pid in index.by_email.get(ev.email, ()):
             person = index.people.get(pid)
-            add((pid, person.party.org_id if person else ""))
+            add((pid, person.org_id if person else ""))
         domain = ev.email.rpartition("@")[2]
-        if domain not in PUBLIC_DOMAINS:
+        if domain not in mi.PUBLIC_DOMAINS:
             add(index.by_domain.get(domain, ())[:5])
-    _block_names(ev, index, add)
-    if not accounts and ev.payer.tokens == () and not ev.email:
+    _block_names(ev, index, add, ev.payer)
+    if ev.memo_words:
+        _block_names(ev, index, add, tx.parse_payer_name(ev.memo_text), relatives=False)
+    if ev.exact_ids and not _fits(ev, index, accounts):
+        # Ids are dense, so a mistyped id is usually someone else's: when what it names fits
+        # neither the amount nor a name in the remittance, look at the ids one keystroke away.
+        named = ev.payer.keys | ev.memo_words
+        for pid in _near_members(ev, index):
+            person = index.people.get(pid)
+            if person is not None and (
+                (pid, ev.cents) in index.party_amounts or any(k in named for k in person.last_keys)
+            ):
+                add((pid,), MAX_ACCOUNTS * 2)
+    if not accounts and not ev.payer.tokens and not ev.email:
         bucket = index.by_amount.get(ev.cents, ())
         if len(bucket) <= BUCKET_MAX:
-            for row in bucket:
-                inv = index.invoices[row]
-                add((inv.payer_id or inv.member_id,))
-    return [a for a in accounts if a in index.account_invoices or a in index.employees]
+            add(index.invoices[r].payer_id or index.invoices[r].member_id for r in bucket)
+    return [a for a in accounts if index.is_account(a)]
 
 
-def _block_names(ev: _Evidence, index: MatchIndex, add) -> None:
-    payer = ev.payer
+def _fits(ev: _Evidence, index: MatchIndex, accounts) -> bool:
+    named = ev.payer.keys | ev.memo_words
+    for pid in accounts:
+        person = index.people.get(pid)
+        if (pid, ev.cents) in index.party_amounts or (
+            person is not None and any(k in named for k in person.last_keys)
+        ):
+            return True
+    return False
+
+
+def _near_members(ev: _Evidence, index: MatchIndex) -> list[str]:
+    out = []
+    for digits in ev.exact_ids:
+        if len(digits) < 5:
+            continue
+        for v in tx.digit_variants(digits):
+            out.extend(index.party_by_number.get(v, ()))
+            out.extend(index.invoices[r].member_id for r in index.inv_by_number.get(v, ()))
+    return out
+
+
+def _block_names(ev: _Evidence, index: MatchIndex, add, payer, *, relatives=True) -> None:
     if not payer.tokens:
         return
-    tokens = [t for t in payer.tokens if len(t) > 1]
-    initials = {t[0] for t in payer.tokens}
+    firsts = [t for t in payer.tokens if len(t) > 1]
+    initials = {t for t in payer.tokens if len(t) == 1}
     found = False
     for key in payer.keys:
         if key not in index.by_last:
             continue
+        hit = False
+        for token in firsts:
+            if token == key:
+                continue
+            for variant in tx.first_name_variants(token):
+                pids = index.by_last_first.get((key, variant))
+                if pids:
+                    hit = True
+                    add(pids[:40])
         for initial in initials:
-            hits = index.by_last_initial.get((key, initial), ())
-            if hits:
-                found = True
-                add(hits[:40])
+            add(index.by_last_initial.get((key, initial), ())[:40])
+            hit = hit or (key, initial) in index.by_last_initial
+        if not hit:
+            # "Jon" for "John", "Micheal": same surname, same initial, a close first name.
+            for token in firsts:
+                if token == key:
+                    continue
+                for pid in index.by_last_initial.get((key, token[0]), ())[:200]:
+                    person = index.people[pid]
+                    if any(fuzz.ratio(token, f) >= 75 for f in person.firsts):
+                        hit = True
+                        add((pid,))
+        found = found or hit
     if not found:
         # A typing error in the surname: same sound, same first initial.
-        for token in tokens:
+        letters = {t[0] for t in payer.tokens}
+        for token in firsts:
             if len(token) < 3:
                 continue
             code = tx.soundex(token)
-            for initial in initials:
-                for pid in index.by_soundex_initial.get((code, initial), ())[:60]:
+            for initial in letters - {token[0]} or letters:
+                for pid in index.by_soundex_initial.get((code, initial), ())[:80]:
                     person = index.people[pid]
                     if any(fuzz.ratio(token, k) >= 80 for k in person.last_keys):
                         add((pid,))
-    # A relative or spouse paying: same surname, and an invoice for exactly this amount.
+    if not relatives:
+        return
+    # A relative paying: the same surname, and an open invoice for exactly this amount.
     for key in payer.keys:
-        for pid in index.by_last.get(key, ())[:3000]:
-            if (pid, ev.cents) in index.party_amounts:
-                add((pid,))
+        add(index.by_last_amount.get((key, ev.cents), ())[:12])
     for token in payer.tokens:
-        for pid in index.by_org_token.get(token, ())[:20]:
-            add((pid,))
+        add(index.by_org_word.get(token, ())[:20])
 
 
 def _unlisted_mass(ev: _Evidence) -> float:
-    """How well a random unlisted account explains what was observed (the 'someone else' term)."""
+    """How well a random unlisted account explains what was observed (the 'someone else')."""
     mass = 1.0
     if ev.payer.tokens:
         mass *= P_NAME_UNRELATED
@@ -474,110 +428,36 @@ def _unlisted_mass(ev: _Evidence) -> float:
     return mass
 
 
-def _account_rows(index: MatchIndex, account: str) -> list[int]:
-    rows = list(index.account_invoices.get(account, ()))
+# --- allocation and scoring ------------------------------------------------------------------
+
+
+def _allocations(ev: _Evidence, index: MatchIndex, account: str) -> list[Hypothesis]:
+    return allocate(index, account, ev.cents, _named_rows(ev, index, account), ev.rmr_paid)
+
+
+def _named_rows(ev: _Evidence, index: MatchIndex, account: str) -> list[int]:
+    """The account's invoices the payer named: by number (maybe mistyped) or by member name."""
+    rows = index.rows_of(account)
+    named = sorted((r for r in rows if r in ev.inv_refs), key=lambda r: ev.inv_refs[r][2])
+    if ev.variants:
+        named.extend(r for r in rows if index.numbers[r] in ev.variants and r not in ev.inv_refs)
     person = index.people.get(account)
-    if person is not None and person.party.is_org:
-        for employee in index.employees.get(account, ())[:200]:
-            rows.extend(index.account_invoices.get(employee, ()))
-    return list(dict.fromkeys(rows))
+    if person is not None and person.is_org and ev.memo_words:
+        for r in rows:
+            member = index.people.get(index.invoices[r].member_id)
+            if (
+                r not in named
+                and member is not None
+                and not member.is_org
+                and any(k in ev.memo_words for k in member.last_keys)
+            ):
+                named.append(r)
+    return named
 
 
-def _date_key(index: MatchIndex, row: int):
-    return (index.invoices[row].invoice_date or date.max, row)
-
-
-def _allocations(ev: _Evidence, index: MatchIndex, account: str) -> list[dict]:
-    rows = _account_rows(index, account)
-    if not rows:
-        return []
-    cents = index.cents
-    refs = [r for r in rows if r in ev.inv_refs]
-    refs.sort(key=lambda r: _date_key(index, r))
-    others = sorted((r for r in rows if r not in ev.inv_refs), key=lambda r: _date_key(index, r))
-    amount = ev.cents
-    out = []
-    if refs:
-        alloc, left = [], amount
-        for r in refs:
-            want = min(ev.rmr_paid.get(r, cents[r]), cents[r])
-            take = min(want, left)
-            if take > 0:
-                alloc.append((r, take))
-                left -= take
-        relation = "exact" if left == 0 and all(t == cents[r] for r, t in alloc) else "partial"
-        if left > 0:
-            extra = _subset(ev, index, others, left)
-            if extra:
-                alloc.extend((r, cents[r]) for r in extra[0])
-                relation, left = "multi", 0
-            else:
-                relation = "over"
-        if alloc:
-            out.append(_hyp(account, alloc, left, relation, 1))
-        if relation == "exact":
-            return out
-    singles = [r for r in others if cents[r] == amount]
-    if singles:
-        for r in singles[:2]:
-            out.append(_hyp(account, [(r, amount)], 0, "exact", len(singles)))
-        return out
-    if out:
-        return out
-    total = sum(cents[r] for r in others)
-    if amount > total:
-        alloc = [(r, cents[r]) for r in others]
-        return [_hyp(account, alloc, amount - total, "over", 1)]
-    subsets = _subset(ev, index, others, amount)
-    if subsets:
-        chosen, count = subsets
-        return [_hyp(account, [(r, cents[r]) for r in chosen], 0, "multi", count)]
-    # Less than owed: a partial payment on the invoice it most likely meant.
-    above = sorted((r for r in others if cents[r] > amount), key=lambda r: cents[r] - amount)
-    if above:
-        r = above[0]
-        near = cents[r] - amount <= max(2500, cents[r] // 20)
-        return [_hyp(account, [(r, amount)], 0, "near" if near else "partial", 1)]
-    alloc, left = [], amount
-    for r in others:
-        take = min(cents[r], left)
-        if take:
-            alloc.append((r, take))
-            left -= take
-    return [_hyp(account, alloc, left, "split", 1)]
-
-
-def _hyp(account: str, alloc: list[tuple[int, int]], credit: int, relation: str, ways: int):
-    return {"account": account, "alloc": alloc, "credit": credit, "relation": relation,
-            "ways": ways, "score": 0.0, "why": [], "signals": {}}  # fmt: skip
-
-
-def _subset(ev: _Evidence, index: MatchIndex, rows: list[int], target: int):
-    """(rows of one subset summing exactly to target, number of such subsets) or None."""
-    rows = rows[:SUBSET_MAX_INVOICES]
-    if len(rows) < 2 or target <= 0:
-        return None
-    cents = index.cents
-    states: dict[int, tuple[int, tuple[int, ...]]] = {0: (1, ())}
-    for r in rows:
-        value = cents[r]
-        updates = {}
-        for total, (count, witness) in states.items():
-            new = total + value
-            if new > target:
-                continue
-            have = updates.get(new) or states.get(new)
-            if have is None:
-                updates[new] = (count, (*witness, r))
-            else:
-                updates[new] = (have[0] + count, have[1])
-        states.update(updates)
-        if len(states) > SUBSET_MAX_STATES:
-            return None
-    found = states.get(target)
-    if found is None or len(found[1]) < 2:
-        return None
-    return found[1], found[0]
+def _one_keystroke(typed: str, number: str) -> bool:
+    """``typed`` (read from the memo) is ``number`` with one keystroke wrong."""
+    return number in tx.digit_variants(typed)
 
 
 def _related(index: MatchIndex, alloc) -> list[str]:
@@ -587,122 +467,136 @@ def _related(index: MatchIndex, alloc) -> list[str]:
         out[inv.member_id] = None
         out[inv.payer_id] = None
         person = index.people.get(inv.member_id)
-        if person is not None and person.party.org_id:
-            out[person.party.org_id] = None
+        if person is not None and person.org_id:
+            out[person.org_id] = None
     out.pop("", None)
     return list(out)
 
 
-def _score(ev: _Evidence, index: MatchIndex, hyp: dict) -> None:
-    alloc = hyp["alloc"]
-    why, signals = hyp["why"], hyp["signals"]
-    related = _related(index, alloc)
-    score = -math.log(index.n_accounts)
-    # Numbers in memo and reference.
-    rows = [r for r, _ in alloc]
-    id_score, id_hit = 0.0, False
-    for r in rows:
+def _score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis) -> None:
+    """Log-odds of this allocation against a random account, in two parts: who paid (name,
+    e-mail, member number) and what for (invoice numbers, amount)."""
+    related = _related(index, hyp.alloc)
+    log_n = math.log(index.n_accounts)
+    what, who = _id_score(ev, index, hyp, related, log_n)
+    who += -log_n + _name_score(ev, index, hyp, related) + _email_score(ev, index, hyp, related)
+    what += _amount_score(ev, index, hyp)
+    if hyp.ways > 1:
+        what -= math.log(hyp.ways)
+        hyp.signals["alternatives"] = hyp.ways
+    hyp.who, hyp.score = who, who + what
+
+
+def _id_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis, related, log_n):
+    """Invoice numbers (what for) and member numbers (who) in memo and reference."""
+    why, signals = hyp.why, hyp.signals
+    what, who, hit = 0.0, 0.0, False
+    for r, _ in hyp.alloc:
+        number = index.invoices[r].number or index.invoices[r].invoice_id
         ref = ev.inv_refs.get(r)
-        if ref:
-            id_score += ref[1] + math.log(index.n_accounts) if not id_hit else 1.0
-            id_hit = True
-            number = index.invoices[r].number or index.invoices[r].invoice_id
-            why.append(f"{number} in memo" if ref[0] == "exact" else f"{number} in memo, mistyped")
-            signals.setdefault("invoice_ref", ref[0])
+        if ref is not None:
+            weight, how = ref[1], ref[0]
+        elif r in hyp.named and any(_one_keystroke(n, index.numbers[r]) for n in ev.numbers):
+            weight = max(_typo_weight(ev, index, n) for n in ev.numbers
+                         if _one_keystroke(n, index.numbers[r]))  # fmt: skip
+            how = "typo"
+        else:
+            continue
+        what += weight + log_n if not hit else ID_MORE
+        hit = True
+        why.append(f"{number} in memo" if how == "exact" else f"{number} in memo, mistyped")
+        signals.setdefault("invoice_ref", how)
     for pid in related:
         ref = ev.party_refs.get(pid)
-        if ref:
-            id_score += (ref[1] + math.log(index.n_accounts)) if not id_hit else 1.5
-            id_hit = True
+        if ref is None and ev.variants and pid in ev.variants:
+            near = [n for n in ev.numbers if _one_keystroke(n, pid.lstrip("0"))]
+            if near:
+                ref = ("typo", max(_typo_weight(ev, index, n) for n in near))
+        if ref is not None:
+            who += ref[1] + log_n if not hit else ID_MORE
+            hit = True
             why.append(f"member {pid} in memo" + (", mistyped" if ref[0] == "typo" else ""))
-            signals.setdefault("member_ref", ref[0])
+            signals["member_ref"] = ref[0]
             break
-    if not id_hit and ev.exact_ids:
-        # The memo names an existing id that is not this candidate's; a near miss of one of
-        # ours is a typing error, not a contradiction.
-        ours = [index.invoices[r].number or index.invoices[r].invoice_id for r in rows]
-        ours += related
-        near = any(
-            DamerauLevenshtein.distance(n, "".join(c for c in o if c.isdigit()).lstrip("0"),
-                                        score_cutoff=1) <= 1
-            for n in ev.exact_ids for o in ours
-        )  # fmt: skip
-        if near:
-            id_score += math.log(index.n_accounts) - math.log(60)
-            why.append("memo number one keystroke from ours")
-            signals["invoice_ref"] = "near"
-        else:
-            id_score += math.log(LR_OTHER_ID)
-            signals["memo_conflict"] = True
-    score += id_score
-    score += _name_score(ev, index, hyp, related)
-    score += _email_score(ev, index, related, why, signals)
-    score += _amount_score(ev, index, hyp)
-    if hyp["ways"] > 1:
-        score -= math.log(hyp["ways"])
-        signals["alternatives"] = hyp["ways"]
-    hyp["score"] = score
+    if not hit and ev.exact_ids:
+        what += math.log(LR_OTHER_ID)
+        signals["memo_conflict"] = True
+    return what, who
 
 
-def _name_score(ev: _Evidence, index: MatchIndex, hyp: dict, related: list[str]) -> float:
+def _name_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis, related) -> float:
     payer = ev.payer
-    if not payer.tokens:
-        return 0.0
-    best, best_kind, best_sim = math.log(P_NAME_UNRELATED), "", 0.0
+    best, kind, similarity = (math.log(P_NAME_UNRELATED) if payer.tokens else 0.0), "", 0
     for pid in related:
         person = index.people.get(pid)
-        if person is None:
+        if person is None or not payer.tokens:
             continue
-        kind, lr = _name_lr(payer, person, index, pid, hyp)
-        if kind and math.log(lr) > best:
-            best, best_kind = math.log(lr), kind
-            best_sim = fuzz.token_sort_ratio(payer.text, person.display)
-            if kind == "org":
-                best_sim = max(best_sim, fuzz.token_set_ratio(payer.text, person.display))
-    signals, why = hyp["signals"], hyp["why"]
-    signals["name"] = best_kind or "unrelated"
-    signals["name_similarity"] = round(best_sim)
-    if best_kind == "last_only":
+        found, lr = _name_lr(payer, person, index, pid)
+        if found and math.log(lr) > best:
+            best, kind = math.log(lr), found
+            similarity = fuzz.token_sort_ratio(payer.text, person.display)
+            if found == "org":
+                similarity = max(similarity, fuzz.token_set_ratio(payer.text, person.display))
+    memo_named = False
+    if kind not in ("full", "initial", "fuzzy") and ev.memo_words:
+        # The memo names the member (an employer or a relative paying): further evidence.
+        for r, _ in hyp.alloc:
+            member = index.people.get(index.invoices[r].member_id)
+            if member is None or member.is_org:
+                continue
+            if any(k in ev.memo_words for k in member.last_keys):
+                p_b = index.f_last(member.last_keys[0])
+                if any(f in ev.memo_words for f in member.firsts):
+                    p_b *= index.f_first(member.firsts[0])
+                elif member.initial and member.initial in ev.memo_words:
+                    p_b *= index.f_initial(member.initial)
+                best += math.log(P_NAME_IN_MEMO / min(p_b * 20, 1.0))
+                memo_named = True
+                break
+    signals, why = hyp.signals, hyp.why
+    signals["name"] = kind or ("unrelated" if payer.tokens else "none")
+    signals["name_similarity"] = round(similarity)
+    if memo_named:
+        signals["memo_names_member"] = True
+        why.append("memo names the member")
+    if kind == "last_only":
         why.append("same surname as the member (a relative paying?)")
-    elif best_kind == "org":
-        why.append(f"paid by the organisation ({round(best_sim)} % similar)")
-    elif best_kind:
-        why.append(f"payer name {round(best_sim)} % similar")
-    else:
+    elif kind == "org":
+        why.append(f"paid by the organisation, name {round(similarity)} % similar")
+    elif kind:
+        why.append(f"payer name {round(similarity)} % similar")
+    elif payer.tokens:
         why.append("payer name unrelated")
     return best
 
 
-def _name_lr(payer: tx.PayerName, person: _Person, index: MatchIndex, pid: str, hyp: dict):
-    if person.party.is_org:
+def _name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str):
+    if person.is_org:
         if not person.org_core:
             return "", 0.0
         sim = fuzz.token_set_ratio(payer.text, person.org_core)
-        distinctive = tx.org_tokens(person.party.name)
         shared = any(
-            t in payer.tokens or any(len(p) >= 4 and t.startswith(p) for p in payer.tokens)
-            for t in distinctive
+            w in payer.tokens or any(len(t) >= 4 and w.startswith(t) for t in payer.tokens)
+            for w in person.org_words
         )
-        if sim < 85 or not (shared or not distinctive):
+        if sim < 85 or not (shared or not person.org_words):
             return "", 0.0
-        share = len(_account_rows(index, pid)) / max(len(index.invoices), 1)
-        p = P_NAME["org"] * (1.0 if sim >= 95 else 0.3)
-        return "org", p / max(share, 1 / max(len(index.invoices), 1))
+        n = max(len(index.invoices), 1)
+        share = max(len(index.rows_of(pid)), 1) / n
+        return "org", P_NAME["org"] * (1.0 if sim >= 95 else 0.3) / share
     keys = payer.keys
     last_hit = any(k in keys for k in person.last_keys)
     last_fuzzy = False
     if not last_hit:
         for t in payer.tokens:
-            if len(t) >= 3 and any(fuzz.ratio(t, k) >= 84 for k in person.last_keys):
-                last_fuzzy = True
-                break
             if len(t) >= 4 and any(k.startswith(t) for k in person.last_keys):
-                last_hit = True
+                last_hit = True  # cut off by a bank's field length
                 break
+            if len(t) >= 3 and any(fuzz.ratio(t, k) >= 80 for k in person.last_keys):
+                last_fuzzy = True
     if not (last_hit or last_fuzzy):
         return "", 0.0
-    key = person.last_keys[0] if person.last_keys else ""
-    f_last = index.f_last(key)
+    f_last = index.f_last(person.last_keys[0])
     first_kind = ""
     for t in payer.tokens:
         if t in person.last_keys:
@@ -713,7 +607,7 @@ def _name_lr(payer: tx.PayerName, person: _Person, index: MatchIndex, pid: str, 
                 break
             if len(t) == 1 and t == first[0]:
                 first_kind = first_kind or "initial"
-            elif len(t) >= 3 and fuzz.ratio(t, first) >= 80 and first_kind != "initial":
+            elif len(t) >= 3 and fuzz.ratio(t, first) >= 75:
                 first_kind = first_kind or "fuzzy"
         if first_kind == "full":
             break
@@ -729,74 +623,64 @@ def _name_lr(payer: tx.PayerName, person: _Person, index: MatchIndex, pid: str, 
     return "", 0.0
 
 
-def _email_score(ev: _Evidence, index: MatchIndex, related, why, signals) -> float:
+def _email_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis, related) -> float:
     if not ev.email:
         return 0.0
     domain = ev.email.rpartition("@")[2]
     domain_hit = False
     for pid in related:
         person = index.people.get(pid)
-        if person is None:
+        if person is None or not person.email:
             continue
-        if person.email and person.email == ev.email:
-            why.append("e-mail matches")
-            signals["email"] = "exact"
+        if person.email == ev.email:
+            hyp.why.append("e-mail matches")
+            hyp.signals["email"] = "exact"
             return math.log(P_EMAIL_EXACT / index.f_email(ev.email))
-        if (
-            domain not in PUBLIC_DOMAINS
-            and person.email
-            and person.email.rpartition("@")[2] == domain
-        ):
+        if domain not in mi.PUBLIC_DOMAINS and person.email.rpartition("@")[2] == domain:
             domain_hit = True
     if domain_hit:
-        why.append("e-mail domain of the organisation")
-        signals["email"] = "domain"
+        hyp.why.append("e-mail domain of the organisation")
+        hyp.signals["email"] = "domain"
         share = max(len(index.by_domain.get(domain, ())), 1) / max(index.n_parties, 1)
         return math.log(P_EMAIL_DOMAIN / share)
-    signals["email"] = "other"
+    hyp.signals["email"] = "other"
     return math.log(P_EMAIL_OTHER)
 
 
-def _amount_score(ev: _Evidence, index: MatchIndex, hyp: dict) -> float:
-    relation, why, signals = hyp["relation"], hyp["why"], hyp["signals"]
-    signals["amount"] = relation
-    cents = index.cents
-    owed = sum(cents[r] for r, _ in hyp["alloc"])
+def _amount_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis) -> float:
+    relation, why = hyp.relation, hyp.why
+    hyp.signals["amount"] = relation
+    owed = sum(index.cents[r] for r, _ in hyp.alloc)
+    applied = sum(t for _, t in hyp.alloc)
     if relation == "exact":
-        why.append("amount equals balance" if len(hyp["alloc"]) == 1 else "amount equals balances")
-        if len(hyp["alloc"]) == 1:
-            return math.log(P_AMOUNT_EXACT / index.f_amount(ev.cents))
-        return math.log(P_AMOUNT_MULTI / max(index.f_amount(ev.cents), 1e-3))
+        why.append("amount equals balance")
+        return math.log(P_AMOUNT_EXACT / index.f_amount(ev.cents))
     if relation == "multi":
-        why.append(f"amount equals {len(hyp['alloc'])} open balances together")
+        why.append(f"amount equals {len(hyp.alloc)} open balances together")
         return math.log(P_AMOUNT_MULTI / max(index.f_amount(ev.cents), 1e-3))
+    named = any(r in ev.inv_refs for r, _ in hyp.alloc)
     if relation == "over":
-        why.append(f"overpaid by {_money(hyp['credit'])}")
-    elif relation in ("partial", "near"):
-        why.append(f"partial: {_money(owed - ev.cents)} still owed")
+        why.append(f"overpaid by {_money(hyp.credit)}")
+    elif relation == "partial":
+        why.append(f"partial: {_money(owed - applied)} still owed")
     else:
         why.append("amount matches no balance")
-    return math.log(LR_AMOUNT.get(relation, 0.15))
+    return math.log(LR_NAMED_MISMATCH if named else LR_AMOUNT[relation])
 
 
-def _candidate(ev: _Evidence, index: MatchIndex, hyp: dict, confidence: float) -> Candidate:
-    cents = index.cents
-    alloc = hyp["alloc"]
+def _candidate(ev: _Evidence, index: MatchIndex, hyp: Hypothesis, confidence: float) -> Candidate:
+    alloc = hyp.alloc
     members = {index.invoices[r].member_id for r, _ in alloc}
     payers = {index.invoices[r].payer_id for r, _ in alloc}
-    account = hyp["account"]
-    member = next(iter(members)) if len(members) == 1 else account
-    payer = next(iter(payers)) if len(payers) == 1 else account
     applied = sum(t for _, t in alloc)
-    owed = sum(cents[r] for r, _ in alloc)
-    signals = dict(hyp["signals"], score=round(hyp["score"], 3))
+    owed = sum(index.cents[r] for r, _ in alloc)
     return Candidate(
-        member_id=member,
-        payer_id=payer,
+        member_id=next(iter(members)) if len(members) == 1 else hyp.account,
+        payer_id=next(iter(payers)) if len(payers) == 1 else hyp.account,
         allocations=tuple((index.invoices[r].invoice_id, _money(t)) for r, t in alloc),
         credit=_money(ev.cents - applied),
         shortfall=_money(owed - applied),
         confidence=round(confidence, 4),
-        explanation="; ".join(hyp["why"]),
-        signals=signals,
+        explanation="; ".join(hyp.why),
+        signals={**hyp.signals, "score": round(hyp.score, 3)},
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -55,9 +56,14 @@ def fold(text: str) -> str:
     return _NON_ALNUM.sub(" ", text.lower().replace("'", "")).strip()
 
 
+_UMLAUTS = frozenset("äöüÄÖÜ")
+
+
 def fold_umlaut(text: str) -> str:
     """Like fold, writing German umlauts out (Müller -> mueller); equals fold() otherwise."""
-    return fold(text.translate(_UMLAUT)) if any(c in text for c in "äöüÄÖÜ") else fold(text)
+    if text.isascii() or _UMLAUTS.isdisjoint(text):
+        return fold(text)
+    return fold(text.translate(_UMLAUT))
 
 
 TITLES = words_set(
@@ -133,6 +139,24 @@ def _nickname_index() -> dict[str, frozenset[int]]:
 NICKNAMES = _nickname_index()
 
 
+def _variants() -> dict[str, frozenset[str]]:
+    members: dict[int, set[str]] = defaultdict(set)
+    for name, groups in NICKNAMES.items():
+        for g in groups:
+            members[g].add(name)
+    return {
+        name: frozenset().union(*(members[g] for g in groups)) for name, groups in NICKNAMES.items()
+    }
+
+
+NAME_VARIANTS = _variants()
+
+
+def first_name_variants(name: str) -> frozenset[str]:
+    """The name and every formal or informal form of it (bill -> william, will, billy...)."""
+    return NAME_VARIANTS.get(name) or frozenset((name,))
+
+
 def same_first_name(a: str, b: str) -> bool:
     """Folded first names that are one name (equal, or a nickname and its formal name)."""
     if a == b:
@@ -161,7 +185,8 @@ def soundex(word: str) -> str:
     return (head + "".join(digits) + "000")[:4]
 
 
-def surname_keys(last: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def surname_keys(last: str) -> tuple[str, ...]:
     """Index keys of a surname: joined form, and the parts of compound names."""
     keys: list[str] = []
     for variant in {fold(last), fold_umlaut(last)}:
@@ -172,7 +197,7 @@ def surname_keys(last: str) -> list[str]:
         meaningful = [p for p in parts if p not in PARTICLES and len(p) > 1]
         if len(meaningful) > 1 or len(meaningful) != len(parts):
             keys.extend(meaningful)
-    return list(dict.fromkeys(keys))
+    return tuple(dict.fromkeys(keys))
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,15 +240,31 @@ def parse_payer_name(raw: str) -> PayerName:
     )
 
 
+@lru_cache(maxsize=16384)
 def org_core(name: str) -> str:
     """An organisation name without corporate forms ('Northwind Engineering LLC' -> ...)."""
     return " ".join(w for w in fold(name).split() if w not in CORPORATE_FORMS)
 
 
-def org_tokens(name: str) -> list[str]:
+@lru_cache(maxsize=16384)
+def org_tokens(name: str) -> tuple[str, ...]:
     """Distinctive words of an organisation name, for blocking."""
-    return [w for w in org_core(name).split() if w not in GENERIC_ORG_WORDS and len(w) > 1]
+    return tuple(w for w in org_core(name).split() if w not in GENERIC_ORG_WORDS and len(w) > 1)
 
+
+# Memo words that are never part of a name.
+MEMO_NOISE = NAME_NOISE | words_set(
+    "dues due membership member mbr renewal renew annual invoice invoices inv iv rmr po for of "
+    "the and thank thanks you year yr fy id acct account no nr number dues total amount "
+    "employee employees staff fee fees balance"
+)
+
+# Memo words saying a payment is for something other than dues.
+OTHER_PURPOSE = words_set(
+    "registration conference donation donate sponsorship sponsor gala event ticket tickets order "
+    "catering deposit refund gift contribution course exam certification store merchandise "
+    "webinar workshop seminar convention booth exhibit exhibitor advertising advert"
+)
 
 # --- numbers in memos and references --------------------------------------------------------
 
@@ -235,13 +276,17 @@ MEMBER_WORDS = words_set(
 OTHER_WORDS = words_set(
     "chk check ck chq cheque trace trn po order conf confirmation auth txn tx transaction zip "
     "tel phone ph fax seq batch item lockbox box suite ste apt routing aba rt dda card ending "
-    "last4"
+    "last4 reg registration ticket event booking receipt conference"
 )
 YEAR_WORDS = words_set("dues fy year yr renewal membership for thru through season")
 
 _DATE = re.compile(r"\b\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}\b")
 _AMOUNT = re.compile(r"(?:\$\s?)\d[\d,]*(?:\.\d{1,2})?|\b\d[\d,]*\.\d{2}\b")
-_RMR = re.compile(r"RMR\*([A-Z0-9]{1,3})\*([^*\\~]*)\*?([^*\\~]*)\*?([^*\\~]*)", re.IGNORECASE)
+# An X12 remittance segment in ACH addenda: RMR*qualifier*reference*action*paid*invoice total.
+_RMR = re.compile(
+    r"RMR\*([A-Z0-9]{1,3})\*([^*\\~]*)(?:\*([^*\\~]*))?(?:\*([^*\\~]*))?(?:\*([^*\\~]*))?",
+    re.IGNORECASE,
+)
 _TOKEN = re.compile(r"[A-Za-z]+|\d+|#")
 
 
@@ -266,7 +311,7 @@ def parse_numbers(*texts: str) -> list[MemoNumber]:
     for text in texts:
         if not text:
             continue
-        for qualifier, ref, paid, _total in _RMR.findall(text):
+        for qualifier, ref, _action, paid, _total in _RMR.findall(text):
             digits = re.sub(r"\D", "", ref)
             if not digits:
                 continue
@@ -325,19 +370,22 @@ def _cents(text: str) -> int | None:
         return None
 
 
-def digit_variants(digits: str) -> set[str]:
-    """Every string one keystroke away: substitution, adjacent swap, deletion, insertion."""
+@lru_cache(maxsize=4096)
+def digit_variants(digits: str) -> frozenset[str]:
+    """Every number one keystroke away: substitution, adjacent swap, deletion, insertion."""
     out: set[str] = set()
     n = len(digits)
-    for i in range(n):
-        head, tail = digits[:i], digits[i + 1 :]
-        out.add(head + tail)
-        for d in "0123456789":
-            out.add(head + d + tail)
-            out.add(digits[:i] + d + digits[i:])
-        if i + 1 < n:
-            out.add(head + digits[i + 1] + digits[i] + digits[i + 2 :])
-    for d in "0123456789":
-        out.add(digits + d)
+    ten = "0123456789"
+    for i in range(n + 1):
+        head, tail = digits[:i], digits[i:]
+        out.update([head + d + tail for d in ten])  # insertion
+        if i < n:
+            rest = digits[i + 1 :]
+            out.add(head + rest)  # deletion
+            out.update([head + d + rest for d in ten])  # substitution
+            if i + 1 < n:
+                out.add(head + digits[i + 1] + digits[i] + digits[i + 2 :])  # swap
     out.discard(digits)
-    return {v.lstrip("0") or "0" for v in out if v and len(v) >= 3}
+    if digits[:1] == "0" or "0" in digits[:2]:
+        out = {v.lstrip("0") or "0" for v in out}
+    return frozenset(v for v in out if len(v) >= 3 and v[0] != "0")
