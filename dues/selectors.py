@@ -379,6 +379,8 @@ def matching_performance() -> dict:
     for row in rows:
         row["precision"] = round(row["correct"] / row["labelled"], 4) if row["labelled"] else None
         row["auto_rate"] = round(row["auto"] / row["payments"], 4) if row["payments"] else None
+        row["precision_pct"] = _pct(row["precision"])
+        row["auto_pct"] = _pct(row["auto_rate"])
     labelled = sum(r["labelled"] for r in rows)
     totals = {
         "payments": sum(r["payments"] for r in rows),
@@ -393,10 +395,22 @@ def matching_performance() -> dict:
     totals["auto_rate"] = (
         round(totals["auto"] / totals["payments"], 4) if totals["payments"] else None
     )
-    outcomes = dict(
-        MatchLabel.objects.values_list("outcome").annotate(n=Count("id")).order_by("outcome")
+    totals["precision_pct"], totals["auto_pct"] = (
+        _pct(totals["precision"]),
+        _pct(totals["auto_rate"]),
     )
+    labels = dict(MatchLabel.Outcome.choices)
+    outcomes = [
+        (labels.get(outcome, outcome), n)
+        for outcome, n in MatchLabel.objects.values_list("outcome")
+        .annotate(n=Count("id"))
+        .order_by("-n", "outcome")
+    ]
     return {"bands": rows, "totals": totals, "outcomes": outcomes}
+
+
+def _pct(share: float | None) -> str:
+    return "—" if share is None else f"{share * 100:.1f} %"
 
 
 # --- pending payments on invoices ---------------------------------------------------------
