@@ -535,6 +535,9 @@ class _Draw:
 
     def build(self, number, channel, method, received, amount, fields, scenario, member, alloc,
               credit) -> IncomingPayment:  # fmt: skip
+        if channel == "bai2":
+            # A bank's systems keep ASCII only.
+            fields = {k: bank_ascii(v) for k, v in fields.items()}
         return IncomingPayment(
             payment_id=f"PAY{number:06d}",
             channel=channel,
