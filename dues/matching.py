@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from common.money import CENT, to_money
 
@@ -102,20 +102,27 @@ class Candidate:
 # P(observation | candidate right); how likely it is for a random payment comes from the book.
 P_NOT_OURS = 0.03  # prior share of payments that settle no open invoice
 P_OTHER_PURPOSE = 0.04  # a member paying for something else (event, donation, order)
-OTHER_PURPOSE_MEMO = 10.0  # ... when the memo says so ("conference registration")
+OTHER_PURPOSE_MEMO = 1000.0  # the memo says so ("conference registration"): rare on dues
 P_NAME = {"full": 0.55, "initial": 0.12, "fuzzy": 0.05, "last_only": 0.06, "org": 0.6}
 P_NAME_IN_MEMO = 0.25  # the memo names the member (an employer's or relative's payment)
 P_NAME_UNRELATED = 0.1  # the name is someone unrelated (a parent, an unknown employer)
+LR_MEMO_NAMES_ANOTHER = 0.1  # the memo names another candidate's member ("for Fernando")
 P_EMAIL_EXACT = 0.85
 P_EMAIL_DOMAIN = 0.3
 P_EMAIL_OTHER = 0.35
 P_AMOUNT_EXACT = 0.8
-P_AMOUNT_MULTI = 0.08
+P_AMOUNT_STATEMENT = 0.4  # an organisation paying everything billed to it
+P_AMOUNT_ALL = 0.05  # a member paying all their open invoices at once
+P_AMOUNT_SUBSET = 0.03  # some of an organisation's invoices, found by their sum
+P_ROUND_AMOUNT = 0.002  # background: share of payments of one given whole-dollar amount
+P_ODD_AMOUNT = 0.0003  # ... of one given amount with cents or odd dollars
+P_OTHER_ROUND = 0.01  # a payment for something else: chance of one given round amount
+P_OTHER_ODD = 0.001
 LR_AMOUNT = {"partial": 0.35, "over": 0.2, "split": 0.15}
 LR_NAMED_MISMATCH = 0.07  # who writes the invoice number mostly pays what it says
 ID_EXACT = 3.8  # log-odds an exact id in the memo adds beyond the prior (typing errors ~2 %)
 ID_UNSURE = 1.8  # same for a year-like number, or an id of the kind the words did not announce
-ID_TYPO = 1.3  # same for an id one keystroke from the number read, shared among such ids
+ID_TYPO = 0.0  # same for an id one keystroke from the number read, shared among such ids
 ID_MORE = 1.0  # each further invoice of the same candidate named in the memo
 LR_OTHER_ID = 0.05  # the memo names an existing id that is not this candidate's
 SUBSET_MAX_INVOICES = 24
@@ -124,8 +131,8 @@ BUCKET_MAX = 30  # amount-only blocking only when this few invoices share the am
 MAX_ACCOUNTS = 40
 # Platt map from the model's posterior log-odds z to the confidence: sigmoid(a * z + b),
 # fitted by bench/matching.py --fit-calibration on sandbox payments of another seed.
-CALIBRATION = {"a": 1.0, "b": 0.0}
-DEFAULT_AUTO_THRESHOLD = 0.97
+CALIBRATION = {"a": 1.0584, "b": 1.1426}
+DEFAULT_AUTO_THRESHOLD = 0.98
 
 
 def build_index(invoices: Iterable[OpenInvoice], parties: Iterable[Party]) -> MatchIndex:
@@ -169,18 +176,40 @@ def match(remittance: Remittance, index: MatchIndex, *, limit: int = 5) -> list[
                 hypotheses[key] = hyp
     # Two ways the payment settles none of these: it is not ours at all, or it comes from one
     # of these people for something else (an event, a donation) - as likely as who paid is.
-    null = math.log(P_NOT_OURS / (1 - P_NOT_OURS) + _unlisted_mass(ev))
+    _memo_names_another(ev, index, hypotheses.values())
+    unrelated = _unrelated_amount(index, ev.cents)
+    if ev.memo_words & tx.OTHER_PURPOSE:
+        unrelated *= OTHER_PURPOSE_MEMO
+    null = math.log(P_NOT_OURS / (1 - P_NOT_OURS) * unrelated + _unlisted_mass(ev))
     ranked = sorted(hypotheses.values(), key=lambda h: -h.score)
     others = [null]
     if ranked:
-        prior = P_OTHER_PURPOSE * (OTHER_PURPOSE_MEMO if ev.memo_words & tx.OTHER_PURPOSE else 1)
-        others.append(math.log(prior) + max(h.who for h in ranked))
+        others.append(math.log(P_OTHER_PURPOSE * unrelated) + max(h.who for h in ranked))
     top = max([*others, *(h.score for h in ranked)])
     total = sum(math.exp(o - top) for o in others) + sum(math.exp(h.score - top) for h in ranked)
     return [
         _candidate(ev, index, hyp, _calibrate(math.exp(hyp.score - top) / total))
         for hyp in ranked[:limit]
     ]
+
+
+def _memo_names_another(ev: _Evidence, index: MatchIndex, hypotheses) -> None:
+    """A memo "for Fernando" on Kayla's check speaks against Kayla's own invoice."""
+    if not ev.memo_words:
+        return
+    firsts = {}
+    for hyp in hypotheses:
+        member = index.people.get(index.invoices[hyp.alloc[0][0]].member_id)
+        if member is not None and member.firsts:
+            firsts[id(hyp)] = member.firsts
+    named = {f for fs in firsts.values() for f in fs if f in ev.memo_words and len(f) > 2}
+    if not named:
+        return
+    for hyp in hypotheses:
+        if id(hyp) in firsts and not named & set(firsts[id(hyp)]):
+            hyp.score += math.log(LR_MEMO_NAMES_ANOTHER)
+            hyp.who += math.log(LR_MEMO_NAMES_ANOTHER)
+            hyp.signals["memo_names_another"] = True
 
 
 def auto_applicable(
@@ -283,8 +312,9 @@ def _read(remittance: Remittance, index: MatchIndex) -> _Evidence:
 
 
 def _neighbour_rows(ev: _Evidence, index: MatchIndex, digits: str) -> list[int]:
-    rows = [r for v in tx.digit_variants(digits) for r in index.inv_by_number.get(v, ())]
-    ev.neighbours[digits] = len(rows)
+    variants = tx.digit_variants(digits)
+    rows = [r for v in variants for r in index.inv_by_number.get(v, ())]
+    ev.neighbours[digits] = len(rows) + sum(v in index.party_by_number for v in variants)
     return rows
 
 
@@ -403,14 +433,28 @@ def _block_names(ev: _Evidence, index: MatchIndex, add, payer, *, relatives=True
                 continue
             code = tx.soundex(token)
             for initial in letters - {token[0]} or letters:
-                for pid in index.by_soundex_initial.get((code, initial), ())[:80]:
+                for pid in index.by_soundex_initial.get((code, initial), ())[:200]:
                     person = index.people[pid]
                     if any(fuzz.ratio(token, k) >= 80 for k in person.last_keys):
                         add((pid,))
+        # A typing error at the start of the surname ("rIeiley"): same first name, close
+        # surname.
+        for first in firsts:
+            pids, lasts = index.by_first.get(first, ((), ()))
+            for token in firsts:
+                if token == first or len(token) < 4:
+                    continue
+                for _, _, k in process.extract(
+                    token, lasts, scorer=fuzz.ratio, score_cutoff=80, limit=5
+                ):
+                    add((pids[k],))
     if not relatives:
         return
-    # A relative paying: the same surname, and an open invoice for exactly this amount.
+    # A relative paying: the same surname and the first name the memo gives ("for Kenji"),
+    # or the same surname and an open invoice for exactly this amount.
     for key in payer.keys:
+        for word in ev.memo_words:
+            add(index.by_last_first.get((key, word), ())[:10])
         add(index.by_last_amount.get((key, ev.cents), ())[:12])
     for token in payer.tokens:
         add(index.by_org_word.get(token, ())[:20])
@@ -432,27 +476,29 @@ def _unlisted_mass(ev: _Evidence) -> float:
 
 
 def _allocations(ev: _Evidence, index: MatchIndex, account: str) -> list[Hypothesis]:
-    return allocate(index, account, ev.cents, _named_rows(ev, index, account), ev.rmr_paid)
+    named, members = _named(ev, index, account)
+    return allocate(index, account, ev.cents, named, ev.rmr_paid, members)
 
 
-def _named_rows(ev: _Evidence, index: MatchIndex, account: str) -> list[int]:
-    """The account's invoices the payer named: by number (maybe mistyped) or by member name."""
+def _named(ev: _Evidence, index: MatchIndex, account: str) -> tuple[list[int], set[str]]:
+    """The account's invoices the payer named by number (maybe mistyped), in the order named,
+    and for an organisation the employees the memo names."""
     rows = index.rows_of(account)
     named = sorted((r for r in rows if r in ev.inv_refs), key=lambda r: ev.inv_refs[r][2])
     if ev.variants:
         named.extend(r for r in rows if index.numbers[r] in ev.variants and r not in ev.inv_refs)
+    members: set[str] = set()
     person = index.people.get(account)
     if person is not None and person.is_org and ev.memo_words:
         for r in rows:
             member = index.people.get(index.invoices[r].member_id)
             if (
-                r not in named
-                and member is not None
+                member is not None
                 and not member.is_org
                 and any(k in ev.memo_words for k in member.last_keys)
             ):
-                named.append(r)
-    return named
+                members.add(member.party_id)
+    return named, members
 
 
 def _one_keystroke(typed: str, number: str) -> bool:
@@ -538,7 +584,15 @@ def _name_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis, related) -> f
             if found == "org":
                 similarity = max(similarity, fuzz.token_set_ratio(payer.text, person.display))
     memo_named = False
-    if kind not in ("full", "initial", "fuzzy") and ev.memo_words:
+    if kind == "last_only" and ev.memo_words:
+        # "for Stephanie" on a relative's check.
+        for r, _ in hyp.alloc:
+            member = index.people.get(index.invoices[r].member_id)
+            if member is not None and member.firsts and member.firsts[0] in ev.memo_words:
+                best += math.log(P_NAME_IN_MEMO / index.f_first(member.firsts[0]))
+                memo_named = True
+                break
+    if not memo_named and kind not in ("full", "initial", "fuzzy") and ev.memo_words:
         # The memo names the member (an employer or a relative paying): further evidence.
         for r, _ in hyp.alloc:
             member = index.people.get(index.invoices[r].member_id)
@@ -616,6 +670,8 @@ def _name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str
         return "full", P_NAME["full"] / (f_last * index.f_first(first))
     if first_kind == "full" or (first_kind == "fuzzy" and last_hit):
         return "fuzzy", P_NAME["fuzzy"] / (5 * f_last * index.f_first(first))
+    if first_kind == "initial" and last_fuzzy:
+        return "fuzzy", P_NAME["fuzzy"] / (5 * f_last * index.f_initial(person.initial))
     if first_kind == "initial" and last_hit:
         return "initial", P_NAME["initial"] / (f_last * index.f_initial(person.initial))
     if last_hit:
@@ -647,17 +703,31 @@ def _email_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis, related) -> 
     return math.log(P_EMAIL_OTHER)
 
 
+def _background(index: MatchIndex, cents: int) -> float:
+    """How often a payment of exactly this amount comes in, whatever it is for."""
+    floor = P_ROUND_AMOUNT if cents % 500 == 0 else P_ODD_AMOUNT
+    return max(len(index.by_amount.get(cents, ())) / max(len(index.invoices), 1), floor)
+
+
 def _amount_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis) -> float:
     relation, why = hyp.relation, hyp.why
     hyp.signals["amount"] = relation
     owed = sum(index.cents[r] for r, _ in hyp.alloc)
     applied = sum(t for _, t in hyp.alloc)
+    background = _background(index, ev.cents)
     if relation == "exact":
         why.append("amount equals balance")
-        return math.log(P_AMOUNT_EXACT / index.f_amount(ev.cents))
+        return math.log(P_AMOUNT_EXACT / background)
     if relation == "multi":
         why.append(f"amount equals {len(hyp.alloc)} open balances together")
-        return math.log(P_AMOUNT_MULTI / max(index.f_amount(ev.cents), 1e-3))
+        person = index.people.get(hyp.account)
+        if hyp.basis == "named":
+            p = P_AMOUNT_EXACT
+        elif hyp.basis == "all":
+            p = P_AMOUNT_STATEMENT if person is not None and person.is_org else P_AMOUNT_ALL
+        else:
+            p = P_AMOUNT_SUBSET
+        return math.log(p / background)
     named = any(r in ev.inv_refs for r, _ in hyp.alloc)
     if relation == "over":
         why.append(f"overpaid by {_money(hyp.credit)}")
@@ -666,6 +736,12 @@ def _amount_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis) -> float:
     else:
         why.append("amount matches no balance")
     return math.log(LR_NAMED_MISMATCH if named else LR_AMOUNT[relation])
+
+
+def _unrelated_amount(index: MatchIndex, cents: int) -> float:
+    """Likelihood ratio of the amount for a payment that is not for these invoices."""
+    density = P_OTHER_ROUND if cents % 500 == 0 else P_OTHER_ODD
+    return density / _background(index, cents)
 
 
 def _candidate(ev: _Evidence, index: MatchIndex, hyp: Hypothesis, confidence: float) -> Candidate:

@@ -25,6 +25,7 @@ class Hypothesis:
     relation: str  # exact | multi | partial | over | split
     ways: int = 1  # equally good allocations among different members (only one is shown)
     named: frozenset[int] = frozenset()
+    basis: str = "named"  # named | single | all | subset | fifo: how the invoices were chosen
     score: float = 0.0
     who: float = 0.0  # the part of the score saying who paid (name, e-mail, member number)
     why: list[str] = field(default_factory=list)
@@ -32,9 +33,18 @@ class Hypothesis:
 
 
 def allocate(
-    index, account: str, cents: int, named: list[int], paid: dict[int, int]
+    index,
+    account: str,
+    cents: int,
+    named: list[int],
+    paid: dict[int, int],
+    members: set[str] | frozenset[str] = frozenset(),
 ) -> list[Hypothesis]:
-    """Allocations of ``cents`` to ``account`` (the convention's choice, and close rivals)."""
+    """Allocations of ``cents`` to ``account`` (the convention's choice, and close rivals).
+
+    ``named``: invoices named by number, in the order named; ``members``: members the memo
+    names (an employer paying for them), whose invoices are then the only ones considered.
+    """
     rows = index.rows_of(account)
     if not rows:
         return []
@@ -54,40 +64,48 @@ def allocate(
     if used:
         # What the named invoices leave goes to the same members' other invoices only, or for
         # an organisation to the other invoices billed to it.
-        members = {index.invoices[r].member_id for r in used}
+        owners = {index.invoices[r].member_id for r in used}
         rest = [
             r
             for r in rows
             if r not in used
-            and (index.invoices[r].member_id in members or index.invoices[r].payer_id == account)
+            and (index.invoices[r].member_id in owners or index.invoices[r].payer_id == account)
         ]
+    elif members:
+        rest = [r for r in rows if index.invoices[r].member_id in members] or rows
     else:
         rest = rows
     out = []
     ways = 1
+    basis = "named"
     if left > 0 and rest:
         exact = [r for r in rest if balance[r] == left]
         billed = [r for r in rest if index.invoices[r].payer_id == account]
         if exact:
-            members = {index.invoices[r].member_id for r in exact}
-            ways = len(members) if is_org else 1
+            basis = "single"
+            owners = {index.invoices[r].member_id for r in exact}
+            ways = len(owners) if is_org else 1
             alloc.append((exact[0], left))
-            if is_org and len(members) > 1:
+            if is_org and len(owners) > 1:
                 # Which employee? Offer the next one too, so a person sees both.
-                second = next(r for r in exact if index.invoices[r].member_id != index.invoices[
-                    exact[0]].member_id)  # fmt: skip
-                out.append(_hypothesis(index, account, [*alloc[:-1], (second, left)], 0, ways,
-                                       used))  # fmt: skip
+                first = index.invoices[exact[0]].member_id
+                second = next(r for r in exact if index.invoices[r].member_id != first)
+                rival = [*alloc[:-1], (second, left)]
+                out.append(_hypothesis(index, account, rival, 0, ways, used, basis))
             left = 0
         elif is_org and billed and sum(balance[r] for r in billed) == left:
+            basis = "all"  # the organisation's statement
             alloc.extend((r, balance[r]) for r in billed)
             left = 0
         elif is_org and (found := _subset(balance, billed, left) or _subset(balance, rest, left)):
+            basis = "subset"
             chosen, ways = found
             alloc.extend((r, balance[r]) for r in chosen)
             left = 0
         else:
-            for r in (billed or rest) if is_org else rest:
+            pool = (billed or rest) if is_org else rest
+            basis = "all" if sum(balance[r] for r in pool) == left else "fifo"
+            for r in pool:
                 if left <= 0:
                     break
                 take = min(balance[r], left)
@@ -95,10 +113,10 @@ def allocate(
                 left -= take
     if not alloc:
         return []
-    return [_hypothesis(index, account, alloc, left, ways, used), *out]
+    return [_hypothesis(index, account, alloc, left, ways, used, basis), *out]
 
 
-def _hypothesis(index, account, alloc, credit, ways, named) -> Hypothesis:
+def _hypothesis(index, account, alloc, credit, ways, named, basis) -> Hypothesis:
     balance = index.cents
     short = any(take < balance[r] for r, take in alloc)
     if credit and not short:
@@ -109,7 +127,7 @@ def _hypothesis(index, account, alloc, credit, ways, named) -> Hypothesis:
         relation = "split"
     else:
         relation = "exact" if len(alloc) == 1 else "multi"
-    return Hypothesis(account, list(alloc), credit, relation, ways, frozenset(named))
+    return Hypothesis(account, list(alloc), credit, relation, ways, frozenset(named), basis)
 
 
 def _subset(balance: list[int], rows: list[int], target: int):

@@ -64,6 +64,8 @@ class MatchIndex:
         self.by_last_first: dict[tuple[str, str], list[str]] = defaultdict(list)
         self.by_last_initial: dict[tuple[str, str], list[str]] = defaultdict(list)
         self.by_last: dict[str, list[str]] = defaultdict(list)
+        # first name -> (party ids, their surnames), for surnames mistyped at the start
+        self.by_first: dict[str, tuple[list[str], list[str]]] = {}
         self.by_soundex_initial: dict[tuple[str, str], list[str]] = defaultdict(list)
         self.by_org_word: dict[str, list[str]] = defaultdict(list)
         self.by_amount: dict[int, list[int]] = defaultdict(list)
@@ -85,9 +87,6 @@ class MatchIndex:
 
     def f_initial(self, letter: str) -> float:
         return (self.initial_count.get(letter, 0) + 1) / (self.n_persons + 26)
-
-    def f_amount(self, cents: int) -> float:
-        return max(len(self.by_amount.get(cents, ())) / max(len(self.invoices), 1), 1e-4)
 
     def f_email(self, email: str) -> float:
         return max(len(self.by_email.get(email, ())), 1) / max(self.n_parties, 1)
@@ -199,6 +198,10 @@ def _add_party(index: MatchIndex, party) -> None:
     if firsts:
         index.first_count[firsts[0]] += 1
         index.initial_count[initial] += 1
+    if firsts and last_keys:
+        pids, lasts = index.by_first.setdefault(firsts[0], ([], []))
+        pids.append(pid)
+        lasts.append(last_keys[0])
     for key in last_keys:
         index.last_count[key] += 1
         index.by_last[key].append(pid)

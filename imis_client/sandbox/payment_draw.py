@@ -298,9 +298,10 @@ class _Draw:
         out = {"payer_name": payer, "email": "", "memo": "", "reference": "", "check_number": ""}
         named: list[BookInvoice] = []
         if channel == "authorizenet":
-            # The notification carries the amount and the portal's invoice number, nothing else.
+            # The notification carries the amount and the invoice number the member portal
+            # set, nothing else.
             out["payer_name"] = ""
-            if invs and rng.random() < 0.97:
+            if invs:
                 out["reference"], named = invs[0].number, invs[:1]
             return out, named
         if channel == "stripe":
@@ -392,6 +393,7 @@ class _Draw:
             elif scenario == "fee_short":
                 amount = max(inv.balance - rng.choice((1500, 2000, 2500, 3500)), inv.balance // 2)
         person = self.book.parties[member]
+        memo_note = ""
         channel, method, _ = self.weighted(PERSON_CHANNELS)
         if scenario == "fee_short":
             channel, method = rng.choice(("bai2", "csv")), "wire"
@@ -403,6 +405,11 @@ class _Draw:
                 last=person.last if rng.random() < 0.85 else rng.choice(nm.LAST_NAMES),
             )  # fmt: skip
             payer = self.person_name(spouse, method)
+            named_member = spouse.last != person.last and rng.random() < 0.85
+            if named_member or rng.random() < 0.3:
+                # "for Stephanie", or in full when the surnames differ.
+                note = f"{person.first} {person.last}" if named_member else person.first
+                memo_note = rng.choice(("for {n}", "Dues - {n}", "{n} membership")).format(n=note)
         elif scenario == "third_party":
             payer = (
                 rng.choice(OTHER_COMPANIES)
@@ -412,6 +419,8 @@ class _Draw:
         else:
             payer = self.person_name(person, method)
         fields, named = self.carry(channel, method, payer, invs, member)
+        if memo_note and channel != "authorizenet":
+            fields["memo"] = f"{fields['memo']} {memo_note}".strip()
         if scenario == "third_party" and not named and rng.random() < 0.95:
             # Someone paying for another says whom for, or the payment could not be placed.
             if rng.random() < 0.6:
@@ -433,27 +442,27 @@ class _Draw:
             invs = [inv]
         else:
             org_id = rng.choice(self.orgs)
-            billed = sorted(
-                (i for i in book.by_payer[org_id] if i.member_id != org_id),
-                key=lambda i: (i.invoice_date, i.invoice_id),
-            )
+            statement = sorted(book.by_payer[org_id], key=lambda i: (i.invoice_date, i.invoice_id))
+            employees = [i for i in statement if i.member_id != org_id]
             if rng.random() < 0.6:
-                invs = billed  # the statement total
+                invs = statement  # everything billed to the organisation
             else:
-                invs = sorted(rng.sample(billed, rng.randint(2, len(billed))),
+                invs = sorted(rng.sample(employees, rng.randint(2, len(employees))),
                               key=lambda i: i.invoice_id)  # fmt: skip
         org = book.parties[org_id]
         channel, method, _ = self.weighted(ORG_CHANNELS)
         payer = self.org_name(org, method)
         fields, named = self.carry(channel, method, payer, invs, org_id, org=True)
-        all_billed = len(invs) > 1 and invs == sorted(
-            (i for i in book.by_payer[org_id] if i.member_id != org_id),
-            key=lambda i: (i.invoice_date, i.invoice_id),
-        )
+        all_billed = len(invs) > 1 and {i.invoice_id for i in invs} == {
+            i.invoice_id for i in book.by_payer[org_id]
+        }
         if set(named) != set(invs) and not all_billed:
             # Accounts payable names the employees a payment is for.
             names = [book.parties[i.member_id] for i in invs]
-            if rng.random() < 0.5 or len(invs) > 3:
+            # A name says which member, not which of their invoices: names only when each
+            # member named has this one invoice open.
+            single = all(len(book.by_member[i.member_id]) == 1 for i in invs)
+            if rng.random() < 0.5 or len(invs) > 3 or not single:
                 fields["memo"], named = self.invoice_memo(invs, typo_rate=0.02), list(invs)
             else:
                 fields["memo"] = "Dues " + ", ".join(
@@ -506,8 +515,14 @@ class _Draw:
         person = self.book.parties[member]
         channel, method, _ = self.weighted(PERSON_CHANNELS)
         payer = self.person_name(person, method) if channel != "authorizenet" else ""
-        amount = rng.choice((4500, 7500, 15000, 25000, 5000, 10000, 2500, 31500, 14500))
         memo = rng.choice((*NOT_OURS_MEMOS[:3], "Annual conference", "Workshop fee", "", "Gift"))
+        owed = {i.balance for i in self.account_invoices(member)}
+        prices = [4500, 7500, 15000, 25000, 5000, 10000, 2500, 31500, 14500]
+        if not memo:
+            # Without a word of what it is for, a payment of exactly what the member owes
+            # would be dues: a clerk would apply it too.
+            prices = [p for p in prices if p not in owed]
+        amount = rng.choice(prices)
         fields = {"payer_name": payer, "memo": memo.format(r=rng.randrange(1000, 99999)),
                   "email": "", "reference": "", "check_number": ""}  # fmt: skip
         if channel == "stripe" and payer:
@@ -520,6 +535,9 @@ class _Draw:
 
     def build(self, number, channel, method, received, amount, fields, scenario, member, alloc,
               credit) -> IncomingPayment:  # fmt: skip
+        if channel == "bai2":
+            # A bank's systems keep ASCII only.
+            fields = {k: bank_ascii(v) for k, v in fields.items()}
         return IncomingPayment(
             payment_id=f"PAY{number:06d}",
             channel=channel,
