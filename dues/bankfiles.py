@@ -93,6 +93,19 @@ _PACKED = re.compile(r"/\s*(?=(?:0[123]|16|49|88|98|99),)")
 # Credits that return, reject or sweep money are not payments from members.
 _NOT_A_PAYMENT = re.compile(r"return|reject|zba|concentration|reversal|correction|float", re.I)
 _TAG = re.compile(r"^([A-Z]{4}):\s*(.*)$")
+# Four-letter continuation tags some banks use (EREF end-to-end reference, DBNM debtor name...).
+_KNOWN_TAGS = {
+    "EREF", "CREF", "REMI", "DBNM", "CRNM", "ORNM", "ORIG", "BENE", "DACT", "DABA", "CACT",
+    "CABA", "DBIC", "CBIC", "IDNM", "CHKN",
+}  # fmt: skip
+# Labelled fields inside detail text: lockbox (REMITTER, MEMO), NACHA entries (ORIG CO NAME,
+# IND ID, IND NAME, ADDENDA), wires (ORIGINATOR, REF, OBI), and banks' own ("From:").
+_FIELD = re.compile(
+    r"\b(REMITTER|ORIG CO NAME|ORIGINATOR|ENTRY DESCR|IND ID|IND NAME|ADDENDA|MEMO|OBI|PAYER"
+    r"|REF|SEC|From|Remittance Info|Client Ref ID|GS ID|Entry Description|Return Reason)\s*:"
+)
+_PAYER_FIELDS = ("REMITTER", "IND NAME", "ORIGINATOR", "PAYER", "ORIG CO NAME", "FROM")
+_REMITTANCE_FIELDS = ("MEMO", "ADDENDA", "OBI", "REMITTANCE INFO")
 
 
 def _records(text: str) -> list[list]:
@@ -124,7 +137,8 @@ def _method(type_code: str, description: str, text: str) -> str:
         return "check"
     if code == 147 or "card" in words:
         return "card"
-    if "ach" in words.split() or "ach " in words or "preauthorized" in words or "ppd" in words:
+    ach_words = ("ach", "ppd", "ccd", "ctx", "preauthorized", "sec:ppd", "sec:ccd")
+    if 140 <= code <= 169 or any(word in words.split() for word in ach_words):
         return "ach"
     if code in (158, 191, 195, 196, 208) or "wire" in words or "transfer" in words:
         return "wire"
@@ -177,18 +191,34 @@ def _tags(continuations: list[str]) -> tuple[dict, list[str]]:
     tags, free = {}, []
     for text in continuations:
         match = _TAG.match(text.strip())
-        if match:
+        if match and match.group(1) in _KNOWN_TAGS:
             tags.setdefault(match.group(1), match.group(2).strip())
         elif text.strip():
             free.append(text.strip())
     return tags, free
 
 
-def _payer(text: str, tags: dict) -> str:
-    found = re.search(r"\bFrom:\s*([^,]+)", text)
-    if found:
-        return found.group(1).strip()
-    return tags.get("DBNM") or tags.get("ORNM") or tags.get("ORIG") or ""
+def _labelled(text: str) -> dict[str, str]:
+    """{"REMITTER": "JOHN SMITH", "MEMO": "INV 10234", ...} from a detail's text."""
+    parts = _FIELD.split(text)
+    found: dict[str, str] = {}
+    for key, value in zip(parts[1::2], parts[2::2], strict=True):
+        found.setdefault(key.upper(), value.strip().strip(",;").strip().strip('"').strip())
+    return found
+
+
+def _remittance(text: str, tags: dict) -> tuple[str, str, str]:
+    """(payer, memo, reference) a person would read off the detail."""
+    fields = _labelled(text)
+    payer = next((fields[k] for k in _PAYER_FIELDS if fields.get(k)), "")
+    payer = payer or tags.get("DBNM") or tags.get("ORNM") or tags.get("ORIG") or ""
+    memo_parts = [fields[k] for k in _REMITTANCE_FIELDS if fields.get(k)] if fields else [text]
+    memo_parts.append(tags.get("REMI", ""))
+    if not payer:
+        memo_parts += [f"{k} {tags[k]}" for k in ("CRNM", "BENE") if tags.get(k)]
+    reference = fields.get("IND ID") or fields.get("REF") or fields.get("CLIENT REF ID") or ""
+    unique = list(dict.fromkeys(p for p in memo_parts if p))
+    return payer, " | ".join(unique), reference
 
 
 def parse_bai2(text: str) -> ParseResult:
@@ -266,14 +296,15 @@ def _detail(result, keys, record, group_date, account, currency) -> None:
         result.error(line, "the amount is zero")
         return
     amount = from_minor_units(fields["amount"])
-    names = [f"{k} {tags[k]}" for k in ("DBNM", "ORNM", "CRNM") if tags.get(k)]
-    memo_parts = [text, tags.get("REMI", ""), "; ".join(names)]
-    reference = fields["customer_reference"] or tags.get("EREF") or tags.get("CHKN") or ""
+    payer, memo, labelled_reference = _remittance(text, tags)
+    reference = (
+        fields["customer_reference"] or labelled_reference or tags.get("EREF")
+        or tags.get("CHKN") or ""
+    )  # fmt: skip
     result.lines.append(
         BankLine(
             line=line, amount=amount, received_on=received_on, currency=currency or "USD",
-            payer_name=_payer(text, tags)[:300],
-            memo=" | ".join(p for p in memo_parts if p)[:2000], reference=reference[:200],
+            payer_name=payer[:300], memo=memo[:2000], reference=reference[:200],
             method=_method(fields["type_code"], fields["description"], text),
             provider_id=fields["bank_reference"][:120],
             dedupe_key=keys(account, received_on, fields["type_code"], fields["amount"],

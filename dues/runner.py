@@ -93,7 +93,7 @@ def payments_match(*, progress=None, payment_ids=None, rematch: bool = False) ->
             )
             result = services.payment_candidates_file(
                 payment_id=payment.pk, candidates=found, auto_eligible=eligible,
-                not_auto_reason=reason,
+                not_auto_reason=reason, statuses=tuple(statuses),
             )  # fmt: skip
             if result.status == S.HELD:
                 counts["auto_applied"] += 1

@@ -144,6 +144,7 @@ def payment_candidates_file(
     auto_eligible: bool,
     not_auto_reason: str = "",
     job: str = "dues.match_payments",
+    statuses: tuple = (S.RECEIVED,),
 ) -> Payment:
     """Keep matching's candidates and file the proposal; an Auto policy may apply it at once.
 
@@ -153,8 +154,8 @@ def payment_candidates_file(
     confidence alone and must not take it.
     """
     payment = _lock(payment_id)
-    if payment.status not in Payment.OPEN:
-        return payment
+    if payment.status not in statuses:
+        return payment  # matched meanwhile by another run, or decided: leave it
     previous = payment.review_item
     if previous is not None and previous.status == R.PENDING:
         _close_item(previous, R.STALE, "matched again; a new proposal replaces it")
