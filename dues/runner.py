@@ -70,7 +70,9 @@ def payments_match(*, progress=None, payment_ids=None, rematch: bool = False) ->
     if payment_ids:
         queryset = queryset.filter(Q(pk__in=payment_ids))
     ids = list(queryset.order_by("id").values_list("pk", flat=True))
-    counts = {"payments": len(ids), "proposed": 0, "unmatched": 0, "auto_applied": 0}
+    counts = {
+        "payments": len(ids), "proposed": 0, "unmatched": 0, "auto_applied": 0, "skipped": 0,
+    }  # fmt: skip
     if not ids:
         return {**counts, "seconds": round(time.monotonic() - started, 2)}
     if progress:
@@ -95,7 +97,9 @@ def payments_match(*, progress=None, payment_ids=None, rematch: bool = False) ->
                 payment_id=payment.pk, candidates=found, auto_eligible=eligible,
                 not_auto_reason=reason, statuses=tuple(statuses),
             )  # fmt: skip
-            if result.status == S.HELD:
+            if result.matched_at == payment.matched_at:
+                counts["skipped"] += 1  # matched or decided meanwhile by another run
+            elif result.status == S.HELD:
                 counts["auto_applied"] += 1
             elif result.status == S.UNMATCHED:
                 counts["unmatched"] += 1

@@ -247,6 +247,9 @@ DUES_IMIS_PAYMENT_METHODS = env.dict(
 )  # fmt: skip
 # Confidence from which an unapplied payment flags its invoice as probably paid.
 DUES_PENDING_FLAG_CONFIDENCE = env.float("DUES_PENDING_FLAG_CONFIDENCE", default=0.5)
+# django-q2 logs under "django-q" (hyphen), not "django_q": without this every webhook's
+# enqueue is logged at INFO.
+LOGGING["loggers"]["django-q"] = LOGGING["loggers"]["django_q"]
 
 # Drafting (reviews app, issue #5). With LLM_MODEL empty, drafts come from the approved
 # templates alone. LLM_MODEL is "provider:model" for langchain's init_chat_model (e.g.

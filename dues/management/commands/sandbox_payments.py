@@ -6,6 +6,8 @@ webhooks POSTed to a running desk. Prints one JSON line.
 """
 
 import json
+import time
+from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 
@@ -71,8 +73,12 @@ class Command(BaseCommand):
         parser.add_argument("--dir", default=".local/payments", help="where the files go")
         parser.add_argument("--feed", action="store_true", help="import and deliver them")
         parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+        parser.add_argument(
+            "--match", action="store_true",
+            help="after feeding, wait for the workers to take the webhooks in, then match",
+        )  # fmt: skip
 
-    def handle(self, *args, count, seed, dir, feed, base_url, **options):
+    def handle(self, *args, count, seed, dir, feed, base_url, match, **options):
         # payment_files reads names from payments at import time: import payments first.
         from imis_client.sandbox.payments import generate_payments
 
@@ -83,7 +89,8 @@ class Command(BaseCommand):
         if not book.invoices:
             raise CommandError("The mirror has no open invoices: sync from iMIS first.")
         today = timezone.localdate()
-        payments = generate_payments(book, count, seed=seed, as_of=today)
+        # The generator dates payments within 30 days after as_of: let them fall in the last month.
+        payments = generate_payments(book, count, seed=seed, as_of=today - timedelta(days=30))
         directory = Path(dir)
         written = write_payment_files(
             payments, directory, as_of=today, stripe_secret=settings.STRIPE_WEBHOOK_SECRET,
@@ -106,4 +113,21 @@ class Command(BaseCommand):
                 resign=True, stdout=out,
             )  # fmt: skip
             report["webhooks"] = json.loads(out.getvalue())
+        if match:
+            report["match"] = self._match()
         self.stdout.write(json.dumps(report))
+
+    def _match(self) -> dict:
+        from django.db.models import Count
+
+        from dues.models import Payment, WebhookEvent
+
+        deadline = time.monotonic() + 120
+        while WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED).exists():
+            if time.monotonic() > deadline:
+                raise CommandError("The workers did not take the webhooks in within 120 s.")
+            time.sleep(0.5)
+        out = StringIO()
+        call_command("match_payments", stdout=out)
+        queue = dict(Payment.objects.values_list("status").annotate(n=Count("id")))
+        return {"run": json.loads(out.getvalue()), "queue": queue}
