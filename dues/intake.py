@@ -19,22 +19,16 @@ from django_q.tasks import async_task
 
 from common.audit import audit_record
 from common.errors import DomainError
+from common.models import AuditEvent
 from common.money import format_money, to_money
 from common.states import transition
 from dues import bankfiles, webhooks
-from dues.ledger import credit, debit, journal_record
+from dues.ledger import Entry, credit, debit, journal_record_many
 from dues.models import Account, JournalTransaction, Payment, PaymentImport, WebhookEvent
 
 log = logging.getLogger(__name__)
 
 MAX_REPORT_ROWS = 500  # a report lists at most this many errors, warnings and skipped lines
-
-
-def _audit(payment: Payment, action: str, summary: str, *, actor=None, **data) -> None:
-    audit_record(
-        action=f"dues.{action}", summary=f"Payment #{payment.pk}: {summary}", actor=actor,
-        object_type="payment", object_id=payment.pk, member_id=payment.member_id, data=data,
-    )  # fmt: skip
 
 
 def _jsonable(value) -> dict:
@@ -69,13 +63,20 @@ def _insert_payment(*, source: str, dedupe_key: str, fields: dict) -> tuple[Paym
         return existing, False
 
 
-def _intake_entry(payment: Payment, actor_name: str) -> JournalTransaction:
-    return journal_record(
+def _intake_entry(payment: Payment, actor_name: str) -> Entry:
+    return Entry(
         payment=payment, kind=JournalTransaction.Kind.INTAKE, key=f"intake:{payment.pk}",
         memo=f"{payment.get_source_display()} payment received", actor_name=actor_name,
         lines=[debit(Account.CASH_CLEARING, payment.amount),
                credit(Account.UNAPPLIED, payment.amount)],
     )  # fmt: skip
+
+
+def _received_summary(payment: Payment) -> str:
+    return (
+        f"Payment #{payment.pk}: {format_money(payment.amount, payment.currency)} received "
+        f"({payment.get_source_display()}{', ' + payment.payer_name if payment.payer_name else ''})"
+    )
 
 
 @transaction.atomic
@@ -109,12 +110,11 @@ def payment_record(
     if not created:
         return payment, False
     actor_name = entered_by.get_username() if entered_by else source
-    _intake_entry(payment, actor_name)
-    _audit(
-        payment, "payment_received",
-        f"{format_money(payment.amount, payment.currency)} received ({payment.get_source_display()}"
-        f"{', ' + payment.payer_name if payment.payer_name else ''})",
-        actor=entered_by, source=source, amount=payment.amount,
+    journal_record_many([_intake_entry(payment, actor_name)])
+    audit_record(
+        action="dues.payment_received", summary=_received_summary(payment), actor=entered_by,
+        object_type="payment", object_id=payment.pk, data={"source": source,
+                                                             "amount": payment.amount},
     )  # fmt: skip
     if match:
         transaction.on_commit(match_soon)
@@ -231,16 +231,7 @@ def payment_import_file(*, filename: str, content: bytes, uploaded_by=None) -> P
     record.full_clean()
     record.save()
     source = Payment.Source.BAI2 if parsed.file_format == "bai2" else Payment.Source.CSV
-    added, duplicates = [], []
-    for line in parsed.lines:
-        payment, created = payment_record(
-            source=source, dedupe_key=line.dedupe_key, amount=line.amount,
-            received_on=line.received_on, raw=line.raw, currency=line.currency,
-            payer_name=line.payer_name, payer_email=line.payer_email, memo=line.memo,
-            reference=line.reference, method=line.method, provider_id=line.provider_id,
-            import_file=record, line_number=line.line, entered_by=uploaded_by, match=False,
-        )  # fmt: skip
-        (added if created else duplicates).append({"line": line.line, "payment": payment.pk})
+    added, duplicates = _import_lines(record, source, parsed.lines, uploaded_by)
     record.lines = len(parsed.lines)
     record.added, record.duplicates, record.errors = len(added), len(duplicates), len(parsed.errors)
     record.report = {
@@ -264,6 +255,80 @@ def payment_import_file(*, filename: str, content: bytes, uploaded_by=None) -> P
     if added:
         transaction.on_commit(match_soon)
     return record
+
+
+def _import_lines(record: PaymentImport, source: str, lines: list, uploaded_by):
+    """Store a file's new lines in bulk: payments, intake entries and audit events.
+
+    Imports of one source take turns (an advisory lock), so the same file uploaded twice at once
+    still adds its lines once.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"dues_import:{source}"])
+    keys = [line.dedupe_key for line in lines]
+    existing: dict[str, int] = {}
+    for start in range(0, len(keys), 5000):
+        existing.update(
+            Payment.objects.filter(
+                source=source, dedupe_key__in=keys[start : start + 5000]
+            ).values_list("dedupe_key", "pk")
+        )
+    duplicates = [{"line": ln.line, "payment": existing[ln.dedupe_key]}
+                  for ln in lines if ln.dedupe_key in existing]  # fmt: skip
+    payments = [
+        Payment(
+            source=source,
+            dedupe_key=ln.dedupe_key,
+            amount=ln.amount,
+            received_on=ln.received_on,
+            raw=_jsonable(ln.raw),
+            currency=ln.currency,
+            payer_name=ln.payer_name,
+            payer_email=ln.payer_email,
+            memo=ln.memo,
+            reference=ln.reference,
+            method=ln.method,
+            provider_id=ln.provider_id,
+            import_file=record,
+            line_number=ln.line,
+            entered_by=uploaded_by,
+        )
+        for ln in lines
+        if ln.dedupe_key not in existing
+    ]
+    for payment in payments:
+        # the import and the uploader are known to exist: no query per line for them
+        payment.full_clean(
+            exclude=["import_file", "entered_by"], validate_unique=False,
+            validate_constraints=False,
+        )  # fmt: skip
+    Payment.objects.bulk_create(payments, batch_size=1000)
+    actor_name = uploaded_by.get_username() if uploaded_by else source
+    journal_record_many([_intake_entry(payment, actor_name) for payment in payments])
+    # One audit event per payment, as audit_record writes them, inserted together.
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                actor=uploaded_by,
+                actor_name=actor_name[:150],
+                action="dues.payment_received",
+                object_type="payment",
+                object_id=str(payment.pk),
+                summary=_received_summary(payment)[:500],
+                data=_jsonable(
+                    {
+                        "source": source,
+                        "amount": payment.amount,
+                        "import": record.pk,
+                        "line": payment.line_number,
+                    }
+                ),
+            )
+            for payment in payments
+        ],
+        batch_size=1000,
+    )
+    return [{"line": p.line_number, "payment": p.pk} for p in payments], duplicates
 
 
 # --- checks entered by hand ---------------------------------------------------------------

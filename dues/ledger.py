@@ -31,6 +31,62 @@ def credit(account: str, amount: Decimal, **kw) -> Line:
     return Line(account, -amount, **kw)
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One transaction to append: what happened to which payment, in balanced lines."""
+
+    payment: Payment
+    kind: str
+    key: str
+    memo: str
+    lines: list[Line]
+    actor_name: str
+    reverses: JournalTransaction | None = None
+
+
+def journal_record_many(entries: list[Entry]) -> list[JournalTransaction]:
+    """Append balanced transactions: one INSERT for the transactions, one for their lines.
+
+    The caller holds the payments' row locks. Lines go in together so that the database's
+    balance check sees each transaction whole even when constraints are checked immediately.
+    """
+    for entry in entries:
+        total = sum((line.amount for line in entry.lines), ZERO)
+        if len([li for li in entry.lines if li.amount]) < 2 or total != 0:
+            raise ValueError(f"journal transaction {entry.key} does not balance: sum {total}")
+    transactions = JournalTransaction.objects.bulk_create(
+        [
+            JournalTransaction(
+                payment=e.payment,
+                kind=e.kind,
+                key=e.key,
+                memo=e.memo[:300],
+                actor_name=e.actor_name[:150],
+                reverses=e.reverses,
+            )
+            for e in entries
+        ],
+        batch_size=1000,
+    )
+    JournalLine.objects.bulk_create(
+        [
+            JournalLine(
+                transaction=txn,
+                payment=entry.payment,
+                account=line.account,
+                amount=line.amount,
+                invoice_id=line.invoice_id,
+                member_id=line.member_id,
+            )
+            for txn, entry in zip(transactions, entries, strict=True)
+            for line in entry.lines
+            if line.amount
+        ],
+        batch_size=2000,
+    )
+    return transactions
+
+
 def journal_record(
     *,
     payment: Payment,
@@ -41,33 +97,9 @@ def journal_record(
     actor_name: str,
     reverses: JournalTransaction | None = None,
 ) -> JournalTransaction:
-    """Append one balanced transaction. The caller holds the payment's row lock.
-
-    Lines go in with one INSERT so that the database's balance check sees them together even
-    when constraints are checked immediately.
-    """
-    lines = [line for line in lines if line.amount != 0]
-    total = sum((line.amount for line in lines), ZERO)
-    if len(lines) < 2 or total != 0:
-        raise ValueError(f"journal transaction {key} does not balance: lines sum to {total}")
-    txn = JournalTransaction.objects.create(
-        payment=payment, kind=kind, key=key, memo=memo[:300], actor_name=actor_name[:150],
-        reverses=reverses,
-    )  # fmt: skip
-    JournalLine.objects.bulk_create(
-        [
-            JournalLine(
-                transaction=txn,
-                payment=payment,
-                account=line.account,
-                amount=line.amount,
-                invoice_id=line.invoice_id,
-                member_id=line.member_id,
-            )
-            for line in lines
-        ]
-    )
-    return txn
+    """Append one balanced transaction."""
+    entry = Entry(payment, kind, key, memo, lines, actor_name, reverses)
+    return journal_record_many([entry])[0]
 
 
 def journal_reverse(

@@ -164,7 +164,7 @@ def payment_candidates_file(
     for rank, candidate in enumerate(candidates, 1):
         allocations = [(str(inv), str(to_money(amt))) for inv, amt in candidate.allocations]
         stored.append(
-            PaymentCandidate.objects.create(
+            PaymentCandidate(
                 payment=payment, rank=rank, member_id=str(candidate.member_id),
                 payer_id=str(candidate.payer_id or ""), allocations=allocations,
                 invoice_ids=[inv for inv, _ in allocations],
@@ -175,6 +175,7 @@ def payment_candidates_file(
                 signals=dict(candidate.signals or {}),
             )
         )  # fmt: skip
+    PaymentCandidate.objects.bulk_create(stored)
     payment.candidate_count = len(stored)
     payment.top_confidence = stored[0].confidence if stored else None
     payment.matched_at = timezone.now()
