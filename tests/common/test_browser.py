@@ -12,11 +12,15 @@ from tests.conftest import browser_login, screenshot, wait_for
 pytestmark = pytest.mark.browser
 
 EXPECTED_NAV = {
-    roles.MEMBERSHIP: ["Home", "Review queue", "Members", "API docs"],
-    roles.FINANCE: ["Home", "Review queue", "Members", "API docs"],
+    roles.MEMBERSHIP: ["Home", "Review queue", "Templates", "Members", "API docs"],
+    roles.FINANCE: [
+        "Home", "Review queue", "Templates", "Members", "Cash application", "Hold",
+        "Import payments", "Enter a check", "Matching performance", "API docs",
+    ],
     roles.MANAGER: [
-        "Home", "Review queue", "Manager view", "Review metrics", "Members", "Jobs", "Sync",
-        "Governance", "Audit", "API docs",
+        "Home", "Review queue", "Manager view", "Review metrics", "Templates", "Draft log",
+        "Members", "Cash application", "Hold", "Import payments", "Enter a check",
+        "Matching performance", "Jobs", "Sync", "Governance", "Guardrails", "Audit", "API docs",
     ],
     roles.ADMINISTRATOR: [
         "Home", "Members", "Jobs", "Sync", "Outbox", "Audit", "API docs", "Users & roles",
