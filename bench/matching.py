@@ -291,15 +291,16 @@ def main() -> None:
     threshold = args.threshold if args.threshold is not None else matching.DEFAULT_AUTO_THRESHOLD
 
     started = time.perf_counter()
+    cpu: dict[str, float] = {}
     book = synthetic_book(args.invoices, seed=args.seed)
     payments = generate_payments(book, args.payments, seed=args.seed)
     prepare_s = time.perf_counter() - started
     seconds = {}
     if args.in_memory:
         invoices, parties = book_records(book)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         index = matching.build_index(invoices, parties)
-        seconds["index"] = time.perf_counter() - t
+        seconds["index"], cpu["index"] = time.perf_counter() - t, time.process_time() - c
     else:
         from bench._common import fresh_database
 
@@ -318,17 +319,18 @@ def main() -> None:
             cursor.execute("ANALYZE")
         from dues import candidates as loader
 
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         invoices = loader.load_open_invoices()
         parties = loader.load_parties()
-        seconds["load"] = time.perf_counter() - t
-        t = time.perf_counter()
+        seconds["load"], cpu["load"] = time.perf_counter() - t, time.process_time() - c
+        t, c = time.perf_counter(), time.process_time()
         index = matching.build_index(invoices, parties)
-        seconds["index"] = time.perf_counter() - t
-    t = time.perf_counter()
+        seconds["index"], cpu["index"] = time.perf_counter() - t, time.process_time() - c
+    t, c = time.perf_counter(), time.process_time()
     results = match_all(index, payments, threshold)
-    seconds["match"] = time.perf_counter() - t
+    seconds["match"], cpu["match"] = time.perf_counter() - t, time.process_time() - c
     seconds["total"] = sum(seconds.values())
+    cpu["total"] = sum(cpu.values())
     report = {
         "open_invoices": len(index.invoices),
         "parties": index.n_parties,
@@ -336,6 +338,10 @@ def main() -> None:
         "seed": args.seed,
         "prepare_seconds": round(prepare_s, 2),
         "seconds": {k: round(v, 2) for k, v in seconds.items()},
+        # CPU seconds of this process (the database server's work is not counted): wall
+        # seconds on a machine other jobs share are longer.
+        "cpu_seconds": {k: round(v, 2) for k, v in cpu.items()},
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "payments_per_second": round(len(payments) / seconds["match"]),
         "calibration": dict(matching.CALIBRATION),
         "accuracy": evaluate(payments, results, threshold),
