@@ -251,7 +251,7 @@ def _read(remittance: Remittance, index: MatchIndex) -> _Evidence:
     )
     ev = _Evidence(
         cents=mi.cents_of(remittance.amount),
-        payer=tx.parse_payer_name(remittance.payer_name or ""),
+        payer=_unglued(tx.parse_payer_name(remittance.payer_name or ""), index),
         email=(remittance.email or "").strip().lower(),
         numbers=long_numbers,
         variants=frozenset().union(*map(tx.digit_variants, long_numbers)),
@@ -309,6 +309,24 @@ def _read(remittance: Remittance, index: MatchIndex) -> _Evidence:
             for pid in near_pids:
                 ev.party_refs.setdefault(pid, ("typo", share))
     return ev
+
+
+def _unglued(payer: tx.PayerName, index: MatchIndex) -> tx.PayerName:
+    """Split a name run together by a card descriptor ("PAYPAL *MARYSMITH")."""
+    extra: list[str] = []
+    for token in payer.tokens:
+        if len(token) < 7 or token in index.by_last:
+            continue
+        for cut in range(2, len(token) - 1):
+            first, last = token[:cut], token[cut:]
+            if last in index.by_last and first in index.first_count:
+                extra += [first, last]
+                break
+    if not extra:
+        return payer
+    tokens = (*payer.tokens, *extra)
+    return tx.PayerName(payer.raw, tokens, payer.keys | set(extra), payer.corporate,
+                        " ".join(extra))  # fmt: skip
 
 
 def _neighbour_rows(ev: _Evidence, index: MatchIndex, digits: str) -> list[int]:
@@ -633,11 +651,17 @@ def _name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str
             w in payer.tokens or any(len(t) >= 4 and w.startswith(t) for t in payer.tokens)
             for w in person.org_words
         )
-        if sim < 85 or not (shared or not person.org_words):
+        core = person.org_core.split()
+        # Every word of the payer is a word of the name or its start ("NORTHWIND ENG").
+        abbreviated = shared and all(
+            any(c.startswith(t) for c in core) for t in payer.tokens if t not in tx.ORG_HINTS
+        )
+        if not (shared or not person.org_words) or (sim < 85 and not abbreviated):
             return "", 0.0
         n = max(len(index.invoices), 1)
         share = max(len(index.rows_of(pid)), 1) / n
-        return "org", P_NAME["org"] * (1.0 if sim >= 95 else 0.3) / share
+        strength = 1.0 if sim >= 95 or abbreviated else 0.3
+        return "org", P_NAME["org"] * strength / share
     keys = payer.keys
     last_hit = any(k in keys for k in person.last_keys)
     last_fuzzy = False

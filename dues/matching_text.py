@@ -99,6 +99,7 @@ ORG_HINTS = CORPORATE_FORMS | words_set(
 # Bank and card statement noise around the name of whoever paid.
 NAME_NOISE = words_set(
     "ach pmt payment payments pymt online web debit credit pos purchase deposit transfer xfer "
+    "paypal venmo sq square stripe cashapp "
     "from by orig name ind indn des descr entry ppd ccd ctx web tel bill pay paid billpay "
     "zelle check chk cheque wire ref memo"
 )

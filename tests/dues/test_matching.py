@@ -262,12 +262,22 @@ def test_match_amount_alone_never_applies(index):
     assert all(c.confidence < DEFAULT_AUTO_THRESHOLD for c in candidates)
 
 
-def test_match_ranks_best_first_with_confidences_that_sum_to_at_most_one(index):
-    candidates, _ = _best(index, amount=D("315.00"), payer_name="Smith")
+def test_match_ranks_best_first_and_a_surname_alone_is_not_enough(index):
+    candidates, auto = _best(index, amount=D("315.00"), payer_name="The Smith Family")
 
     confidences = [c.confidence for c in candidates]
     assert confidences == sorted(confidences, reverse=True)
-    assert 0 <= sum(confidences) <= 1.0001
+    assert [c.member_id for c in candidates[:2]] in (["48213", "48214"], ["48214", "48213"])
+    assert all(0 <= c < 0.5 for c in confidences)
+    assert not auto
+
+
+def test_match_abbreviated_organisation_name_and_glued_card_descriptor(index):
+    org, _ = _best(index, amount=D("460.00"), payer_name="Northwind Eng")
+    card, _ = _best(index, amount=D("145.00"), payer_name="PAYPAL *MARYSMITH")
+
+    assert org[0].member_id == "48300"
+    assert card[0].member_id == "48215"
 
 
 def test_match_never_offers_a_paid_invoice(index):
