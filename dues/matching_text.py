@@ -262,8 +262,8 @@ MEMO_NOISE = NAME_NOISE | words_set(
 
 # Memo words saying a payment is for something other than dues.
 OTHER_PURPOSE = words_set(
-    "registration conference donation donate sponsorship sponsor gala event ticket tickets order "
-    "catering deposit refund gift contribution course exam certification store merchandise "
+    "registration reg conference donation donate sponsorship sponsor gala event ticket tickets "
+    "order catering deposit refund gift contribution course exam certification store merchandise "
     "webinar workshop seminar convention booth exhibit exhibitor advertising advert"
 )
 
