@@ -243,38 +243,46 @@ def match_all(index, payments, threshold):
 
 
 def fit_calibration(index, payments) -> dict:
-    """Platt scaling: fit conf = sigmoid(a * z + b) on the model's log-odds z of the top pick."""
-    saved = dict(matching.CALIBRATION)
-    matching.CALIBRATION.update(a=1.0, b=0.0)
-    zs, ys = [], []
+    """Isotonic regression of "the best candidate was right" on the model's log-odds z.
+
+    One-nat bins of z, pooled where a bin is no better than the one below it
+    (pool-adjacent-violators); each block's rate is smoothed as (right + 1) / (n + 2) and placed
+    at the block's middle.
+    """
+    saved = matching.CALIBRATION
+    matching.CALIBRATION = ()  # the model's own posterior
+    points = []
     for payment in payments:
         candidates = matching.match(remittance_of(payment), index, limit=1)
         if not candidates:
             continue
-        p = min(max(candidates[0].confidence, 1e-6), 1 - 1e-6)
-        zs.append(math.log(p / (1 - p)))
-        ys.append(1.0 if is_right(candidates[0], payment) else 0.0)
-    matching.CALIBRATION.update(saved)
-    a, b = 1.0, 0.0
-    for _ in range(500):  # Newton's method on the log loss
-        ga = gb = haa = hab = hbb = 0.0
-        for z, y in zip(zs, ys, strict=True):
-            q = 1 / (1 + math.exp(-(a * z + b)))
-            ga += (q - y) * z
-            gb += q - y
-            w = q * (1 - q)
-            haa += w * z * z
-            hab += w * z
-            hbb += w
-        det = haa * hbb - hab * hab
-        if det <= 0:
-            break
-        da = (hbb * ga - hab * gb) / det
-        db = (haa * gb - hab * ga) / det
-        a, b = a - da, b - db
-        if abs(da) + abs(db) < 1e-9:
-            break
-    return {"a": round(a, 4), "b": round(b, 4), "fitted_on": len(zs)}
+        p = min(max(candidates[0].confidence, 1e-9), 1 - 1e-9)
+        z = math.log(p / (1 - p))
+        points.append((z, 1.0 if is_right(candidates[0], payment) else 0.0))
+    matching.CALIBRATION = saved
+    # One-nat bins of z, made monotone by pool-adjacent-violators over the bins.
+    bins: dict[int, list[float]] = {}
+    for z, y in points:
+        b = bins.setdefault(max(-15, min(15, math.floor(z))), [0.0, 0.0])
+        b[0] += y
+        b[1] += 1
+    blocks: list[list] = []  # [first bin, last bin, right, n]
+    for b in sorted(bins):
+        blocks.append([b, b, *bins[b]])
+        while len(blocks) > 1 and blocks[-2][2] / blocks[-2][3] >= blocks[-1][2] / blocks[-1][3]:
+            last = blocks.pop()
+            blocks[-1][1] = last[1]
+            blocks[-1][2] += last[2]
+            blocks[-1][3] += last[3]
+    table = [
+        (round((first + last + 1) / 2, 2), round(_rate(right, n), 5))
+        for first, last, right, n in blocks
+    ]
+    return {"knots": table, "fitted_on": len(points)}
+
+
+def _rate(right: float, n: float) -> float:
+    return (right + 1) / (n + 2)
 
 
 def main() -> None:
@@ -291,15 +299,16 @@ def main() -> None:
     threshold = args.threshold if args.threshold is not None else matching.DEFAULT_AUTO_THRESHOLD
 
     started = time.perf_counter()
+    cpu: dict[str, float] = {}
     book = synthetic_book(args.invoices, seed=args.seed)
     payments = generate_payments(book, args.payments, seed=args.seed)
     prepare_s = time.perf_counter() - started
     seconds = {}
     if args.in_memory:
         invoices, parties = book_records(book)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         index = matching.build_index(invoices, parties)
-        seconds["index"] = time.perf_counter() - t
+        seconds["index"], cpu["index"] = time.perf_counter() - t, time.process_time() - c
     else:
         from bench._common import fresh_database
 
@@ -318,17 +327,18 @@ def main() -> None:
             cursor.execute("ANALYZE")
         from dues import candidates as loader
 
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         invoices = loader.load_open_invoices()
         parties = loader.load_parties()
-        seconds["load"] = time.perf_counter() - t
-        t = time.perf_counter()
+        seconds["load"], cpu["load"] = time.perf_counter() - t, time.process_time() - c
+        t, c = time.perf_counter(), time.process_time()
         index = matching.build_index(invoices, parties)
-        seconds["index"] = time.perf_counter() - t
-    t = time.perf_counter()
+        seconds["index"], cpu["index"] = time.perf_counter() - t, time.process_time() - c
+    t, c = time.perf_counter(), time.process_time()
     results = match_all(index, payments, threshold)
-    seconds["match"] = time.perf_counter() - t
+    seconds["match"], cpu["match"] = time.perf_counter() - t, time.process_time() - c
     seconds["total"] = sum(seconds.values())
+    cpu["total"] = sum(cpu.values())
     report = {
         "open_invoices": len(index.invoices),
         "parties": index.n_parties,
@@ -336,8 +346,12 @@ def main() -> None:
         "seed": args.seed,
         "prepare_seconds": round(prepare_s, 2),
         "seconds": {k: round(v, 2) for k, v in seconds.items()},
+        # CPU seconds of this process (the database server's work is not counted): wall
+        # seconds on a machine other jobs share are longer.
+        "cpu_seconds": {k: round(v, 2) for k, v in cpu.items()},
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "payments_per_second": round(len(payments) / seconds["match"]),
-        "calibration": dict(matching.CALIBRATION),
+        "calibration_knots": len(matching.CALIBRATION),
         "accuracy": evaluate(payments, results, threshold),
     }
     if not args.examples:

@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from itertools import pairwise
 
 from rapidfuzz import fuzz, process
 
@@ -118,8 +119,11 @@ P_ROUND_AMOUNT = 0.002  # background: share of payments of one given whole-dolla
 P_ODD_AMOUNT = 0.0003  # ... of one given amount with cents or odd dollars
 P_OTHER_ROUND = 0.01  # a payment for something else: chance of one given round amount
 P_OTHER_ODD = 0.001
-LR_AMOUNT = {"partial": 0.35, "over": 0.2, "split": 0.15}
-LR_NAMED_MISMATCH = 0.07  # who writes the invoice number mostly pays what it says
+# Share of payments that are partial, over, or both, for their invoices; a payer who wrote the
+# invoice number mostly pays what it says. The amount of such a payment is as unpredictable
+# as one for something else (P_OTHER_ROUND / P_OTHER_ODD).
+P_MISMATCH = {"partial": 0.05, "over": 0.03, "split": 0.02}
+NAMED_MISMATCH = 0.3
 ID_EXACT = 3.8  # log-odds an exact id in the memo adds beyond the prior (typing errors ~2 %)
 ID_UNSURE = 1.8  # same for a year-like number, or an id of the kind the words did not announce
 ID_TYPO = 0.0  # same for an id one keystroke from the number read, shared among such ids
@@ -129,9 +133,22 @@ SUBSET_MAX_INVOICES = 24
 SUBSET_MAX_STATES = 20_000
 BUCKET_MAX = 30  # amount-only blocking only when this few invoices share the amount
 MAX_ACCOUNTS = 40
-# Platt map from the model's posterior log-odds z to the confidence: sigmoid(a * z + b),
-# fitted by bench/matching.py --fit-calibration on sandbox payments of another seed.
-CALIBRATION = {"a": 1.0584, "b": 1.1426}
+# Calibration: a monotone map from the model's posterior log-odds to the share of payments
+# whose best candidate was right, fitted by isotonic regression on labelled sandbox payments of
+# another seed (bench/matching.py --fit-calibration): knots (log-odds, probability),
+# interpolated linearly between, flat beyond the ends.
+CALIBRATION: tuple[tuple[float, float], ...] = (
+    (-10.5, 0.00415),
+    (-5.0, 0.08108),
+    (-3.5, 0.23529),
+    (-2.5, 0.36),
+    (-1.5, 0.49351),
+    (-0.5, 0.74436),
+    (0.5, 0.82787),
+    (1.5, 0.94203),
+    (2.5, 0.97802),
+    (9.5, 0.99988),
+)
 DEFAULT_AUTO_THRESHOLD = 0.98
 
 
@@ -187,9 +204,15 @@ def match(remittance: Remittance, index: MatchIndex, *, limit: int = 5) -> list[
         others.append(math.log(P_OTHER_PURPOSE * unrelated) + max(h.who for h in ranked))
     top = max([*others, *(h.score for h in ranked)])
     total = sum(math.exp(o - top) for o in others) + sum(math.exp(h.score - top) for h in ranked)
+    posteriors = [math.exp(h.score - top) / total for h in ranked]
+    if not posteriors:
+        return []
+    # The calibration map was fitted on best candidates; the others keep their proportion to
+    # the best, and together the candidates never claim more than certainty.
+    factor = min(_calibrate(posteriors[0]) / posteriors[0], 1 / sum(posteriors))
     return [
-        _candidate(ev, index, hyp, _calibrate(math.exp(hyp.score - top) / total))
-        for hyp in ranked[:limit]
+        _candidate(ev, index, hyp, p * factor)
+        for hyp, p in zip(ranked[:limit], posteriors, strict=False)
     ]
 
 
@@ -230,9 +253,17 @@ def auto_applicable(
 
 
 def _calibrate(p: float) -> float:
+    knots = CALIBRATION
+    if not knots:
+        return p
     p = min(max(p, 1e-12), 1 - 1e-12)
-    z = CALIBRATION["a"] * math.log(p / (1 - p)) + CALIBRATION["b"]
-    return 1 / (1 + math.exp(-z))
+    z = math.log(p / (1 - p))
+    if z <= knots[0][0]:
+        return knots[0][1]
+    for (z0, p0), (z1, p1) in pairwise(knots):
+        if z <= z1:
+            return p0 + (p1 - p0) * (z - z0) / (z1 - z0)
+    return knots[-1][1]
 
 
 # --- reading the remittance ------------------------------------------------------------------
@@ -251,7 +282,7 @@ def _read(remittance: Remittance, index: MatchIndex) -> _Evidence:
     )
     ev = _Evidence(
         cents=mi.cents_of(remittance.amount),
-        payer=tx.parse_payer_name(remittance.payer_name or ""),
+        payer=_unglued(tx.parse_payer_name(remittance.payer_name or ""), index),
         email=(remittance.email or "").strip().lower(),
         numbers=long_numbers,
         variants=frozenset().union(*map(tx.digit_variants, long_numbers)),
@@ -309,6 +340,24 @@ def _read(remittance: Remittance, index: MatchIndex) -> _Evidence:
             for pid in near_pids:
                 ev.party_refs.setdefault(pid, ("typo", share))
     return ev
+
+
+def _unglued(payer: tx.PayerName, index: MatchIndex) -> tx.PayerName:
+    """Split a name run together by a card descriptor ("PAYPAL *MARYSMITH")."""
+    extra: list[str] = []
+    for token in payer.tokens:
+        if len(token) < 7 or token in index.by_last:
+            continue
+        for cut in range(2, len(token) - 1):
+            first, last = token[:cut], token[cut:]
+            if last in index.by_last and first in index.first_count:
+                extra += [first, last]
+                break
+    if not extra:
+        return payer
+    tokens = (*payer.tokens, *extra)
+    return tx.PayerName(payer.raw, tokens, payer.keys | set(extra), payer.corporate,
+                        " ".join(extra))  # fmt: skip
 
 
 def _neighbour_rows(ev: _Evidence, index: MatchIndex, digits: str) -> list[int]:
@@ -633,11 +682,17 @@ def _name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str
             w in payer.tokens or any(len(t) >= 4 and w.startswith(t) for t in payer.tokens)
             for w in person.org_words
         )
-        if sim < 85 or not (shared or not person.org_words):
+        core = person.org_core.split()
+        # Every word of the payer is a word of the name or its start ("NORTHWIND ENG").
+        abbreviated = shared and all(
+            any(c.startswith(t) for c in core) for t in payer.tokens if t not in tx.ORG_HINTS
+        )
+        if not (shared or not person.org_words) or (sim < 85 and not abbreviated):
             return "", 0.0
         n = max(len(index.invoices), 1)
         share = max(len(index.rows_of(pid)), 1) / n
-        return "org", P_NAME["org"] * (1.0 if sim >= 95 else 0.3) / share
+        strength = 1.0 if sim >= 95 or abbreviated else 0.3
+        return "org", P_NAME["org"] * strength / share
     keys = payer.keys
     last_hit = any(k in keys for k in person.last_keys)
     last_fuzzy = False
@@ -735,7 +790,8 @@ def _amount_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis) -> float:
         why.append(f"partial: {_money(owed - applied)} still owed")
     else:
         why.append("amount matches no balance")
-    return math.log(LR_NAMED_MISMATCH if named else LR_AMOUNT[relation])
+    p = P_MISMATCH[relation] * (NAMED_MISMATCH if named else 1.0)
+    return math.log(p * _unrelated_amount(index, ev.cents))
 
 
 def _unrelated_amount(index: MatchIndex, cents: int) -> float:

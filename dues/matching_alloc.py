@@ -62,14 +62,18 @@ def allocate(
             left -= take
     used = {r for r, _ in alloc}
     if used:
-        # What the named invoices leave goes to the same members' other invoices only, or for
-        # an organisation to the other invoices billed to it.
+        # What the named invoices leave goes to the same members' other invoices only, or, when
+        # an organisation named invoices billed to it, to its other invoices.
         owners = {index.invoices[r].member_id for r in used}
+        billed_named = is_org and all(index.invoices[r].payer_id == account for r in used)
         rest = [
             r
             for r in rows
             if r not in used
-            and (index.invoices[r].member_id in owners or index.invoices[r].payer_id == account)
+            and (
+                index.invoices[r].member_id in owners
+                or (billed_named and index.invoices[r].payer_id == account)
+            )
         ]
     elif members:
         rest = [r for r in rows if index.invoices[r].member_id in members] or rows

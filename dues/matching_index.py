@@ -130,40 +130,55 @@ def build(invoices, parties) -> MatchIndex:
     for person in index.people.values():
         if person.org_id and not person.is_org:
             index.employees[person.org_id].append(person.party_id)
+    inv_by_number, by_amount = index.inv_by_number, index.by_amount
+    account_rows, party_amounts = index.account_rows, index.party_amounts
     for inv in invoices:
-        if inv.balance is None or inv.balance <= 0:
+        balance = inv.balance
+        if balance is None or balance <= 0:
             continue
         row = len(index.invoices)
-        cents = cents_of(inv.balance)
+        scaled = balance * 100
+        cents = int(scaled)
+        if cents != scaled:  # more than two decimals: round as money rounds
+            cents = cents_of(balance)
         number = inv.number or inv.invoice_id
         index.invoices.append(inv)
         index.cents.append(cents)
-        digits = number if number.isdigit() else "".join(c for c in number if c.isdigit())
-        index.numbers.append(digits.lstrip("0"))
+        if number.isdigit():
+            digits = number.lstrip("0")
+            inv_by_number[digits or "0"].append(row)
+        else:
+            digits = "".join(c for c in number if c.isdigit()).lstrip("0")
+            for key in _number_keys(number):
+                inv_by_number[key].append(row)
+        index.numbers.append(digits)
         index.dates.append(inv.invoice_date or date.max)
-        for key in _number_keys(number):
-            index.inv_by_number[key].append(row)
-        index.by_amount[cents].append(row)
-        for pid in {inv.member_id, inv.payer_id} - {""}:
-            index.account_rows[pid].append(row)
-            index.party_amounts.add((pid, cents))
-    for pid, rows in index.account_rows.items():
-        rows.sort(key=lambda r: (index.dates[r], r))
+        by_amount[cents].append(row)
+        member, payer = inv.member_id, inv.payer_id
+        if member:
+            account_rows[member].append(row)
+            party_amounts.add((member, cents))
+        if payer and payer != member:
+            account_rows[payer].append(row)
+            party_amounts.add((payer, cents))
+    dates, all_cents = index.dates, index.cents
+    for pid, rows in account_rows.items():
+        if len(rows) > 1:
+            rows.sort(key=lambda r: (dates[r], r))
         person = index.people.get(pid)
         if person is not None and not person.is_org:
-            for cents in {index.cents[r] for r in rows}:
+            for cents in {all_cents[r] for r in rows}:
                 for key in person.last_keys:
                     index.by_last_amount[(key, cents)].append(pid)
-    index.n_accounts = max(len(index.account_rows), 1)
+    index.n_accounts = max(len(account_rows), 1)
     return index
 
 
 def _add_party(index: MatchIndex, party) -> None:
     pid = party.party_id
     index.n_parties += 1
-    for key in _number_keys(pid):
-        if key.isdigit():
-            index.party_by_number[key].append(pid)
+    if pid.isdigit():
+        index.party_by_number[pid.lstrip("0") or "0"].append(pid)
     email = (party.email or "").strip().lower()
     if email:
         index.by_email[email].append(pid)
@@ -186,7 +201,9 @@ def _add_party(index: MatchIndex, party) -> None:
         last = tokens[-1] if tokens else ""
         first = first or list(tokens[:1]) if len(tokens) > 1 else first
     informal = tx.fold(getattr(party, "informal_name", "") or "").split()
-    firsts = tuple(dict.fromkeys([*first[:1], *informal[:1]]))
+    firsts = tuple(first[:1])
+    if informal and informal[0] not in firsts:
+        firsts += (informal[0],)
     last_keys = tx.surname_keys(last)
     initial = firsts[0][0] if firsts else ""
     display = " ".join([*first[:1], tx.fold(last)]).strip()
@@ -202,10 +219,11 @@ def _add_party(index: MatchIndex, party) -> None:
         pids, lasts = index.by_first.setdefault(firsts[0], ([], []))
         pids.append(pid)
         lasts.append(last_keys[0])
+    last_count, by_last, by_last_first = index.last_count, index.by_last, index.by_last_first
     for key in last_keys:
-        index.last_count[key] += 1
-        index.by_last[key].append(pid)
+        last_count[key] += 1
+        by_last[key].append(pid)
         index.by_last_initial[(key, initial)].append(pid)
         index.by_soundex_initial[(tx.soundex(key), initial)].append(pid)
         for name in firsts:
-            index.by_last_first[(key, name)].append(pid)
+            by_last_first[(key, name)].append(pid)

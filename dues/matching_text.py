@@ -99,6 +99,7 @@ ORG_HINTS = CORPORATE_FORMS | words_set(
 # Bank and card statement noise around the name of whoever paid.
 NAME_NOISE = words_set(
     "ach pmt payment payments pymt online web debit credit pos purchase deposit transfer xfer "
+    "paypal venmo sq square stripe cashapp "
     "from by orig name ind indn des descr entry ppd ccd ctx web tel bill pay paid billpay "
     "zelle check chk cheque wire ref memo"
 )
@@ -261,8 +262,8 @@ MEMO_NOISE = NAME_NOISE | words_set(
 
 # Memo words saying a payment is for something other than dues.
 OTHER_PURPOSE = words_set(
-    "registration conference donation donate sponsorship sponsor gala event ticket tickets order "
-    "catering deposit refund gift contribution course exam certification store merchandise "
+    "registration reg conference donation donate sponsorship sponsor gala event ticket tickets "
+    "order catering deposit refund gift contribution course exam certification store merchandise "
     "webinar workshop seminar convention booth exhibit exhibitor advertising advert"
 )
 

@@ -115,6 +115,12 @@ _BANK_ASCII = str.maketrans(
 )
 
 
+def bai2_text(text: str) -> str:
+    """Text as it can sit in a BAI2 text field: ASCII, and no word ending in '/' (a line that
+    ends in '/' ends the field)."""
+    return " ".join(w.rstrip("/") or "-" for w in bank_ascii(text).split(" "))
+
+
 def bank_ascii(text: str) -> str:
     """What a bank's systems make of a name: accents dropped, ASCII only."""
     folded = unicodedata.normalize("NFKD", text.translate(_BANK_ASCII))
@@ -537,7 +543,7 @@ class _Draw:
               credit) -> IncomingPayment:  # fmt: skip
         if channel == "bai2":
             # A bank's systems keep ASCII only.
-            fields = {k: bank_ascii(v) for k, v in fields.items()}
+            fields = {k: bai2_text(v) if v else v for k, v in fields.items()}
         return IncomingPayment(
             payment_id=f"PAY{number:06d}",
             channel=channel,

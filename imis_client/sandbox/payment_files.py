@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
-from .payment_draw import bank_ascii
+from .payment_draw import bai2_text
 from .payments import IncomingPayment
 
 CSV_COLUMNS = ("date", "amount", "payer_name", "reference", "memo", "method")
@@ -117,14 +117,15 @@ def _detail_text(p: IncomingPayment) -> tuple[str, str, str]:
 def _lines(head: str, text: str, width: int = 80) -> list[str]:
     """A record whose last field runs on over 88 records, broken between words: readers join
     the pieces with one space (and a piece ending in '/' would end the field)."""
-    out, line = [], head
+    out, line, fresh = [], head, True  # fresh: nothing of the text on this line yet
     for word in text.split():
-        room = width - len(line) - (0 if line.endswith(",") else 1)
+        room = width - len(line) - (0 if fresh else 1)
         if len(word) <= room:
-            line = f"{line}{word}" if line.endswith(",") else f"{line} {word}"
+            line = f"{line}{word}" if fresh else f"{line} {word}"
+            fresh = False
             continue
         out.append(line)
-        line = "88," + word[: width - 3]
+        line, fresh = "88," + word[: width - 3], False
     out.append(line)
     return out
 
@@ -146,7 +147,7 @@ def to_bai2(
         type_code, customer_ref, text = _detail_text(p)
         customer_ref = customer_ref.replace(",", " ").replace("/", " ")
         head = f"16,{type_code},{p.amount},0,{bank_reference(p)},{customer_ref},"
-        details.extend(_lines(head, bank_ascii(text).replace("/", " ")))
+        details.extend(_lines(head, bai2_text(text)))
         total += p.amount
     summary = f"03,{account},USD,010,0,,,015,{total},,,100,{total},{len(payments)},0/"
     account_records = 1 + len(details) + 1

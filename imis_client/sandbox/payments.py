@@ -312,16 +312,17 @@ def synthetic_book(
     return Book(parties, invoices)
 
 
-# Drawing payments lives in its own module; it is re-exported here as the public entry point.
-from .payment_draw import clerk_allocation, generate_payments  # noqa: E402
+def generate_payments(
+    book: Book, count: int, *, seed: int = 1, as_of: date = date(2025, 6, 30)
+) -> list[IncomingPayment]:
+    """``count`` payments against ``book`` with their ground truth (deterministic)."""
+    from .payment_draw import generate_payments as draw
 
-__all__ = [
-    "Book",
-    "BookInvoice",
-    "BookParty",
-    "IncomingPayment",
-    "book_from_association",
-    "clerk_allocation",
-    "generate_payments",
-    "synthetic_book",
-]
+    return draw(book, count, seed=seed, as_of=as_of)
+
+
+def clerk_allocation(invoices, amount: int, named) -> tuple[list[tuple[str, int]], int]:
+    """The allocation a careful clerk makes (see ``payment_draw.clerk_allocation``)."""
+    from .payment_draw import clerk_allocation as allocate
+
+    return allocate(invoices, amount, named)

@@ -37,6 +37,9 @@ class Command(BaseCommand):
         parser.add_argument("--payments", type=int, default=200, help="How many payments.")
         parser.add_argument("--stripe-secret", default="whsec_sandbox")
         parser.add_argument("--authorizenet-key", default="SANDBOXSIGNATUREKEY")
+        parser.add_argument(
+            "--payments-only", action="store_true", help="Write the payment files and exit."
+        )
 
     def handle(self, *args, **options):
         as_of = options["as_of"] or date.today()
@@ -49,6 +52,8 @@ class Command(BaseCommand):
             association.advance(options["advance_days"])
         if options["payments_dir"]:
             self._write_payments(association, options)
+            if options["payments_only"]:
+                return
         try:
             app = SandboxApp(
                 association,
