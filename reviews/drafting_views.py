@@ -188,6 +188,7 @@ class DraftLogView(PermissionRequiredMixin, View):
                 n=Count("id"), latency=Avg("latency_ms"),
                 fallbacks=Count("id", filter=~Q(fallback_reason="")),
                 blocked=Count("id", filter=Q(blocking=True)),
+                blocked_only=Count("id", filter=Q(blocking=True, fallback_reason="")),
             ).order_by("model")
         )  # fmt: skip
         page = keyset_paginate(

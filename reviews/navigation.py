@@ -10,12 +10,8 @@ ANY_QUEUE = tuple(permissions.QUEUE_PERMISSION.values())
 register_nav(NavItem("Review queue", "reviews:queue", ANY_QUEUE, order=5))
 register_nav(NavItem("Manager view", "reviews:manager", permissions.DECIDE_MANAGER, order=6))
 register_nav(NavItem("Review metrics", "reviews:metrics", permissions.DECIDE_MANAGER, order=7))
+# The guardrail rules and the draft log are reached from the Templates page.
 register_nav(NavItem("Templates", "reviews:template_list", ANY_QUEUE, order=8))
-register_nav(NavItem("Draft log", "reviews:draft_log", permissions.DECIDE_MANAGER, order=9))
-register_nav(
-    NavItem("Guardrails", "reviews:guardrails", permissions.MANAGE_TEMPLATES, order=931,
-            section="System")
-)  # fmt: skip
 register_nav(
     NavItem("Governance", "reviews:governance", permissions.MANAGE_POLICIES, order=930,
             section="System")

@@ -53,6 +53,13 @@ say "Syncing the demo association from the sandbox"
   || die "the sync failed; see $LOCAL/logs/sync.log"
 "$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print("    synced in %ss: " % r["seconds"] + ", ".join("%s %s" % (v["fetched"], k) for k, v in r.items() if isinstance(v, dict)))' "$LOCAL/logs/sync.json"
 
+# Drafting (#5): with no LLM_MODEL the demo drafts from the shipped templates; this checks the
+# golden set and the injection corpus against the guardrails (nothing is kept).
+say "Checking message drafting on the golden set (log: .local/logs/eval_drafts.json)"
+"$PY" manage.py eval_drafts >"$LOCAL/logs/eval_drafts.json" 2>"$LOCAL/logs/eval_drafts.log" \
+  || die "drafting let an injected instruction through; see $LOCAL/logs/eval_drafts.json"
+"$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print("    %s: %d cases, %d of %d seeded violations caught, %d injected violations unflagged" % (r["model"], r["golden_cases"], r["guardrails"]["violations_caught"], r["guardrails"]["violations_seeded"], r["injection"]["unflagged"]))' "$LOCAL/logs/eval_drafts.json"
+
 # Payments (dues): demo webhook secrets, known to the web server, the workers and the feed below.
 export STRIPE_WEBHOOK_SECRET="${STRIPE_WEBHOOK_SECRET:-whsec_demo_dues_desk}"
 export AUTHORIZENET_SIGNATURE_KEY="${AUTHORIZENET_SIGNATURE_KEY:-DEMOSIGNATUREKEYDUESDESK}"

@@ -116,6 +116,7 @@ def compose(
     template_override: tuple[str, str] | None = None,
     record: bool = True,
 ) -> Draft:
+    started_at = time.monotonic()
     spec = get_purpose(purpose)
     if channel not in spec.channels:
         raise DomainError(
@@ -166,6 +167,8 @@ def compose(
                 draft.subject = masker.restore(answer.output.subject).strip() or draft.subject
         draft.prompt_version = prompt.label
         masked_prompt = [{"role": role, "content": text} for role, text in messages]
+    if draft.latency_ms is None:  # a template draft: the time it took to read facts and render
+        draft.latency_ms = int((time.monotonic() - started_at) * 1000)
     draft.body = elements.append_elements(draft.body, needed, channel)
     draft.flags = guardrails.check(
         purpose=spec, channel=channel, subject=draft.subject, body=draft.body,

@@ -18,6 +18,11 @@ def _is_draft(payload: dict) -> bool:
 def checked(payload: dict, previous: dict | None = None) -> dict:
     """The payload with its draft's flags re-run. After an edit only the subject and body come
     from the edit; facts, purpose and versions stay as drafted, so nobody can edit a fact in."""
+    if previous is not None and _is_draft(previous) and not _is_draft(payload):
+        raise DomainError(
+            'The drafted message must stay a message: send "draft" as {"subject": ..., '
+            '"body": ...}.', code="draft_shape",
+        )  # fmt: skip
     if not _is_draft(payload):
         return payload
     from reviews.drafting import check_draft

@@ -50,7 +50,13 @@ def chat_model(model: str):
         kwargs["api_key"] = settings.LLM_API_KEY or "not-needed"
     elif settings.LLM_API_KEY:
         kwargs["api_key"] = settings.LLM_API_KEY
-    return init_chat_model(model, **kwargs)
+    try:
+        return init_chat_model(model, **kwargs)
+    except ValueError:
+        if not settings.LLM_BASE_URL:
+            raise
+        # An OpenAI-compatible server's own model name ("llama3.1:8b") names no provider.
+        return init_chat_model(model, model_provider="openai", **kwargs)
 
 
 def _raw_text(raw) -> str:

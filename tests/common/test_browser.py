@@ -18,9 +18,9 @@ EXPECTED_NAV = {
         "Import payments", "Enter a check", "Matching performance", "API docs",
     ],
     roles.MANAGER: [
-        "Home", "Review queue", "Manager view", "Review metrics", "Templates", "Draft log",
-        "Members", "Cash application", "Hold", "Import payments", "Enter a check",
-        "Matching performance", "Jobs", "Sync", "Governance", "Guardrails", "Audit", "API docs",
+        "Home", "Review queue", "Manager view", "Review metrics", "Templates", "Members",
+        "Cash application", "Hold", "Import payments", "Enter a check", "Matching performance",
+        "Jobs", "Sync", "Governance", "Audit", "API docs",
     ],
     roles.ADMINISTRATOR: [
         "Home", "Members", "Jobs", "Sync", "Outbox", "Audit", "API docs", "Users & roles",

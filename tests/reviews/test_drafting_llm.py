@@ -181,3 +181,13 @@ def test_no_personal_data_reaches_the_model_server(fake_llm):
     assert [c for c in CANARIES if c in stored] == []
     # while the draft itself greets the member by name again
     assert draft.body.startswith("Dear Zephyrine,")
+
+
+@pytest.mark.django_db
+def test_a_server_model_name_without_a_provider_goes_to_the_openai_compatible_server(
+    fake_llm, settings
+):
+    settings.LLM_MODEL = "llama3.1:8b"
+    draft = _draft("dunning-1-sms")
+    assert fake_llm.requests[-1]["model"] == "llama3.1:8b"
+    assert draft.drafted_by == "model" and draft.model == "llama3.1:8b"

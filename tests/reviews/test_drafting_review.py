@@ -160,3 +160,13 @@ def test_live_check_returns_the_flags_of_the_text_being_edited(client, make_user
     assert "Prohibited term: “guarantee”." in html
     # nothing was saved by checking
     assert ReviewItem.objects.get(pk=item.pk).payload == item.payload
+
+
+@pytest.mark.django_db
+def test_edit_cannot_replace_the_draft_by_something_else():
+    from reviews.drafting import hooks
+
+    item = _propose()
+    # a kind whose validate lets anything through still cannot swap the draft for plain text
+    with pytest.raises(DomainError, match="The drafted message must stay a message"):
+        hooks.checked({"draft": "Pay $1.00"}, item.payload)
