@@ -13,6 +13,7 @@ from dues.models import Payment, WebhookEvent
 from imis_client.models import ImisInvoice, ImisParty
 from imis_client.sandbox import generate
 from imis_client.sandbox.generator import DEFAULT_AS_OF
+from imis_client.sandbox.payment_files import write_payment_files
 from imis_client.sandbox.payments import book_from_association, generate_payments
 from tests.dues.conftest import ANET_KEY, STRIPE_SECRET
 
@@ -68,9 +69,6 @@ def payment_for(truth: dict) -> Payment:
 def test_sandbox_payments_arrive_once_each_and_match_to_their_member(
     live_server, transactional_db, tmp_path
 ):
-    # (payment_files imports payments' names at load time: payments must be imported first)
-    from imis_client.sandbox.payment_files import write_payment_files
-
     association = generate(300, seed=11, as_of=DEFAULT_AS_OF)
     book = book_from_association(association)
     mirror_the_book(book)

@@ -79,11 +79,8 @@ class Command(BaseCommand):
         )  # fmt: skip
 
     def handle(self, *args, count, seed, dir, feed, base_url, match, **options):
-        # payment_files reads names from payments at import time: import payments first.
-        from imis_client.sandbox.payments import generate_payments
-
-        # isort: split
         from imis_client.sandbox.payment_files import write_payment_files
+        from imis_client.sandbox.payments import generate_payments
 
         book = book_from_mirror()
         if not book.invoices:
