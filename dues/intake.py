@@ -7,7 +7,7 @@ transaction, and matching is queued in the same transaction (the ORM broker comm
 import hashlib
 import json
 import logging
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -178,6 +178,29 @@ def webhook_event_process(*, event_id: int) -> WebhookEvent:
         event.processed_at = timezone.now()
         event.save()
         return event
+
+
+MAX_EVENT_ATTEMPTS = 5
+
+
+def webhook_events_sweep(*, now=None) -> dict:
+    """Process events whose task was lost, and retry failed ones (a refund that arrived before
+    its payment, say) a few times, ten minutes apart."""
+    now = now or timezone.now()
+    lost = WebhookEvent.objects.filter(
+        status=WebhookEvent.Status.RECEIVED, created_at__lt=now - timedelta(minutes=2)
+    )
+    failed = WebhookEvent.objects.filter(
+        status=WebhookEvent.Status.FAILED, attempts__lt=MAX_EVENT_ATTEMPTS,
+        updated_at__lt=now - timedelta(minutes=10),
+    )  # fmt: skip
+    counts: dict[str, int] = {}
+    for event_id in list(lost.values_list("pk", flat=True)[:500]) + list(
+        failed.values_list("pk", flat=True)[:500]
+    ):
+        status = webhook_event_process(event_id=event_id).status
+        counts[status] = counts.get(status, 0) + 1
+    return counts
 
 
 def _process(event: WebhookEvent, found) -> str:

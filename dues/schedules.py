@@ -2,6 +2,12 @@
 
 SCHEDULES = [
     {
+        "name": "dues.webhook_sweep",
+        "func": "dues.tasks.webhook_events_sweep_task",
+        "schedule_type": "I",
+        "minutes": 5,
+    },
+    {
         "name": "dues.post_due",
         "func": "dues.tasks.payments_post_due_task",
         "schedule_type": "I",

@@ -109,6 +109,11 @@ def payment_queue(filters: QueueFilters) -> QuerySet[Payment]:
     return queryset
 
 
+def failed_events() -> list[WebhookEvent]:
+    """Provider events that could not be turned into a payment or refund, newest first."""
+    return list(WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED).order_by("-id")[:20])
+
+
 def tab_counts() -> dict[str, int]:
     by_status = dict(Payment.objects.values_list("status").annotate(n=Count("id")))
     return {key: sum(by_status.get(s, 0) for s in statuses) for key, _, statuses in TABS}
@@ -229,6 +234,7 @@ class PaymentRecord:
     credit_on_account: Decimal
     journal: list
     events: list
+    outbox: list
     labels: list
     history: list
     names: dict
@@ -290,6 +296,11 @@ def payment_detail(payment_id: int) -> PaymentRecord | None:
         payment=payment, candidates=candidates, allocations=allocations,
         credit_on_account=hold_credit, journal=list(transactions.values()),
         events=list(WebhookEvent.objects.filter(payment=payment).order_by("id")),
+        outbox=list(
+            OutboxWrite.objects.filter(
+                reference__in=[r.strip() for r in payment.imis_reference.split(",") if r.strip()]
+            )
+        ),
         labels=list(payment.labels.select_related("decided_by")), history=list(history),
         names=names,
     )  # fmt: skip

@@ -10,6 +10,10 @@ def webhook_event_process_task(event_id: int) -> str:
     return intake.webhook_event_process(event_id=event_id).status
 
 
+def webhook_events_sweep_task() -> dict:
+    return intake.webhook_events_sweep()
+
+
 def payments_post_due_task() -> dict:
     return services.payments_post_due()
 

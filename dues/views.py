@@ -54,6 +54,7 @@ class PaymentQueueView(PermissionRequiredMixin, View):
             "sources": Payment.Source.choices,
             "methods": Payment.Method.choices,
             "waiting": Payment.objects.filter(status=Payment.Status.RECEIVED).count(),
+            "failed_events": selectors.failed_events(),
             "can_manage": request.user.has_perm(permissions.MANAGE_PAYMENTS),
         }
         return render_page_or_partial(

@@ -385,3 +385,19 @@ def test_a_reminder_drafted_for_an_invoice_with_a_pending_payment_is_blocked(boo
     # the other member's reminder is not held back
     other = draft_message(purpose="dunning_1", member_id="48214", invoice_id="10240")
     assert not [f for f in other.flags if f["code"] == "pending_payment"]
+
+
+def test_a_refund_after_posting_is_flagged_for_a_person(books, make_payment, make_user):
+    frank = make_user(roles.FINANCE)
+    payment = services.payment_decide(payment_id=file(make_payment(), [exact()]).pk, user=frank,
+                                      action="candidate", candidate_rank=1)  # fmt: skip
+    services.payments_post_due(now=payment.hold_until)
+    payment = services.payment_refund(payment_id=payment.pk, amount=D("120.00"), reference="re_9")
+    reference = OutboxWrite.objects.get().reference
+    assert payment.status == "posted"
+    assert payment.attention == (
+        f"Refunded $120.00 after posting to iMIS ({reference}): reverse that payment in iMIS "
+        "by hand."
+    )
+    balances = ledger.payment_balances(payment.pk)
+    assert (balances["cash_clearing"], balances["receivable"]) == (D("0.00"), D("0.00"))

@@ -3,15 +3,19 @@
 import json
 import threading
 import time
+from datetime import timedelta
 from decimal import Decimal
 
 import httpx
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 from django_q.models import OrmQ
 
+from common import roles
 from dues import intake
 from dues.models import JournalTransaction, Payment, WebhookEvent
-from tests.conftest import wait_for
+from tests.conftest import PASSWORD, wait_for
 from tests.dues.conftest import (
     ANET_KEY,
     STRIPE_SECRET,
@@ -317,3 +321,50 @@ def test_authorizenet_declined_capture_is_ignored(client):
     assert post(client, ANET, body, anet_headers(body)).status_code == 200
     assert [e.status for e in process_all()] == ["ignored"]
     assert Payment.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_stripe_invoice_paid_carries_the_invoice_number_and_customer(client):
+    from tests.dues.conftest import stripe_object
+
+    invoice = stripe_object("invoice")
+    invoice.update(
+        id="in_1PgcUeB7WZ01zgkW9oYl8d2B", amount_paid=24000, customer_name="Priya Patel",
+        customer_email="ppatel@example.org", number="DUES-10877", payment_intent="pi_inv_1",
+        description="2026 membership dues", created=int(time.time()),
+    )  # fmt: skip
+    event = {"id": "evt_invoice_paid", "object": "event", "type": "invoice.paid",
+             "data": {"object": invoice}}  # fmt: skip
+    body = json.dumps(event).encode()
+    assert post(client, STRIPE, body, stripe_headers(body)).status_code == 200
+    process_all()
+    payment = Payment.objects.get()
+    assert (payment.amount, payment.payer_name, payment.payer_email, payment.reference) == (
+        Decimal("240.00"), "Priya Patel", "ppatel@example.org", "DUES-10877",
+    )  # fmt: skip
+    assert payment.memo.startswith("2026 membership dues")
+
+
+@pytest.mark.django_db
+def test_a_refund_that_arrives_before_its_payment_is_retried_by_the_sweep(client, make_user):
+    refund = json.dumps(
+        stripe_charge_event(event_id="evt_early_refund", kind="charge.refunded", refunded=2000)
+    ).encode()
+    post(client, STRIPE, refund, stripe_headers(refund))
+    (failed,) = process_all()
+    assert failed.status == "failed" and failed.error.startswith("Refund ch_")
+    # the queue page tells finance about it
+    make_user(roles.FINANCE)
+    client.login(username="frank", password=PASSWORD)
+    page = client.get(reverse("dues:queue")).content.decode()
+    assert 'id="failed-events"' in page and "evt_early_refund" in page
+    # the payment arrives; ten minutes later the sweep takes the refund in
+    charge = json.dumps(stripe_charge_event(event_id="evt_charge")).encode()
+    post(client, STRIPE, charge, stripe_headers(charge))
+    intake.webhook_event_process(event_id=WebhookEvent.objects.get(event_id="evt_charge").pk)
+    assert intake.webhook_events_sweep() == {}  # too soon to retry
+    later = timezone.now() + timedelta(minutes=11)
+    assert intake.webhook_events_sweep(now=later) == {"processed": 1}
+    payment = Payment.objects.get()
+    assert (payment.refunded_amount, payment.status) == (Decimal("20.00"), "unmatched")
+    assert payment.attention == "Partly refunded ($20.00); decide what the rest pays."
