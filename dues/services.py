@@ -615,8 +615,13 @@ def payments_review_sync() -> int:
             if item.status == R.REJECTED:
                 _label(payment, item, MatchLabel.Outcome.REJECTED, actor=item.decided_by)
                 why = f"proposal #{item.pk} was rejected ({item.get_reject_reason_display()})"
+            elif item.status == R.FAILED:
+                error = item.effect_error.partition(": ")[2] or item.effect_error
+                why = f"proposal #{item.pk} could not be carried out ({error})"
+            elif item.status == R.STALE:
+                why = f"proposal #{item.pk} went stale ({item.stale_reason})"
             else:
-                why = f"proposal #{item.pk} is {item.get_status_display().lower()}"
+                why = f"proposal #{item.pk} expired undecided"
             _transition(payment, S.UNMATCHED)
             payment.attention = f"The {why}; choose what this payment pays."[:300]
             payment.save()
