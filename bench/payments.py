@@ -57,7 +57,6 @@ def main() -> None:
     from bench.matching import write_mirror
     from dues import intake, matching, webhooks
     from dues.kinds import KIND
-    from dues.management.commands.deliver_webhooks import signed_now
     from dues.models import Payment, WebhookEvent
     from dues.runner import payments_match
     from imis_client.sandbox.payment_files import write_payment_files
@@ -88,19 +87,21 @@ def main() -> None:
         t = time.perf_counter()
         for line in (folder / "webhooks.jsonl").read_text().splitlines():
             request = json.loads(line)
-            headers, body = signed_now(
-                request["path"], request["headers"], request["body"].encode(), now=time.time()
-            )
+            body, headers = request["body"].encode(), request["headers"]
+            # Each event is checked at the moment it was signed, so it keeps its own date.
             if "stripe" in request["path"]:
+                signature = headers["Stripe-Signature"]
+                signed_at = int(signature.split(",")[0].removeprefix("t="))
                 event = webhooks.stripe_verify(
-                    body, headers["Stripe-Signature"], secret=settings.STRIPE_WEBHOOK_SECRET,
-                    now=time.time(), tolerance=300,
+                    body, signature, secret=settings.STRIPE_WEBHOOK_SECRET, now=signed_at + 1,
+                    tolerance=300,
                 )  # fmt: skip
                 intake.webhook_event_receive(source="stripe", event=event, body=body)
             else:
+                sent = json.loads(body)["eventDate"]
                 event = webhooks.anet_verify(
                     body, headers["X-ANET-Signature"], key=settings.AUTHORIZENET_SIGNATURE_KEY,
-                    now=time.time(), tolerance=300,
+                    now=webhooks.anet_time(sent).timestamp() + 1, tolerance=300,
                 )  # fmt: skip
                 intake.webhook_event_receive(source="authorizenet", event=event, body=body)
         for event_id in WebhookEvent.objects.values_list("pk", flat=True):

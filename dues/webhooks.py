@@ -112,10 +112,15 @@ def stripe_sign(body: bytes, *, secret: str, timestamp: int) -> str:
     return f"t={timestamp},v1={digest.hexdigest()}"
 
 
+REFERENCE_KEYS = ("invoice", "invoice_number", "reference")
+
+
 def _metadata_text(metadata) -> str:
+    """Metadata a person reads as remittance; the key taken as the reference is left out."""
     if not isinstance(metadata, dict):
         return ""
-    return "; ".join(f"{k}: {v}" for k, v in metadata.items() if v not in (None, ""))
+    taken = next((k for k in REFERENCE_KEYS if metadata.get(k)), None)
+    return "; ".join(f"{k}: {v}" for k, v in metadata.items() if v not in (None, "") and k != taken)
 
 
 def _join(*parts) -> str:
@@ -192,9 +197,7 @@ def stripe_receipt(event: dict, *, tz: ZoneInfo) -> Receipt | Refund | None:
         email = obj.get("receipt_email") or billing.get("email") or ""
         memo = _join(obj.get("description"), metadata)
         meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-        reference = str(
-            meta.get("invoice") or meta.get("invoice_number") or meta.get("reference") or ""
-        )
+        reference = str(next((meta[k] for k in REFERENCE_KEYS if meta.get(k)), ""))
         day, method = _stripe_day(obj.get("created"), tz), _stripe_method(charge or obj)
     if amount <= 0:
         raise WebhookRejected("The payment's amount is zero.")
@@ -220,7 +223,7 @@ def anet_sign(body: bytes, *, key: str) -> str:
     return "sha512=" + hmac.new(key.encode(), body, hashlib.sha512).hexdigest().upper()
 
 
-def _anet_time(value) -> datetime:
+def anet_time(value) -> datetime:
     if not isinstance(value, str) or not value:
         raise WebhookRejected("The event has no eventDate.")
     text = _FRACTION.sub(r"\1", value.strip()).replace("Z", "+00:00")
@@ -249,7 +252,7 @@ def anet_verify(
         raise WebhookRejected("The body is not an Authorize.Net event: no notificationId.")
     if not isinstance(event.get("payload"), dict):
         raise WebhookRejected("The body is not an Authorize.Net event: no payload.")
-    age = now - _anet_time(event.get("eventDate")).timestamp()
+    age = now - anet_time(event.get("eventDate")).timestamp()
     if age > tolerance or age < -tolerance:
         raise WebhookRejected(
             f"The event is {int(abs(age))} s {'old' if age > 0 else 'in the future'}; "
@@ -288,7 +291,7 @@ def anet_receipt(event: dict, *, tz: ZoneInfo) -> Receipt | Refund | None:
     name = " ".join(
         str(bill_to.get(k) or "").strip() for k in ("firstName", "lastName") if bill_to.get(k)
     ) or str(bill_to.get("company") or "")
-    when = _anet_time(event.get("eventDate")).astimezone(tz).date()
+    when = anet_time(event.get("eventDate")).astimezone(tz).date()
     return Receipt(
         dedupe_key=txn, provider_id=txn, amount=_anet_amount(payload.get("authAmount")),
         currency="USD", received_on=when, payer_name=name[:300],
