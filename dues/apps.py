@@ -1,4 +1,4 @@
-"""App configuration for dues."""
+"""App configuration for dues: payments in, matched, applied, held and posted."""
 
 from django.apps import AppConfig
 
@@ -7,3 +7,14 @@ class DuesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "dues"
     verbose_name = "Dues"
+
+    def ready(self) -> None:
+        from dues import jobs, navigation  # noqa: F401  (job kinds, menu entries, home cards)
+        from dues.kinds import PAYMENT_APPLICATION
+        from dues.selectors import pending_payment_notice
+        from reviews.drafting import register_fact_provider
+        from reviews.kinds import register_kind
+
+        register_kind(PAYMENT_APPLICATION)
+        # Reminders for an invoice that a payment probably settles are blocked at drafting.
+        register_fact_provider(pending_payment_notice)

@@ -1,5 +1,30 @@
-"""URLs of the dues pages."""
+"""URLs of the payment pages, and the providers' webhooks (unnamed: they are not pages)."""
+
+from django.urls import path
+
+from dues import views, webhook_views
 
 app_name = "dues"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("payments/", views.PaymentQueueView.as_view(), name="queue"),
+    path("payments/match/", views.PaymentMatchStartView.as_view(), name="match"),
+    path("payments/hold/", views.HoldSummaryView.as_view(), name="hold"),
+    path("payments/import/", views.PaymentImportView.as_view(), name="import"),
+    path(
+        "payments/import/<int:pk>/", views.PaymentImportDetailView.as_view(), name="import_detail"
+    ),
+    path("payments/check/", views.CheckEntryView.as_view(), name="check_new"),
+    path("payments/performance/", views.MatchingPerformanceView.as_view(), name="performance"),
+    path("payments/<int:pk>/", views.PaymentDetailView.as_view(), name="payment_detail"),
+    path("payments/<int:pk>/decide/", views.PaymentDecideView.as_view(), name="decide"),
+    path("payments/<int:pk>/undo/", views.PaymentUndoView.as_view(), name="undo"),
+    path("payments/<int:pk>/refund/", views.PaymentRefundView.as_view(), name="refund"),
+    path(
+        "payments/member/<str:imis_id>/pending/",
+        views.MemberPendingView.as_view(),
+        name="member_pending",
+    ),
+    path("webhooks/stripe/", webhook_views.stripe_webhook),
+    path("webhooks/authorizenet/", webhook_views.authorizenet_webhook),
+]

@@ -293,6 +293,29 @@ def review_item_retry(*, item_id: int, user) -> ReviewItem:
 
 
 @transaction.atomic
+def review_item_close(*, item_id: int, to: str, reason: str, actor=None) -> ReviewItem:
+    """The app that filed an item ends it from its own side: stale (re-matched, refunded) or
+    reversed (undone in the app's own flow, which has already reversed its effect).
+
+    A move the item's state does not allow is a no-op, so the app may call it unconditionally.
+    """
+    if to not in (S.STALE, S.REVERSED):
+        raise ValueError(f"an app may close an item as stale or reversed, not {to!r}")
+    item = ReviewItem.objects.select_for_update().get(pk=item_id)
+    if to not in ReviewItem.TRANSITIONS[item.status]:
+        return item
+    _transition(item, to)
+    if to == S.STALE:
+        item.stale_reason = reason[:300]
+    item.save()
+    _audit(item, to, reason, actor=actor)
+    if to == S.REVERSED:
+        spec = get_kind(item.kind)
+        _record_in_imis(item, "reversed", f"{spec.label} reversed: {reason}", user=actor)
+    return item
+
+
+@transaction.atomic
 def review_item_reverse(*, item_id: int, user, reason: str) -> ReviewItem:
     """Undo a carried-out effect where its kind allows it; the undo is audited here and in iMIS."""
     item = ReviewItem.objects.select_for_update().get(pk=item_id)

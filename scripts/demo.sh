@@ -83,6 +83,10 @@ say "Checking message drafting on the golden set (log: .local/logs/eval_drafts.j
   || die "drafting let an injected instruction through; see $LOCAL/logs/eval_drafts.json"
 "$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print("    %s: %d cases, %d of %d seeded violations caught, %d injected violations unflagged" % (r["model"], r["golden_cases"], r["guardrails"]["violations_caught"], r["guardrails"]["violations_seeded"], r["injection"]["unflagged"]))' "$LOCAL/logs/eval_drafts.json"
 
+# Payments (dues): demo webhook secrets, known to the web server, the workers and the feed below.
+export STRIPE_WEBHOOK_SECRET="${STRIPE_WEBHOOK_SECRET:-whsec_demo_dues_desk}"
+export AUTHORIZENET_SIGNATURE_KEY="${AUTHORIZENET_SIGNATURE_KEY:-DEMOSIGNATUREKEYDUESDESK}"
+
 say "Starting the background workers (log: .local/logs/worker.log)"
 "$PY" manage.py qcluster >"$LOCAL/logs/worker.log" 2>&1 &
 PIDS+=($!)
@@ -93,6 +97,19 @@ PIDS+=($!)
 
 for _ in $(seq 1 60); do port_answers 127.0.0.1 "$PORT" && break; sleep 0.5; done
 port_answers 127.0.0.1 "$PORT" || die "the web server did not start; see $LOCAL/logs/web.log"
+
+# --- Payments (dues): sandbox payments into the cash-application queue ----------------------
+# The sandbox generator draws card, ACH, check and wire payments for the synced open invoices
+# (with vague memos, initials, employers paying, partial and over payments, strangers); the bank
+# files go through the import and the signed webhooks are POSTed to the site, as they would
+# arrive. Then matching runs, so the queue is ready at first sign-in.
+DEMO_PAYMENTS="${DEMO_PAYMENTS:-300}"
+say "Feeding $DEMO_PAYMENTS sandbox payments into the cash-application queue"
+"$PY" manage.py sandbox_payments --count "$DEMO_PAYMENTS" --seed 1 --dir "$LOCAL/payments" \
+  --feed --match --base-url "http://127.0.0.1:$PORT" >"$LOCAL/logs/payments.json" \
+  2>"$LOCAL/logs/payments.log" || die "feeding payments failed; see $LOCAL/logs/payments.log"
+"$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print("    " + ", ".join("%s %s" % (n, s.replace("_", " ")) for s, n in sorted(r["match"]["queue"].items())))' "$LOCAL/logs/payments.json"
+# --- end of payments ---------------------------------------------------------------------------
 
 cat <<TXT
 

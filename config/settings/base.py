@@ -233,6 +233,27 @@ IMIS_OUTBOX_MAX_ATTEMPTS = env.int("IMIS_OUTBOX_MAX_ATTEMPTS", default=8)
 # Minutes a person takes to handle one proposal by hand: the basis of "staff time saved".
 REVIEW_BASELINE_MINUTES = env.int("REVIEW_BASELINE_MINUTES", default=6)
 
+# Payments and cash application (dues app). Webhook secrets come only from the environment.
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+AUTHORIZENET_SIGNATURE_KEY = env.str("AUTHORIZENET_SIGNATURE_KEY", default="")
+# Seconds a webhook's signature timestamp (Stripe) or eventDate (Authorize.Net) stays acceptable.
+DUES_WEBHOOK_TOLERANCE_SECONDS = env.int("DUES_WEBHOOK_TOLERANCE_SECONDS", default=300)
+# Hours an applied payment waits, undoable, before it is posted to iMIS.
+DUES_HOLD_HOURS = env.float("DUES_HOLD_HOURS", default=24)
+# Who receives the daily hold summary (empty: nobody).
+DUES_FINANCE_LEAD_EMAIL = env.str("DUES_FINANCE_LEAD_EMAIL", default="")
+# Our payment methods → the site's iMIS PaymentMethodId.
+DUES_IMIS_PAYMENT_METHODS = env.dict(
+    "DUES_IMIS_PAYMENT_METHODS",
+    default={"card": "CC", "ach": "ACH", "check": "CHECK", "wire": "WIRE", "cash": "CASH",
+             "other": "CASH"},
+)  # fmt: skip
+# Confidence from which an unapplied payment flags its invoice as probably paid.
+DUES_PENDING_FLAG_CONFIDENCE = env.float("DUES_PENDING_FLAG_CONFIDENCE", default=0.5)
+# django-q2 logs under "django-q" (hyphen), not "django_q": without this every webhook's
+# enqueue is logged at INFO.
+LOGGING["loggers"]["django-q"] = LOGGING["loggers"]["django_q"]
+
 # Drafting (reviews app, issue #5). With LLM_MODEL empty, drafts come from the approved
 # templates alone. LLM_MODEL is "provider:model" for langchain's init_chat_model (e.g.
 # "openai:gpt-4o-mini"); LLM_BASE_URL and LLM_API_KEY point it at any OpenAI-compatible server

@@ -1,3 +1,10 @@
-"""API routes of dues."""
+"""API routes of payments."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from dues.api import views
+
+router = SimpleRouter()
+router.register("payments", views.PaymentViewSet, basename="payment")
+
+urlpatterns = [*router.urls]

@@ -16,11 +16,13 @@ EXPECTED_NAV = {
         "Home", "Review queue", "Templates", "Communications", "Members", "API docs",
     ],
     roles.FINANCE: [
-        "Home", "Review queue", "Templates", "Communications", "Members", "API docs",
+        "Home", "Review queue", "Templates", "Communications", "Members", "Cash application",
+        "Hold", "Import payments", "Enter a check", "Matching performance", "API docs",
     ],
     roles.MANAGER: [
         "Home", "Review queue", "Manager view", "Review metrics", "Templates", "Communications",
-        "Members", "Jobs", "Sync", "Governance", "Audit", "API docs",
+        "Members", "Cash application", "Hold", "Import payments", "Enter a check",
+        "Matching performance", "Jobs", "Sync", "Governance", "Audit", "API docs",
     ],
     roles.ADMINISTRATOR: [
         "Home", "Members", "Jobs", "Sync", "Outbox", "Audit", "API docs", "Users & roles",

@@ -28,6 +28,18 @@ class Command(BaseCommand):
         parser.add_argument("--password", default="sandbox")
         parser.add_argument("--faults", default="", help="e.g. latency=20ms,429=0.05,5xx=0.02")
         parser.add_argument("--token-ttl", type=int, default=1199)
+        parser.add_argument(
+            "--payments-dir",
+            default="",
+            help="Also write incoming payments for the open invoices here (CSV, BAI2, signed "
+            "webhooks, truth.json), then serve.",
+        )
+        parser.add_argument("--payments", type=int, default=200, help="How many payments.")
+        parser.add_argument("--stripe-secret", default="whsec_sandbox")
+        parser.add_argument("--authorizenet-key", default="SANDBOXSIGNATUREKEY")
+        parser.add_argument(
+            "--payments-only", action="store_true", help="Write the payment files and exit."
+        )
 
     def handle(self, *args, **options):
         as_of = options["as_of"] or date.today()
@@ -38,6 +50,10 @@ class Command(BaseCommand):
         association = generate(options["members"], options["seed"], as_of)
         if options["advance_days"]:
             association.advance(options["advance_days"])
+        if options["payments_dir"]:
+            self._write_payments(association, options)
+            if options["payments_only"]:
+                return
         try:
             app = SandboxApp(
                 association,
@@ -60,3 +76,24 @@ class Command(BaseCommand):
             server.serve_forever()
         except KeyboardInterrupt:
             self.stdout.write("Stopped.")
+
+    def _write_payments(self, association, options) -> None:
+        from pathlib import Path
+
+        from imis_client.sandbox.payment_files import write_payment_files
+        from imis_client.sandbox.payments import book_from_association, generate_payments
+
+        book = book_from_association(association)
+        if not book.invoices:
+            raise CommandError("--payments-dir: the association has no open invoices to pay")
+        payments = generate_payments(
+            book, options["payments"], seed=options["seed"], as_of=association.today
+        )
+        counts = write_payment_files(
+            payments,
+            Path(options["payments_dir"]),
+            as_of=association.today,
+            stripe_secret=options["stripe_secret"],
+            authorizenet_key=options["authorizenet_key"],
+        )
+        self.stdout.write(f"  payments written to {options['payments_dir']}: {counts}")

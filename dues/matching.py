@@ -1,0 +1,818 @@
+"""Match an incoming payment to open invoices: ranked candidates with a calibrated confidence.
+
+Pure functions over plain records (no ORM): ``build_index`` once over the open invoices and the
+parties, then ``match`` each remittance. How it decides:
+
+1. **Blocking**: accounts (parties whose open invoices a payment could settle) are gathered only
+   from evidence: invoice and member numbers read from memo and reference (exact, or one
+   keystroke away from an existing id), the payer's e-mail, the payer's name (surname with first
+   initial, phonetic key for typos, distinctive words of organisation names) and, when nothing
+   else identifies anyone, a small bucket of invoices whose balance equals the amount.
+2. **Allocation** per account: invoices named in the memo first; else an invoice whose balance
+   equals the amount; else a bounded subset sum over the account's invoices (one payer's several
+   invoices, or an organisation paying for its employees); else partial or over (credit).
+3. **Scoring**: a likelihood ratio per piece of evidence (how much likelier it is when this
+   candidate is right than for a random payment), with name and amount frequencies taken from
+   the book itself, so a common name or the standard dues amount counts for little. Candidates
+   compete with each other and with "none of these" (a payment that is not ours, or belongs to
+   someone the evidence does not point to) in one normalisation, so two look-alike members split
+   the probability and a payment that fits no one gets a low confidence.
+4. **Calibration**: the posterior goes through a Platt map fitted on labelled sandbox payments
+   (``CALIBRATION``), giving the confidence shown to finance staff.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from itertools import pairwise
+
+from rapidfuzz import fuzz, process
+
+from common.money import CENT, to_money
+
+from . import matching_index as mi
+from . import matching_text as tx
+from .matching_alloc import Hypothesis, allocate
+from .matching_index import MatchIndex
+
+
+@dataclass(frozen=True, slots=True)
+class Remittance:
+    """One incoming payment as matching sees it."""
+
+    amount: Decimal
+    payer_name: str = ""
+    email: str = ""
+    memo: str = ""
+    reference: str = ""
+    received_on: date | None = None
+    method: str = ""  # card | ach | check | wire | other
+
+
+@dataclass(frozen=True, slots=True)
+class OpenInvoice:
+    """An open invoice: member_id is who it is for (sold to), payer_id who is billed (bill to)."""
+
+    invoice_id: str
+    number: str
+    member_id: str
+    payer_id: str
+    balance: Decimal
+    invoice_date: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """A person or organisation; org_id/org_name name a person's employer."""
+
+    party_id: str
+    name: str
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    org_id: str = ""
+    org_name: str = ""
+    is_org: bool = False
+    informal_name: str = ""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One way to apply the payment.
+
+    ``member_id`` is the member whose invoices are paid (the paying account when the invoices
+    belong to several members, e.g. an organisation paying for its employees); ``payer_id`` is
+    the party billed for them.
+    """
+
+    member_id: str
+    payer_id: str
+    allocations: tuple[tuple[str, Decimal], ...]  # (invoice_id, amount applied)
+    credit: Decimal  # overpayment left on account
+    shortfall: Decimal  # still owed on the allocated invoices
+    confidence: float  # calibrated probability that this candidate is right
+    explanation: str
+    signals: dict = field(default_factory=dict)
+
+
+# --- model constants ------------------------------------------------------------------------
+# P(observation | candidate right); how likely it is for a random payment comes from the book.
+P_NOT_OURS = 0.03  # prior share of payments that settle no open invoice
+P_OTHER_PURPOSE = 0.04  # a member paying for something else (event, donation, order)
+OTHER_PURPOSE_MEMO = 1000.0  # the memo says so ("conference registration"): rare on dues
+P_NAME = {"full": 0.55, "initial": 0.12, "fuzzy": 0.05, "last_only": 0.06, "org": 0.6}
+P_NAME_IN_MEMO = 0.25  # the memo names the member (an employer's or relative's payment)
+P_NAME_UNRELATED = 0.1  # the name is someone unrelated (a parent, an unknown employer)
+LR_MEMO_NAMES_ANOTHER = 0.1  # the memo names another candidate's member ("for Fernando")
+P_EMAIL_EXACT = 0.85
+P_EMAIL_DOMAIN = 0.3
+P_EMAIL_OTHER = 0.35
+P_AMOUNT_EXACT = 0.8
+P_AMOUNT_STATEMENT = 0.4  # an organisation paying everything billed to it
+P_AMOUNT_ALL = 0.05  # a member paying all their open invoices at once
+P_AMOUNT_SUBSET = 0.03  # some of an organisation's invoices, found by their sum
+P_ROUND_AMOUNT = 0.002  # background: share of payments of one given whole-dollar amount
+P_ODD_AMOUNT = 0.0003  # ... of one given amount with cents or odd dollars
+P_OTHER_ROUND = 0.01  # a payment for something else: chance of one given round amount
+P_OTHER_ODD = 0.001
+# Share of payments that are partial, over, or both, for their invoices; a payer who wrote the
+# invoice number mostly pays what it says. The amount of such a payment is as unpredictable
+# as one for something else (P_OTHER_ROUND / P_OTHER_ODD).
+P_MISMATCH = {"partial": 0.05, "over": 0.03, "split": 0.02}
+NAMED_MISMATCH = 0.3
+ID_EXACT = 3.8  # log-odds an exact id in the memo adds beyond the prior (typing errors ~2 %)
+ID_UNSURE = 1.8  # same for a year-like number, or an id of the kind the words did not announce
+ID_TYPO = 0.0  # same for an id one keystroke from the number read, shared among such ids
+ID_MORE = 1.0  # each further invoice of the same candidate named in the memo
+LR_OTHER_ID = 0.05  # the memo names an existing id that is not this candidate's
+SUBSET_MAX_INVOICES = 24
+SUBSET_MAX_STATES = 20_000
+BUCKET_MAX = 30  # amount-only blocking only when this few invoices share the amount
+MAX_ACCOUNTS = 40
+# Calibration: a monotone map from the model's posterior log-odds to the share of payments
+# whose best candidate was right, fitted by isotonic regression on labelled sandbox payments of
+# another seed (bench/matching.py --fit-calibration): knots (log-odds, probability),
+# interpolated linearly between, flat beyond the ends.
+CALIBRATION: tuple[tuple[float, float], ...] = (
+    (-10.5, 0.00415),
+    (-5.0, 0.08108),
+    (-3.5, 0.23529),
+    (-2.5, 0.36),
+    (-1.5, 0.49351),
+    (-0.5, 0.74436),
+    (0.5, 0.82787),
+    (1.5, 0.94203),
+    (2.5, 0.97802),
+    (9.5, 0.99988),
+)
+DEFAULT_AUTO_THRESHOLD = 0.98
+
+
+def build_index(invoices: Iterable[OpenInvoice], parties: Iterable[Party]) -> MatchIndex:
+    """Index open invoices and parties for ``match`` (one pass over each)."""
+    return mi.build(invoices, parties)
+
+
+def _money(cents: int) -> Decimal:
+    return (Decimal(cents) * CENT).quantize(CENT)
+
+
+@dataclass(slots=True)
+class _Evidence:
+    """What the remittance says, read once."""
+
+    cents: int
+    payer: tx.PayerName
+    email: str
+    numbers: list[str]  # digits of every number read, for typing-error checks per candidate
+    variants: frozenset[str]  # every number one keystroke from one of them
+    memo_words: frozenset[str]
+    memo_text: str  # memo and reference words without numbers, for names in the memo
+    inv_refs: dict[int, tuple[str, float, int]]  # row -> (exact|typo, log-odds, position)
+    party_refs: dict[str, tuple[str, float]]
+    exact_ids: set[str]  # numbers that exactly name an existing invoice or party
+    rmr_paid: dict[int, int]  # row -> cents the ACH addenda says were paid on it
+    neighbours: dict[str, int]  # number -> existing invoice numbers one keystroke away
+
+
+def match(remittance: Remittance, index: MatchIndex, *, limit: int = 5) -> list[Candidate]:
+    """Candidates for one payment, best first (at most ``limit``)."""
+    ev = _read(remittance, index)
+    if ev.cents <= 0:
+        return []
+    hypotheses: dict[frozenset, Hypothesis] = {}
+    for account in _block(ev, index):
+        for hyp in _allocations(ev, index, account):
+            _score(ev, index, hyp)
+            key = frozenset(r for r, _ in hyp.alloc)
+            if key not in hypotheses or hypotheses[key].score < hyp.score:
+                hypotheses[key] = hyp
+    # Two ways the payment settles none of these: it is not ours at all, or it comes from one
+    # of these people for something else (an event, a donation) - as likely as who paid is.
+    _memo_names_another(ev, index, hypotheses.values())
+    unrelated = _unrelated_amount(index, ev.cents)
+    if ev.memo_words & tx.OTHER_PURPOSE:
+        unrelated *= OTHER_PURPOSE_MEMO
+    null = math.log(P_NOT_OURS / (1 - P_NOT_OURS) * unrelated + _unlisted_mass(ev))
+    ranked = sorted(hypotheses.values(), key=lambda h: -h.score)
+    others = [null]
+    if ranked:
+        others.append(math.log(P_OTHER_PURPOSE * unrelated) + max(h.who for h in ranked))
+    top = max([*others, *(h.score for h in ranked)])
+    total = sum(math.exp(o - top) for o in others) + sum(math.exp(h.score - top) for h in ranked)
+    posteriors = [math.exp(h.score - top) / total for h in ranked]
+    if not posteriors:
+        return []
+    # The calibration map was fitted on best candidates; the others keep their proportion to
+    # the best, and together the candidates never claim more than certainty.
+    factor = min(_calibrate(posteriors[0]) / posteriors[0], 1 / sum(posteriors))
+    return [
+        _candidate(ev, index, hyp, p * factor)
+        for hyp, p in zip(ranked[:limit], posteriors, strict=False)
+    ]
+
+
+def _memo_names_another(ev: _Evidence, index: MatchIndex, hypotheses) -> None:
+    """A memo "for Fernando" on Kayla's check speaks against Kayla's own invoice."""
+    if not ev.memo_words:
+        return
+    firsts = {}
+    for hyp in hypotheses:
+        member = index.people.get(index.invoices[hyp.alloc[0][0]].member_id)
+        if member is not None and member.firsts:
+            firsts[id(hyp)] = member.firsts
+    named = {f for fs in firsts.values() for f in fs if f in ev.memo_words and len(f) > 2}
+    if not named:
+        return
+    for hyp in hypotheses:
+        if id(hyp) in firsts and not named & set(firsts[id(hyp)]):
+            hyp.score += math.log(LR_MEMO_NAMES_ANOTHER)
+            hyp.who += math.log(LR_MEMO_NAMES_ANOTHER)
+            hyp.signals["memo_names_another"] = True
+
+
+def auto_applicable(
+    candidates: list[Candidate], remittance: Remittance, threshold: float = DEFAULT_AUTO_THRESHOLD
+) -> bool:
+    """True when one candidate alone is above the threshold and the amounts agree exactly."""
+    above = [c for c in candidates if c.confidence >= threshold]
+    if len(above) != 1 or candidates[0] is not above[0]:
+        return False
+    best = above[0]
+    applied = sum((amount for _, amount in best.allocations), Decimal(0))
+    return (
+        bool(best.allocations)
+        and best.credit == 0
+        and best.shortfall == 0
+        and applied == to_money(remittance.amount)
+    )
+
+
+def _calibrate(p: float) -> float:
+    knots = CALIBRATION
+    if not knots:
+        return p
+    p = min(max(p, 1e-12), 1 - 1e-12)
+    z = math.log(p / (1 - p))
+    if z <= knots[0][0]:
+        return knots[0][1]
+    for (z0, p0), (z1, p1) in pairwise(knots):
+        if z <= z1:
+            return p0 + (p1 - p0) * (z - z0) / (z1 - z0)
+    return knots[-1][1]
+
+
+# --- reading the remittance ------------------------------------------------------------------
+
+
+def _read(remittance: Remittance, index: MatchIndex) -> _Evidence:
+    reference = remittance.reference or ""
+    if remittance.method == "check" and reference.strip().isdigit():
+        reference = ""  # a check's own reference is its check number
+    numbers = tx.parse_numbers(remittance.memo, reference, remittance.payer_name)
+    long_numbers = [n.digits for n in numbers if len(n.digits) >= 5 and not n.year_like]
+    memo_text = " ".join(
+        w
+        for w in tx.fold_umlaut(f"{remittance.memo} {reference}").split()
+        if not w.isdigit() and w not in tx.MEMO_NOISE
+    )
+    ev = _Evidence(
+        cents=mi.cents_of(remittance.amount),
+        payer=_unglued(tx.parse_payer_name(remittance.payer_name or ""), index),
+        email=(remittance.email or "").strip().lower(),
+        numbers=long_numbers,
+        variants=frozenset().union(*map(tx.digit_variants, long_numbers)),
+        memo_words=frozenset(memo_text.split()),
+        memo_text=memo_text,
+        inv_refs={},
+        party_refs={},
+        exact_ids=set(),
+        rmr_paid={},
+        neighbours={},
+    )
+    for position, number in enumerate(numbers):
+        weight = ID_UNSURE if number.year_like else ID_EXACT
+        rows: list[int] = []
+        if number.kind != "member":
+            for key in {number.digits, number.alnum} - {""}:
+                rows.extend(index.inv_by_number.get(key, ()))
+        pids = [] if number.kind == "invoice" else index.party_by_number.get(number.digits, [])
+        if not rows and not pids:
+            # An id of the other kind than the words before it announced.
+            if number.kind == "member":
+                rows = list(index.inv_by_number.get(number.digits, ()))
+            elif number.kind == "invoice":
+                pids = index.party_by_number.get(number.digits, [])
+            weight = ID_UNSURE
+        for row in rows:
+            if row not in ev.inv_refs or ev.inv_refs[row][1] < weight:
+                ev.inv_refs[row] = ("exact", weight, position)
+            if number.paid is not None:
+                ev.rmr_paid[row] = number.paid
+        for pid in pids:
+            ev.party_refs[pid] = ("exact", max(weight, ev.party_refs.get(pid, ("", 0.0))[1]))
+        if rows or pids:
+            ev.exact_ids.add(number.digits)
+            continue
+        if len(number.digits) < 5 or number.year_like:
+            continue
+        # No such id: perhaps a typing error. The nearby existing ids share the evidence.
+        near_rows = _neighbour_rows(ev, index, number.digits) if number.kind != "member" else []
+        near_pids = (
+            []
+            if number.kind == "invoice"
+            else [
+                p
+                for v in tx.digit_variants(number.digits)
+                for p in index.party_by_number.get(v, ())
+            ]
+        )
+        share = ID_TYPO - math.log(len(near_rows) + len(near_pids) + 1)
+        if len(near_rows) + len(near_pids) <= 8:
+            for row in near_rows:
+                ev.inv_refs.setdefault(row, ("typo", share, position))
+                if number.paid is not None:
+                    ev.rmr_paid.setdefault(row, number.paid)
+            for pid in near_pids:
+                ev.party_refs.setdefault(pid, ("typo", share))
+    return ev
+
+
+def _unglued(payer: tx.PayerName, index: MatchIndex) -> tx.PayerName:
+    """Split a name run together by a card descriptor ("PAYPAL *MARYSMITH")."""
+    extra: list[str] = []
+    for token in payer.tokens:
+        if len(token) < 7 or token in index.by_last:
+            continue
+        for cut in range(2, len(token) - 1):
+            first, last = token[:cut], token[cut:]
+            if last in index.by_last and first in index.first_count:
+                extra += [first, last]
+                break
+    if not extra:
+        return payer
+    tokens = (*payer.tokens, *extra)
+    return tx.PayerName(payer.raw, tokens, payer.keys | set(extra), payer.corporate,
+                        " ".join(extra))  # fmt: skip
+
+
+def _neighbour_rows(ev: _Evidence, index: MatchIndex, digits: str) -> list[int]:
+    variants = tx.digit_variants(digits)
+    rows = [r for v in variants for r in index.inv_by_number.get(v, ())]
+    ev.neighbours[digits] = len(rows) + sum(v in index.party_by_number for v in variants)
+    return rows
+
+
+def _typo_weight(ev: _Evidence, index: MatchIndex, digits: str) -> float:
+    """Log-odds of a memo number one keystroke from an invoice number of ours."""
+    if digits not in ev.neighbours:
+        _neighbour_rows(ev, index, digits)
+    exact = 1 if digits in ev.exact_ids else 0
+    return ID_TYPO - math.log(ev.neighbours[digits] + exact + 1)
+
+
+# --- blocking --------------------------------------------------------------------------------
+
+
+def _block(ev: _Evidence, index: MatchIndex) -> list[str]:
+    """Accounts worth scoring, strongest evidence first."""
+    accounts: dict[str, None] = {}
+
+    def add(pids, cap: int = MAX_ACCOUNTS):
+        for pid in pids:
+            if len(accounts) >= cap:
+                return
+            if pid:
+                accounts[pid] = None
+
+    for row in ev.inv_refs:
+        inv = index.invoices[row]
+        add((inv.member_id, inv.payer_id), MAX_ACCOUNTS * 2)
+    add(ev.party_refs, MAX_ACCOUNTS * 2)
+    if ev.email:
+        for pid in index.by_email.get(ev.email, ()):
+            person = index.people.get(pid)
+            add((pid, person.org_id if person else ""))
+        domain = ev.email.rpartition("@")[2]
+        if domain not in mi.PUBLIC_DOMAINS:
+            add(index.by_domain.get(domain, ())[:5])
+    _block_names(ev, index, add, ev.payer)
+    if ev.memo_words:
+        _block_names(ev, index, add, tx.parse_payer_name(ev.memo_text), relatives=False)
+    if ev.exact_ids and not _fits(ev, index, accounts):
+        # Ids are dense, so a mistyped id is usually someone else's: when what it names fits
+        # neither the amount nor a name in the remittance, look at the ids one keystroke away.
+        named = ev.payer.keys | ev.memo_words
+        for pid in _near_members(ev, index):
+            person = index.people.get(pid)
+            if person is not None and (
+                (pid, ev.cents) in index.party_amounts or any(k in named for k in person.last_keys)
+            ):
+                add((pid,), MAX_ACCOUNTS * 2)
+    if not accounts and not ev.payer.tokens and not ev.email:
+        bucket = index.by_amount.get(ev.cents, ())
+        if len(bucket) <= BUCKET_MAX:
+            add(index.invoices[r].payer_id or index.invoices[r].member_id for r in bucket)
+    return [a for a in accounts if index.is_account(a)]
+
+
+def _fits(ev: _Evidence, index: MatchIndex, accounts) -> bool:
+    named = ev.payer.keys | ev.memo_words
+    for pid in accounts:
+        person = index.people.get(pid)
+        if (pid, ev.cents) in index.party_amounts or (
+            person is not None and any(k in named for k in person.last_keys)
+        ):
+            return True
+    return False
+
+
+def _near_members(ev: _Evidence, index: MatchIndex) -> list[str]:
+    out = []
+    for digits in ev.exact_ids:
+        if len(digits) < 5:
+            continue
+        for v in tx.digit_variants(digits):
+            out.extend(index.party_by_number.get(v, ()))
+            out.extend(index.invoices[r].member_id for r in index.inv_by_number.get(v, ()))
+    return out
+
+
+def _block_names(ev: _Evidence, index: MatchIndex, add, payer, *, relatives=True) -> None:
+    if not payer.tokens:
+        return
+    firsts = [t for t in payer.tokens if len(t) > 1]
+    initials = {t for t in payer.tokens if len(t) == 1}
+    found = False
+    for key in payer.keys:
+        if key not in index.by_last:
+            continue
+        hit = False
+        for token in firsts:
+            if token == key:
+                continue
+            for variant in tx.first_name_variants(token):
+                pids = index.by_last_first.get((key, variant))
+                if pids:
+                    hit = True
+                    add(pids[:40])
+        for initial in initials:
+            add(index.by_last_initial.get((key, initial), ())[:40])
+            hit = hit or (key, initial) in index.by_last_initial
+        if not hit:
+            # "Jon" for "John", "Micheal": same surname, same initial, a close first name.
+            for token in firsts:
+                if token == key:
+                    continue
+                for pid in index.by_last_initial.get((key, token[0]), ())[:200]:
+                    person = index.people[pid]
+                    if any(fuzz.ratio(token, f) >= 75 for f in person.firsts):
+                        hit = True
+                        add((pid,))
+        found = found or hit
+    if not found:
+        # A typing error in the surname: same sound, same first initial.
+        letters = {t[0] for t in payer.tokens}
+        for token in firsts:
+            if len(token) < 3:
+                continue
+            code = tx.soundex(token)
+            for initial in letters - {token[0]} or letters:
+                for pid in index.by_soundex_initial.get((code, initial), ())[:200]:
+                    person = index.people[pid]
+                    if any(fuzz.ratio(token, k) >= 80 for k in person.last_keys):
+                        add((pid,))
+        # A typing error at the start of the surname ("rIeiley"): same first name, close
+        # surname.
+        for first in firsts:
+            pids, lasts = index.by_first.get(first, ((), ()))
+            for token in firsts:
+                if token == first or len(token) < 4:
+                    continue
+                for _, _, k in process.extract(
+                    token, lasts, scorer=fuzz.ratio, score_cutoff=80, limit=5
+                ):
+                    add((pids[k],))
+    if not relatives:
+        return
+    # A relative paying: the same surname and the first name the memo gives ("for Kenji"),
+    # or the same surname and an open invoice for exactly this amount.
+    for key in payer.keys:
+        for word in ev.memo_words:
+            add(index.by_last_first.get((key, word), ())[:10])
+        add(index.by_last_amount.get((key, ev.cents), ())[:12])
+    for token in payer.tokens:
+        add(index.by_org_word.get(token, ())[:20])
+
+
+def _unlisted_mass(ev: _Evidence) -> float:
+    """How well a random unlisted account explains what was observed (the 'someone else')."""
+    mass = 1.0
+    if ev.payer.tokens:
+        mass *= P_NAME_UNRELATED
+    if ev.email:
+        mass *= P_EMAIL_OTHER
+    if ev.exact_ids:
+        mass *= LR_OTHER_ID
+    return mass
+
+
+# --- allocation and scoring ------------------------------------------------------------------
+
+
+def _allocations(ev: _Evidence, index: MatchIndex, account: str) -> list[Hypothesis]:
+    named, members = _named(ev, index, account)
+    return allocate(index, account, ev.cents, named, ev.rmr_paid, members)
+
+
+def _named(ev: _Evidence, index: MatchIndex, account: str) -> tuple[list[int], set[str]]:
+    """The account's invoices the payer named by number (maybe mistyped), in the order named,
+    and for an organisation the employees the memo names."""
+    rows = index.rows_of(account)
+    named = sorted((r for r in rows if r in ev.inv_refs), key=lambda r: ev.inv_refs[r][2])
+    if ev.variants:
+        named.extend(r for r in rows if index.numbers[r] in ev.variants and r not in ev.inv_refs)
+    members: set[str] = set()
+    person = index.people.get(account)
+    if person is not None and person.is_org and ev.memo_words:
+        for r in rows:
+            member = index.people.get(index.invoices[r].member_id)
+            if (
+                member is not None
+                and not member.is_org
+                and any(k in ev.memo_words for k in member.last_keys)
+            ):
+                members.add(member.party_id)
+    return named, members
+
+
+def _one_keystroke(typed: str, number: str) -> bool:
+    """``typed`` (read from the memo) is ``number`` with one keystroke wrong."""
+    return number in tx.digit_variants(typed)
+
+
+def _related(index: MatchIndex, alloc) -> list[str]:
+    out: dict[str, None] = {}
+    for r, _ in alloc:
+        inv = index.invoices[r]
+        out[inv.member_id] = None
+        out[inv.payer_id] = None
+        person = index.people.get(inv.member_id)
+        if person is not None and person.org_id:
+            out[person.org_id] = None
+    out.pop("", None)
+    return list(out)
+
+
+def _score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis) -> None:
+    """Log-odds of this allocation against a random account, in two parts: who paid (name,
+    e-mail, member number) and what for (invoice numbers, amount)."""
+    related = _related(index, hyp.alloc)
+    log_n = math.log(index.n_accounts)
+    what, who = _id_score(ev, index, hyp, related, log_n)
+    who += -log_n + _name_score(ev, index, hyp, related) + _email_score(ev, index, hyp, related)
+    what += _amount_score(ev, index, hyp)
+    if hyp.ways > 1:
+        what -= math.log(hyp.ways)
+        hyp.signals["alternatives"] = hyp.ways
+    hyp.who, hyp.score = who, who + what
+
+
+def _id_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis, related, log_n):
+    """Invoice numbers (what for) and member numbers (who) in memo and reference."""
+    why, signals = hyp.why, hyp.signals
+    what, who, hit = 0.0, 0.0, False
+    for r, _ in hyp.alloc:
+        number = index.invoices[r].number or index.invoices[r].invoice_id
+        ref = ev.inv_refs.get(r)
+        if ref is not None:
+            weight, how = ref[1], ref[0]
+        elif r in hyp.named and any(_one_keystroke(n, index.numbers[r]) for n in ev.numbers):
+            weight = max(_typo_weight(ev, index, n) for n in ev.numbers
+                         if _one_keystroke(n, index.numbers[r]))  # fmt: skip
+            how = "typo"
+        else:
+            continue
+        what += weight + log_n if not hit else ID_MORE
+        hit = True
+        why.append(f"{number} in memo" if how == "exact" else f"{number} in memo, mistyped")
+        signals.setdefault("invoice_ref", how)
+    for pid in related:
+        ref = ev.party_refs.get(pid)
+        if ref is None and ev.variants and pid in ev.variants:
+            near = [n for n in ev.numbers if _one_keystroke(n, pid.lstrip("0"))]
+            if near:
+                ref = ("typo", max(_typo_weight(ev, index, n) for n in near))
+        if ref is not None:
+            who += ref[1] + log_n if not hit else ID_MORE
+            hit = True
+            why.append(f"member {pid} in memo" + (", mistyped" if ref[0] == "typo" else ""))
+            signals["member_ref"] = ref[0]
+            break
+    if not hit and ev.exact_ids:
+        what += math.log(LR_OTHER_ID)
+        signals["memo_conflict"] = True
+    return what, who
+
+
+def _name_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis, related) -> float:
+    payer = ev.payer
+    best, kind, similarity = (math.log(P_NAME_UNRELATED) if payer.tokens else 0.0), "", 0
+    for pid in related:
+        person = index.people.get(pid)
+        if person is None or not payer.tokens:
+            continue
+        found, lr = _name_lr(payer, person, index, pid)
+        if found and math.log(lr) > best:
+            best, kind = math.log(lr), found
+            similarity = fuzz.token_sort_ratio(payer.text, person.display)
+            if found == "org":
+                similarity = max(similarity, fuzz.token_set_ratio(payer.text, person.display))
+    memo_named = False
+    if kind == "last_only" and ev.memo_words:
+        # "for Stephanie" on a relative's check.
+        for r, _ in hyp.alloc:
+            member = index.people.get(index.invoices[r].member_id)
+            if member is not None and member.firsts and member.firsts[0] in ev.memo_words:
+                best += math.log(P_NAME_IN_MEMO / index.f_first(member.firsts[0]))
+                memo_named = True
+                break
+    if not memo_named and kind not in ("full", "initial", "fuzzy") and ev.memo_words:
+        # The memo names the member (an employer or a relative paying): further evidence.
+        for r, _ in hyp.alloc:
+            member = index.people.get(index.invoices[r].member_id)
+            if member is None or member.is_org:
+                continue
+            if any(k in ev.memo_words for k in member.last_keys):
+                p_b = index.f_last(member.last_keys[0])
+                if any(f in ev.memo_words for f in member.firsts):
+                    p_b *= index.f_first(member.firsts[0])
+                elif member.initial and member.initial in ev.memo_words:
+                    p_b *= index.f_initial(member.initial)
+                best += math.log(P_NAME_IN_MEMO / min(p_b * 20, 1.0))
+                memo_named = True
+                break
+    signals, why = hyp.signals, hyp.why
+    signals["name"] = kind or ("unrelated" if payer.tokens else "none")
+    signals["name_similarity"] = round(similarity)
+    if memo_named:
+        signals["memo_names_member"] = True
+        why.append("memo names the member")
+    if kind == "last_only":
+        why.append("same surname as the member (a relative paying?)")
+    elif kind == "org":
+        why.append(f"paid by the organisation, name {round(similarity)} % similar")
+    elif kind:
+        why.append(f"payer name {round(similarity)} % similar")
+    elif payer.tokens:
+        why.append("payer name unrelated")
+    return best
+
+
+def _name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str):
+    if person.is_org:
+        if not person.org_core:
+            return "", 0.0
+        sim = fuzz.token_set_ratio(payer.text, person.org_core)
+        shared = any(
+            w in payer.tokens or any(len(t) >= 4 and w.startswith(t) for t in payer.tokens)
+            for w in person.org_words
+        )
+        core = person.org_core.split()
+        # Every word of the payer is a word of the name or its start ("NORTHWIND ENG").
+        abbreviated = shared and all(
+            any(c.startswith(t) for c in core) for t in payer.tokens if t not in tx.ORG_HINTS
+        )
+        if not (shared or not person.org_words) or (sim < 85 and not abbreviated):
+            return "", 0.0
+        n = max(len(index.invoices), 1)
+        share = max(len(index.rows_of(pid)), 1) / n
+        strength = 1.0 if sim >= 95 or abbreviated else 0.3
+        return "org", P_NAME["org"] * strength / share
+    keys = payer.keys
+    last_hit = any(k in keys for k in person.last_keys)
+    last_fuzzy = False
+    if not last_hit:
+        for t in payer.tokens:
+            if len(t) >= 4 and any(k.startswith(t) for k in person.last_keys):
+                last_hit = True  # cut off by a bank's field length
+                break
+            if len(t) >= 3 and any(fuzz.ratio(t, k) >= 80 for k in person.last_keys):
+                last_fuzzy = True
+    if not (last_hit or last_fuzzy):
+        return "", 0.0
+    f_last = index.f_last(person.last_keys[0])
+    first_kind = ""
+    for t in payer.tokens:
+        if t in person.last_keys:
+            continue
+        for first in person.firsts:
+            if tx.same_first_name(t, first):
+                first_kind = "full"
+                break
+            if len(t) == 1 and t == first[0]:
+                first_kind = first_kind or "initial"
+            elif len(t) >= 3 and fuzz.ratio(t, first) >= 75:
+                first_kind = first_kind or "fuzzy"
+        if first_kind == "full":
+            break
+    first = person.firsts[0] if person.firsts else ""
+    if first_kind == "full" and last_hit:
+        return "full", P_NAME["full"] / (f_last * index.f_first(first))
+    if first_kind == "full" or (first_kind == "fuzzy" and last_hit):
+        return "fuzzy", P_NAME["fuzzy"] / (5 * f_last * index.f_first(first))
+    if first_kind == "initial" and last_fuzzy:
+        return "fuzzy", P_NAME["fuzzy"] / (5 * f_last * index.f_initial(person.initial))
+    if first_kind == "initial" and last_hit:
+        return "initial", P_NAME["initial"] / (f_last * index.f_initial(person.initial))
+    if last_hit:
+        return "last_only", P_NAME["last_only"] / f_last
+    return "", 0.0
+
+
+def _email_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis, related) -> float:
+    if not ev.email:
+        return 0.0
+    domain = ev.email.rpartition("@")[2]
+    domain_hit = False
+    for pid in related:
+        person = index.people.get(pid)
+        if person is None or not person.email:
+            continue
+        if person.email == ev.email:
+            hyp.why.append("e-mail matches")
+            hyp.signals["email"] = "exact"
+            return math.log(P_EMAIL_EXACT / index.f_email(ev.email))
+        if domain not in mi.PUBLIC_DOMAINS and person.email.rpartition("@")[2] == domain:
+            domain_hit = True
+    if domain_hit:
+        hyp.why.append("e-mail domain of the organisation")
+        hyp.signals["email"] = "domain"
+        share = max(len(index.by_domain.get(domain, ())), 1) / max(index.n_parties, 1)
+        return math.log(P_EMAIL_DOMAIN / share)
+    hyp.signals["email"] = "other"
+    return math.log(P_EMAIL_OTHER)
+
+
+def _background(index: MatchIndex, cents: int) -> float:
+    """How often a payment of exactly this amount comes in, whatever it is for."""
+    floor = P_ROUND_AMOUNT if cents % 500 == 0 else P_ODD_AMOUNT
+    return max(len(index.by_amount.get(cents, ())) / max(len(index.invoices), 1), floor)
+
+
+def _amount_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis) -> float:
+    relation, why = hyp.relation, hyp.why
+    hyp.signals["amount"] = relation
+    owed = sum(index.cents[r] for r, _ in hyp.alloc)
+    applied = sum(t for _, t in hyp.alloc)
+    background = _background(index, ev.cents)
+    if relation == "exact":
+        why.append("amount equals balance")
+        return math.log(P_AMOUNT_EXACT / background)
+    if relation == "multi":
+        why.append(f"amount equals {len(hyp.alloc)} open balances together")
+        person = index.people.get(hyp.account)
+        if hyp.basis == "named":
+            p = P_AMOUNT_EXACT
+        elif hyp.basis == "all":
+            p = P_AMOUNT_STATEMENT if person is not None and person.is_org else P_AMOUNT_ALL
+        else:
+            p = P_AMOUNT_SUBSET
+        return math.log(p / background)
+    named = any(r in ev.inv_refs for r, _ in hyp.alloc)
+    if relation == "over":
+        why.append(f"overpaid by {_money(hyp.credit)}")
+    elif relation == "partial":
+        why.append(f"partial: {_money(owed - applied)} still owed")
+    else:
+        why.append("amount matches no balance")
+    p = P_MISMATCH[relation] * (NAMED_MISMATCH if named else 1.0)
+    return math.log(p * _unrelated_amount(index, ev.cents))
+
+
+def _unrelated_amount(index: MatchIndex, cents: int) -> float:
+    """Likelihood ratio of the amount for a payment that is not for these invoices."""
+    density = P_OTHER_ROUND if cents % 500 == 0 else P_OTHER_ODD
+    return density / _background(index, cents)
+
+
+def _candidate(ev: _Evidence, index: MatchIndex, hyp: Hypothesis, confidence: float) -> Candidate:
+    alloc = hyp.alloc
+    members = {index.invoices[r].member_id for r, _ in alloc}
+    payers = {index.invoices[r].payer_id for r, _ in alloc}
+    applied = sum(t for _, t in alloc)
+    owed = sum(index.cents[r] for r, _ in alloc)
+    return Candidate(
+        member_id=next(iter(members)) if len(members) == 1 else hyp.account,
+        payer_id=next(iter(payers)) if len(payers) == 1 else hyp.account,
+        allocations=tuple((index.invoices[r].invoice_id, _money(t)) for r, t in alloc),
+        credit=_money(ev.cents - applied),
+        shortfall=_money(owed - applied),
+        confidence=round(confidence, 4),
+        explanation="; ".join(hyp.why),
+        signals={**hyp.signals, "score": round(hyp.score, 3)},
+    )

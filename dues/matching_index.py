@@ -1,0 +1,229 @@
+"""The lookup structures payment matching blocks on: ids, e-mails, surnames, amounts, employers.
+
+Built once per matching run from plain records (``OpenInvoice``, ``Party`` in dues.matching);
+no ORM. Surnames are indexed by their folded forms (accents off, umlauts also written out,
+compound names also by their parts), with the first name, the first initial and a phonetic key
+beside them; frequencies of surnames, first names and amounts are counted so that evidence can
+be weighed against how common it is in this book.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from common.money import CENT, to_money
+
+from . import matching_text as tx
+
+PUBLIC_DOMAINS = tx.words_set(
+    "gmail.com googlemail.com yahoo.com yahoo.ca ymail.com outlook.com hotmail.com live.com "
+    "msn.com icloud.com me.com mac.com aol.com proton.me protonmail.com comcast.net verizon.net "
+    "att.net sbcglobal.net gmx.com gmx.net mail.com zoho.com fastmail.com rogers.com shaw.ca "
+    "sympatico.ca"
+)
+
+
+def cents_of(amount: Decimal) -> int:
+    return int(to_money(amount) / CENT)
+
+
+@dataclass(slots=True)
+class Person:
+    """A party as matching compares it."""
+
+    party_id: str
+    is_org: bool
+    org_id: str
+    last_keys: tuple[str, ...]
+    firsts: tuple[str, ...]  # folded first and informal names
+    initial: str
+    org_core: str  # an organisation's name without corporate forms
+    org_words: tuple[str, ...]  # its distinctive words
+    email: str
+    display: str  # folded "first last", or the organisation's core name
+
+
+class MatchIndex:
+    """Everything ``match`` looks up, built once by ``build_index``."""
+
+    def __init__(self) -> None:
+        self.invoices: list = []
+        self.cents: list[int] = []
+        self.numbers: list[str] = []  # digits of each invoice number, for typo checks
+        self.dates: list[date] = []
+        self.inv_by_number: dict[str, list[int]] = defaultdict(list)
+        self.people: dict[str, Person] = {}
+        self.party_by_number: dict[str, list[str]] = defaultdict(list)
+        self.account_rows: dict[str, list[int]] = defaultdict(list)
+        self.employees: dict[str, list[str]] = defaultdict(list)
+        self.by_email: dict[str, list[str]] = defaultdict(list)
+        self.by_domain: dict[str, list[str]] = defaultdict(list)
+        self.by_last_first: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self.by_last_initial: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self.by_last: dict[str, list[str]] = defaultdict(list)
+        # first name -> (party ids, their surnames), for surnames mistyped at the start
+        self.by_first: dict[str, tuple[list[str], list[str]]] = {}
+        self.by_soundex_initial: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self.by_org_word: dict[str, list[str]] = defaultdict(list)
+        self.by_amount: dict[int, list[int]] = defaultdict(list)
+        self.party_amounts: set[tuple[str, int]] = set()
+        self.by_last_amount: dict[tuple[str, int], list[str]] = defaultdict(list)
+        self.last_count: dict[str, int] = defaultdict(int)
+        self.first_count: dict[str, int] = defaultdict(int)
+        self.initial_count: dict[str, int] = defaultdict(int)
+        self.n_persons = 0
+        self.n_parties = 0
+        self.n_accounts = 1
+
+    # -- how common something is in this book (smoothed) ---------------------------------
+    def f_last(self, key: str) -> float:
+        return (self.last_count.get(key, 0) + 1) / (self.n_persons + 100)
+
+    def f_first(self, name: str) -> float:
+        return (self.first_count.get(name, 0) + 1) / (self.n_persons + 100)
+
+    def f_initial(self, letter: str) -> float:
+        return (self.initial_count.get(letter, 0) + 1) / (self.n_persons + 26)
+
+    def f_email(self, email: str) -> float:
+        return max(len(self.by_email.get(email, ())), 1) / max(self.n_parties, 1)
+
+    # -- accounts ------------------------------------------------------------------------
+    def rows_of(self, account: str) -> list[int]:
+        """Open invoices an account could be paying: its own and those billed to it, and for an
+        organisation also its employees' (an employer may pay dues it was not billed for)."""
+        rows = list(self.account_rows.get(account, ()))
+        person = self.people.get(account)
+        if person is not None and person.is_org:
+            seen = set(rows)
+            for employee in self.employees.get(account, ())[:300]:
+                for r in self.account_rows.get(employee, ()):
+                    if r not in seen:
+                        seen.add(r)
+                        rows.append(r)
+        return rows
+
+    def is_account(self, party_id: str) -> bool:
+        return party_id in self.account_rows or party_id in self.employees
+
+
+def _number_keys(number: str) -> set[str]:
+    if number.isdigit():
+        return {number.lstrip("0") or "0"}
+    keys = set()
+    alnum = "".join(c for c in number.upper() if c.isalnum())
+    if alnum:
+        keys.add(alnum)
+    digits = "".join(c for c in number if c.isdigit())
+    if digits and (alnum.isdigit() or len(digits) >= 3):
+        keys.add(digits.lstrip("0") or "0")
+    return keys
+
+
+def build(invoices, parties) -> MatchIndex:
+    index = MatchIndex()
+    for party in parties:
+        _add_party(index, party)
+    for person in index.people.values():
+        if person.org_id and not person.is_org:
+            index.employees[person.org_id].append(person.party_id)
+    inv_by_number, by_amount = index.inv_by_number, index.by_amount
+    account_rows, party_amounts = index.account_rows, index.party_amounts
+    for inv in invoices:
+        balance = inv.balance
+        if balance is None or balance <= 0:
+            continue
+        row = len(index.invoices)
+        scaled = balance * 100
+        cents = int(scaled)
+        if cents != scaled:  # more than two decimals: round as money rounds
+            cents = cents_of(balance)
+        number = inv.number or inv.invoice_id
+        index.invoices.append(inv)
+        index.cents.append(cents)
+        if number.isdigit():
+            digits = number.lstrip("0")
+            inv_by_number[digits or "0"].append(row)
+        else:
+            digits = "".join(c for c in number if c.isdigit()).lstrip("0")
+            for key in _number_keys(number):
+                inv_by_number[key].append(row)
+        index.numbers.append(digits)
+        index.dates.append(inv.invoice_date or date.max)
+        by_amount[cents].append(row)
+        member, payer = inv.member_id, inv.payer_id
+        if member:
+            account_rows[member].append(row)
+            party_amounts.add((member, cents))
+        if payer and payer != member:
+            account_rows[payer].append(row)
+            party_amounts.add((payer, cents))
+    dates, all_cents = index.dates, index.cents
+    for pid, rows in account_rows.items():
+        if len(rows) > 1:
+            rows.sort(key=lambda r: (dates[r], r))
+        person = index.people.get(pid)
+        if person is not None and not person.is_org:
+            for cents in {all_cents[r] for r in rows}:
+                for key in person.last_keys:
+                    index.by_last_amount[(key, cents)].append(pid)
+    index.n_accounts = max(len(account_rows), 1)
+    return index
+
+
+def _add_party(index: MatchIndex, party) -> None:
+    pid = party.party_id
+    index.n_parties += 1
+    if pid.isdigit():
+        index.party_by_number[pid.lstrip("0") or "0"].append(pid)
+    email = (party.email or "").strip().lower()
+    if email:
+        index.by_email[email].append(pid)
+        domain = email.rpartition("@")[2]
+        if domain and domain not in PUBLIC_DOMAINS:
+            owner = pid if party.is_org else party.org_id
+            if owner:
+                index.by_domain[domain].append(owner)
+    if party.is_org:
+        core = tx.org_core(party.name)
+        words = tx.org_tokens(party.name)
+        index.people[pid] = Person(pid, True, "", (), (), "", core, words, email, core)
+        for word in words:
+            index.by_org_word[word].append(pid)
+        return
+    first = tx.fold(party.first_name).split()
+    last = party.last_name
+    if not last and party.name:
+        tokens = tx.parse_payer_name(party.name).tokens
+        last = tokens[-1] if tokens else ""
+        first = first or list(tokens[:1]) if len(tokens) > 1 else first
+    informal = tx.fold(getattr(party, "informal_name", "") or "").split()
+    firsts = tuple(first[:1])
+    if informal and informal[0] not in firsts:
+        firsts += (informal[0],)
+    last_keys = tx.surname_keys(last)
+    initial = firsts[0][0] if firsts else ""
+    display = " ".join([*first[:1], tx.fold(last)]).strip()
+    index.people[pid] = Person(
+        pid, False, party.org_id or "", last_keys, firsts, initial,
+        tx.org_core(party.org_name or ""), (), email, display,
+    )  # fmt: skip
+    index.n_persons += 1
+    if firsts:
+        index.first_count[firsts[0]] += 1
+        index.initial_count[initial] += 1
+    if firsts and last_keys:
+        pids, lasts = index.by_first.setdefault(firsts[0], ([], []))
+        pids.append(pid)
+        lasts.append(last_keys[0])
+    last_count, by_last, by_last_first = index.last_count, index.by_last, index.by_last_first
+    for key in last_keys:
+        last_count[key] += 1
+        by_last[key].append(pid)
+        index.by_last_initial[(key, initial)].append(pid)
+        index.by_soundex_initial[(tx.soundex(key), initial)].append(pid)
+        for name in firsts:
+            by_last_first[(key, name)].append(pid)

@@ -1,0 +1,602 @@
+"""Draw incoming payments against a book: who pays, through which channel, writing what.
+
+See ``payments`` for the book and the record of one payment. The ground truth of each payment
+is the allocation a careful clerk makes with full knowledge of what the payer meant
+(``clerk_allocation``): invoices the payer named come first; what is left goes to an open
+invoice whose balance it equals exactly (the oldest of several), else to all open invoices if
+it equals their total, else to the open invoices oldest first; anything beyond is credit on
+account. A payment that belongs to no one has no member and no allocation.
+"""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+from datetime import date, timedelta
+
+from . import names as nm
+from .payments import EXTRA_FIRST_NAMES, PRICES, Book, BookInvoice, BookParty, IncomingPayment
+
+# (scenario, share). Shares follow what associations report: most dues are paid by the member,
+# exactly, through the portal or by check; the rest is where cash application spends its time.
+SCENARIOS = (
+    ("self", 0.61),
+    ("self_multi", 0.03),
+    ("spouse", 0.05),
+    ("employer_one", 0.04),
+    ("employer_multi", 0.05),
+    ("partial", 0.05),
+    ("over", 0.03),
+    ("fee_short", 0.01),
+    ("third_party", 0.02),
+    ("not_ours", 0.03),
+    ("member_other", 0.02),
+)
+# (channel, method, share) for a person paying.
+PERSON_CHANNELS = (
+    ("stripe", "card", 0.31),
+    ("authorizenet", "card", 0.13),
+    ("bai2", "check", 0.20),
+    ("csv", "check", 0.12),
+    ("bai2", "ach", 0.11),
+    ("csv", "ach", 0.05),
+    ("bai2", "wire", 0.02),
+    ("csv", "other", 0.06),
+)
+ORG_CHANNELS = (
+    ("bai2", "ach", 0.50),
+    ("bai2", "check", 0.25),
+    ("csv", "check", 0.15),
+    ("bai2", "wire", 0.10),
+)
+VAGUE_MEMOS = (
+    "dues",
+    "Membership dues",
+    "renewal",
+    "annual dues {y}",
+    "Dues {y}",
+    "membership {y}-{y1}",
+    "Thank you",
+    "MEMBERSHIP",
+    "renew",
+    "",
+    "",
+    "",
+)
+INVOICE_FORMS = (
+    "INV {n}",
+    "Invoice #{n}",
+    "#{n}",
+    "inv-{n}",
+    "{n}",
+    "Inv# {n}",
+    "invoice {n} dues",
+    "Dues {y} / INV{n}",
+    "Membership renewal {n}",
+    "INV.{n}",
+)
+MEMBER_FORMS = (
+    "mbr {id}",
+    "Member ID {id}",
+    "dues {y} mbr {id}",
+    "{LAST} {F} {id}",
+    "ID#{id}",
+    "member #{id}",
+    "{id}",
+    "Acct {id}",
+)
+NOT_OURS_MEMOS = (
+    "Conference registration",
+    "Donation",
+    "Sponsorship - Gold",
+    "Order {r}",
+    "Reg #{r}",
+    "",
+    "Annual gala table",
+    "Refund reissue",
+    "Invoice {r6}",
+    "Payment",
+    "Catering deposit",
+)
+OTHER_COMPANIES = (
+    "Acme Catering LLC",
+    "Bluebird Travel Inc",
+    "City of Springfield",
+    "Globex Corporation",
+    "Initech Payroll Services",
+    "Vandelay Industries",
+    "Sterling Cooper",
+    "Dunder Mifflin Paper Co",
+    "Stark Medical Group",
+    "Wayne Foundation",
+)
+_BANK_ASCII = str.maketrans(
+    {"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "ß": "ss", "æ": "ae", "Æ": "AE", "\u0131": "i"}
+)
+
+
+def bai2_text(text: str) -> str:
+    """Text as it can sit in a BAI2 text field: ASCII, and no word ending in '/' (a line that
+    ends in '/' ends the field)."""
+    return " ".join(w.rstrip("/") or "-" for w in bank_ascii(text).split(" "))
+
+
+def bank_ascii(text: str) -> str:
+    """What a bank's systems make of a name: accents dropped, ASCII only."""
+    folded = unicodedata.normalize("NFKD", text.translate(_BANK_ASCII))
+    return folded.encode("ascii", "ignore").decode("ascii")
+
+
+class _Draw:
+    """The random choices behind one batch of payments (one seeded stream, in order)."""
+
+    def __init__(self, book: Book, seed: int, as_of: date):
+        self.book = book
+        self.rng = random.Random(seed)
+        self.as_of = as_of
+        self.emails = {p.email for p in book.parties.values() if p.email}
+        self.self_billed = [
+            i
+            for i in book.invoices
+            if i.member_id == i.payer_id and not book.parties[i.member_id].is_org
+        ]
+        self.multi_members = sorted(
+            m for m, invs in book.by_member.items() if len(invs) > 1 and not book.parties[m].is_org
+        )
+        # Organisations billed for at least two employees, and any employee's invoice.
+        self.orgs = sorted(
+            org
+            for org, invs in book.by_payer.items()
+            if book.parties[org].is_org and sum(i.member_id != org for i in invs) >= 2
+        )
+        self.employee_invoices = [
+            i for i in book.invoices if book.parties[i.member_id].org_id and i.member_id != ""
+        ]
+
+    def weighted(self, options):
+        return self.rng.choices(options, [o[-1] for o in options])[0]
+
+    # -- text --------------------------------------------------------------------------
+    def typo(self, digits: str) -> str:
+        """One keystroke wrong: swap, substitute, drop or double a digit."""
+        rng = self.rng
+        i = rng.randrange(len(digits) - 1)
+        kind = rng.random()
+        if kind < 0.4:
+            return digits[:i] + digits[i + 1] + digits[i] + digits[i + 2 :]
+        if kind < 0.75:
+            new = rng.choice([d for d in "0123456789" if d != digits[i]])
+            return digits[:i] + new + digits[i + 1 :]
+        if kind < 0.9:
+            return digits[:i] + digits[i + 1 :]
+        return digits[:i] + digits[i] + digits[i:]
+
+    def name_typo(self, name: str) -> str:
+        letters = [i for i, c in enumerate(name) if c.isalpha()]
+        if len(letters) < 4:
+            return name
+        i = self.rng.choice(letters[1:-1])
+        if self.rng.random() < 0.5:
+            return name[:i] + name[i + 1] + name[i] + name[i + 2 :]
+        return name[:i] + name[i + 1 :]
+
+    def person_name(self, p: BookParty, method: str) -> str:
+        rng = self.rng
+        first, last = p.first, p.last
+        informal = p.informal or first
+        middle = p.middle.rstrip(".")
+        roll = rng.random()
+        if method == "card":
+            if roll < 0.58:
+                out = f"{first} {last}"
+            elif roll < 0.68:
+                out = f"{first} {middle} {last}" if middle else f"{first} {last}"
+            elif roll < 0.82:
+                out = f"{informal} {last}"
+            elif roll < 0.87:
+                out = f"{first[0]}. {last}"
+            elif roll < 0.91:
+                out = f"{first.lower()} {last.lower()}"
+            elif roll < 0.94:
+                out = f"{p.prefix} {first} {last} {p.suffix}".strip()
+            else:
+                out = f"{first.upper()} {last.upper()}"
+        elif method == "ach":
+            if roll < 0.4:
+                out = f"{last} {first} {middle}".upper()[:22]
+            elif roll < 0.8:
+                out = f"{first} {last}".upper()[:22]
+            else:
+                out = f"{first[0]} {last}".upper()
+            out = bank_ascii(out)
+        elif method == "check":
+            if roll < 0.33:
+                out = f"{first} {middle} {last}".upper() if middle else f"{first} {last}".upper()
+            elif roll < 0.6:
+                out = f"{first} {last}"
+            elif roll < 0.74:
+                spouse = self.other_first(first)
+                out = (
+                    f"{first} & {spouse} {last}"
+                    if rng.random() < 0.5
+                    else (f"{spouse} or {first} {last}")
+                )
+            elif roll < 0.79:
+                out = f"{p.prefix or 'Dr.'} {first} {last}"
+            elif roll < 0.9:
+                out = f"{last}, {first}".upper()
+            else:
+                out = f"{informal} {last}"
+            if rng.random() < 0.5:
+                out = bank_ascii(out)
+        else:
+            out = bank_ascii(f"{first} {last}".upper())
+        out = " ".join(out.split())
+        if rng.random() < 0.03:
+            out = self.name_typo(out)
+        return out
+
+    def org_name(self, org: BookParty, method: str) -> str:
+        rng = self.rng
+        name = org.org_name
+        roll = rng.random()
+        if method == "ach":
+            # The ACH batch header holds 16 characters of company name.
+            return bank_ascii(name.upper())[: rng.choice((16, 16, 22, 40))].strip()
+        if roll < 0.5:
+            return name
+        if roll < 0.75:
+            return bank_ascii(name.upper())
+        parts = name.split()
+        return " ".join(parts[:-1]) if len(parts) > 2 else name
+
+    def other_first(self, first: str) -> str:
+        pool = [f for f in nm.FIRST_NAMES + EXTRA_FIRST_NAMES if f != first and f[:1] != first[:1]]
+        return self.rng.choice(pool)
+
+    def invoice_memo(self, invs: list[BookInvoice], *, typo_rate: float) -> str:
+        rng = self.rng
+        numbers = [i.number for i in invs]
+        numbers = [self.typo(n) if rng.random() < typo_rate else n for n in numbers]
+        y = self.as_of.year
+        if len(numbers) == 1:
+            return rng.choice(INVOICE_FORMS).format(n=numbers[0], y=y)
+        form = rng.random()
+        if form < 0.35:
+            return "Inv#" + "/".join(numbers)
+        if form < 0.7:
+            return "INV " + ", ".join(numbers)
+        return "invoices " + " ".join(numbers)
+
+    def member_memo(self, p: BookParty, *, typo_rate: float) -> str:
+        pid = p.party_id
+        if self.rng.random() < typo_rate:
+            pid = self.typo(pid)
+        return self.rng.choice(MEMBER_FORMS).format(
+            id=pid, y=self.as_of.year, LAST=bank_ascii(p.last).upper(), F=p.first[:1].upper()
+        )
+
+    def vague(self) -> str:
+        y = self.as_of.year
+        return self.rng.choice(VAGUE_MEMOS).format(y=y, y1=y + 1)
+
+    def other_email(self, name: str) -> str:
+        """An address of someone's own, not one any party in the book has (addresses are
+        personal: a namesake never shares one)."""
+        local = ".".join(bank_ascii(name).lower().replace("&", " ").split()) or "payer"
+        while True:
+            email = f"{local}{self.rng.randrange(1, 999)}@{self.rng.choice(nm.EMAIL_DOMAINS)}"
+            if email not in self.emails:
+                return email
+
+    def account_invoices(self, party_id: str) -> list[BookInvoice]:
+        """Open invoices a party is for or billed for, oldest first."""
+        book = self.book
+        rows = {i.invoice_id: i for i in book.by_member.get(party_id, ())}
+        rows.update({i.invoice_id: i for i in book.by_payer.get(party_id, ())})
+        return sorted(rows.values(), key=lambda i: (i.invoice_date, i.invoice_id))
+
+    # -- what each channel carries -------------------------------------------------------
+    def carry(self, channel, method, payer, invs, member, *, org=False) -> tuple[dict, list]:
+        """Fields as the channel delivers them, and the invoices they name (maybe mistyped)."""
+        rng = self.rng
+        person = self.book.parties.get(member) if member else None
+        out = {"payer_name": payer, "email": "", "memo": "", "reference": "", "check_number": ""}
+        named: list[BookInvoice] = []
+        if channel == "authorizenet":
+            # The notification carries the amount and the invoice number the member portal
+            # set, nothing else.
+            out["payer_name"] = ""
+            if invs:
+                out["reference"], named = invs[0].number, invs[:1]
+            return out, named
+        if channel == "stripe":
+            if invs and rng.random() < 0.7:
+                out["reference"], named = invs[0].number, invs[:1]  # set by the member portal
+            out["memo"] = rng.choice(
+                ("Membership dues", "Dues payment", "Online payment", "Renewal", "")
+            )
+            if invs and rng.random() < 0.15:
+                out["memo"], named = f"Invoice {invs[0].number}", invs[:1]
+            own = (person.email if person else "") or ""
+            roll = rng.random()
+            if own and roll < 0.72:
+                out["email"] = own
+            elif roll < 0.95 and payer:
+                out["email"] = self.other_email(payer)
+            return out, named
+        if method == "check":
+            out["check_number"] = str(rng.randrange(101, 9999))
+            parts = []
+            if invs and rng.random() < 0.4:
+                # The coupon returned with the check, keyed by the lockbox (rarely misread).
+                parts.append(f"INV {self.maybe_typo(invs[0].number, 0.01)}")
+                named = invs[:1]
+            roll = rng.random()
+            if invs and roll < 0.2:
+                parts.append(self.invoice_memo(invs, typo_rate=0.05))
+                named = list(invs)
+            elif person and roll < 0.35 and not org:
+                parts.append(self.member_memo(person, typo_rate=0.05))
+            else:
+                parts.append(self.vague())
+            out["memo"] = " ".join(p for p in parts if p)
+            return out, named
+        if method == "ach" and org:
+            if invs and rng.random() < 0.7:
+                out["memo"] = "".join(f"RMR*IV*{i.number}**{i.balance / 100:.2f}\\" for i in invs)
+                named = list(invs)
+            else:
+                out["memo"] = rng.choice(("DUES", "MEMBERSHIP DUES", "EMPLOYEE DUES", "PAYMENT"))
+            return out, named
+        if method == "ach":
+            if person and rng.random() < 0.55:
+                out["reference"] = self.maybe_typo(person.party_id, 0.03)  # bill-pay account no.
+            out["memo"] = rng.choice(("DUES", "BILL PAY", "ONLINE PMT", "PAYMENT", ""))
+            if invs and rng.random() < 0.15:
+                out["memo"], named = self.invoice_memo(invs, typo_rate=0.03), list(invs)
+            return out, named
+        # wire, other
+        if invs and rng.random() < 0.5:
+            out["memo"], named = self.invoice_memo(invs, typo_rate=0.03), list(invs)
+        else:
+            out["memo"] = self.vague()
+        return out, named
+
+    def maybe_typo(self, digits: str, rate: float) -> str:
+        return self.typo(digits) if self.rng.random() < rate else digits
+
+    # -- scenarios -----------------------------------------------------------------------
+    def payment(self, number: int) -> IncomingPayment:
+        rng = self.rng
+        scenario = self.weighted(SCENARIOS)[0]
+        if scenario == "self_multi" and not self.multi_members:
+            scenario = "self"
+        if scenario.startswith("employer") and not (self.orgs and self.employee_invoices):
+            scenario = "self"
+        received = self.as_of + timedelta(days=rng.randrange(0, 30))
+        if scenario == "not_ours":
+            return self.not_ours(number, received)
+        if scenario == "member_other":
+            return self.member_other(number, received)
+        if scenario.startswith("employer"):
+            return self.employer(number, received, scenario)
+        if scenario == "self_multi":
+            member = rng.choice(self.multi_members)
+            invs = self.account_invoices(member)
+            amount = sum(i.balance for i in invs)
+        else:
+            inv = rng.choice(self.self_billed)
+            member, invs = inv.member_id, [inv]
+            amount = inv.balance
+            if scenario == "partial":
+                amount = rng.choice(
+                    (inv.balance // 2 // 500 * 500, inv.balance - 1000, 10000, inv.balance - 5000)
+                )
+                amount = amount if 0 < amount < inv.balance else inv.balance // 2
+            elif scenario == "over":
+                amount = inv.balance + rng.choice((2500, 5000, 10000, 1000))
+            elif scenario == "fee_short":
+                amount = max(inv.balance - rng.choice((1500, 2000, 2500, 3500)), inv.balance // 2)
+        person = self.book.parties[member]
+        memo_note = ""
+        channel, method, _ = self.weighted(PERSON_CHANNELS)
+        if scenario == "fee_short":
+            channel, method = rng.choice(("bai2", "csv")), "wire"
+        if scenario == "third_party":
+            channel, method = rng.choice((("bai2", "check"), ("csv", "check"), ("bai2", "ach")))
+        if scenario == "spouse":
+            spouse = BookParty(
+                "", False, first=self.other_first(person.first),
+                last=person.last if rng.random() < 0.85 else rng.choice(nm.LAST_NAMES),
+            )  # fmt: skip
+            payer = self.person_name(spouse, method)
+            named_member = spouse.last != person.last and rng.random() < 0.85
+            if named_member or rng.random() < 0.3:
+                # "for Stephanie", or in full when the surnames differ.
+                note = f"{person.first} {person.last}" if named_member else person.first
+                memo_note = rng.choice(("for {n}", "Dues - {n}", "{n} membership")).format(n=note)
+        elif scenario == "third_party":
+            payer = (
+                rng.choice(OTHER_COMPANIES)
+                if rng.random() < 0.5
+                else f"{rng.choice(nm.FIRST_NAMES)} {rng.choice(nm.LAST_NAMES)}"
+            )
+        else:
+            payer = self.person_name(person, method)
+        fields, named = self.carry(channel, method, payer, invs, member)
+        if memo_note and channel != "authorizenet":
+            fields["memo"] = f"{fields['memo']} {memo_note}".strip()
+        if scenario == "third_party" and not named and rng.random() < 0.95:
+            # Someone paying for another says whom for, or the payment could not be placed.
+            if rng.random() < 0.6:
+                fields["memo"], named = self.invoice_memo(invs, typo_rate=0.03), list(invs)
+            else:
+                fields["memo"] = self.member_memo(person, typo_rate=0.03)
+        alloc, credit = clerk_allocation(self.account_invoices(member), amount, named)
+        return self.build(
+            number, channel, method, received, amount, fields, scenario, member, alloc, credit
+        )
+
+    def employer(self, number: int, received: date, scenario: str) -> IncomingPayment:
+        """An employer paying for one employee, or for several at once."""
+        rng = self.rng
+        book = self.book
+        if scenario == "employer_one":
+            inv = rng.choice(self.employee_invoices)
+            org_id = book.parties[inv.member_id].org_id
+            invs = [inv]
+        else:
+            org_id = rng.choice(self.orgs)
+            statement = sorted(book.by_payer[org_id], key=lambda i: (i.invoice_date, i.invoice_id))
+            employees = [i for i in statement if i.member_id != org_id]
+            if rng.random() < 0.6:
+                invs = statement  # everything billed to the organisation
+            else:
+                invs = sorted(rng.sample(employees, rng.randint(2, len(employees))),
+                              key=lambda i: i.invoice_id)  # fmt: skip
+        org = book.parties[org_id]
+        channel, method, _ = self.weighted(ORG_CHANNELS)
+        payer = self.org_name(org, method)
+        fields, named = self.carry(channel, method, payer, invs, org_id, org=True)
+        all_billed = len(invs) > 1 and {i.invoice_id for i in invs} == {
+            i.invoice_id for i in book.by_payer[org_id]
+        }
+        if set(named) != set(invs) and not all_billed:
+            # Accounts payable names the employees a payment is for.
+            names = [book.parties[i.member_id] for i in invs]
+            # A name says which member, not which of their invoices: names only when each
+            # member named has this one invoice open.
+            single = all(len(book.by_member[i.member_id]) == 1 for i in invs)
+            if rng.random() < 0.5 or len(invs) > 3 or not single:
+                fields["memo"], named = self.invoice_memo(invs, typo_rate=0.02), list(invs)
+            else:
+                fields["memo"] = "Dues " + ", ".join(
+                    f"{p.first} {p.last}" if rng.random() < 0.6 else bank_ascii(p.last).upper()
+                    for p in names
+                )
+                named = list(invs)
+        amount = sum(i.balance for i in invs)
+        member = invs[0].member_id if len(invs) == 1 else org_id
+        alloc = [(i.invoice_id, i.balance) for i in invs]
+        return self.build(
+            number, channel, method, received, amount, fields, scenario, member, alloc, 0
+        )
+
+    def not_ours(self, number: int, received: date) -> IncomingPayment:
+        rng = self.rng
+        channel, method, _ = self.weighted(PERSON_CHANNELS)
+        roll = rng.random()
+        if roll < 0.5:
+            # Someone outside the book, named as people in the book are named.
+            first = rng.choice(self.self_billed).member_id
+            last = rng.choice(self.self_billed).member_id
+            stranger = BookParty(
+                "", False, first=self.book.parties[first].first, last=self.book.parties[last].last
+            )
+            payer = self.person_name(stranger, method)
+        elif roll < 0.8:
+            payer = rng.choice(OTHER_COMPANIES)
+        else:
+            payer = ""
+        if rng.random() < 0.35:
+            amount = rng.choice(list(PRICES.values()))
+        else:
+            amount = rng.choice((4500, 25000, 7550, 100000, 5000, 12000, 2000, 35000))
+        memo = rng.choice(NOT_OURS_MEMOS).format(
+            r=rng.randrange(1000, 99999), r6=rng.randrange(100000, 999999)
+        )
+        fields = {"payer_name": payer if channel != "authorizenet" else "", "memo": memo,
+                  "email": "", "reference": "", "check_number": ""}  # fmt: skip
+        if channel == "stripe" and payer and rng.random() < 0.8:
+            fields["email"] = self.other_email(payer)
+        if method == "check":
+            fields["check_number"] = str(rng.randrange(101, 9999))
+        return self.build(number, channel, method, received, amount, fields, "not_ours", "", [], 0)
+
+    def member_other(self, number: int, received: date) -> IncomingPayment:
+        """A member paying for something that is no open invoice (an event, a donation)."""
+        rng = self.rng
+        member = rng.choice(self.self_billed).member_id
+        person = self.book.parties[member]
+        channel, method, _ = self.weighted(PERSON_CHANNELS)
+        payer = self.person_name(person, method) if channel != "authorizenet" else ""
+        memo = rng.choice((*NOT_OURS_MEMOS[:3], "Annual conference", "Workshop fee", "", "Gift"))
+        owed = {i.balance for i in self.account_invoices(member)}
+        prices = [4500, 7500, 15000, 25000, 5000, 10000, 2500, 31500, 14500]
+        if not memo:
+            # Without a word of what it is for, a payment of exactly what the member owes
+            # would be dues: a clerk would apply it too.
+            prices = [p for p in prices if p not in owed]
+        amount = rng.choice(prices)
+        fields = {"payer_name": payer, "memo": memo.format(r=rng.randrange(1000, 99999)),
+                  "email": "", "reference": "", "check_number": ""}  # fmt: skip
+        if channel == "stripe" and payer:
+            fields["email"] = person.email if rng.random() < 0.75 else self.other_email(payer)
+        if method == "check":
+            fields["check_number"] = str(rng.randrange(101, 9999))
+        return self.build(
+            number, channel, method, received, amount, fields, "member_other", "", [], 0
+        )
+
+    def build(self, number, channel, method, received, amount, fields, scenario, member, alloc,
+              credit) -> IncomingPayment:  # fmt: skip
+        if channel == "bai2":
+            # A bank's systems keep ASCII only.
+            fields = {k: bai2_text(v) if v else v for k, v in fields.items()}
+        return IncomingPayment(
+            payment_id=f"PAY{number:06d}",
+            channel=channel,
+            method=method,
+            received_on=received,
+            amount=amount,
+            scenario=scenario,
+            truth_member=member,
+            truth_allocations=tuple(alloc),
+            truth_credit=credit,
+            **fields,
+        )
+
+
+def clerk_allocation(
+    invoices: list[BookInvoice], amount: int, named: list[BookInvoice]
+) -> tuple[list[tuple[str, int]], int]:
+    """How a careful clerk applies ``amount`` to a member's open invoices (oldest first).
+
+    Named invoices first, in the order named; the rest to an invoice it equals exactly (the
+    oldest), else to all if it equals their total, else oldest first; what remains is credit.
+    """
+    alloc: list[tuple[str, int]] = []
+    left = amount
+    named_ids = []
+    for inv in named:
+        if inv.invoice_id in named_ids or left <= 0:
+            continue
+        take = min(inv.balance, left)
+        alloc.append((inv.invoice_id, take))
+        named_ids.append(inv.invoice_id)
+        left -= take
+    rest = [i for i in invoices if i.invoice_id not in named_ids]
+    if left > 0 and rest:
+        exact = [i for i in rest if i.balance == left]
+        if exact:
+            alloc.append((exact[0].invoice_id, left))
+            left = 0
+        else:
+            for inv in rest:
+                if left <= 0:
+                    break
+                take = min(inv.balance, left)
+                alloc.append((inv.invoice_id, take))
+                left -= take
+    return alloc, left
+
+
+def generate_payments(
+    book: Book, count: int, *, seed: int = 1, as_of: date = date(2025, 6, 30)
+) -> list[IncomingPayment]:
+    """``count`` payments against ``book`` with their ground truth (deterministic)."""
+    if not book.invoices:
+        raise ValueError("the book has no open invoices to pay")
+    draw = _Draw(book, seed, as_of)
+    return [draw.payment(n + 1) for n in range(count)]

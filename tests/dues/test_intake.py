@@ -1,0 +1,121 @@
+"""Intake of bank files and checks: stored once each, reported by line, audited."""
+
+import json
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from common import roles
+from common.errors import DomainError
+from common.models import AuditEvent, JobRun
+from dues import intake
+from dues.models import JournalLine, JournalTransaction, Payment, PaymentImport
+from tests.dues.conftest import FIXTURES, bai2_sample
+from tests.dues.test_bankfiles import CSV
+
+pytestmark = pytest.mark.django_db
+
+
+def exactly(message: str) -> str:
+    return "^" + re.escape(message) + "$"
+
+
+def test_import_keeps_good_lines_reports_bad_ones_and_journals_each_payment(
+    make_user, django_capture_on_commit_callbacks
+):
+    finance = make_user(roles.FINANCE)
+    with django_capture_on_commit_callbacks(execute=True):
+        record = intake.payment_import_file(
+            filename="march.csv", content=CSV.encode(), uploaded_by=finance
+        )
+    assert (record.lines, record.added, record.duplicates, record.errors) == (3, 3, 0, 5)
+    assert record.report["error_lines"][0] == {
+        "line": 4, "error": "the amount 'abc' is not an amount like 1,234.50"
+    }  # fmt: skip
+    payments = list(Payment.objects.order_by("line_number"))
+    assert [(p.line_number, p.amount, p.status) for p in payments] == [
+        (2, Decimal("120.00"), "received"), (3, Decimal("1250.00"), "received"),
+        (8, Decimal("45.00"), "received"),
+    ]  # fmt: skip
+    assert all(p.import_file == record and p.entered_by == finance for p in payments)
+    # each payment: one intake entry, debit cash clearing, credit unapplied
+    lines = JournalLine.objects.filter(payment=payments[1]).order_by("id")
+    assert [(li.account, li.amount) for li in lines] == [
+        ("cash_clearing", Decimal("1250.00")), ("unapplied", Decimal("-1250.00")),
+    ]  # fmt: skip
+    assert AuditEvent.objects.get(action="dues.file_imported").summary == (
+        "Imported march.csv: 3 payments added, 0 already imported, 5 lines with errors"
+    )
+    # matching is queued once the import commits
+    assert JobRun.objects.filter(kind="dues.match_payments", status="queued").count() == 1
+
+
+def test_importing_the_same_file_twice_adds_nothing():
+    content = bai2_sample("sample4-continuations-newline-delimited.txt")
+    first = intake.payment_import_file(filename="gs.txt", content=content)
+    second = intake.payment_import_file(filename="gs-again.txt", content=content)
+    assert (first.added, first.duplicates) == (4, 0)
+    assert (second.added, second.duplicates) == (0, 4)
+    assert Payment.objects.count() == 4
+    assert JournalTransaction.objects.count() == 4
+    assert second.report["duplicate_lines"][0]["line"] == 50
+
+
+def test_an_unreadable_file_is_refused_whole_and_stores_nothing():
+    with pytest.raises(
+        DomainError,
+        match=exactly(
+            "bad.txt: Line 1 starts with '00'; a BAI2 file starts with a 01 file header record. "
+            "Is this the right file?"
+        ),
+    ):
+        intake.payment_import_file(filename="bad.txt", content=bai2_sample("sample-parseError.txt"))
+    assert PaymentImport.objects.count() == 0 and Payment.objects.count() == 0
+
+
+def test_import_payments_command_prints_the_report_as_json(tmp_path):
+    out = StringIO()
+    call_command("import_payments", str(FIXTURES / "bai2" / "sample1.txt"), stdout=out)
+    report = json.loads(out.getvalue())
+    assert (report["format"], report["added"], report["already_imported"], report["errors"]) == (
+        "bai2", 5, 0, 0,
+    )  # fmt: skip
+    assert report["skipped"] == 12
+    again = StringIO()
+    call_command("import_payments", str(FIXTURES / "bai2" / "sample1.txt"), stdout=again)
+    assert json.loads(again.getvalue())["added"] == 0
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("import_payments", str(tmp_path / "missing.csv"))
+
+
+def test_check_entered_by_hand_is_stored_once(make_user):
+    finance = make_user(roles.FINANCE)
+    payment = intake.check_enter(
+        user=finance, check_number="001042", amount=Decimal("240.00"),
+        received_on=date(2026, 3, 2), payer_name="Dr. Maria  Gonzalez", memo="INV 10234",
+    )  # fmt: skip
+    assert (payment.source, payment.method, payment.reference, payment.amount) == (
+        "check", "check", "001042", Decimal("240.00"),
+    )  # fmt: skip
+    entered = timezone.localtime(payment.created_at).strftime("%Y-%m-%d")
+    with pytest.raises(
+        DomainError,
+        match=exactly(
+            f"Check 1042 from dr. maria gonzalez for $240.00 was already entered on {entered} as "
+            f"payment #{payment.pk}."
+        ),
+    ):
+        intake.check_enter(
+            user=finance, check_number="1042", amount=Decimal("240.00"),
+            received_on=date(2026, 3, 2), payer_name="dr. maria gonzalez",
+        )  # fmt: skip
+    with pytest.raises(DomainError, match=exactly("The date received cannot be in the future.")):
+        intake.check_enter(
+            user=finance, check_number="7", amount=Decimal("1.00"), payer_name="X",
+            received_on=timezone.localdate() + timedelta(days=1),
+        )  # fmt: skip

@@ -1,0 +1,165 @@
+"""Payment pages and API: filters, one-click actions, uploads, escaping, the member-page flag."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from common import roles
+from dues import services
+from dues.models import Payment, PaymentImport
+from tests.conftest import PASSWORD
+from tests.dues.conftest import Cand, bai2_sample
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+@pytest.fixture
+def frank(client, make_user):
+    user = make_user(roles.FINANCE)
+    client.login(username="frank", password=PASSWORD)
+    return user
+
+
+@pytest.fixture
+def proposed(mirror, make_payment):
+    mirror.member("48213", "John Smith")
+    mirror.member("48214", "Jane Smith")
+    mirror.invoice("10234", "48213", "120.00")
+    mirror.invoice("10240", "48214", "60.00")
+    mirror.invoice("10241", "48214", "60.00")
+    payment = make_payment(payer_name="J. Smith", memo="<script>alert('memo')</script> INV 10234")
+    return services.payment_candidates_file(
+        payment_id=payment.pk, auto_eligible=False,
+        candidates=[
+            Cand(member_id="48213", allocations=(("10234", D("120.00")),), confidence=0.7,
+                 explanation="INV-10234 in memo; amount equals balance"),
+            Cand(member_id="48214", allocations=(("10240", D("60.00")), ("10241", D("60.00"))),
+                 confidence=0.25, explanation="payer name 80 % similar; two invoices sum"),
+        ],
+    )  # fmt: skip
+
+
+def test_queue_shows_tabs_filters_and_escapes_remittance_text(
+    client, frank, proposed, make_payment
+):
+    make_payment("15.00", source="bai2", method="ach", payer_name="Small ACH")
+    response = client.get(reverse("dues:queue"), {"tab": "proposed"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'data-payment="{proposed.pk}"' in html
+    assert "<script>alert" not in html and "&lt;script&gt;alert(&#x27;memo&#x27;)" in html
+    assert 'data-tab="unmatched">Unmatched <span class="badge">1</span>' in html
+    # filters: source and amount keep only what matches
+    unmatched = client.get(reverse("dues:queue"), {"tab": "unmatched", "source": "csv"})
+    assert "Small ACH" not in unmatched.content.decode()
+    ach = client.get(reverse("dues:queue"), {"tab": "unmatched", "max_amount": "20"})
+    assert "Small ACH" in ach.content.decode()
+    # htmx asks for the table alone; a bad number is named, not fatal
+    partial = client.get(
+        reverse("dues:queue"), {"tab": "proposed", "min_amount": "lots"}, HTTP_HX_REQUEST="true"
+    )
+    text = partial.content.decode()
+    assert "<html" not in text and "“lots” is not a number. It was ignored." in text
+    by_confidence = client.get(reverse("dues:queue"), {"tab": "all", "sort": "-confidence"})
+    assert by_confidence.status_code == 200
+
+
+def test_payment_page_shows_candidates_and_applies_one_with_a_click(client, frank, proposed):
+    page = client.get(reverse("dues:payment_detail", args=[proposed.pk])).content.decode()
+    assert "INV-10234 in memo; amount equals balance" in page
+    assert 'id="apply-2"' in page and 'name="amount_10240"' in page
+    response = client.post(
+        reverse("dues:decide", args=[proposed.pk]), {"action": "candidate", "rank": "2"}
+    )
+    assert response.status_code == 302
+    proposed.refresh_from_db()
+    assert (proposed.status, proposed.member_id) == ("held", "48214")
+
+
+def test_split_form_spreads_the_payment_and_names_a_conflict(client, frank, proposed):
+    url = reverse("dues:decide", args=[proposed.pk])
+    over = client.post(url, {"action": "split", "member": "48214", "amount_10240": "130.00"},
+                       follow=True)  # fmt: skip
+    assert (
+        "The invoices add up to $130.00, more than the payment&#x27;s $120.00; lower an amount."
+        in over.content.decode()
+    )
+    bad = client.post(url, {"action": "split", "member": "48214", "amount_10240": "100.00",
+                            "amount_10241": "20.00"}, follow=True)  # fmt: skip
+    assert "Invoice 10240 has $60.00 left to apply" in bad.content.decode()
+    client.post(url, {"action": "split", "member": "48214", "amount_10240": "60.00",
+                      "amount_10241": "40.00"})  # fmt: skip
+    proposed.refresh_from_db()
+    record = client.get(reverse("dues:payment_detail", args=[proposed.pk])).content.decode()
+    assert proposed.status == "held"
+    assert "Credit on account" in record and "20.00" in record
+
+
+def test_undo_from_the_hold_page_returns_there(client, frank, proposed):
+    client.post(reverse("dues:decide", args=[proposed.pk]), {"action": "candidate", "rank": "1"})
+    hold = client.get(reverse("dues:hold")).content.decode()
+    assert f'data-payment="{proposed.pk}"' in hold and "John Smith" in hold
+    response = client.post(reverse("dues:undo", args=[proposed.pk]), {"next": reverse("dues:hold")})
+    assert response["Location"] == reverse("dues:hold")
+    proposed.refresh_from_db()
+    assert proposed.status == "proposed"
+
+
+def test_upload_page_imports_a_bai2_file_and_shows_its_report(client, frank):
+    upload = SimpleUploadedFile("march.bai", bai2_sample("sample1.txt"))
+    response = client.post(reverse("dues:import"), {"file": upload})
+    record = PaymentImport.objects.get()
+    assert response["Location"] == reverse("dues:import_detail", args=[record.pk])
+    report = client.get(response["Location"]).content.decode()
+    assert "MACLEOD MALL" in report and 'id="import-payments"' in report
+    bad = client.post(
+        reverse("dues:import"), {"file": SimpleUploadedFile("x.txt", bai2_sample(
+            "sample-parseError.txt"))}
+    )  # fmt: skip
+    assert bad.status_code == 400
+    assert "x.txt: Line 1 starts with &#x27;00&#x27;" in bad.content.decode()
+
+
+def test_check_entry_form_records_a_check(client, frank):
+    response = client.post(
+        reverse("dues:check_new"),
+        {"check_number": "4471", "amount": "95.00", "received_on": "2026-03-02",
+         "payer_name": "Liam O'Connor", "memo": "mbr 52002"},
+    )  # fmt: skip
+    payment = Payment.objects.get()
+    assert response["Location"] == reverse("dues:payment_detail", args=[payment.pk])
+    assert (payment.source, payment.amount, payment.reference) == ("check", D("95.00"), "4471")
+
+
+def test_matching_performance_page_has_bands_and_a_chart(client, make_user, proposed):
+    make_user(roles.MANAGER)
+    client.login(username="grace", password=PASSWORD)
+    html = client.get(reverse("dues:performance")).content.decode()
+    assert 'id="performance-chart"' in html and "50 to 80 %" in html
+
+
+def test_member_page_flags_an_invoice_with_a_payment_on_its_way(client, make_user, proposed):
+    make_user(roles.MEMBERSHIP)
+    client.login(username="maya", password=PASSWORD)
+    member = client.get(reverse("imis_client:member_detail", args=["48213"])).content.decode()
+    assert reverse("dues:member_pending", args=["48213"]) in member
+    flag = client.get(reverse("dues:member_pending", args=["48213"])).content.decode()
+    assert "Invoice 10234" in flag and "probably pays $120.00 of this invoice" in flag
+    assert "dues/payments/" not in flag  # membership staff see the flag, not the payment page
+    assert client.get(reverse("dues:member_pending", args=["48214"])).content.strip() == b""
+
+
+def test_api_lists_payments_with_status_applied_invoices_and_candidates(client, frank, proposed):
+    client.post(reverse("dues:decide", args=[proposed.pk]), {"action": "candidate", "rank": "1"})
+    listing = client.get(reverse("api:dues:payment-list"), {"status": "held"}).json()
+    (row,) = listing["results"]
+    assert (row["id"], row["status"], row["amount"]) == (proposed.pk, "held", "120.00")
+    assert row["applied_invoices"] == [{"invoice_id": "10234", "held": "120.00", "posted": "0.00"}]
+    assert row["review_item"] == Payment.objects.get(pk=proposed.pk).review_item_id
+    candidates = client.get(reverse("api:dues:payment-candidates", args=[proposed.pk])).json()
+    assert [(c["rank"], c["member_id"], c["confidence"]) for c in candidates] == [
+        (1, "48213", "0.700"), (2, "48214", "0.250"),
+    ]  # fmt: skip

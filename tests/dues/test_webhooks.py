@@ -1,0 +1,370 @@
+"""Webhooks: only genuine, fresh, well-formed events are stored; each once; a worker processes."""
+
+import json
+import threading
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+import httpx
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from django_q.models import OrmQ
+
+from common import roles
+from dues import intake
+from dues.models import JournalTransaction, Payment, WebhookEvent
+from tests.conftest import PASSWORD, wait_for
+from tests.dues.conftest import (
+    ANET_KEY,
+    STRIPE_SECRET,
+    anet_body,
+    anet_event,
+    anet_headers,
+    stripe_charge_event,
+    stripe_headers,
+)
+
+STRIPE = "/webhooks/stripe/"
+ANET = "/webhooks/authorizenet/"
+
+
+def post(client, url, body: bytes, headers: dict):
+    return client.post(url, data=body, content_type="application/json", **headers)
+
+
+def assert_nothing_stored():
+    assert (WebhookEvent.objects.count(), Payment.objects.count(), OrmQ.objects.count()) == (
+        0, 0, 0,
+    )  # fmt: skip
+
+
+def process_all() -> list[WebhookEvent]:
+    return [
+        intake.webhook_event_process(event_id=pk)
+        for pk in WebhookEvent.objects.order_by("id").values_list("pk", flat=True)
+    ]
+
+
+# --- Stripe ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_stripe_valid_event_is_stored_queued_and_becomes_one_payment(client):
+    body = json.dumps(stripe_charge_event()).encode()
+    response = post(client, STRIPE, body, stripe_headers(body))
+    assert response.status_code == 200
+    assert response.json() == {"received": True, "duplicate": False}
+    event = WebhookEvent.objects.get()
+    assert (event.source, event.event_type, event.status) == (
+        "stripe",
+        "charge.succeeded",
+        "received",
+    )
+    assert event.body == body.decode()
+    assert OrmQ.objects.count() == 1  # processing is queued, not done in the request
+    assert Payment.objects.count() == 0
+    # when the worker processes it
+    (event,) = process_all()
+    payment = Payment.objects.get()
+    assert event.status == "processed" and event.payment == payment
+    assert (payment.amount, payment.currency, payment.method) == (Decimal("120.00"), "USD", "card")
+    assert (payment.payer_name, payment.payer_email) == ("Jenny Rosen", "jenny.rosen@example.com")
+    assert payment.memo == "Dues 2026 INV 10234"
+    assert payment.dedupe_key == "pi_3PgcQ2B7WZ01zgkW0Yp1aBcD"
+    assert payment.raw["id"] == "ch_1PgafuB7WZ01zgkWXYmPNZs8"
+    assert JournalTransaction.objects.filter(payment=payment, kind="intake").count() == 1
+
+
+@pytest.mark.django_db
+def test_stripe_body_changed_by_one_byte_is_refused_and_nothing_stored(client):
+    body = json.dumps(stripe_charge_event()).encode()
+    headers = stripe_headers(body)
+    tampered = body.replace(b'"amount": 12000', b'"amount": 92000')
+    assert len(tampered) == len(body)
+    response = post(client, STRIPE, tampered, headers)
+    assert response.status_code == 400
+    assert response.json() == {"error": "No v1 signature matches the body."}
+    assert_nothing_stored()
+
+
+@pytest.mark.django_db
+def test_stripe_missing_header_is_refused(client):
+    body = json.dumps(stripe_charge_event()).encode()
+    response = post(client, STRIPE, body, {})
+    assert response.status_code == 400
+    assert response.json() == {"error": "The Stripe-Signature header is missing."}
+    assert_nothing_stored()
+
+
+@pytest.mark.django_db
+def test_stripe_signature_301_seconds_old_is_refused(client):
+    body = json.dumps(stripe_charge_event()).encode()
+    response = post(client, STRIPE, body, stripe_headers(body, at=int(time.time()) - 301))
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "The signature is 301 s old; signatures are accepted for 300 s."
+    }
+    assert_nothing_stored()
+
+
+@pytest.mark.django_db
+def test_stripe_two_v1_signatures_of_which_one_is_valid_is_accepted(client):
+    # a secret being rolled: Stripe signs with both, and only one is ours
+    body = json.dumps(stripe_charge_event()).encode()
+    stamp, valid = stripe_headers(body)["HTTP_STRIPE_SIGNATURE"].split(",v1=")
+    other = stripe_headers(body, secret="whsec_rolled_away")["HTTP_STRIPE_SIGNATURE"]
+    invalid = other.split(",v1=")[1]
+    header = f"{stamp},v1={invalid},v1={valid}"
+    assert post(client, STRIPE, body, {"HTTP_STRIPE_SIGNATURE": header}).status_code == 200
+    # while two that are both wrong are refused
+    both_wrong = f"{stamp},v1={invalid},v1={'0' * 64}"
+    second = json.dumps(stripe_charge_event(event_id="evt_second")).encode()
+    response = post(client, STRIPE, second, {"HTTP_STRIPE_SIGNATURE": both_wrong})
+    assert response.status_code == 400
+    assert WebhookEvent.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_stripe_well_signed_body_that_is_not_an_event_is_refused(client):
+    body = b'{"hello": "world"'
+    response = post(client, STRIPE, body, stripe_headers(body))
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("The body is not JSON:")
+    body = b'{"id": "evt_1", "type": "charge.succeeded"}'
+    response = post(client, STRIPE, body, stripe_headers(body))
+    assert response.json() == {"error": "The body is not a Stripe event: it has no data.object."}
+    assert_nothing_stored()
+
+
+@pytest.mark.django_db
+def test_stripe_without_a_configured_secret_refuses_with_503(client, settings):
+    settings.STRIPE_WEBHOOK_SECRET = ""
+    body = json.dumps(stripe_charge_event()).encode()
+    assert post(client, STRIPE, body, stripe_headers(body)).status_code == 503
+    assert_nothing_stored()
+
+
+@pytest.mark.django_db
+def test_stripe_redelivery_and_the_intent_event_of_the_same_payment_store_one_payment(client):
+    charge = json.dumps(stripe_charge_event()).encode()
+    assert post(client, STRIPE, charge, stripe_headers(charge)).json()["duplicate"] is False
+    assert post(client, STRIPE, charge, stripe_headers(charge)).json()["duplicate"] is True
+    intent = stripe_charge_event(event_id="evt_intent", kind="charge.succeeded")
+    intent["type"] = "payment_intent.succeeded"
+    intent["data"]["object"].update(
+        id="pi_3PgcQ2B7WZ01zgkW0Yp1aBcD", object="payment_intent", amount_received=12000
+    )
+    body = json.dumps(intent).encode()
+    assert post(client, STRIPE, body, stripe_headers(body)).status_code == 200
+    events = process_all()
+    assert [e.status for e in events] == ["processed", "duplicate"]
+    assert Payment.objects.count() == 1
+    assert JournalTransaction.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_stripe_refund_of_an_unapplied_payment_returns_the_money(client):
+    charge = json.dumps(stripe_charge_event()).encode()
+    post(client, STRIPE, charge, stripe_headers(charge))
+    refund = json.dumps(
+        stripe_charge_event(event_id="evt_refund", kind="charge.refunded", refunded=12000)
+    ).encode()
+    post(client, STRIPE, refund, stripe_headers(refund))
+    assert [e.status for e in process_all()] == ["processed", "processed"]
+    payment = Payment.objects.get()
+    assert (payment.status, payment.refunded_amount) == ("refunded", Decimal("120.00"))
+    assert list(payment.journal.values_list("kind", flat=True)) == ["intake", "refund"]
+
+
+def test_same_stripe_event_delivered_ten_times_concurrently_is_one_payment(
+    live_server, transactional_db
+):
+    # given one signed event and ten deliveries racing over real HTTP (ten connections)
+    body = json.dumps(stripe_charge_event()).encode()
+    header = stripe_headers(body)["HTTP_STRIPE_SIGNATURE"]
+    barrier = threading.Barrier(10)
+    codes = []
+
+    def deliver():
+        with httpx.Client(base_url=live_server.url, timeout=30) as http:
+            barrier.wait()
+            response = http.post(
+                STRIPE, content=body,
+                headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+            )  # fmt: skip
+            codes.append(response.status_code)
+
+    threads = [threading.Thread(target=deliver) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # then every delivery got 2xx, one event was stored and queued once
+    assert codes == [200] * 10
+    assert WebhookEvent.objects.count() == 1
+    assert OrmQ.objects.count() == 1
+    # and processing it (twice, as a retried task would) makes one payment, one journal entry
+    process_all()
+    process_all()
+    assert Payment.objects.count() == 1
+    assert JournalTransaction.objects.count() == 1
+
+
+@pytest.fixture
+def worker_env():
+    return {"STRIPE_WEBHOOK_SECRET": STRIPE_SECRET, "AUTHORIZENET_SIGNATURE_KEY": ANET_KEY}
+
+
+def test_a_real_worker_turns_an_accepted_event_into_a_payment(client, worker):
+    body = json.dumps(stripe_charge_event()).encode()
+    assert post(client, STRIPE, body, stripe_headers(body)).status_code == 200
+    payment = wait_for(lambda: Payment.objects.first(), timeout=60)
+    assert payment.amount == Decimal("120.00")
+    assert wait_for(lambda: WebhookEvent.objects.get().status == "processed", timeout=30)
+
+
+# --- Authorize.Net --------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_authorizenet_valid_event_becomes_a_payment(client):
+    body = anet_body(anet_event(invoiceNumber="10234", description="Annual dues"))
+    response = post(client, ANET, body, anet_headers(body))
+    assert response.status_code == 200
+    (event,) = process_all()
+    payment = Payment.objects.get()
+    assert (event.status, payment.source, payment.dedupe_key) == (
+        "processed", "authorizenet", "60020981676",
+    )  # fmt: skip
+    assert (payment.amount, payment.reference, payment.memo) == (
+        Decimal("45.00"), "10234", "Annual dues",
+    )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_authorizenet_body_changed_by_one_byte_is_refused(client):
+    body = anet_body(anet_event())
+    headers = anet_headers(body)
+    tampered = body.replace(b"45.00", b"95.00")
+    response = post(client, ANET, tampered, headers)
+    assert response.status_code == 400
+    assert response.json() == {"error": "The signature does not match the body."}
+    assert_nothing_stored()
+
+
+@pytest.mark.django_db
+def test_authorizenet_missing_or_misshapen_header_is_refused(client):
+    body = anet_body(anet_event())
+    assert post(client, ANET, body, {}).json() == {
+        "error": "The X-ANET-Signature header is missing."
+    }
+    sha256 = {"HTTP_X_ANET_SIGNATURE": "sha256=" + "A" * 64}
+    assert post(client, ANET, body, sha256).json() == {
+        "error": "The X-ANET-Signature header is not of the form sha512=<hex>."
+    }
+    assert_nothing_stored()
+
+
+@pytest.mark.django_db
+def test_authorizenet_event_301_seconds_old_is_refused(client):
+    from datetime import UTC, datetime, timedelta
+
+    old = (datetime.now(UTC) - timedelta(seconds=301)).strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
+    body = anet_body(anet_event(event_date=old))
+    response = post(client, ANET, body, anet_headers(body))
+    assert response.status_code == 400
+    assert response.json() == {"error": "The event is 301 s old; events are accepted for 300 s."}
+    assert_nothing_stored()
+
+
+@pytest.mark.django_db
+def test_authorizenet_lowercase_hex_is_accepted_and_a_wrong_key_is_not(client):
+    body = anet_body(anet_event())
+    lower = {"HTTP_X_ANET_SIGNATURE": anet_headers(body)["HTTP_X_ANET_SIGNATURE"].lower()}
+    assert post(client, ANET, body, lower).status_code == 200
+    other = anet_body(anet_event(notification="another"))
+    wrong = anet_headers(other, key="0" * 64)
+    assert post(client, ANET, other, wrong).status_code == 400
+    assert WebhookEvent.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_authorizenet_refund_names_the_original_transaction(client):
+    capture = anet_body(anet_event())
+    post(client, ANET, capture, anet_headers(capture))
+    refund = anet_body(
+        anet_event(notification="refund-1", kind="net.authorize.payment.refund.created",
+                   txn="60020981999", amount="45.00", refTransId="60020981676")
+    )  # fmt: skip
+    post(client, ANET, refund, anet_headers(refund))
+    lost = anet_body(
+        anet_event(notification="refund-2", kind="net.authorize.payment.refund.created",
+                   txn="60020982000", amount="5.00")
+    )  # fmt: skip
+    post(client, ANET, lost, anet_headers(lost))
+    events = process_all()
+    assert [e.status for e in events] == ["processed", "processed", "failed"]
+    assert events[2].error == (
+        "Refund 60020982000 names no payment we received (no original transaction id); "
+        "check it with the provider."
+    )
+    assert Payment.objects.get().status == "refunded"
+
+
+@pytest.mark.django_db
+def test_authorizenet_declined_capture_is_ignored(client):
+    event = anet_event()
+    event["payload"]["responseCode"] = 2
+    body = anet_body(event)
+    assert post(client, ANET, body, anet_headers(body)).status_code == 200
+    assert [e.status for e in process_all()] == ["ignored"]
+    assert Payment.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_stripe_invoice_paid_carries_the_invoice_number_and_customer(client):
+    from tests.dues.conftest import stripe_object
+
+    invoice = stripe_object("invoice")
+    invoice.update(
+        id="in_1PgcUeB7WZ01zgkW9oYl8d2B", amount_paid=24000, customer_name="Priya Patel",
+        customer_email="ppatel@example.org", number="DUES-10877", payment_intent="pi_inv_1",
+        description="2026 membership dues", created=int(time.time()),
+    )  # fmt: skip
+    event = {"id": "evt_invoice_paid", "object": "event", "type": "invoice.paid",
+             "data": {"object": invoice}}  # fmt: skip
+    body = json.dumps(event).encode()
+    assert post(client, STRIPE, body, stripe_headers(body)).status_code == 200
+    process_all()
+    payment = Payment.objects.get()
+    assert (payment.amount, payment.payer_name, payment.payer_email, payment.reference) == (
+        Decimal("240.00"), "Priya Patel", "ppatel@example.org", "DUES-10877",
+    )  # fmt: skip
+    assert payment.memo.startswith("2026 membership dues")
+
+
+@pytest.mark.django_db
+def test_a_refund_that_arrives_before_its_payment_is_retried_by_the_sweep(client, make_user):
+    refund = json.dumps(
+        stripe_charge_event(event_id="evt_early_refund", kind="charge.refunded", refunded=2000)
+    ).encode()
+    post(client, STRIPE, refund, stripe_headers(refund))
+    (failed,) = process_all()
+    assert failed.status == "failed" and failed.error.startswith("Refund ch_")
+    # the queue page tells finance about it
+    make_user(roles.FINANCE)
+    client.login(username="frank", password=PASSWORD)
+    page = client.get(reverse("dues:queue")).content.decode()
+    assert 'id="failed-events"' in page and "evt_early_refund" in page
+    # the payment arrives; ten minutes later the sweep takes the refund in
+    charge = json.dumps(stripe_charge_event(event_id="evt_charge")).encode()
+    post(client, STRIPE, charge, stripe_headers(charge))
+    intake.webhook_event_process(event_id=WebhookEvent.objects.get(event_id="evt_charge").pk)
+    assert intake.webhook_events_sweep() == {}  # too soon to retry
+    later = timezone.now() + timedelta(minutes=11)
+    assert intake.webhook_events_sweep(now=later) == {"processed": 1}
+    payment = Payment.objects.get()
+    assert (payment.refunded_amount, payment.status) == (Decimal("20.00"), "unmatched")
+    assert payment.attention == "Partly refunded ($20.00); decide what the rest pays."
