@@ -125,7 +125,9 @@ def _lines(head: str, text: str, width: int = 80) -> list[str]:
             fresh = False
             continue
         out.append(line)
-        line, fresh = "88," + word[: width - 3], False
+        # A word longer than a record (a run of remittance segments) goes whole on its own
+        # continuation record: cutting it would drop invoice references.
+        line, fresh = "88," + word, False
     out.append(line)
     return out
 
