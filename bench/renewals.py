@@ -103,6 +103,11 @@ def measure(args) -> dict:
     conf = renewal_settings()
     day = day_number(date.fromisoformat(args.as_of))
     report = {}
+    if args.reuse:  # start from no model, as a fresh database would
+        from renewals.models import ModelVersion, ScoringRun
+
+        ScoringRun.objects.all().delete()
+        ModelVersion.objects.all().delete()
 
     started = time.perf_counter()
     frames = services.load_frames(conf)

@@ -62,11 +62,15 @@ class ChurnModel:
     def explain(self, features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """(calibrated probabilities, per-feature contributions in calibrated-logit units).
 
-        Contributions come from the booster's exact tree SHAP values (pred_contribs); the last
-        column of XGBoost's output is the bias and is dropped.
+        Contributions are XGBoost's pred_contribs along each member's own path through the
+        trees (approx_contribs: Saabas attribution). Like exact tree SHAP they add up to the
+        member's margin; exact SHAP took 52 s against 4 s for 96,000 members on two cores.
+        The last column of XGBoost's output is the bias and is dropped.
         """
         a, b = self.platt
-        contribs = self.booster.predict(self.matrix(features), pred_contribs=True)
+        contribs = self.booster.predict(
+            self.matrix(features), pred_contribs=True, approx_contribs=True
+        )
         margin = contribs.sum(axis=1)
         return sigmoid(a * margin + b), a * contribs[:, :-1]
 

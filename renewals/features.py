@@ -173,8 +173,20 @@ def invoice_settlement(frames: MirrorFrames) -> pd.DataFrame:
         {"first_pay": np.nan, "second_pay": np.nan, "full_day": np.nan, "paid": 0.0},
         index=invoices.index,
     )
-    if payments.empty or invoices.empty:
-        return result
+    if not payments.empty and not invoices.empty:
+        _settle_from_payments(invoices, payments, result)
+    # Zero-amount invoices are settled on the day they are issued.
+    free = invoices["amount"].to_numpy(float) <= 0.005
+    result.loc[free, "full_day"] = invoices.loc[free, "invoice_day"]
+    # A site that records no dues payment as an activity still shows paid invoices by their
+    # balance: with no payment on record, a zero balance counts as paid by the due date.
+    unrecorded = (result["paid"].to_numpy() == 0) & (invoices["balance"].to_numpy(float) <= 0.005)
+    unrecorded &= ~free
+    result.loc[unrecorded, "full_day"] = invoices.loc[unrecorded, "due_day"]
+    return result
+
+
+def _settle_from_payments(invoices, payments, result) -> None:
     pays = payments[["m", "day", "amount"]].copy()
     pays["order"] = np.arange(len(pays))
     keys = invoices[["m", "invoice_day"]].copy()
@@ -198,10 +210,6 @@ def invoice_settlement(frames: MirrorFrames) -> pd.DataFrame:
     result.loc[first.index, "first_pay"] = first
     result.loc[second.index, "second_pay"] = second
     result.loc[:, "paid"] = pays.groupby("row")["amount"].sum().reindex(result.index).fillna(0.0)
-    # Zero-amount invoices are settled on the day they are issued.
-    free = invoices["amount"].to_numpy(float) <= 0.005
-    result.loc[free, "full_day"] = invoices.loc[free, "invoice_day"]
-    return result
 
 
 def _terms(frames, snap_m, snap_day, snap_inv, grace, out) -> None:

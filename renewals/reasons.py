@@ -79,9 +79,10 @@ def top_reasons(
     """Per member, up to k topics that raised the risk, largest first, as plain sentences."""
     topics, by_topic = topic_contributions(contributions, names)
     order = np.argsort(-by_topic, axis=1)[:, :k]
-    records = features.to_dict("records")
+    columns = {name: features[name].to_numpy() for name in features.columns}
     out = []
-    for i, row in enumerate(records):
+    for i in range(len(features)):
+        row = _Row(columns, i)
         reasons = []
         for j in order[i]:
             weight = float(by_topic[i, j])
@@ -92,6 +93,25 @@ def top_reasons(
             )
         out.append(reasons)
     return out
+
+
+class _Row:
+    """One member's feature values, read from the column arrays only when a sentence asks."""
+
+    __slots__ = ("columns", "i")
+
+    def __init__(self, columns: dict, i: int) -> None:
+        self.columns, self.i = columns, i
+
+    def get(self, name: str, default=None):
+        column = self.columns.get(name)
+        if column is None:
+            return default
+        value = column[self.i]
+        return value.item() if hasattr(value, "item") else value
+
+    def __getitem__(self, name: str):
+        return self.get(name)
 
 
 def next_action(band: str, reasons: list[dict]) -> str:

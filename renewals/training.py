@@ -26,7 +26,7 @@ PARAMS = {
     "eval_metric": "logloss",
     "tree_method": "hist",
     "max_depth": 4,
-    "eta": 0.05,
+    "eta": 0.1,
     "subsample": 0.8,
     "colsample_bytree": 0.8,
     "min_child_weight": 10,
@@ -35,8 +35,8 @@ PARAMS = {
     "nthread": 2,
     "seed": 7,
 }
-MAX_ROUNDS = 800
-EARLY_STOP = 40
+MAX_ROUNDS = 600
+EARLY_STOP = 30
 MIN_TERMS = 200
 
 
