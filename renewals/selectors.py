@@ -8,6 +8,7 @@ code, ``-1`` when it names someone the mirror does not hold.
 """
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,6 +22,7 @@ from psycopg import sql
 from imis_client import models as m
 
 EPOCH = date(1970, 1, 1)
+READ_THREADS = 3
 
 
 def day_number(value: date) -> int:
@@ -52,6 +54,7 @@ class MirrorFrames:
     settlement: pd.DataFrame | None = None
 
     def member_codes(self, imis_ids) -> np.ndarray:
+        """Positions in ``parties`` of these iMIS ids (-1: not in the mirror)."""
         return pd.Categorical(imis_ids, categories=self.parties["imis_id"]).codes.astype(np.int64)
 
 
@@ -95,117 +98,145 @@ _READ = {"str": str, "day": "float64", "num": "float64", "bool": str, "int": "in
 _EMPTY = {"str": object, "day": "float64", "num": "float64", "bool": "boolean", "int": "int64"}
 
 
+# Each party's position in the parties frame (ordered by id): rows of other tables arrive with
+# it as ``m``, a small integer, instead of the iMIS id; rows naming no known party drop out.
+MEMBER_CODES = sql.SQL(
+    "WITH p AS (SELECT imis_id, row_number() OVER (ORDER BY id) - 1 AS m"
+    " FROM imis_client_imisparty WHERE deleted_at IS NULL) "
+)
+
+
+def _queries(activity_types: list[str], payment_types: list[str]) -> dict:
+    """Name → (query, typed columns) of every table the model reads."""
+
+    def types(names):
+        return sql.SQL(", ").join(sql.Literal(t) for t in names) if names else sql.SQL("NULL")
+
+    return {
+        "parties": (
+            sql.SQL(
+                "SELECT imis_id, is_organization, coalesce(is_member, false), status,"
+                " customer_type, {join}, {paid}, chapter, email <> '', primary_org_id, name"
+                " FROM imis_client_imisparty WHERE deleted_at IS NULL ORDER BY id"
+            ).format(join=_day("join_date"), paid=_day("paid_thru")),
+            {
+                "imis_id": "str", "is_org": "bool", "is_member": "bool", "status": "str",
+                "ctype": "str", "join_day": "day", "paid_thru_day": "day", "chapter": "str",
+                "has_email": "bool", "org_id": "str", "name": "str",
+            },
+        ),
+        "invoices": (
+            MEMBER_CODES + sql.SQL(
+                "SELECT p.m, i.imis_id, bill_to_id <> '' AND bill_to_id <> sold_to_id,"
+                " {inv}, {due}, purpose, coalesce(amount, 0) + coalesce(adjustment_amount, 0),"
+                " balance FROM imis_client_imisinvoice i JOIN p ON p.imis_id = i.sold_to_id"
+                " WHERE i.deleted_at IS NULL AND i.invoice_date IS NOT NULL"
+            ).format(inv=_day("invoice_date"), due=_day("due_date")),
+            {
+                "m": "int", "invoice_id": "str", "org_paid": "bool", "invoice_day": "day",
+                "due_day": "day", "purpose": "str", "amount": "num", "balance": "num",
+            },
+        ),
+        "activity": (
+            MEMBER_CODES + sql.SQL(
+                "SELECT p.m, activity_type, {tx}, {eff}, {thru}, coalesce(units, 1)"
+                " FROM imis_client_imisactivity a JOIN p ON p.imis_id = a.party_id"
+                " WHERE a.deleted_at IS NULL"
+                " AND activity_type IN ({types}) AND transaction_date IS NOT NULL"
+            ).format(
+                tx=_local_day("transaction_date"), eff=_local_day("effective_date"),
+                thru=_local_day("thru_date"), types=types(activity_types),
+            ),
+            {
+                "m": "int", "type": "str", "tx_day": "day", "eff_day": "day",
+                "thru_day": "day", "units": "num",
+            },
+        ),
+        "payments": (
+            MEMBER_CODES + sql.SQL(
+                "SELECT p.m, {tx}, coalesce(amount, 0), member_type"
+                " FROM imis_client_imisactivity a JOIN p ON p.imis_id = a.party_id"
+                " WHERE a.deleted_at IS NULL"
+                " AND activity_type IN ({types}) AND transaction_date IS NOT NULL"
+            ).format(tx=_local_day("transaction_date"), types=types(payment_types)),
+            {"m": "int", "day": "day", "amount": "num", "member_type": "str"},
+        ),
+        "registrations": (
+            MEMBER_CODES + sql.SQL(
+                "SELECT p.m, {reg}, r.status, r.attended, {start}, {end}, e.chapter"
+                " FROM imis_client_imiseventregistration r"
+                " JOIN imis_client_imisevent e ON e.imis_id = r.event_id"
+                " JOIN p ON p.imis_id = r.party_id"
+                " WHERE r.deleted_at IS NULL AND e.starts_at IS NOT NULL"
+            ).format(
+                reg=_local_day("registered_on"), start=_local_day("starts_at"),
+                end=_local_day("ends_at"),
+            ),
+            {
+                "m": "int", "reg_day": "day", "status": "str", "attended": "bool",
+                "start_day": "day", "end_day": "day", "chapter": "str",
+            },
+        ),
+        "groups": (
+            MEMBER_CODES + sql.SQL(
+                "SELECT p.m, group_class, coalesce({eff}, {join}), {exp}, role"
+                " FROM imis_client_imisgroupmember g JOIN p ON p.imis_id = g.party_id"
+                " WHERE g.deleted_at IS NULL"
+            ).format(
+                eff=_day("effective_date"), join=_day("join_date"), exp=_day("expiration_date")
+            ),
+            {
+                "m": "int", "group_class": "str", "start_day": "day", "end_day": "day",
+                "role": "str",
+            },
+        ),
+        "communications": (
+            MEMBER_CODES + sql.SQL(
+                "SELECT p.m, {sent}, channel, status, template"
+                " FROM imis_client_imiscommunication c JOIN p ON p.imis_id = c.party_id"
+                " WHERE c.deleted_at IS NULL AND sent_on IS NOT NULL"
+            ).format(sent=_local_day("sent_on")),
+            {"m": "int", "day": "day", "channel": "str", "status": "str",
+             "template": "str"},
+        ),
+    }  # fmt: skip
+
+
+def _read_in_thread(query, columns) -> pd.DataFrame:
+    try:
+        return _copy(query, columns)
+    finally:
+        connection.close()  # this thread's own connection
+
+
+def _read_all(queries: dict) -> dict[str, pd.DataFrame]:
+    """Run the reads side by side on their own connections (the database works on one core
+    per read), or one after another inside a transaction, whose rows other connections do not
+    see yet."""
+    if connection.in_atomic_block:
+        return {name: _copy(query, columns) for name, (query, columns) in queries.items()}
+    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+        futures = {
+            name: pool.submit(_read_in_thread, query, columns)
+            for name, (query, columns) in queries.items()
+        }
+        return {name: future.result() for name, future in futures.items()}
+
+
 def mirror_frames(*, activity_types: list[str], payment_types: list[str]) -> MirrorFrames:
     """Read every table the model needs: one COPY each, never a query per member."""
-    parties = _copy(
-        sql.SQL(
-            "SELECT imis_id, is_organization, coalesce(is_member, false), status, customer_type,"
-            " {join}, {paid}, chapter, email <> '', primary_org_id, name"
-            " FROM imis_client_imisparty WHERE deleted_at IS NULL ORDER BY id"
-        ).format(join=_day("join_date"), paid=_day("paid_thru")),
-        {
-            "imis_id": "str", "is_org": "bool", "is_member": "bool", "status": "str",
-            "ctype": "str", "join_day": "day", "paid_thru_day": "day", "chapter": "str",
-            "has_email": "bool", "org_id": "str", "name": "str",
-        },
-    )  # fmt: skip
+    read = _read_all(_queries(list(activity_types), list(payment_types)))
+    parties = read["parties"]
     parties["m"] = np.arange(len(parties), dtype=np.int64)
-    ids = parties["imis_id"]
-
-    def code(values) -> np.ndarray:
-        return pd.Categorical(values, categories=ids).codes.astype(np.int64)
-
-    invoices = _copy(
-        sql.SQL(
-            "SELECT imis_id, sold_to_id, bill_to_id, {inv}, {due}, purpose,"
-            " coalesce(amount, 0) + coalesce(adjustment_amount, 0), balance"
-            " FROM imis_client_imisinvoice WHERE deleted_at IS NULL AND sold_to_id <> ''"
-        ).format(inv=_day("invoice_date"), due=_day("due_date")),
-        {
-            "invoice_id": "str", "sold_to": "str", "bill_to": "str", "invoice_day": "day",
-            "due_day": "day", "purpose": "str", "amount": "num", "balance": "num",
-        },
-    )  # fmt: skip
-    invoices["m"] = code(invoices["sold_to"])
-    invoices = invoices[(invoices["m"] >= 0) & invoices["invoice_day"].notna()].copy()
+    invoices = read["invoices"]
     invoices["due_day"] = invoices["due_day"].fillna(invoices["invoice_day"] + 30)
     invoices["renewal"] = invoices["purpose"].str.contains("renew", case=False)
-    payer = invoices["bill_to"]
-    invoices["org_paid"] = (payer != "") & (payer != invoices["sold_to"])
+    invoices["org_paid"] = invoices["org_paid"].fillna(False).astype(bool)
     invoices = invoices.sort_values(["m", "invoice_day", "invoice_id"]).reset_index(drop=True)
-
-    types = sql.SQL(", ").join(sql.Literal(t) for t in [*activity_types, *payment_types])
-    activity = _copy(
-        sql.SQL(
-            "SELECT party_id, activity_type, {tx}, {eff}, {thru}, coalesce(units, 1),"
-            " coalesce(amount, 0), member_type"
-            " FROM imis_client_imisactivity"
-            " WHERE activity_type IN ({types}) AND transaction_date IS NOT NULL"
-        ).format(
-            tx=_local_day("transaction_date"), eff=_local_day("effective_date"),
-            thru=_local_day("thru_date"), types=types,
-        ),
-        {
-            "party_id": "str", "type": "str", "tx_day": "day", "eff_day": "day",
-            "thru_day": "day", "units": "num", "amount": "num", "member_type": "str",
-        },
-    )  # fmt: skip
-    activity["m"] = code(activity.pop("party_id"))
-    activity = activity[activity["m"] >= 0]
-    is_payment = activity["type"].isin(payment_types)
-    payments = (
-        activity.loc[is_payment, ["m", "tx_day", "amount", "member_type"]]
-        .rename(columns={"tx_day": "day"})
-        .sort_values(["m", "day"])
-        .reset_index(drop=True)
-    )
-    activity = activity.loc[~is_payment].reset_index(drop=True)
-
-    registrations = _copy(
-        sql.SQL(
-            "SELECT r.party_id, {reg}, r.status, r.attended, {start}, {end}, e.chapter"
-            " FROM imis_client_imiseventregistration r"
-            " JOIN imis_client_imisevent e ON e.imis_id = r.event_id"
-            " WHERE r.deleted_at IS NULL AND e.starts_at IS NOT NULL"
-        ).format(
-            reg=_local_day("registered_on"), start=_local_day("starts_at"),
-            end=_local_day("ends_at"),
-        ),
-        {
-            "party_id": "str", "reg_day": "day", "status": "str", "attended": "bool",
-            "start_day": "day", "end_day": "day", "chapter": "str",
-        },
-    )  # fmt: skip
-    registrations["m"] = code(registrations.pop("party_id"))
+    payments = read["payments"].sort_values(["m", "day"]).reset_index(drop=True)
+    registrations = read["registrations"]
     registrations["end_day"] = registrations["end_day"].fillna(registrations["start_day"])
     registrations["reg_day"] = registrations["reg_day"].fillna(registrations["start_day"])
-    registrations = registrations[registrations["m"] >= 0].reset_index(drop=True)
-
-    groups = _copy(
-        sql.SQL(
-            "SELECT party_id, group_class, coalesce({eff}, {join}), {exp}, role"
-            " FROM imis_client_imisgroupmember WHERE deleted_at IS NULL"
-        ).format(
-            eff=_day("effective_date"), join=_day("join_date"), exp=_day("expiration_date")
-        ),
-        {
-            "party_id": "str", "group_class": "str", "start_day": "day", "end_day": "day",
-            "role": "str",
-        },
-    )  # fmt: skip
-    groups["m"] = code(groups.pop("party_id"))
-    groups = groups[groups["m"] >= 0].reset_index(drop=True)
-
-    communications = _copy(
-        sql.SQL(
-            "SELECT party_id, {sent}, channel, status, template"
-            " FROM imis_client_imiscommunication WHERE sent_on IS NOT NULL"
-        ).format(sent=_local_day("sent_on")),
-        {"party_id": "str", "day": "day", "channel": "str", "status": "str", "template": "str"},
-    )
-    communications["m"] = code(communications.pop("party_id"))
-    communications = communications[communications["m"] >= 0].reset_index(drop=True)
-
     prices = {
         item_code: float(price)
         for item_code, price in m.ImisItem.objects.filter(
@@ -213,8 +244,9 @@ def mirror_frames(*, activity_types: list[str], payment_types: list[str]) -> Mir
         ).values_list("code", "price")
     }
     return MirrorFrames(
-        parties=parties, invoices=invoices, payments=payments, activity=activity,
-        registrations=registrations, groups=groups, communications=communications, prices=prices,
+        parties=parties, invoices=invoices, payments=payments, activity=read["activity"],
+        registrations=registrations, groups=read["groups"],
+        communications=read["communications"], prices=prices,
     )  # fmt: skip
 
 
