@@ -125,6 +125,7 @@ P_OTHER_ODD = 0.001
 P_MISMATCH = {"partial": 0.05, "over": 0.03, "split": 0.02}
 NAMED_MISMATCH = 0.3
 ID_EXACT = 3.8  # log-odds an exact id in the memo adds beyond the prior (typing errors ~2 %)
+ID_PORTAL = 7.0  # an invoice number the member portal put in a card payment's reference
 ID_UNSURE = 1.8  # same for a year-like number, or an id of the kind the words did not announce
 ID_TYPO = 0.0  # same for an id one keystroke from the number read, shared among such ids
 ID_MORE = 1.0  # each further invoice of the same candidate named in the memo
@@ -274,7 +275,18 @@ def _read(remittance: Remittance, index: MatchIndex) -> _Evidence:
     if remittance.method == "check" and reference.strip().isdigit():
         reference = ""  # a check's own reference is its check number
     numbers = tx.parse_numbers(remittance.memo, reference, remittance.payer_name)
-    long_numbers = [n.digits for n in numbers if len(n.digits) >= 5 and not n.year_like]
+    # A card payment's reference is written by the member portal, not typed by a person: when
+    # it names an open invoice, that is the invoice (no typing error to allow for).
+    portal = (
+        {n.digits for n in tx.parse_numbers(reference) if n.digits in index.inv_by_number}
+        if remittance.method == "card" and reference
+        else set()
+    )
+    long_numbers = [
+        n.digits
+        for n in numbers
+        if len(n.digits) >= 5 and not n.year_like and n.digits not in portal
+    ]
     memo_text = " ".join(
         w
         for w in tx.fold_umlaut(f"{remittance.memo} {reference}").split()
@@ -296,6 +308,8 @@ def _read(remittance: Remittance, index: MatchIndex) -> _Evidence:
     )
     for position, number in enumerate(numbers):
         weight = ID_UNSURE if number.year_like else ID_EXACT
+        if number.digits in portal:
+            weight = ID_PORTAL
         rows: list[int] = []
         if number.kind != "member":
             for key in {number.digits, number.alnum} - {""}:
@@ -317,7 +331,9 @@ def _read(remittance: Remittance, index: MatchIndex) -> _Evidence:
             ev.party_refs[pid] = ("exact", max(weight, ev.party_refs.get(pid, ("", 0.0))[1]))
         if rows or pids:
             ev.exact_ids.add(number.digits)
-            continue
+            if rows or number.kind != "invoice":
+                continue
+            # "INV33006" where 33006 is only a member id: perhaps invoice 330406 mistyped.
         if len(number.digits) < 5 or number.year_like:
             continue
         # No such id: perhaps a typing error. The nearby existing ids share the evidence.
@@ -535,7 +551,15 @@ def _named(ev: _Evidence, index: MatchIndex, account: str) -> tuple[list[int], s
     rows = index.rows_of(account)
     named = sorted((r for r in rows if r in ev.inv_refs), key=lambda r: ev.inv_refs[r][2])
     if ev.variants:
-        named.extend(r for r in rows if index.numbers[r] in ev.variants and r not in ev.inv_refs)
+        # Invoices one keystroke from a number read, unless that number is exactly one of this
+        # account's own invoices (a member's invoices are numbered one after another).
+        own = {index.numbers[r] for r in named}
+        variants = (
+            ev.variants
+            if not own
+            else frozenset().union(*(tx.digit_variants(n) for n in ev.numbers if n not in own))
+        )
+        named.extend(r for r in rows if index.numbers[r] in variants and r not in ev.inv_refs)
     members: set[str] = set()
     person = index.people.get(account)
     if person is not None and person.is_org and ev.memo_words:
@@ -556,10 +580,15 @@ def _one_keystroke(typed: str, number: str) -> bool:
 
 
 def _related(index: MatchIndex, alloc) -> list[str]:
+    """Parties whose name or e-mail on the payment would speak for this allocation. For the
+    invoices of several members, not one of those members: a person rarely pays a colleague's
+    dues with their own (their employer or whoever was billed does)."""
     out: dict[str, None] = {}
+    members = {index.invoices[r].member_id for r, _ in alloc}
     for r, _ in alloc:
         inv = index.invoices[r]
-        out[inv.member_id] = None
+        if len(members) == 1:
+            out[inv.member_id] = None
         out[inv.payer_id] = None
         person = index.people.get(inv.member_id)
         if person is not None and person.org_id:
