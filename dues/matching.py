@@ -30,11 +30,13 @@ from datetime import date
 from decimal import Decimal
 from itertools import pairwise
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 
 from common.money import CENT, to_money
 
 from . import matching_index as mi
+from . import matching_links as ml
 from . import matching_text as tx
 from .matching_alloc import Hypothesis, allocate
 from .matching_index import MatchIndex
@@ -78,6 +80,19 @@ class Party:
     org_name: str = ""
     is_org: bool = False
     informal_name: str = ""
+    postal_code: str = ""  # with the surname, who lives together (a household)
+
+
+@dataclass(frozen=True, slots=True)
+class PastPayment:
+    """A dues payment applied before: for which member, and who paid it as the payment said
+    (the product's applied payments), or the party billed or paying (the mirror's history)."""
+
+    member_id: str
+    payer_name: str = ""
+    email: str = ""
+    payer_id: str = ""
+    paid_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +120,13 @@ P_NOT_OURS = 0.03  # prior share of payments that settle no open invoice
 P_OTHER_PURPOSE = 0.04  # a member paying for something else (event, donation, order)
 OTHER_PURPOSE_MEMO = 1000.0  # the memo says so ("conference registration"): rare on dues
 P_NAME = {"full": 0.55, "initial": 0.12, "fuzzy": 0.05, "last_only": 0.06, "org": 0.6}
+P_NAME_TYPO = 0.03  # a name written with one typing error
+# Someone else paying whom the association knows: a person on file at the member's postal code
+# with the member's surname, or a payer (name, e-mail, party) who paid the member's dues before;
+# a factor on how well the payer's name fits that person, as for the member's own name.
+P_HOUSEHOLD = 0.2
+P_PAID_BEFORE = 0.8
+P_EMAIL_BEFORE = 0.7
 P_NAME_IN_MEMO = 0.25  # the memo names the member (an employer's or relative's payment)
 P_NAME_UNRELATED = 0.1  # the name is someone unrelated (a parent, an unknown employer)
 LR_MEMO_NAMES_ANOTHER = 0.1  # the memo names another candidate's member ("for Fernando")
@@ -120,10 +142,15 @@ P_ODD_AMOUNT = 0.0003  # ... of one given amount with cents or odd dollars
 P_OTHER_ROUND = 0.01  # a payment for something else: chance of one given round amount
 P_OTHER_ODD = 0.001
 # Share of payments that are partial, over, or both, for their invoices; a payer who wrote the
-# invoice number mostly pays what it says. The amount of such a payment is as unpredictable
-# as one for something else (P_OTHER_ROUND / P_OTHER_ODD).
+# invoice number mostly pays what it says.
 P_MISMATCH = {"partial": 0.05, "over": 0.03, "split": 0.02}
 NAMED_MISMATCH = 0.3
+# What such a payment's amount is, given what was owed: half of it, one of the prices the
+# association bills (the renewal form's price paid over a smaller balance), or a round amount
+# near the balance (a round number, a fee deducted), less likely the further it is.
+P_MISMATCH_HALF = 0.1
+P_MISMATCH_PRICE = 0.1
+P_MISMATCH_NEAR = 0.5  # spread over $5 steps from the balance as 1/steps
 ID_EXACT = 3.8  # log-odds an exact id in the memo adds beyond the prior (typing errors ~2 %)
 ID_PORTAL = 7.0  # an invoice number the member portal put in a card payment's reference
 ID_UNSURE = 1.8  # same for a year-like number, or an id of the kind the words did not announce
@@ -153,9 +180,13 @@ CALIBRATION: tuple[tuple[float, float], ...] = (
 DEFAULT_AUTO_THRESHOLD = 0.98
 
 
-def build_index(invoices: Iterable[OpenInvoice], parties: Iterable[Party]) -> MatchIndex:
-    """Index open invoices and parties for ``match`` (one pass over each)."""
-    return mi.build(invoices, parties)
+def build_index(
+    invoices: Iterable[OpenInvoice],
+    parties: Iterable[Party],
+    history: Iterable[PastPayment] = (),
+) -> MatchIndex:
+    """Index open invoices, parties and past payments for ``match`` (one pass over each)."""
+    return mi.build(invoices, parties, history)
 
 
 def _money(cents: int) -> Decimal:
@@ -178,6 +209,9 @@ class _Evidence:
     exact_ids: set[str]  # numbers that exactly name an existing invoice or party
     rmr_paid: dict[int, int]  # row -> cents the ACH addenda says were paid on it
     neighbours: dict[str, int]  # number -> existing invoice numbers one keystroke away
+    # member -> (how the payer is linked to them, likelihood ratio, explanation): someone
+    # living with them or who paid their dues before
+    linked: dict[str, tuple[str, float, str]] = field(default_factory=dict)
 
 
 def match(remittance: Remittance, index: MatchIndex, *, limit: int = 5) -> list[Candidate]:
@@ -287,18 +321,17 @@ def _read(remittance: Remittance, index: MatchIndex) -> _Evidence:
         for n in numbers
         if len(n.digits) >= 5 and not n.year_like and n.digits not in portal
     ]
-    memo_text = " ".join(
-        w
-        for w in tx.fold_umlaut(f"{remittance.memo} {reference}").split()
-        if not w.isdigit() and w not in tx.MEMO_NOISE
-    )
+    raw_memo = f"{remittance.memo} {reference}"
+    memo_text = _memo_words(tx.fold_umlaut(raw_memo))
+    # A name keeps both readings of an umlaut ("Björn" is "bjorn" and "bjoern").
+    memo_words = frozenset(memo_text.split()) | frozenset(_memo_words(tx.fold(raw_memo)).split())
     ev = _Evidence(
         cents=mi.cents_of(remittance.amount),
         payer=_unglued(tx.parse_payer_name(remittance.payer_name or ""), index),
         email=(remittance.email or "").strip().lower(),
         numbers=long_numbers,
         variants=frozenset().union(*map(tx.digit_variants, long_numbers)),
-        memo_words=frozenset(memo_text.split()),
+        memo_words=memo_words,
         memo_text=memo_text,
         inv_refs={},
         party_refs={},
@@ -358,6 +391,11 @@ def _read(remittance: Remittance, index: MatchIndex) -> _Evidence:
     return ev
 
 
+def _memo_words(folded: str) -> str:
+    """Memo and reference words without numbers and the words every memo has."""
+    return " ".join(w for w in folded.split() if not w.isdigit() and w not in tx.MEMO_NOISE)
+
+
 def _unglued(payer: tx.PayerName, index: MatchIndex) -> tx.PayerName:
     """Split a name run together by a card descriptor ("PAYPAL *MARYSMITH")."""
     extra: list[str] = []
@@ -394,6 +432,67 @@ def _typo_weight(ev: _Evidence, index: MatchIndex, digits: str) -> float:
 # --- blocking --------------------------------------------------------------------------------
 
 
+def _link(ev: _Evidence, index: MatchIndex) -> None:
+    """Members the payer is known to pay for: those living with the person on file the payer
+    name is, and those that person, or a payer of this name, paid dues for before."""
+    links, payer = index.links, ev.payer
+    if not payer.tokens:
+        return
+    linked = ev.linked
+
+    def offer(member: str, kind: str, lr: float, why: str) -> None:
+        if member and (member not in linked or linked[member][1] < lr):
+            linked[member] = (kind, lr, why)
+
+    if links.household_of or links.by_payer:
+        for pid in _people_named(index, payer):
+            found, lr = _name_lr(payer, index.people[pid], index, pid)
+            if found not in ("full", "initial", "fuzzy"):
+                continue
+            for mate in links.housemates(pid):
+                offer(mate, "household", P_HOUSEHOLD * lr,
+                      "payer lives with the member (same surname and postal code)")  # fmt: skip
+            for member in links.by_payer.get(pid, ()):
+                offer(member, "paid_before", P_PAID_BEFORE * lr,
+                      "payer paid this member's dues before")  # fmt: skip
+    key = ml.key_of_tokens(payer.tokens) if links.by_name and not payer.corporate else None
+    if key is not None:
+        frequency = _name_frequency(index, payer.tokens)
+        for member, how in links.paid_before(key).items():
+            offer(member, "paid_before", P_PAID_BEFORE * P_NAME[how] / frequency,
+                  "payer paid this member's dues before")  # fmt: skip
+
+
+def _people_named(index: MatchIndex, payer: tx.PayerName) -> set[str]:
+    """People on file whose surname and first name (or initial) the payer name has."""
+    out: set[str] = set()
+    for key in payer.keys:
+        if key not in index.by_last:
+            continue
+        for token in payer.tokens:
+            if token == key:
+                continue
+            if len(token) == 1:
+                out.update(index.by_last_initial.get((key, token), ())[:20])
+                continue
+            for variant in tx.first_name_variants(token):
+                out.update(index.by_last_first.get((key, variant), ())[:20])
+    return out
+
+
+def _name_frequency(index: MatchIndex, tokens: tuple[str, ...]) -> float:
+    """How common a written name is (its commonest reading as surname and first name)."""
+    best = 0.0
+    for last in tokens:
+        if len(last) < 3:
+            continue
+        for first in tokens:
+            if first != last:
+                f = index.f_first(first) if len(first) > 1 else index.f_initial(first)
+                best = max(best, index.f_last(last) * f)
+    return best or 1.0
+
+
 def _block(ev: _Evidence, index: MatchIndex) -> list[str]:
     """Accounts worth scoring, strongest evidence first."""
     accounts: dict[str, None] = {}
@@ -416,6 +515,10 @@ def _block(ev: _Evidence, index: MatchIndex) -> list[str]:
         domain = ev.email.rpartition("@")[2]
         if domain not in mi.PUBLIC_DOMAINS:
             add(index.by_domain.get(domain, ())[:5])
+    _link(ev, index)
+    add(ev.linked)
+    if ev.email:
+        add(sorted(index.links.by_email.get(ev.email, ()))[:10])
     _block_names(ev, index, add, ev.payer)
     if ev.memo_words:
         _block_names(ev, index, add, tx.parse_payer_name(ev.memo_text), relatives=False)
@@ -491,28 +594,10 @@ def _block_names(ev: _Evidence, index: MatchIndex, add, payer, *, relatives=True
                         add((pid,))
         found = found or hit
     if not found:
-        # A typing error in the surname: same sound, same first initial.
-        letters = {t[0] for t in payer.tokens}
+        # A typing error in the surname: a letter dropped, added or changed, or two swapped.
         for token in firsts:
-            if len(token) < 3:
-                continue
-            code = tx.soundex(token)
-            for initial in letters - {token[0]} or letters:
-                for pid in index.by_soundex_initial.get((code, initial), ())[:200]:
-                    person = index.people[pid]
-                    if any(fuzz.ratio(token, k) >= 80 for k in person.last_keys):
-                        add((pid,))
-        # A typing error at the start of the surname ("rIeiley"): same first name, close
-        # surname.
-        for first in firsts:
-            pids, lasts = index.by_first.get(first, ((), ()))
-            for token in firsts:
-                if token == first or len(token) < 4:
-                    continue
-                for _, _, k in process.extract(
-                    token, lasts, scorer=fuzz.ratio, score_cutoff=80, limit=5
-                ):
-                    add((pids[k],))
+            for key in index.surnames_near(token):
+                _block_near_surname(ev, index, add, key, token, firsts, initials, relatives)
     if not relatives:
         return
     # A relative paying: the same surname and the first name the memo gives ("for Kenji"),
@@ -523,6 +608,24 @@ def _block_names(ev: _Evidence, index: MatchIndex, add, payer, *, relatives=True
         add(index.by_last_amount.get((key, ev.cents), ())[:12])
     for token in payer.tokens:
         add(index.by_org_word.get(token, ())[:20])
+
+
+def _block_near_surname(ev, index, add, key, typed, firsts, initials, relatives) -> None:
+    """People with surname ``key`` (the payer wrote ``typed``) whom the rest of the name fits."""
+    for other in firsts:
+        if other == typed:
+            continue
+        for variant in tx.first_name_variants(other):
+            add(index.by_last_first.get((key, variant), ())[:20])
+        for pid in index.by_last_initial.get((key, other[0]), ())[:50]:
+            if any(fuzz.ratio(other, f) >= 75 for f in index.people[pid].firsts):
+                add((pid,))
+    for initial in initials:
+        add(index.by_last_initial.get((key, initial), ())[:20])
+    if relatives:
+        for word in ev.memo_words:
+            add(index.by_last_first.get((key, word), ())[:10])
+        add(index.by_last_amount.get((key, ev.cents), ())[:12])
 
 
 def _unlisted_mass(ev: _Evidence) -> float:
@@ -661,8 +764,12 @@ def _name_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis, related) -> f
             similarity = fuzz.token_sort_ratio(payer.text, person.display)
             if found == "org":
                 similarity = max(similarity, fuzz.token_set_ratio(payer.text, person.display))
+    members = {index.invoices[r].member_id for r, _ in hyp.alloc}
+    link = ev.linked.get(next(iter(members))) if len(members) == 1 and ev.linked else None
+    if link is not None and math.log(link[1]) > best:
+        best, kind = math.log(link[1]), link[0]
     memo_named = False
-    if kind == "last_only" and ev.memo_words:
+    if kind in ("last_only", "last_typo") and ev.memo_words:
         # "for Stephanie" on a relative's check.
         for r, _ in hyp.alloc:
             member = index.people.get(index.invoices[r].member_id)
@@ -691,8 +798,12 @@ def _name_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis, related) -> f
     if memo_named:
         signals["memo_names_member"] = True
         why.append("memo names the member")
-    if kind == "last_only":
+    if link is not None and kind == link[0]:
+        why.append(link[2])
+    elif kind == "last_only":
         why.append("same surname as the member (a relative paying?)")
+    elif kind == "last_typo":
+        why.append("surname one letter from the member's (a relative paying?)")
     elif kind == "org":
         why.append(f"paid by the organisation, name {round(similarity)} % similar")
     elif kind:
@@ -730,8 +841,10 @@ def _name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str
             if len(t) >= 4 and any(k.startswith(t) for k in person.last_keys):
                 last_hit = True  # cut off by a bank's field length
                 break
-            if len(t) >= 3 and any(fuzz.ratio(t, k) >= 80 for k in person.last_keys):
-                last_fuzzy = True
+            if len(t) >= 3 and any(
+                OSA.distance(t, k, score_cutoff=1) <= 1 for k in person.last_keys
+            ):
+                last_fuzzy = True  # one typing error
     if not (last_hit or last_fuzzy):
         return "", 0.0
     f_last = index.f_last(person.last_keys[0])
@@ -760,6 +873,8 @@ def _name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str
         return "initial", P_NAME["initial"] / (f_last * index.f_initial(person.initial))
     if last_hit:
         return "last_only", P_NAME["last_only"] / f_last
+    if last_fuzzy:
+        return "last_typo", P_NAME["last_only"] * P_NAME_TYPO / f_last
     return "", 0.0
 
 
@@ -778,6 +893,11 @@ def _email_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis, related) -> 
             return math.log(P_EMAIL_EXACT / index.f_email(ev.email))
         if domain not in mi.PUBLIC_DOMAINS and person.email.rpartition("@")[2] == domain:
             domain_hit = True
+    paid_for = index.links.by_email.get(ev.email)
+    if paid_for and any(index.invoices[r].member_id in paid_for for r, _ in hyp.alloc):
+        hyp.why.append("e-mail used for this member's payments before")
+        hyp.signals["email"] = "paid_before"
+        return math.log(P_EMAIL_BEFORE * max(index.n_parties, 1) / len(paid_for))
     if domain_hit:
         hyp.why.append("e-mail domain of the organisation")
         hyp.signals["email"] = "domain"
@@ -820,7 +940,23 @@ def _amount_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis) -> float:
     else:
         why.append("amount matches no balance")
     p = P_MISMATCH[relation] * (NAMED_MISMATCH if named else 1.0)
-    return math.log(p * _unrelated_amount(index, ev.cents))
+    return math.log(p * _mismatch_density(index, ev.cents, owed) / _background(index, ev.cents))
+
+
+def _mismatch_density(index: MatchIndex, paid: int, owed: int) -> float:
+    """How likely a payment on invoices owing ``owed`` is of exactly ``paid`` when it is not
+    the balance (cents)."""
+    if paid % 500:
+        return P_OTHER_ODD
+    if abs(2 * paid - owed) <= 1000:
+        return P_MISMATCH_HALF
+    if index.is_price(paid):
+        return P_MISMATCH_PRICE
+    steps = max(round(abs(paid - owed) / 500), 1)
+    return max(P_MISMATCH_NEAR / (steps * _HARMONIC), P_OTHER_ODD)
+
+
+_HARMONIC = sum(1 / k for k in range(1, 201))  # $5 steps up to $1,000 away
 
 
 def _unrelated_amount(index: MatchIndex, cents: int) -> float:

@@ -107,8 +107,9 @@ NAME_NOISE = words_set(
 _NICKNAME_GROUPS = """
 william bill billy will willy willie liam; robert bob bobby rob robbie bert; richard rick ricky
 dick rich richie; michael mike mikey mick; elizabeth liz lizzie beth betty eliza libby betsy lisa;
-katherine catherine kathryn kathleen kate katie kathy cathy kat kay; margaret maggie meg peggy marge
-margie greta; christopher chris kit; christina christine chris tina christy; joseph joe joey;
+katherine catherine kathryn kate katie kathy cathy kat kay; kathleen kate katie kathy kat;
+margaret maggie meg peggy marge margie greta; christopher chris kit; christina christine chris
+tina christy; joseph joe joey;
 thomas tom tommy; daniel dan danny; matthew matt; anthony tony; stephen steven steve stevie;
 timothy tim timmy; rebecca becky becca; deborah debra deb debbie; jennifer jen jenny; andrew andy
 drew; kimberly kim; patricia pat patty trish tricia; patrick pat paddy; susan sue suzy susie;
@@ -159,7 +160,8 @@ def first_name_variants(name: str) -> frozenset[str]:
 
 
 def same_first_name(a: str, b: str) -> bool:
-    """Folded first names that are one name (equal, or a nickname and its formal name)."""
+    """Folded first names that are one name (equal, or a nickname and its formal name; two
+    formal names that share a nickname, Katherine and Kathleen, are two names)."""
     if a == b:
         return True
     ga, gb = NICKNAMES.get(a), NICKNAMES.get(b)
