@@ -38,6 +38,7 @@ from dues import matching  # noqa: E402
 from imis_client.sandbox.payments import (  # noqa: E402
     Book,
     generate_payments,
+    payment_history,
     synthetic_book,
 )
 
@@ -80,10 +81,22 @@ def book_records(book: Book):
             org_name=p.org_name if not p.is_org else "",
             is_org=p.is_org,
             informal_name=p.informal,
+            postal_code=p.postal,
         )
         for p in book.parties.values()
     ]
     return invoices, parties
+
+
+def history_records(book: Book, seed: int = 1) -> list:
+    """Last cycle's dues payments as the product's payment records keep them: the member each
+    was applied to, and payer name and e-mail as the payment said (not who the payer was)."""
+    return [
+        matching.PastPayment(
+            member_id=p.member_id, payer_name=p.payer_name, email=p.email, paid_on=p.paid_on
+        )
+        for p in payment_history(book, seed=seed)
+    ]
 
 
 def write_mirror(book: Book) -> None:
@@ -119,6 +132,7 @@ def write_mirror(book: Book) -> None:
                 "suffix": p.suffix,
                 "informal_name": p.informal,
                 "email": p.email,
+                "postal_code": p.postal,
                 "primary_org_id": p.org_id,
                 "primary_org_name": p.org_name if not p.is_org else "",
             }
