@@ -166,16 +166,17 @@ MAX_ACCOUNTS = 40
 # another seed (bench/matching.py --fit-calibration): knots (log-odds, probability),
 # interpolated linearly between, flat beyond the ends.
 CALIBRATION: tuple[tuple[float, float], ...] = (
-    (-10.5, 0.00415),
-    (-5.0, 0.08108),
-    (-3.5, 0.23529),
-    (-2.5, 0.36),
-    (-1.5, 0.49351),
-    (-0.5, 0.74436),
-    (0.5, 0.82787),
-    (1.5, 0.94203),
-    (2.5, 0.97802),
-    (9.5, 0.99988),
+    (-10.0, 0.0061),
+    (-4.5, 0.02857),
+    (-3.5, 0.26316),
+    (-2.5, 0.28125),
+    (-1.5, 0.66667),
+    (-0.5, 0.68387),
+    (0.5, 0.86301),
+    (1.5, 0.94615),
+    (2.5, 0.95588),
+    (3.5, 0.99336),
+    (10.0, 0.99988),
 )
 DEFAULT_AUTO_THRESHOLD = 0.98
 
@@ -208,7 +209,8 @@ class _Evidence:
     party_refs: dict[str, tuple[str, float]]
     exact_ids: set[str]  # numbers that exactly name an existing invoice or party
     rmr_paid: dict[int, int]  # row -> cents the ACH addenda says were paid on it
-    neighbours: dict[str, int]  # number -> existing invoice numbers one keystroke away
+    # number -> (chance of the existing ids one keystroke away, of a typical variant)
+    neighbours: dict[str, tuple[float, float]]
     # member -> (how the payer is linked to them, likelihood ratio, explanation): someone
     # living with them or who paid their dues before
     linked: dict[str, tuple[str, float, str]] = field(default_factory=dict)
@@ -233,7 +235,7 @@ def match(remittance: Remittance, index: MatchIndex, *, limit: int = 5) -> list[
     if ev.memo_words & tx.OTHER_PURPOSE:
         unrelated *= OTHER_PURPOSE_MEMO
     null = math.log(P_NOT_OURS / (1 - P_NOT_OURS) * unrelated + _unlisted_mass(ev))
-    ranked = sorted(hypotheses.values(), key=lambda h: -h.score)
+    ranked = sorted(hypotheses.values(), key=lambda h: _rank(index, h))
     others = [null]
     if ranked:
         others.append(math.log(P_OTHER_PURPOSE * unrelated) + max(h.who for h in ranked))
@@ -249,6 +251,14 @@ def match(remittance: Remittance, index: MatchIndex, *, limit: int = 5) -> list[
         _candidate(ev, index, hyp, p * factor)
         for hyp, p in zip(ranked[:limit], posteriors, strict=False)
     ]
+
+
+def _rank(index: MatchIndex, hyp: Hypothesis) -> tuple:
+    """Best score first; among equals (five members of one surname owing the same), the most
+    recent invoice first: a renewal notice just sent is what people pay. Then by invoice, so
+    that the same payment always shows the same candidates."""
+    newest = max(index.dates[r] for r, _ in hyp.alloc)
+    return (-round(hyp.score, 9), -newest.toordinal(), index.invoices[hyp.alloc[0][0]].invoice_id)
 
 
 def _memo_names_another(ev: _Evidence, index: MatchIndex, hypotheses) -> None:
@@ -380,13 +390,15 @@ def _read(remittance: Remittance, index: MatchIndex) -> _Evidence:
                 for p in index.party_by_number.get(v, ())
             ]
         )
-        share = ID_TYPO - math.log(len(near_rows) + len(near_pids) + 1)
         if len(near_rows) + len(near_pids) <= 8:
+            typed = number.digits
             for row in near_rows:
+                share = _typo_weight(ev, index, typed, index.numbers[row])
                 ev.inv_refs.setdefault(row, ("typo", share, position))
                 if number.paid is not None:
                     ev.rmr_paid.setdefault(row, number.paid)
             for pid in near_pids:
+                share = _typo_weight(ev, index, typed, pid.lstrip("0"))
                 ev.party_refs.setdefault(pid, ("typo", share))
     return ev
 
@@ -417,16 +429,25 @@ def _unglued(payer: tx.PayerName, index: MatchIndex) -> tx.PayerName:
 def _neighbour_rows(ev: _Evidence, index: MatchIndex, digits: str) -> list[int]:
     variants = tx.digit_variants(digits)
     rows = [r for v in variants for r in index.inv_by_number.get(v, ())]
-    ev.neighbours[digits] = len(rows) + sum(v in index.party_by_number for v in variants)
+    # The chances of the existing ids one keying error away, together, and of a typical one
+    # (for "something else"): the evidence is shared among them by how likely each error is.
+    chance = sum(tx.keystroke_chance(digits, index.numbers[r]) for r in rows) + sum(
+        tx.keystroke_chance(digits, v) * len(index.party_by_number[v])
+        for v in variants
+        if v in index.party_by_number
+    )
+    ev.neighbours[digits] = (chance, 1 / max(len(variants), 1))
     return rows
 
 
-def _typo_weight(ev: _Evidence, index: MatchIndex, digits: str) -> float:
-    """Log-odds of a memo number one keystroke from an invoice number of ours."""
+def _typo_weight(ev: _Evidence, index: MatchIndex, digits: str, actual: str) -> float:
+    """Log-odds of a memo number ``digits`` being id ``actual`` mistyped."""
     if digits not in ev.neighbours:
         _neighbour_rows(ev, index, digits)
-    exact = 1 if digits in ev.exact_ids else 0
-    return ID_TYPO - math.log(ev.neighbours[digits] + exact + 1)
+    near, typical = ev.neighbours[digits]
+    exact = typical if digits in ev.exact_ids else 0.0
+    this = tx.keystroke_chance(digits, actual) or typical
+    return ID_TYPO + math.log(this / (near + exact + typical))
 
 
 # --- blocking --------------------------------------------------------------------------------
@@ -455,11 +476,23 @@ def _link(ev: _Evidence, index: MatchIndex) -> None:
             for member in links.by_payer.get(pid, ()):
                 offer(member, "paid_before", P_PAID_BEFORE * lr,
                       "payer paid this member's dues before")  # fmt: skip
-    key = ml.key_of_tokens(payer.tokens) if links.by_name and not payer.corporate else None
-    if key is not None:
-        frequency = _name_frequency(index, payer.tokens)
+    if not links.by_name or payer.corporate:
+        return
+    readings = [(payer.tokens, 1.0)]
+    for t in payer.tokens:
+        if len(t) >= 4 and t not in index.by_last:
+            # A surname mistyped this time ("ALDHRUST" for the "D. Aldhurst" of last year).
+            readings.extend(
+                (tuple(near if x == t else x for x in payer.tokens), P_NAME_TYPO)
+                for near in index.surnames_near(t)
+            )
+    for tokens, typo in readings:
+        key = ml.key_of_tokens(tokens)
+        if key is None:
+            continue
         for member, how in links.paid_before(key).items():
-            offer(member, "paid_before", P_PAID_BEFORE * P_NAME[how] / frequency,
+            frequency = _name_frequency(index, key.tokens, initial=how == "initial")
+            offer(member, "paid_before", P_PAID_BEFORE * P_NAME[how] * typo / frequency,
                   "payer paid this member's dues before")  # fmt: skip
 
 
@@ -480,16 +513,19 @@ def _people_named(index: MatchIndex, payer: tx.PayerName) -> set[str]:
     return out
 
 
-def _name_frequency(index: MatchIndex, tokens: tuple[str, ...]) -> float:
-    """How common a written name is (its commonest reading as surname and first name)."""
+def _name_frequency(index: MatchIndex, tokens: tuple[str, ...], *, initial: bool) -> float:
+    """How common a written name is: its commonest reading as surname and first name (or
+    first initial, when only the initial is shown to agree)."""
     best = 0.0
     for last in tokens:
         if len(last) < 3:
             continue
         for first in tokens:
-            if first != last:
-                f = index.f_first(first) if len(first) > 1 else index.f_initial(first)
-                best = max(best, index.f_last(last) * f)
+            if first == last:
+                continue
+            short = initial or len(first) == 1
+            f = index.f_initial(first[0]) if short else index.f_first(first)
+            best = max(best, index.f_last(last) * f)
     return best or 1.0
 
 
@@ -522,7 +558,7 @@ def _block(ev: _Evidence, index: MatchIndex) -> list[str]:
     _block_names(ev, index, add, ev.payer)
     if ev.memo_words:
         _block_names(ev, index, add, tx.parse_payer_name(ev.memo_text), relatives=False)
-    if ev.exact_ids and not _fits(ev, index, accounts):
+    if ev.exact_ids and not _fits(ev, index, _id_accounts(ev, index)):
         # Ids are dense, so a mistyped id is usually someone else's: when what it names fits
         # neither the amount nor a name in the remittance, look at the ids one keystroke away.
         named = ev.payer.keys | ev.memo_words
@@ -537,6 +573,15 @@ def _block(ev: _Evidence, index: MatchIndex) -> list[str]:
         if len(bucket) <= BUCKET_MAX:
             add(index.invoices[r].payer_id or index.invoices[r].member_id for r in bucket)
     return [a for a in accounts if index.is_account(a)]
+
+
+def _id_accounts(ev: _Evidence, index: MatchIndex) -> list[str]:
+    """Accounts the ids read exactly name."""
+    out = [p for p, (how, _) in ev.party_refs.items() if how == "exact"]
+    for row, (how, _, _) in ev.inv_refs.items():
+        if how == "exact":
+            out += [index.invoices[row].member_id, index.invoices[row].payer_id]
+    return out
 
 
 def _fits(ev: _Evidence, index: MatchIndex, accounts) -> bool:
@@ -593,7 +638,11 @@ def _block_names(ev: _Evidence, index: MatchIndex, add, payer, *, relatives=True
                         hit = True
                         add((pid,))
         found = found or hit
-    if not found:
+    if payer.corporate:
+        # An organisation: by its distinctive words before any surname a word of it may be.
+        for token in payer.tokens:
+            add(index.by_org_word.get(token, ())[:20])
+    elif not found:
         # A typing error in the surname: a letter dropped, added or changed, or two swapped.
         for token in firsts:
             for key in index.surnames_near(token):
@@ -657,12 +706,21 @@ def _named(ev: _Evidence, index: MatchIndex, account: str) -> tuple[list[int], s
         # Invoices one keystroke from a number read, unless that number is exactly one of this
         # account's own invoices (a member's invoices are numbered one after another).
         own = {index.numbers[r] for r in named}
-        variants = (
-            ev.variants
-            if not own
-            else frozenset().union(*(tx.digit_variants(n) for n in ev.numbers if n not in own))
-        )
-        named.extend(r for r in rows if index.numbers[r] in variants and r not in ev.inv_refs)
+        for typed in ev.numbers:
+            if typed in own:
+                continue
+            near = [
+                r
+                for r in rows
+                if r not in ev.inv_refs and index.numbers[r] in tx.digit_variants(typed)
+            ]
+            # One number typed means one invoice: of several of the account's one keystroke
+            # away, the one whose balance the payment equals, else the first.
+            if near:
+                exact = [r for r in near if index.cents[r] == ev.cents]
+                pick = (exact or near)[0]
+                if pick not in named:
+                    named.append(pick)
     members: set[str] = set()
     person = index.people.get(account)
     if person is not None and person.is_org and ev.memo_words:
@@ -724,7 +782,7 @@ def _id_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis, related, log_n)
         if ref is not None:
             weight, how = ref[1], ref[0]
         elif r in hyp.named and any(_one_keystroke(n, index.numbers[r]) for n in ev.numbers):
-            weight = max(_typo_weight(ev, index, n) for n in ev.numbers
+            weight = max(_typo_weight(ev, index, n, index.numbers[r]) for n in ev.numbers
                          if _one_keystroke(n, index.numbers[r]))  # fmt: skip
             how = "typo"
         else:
@@ -738,7 +796,7 @@ def _id_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis, related, log_n)
         if ref is None and ev.variants and pid in ev.variants:
             near = [n for n in ev.numbers if _one_keystroke(n, pid.lstrip("0"))]
             if near:
-                ref = ("typo", max(_typo_weight(ev, index, n) for n in near))
+                ref = ("typo", max(_typo_weight(ev, index, n, pid.lstrip("0")) for n in near))
         if ref is not None:
             who += ref[1] + log_n if not hit else ID_MORE
             hit = True
@@ -824,8 +882,12 @@ def _name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str
         )
         core = person.org_core.split()
         # Every word of the payer is a word of the name or its start ("NORTHWIND ENG").
+        # Every word of the payer starts a word of the name ("NORTHWIND ENG"); a lone letter
+        # is a person's initial ("L FENWICK" is not Fenwick Labs).
         abbreviated = shared and all(
-            any(c.startswith(t) for c in core) for t in payer.tokens if t not in tx.ORG_HINTS
+            len(t) > 1 and any(c.startswith(t) for c in core)
+            for t in payer.tokens
+            if t not in tx.ORG_HINTS
         )
         if not (shared or not person.org_words) or (sim < 85 and not abbreviated):
             return "", 0.0
@@ -847,21 +909,29 @@ def _name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str
                 last_fuzzy = True  # one typing error
     if not (last_hit or last_fuzzy):
         return "", 0.0
-    f_last = index.f_last(person.last_keys[0])
+    # How common the surname written is: for one part of a compound surname ("SMITH" for
+    # Smith-Jones), that part's frequency, not the whole name's.
+    matched = [k for k in person.last_keys if k in keys]
+    f_last = max(map(index.f_last, matched or person.last_keys[:1]))
     first_kind = ""
+    other_name = False  # a first name that is not this person's
     for t in payer.tokens:
-        if t in person.last_keys:
+        if t in person.last_keys or _surname_part(t, person):
             continue
+        fits = False
         for first in person.firsts:
             if tx.same_first_name(t, first):
-                first_kind = "full"
+                first_kind, fits = "full", True
                 break
             if len(t) == 1 and t == first[0]:
-                first_kind = first_kind or "initial"
+                first_kind, fits = first_kind or "initial", True
             elif len(t) >= 3 and fuzz.ratio(t, first) >= 75:
-                first_kind = first_kind or "fuzzy"
+                first_kind, fits = first_kind or "fuzzy", True
         if first_kind == "full":
             break
+        other_name = other_name or (len(t) > 1 and not fits)
+    if first_kind == "initial" and other_name:
+        first_kind = ""  # "LUCIA C WISNIEWSKI": C is a middle initial, not Chloe's
     first = person.firsts[0] if person.firsts else ""
     if first_kind == "full" and last_hit:
         return "full", P_NAME["full"] / (f_last * index.f_first(first))
@@ -876,6 +946,15 @@ def _name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str
     if last_fuzzy:
         return "last_typo", P_NAME["last_only"] * P_NAME_TYPO / f_last
     return "", 0.0
+
+
+def _surname_part(token: str, person: mi.Person) -> bool:
+    """The token is this person's surname cut off by a bank's field, or mistyped."""
+    return any(
+        (len(token) >= 4 and k.startswith(token))
+        or (len(token) >= 3 and OSA.distance(token, k, score_cutoff=1) <= 1)
+        for k in person.last_keys
+    )
 
 
 def _email_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis, related) -> float:

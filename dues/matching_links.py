@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from rapidfuzz.distance import OSA
+
 from . import matching_text as tx
 
 
@@ -41,6 +43,8 @@ def payer_key(name: str) -> PayerKey | None:
 
 
 def key_of_tokens(tokens: tuple[str, ...]) -> PayerKey | None:
+    # Particles of compound surnames are no one's first name ("M. De La Cruz").
+    tokens = tuple(t for t in tokens if t not in tx.PARTICLES)
     if len(tokens) < 2:
         return None
     return PayerKey(tokens, tuple(t for t in tokens if len(t) > 1), frozenset(t[0] for t in tokens))
@@ -61,7 +65,8 @@ def same_payer(a: PayerKey, b: PayerKey) -> str:
             return "full"
         if firsts_a and firsts_b:
             continue  # two different first names: two people of one family
-        if {t[0] for t in rest_a} & {t[0] for t in rest_b}:
+        # An initial and a first name: only with a surname long enough to tell people apart.
+        if len(last) >= 4 and {t[0] for t in rest_a} & {t[0] for t in rest_b}:
             how = "initial"
     return how
 
@@ -152,11 +157,19 @@ def _is_self(key: PayerKey, person, people) -> bool:
     employer = people.get(person.org_id) if person.org_id else None
     if employer is not None and any(w in key.tokens for w in employer.org_words):
         return True
-    if person.is_org or not any(k in key.tokens for k in person.last_keys):
+    if person.is_org:
         return False
-    others = [t for t in key.tokens if t not in person.last_keys]
+    # The surname as the member's, or one typing error from it ("S GRY" for Sharon Gray).
+    surname = [t for t in key.tokens if any(_close(t, k) for k in person.last_keys)]
+    if not surname:
+        return False
+    others = [t for t in key.tokens if t not in surname]
     return any(
-        tx.same_first_name(t, f) or (len(t) == 1 and t == f[0])
+        tx.same_first_name(t, f) or (len(t) == 1 and t == f[0]) or _close(t, f)
         for t in others
         for f in person.firsts
     )
+
+
+def _close(a: str, b: str) -> bool:
+    return a == b or (min(len(a), len(b)) >= 3 and OSA.distance(a, b, score_cutoff=1) <= 1)
