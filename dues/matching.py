@@ -693,34 +693,49 @@ def _unlisted_mass(ev: _Evidence) -> float:
 
 
 def _allocations(ev: _Evidence, index: MatchIndex, account: str) -> list[Hypothesis]:
-    named, members = _named(ev, index, account)
-    return allocate(index, account, ev.cents, named, ev.rmr_paid, members)
+    named, members, alternatives = _named(ev, index, account)
+    hypotheses = allocate(index, account, ev.cents, named, ev.rmr_paid, members)
+    # A mistyped number that two of the account's invoices fit equally: both are offered, so
+    # neither is taken for sure.
+    for picked, others in alternatives:
+        for other in others[:2]:
+            swapped = [other if r == picked else r for r in named]
+            hypotheses += allocate(index, account, ev.cents, swapped, ev.rmr_paid, members)
+    return hypotheses
 
 
-def _named(ev: _Evidence, index: MatchIndex, account: str) -> tuple[list[int], set[str]]:
-    """The account's invoices the payer named by number (maybe mistyped), in the order named,
-    and for an organisation the employees the memo names."""
+def _named(ev: _Evidence, index: MatchIndex, account: str):
+    """The account's invoices the payer named by number (maybe mistyped), in the order named;
+    for an organisation the employees the memo names; and how many of the account's invoices
+    a mistyped number could equally mean."""
     rows = index.rows_of(account)
-    named = sorted((r for r in rows if r in ev.inv_refs), key=lambda r: ev.inv_refs[r][2])
+    refs = ev.inv_refs
+    named = sorted((r for r in rows if r in refs and refs[r][0] == "exact"),
+                   key=lambda r: refs[r][2])  # fmt: skip
+    # A number typed means one invoice: of the account's invoices one keystroke from it, the
+    # one the payment's amount fits, most likely keying error first.
+    typos: dict[str, list[int]] = {}
+    for r in rows:
+        if r in refs and refs[r][0] == "typo":
+            typos.setdefault(f"@{refs[r][2]}", []).append(r)
     if ev.variants:
-        # Invoices one keystroke from a number read, unless that number is exactly one of this
+        # ... also for numbers that are exactly some other id, unless exactly one of this
         # account's own invoices (a member's invoices are numbered one after another).
         own = {index.numbers[r] for r in named}
         for typed in ev.numbers:
-            if typed in own:
-                continue
-            near = [
-                r
-                for r in rows
-                if r not in ev.inv_refs and index.numbers[r] in tx.digit_variants(typed)
-            ]
-            # One number typed means one invoice: of several of the account's one keystroke
-            # away, the one whose balance the payment equals, else the first.
-            if near:
-                exact = [r for r in near if index.cents[r] == ev.cents]
-                pick = (exact or near)[0]
-                if pick not in named:
-                    named.append(pick)
+            variants = tx.digit_variants(typed)
+            near = [r for r in rows if r not in refs and index.numbers[r] in variants]
+            if near and typed not in own:
+                typos.setdefault(typed, []).extend(near)
+    alternatives: list[tuple[int, list[int]]] = []
+    for near in typos.values():
+        fitting = [r for r in near if index.cents[r] == ev.cents] or near
+        best = max(_typo_chance(ev, index, r) for r in fitting)
+        equal = [r for r in fitting if _typo_chance(ev, index, r) >= best * 0.999]
+        if equal[0] not in named:
+            named.append(equal[0])
+            if len(equal) > 1:
+                alternatives.append((equal[0], [r for r in equal[1:] if r not in named]))
     members: set[str] = set()
     person = index.people.get(account)
     if person is not None and person.is_org and ev.memo_words:
@@ -732,7 +747,13 @@ def _named(ev: _Evidence, index: MatchIndex, account: str) -> tuple[list[int], s
                 and any(k in ev.memo_words for k in member.last_keys)
             ):
                 members.add(member.party_id)
-    return named, members
+    return named, members, alternatives
+
+
+def _typo_chance(ev: _Evidence, index: MatchIndex, row: int) -> float:
+    """How likely invoice ``row`` is what a number read was meant to be."""
+    number = index.numbers[row]
+    return max((tx.keystroke_chance(n, number) for n in ev.numbers), default=0.0)
 
 
 def _one_keystroke(typed: str, number: str) -> bool:
