@@ -1,13 +1,16 @@
 """Match an incoming payment to open invoices: ranked candidates with a calibrated confidence.
 
-Pure functions over plain records (no ORM): ``build_index`` once over the open invoices and the
-parties, then ``match`` each remittance. How it decides:
+Pure functions over plain records (no ORM): ``build_index`` once over the open invoices, the
+parties and (optionally) past dues payments, then ``match`` each remittance. How it decides:
 
 1. **Blocking**: accounts (parties whose open invoices a payment could settle) are gathered only
    from evidence: invoice and member numbers read from memo and reference (exact, or one
-   keystroke away from an existing id), the payer's e-mail, the payer's name (surname with first
-   initial, phonetic key for typos, distinctive words of organisation names) and, when nothing
-   else identifies anyone, a small bucket of invoices whose balance equals the amount.
+   keystroke away from an existing id; a card payment's portal reference taken as written), the
+   payer's e-mail, the payer's name (surname with first initial, surnames one typing error away,
+   distinctive words of organisation names), whom the payer is known to pay for (a person on
+   file living with the member: same surname and postal code; a payer name, e-mail or party
+   that paid the member's dues before: ``matching_links``) and, when nothing else identifies
+   anyone, a small bucket of invoices whose balance equals the amount.
 2. **Allocation** per account: invoices named in the memo first; else an invoice whose balance
    equals the amount; else a bounded subset sum over the account's invoices (one payer's several
    invoices, or an organisation paying for its employees); else partial or over (credit).
@@ -17,8 +20,9 @@ parties, then ``match`` each remittance. How it decides:
    compete with each other and with "none of these" (a payment that is not ours, or belongs to
    someone the evidence does not point to) in one normalisation, so two look-alike members split
    the probability and a payment that fits no one gets a low confidence.
-4. **Calibration**: the posterior goes through a Platt map fitted on labelled sandbox payments
-   (``CALIBRATION``), giving the confidence shown to finance staff.
+4. **Calibration**: the posterior goes through a monotone map fitted on labelled sandbox
+   payments (``CALIBRATION``), giving the confidence shown to finance staff. Candidates of equal
+   score are shown newest invoice first, the same way every time.
 """
 
 from __future__ import annotations
