@@ -3,21 +3,25 @@
 Usage: ``uv run python bench/matching.py`` (defaults: 100,000 open invoices, 10,000 payments)
 prints one JSON object:
 
-- ``seconds``: loading the open invoices and parties from PostgreSQL (the mirror tables of a
-  fresh database filled for the run), building the index, and matching every payment; the
-  total is the figure to hold against the 15 s target.
+- ``seconds``: loading the open invoices, parties and payment history from PostgreSQL (the
+  mirror tables of a fresh database filled for the run, and last cycle's applied payments in a
+  table as the dues app keeps them), building the index, and matching every payment; the total
+  is the figure to hold against the 15 s target.
 - ``accuracy`` at ``DEFAULT_AUTO_THRESHOLD``: precision of the payments that would be applied
   without a person and their share of all payments; top-3 recall for the payments left to a
   person; per confidence band, how often the best candidate was right; payments that belong to
   no one; and per scenario of the generator.
 
 ``--in-memory`` skips PostgreSQL (for iterating on the matcher). ``--fit-calibration`` fits the
-Platt map of ``dues.matching.CALIBRATION`` on payments drawn with another seed and prints it.
+calibration table of ``dues.matching.CALIBRATION`` on payments drawn with another seed and
+prints it. ``--without-links`` runs without payment history and postal codes, to show what
+households and history add.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -38,6 +42,7 @@ from dues import matching  # noqa: E402
 from imis_client.sandbox.payments import (  # noqa: E402
     Book,
     generate_payments,
+    payment_history,
     synthetic_book,
 )
 
@@ -80,10 +85,22 @@ def book_records(book: Book):
             org_name=p.org_name if not p.is_org else "",
             is_org=p.is_org,
             informal_name=p.informal,
+            postal_code=p.postal,
         )
         for p in book.parties.values()
     ]
     return invoices, parties
+
+
+def history_records(book: Book, seed: int = 1) -> list:
+    """Last cycle's dues payments as the product's payment records keep them: the member each
+    was applied to, and payer name and e-mail as the payment said (not who the payer was)."""
+    return [
+        matching.PastPayment(
+            member_id=p.member_id, payer_name=p.payer_name, email=p.email, paid_on=p.paid_on
+        )
+        for p in payment_history(book, seed=seed)
+    ]
 
 
 def write_mirror(book: Book) -> None:
@@ -119,6 +136,7 @@ def write_mirror(book: Book) -> None:
                 "suffix": p.suffix,
                 "informal_name": p.informal,
                 "email": p.email,
+                "postal_code": p.postal,
                 "primary_org_id": p.org_id,
                 "primary_org_name": p.org_name if not p.is_org else "",
             }
@@ -143,6 +161,38 @@ def write_mirror(book: Book) -> None:
             batch.append(invoice_writer.prepare(filled(ImisInvoice, invoice_writer, values),
                                                 encode_raw(raw)))  # fmt: skip
         invoice_writer.write(batch, now=now)
+
+
+HISTORY_TABLE = "bench_dues_payment_history"
+
+
+def write_history(history) -> None:
+    """Last cycle's applied payments into a table as the product would keep them (the dues
+    app's payment records, not part of this benchmark's schema): one row per payment, COPY."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE {HISTORY_TABLE} (id serial PRIMARY KEY, member_id text NOT NULL, "
+            "payer_name text NOT NULL, email text NOT NULL, paid_on date)"
+        )
+        with cursor.copy(
+            f"COPY {HISTORY_TABLE} (member_id, payer_name, email, paid_on) FROM STDIN"
+        ) as copy:
+            for p in history:
+                copy.write_row((p.member_id, p.payer_name, p.email, p.paid_on))
+
+
+def load_history() -> list:
+    """The history back, one query (what the dues app's loader does with its own table)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT member_id, payer_name, email, paid_on FROM {HISTORY_TABLE}")
+        return [
+            matching.PastPayment(member_id=m, payer_name=n, email=e, paid_on=d)
+            for m, n, e, d in cursor.fetchall()
+        ]
 
 
 def is_right(candidate, payment) -> bool:
@@ -295,6 +345,11 @@ def main() -> None:
     parser.add_argument("--in-memory", action="store_true")
     parser.add_argument("--fit-calibration", action="store_true")
     parser.add_argument("--examples", action="store_true", help="list wrong auto-applications")
+    parser.add_argument(
+        "--without-links",
+        action="store_true",
+        help="no payment history and no postal codes (what the matcher does without them)",
+    )
     args = parser.parse_args()
     threshold = args.threshold if args.threshold is not None else matching.DEFAULT_AUTO_THRESHOLD
 
@@ -302,12 +357,15 @@ def main() -> None:
     cpu: dict[str, float] = {}
     book = synthetic_book(args.invoices, seed=args.seed)
     payments = generate_payments(book, args.payments, seed=args.seed)
+    history = [] if args.without_links else history_records(book, args.seed)
+    if args.without_links:
+        book.parties = {pid: dataclasses.replace(p, postal="") for pid, p in book.parties.items()}
     prepare_s = time.perf_counter() - started
     seconds = {}
     if args.in_memory:
         invoices, parties = book_records(book)
         t, c = time.perf_counter(), time.process_time()
-        index = matching.build_index(invoices, parties)
+        index = matching.build_index(invoices, parties, history)
         seconds["index"], cpu["index"] = time.perf_counter() - t, time.process_time() - c
     else:
         from bench._common import fresh_database
@@ -323,16 +381,18 @@ def main() -> None:
         from django.db import connection
 
         write_mirror(book)
+        write_history(history)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         from dues import candidates as loader
 
         t, c = time.perf_counter(), time.process_time()
-        invoices = loader.load_open_invoices()
+        invoices, billing = loader.load_invoices()
         parties = loader.load_parties()
+        history = [*billing, *load_history()]
         seconds["load"], cpu["load"] = time.perf_counter() - t, time.process_time() - c
         t, c = time.perf_counter(), time.process_time()
-        index = matching.build_index(invoices, parties)
+        index = matching.build_index(invoices, parties, history)
         seconds["index"], cpu["index"] = time.perf_counter() - t, time.process_time() - c
     t, c = time.perf_counter(), time.process_time()
     results = match_all(index, payments, threshold)
@@ -342,6 +402,7 @@ def main() -> None:
     report = {
         "open_invoices": len(index.invoices),
         "parties": index.n_parties,
+        "past_payments": len(history),
         "payments": len(payments),
         "seed": args.seed,
         "prepare_seconds": round(prepare_s, 2),

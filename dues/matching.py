@@ -1,13 +1,16 @@
 """Match an incoming payment to open invoices: ranked candidates with a calibrated confidence.
 
-Pure functions over plain records (no ORM): ``build_index`` once over the open invoices and the
-parties, then ``match`` each remittance. How it decides:
+Pure functions over plain records (no ORM): ``build_index`` once over the open invoices, the
+parties and (optionally) past dues payments, then ``match`` each remittance. How it decides:
 
 1. **Blocking**: accounts (parties whose open invoices a payment could settle) are gathered only
    from evidence: invoice and member numbers read from memo and reference (exact, or one
-   keystroke away from an existing id), the payer's e-mail, the payer's name (surname with first
-   initial, phonetic key for typos, distinctive words of organisation names) and, when nothing
-   else identifies anyone, a small bucket of invoices whose balance equals the amount.
+   keystroke away from an existing id; a card payment's portal reference taken as written), the
+   payer's e-mail, the payer's name (surname with first initial, surnames one typing error away,
+   distinctive words of organisation names), whom the payer is known to pay for (a person on
+   file living with the member: same surname and postal code; a payer name, e-mail or party
+   that paid the member's dues before: ``matching_links``) and, when nothing else identifies
+   anyone, a small bucket of invoices whose balance equals the amount.
 2. **Allocation** per account: invoices named in the memo first; else an invoice whose balance
    equals the amount; else a bounded subset sum over the account's invoices (one payer's several
    invoices, or an organisation paying for its employees); else partial or over (credit).
@@ -17,8 +20,9 @@ parties, then ``match`` each remittance. How it decides:
    compete with each other and with "none of these" (a payment that is not ours, or belongs to
    someone the evidence does not point to) in one normalisation, so two look-alike members split
    the probability and a payment that fits no one gets a low confidence.
-4. **Calibration**: the posterior goes through a Platt map fitted on labelled sandbox payments
-   (``CALIBRATION``), giving the confidence shown to finance staff.
+4. **Calibration**: the posterior goes through a monotone map fitted on labelled sandbox
+   payments (``CALIBRATION``), giving the confidence shown to finance staff. Candidates of equal
+   score are shown newest invoice first, the same way every time.
 """
 
 from __future__ import annotations
@@ -30,11 +34,13 @@ from datetime import date
 from decimal import Decimal
 from itertools import pairwise
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 
 from common.money import CENT, to_money
 
 from . import matching_index as mi
+from . import matching_links as ml
 from . import matching_text as tx
 from .matching_alloc import Hypothesis, allocate
 from .matching_index import MatchIndex
@@ -78,6 +84,19 @@ class Party:
     org_name: str = ""
     is_org: bool = False
     informal_name: str = ""
+    postal_code: str = ""  # with the surname, who lives together (a household)
+
+
+@dataclass(frozen=True, slots=True)
+class PastPayment:
+    """A dues payment applied before: for which member, and who paid it as the payment said
+    (the product's applied payments), or the party billed or paying (the mirror's history)."""
+
+    member_id: str
+    payer_name: str = ""
+    email: str = ""
+    payer_id: str = ""
+    paid_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +124,13 @@ P_NOT_OURS = 0.03  # prior share of payments that settle no open invoice
 P_OTHER_PURPOSE = 0.04  # a member paying for something else (event, donation, order)
 OTHER_PURPOSE_MEMO = 1000.0  # the memo says so ("conference registration"): rare on dues
 P_NAME = {"full": 0.55, "initial": 0.12, "fuzzy": 0.05, "last_only": 0.06, "org": 0.6}
+P_NAME_TYPO = 0.03  # a name written with one typing error
+# Someone else paying whom the association knows: a person on file at the member's postal code
+# with the member's surname, or a payer (name, e-mail, party) who paid the member's dues before;
+# a factor on how well the payer's name fits that person, as for the member's own name.
+P_HOUSEHOLD = 0.2
+P_PAID_BEFORE = 0.8
+P_EMAIL_BEFORE = 0.7
 P_NAME_IN_MEMO = 0.25  # the memo names the member (an employer's or relative's payment)
 P_NAME_UNRELATED = 0.1  # the name is someone unrelated (a parent, an unknown employer)
 LR_MEMO_NAMES_ANOTHER = 0.1  # the memo names another candidate's member ("for Fernando")
@@ -120,11 +146,17 @@ P_ODD_AMOUNT = 0.0003  # ... of one given amount with cents or odd dollars
 P_OTHER_ROUND = 0.01  # a payment for something else: chance of one given round amount
 P_OTHER_ODD = 0.001
 # Share of payments that are partial, over, or both, for their invoices; a payer who wrote the
-# invoice number mostly pays what it says. The amount of such a payment is as unpredictable
-# as one for something else (P_OTHER_ROUND / P_OTHER_ODD).
+# invoice number mostly pays what it says.
 P_MISMATCH = {"partial": 0.05, "over": 0.03, "split": 0.02}
 NAMED_MISMATCH = 0.3
+# What such a payment's amount is, given what was owed: half of it, one of the prices the
+# association bills (the renewal form's price paid over a smaller balance), or a round amount
+# near the balance (a round number, a fee deducted), less likely the further it is.
+P_MISMATCH_HALF = 0.1
+P_MISMATCH_PRICE = 0.1
+P_MISMATCH_NEAR = 0.5  # spread over $5 steps from the balance as 1/steps
 ID_EXACT = 3.8  # log-odds an exact id in the memo adds beyond the prior (typing errors ~2 %)
+ID_PORTAL = 7.0  # an invoice number the member portal put in a card payment's reference
 ID_UNSURE = 1.8  # same for a year-like number, or an id of the kind the words did not announce
 ID_TYPO = 0.0  # same for an id one keystroke from the number read, shared among such ids
 ID_MORE = 1.0  # each further invoice of the same candidate named in the memo
@@ -138,23 +170,28 @@ MAX_ACCOUNTS = 40
 # another seed (bench/matching.py --fit-calibration): knots (log-odds, probability),
 # interpolated linearly between, flat beyond the ends.
 CALIBRATION: tuple[tuple[float, float], ...] = (
-    (-10.5, 0.00415),
-    (-5.0, 0.08108),
-    (-3.5, 0.23529),
-    (-2.5, 0.36),
-    (-1.5, 0.49351),
-    (-0.5, 0.74436),
-    (0.5, 0.82787),
-    (1.5, 0.94203),
-    (2.5, 0.97802),
-    (9.5, 0.99988),
+    (-10.0, 0.0061),
+    (-4.5, 0.02857),
+    (-3.5, 0.26316),
+    (-2.5, 0.28125),
+    (-1.5, 0.66667),
+    (-0.5, 0.68387),
+    (0.5, 0.86301),
+    (1.5, 0.94615),
+    (2.5, 0.95588),
+    (3.5, 0.99336),
+    (10.0, 0.99988),
 )
 DEFAULT_AUTO_THRESHOLD = 0.98
 
 
-def build_index(invoices: Iterable[OpenInvoice], parties: Iterable[Party]) -> MatchIndex:
-    """Index open invoices and parties for ``match`` (one pass over each)."""
-    return mi.build(invoices, parties)
+def build_index(
+    invoices: Iterable[OpenInvoice],
+    parties: Iterable[Party],
+    history: Iterable[PastPayment] = (),
+) -> MatchIndex:
+    """Index open invoices, parties and past payments for ``match`` (one pass over each)."""
+    return mi.build(invoices, parties, history)
 
 
 def _money(cents: int) -> Decimal:
@@ -176,7 +213,11 @@ class _Evidence:
     party_refs: dict[str, tuple[str, float]]
     exact_ids: set[str]  # numbers that exactly name an existing invoice or party
     rmr_paid: dict[int, int]  # row -> cents the ACH addenda says were paid on it
-    neighbours: dict[str, int]  # number -> existing invoice numbers one keystroke away
+    # number -> (chance of the existing ids one keystroke away, of a typical variant)
+    neighbours: dict[str, tuple[float, float]]
+    # member -> (how the payer is linked to them, likelihood ratio, explanation): someone
+    # living with them or who paid their dues before
+    linked: dict[str, tuple[str, float, str]] = field(default_factory=dict)
 
 
 def match(remittance: Remittance, index: MatchIndex, *, limit: int = 5) -> list[Candidate]:
@@ -198,7 +239,7 @@ def match(remittance: Remittance, index: MatchIndex, *, limit: int = 5) -> list[
     if ev.memo_words & tx.OTHER_PURPOSE:
         unrelated *= OTHER_PURPOSE_MEMO
     null = math.log(P_NOT_OURS / (1 - P_NOT_OURS) * unrelated + _unlisted_mass(ev))
-    ranked = sorted(hypotheses.values(), key=lambda h: -h.score)
+    ranked = sorted(hypotheses.values(), key=lambda h: _rank(index, h))
     others = [null]
     if ranked:
         others.append(math.log(P_OTHER_PURPOSE * unrelated) + max(h.who for h in ranked))
@@ -214,6 +255,14 @@ def match(remittance: Remittance, index: MatchIndex, *, limit: int = 5) -> list[
         _candidate(ev, index, hyp, p * factor)
         for hyp, p in zip(ranked[:limit], posteriors, strict=False)
     ]
+
+
+def _rank(index: MatchIndex, hyp: Hypothesis) -> tuple:
+    """Best score first; among equals (five members of one surname owing the same), the most
+    recent invoice first: a renewal notice just sent is what people pay. Then by invoice, so
+    that the same payment always shows the same candidates."""
+    newest = max(index.dates[r] for r, _ in hyp.alloc)
+    return (-round(hyp.score, 9), -newest.toordinal(), index.invoices[hyp.alloc[0][0]].invoice_id)
 
 
 def _memo_names_another(ev: _Evidence, index: MatchIndex, hypotheses) -> None:
@@ -274,19 +323,29 @@ def _read(remittance: Remittance, index: MatchIndex) -> _Evidence:
     if remittance.method == "check" and reference.strip().isdigit():
         reference = ""  # a check's own reference is its check number
     numbers = tx.parse_numbers(remittance.memo, reference, remittance.payer_name)
-    long_numbers = [n.digits for n in numbers if len(n.digits) >= 5 and not n.year_like]
-    memo_text = " ".join(
-        w
-        for w in tx.fold_umlaut(f"{remittance.memo} {reference}").split()
-        if not w.isdigit() and w not in tx.MEMO_NOISE
+    # A card payment's reference is written by the member portal, not typed by a person: when
+    # it names an open invoice, that is the invoice (no typing error to allow for).
+    portal = (
+        {n.digits for n in tx.parse_numbers(reference) if n.digits in index.inv_by_number}
+        if remittance.method == "card" and reference
+        else set()
     )
+    long_numbers = [
+        n.digits
+        for n in numbers
+        if len(n.digits) >= 5 and not n.year_like and n.digits not in portal
+    ]
+    raw_memo = f"{remittance.memo} {reference}"
+    memo_text = _memo_words(tx.fold_umlaut(raw_memo))
+    # A name keeps both readings of an umlaut ("Björn" is "bjorn" and "bjoern").
+    memo_words = frozenset(memo_text.split()) | frozenset(_memo_words(tx.fold(raw_memo)).split())
     ev = _Evidence(
         cents=mi.cents_of(remittance.amount),
         payer=_unglued(tx.parse_payer_name(remittance.payer_name or ""), index),
         email=(remittance.email or "").strip().lower(),
         numbers=long_numbers,
         variants=frozenset().union(*map(tx.digit_variants, long_numbers)),
-        memo_words=frozenset(memo_text.split()),
+        memo_words=memo_words,
         memo_text=memo_text,
         inv_refs={},
         party_refs={},
@@ -296,6 +355,8 @@ def _read(remittance: Remittance, index: MatchIndex) -> _Evidence:
     )
     for position, number in enumerate(numbers):
         weight = ID_UNSURE if number.year_like else ID_EXACT
+        if number.digits in portal:
+            weight = ID_PORTAL
         rows: list[int] = []
         if number.kind != "member":
             for key in {number.digits, number.alnum} - {""}:
@@ -317,7 +378,9 @@ def _read(remittance: Remittance, index: MatchIndex) -> _Evidence:
             ev.party_refs[pid] = ("exact", max(weight, ev.party_refs.get(pid, ("", 0.0))[1]))
         if rows or pids:
             ev.exact_ids.add(number.digits)
-            continue
+            if rows or number.kind != "invoice":
+                continue
+            # "INV33006" where 33006 is only a member id: perhaps invoice 330406 mistyped.
         if len(number.digits) < 5 or number.year_like:
             continue
         # No such id: perhaps a typing error. The nearby existing ids share the evidence.
@@ -331,15 +394,22 @@ def _read(remittance: Remittance, index: MatchIndex) -> _Evidence:
                 for p in index.party_by_number.get(v, ())
             ]
         )
-        share = ID_TYPO - math.log(len(near_rows) + len(near_pids) + 1)
         if len(near_rows) + len(near_pids) <= 8:
+            typed = number.digits
             for row in near_rows:
+                share = _typo_weight(ev, index, typed, index.numbers[row])
                 ev.inv_refs.setdefault(row, ("typo", share, position))
                 if number.paid is not None:
                     ev.rmr_paid.setdefault(row, number.paid)
             for pid in near_pids:
+                share = _typo_weight(ev, index, typed, pid.lstrip("0"))
                 ev.party_refs.setdefault(pid, ("typo", share))
     return ev
+
+
+def _memo_words(folded: str) -> str:
+    """Memo and reference words without numbers and the words every memo has."""
+    return " ".join(w for w in folded.split() if not w.isdigit() and w not in tx.MEMO_NOISE)
 
 
 def _unglued(payer: tx.PayerName, index: MatchIndex) -> tx.PayerName:
@@ -363,19 +433,104 @@ def _unglued(payer: tx.PayerName, index: MatchIndex) -> tx.PayerName:
 def _neighbour_rows(ev: _Evidence, index: MatchIndex, digits: str) -> list[int]:
     variants = tx.digit_variants(digits)
     rows = [r for v in variants for r in index.inv_by_number.get(v, ())]
-    ev.neighbours[digits] = len(rows) + sum(v in index.party_by_number for v in variants)
+    # The chances of the existing ids one keying error away, together, and of a typical one
+    # (for "something else"): the evidence is shared among them by how likely each error is.
+    chance = sum(tx.keystroke_chance(digits, index.numbers[r]) for r in rows) + sum(
+        tx.keystroke_chance(digits, v) * len(index.party_by_number[v])
+        for v in variants
+        if v in index.party_by_number
+    )
+    ev.neighbours[digits] = (chance, 1 / max(len(variants), 1))
     return rows
 
 
-def _typo_weight(ev: _Evidence, index: MatchIndex, digits: str) -> float:
-    """Log-odds of a memo number one keystroke from an invoice number of ours."""
+def _typo_weight(ev: _Evidence, index: MatchIndex, digits: str, actual: str) -> float:
+    """Log-odds of a memo number ``digits`` being id ``actual`` mistyped."""
     if digits not in ev.neighbours:
         _neighbour_rows(ev, index, digits)
-    exact = 1 if digits in ev.exact_ids else 0
-    return ID_TYPO - math.log(ev.neighbours[digits] + exact + 1)
+    near, typical = ev.neighbours[digits]
+    exact = typical if digits in ev.exact_ids else 0.0
+    this = tx.keystroke_chance(digits, actual) or typical
+    return ID_TYPO + math.log(this / (near + exact + typical))
 
 
 # --- blocking --------------------------------------------------------------------------------
+
+
+def _link(ev: _Evidence, index: MatchIndex) -> None:
+    """Members the payer is known to pay for: those living with the person on file the payer
+    name is, and those that person, or a payer of this name, paid dues for before."""
+    links, payer = index.links, ev.payer
+    if not payer.tokens:
+        return
+    linked = ev.linked
+
+    def offer(member: str, kind: str, lr: float, why: str) -> None:
+        if member and (member not in linked or linked[member][1] < lr):
+            linked[member] = (kind, lr, why)
+
+    if links.household_of or links.by_payer:
+        for pid in _people_named(index, payer):
+            found, lr = _name_lr(payer, index.people[pid], index, pid)
+            if found not in ("full", "initial", "fuzzy"):
+                continue
+            for mate in links.housemates(pid):
+                offer(mate, "household", P_HOUSEHOLD * lr,
+                      "payer lives with the member (same surname and postal code)")  # fmt: skip
+            for member in links.by_payer.get(pid, ()):
+                offer(member, "paid_before", P_PAID_BEFORE * lr,
+                      "payer paid this member's dues before")  # fmt: skip
+    if not links.by_name or payer.corporate:
+        return
+    readings = [(payer.tokens, 1.0)]
+    for t in payer.tokens:
+        if len(t) >= 4 and t not in index.by_last:
+            # A surname mistyped this time ("ALDHRUST" for the "D. Aldhurst" of last year).
+            readings.extend(
+                (tuple(near if x == t else x for x in payer.tokens), P_NAME_TYPO)
+                for near in index.surnames_near(t)
+            )
+    for tokens, typo in readings:
+        key = ml.key_of_tokens(tokens)
+        if key is None:
+            continue
+        for member, how in links.paid_before(key).items():
+            frequency = _name_frequency(index, key.tokens, initial=how == "initial")
+            offer(member, "paid_before", P_PAID_BEFORE * P_NAME[how] * typo / frequency,
+                  "payer paid this member's dues before")  # fmt: skip
+
+
+def _people_named(index: MatchIndex, payer: tx.PayerName) -> set[str]:
+    """People on file whose surname and first name (or initial) the payer name has."""
+    out: set[str] = set()
+    for key in payer.keys:
+        if key not in index.by_last:
+            continue
+        for token in payer.tokens:
+            if token == key:
+                continue
+            if len(token) == 1:
+                out.update(index.by_last_initial.get((key, token), ())[:20])
+                continue
+            for variant in tx.first_name_variants(token):
+                out.update(index.by_last_first.get((key, variant), ())[:20])
+    return out
+
+
+def _name_frequency(index: MatchIndex, tokens: tuple[str, ...], *, initial: bool) -> float:
+    """How common a written name is: its commonest reading as surname and first name (or
+    first initial, when only the initial is shown to agree)."""
+    best = 0.0
+    for last in tokens:
+        if len(last) < 3:
+            continue
+        for first in tokens:
+            if first == last:
+                continue
+            short = initial or len(first) == 1
+            f = index.f_initial(first[0]) if short else index.f_first(first)
+            best = max(best, index.f_last(last) * f)
+    return best or 1.0
 
 
 def _block(ev: _Evidence, index: MatchIndex) -> list[str]:
@@ -400,10 +555,14 @@ def _block(ev: _Evidence, index: MatchIndex) -> list[str]:
         domain = ev.email.rpartition("@")[2]
         if domain not in mi.PUBLIC_DOMAINS:
             add(index.by_domain.get(domain, ())[:5])
+    _link(ev, index)
+    add(ev.linked)
+    if ev.email:
+        add(sorted(index.links.by_email.get(ev.email, ()))[:10])
     _block_names(ev, index, add, ev.payer)
     if ev.memo_words:
         _block_names(ev, index, add, tx.parse_payer_name(ev.memo_text), relatives=False)
-    if ev.exact_ids and not _fits(ev, index, accounts):
+    if ev.exact_ids and not _fits(ev, index, _id_accounts(ev, index)):
         # Ids are dense, so a mistyped id is usually someone else's: when what it names fits
         # neither the amount nor a name in the remittance, look at the ids one keystroke away.
         named = ev.payer.keys | ev.memo_words
@@ -418,6 +577,15 @@ def _block(ev: _Evidence, index: MatchIndex) -> list[str]:
         if len(bucket) <= BUCKET_MAX:
             add(index.invoices[r].payer_id or index.invoices[r].member_id for r in bucket)
     return [a for a in accounts if index.is_account(a)]
+
+
+def _id_accounts(ev: _Evidence, index: MatchIndex) -> list[str]:
+    """Accounts the ids read exactly name."""
+    out = [p for p, (how, _) in ev.party_refs.items() if how == "exact"]
+    for row, (how, _, _) in ev.inv_refs.items():
+        if how == "exact":
+            out += [index.invoices[row].member_id, index.invoices[row].payer_id]
+    return out
 
 
 def _fits(ev: _Evidence, index: MatchIndex, accounts) -> bool:
@@ -474,29 +642,15 @@ def _block_names(ev: _Evidence, index: MatchIndex, add, payer, *, relatives=True
                         hit = True
                         add((pid,))
         found = found or hit
-    if not found:
-        # A typing error in the surname: same sound, same first initial.
-        letters = {t[0] for t in payer.tokens}
+    if payer.corporate:
+        # An organisation: by its distinctive words before any surname a word of it may be.
+        for token in payer.tokens:
+            add(index.by_org_word.get(token, ())[:20])
+    elif not found:
+        # A typing error in the surname: a letter dropped, added or changed, or two swapped.
         for token in firsts:
-            if len(token) < 3:
-                continue
-            code = tx.soundex(token)
-            for initial in letters - {token[0]} or letters:
-                for pid in index.by_soundex_initial.get((code, initial), ())[:200]:
-                    person = index.people[pid]
-                    if any(fuzz.ratio(token, k) >= 80 for k in person.last_keys):
-                        add((pid,))
-        # A typing error at the start of the surname ("rIeiley"): same first name, close
-        # surname.
-        for first in firsts:
-            pids, lasts = index.by_first.get(first, ((), ()))
-            for token in firsts:
-                if token == first or len(token) < 4:
-                    continue
-                for _, _, k in process.extract(
-                    token, lasts, scorer=fuzz.ratio, score_cutoff=80, limit=5
-                ):
-                    add((pids[k],))
+            for key in index.surnames_near(token):
+                _block_near_surname(ev, index, add, key, token, firsts, initials, relatives)
     if not relatives:
         return
     # A relative paying: the same surname and the first name the memo gives ("for Kenji"),
@@ -507,6 +661,24 @@ def _block_names(ev: _Evidence, index: MatchIndex, add, payer, *, relatives=True
         add(index.by_last_amount.get((key, ev.cents), ())[:12])
     for token in payer.tokens:
         add(index.by_org_word.get(token, ())[:20])
+
+
+def _block_near_surname(ev, index, add, key, typed, firsts, initials, relatives) -> None:
+    """People with surname ``key`` (the payer wrote ``typed``) whom the rest of the name fits."""
+    for other in firsts:
+        if other == typed:
+            continue
+        for variant in tx.first_name_variants(other):
+            add(index.by_last_first.get((key, variant), ())[:20])
+        for pid in index.by_last_initial.get((key, other[0]), ())[:50]:
+            if any(fuzz.ratio(other, f) >= 75 for f in index.people[pid].firsts):
+                add((pid,))
+    for initial in initials:
+        add(index.by_last_initial.get((key, initial), ())[:20])
+    if relatives:
+        for word in ev.memo_words:
+            add(index.by_last_first.get((key, word), ())[:10])
+        add(index.by_last_amount.get((key, ev.cents), ())[:12])
 
 
 def _unlisted_mass(ev: _Evidence) -> float:
@@ -525,17 +697,49 @@ def _unlisted_mass(ev: _Evidence) -> float:
 
 
 def _allocations(ev: _Evidence, index: MatchIndex, account: str) -> list[Hypothesis]:
-    named, members = _named(ev, index, account)
-    return allocate(index, account, ev.cents, named, ev.rmr_paid, members)
+    named, members, alternatives = _named(ev, index, account)
+    hypotheses = allocate(index, account, ev.cents, named, ev.rmr_paid, members)
+    # A mistyped number that two of the account's invoices fit equally: both are offered, so
+    # neither is taken for sure.
+    for picked, others in alternatives:
+        for other in others[:2]:
+            swapped = [other if r == picked else r for r in named]
+            hypotheses += allocate(index, account, ev.cents, swapped, ev.rmr_paid, members)
+    return hypotheses
 
 
-def _named(ev: _Evidence, index: MatchIndex, account: str) -> tuple[list[int], set[str]]:
-    """The account's invoices the payer named by number (maybe mistyped), in the order named,
-    and for an organisation the employees the memo names."""
+def _named(ev: _Evidence, index: MatchIndex, account: str):
+    """The account's invoices the payer named by number (maybe mistyped), in the order named;
+    for an organisation the employees the memo names; and how many of the account's invoices
+    a mistyped number could equally mean."""
     rows = index.rows_of(account)
-    named = sorted((r for r in rows if r in ev.inv_refs), key=lambda r: ev.inv_refs[r][2])
+    refs = ev.inv_refs
+    named = sorted((r for r in rows if r in refs and refs[r][0] == "exact"),
+                   key=lambda r: refs[r][2])  # fmt: skip
+    # A number typed means one invoice: of the account's invoices one keystroke from it, the
+    # one the payment's amount fits, most likely keying error first.
+    typos: dict[str, list[int]] = {}
+    for r in rows:
+        if r in refs and refs[r][0] == "typo":
+            typos.setdefault(f"@{refs[r][2]}", []).append(r)
     if ev.variants:
-        named.extend(r for r in rows if index.numbers[r] in ev.variants and r not in ev.inv_refs)
+        # ... also for numbers that are exactly some other id, unless exactly one of this
+        # account's own invoices (a member's invoices are numbered one after another).
+        own = {index.numbers[r] for r in named}
+        for typed in ev.numbers:
+            variants = tx.digit_variants(typed)
+            near = [r for r in rows if r not in refs and index.numbers[r] in variants]
+            if near and typed not in own:
+                typos.setdefault(typed, []).extend(near)
+    alternatives: list[tuple[int, list[int]]] = []
+    for near in typos.values():
+        fitting = [r for r in near if index.cents[r] == ev.cents] or near
+        best = max(_typo_chance(ev, index, r) for r in fitting)
+        equal = [r for r in fitting if _typo_chance(ev, index, r) >= best * 0.999]
+        if equal[0] not in named:
+            named.append(equal[0])
+            if len(equal) > 1:
+                alternatives.append((equal[0], [r for r in equal[1:] if r not in named]))
     members: set[str] = set()
     person = index.people.get(account)
     if person is not None and person.is_org and ev.memo_words:
@@ -547,7 +751,13 @@ def _named(ev: _Evidence, index: MatchIndex, account: str) -> tuple[list[int], s
                 and any(k in ev.memo_words for k in member.last_keys)
             ):
                 members.add(member.party_id)
-    return named, members
+    return named, members, alternatives
+
+
+def _typo_chance(ev: _Evidence, index: MatchIndex, row: int) -> float:
+    """How likely invoice ``row`` is what a number read was meant to be."""
+    number = index.numbers[row]
+    return max((tx.keystroke_chance(n, number) for n in ev.numbers), default=0.0)
 
 
 def _one_keystroke(typed: str, number: str) -> bool:
@@ -556,10 +766,15 @@ def _one_keystroke(typed: str, number: str) -> bool:
 
 
 def _related(index: MatchIndex, alloc) -> list[str]:
+    """Parties whose name or e-mail on the payment would speak for this allocation. For the
+    invoices of several members, not one of those members: a person rarely pays a colleague's
+    dues with their own (their employer or whoever was billed does)."""
     out: dict[str, None] = {}
+    members = {index.invoices[r].member_id for r, _ in alloc}
     for r, _ in alloc:
         inv = index.invoices[r]
-        out[inv.member_id] = None
+        if len(members) == 1:
+            out[inv.member_id] = None
         out[inv.payer_id] = None
         person = index.people.get(inv.member_id)
         if person is not None and person.org_id:
@@ -592,7 +807,7 @@ def _id_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis, related, log_n)
         if ref is not None:
             weight, how = ref[1], ref[0]
         elif r in hyp.named and any(_one_keystroke(n, index.numbers[r]) for n in ev.numbers):
-            weight = max(_typo_weight(ev, index, n) for n in ev.numbers
+            weight = max(_typo_weight(ev, index, n, index.numbers[r]) for n in ev.numbers
                          if _one_keystroke(n, index.numbers[r]))  # fmt: skip
             how = "typo"
         else:
@@ -606,7 +821,7 @@ def _id_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis, related, log_n)
         if ref is None and ev.variants and pid in ev.variants:
             near = [n for n in ev.numbers if _one_keystroke(n, pid.lstrip("0"))]
             if near:
-                ref = ("typo", max(_typo_weight(ev, index, n) for n in near))
+                ref = ("typo", max(_typo_weight(ev, index, n, pid.lstrip("0")) for n in near))
         if ref is not None:
             who += ref[1] + log_n if not hit else ID_MORE
             hit = True
@@ -632,8 +847,12 @@ def _name_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis, related) -> f
             similarity = fuzz.token_sort_ratio(payer.text, person.display)
             if found == "org":
                 similarity = max(similarity, fuzz.token_set_ratio(payer.text, person.display))
+    members = {index.invoices[r].member_id for r, _ in hyp.alloc}
+    link = ev.linked.get(next(iter(members))) if len(members) == 1 and ev.linked else None
+    if link is not None and math.log(link[1]) > best:
+        best, kind = math.log(link[1]), link[0]
     memo_named = False
-    if kind == "last_only" and ev.memo_words:
+    if kind in ("last_only", "last_typo") and ev.memo_words:
         # "for Stephanie" on a relative's check.
         for r, _ in hyp.alloc:
             member = index.people.get(index.invoices[r].member_id)
@@ -662,8 +881,12 @@ def _name_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis, related) -> f
     if memo_named:
         signals["memo_names_member"] = True
         why.append("memo names the member")
-    if kind == "last_only":
+    if link is not None and kind == link[0]:
+        why.append(link[2])
+    elif kind == "last_only":
         why.append("same surname as the member (a relative paying?)")
+    elif kind == "last_typo":
+        why.append("surname one letter from the member's (a relative paying?)")
     elif kind == "org":
         why.append(f"paid by the organisation, name {round(similarity)} % similar")
     elif kind:
@@ -684,8 +907,12 @@ def _name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str
         )
         core = person.org_core.split()
         # Every word of the payer is a word of the name or its start ("NORTHWIND ENG").
+        # Every word of the payer starts a word of the name ("NORTHWIND ENG"); a lone letter
+        # is a person's initial ("L FENWICK" is not Fenwick Labs).
         abbreviated = shared and all(
-            any(c.startswith(t) for c in core) for t in payer.tokens if t not in tx.ORG_HINTS
+            len(t) > 1 and any(c.startswith(t) for c in core)
+            for t in payer.tokens
+            if t not in tx.ORG_HINTS
         )
         if not (shared or not person.org_words) or (sim < 85 and not abbreviated):
             return "", 0.0
@@ -701,25 +928,35 @@ def _name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str
             if len(t) >= 4 and any(k.startswith(t) for k in person.last_keys):
                 last_hit = True  # cut off by a bank's field length
                 break
-            if len(t) >= 3 and any(fuzz.ratio(t, k) >= 80 for k in person.last_keys):
-                last_fuzzy = True
+            if len(t) >= 3 and any(
+                OSA.distance(t, k, score_cutoff=1) <= 1 for k in person.last_keys
+            ):
+                last_fuzzy = True  # one typing error
     if not (last_hit or last_fuzzy):
         return "", 0.0
-    f_last = index.f_last(person.last_keys[0])
+    # How common the surname written is: for one part of a compound surname ("SMITH" for
+    # Smith-Jones), that part's frequency, not the whole name's.
+    matched = [k for k in person.last_keys if k in keys]
+    f_last = max(map(index.f_last, matched or person.last_keys[:1]))
     first_kind = ""
+    other_name = False  # a first name that is not this person's
     for t in payer.tokens:
-        if t in person.last_keys:
+        if t in person.last_keys or _surname_part(t, person):
             continue
+        fits = False
         for first in person.firsts:
             if tx.same_first_name(t, first):
-                first_kind = "full"
+                first_kind, fits = "full", True
                 break
             if len(t) == 1 and t == first[0]:
-                first_kind = first_kind or "initial"
+                first_kind, fits = first_kind or "initial", True
             elif len(t) >= 3 and fuzz.ratio(t, first) >= 75:
-                first_kind = first_kind or "fuzzy"
+                first_kind, fits = first_kind or "fuzzy", True
         if first_kind == "full":
             break
+        other_name = other_name or (len(t) > 1 and not fits)
+    if first_kind == "initial" and other_name:
+        first_kind = ""  # "LUCIA C WISNIEWSKI": C is a middle initial, not Chloe's
     first = person.firsts[0] if person.firsts else ""
     if first_kind == "full" and last_hit:
         return "full", P_NAME["full"] / (f_last * index.f_first(first))
@@ -731,7 +968,18 @@ def _name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str
         return "initial", P_NAME["initial"] / (f_last * index.f_initial(person.initial))
     if last_hit:
         return "last_only", P_NAME["last_only"] / f_last
+    if last_fuzzy:
+        return "last_typo", P_NAME["last_only"] * P_NAME_TYPO / f_last
     return "", 0.0
+
+
+def _surname_part(token: str, person: mi.Person) -> bool:
+    """The token is this person's surname cut off by a bank's field, or mistyped."""
+    return any(
+        (len(token) >= 4 and k.startswith(token))
+        or (len(token) >= 3 and OSA.distance(token, k, score_cutoff=1) <= 1)
+        for k in person.last_keys
+    )
 
 
 def _email_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis, related) -> float:
@@ -749,6 +997,11 @@ def _email_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis, related) -> 
             return math.log(P_EMAIL_EXACT / index.f_email(ev.email))
         if domain not in mi.PUBLIC_DOMAINS and person.email.rpartition("@")[2] == domain:
             domain_hit = True
+    paid_for = index.links.by_email.get(ev.email)
+    if paid_for and any(index.invoices[r].member_id in paid_for for r, _ in hyp.alloc):
+        hyp.why.append("e-mail used for this member's payments before")
+        hyp.signals["email"] = "paid_before"
+        return math.log(P_EMAIL_BEFORE * max(index.n_parties, 1) / len(paid_for))
     if domain_hit:
         hyp.why.append("e-mail domain of the organisation")
         hyp.signals["email"] = "domain"
@@ -791,7 +1044,23 @@ def _amount_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis) -> float:
     else:
         why.append("amount matches no balance")
     p = P_MISMATCH[relation] * (NAMED_MISMATCH if named else 1.0)
-    return math.log(p * _unrelated_amount(index, ev.cents))
+    return math.log(p * _mismatch_density(index, ev.cents, owed) / _background(index, ev.cents))
+
+
+def _mismatch_density(index: MatchIndex, paid: int, owed: int) -> float:
+    """How likely a payment on invoices owing ``owed`` is of exactly ``paid`` when it is not
+    the balance (cents)."""
+    if paid % 500:
+        return P_OTHER_ODD
+    if abs(2 * paid - owed) <= 1000:
+        return P_MISMATCH_HALF
+    if index.is_price(paid):
+        return P_MISMATCH_PRICE
+    steps = max(round(abs(paid - owed) / 500), 1)
+    return max(P_MISMATCH_NEAR / (steps * _HARMONIC), P_OTHER_ODD)
+
+
+_HARMONIC = sum(1 / k for k in range(1, 201))  # $5 steps up to $1,000 away
 
 
 def _unrelated_amount(index: MatchIndex, cents: int) -> float:

@@ -117,6 +117,8 @@ def allocate(
                 left -= take
     if not alloc:
         return []
+    if not is_org and len(alloc) > 1 and left == 0 and len(alloc) == len(rows):
+        basis = "all"  # everything the member owes, one invoice of it named
     return [_hypothesis(index, account, alloc, left, ways, used, basis), *out]
 
 

@@ -9,15 +9,20 @@ be weighed against how common it is in this book.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from rapidfuzz.distance import OSA
+
 from common.money import CENT, to_money
 
+from . import matching_links as ml
 from . import matching_text as tx
 
+PRICE_SHARE = 0.005  # an amount owed on this share of open invoices is a price the book bills
 PUBLIC_DOMAINS = tx.words_set(
     "gmail.com googlemail.com yahoo.com yahoo.ca ymail.com outlook.com hotmail.com live.com "
     "msn.com icloud.com me.com mac.com aol.com proton.me protonmail.com comcast.net verizon.net "
@@ -67,6 +72,9 @@ class MatchIndex:
         # first name -> (party ids, their surnames), for surnames mistyped at the start
         self.by_first: dict[str, tuple[list[str], list[str]]] = {}
         self.by_soundex_initial: dict[tuple[str, str], list[str]] = defaultdict(list)
+        # surname keys by themselves and with one letter deleted: the surnames one typing error
+        # (a letter dropped, added, changed, or two swapped) from a word are found through it
+        self.by_delete: dict[str, list[str]] = defaultdict(list)
         self.by_org_word: dict[str, list[str]] = defaultdict(list)
         self.by_amount: dict[int, list[int]] = defaultdict(list)
         self.party_amounts: set[tuple[str, int]] = set()
@@ -77,6 +85,8 @@ class MatchIndex:
         self.n_persons = 0
         self.n_parties = 0
         self.n_accounts = 1
+        self.links = ml.Links()
+        self.price_floor = 5.0
 
     # -- how common something is in this book (smoothed) ---------------------------------
     def f_last(self, key: str) -> float:
@@ -106,8 +116,26 @@ class MatchIndex:
                         rows.append(r)
         return rows
 
+    def surnames_near(self, word: str) -> list[str]:
+        """Surname keys one typing error from ``word`` (not ``word`` itself)."""
+        if len(word) < 3:
+            return []
+        found = set(self.by_delete.get(word, ()))
+        for variant in _deletes(word):
+            found.update(self.by_delete.get(variant, ()))
+        found.discard(word)
+        return [k for k in found if OSA.distance(word, k, score_cutoff=1) <= 1]
+
+    def is_price(self, cents: int) -> bool:
+        """An amount owed on many open invoices: one of the prices the association bills."""
+        return len(self.by_amount.get(cents, ())) >= self.price_floor
+
     def is_account(self, party_id: str) -> bool:
         return party_id in self.account_rows or party_id in self.employees
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
 def _number_keys(number: str) -> set[str]:
@@ -123,10 +151,24 @@ def _number_keys(number: str) -> set[str]:
     return keys
 
 
-def build(invoices, parties) -> MatchIndex:
+def build(invoices, parties, history=()) -> MatchIndex:
+    # Hundreds of thousands of small containers, none of them garbage: the cycle collector's
+    # passes over them while they are being made cost a third of the time.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(invoices, parties, history)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build(invoices, parties, history) -> MatchIndex:
     index = MatchIndex()
     for party in parties:
         _add_party(index, party)
+    for past in history:
+        ml.add_history(index.links, past, index.people)
     for person in index.people.values():
         if person.org_id and not person.is_org:
             index.employees[person.org_id].append(person.party_id)
@@ -170,7 +212,14 @@ def build(invoices, parties) -> MatchIndex:
             for cents in {all_cents[r] for r in rows}:
                 for key in person.last_keys:
                     index.by_last_amount[(key, cents)].append(pid)
+    by_delete = index.by_delete
+    for key in index.last_count:
+        if len(key) >= 3:
+            by_delete[key].append(key)
+            for variant in _deletes(key):
+                by_delete[variant].append(key)
     index.n_accounts = max(len(account_rows), 1)
+    index.price_floor = max(5, PRICE_SHARE * len(index.invoices))
     return index
 
 
@@ -212,6 +261,8 @@ def _add_party(index: MatchIndex, party) -> None:
         tx.org_core(party.org_name or ""), (), email, display,
     )  # fmt: skip
     index.n_persons += 1
+    if last_keys:
+        ml.add_household(index.links, pid, last_keys[0], getattr(party, "postal_code", ""))
     if firsts:
         index.first_count[firsts[0]] += 1
         index.initial_count[initial] += 1

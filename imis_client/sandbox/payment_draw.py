@@ -32,6 +32,9 @@ SCENARIOS = (
     ("not_ours", 0.03),
     ("member_other", 0.02),
 )
+# Share of relatives' payments made by a relative who usually pays that member's dues (the
+# rest: a relative paying once).
+HABITUAL_RELATIVE = 0.6
 # (channel, method, share) for a person paying.
 PERSON_CHANNELS = (
     ("stripe", "card", 0.31),
@@ -130,10 +133,12 @@ def bank_ascii(text: str) -> str:
 class _Draw:
     """The random choices behind one batch of payments (one seeded stream, in order)."""
 
-    def __init__(self, book: Book, seed: int, as_of: date):
+    def __init__(self, book: Book, seed: int, as_of: date, *, pools: bool = True):
         self.book = book
         self.rng = random.Random(seed)
         self.as_of = as_of
+        if not pools:
+            return  # names and memos only
         self.emails = {p.email for p in book.parties.values() if p.email}
         self.self_billed = [
             i
@@ -152,6 +157,10 @@ class _Draw:
         self.employee_invoices = [
             i for i in book.invoices if book.parties[i.member_id].org_id and i.member_id != ""
         ]
+        # Members whose relative usually pays; those payments draw from a stream of their own.
+        self.habitual = [i for i in self.self_billed if i.member_id in book.relatives]
+        self.household = _Draw(book, seed * 7013 + 3, as_of, pools=False)
+        self.household.emails = self.emails
 
     def weighted(self, options):
         return self.rng.choices(options, [o[-1] for o in options])[0]
@@ -363,11 +372,49 @@ class _Draw:
             out["memo"] = self.vague()
         return out, named
 
+    def relative_pays(self, person: BookParty, relative: BookParty, method: str):
+        """Payer name and memo note of a relative paying ``person``'s dues."""
+        rng = self.rng
+        payer = self.person_name(relative, method)
+        memo_note = ""
+        named_member = relative.last != person.last and rng.random() < 0.85
+        if named_member or rng.random() < 0.3:
+            # "for Stephanie", or in full when the surnames differ.
+            note = f"{person.first} {person.last}" if named_member else person.first
+            memo_note = rng.choice(("for {n}", "Dues - {n}", "{n} membership")).format(n=note)
+        return payer, memo_note
+
     def maybe_typo(self, digits: str, rate: float) -> str:
         return self.typo(digits) if self.rng.random() < rate else digits
 
     # -- scenarios -----------------------------------------------------------------------
     def payment(self, number: int) -> IncomingPayment:
+        drawn = self.drawn(number)
+        household = self.household
+        # Most relatives who pay are the one who usually pays that member's dues. Drawn from a
+        # stream of its own, so that every other payment stays as it was.
+        if (
+            drawn.scenario == "spouse"
+            and self.habitual
+            and household.rng.random() < HABITUAL_RELATIVE
+        ):
+            return household.habitual(number, drawn, self.habitual)
+        return drawn
+
+    def habitual(self, number: int, drawn: IncomingPayment, invoices) -> IncomingPayment:
+        """The relative who usually pays a member's dues pays them again."""
+        inv = self.rng.choice(invoices)
+        member, channel, method = inv.member_id, drawn.channel, drawn.method
+        person = self.book.parties[member]
+        payer, memo_note = self.relative_pays(person, self.book.relatives[member], method)
+        fields, named = self.carry(channel, method, payer, [inv], member)
+        if memo_note and channel != "authorizenet":
+            fields["memo"] = f"{fields['memo']} {memo_note}".strip()
+        alloc, credit = clerk_allocation(self.account_invoices(member), inv.balance, named)
+        return self.build(number, channel, method, drawn.received_on, inv.balance, fields,
+                          "spouse", member, alloc, credit)  # fmt: skip
+
+    def drawn(self, number: int) -> IncomingPayment:
         rng = self.rng
         scenario = self.weighted(SCENARIOS)[0]
         if scenario == "self_multi" and not self.multi_members:
@@ -410,12 +457,7 @@ class _Draw:
                 "", False, first=self.other_first(person.first),
                 last=person.last if rng.random() < 0.85 else rng.choice(nm.LAST_NAMES),
             )  # fmt: skip
-            payer = self.person_name(spouse, method)
-            named_member = spouse.last != person.last and rng.random() < 0.85
-            if named_member or rng.random() < 0.3:
-                # "for Stephanie", or in full when the surnames differ.
-                note = f"{person.first} {person.last}" if named_member else person.first
-                memo_note = rng.choice(("for {n}", "Dues - {n}", "{n} membership")).format(n=note)
+            payer, memo_note = self.relative_pays(person, spouse, method)
         elif scenario == "third_party":
             payer = (
                 rng.choice(OTHER_COMPANIES)

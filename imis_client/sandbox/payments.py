@@ -43,6 +43,7 @@ class BookParty:
     org_name: str = ""  # the organisation's own name (is_org) or the employer's name
     org_id: str = ""  # a person's employer
     email: str = ""
+    postal: str = ""
 
     @property
     def name(self) -> str:
@@ -66,6 +67,8 @@ class BookInvoice:
 class Book:
     parties: dict[str, BookParty]
     invoices: list[BookInvoice]
+    # member -> the relative who usually pays their dues (party_id "" when not on file)
+    relatives: dict[str, BookParty] = field(default_factory=dict)
     by_member: dict[str, list[BookInvoice]] = field(default_factory=dict)
     by_payer: dict[str, list[BookInvoice]] = field(default_factory=dict)
     employees: dict[str, list[str]] = field(default_factory=dict)
@@ -77,6 +80,19 @@ class Book:
         for party in self.parties.values():
             if party.org_id and not party.is_org:
                 self.employees.setdefault(party.org_id, []).append(party.party_id)
+
+
+@dataclass(frozen=True, slots=True)
+class PastDuesPayment:
+    """A dues payment of the cycle before, as the association's records keep it."""
+
+    member_id: str
+    payer_id: str  # the party who paid; "" when the payer is not on file
+    payer_name: str  # as the payment wrote it
+    email: str
+    method: str
+    paid_on: date
+    amount: int  # cents
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +145,7 @@ def book_from_association(assoc) -> Book:
         range(p.n),
         [
             *("party_id", "is_org", "first", "last", "middle", "prefix", "suffix", "informal"),
-            *("org_name", "primary_org", "email"),
+            *("org_name", "primary_org", "email", "postal"),
         ],
     )
     org_names = {
@@ -155,6 +171,7 @@ def book_from_association(assoc) -> Book:
             org_name=cols["org_name"][k] if cols["is_org"][k] else org_names.get(employer, ""),
             org_id=employer,
             email=cols["email"][k],
+            postal=cols["postal"][k] or "",
         )
     return Book(parties, invoices)
 
@@ -250,6 +267,7 @@ def synthetic_book(
 
     tiers = list(_PRICE_WEIGHTS)
     tier_weights = list(_PRICE_WEIGHTS.values())
+    twins: dict[str, str] = {}  # look-alike record -> the person's own
     for _ in range(n_persons):
         first = pick_first()
         last = pick_common() if rng.random() < 0.15 else pick_tail()
@@ -287,6 +305,7 @@ def synthetic_book(
             # A look-alike second record of the same person (an old event sign-up).
             dup = str(next_id)
             next_id += 1
+            twins[dup] = pid
             parties[dup] = BookParty(
                 dup,
                 False,
@@ -309,7 +328,11 @@ def synthetic_book(
     for org in org_ids:
         if rng.random() < 0.3:
             bill(org, org, "CORP", as_of - timedelta(days=rng.randrange(5, 240)))
-    return Book(parties, invoices)
+    # Addresses and households from a stream of their own: the book above stays as it was.
+    from .payment_history import add_households
+
+    relatives = add_households(parties, twins, seed=seed, next_id=next_id)
+    return Book(parties, invoices, relatives)
 
 
 def generate_payments(
@@ -319,6 +342,15 @@ def generate_payments(
     from .payment_draw import generate_payments as draw
 
     return draw(book, count, seed=seed, as_of=as_of)
+
+
+def payment_history(
+    book: Book, *, seed: int = 1, as_of: date = date(2025, 6, 30)
+) -> list[PastDuesPayment]:
+    """Last cycle's dues payments of the book's members (see ``payment_history``)."""
+    from .payment_history import payment_history as draw
+
+    return draw(book, seed=seed, as_of=as_of)
 
 
 def clerk_allocation(invoices, amount: int, named) -> tuple[list[tuple[str, int]], int]:

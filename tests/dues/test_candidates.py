@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from dues import candidates
-from dues.matching import Remittance, auto_applicable, match
+from dues.matching import PastPayment, Remittance, auto_applicable, match
 from imis_client.models import ImisInvoice, ImisParty
 
 
@@ -83,3 +83,59 @@ def test_match_index_matches_a_payment_from_the_mirror(mirror):
 
     assert found[0].allocations == (("300001", Decimal("315.00")),)
     assert auto_applicable(found, remittance)
+
+
+@pytest.fixture
+def households(mirror):
+    # Ana García lives at 02139; Luis García, on file without anything open, lives with her;
+    # Pedro García lives elsewhere. Ben's dues were billed to Elena Park last year.
+    ImisParty.objects.filter(imis_id="10001").update(postal_code="02139")
+    _party("10010", "Luis García", first_name="Luis", last_name="García", postal_code="02139")
+    _party("10011", "Pedro García", first_name="Pedro", last_name="García", postal_code="94110")
+    _party("10012", "Elena Park", first_name="Elena", last_name="Park")
+    _invoice("290002", "10002", "140.00", bill_to="10012", is_open=False)
+    _invoice("290003", "10002", "140.00", is_open=False)  # paid by Ben himself: no link
+
+
+def test_load_parties_adds_household_members_and_past_bill_to_parties(households):
+    parties = {p.party_id: p for p in candidates.load_parties()}
+
+    assert sorted(parties) == ["10001", "10002", "10010", "10012", "10100"]
+    assert (parties["10010"].postal_code, parties["10001"].postal_code) == ("02139", "02139")
+
+
+def test_load_invoices_returns_the_billing_history_beside_the_open_invoices(households):
+    open_invoices, history = candidates.load_invoices()
+
+    assert sorted(i.invoice_id for i in open_invoices) == ["300001", "300002"]
+    assert [(h.member_id, h.payer_id, h.paid_on) for h in history] == [
+        ("10002", "10012", date(2025, 5, 1))
+    ]
+
+
+def test_match_index_with_history_still_one_query_per_table(households, django_assert_num_queries):
+    history = [PastPayment("10002", payer_name="KIM OKAFOR", email="kim@example.net")]
+
+    with django_assert_num_queries(2):
+        index = candidates.match_index(history=history)
+
+    found = match(Remittance(amount=Decimal("145.00"), payer_name="Kim Okafor"), index)
+    assert found[0].member_id == "10002"
+    assert "payer paid this member's dues before" in found[0].explanation
+
+
+@pytest.mark.parametrize(
+    ("payer", "member", "why"),
+    [
+        ("LUIS GARCIA", "10001", "payer lives with the member (same surname and postal code)"),
+        ("Elena Park", "10002", "payer paid this member's dues before"),
+    ],
+)
+def test_match_index_links_household_and_past_payers_from_the_mirror(households, payer, member,
+                                                                      why):  # fmt: skip
+    amount = {"10001": "315.00", "10002": "145.00"}[member]
+
+    found = match(Remittance(amount=Decimal(amount), payer_name=payer), candidates.match_index())
+
+    assert found[0].member_id == member
+    assert why in found[0].explanation

@@ -9,6 +9,7 @@ from dues.matching import (
     DEFAULT_AUTO_THRESHOLD,
     OpenInvoice,
     Party,
+    PastPayment,
     Remittance,
     auto_applicable,
     build_index,
@@ -302,3 +303,258 @@ def test_match_check_number_in_the_reference_is_not_read_as_an_id(index):
                           method="check")  # fmt: skip
 
     assert candidates[0].member_id != "48213"
+
+
+# --- who pays for whom: households, payment history, and the harder readings -----------------
+
+RANELHAM = "Ranelham Architects"
+FAMILY = [
+    Party("60001", "Andrew Bexerthwaite", "Andrew", "Bexerthwaite", postal_code="02139"),
+    Party("60002", "Susan Bexerthwaite", "Susan", "Bexerthwaite", postal_code="94110"),
+    Party("60003", "Kyle Bexerthwaite", "Kyle", "Bexerthwaite", postal_code="60614"),
+    Party("60004", "Lisa Bexerthwaite", "Lisa", "Bexerthwaite", postal_code="10001"),
+    # On file without anything to pay (an event sign-up), at Andrew's address.
+    Party("60005", "Oscar Bexerthwaite", "Oscar", "Bexerthwaite", postal_code="02139-4307"),
+    Party("60010", "Susan Drayoford", "Susan", "Drayoford", postal_code="30301"),
+    Party("60011", "Carol Mitchell", "Carol", "Mitchell"),
+    Party("60012", "Megan Mitchell", "Megan", "Mitchell"),
+    Party("60020", "Grace Whitcombe", "Grace", "Whitcombe"),  # billed for Tom's dues last year
+    Party("60021", "Tom Ulster", "Tom", "Ulster"),
+    Party("60022", "Ann Ulster", "Ann", "Ulster"),
+    Party("60030", "Kevin Ranelworth", "Kevin", "Ranelworth"),
+    Party("60031", "John Blackinwick", "John", "Blackinwick"),
+    Party("60032", "Rebecca Blackinwick", "Rebecca", "Blackinwick"),
+    Party("60033", "Lillian Blackinwick", "Lillian", "Blackinwick"),
+    Party("60034", "Kevin Blackinwick", "Kevin", "Blackinwick"),
+    Party("60040", "Lucía Wiśniewski", "Lucía", "Wiśniewski"),
+    Party("60041", "Chloé Wiśniewski", "Chloé", "Wiśniewski"),
+    Party("60042", "Connor Wiśniewski", "Connor", "Wiśniewski"),
+    Party("60050", "Mohammed Smith", "Mohammed", "Smith"),
+    Party("60051", "Mónica Smith-Jones", "Mónica", "Smith-Jones"),
+    Party("60060", "Katherine Morris", "Katherine", "Morris"),
+    Party("60061", "Walter Morris", "Walter", "Morris"),
+    Party("60070", "Ranelham Architects", is_org=True),
+    Party("60071", "Dana Weseling", "Dana", "Weseling", org_id="60070", org_name=RANELHAM),
+    Party("60072", "Anna Presastone", "Anna", "Presastone", org_id="60070", org_name=RANELHAM),
+    *PARTIES,
+]
+FAMILY_INVOICES = [
+    _inv("71001", "60001", "315.00", on=date(2025, 3, 1)),
+    _inv("71002", "60002", "315.00", on=date(2025, 5, 1)),
+    _inv("71003", "60003", "315.00", on=date(2025, 4, 1)),
+    _inv("71004", "60004", "315.00", on=date(2025, 2, 1)),
+    _inv("71010", "60010", "50.00"),
+    _inv("71011", "60011", "50.00"),
+    _inv("71012", "60012", "50.00"),
+    _inv("71021", "60021", "85.00"),
+    _inv("71022", "60022", "85.00"),
+    _inv("71030", "60030", "315.00"),
+    _inv("71031", "60031", "265.00"),  # 50.00 paid on it before
+    _inv("71032", "60032", "315.00"),
+    _inv("71033", "60033", "315.00"),
+    _inv("71034", "60034", "315.00"),
+    _inv("71040", "60040", "165.00"),
+    _inv("71041", "60041", "315.00"),
+    _inv("71042", "60042", "315.00"),
+    _inv("71050", "60050", "315.00"),
+    _inv("71051", "60051", "315.00"),
+    _inv("71060", "60060", "315.00"),
+    _inv("71061", "60061", "315.00"),
+    _inv("80012", "49000", "60.00"),
+    _inv("80031", "49001", "60.00"),
+    _inv("80020", "49002", "60.00"),
+    _inv("80002", "49003", "50.00"),
+    *INVOICES,
+]
+HISTORY = [
+    # Last year's payments as the product applied them.
+    PastPayment("60010", payer_name="DYLAN MITCHELL", paid_on=date(2024, 6, 2)),
+    PastPayment("60002", payer_name="", email="kc.family@example.net", paid_on=date(2024, 5, 9)),
+    # The mirror's billing history: Grace Whitcombe was billed for Tom's dues.
+    PastPayment("60021", payer_id="60020", paid_on=date(2024, 4, 1)),
+]
+
+
+@pytest.fixture(scope="module")
+def family():
+    return build_index(FAMILY_INVOICES, FAMILY, HISTORY)
+
+
+def test_match_household_member_on_file_paying_points_to_the_member_they_live_with(family):
+    candidates, _ = _best(family, amount=D("315.00"), payer_name="OSCAR BEXERTHWAITE",
+                          method="check")  # fmt: skip
+
+    top = candidates[0]
+    assert top.member_id == "60001"  # same surname, same ZIP (ZIP+4 written out)
+    assert "payer lives with the member (same surname and postal code)" in top.explanation
+    assert top.confidence > 3 * candidates[1].confidence
+
+
+def test_match_same_surname_elsewhere_is_no_household(family):
+    moved = [Party("60005", "Oscar Bexerthwaite", "Oscar", "Bexerthwaite", postal_code="73301")]
+    index = build_index(FAMILY_INVOICES, [*moved, *FAMILY[5:], *FAMILY[:4]], HISTORY)
+
+    candidates, _ = _best(index, amount=D("315.00"), payer_name="OSCAR BEXERTHWAITE",
+                          method="check")  # fmt: skip
+
+    assert {c.member_id for c in candidates[:4]} == {"60001", "60002", "60003", "60004"}
+    assert len({c.confidence for c in candidates[:4]}) == 1
+    assert not any("lives with" in c.explanation for c in candidates)
+
+
+def test_match_equal_candidates_show_the_newest_invoice_first(family):
+    moved = [Party("60005", "Oscar Bexerthwaite", "Oscar", "Bexerthwaite")]
+    index = build_index(FAMILY_INVOICES, [*moved, *FAMILY[5:], *FAMILY[:4]], HISTORY)
+
+    candidates, _ = _best(index, amount=D("315.00"), payer_name="OSCAR BEXERTHWAITE")
+
+    assert [c.allocations[0][0] for c in candidates[:4]] == ["71002", "71003", "71001", "71004"]
+
+
+@pytest.mark.parametrize("payer", ["Dylan Mitchell", "MITCHELL, DYLAN", "D MITCHELL"])
+def test_match_payer_who_paid_a_members_dues_before_pays_for_them_again(family, payer):
+    candidates, _ = _best(family, amount=D("50.00"), payer_name=payer)
+
+    top = candidates[0]
+    assert top.member_id == "60010"  # not the Mitchells the surname points to
+    assert "payer paid this member's dues before" in top.explanation
+    assert top.confidence > candidates[1].confidence
+
+
+def test_match_a_members_own_misspelt_payment_teaches_nothing(family):
+    # Last year Sharon Grayling paid her own dues as "S GRAYLNG"; this "GRAYLNG SELANBURY" is
+    # someone else (a Selanbury relative, the surname mistyped), not a payer of hers.
+    parties = [
+        *FAMILY,
+        Party("60080", "Sharon Grayling", "Sharon", "Grayling"),
+        *(Party(f"6008{i}", f"{f} Selanbury", f, "Selanbury") for i, f in
+          ((1, "Emily"), (2, "Chloe"), (3, "Anna"))),
+    ]  # fmt: skip
+    invoices = [*FAMILY_INVOICES, *(_inv(f"7108{i}", f"6008{i}", "315.00") for i in range(4))]
+    index = build_index(invoices, parties, [PastPayment("60080", payer_name="S GRAYLNG")])
+
+    candidates, _ = _best(index, amount=D("315.00"), payer_name="GRAYLNG SELANBURY")
+
+    assert candidates[0].member_id != "60080"
+    assert not any("paid this member's dues before" in c.explanation for c in candidates)
+
+
+def test_match_email_used_for_a_members_payments_before(family):
+    candidates, _ = _best(family, amount=D("315.00"), payer_name="Kim Chen",
+                          email="KC.Family@example.net", method="card")  # fmt: skip
+
+    top = candidates[0]
+    assert top.member_id == "60002"
+    assert "e-mail used for this member's payments before" in top.explanation
+
+
+def test_match_party_billed_for_a_member_before_pays_again(family):
+    candidates, _ = _best(family, amount=D("85.00"), payer_name="GRACE WHITCOMBE",
+                          method="check")  # fmt: skip
+
+    top = candidates[0]
+    assert top.member_id == "60021"
+    assert "payer paid this member's dues before" in top.explanation
+
+
+@pytest.mark.parametrize(
+    ("payer", "amount", "member"),
+    [
+        ("K RAELWORTH", "315.00", "60030"),  # a letter dropped
+        ("KEVNI RANELWORTH", "315.00", "60030"),  # two letters swapped in the first name
+        ("Mohammed Smtih", "315.00", "60050"),
+    ],
+)
+def test_match_surnames_with_a_typing_error_are_found(family, payer, amount, member):
+    candidates, _ = _best(family, amount=D(amount), payer_name=payer)
+
+    assert candidates[0].member_id == member
+
+
+def test_match_two_letters_off_is_not_the_same_surname(family):
+    candidates, _ = _best(family, amount=D("315.00"), payer_name="Lillian Blackenwock")
+
+    assert not any(c.member_id == "60033" and c.signals["name"] == "fuzzy" for c in candidates)
+
+
+def test_match_portal_reference_of_a_card_payment_is_the_invoice(family):
+    # Part of 80012's 60.00 paid through the member portal; 80002 owes exactly the amount and
+    # is one keystroke from the reference, as a person could have typed it on a check.
+    card, _ = _best(family, amount=D("50.00"), reference="80012", method="card")
+    check, _ = _best(family, amount=D("50.00"), memo="INV 80012", method="check")
+
+    assert card[0].allocations == (("80012", D("50.00")),)
+    assert card[0].confidence > 0.9
+    assert all(c.confidence < 0.01 for c in card[1:])
+    assert "80002" in [c.allocations[0][0] for c in check[:2]]
+
+
+def test_match_a_card_reference_naming_an_invoice_is_not_second_guessed(index):
+    candidates, auto = _best(index, amount=D("300.00"), reference="10234", method="card")
+
+    assert candidates[0].allocations == (("10234", D("300.00")),)
+    assert candidates[0].shortfall == D("15.00")
+    assert all(c.allocations[0][0] == "10234" for c in candidates if c.confidence > 0.01)
+    assert not auto
+
+
+def test_match_swapped_digits_are_likelier_than_a_changed_digit(family):
+    # 80021 does not exist: 80012 is two digits swapped, 80031 and 80020 one digit changed.
+    candidates, _ = _best(family, amount=D("60.00"), memo="INV 80021", method="check")
+
+    assert candidates[0].allocations == (("80012", D("60.00")),)
+    assert candidates[0].confidence > candidates[1].confidence
+
+
+def test_match_mistyped_number_two_invoices_fit_offers_both(family):
+    # Dana owes two years of 75.00, invoices 301988 and 301989, billed to her employer; the
+    # employer's "30198" is one of them with a digit left out, no telling which.
+    two_years = [_inv("301988", "60071", "75.00", payer="60070"),
+                 _inv("301989", "60071", "75.00", payer="60070")]  # fmt: skip
+    index = build_index([*FAMILY_INVOICES, *two_years], FAMILY, HISTORY)
+
+    candidates, auto = _best(index, amount=D("75.00"), payer_name="Ranelham Architects",
+                             memo="invoice 30198 dues", method="check")  # fmt: skip
+
+    assert {c.allocations for c in candidates[:2]} == {
+        (("301988", D("75.00")),),
+        (("301989", D("75.00")),),
+    }
+    assert candidates[0].confidence == candidates[1].confidence
+    assert not auto
+
+
+def test_match_member_paying_a_billed_price_over_a_smaller_balance(family):
+    # John owes 265.00 and pays the 315.00 price; three relatives owe exactly 315.00.
+    candidates, auto = _best(family, amount=D("315.00"), payer_name="JOHN BLACKINWICK",
+                             memo="Dues 2025", method="check")  # fmt: skip
+
+    top = candidates[0]
+    assert top.member_id == "60031"
+    assert (top.allocations, top.credit) == ((("71031", D("265.00")),), D("50.00"))
+    assert not auto
+
+
+def test_match_a_middle_initial_is_not_a_first_initial(family):
+    candidates, _ = _best(family, amount=D("190.00"), payer_name="LUCIA C WISNIEWSKI")
+
+    chloe = next(c for c in candidates if c.member_id == "60041")
+    assert candidates[0].member_id == "60040"
+    assert candidates[0].credit == D("25.00")
+    assert chloe.signals["name"] == "last_only"  # C is Lucía's middle initial
+
+
+def test_match_part_of_a_compound_surname_counts_as_common_as_that_part(family):
+    candidates, _ = _best(family, amount=D("315.00"), payer_name="M SMITH", method="ach")
+
+    ranked = [c.member_id for c in candidates]
+    assert ranked.index("60050") < ranked.index("60051")
+
+
+def test_match_kathleen_is_not_katherine(family):
+    candidates, auto = _best(family, amount=D("315.00"), payer_name="Kathleen Morris",
+                             method="card")  # fmt: skip
+
+    katherine = next(c for c in candidates if c.member_id == "60060")
+    assert katherine.signals["name"] == "last_only"
+    assert not auto

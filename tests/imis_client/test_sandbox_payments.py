@@ -14,6 +14,7 @@ from bai2 import bai2
 from django.core.management import call_command
 
 from imis_client.sandbox import generate
+from imis_client.sandbox.payment_draw import bank_ascii
 from imis_client.sandbox.payment_files import (
     CSV_COLUMNS,
     authorizenet_events,
@@ -23,10 +24,12 @@ from imis_client.sandbox.payment_files import (
     write_payment_files,
 )
 from imis_client.sandbox.payments import (
+    Book,
     BookInvoice,
     book_from_association,
     clerk_allocation,
     generate_payments,
+    payment_history,
     synthetic_book,
 )
 
@@ -204,3 +207,53 @@ def test_imis_sandbox_command_writes_payment_files(tmp_path):
 
     assert "payments written to" in out.getvalue()
     assert len(json.loads((tmp_path / "truth.json").read_text())) == 50
+
+
+def _names(text: str, person) -> bool:
+    """The text names the person (first name, as a bank writes it)."""
+    return person is not None and bank_ascii(person.first).upper() in bank_ascii(text).upper()
+
+
+@pytest.fixture(scope="module")
+def households():
+    book = synthetic_book(6000, seed=3)
+    return book, generate_payments(book, 3000, seed=3)
+
+
+def test_synthetic_book_gives_addresses_and_relatives_who_pay(households):
+    book, _ = households
+    on_file = [r for r in book.relatives.values() if r.party_id]
+
+    assert all(p.postal for p in book.parties.values())
+    assert book.relatives and on_file and len(on_file) < len(book.relatives)
+    for member, relative in book.relatives.items():
+        assert relative.first[:1] != book.parties[member].first[:1]
+        if relative.party_id:
+            assert book.parties[relative.party_id].postal == book.parties[member].postal
+            assert relative.party_id not in book.by_member
+
+
+def test_payment_history_is_last_cycles_and_relatives_paid_then_too(households):
+    book, _ = households
+    history = payment_history(book, seed=3)
+    by_member = {p.member_id: p for p in history}
+    by_relative = [by_member[m] for m in book.relatives if m in by_member]
+
+    assert history == payment_history(book, seed=3)
+    assert all(p.paid_on < date(2025, 6, 30) for p in history)
+    assert 0.6 < len(history) / sum(not book.parties[m].is_org for m in book.by_member) < 0.9
+    paid_by_relative = [p for p in by_relative if _names(p.payer_name, book.relatives[p.member_id])]
+    assert len(paid_by_relative) > len(by_relative) / 2
+
+
+def test_relatives_who_usually_pay_pay_again_and_nothing_else_changes(households):
+    book, payments = households
+    alone = Book(book.parties, book.invoices)  # the same book without its relatives
+    before = generate_payments(alone, 3000, seed=3)
+    spouses = [p for p in payments if p.scenario == "spouse"]
+    usual = [p for p in spouses if _names(p.payer_name, book.relatives.get(p.truth_member))]
+
+    assert [p for p in before if p.scenario != "spouse"] == [
+        p for p in payments if p.scenario != "spouse"
+    ]
+    assert len(usual) > len(spouses) / 3
