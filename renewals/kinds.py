@@ -109,17 +109,18 @@ def _effect_outreach(item) -> dict:
 
     comm = _send(item, "high_risk_outreach")
     staff = get_user_model().objects.get(username=item.payload["staff"])
+    outreach = getattr(item, "renewal_outreach", None)
+    name = outreach.score.member_name if outreach and outreach.score else item.member_id
     task, _ = OutreachTask.objects.get_or_create(
         item=item,
         defaults={
-            "staff": staff, "member_id": item.member_id, "member_name": item.title,
-            "title": f"Call {item.summary or item.member_id}"[:200],
+            "staff": staff, "member_id": item.member_id, "member_name": name,
+            "title": f"Call {name} ({item.member_id})"[:200],
             "call_notes": item.payload.get("notes", ""),
             "due_on": timezone.localdate() + timedelta(days=TASK_DAYS),
         },
     )  # fmt: skip
     result = {"communication": comm.pk, "task": task.pk}
-    outreach = getattr(item, "renewal_outreach", None)
     if outreach is not None and outreach.score is not None:
         write = _risk_write(member_id=item.member_id, score=outreach.score,
                             outreach_on=timezone.now())  # fmt: skip

@@ -13,16 +13,18 @@ pytestmark = pytest.mark.browser
 
 EXPECTED_NAV = {
     roles.MEMBERSHIP: [
-        "Home", "Review queue", "Templates", "Communications", "Members", "API docs",
+        "Home", "Renewals", "At-risk members", "My outreach calls", "Review queue", "Templates",
+        "Communications", "Members", "Churn models", "API docs",
     ],
     roles.FINANCE: [
         "Home", "Review queue", "Templates", "Communications", "Members", "Cash application",
         "Hold", "Import payments", "Enter a check", "Matching performance", "API docs",
     ],
     roles.MANAGER: [
-        "Home", "Review queue", "Manager view", "Review metrics", "Templates", "Communications",
-        "Members", "Cash application", "Hold", "Import payments", "Enter a check",
-        "Matching performance", "Jobs", "Sync", "Governance", "Audit", "API docs",
+        "Home", "Renewals", "At-risk members", "My outreach calls", "Review queue",
+        "Manager view", "Review metrics", "Templates", "Communications", "Members",
+        "Cash application", "Hold", "Import payments", "Enter a check", "Matching performance",
+        "Jobs", "Sync", "Churn models", "Governance", "Audit", "API docs",
     ],
     roles.ADMINISTRATOR: [
         "Home", "Members", "Jobs", "Sync", "Outbox", "Audit", "API docs", "Users & roles",
