@@ -86,6 +86,8 @@ class MatchIndex:
         self.n_parties = 0
         self.n_accounts = 1
         self.links = ml.Links()
+        self.postal_of: dict[str, str] = {}  # party -> postal code (as postal_key reads it)
+        self.postal_count: dict[str, int] = defaultdict(int)
         self.price_floor = 5.0
 
     # -- how common something is in this book (smoothed) ---------------------------------
@@ -226,6 +228,10 @@ def _build(invoices, parties, history) -> MatchIndex:
 def _add_party(index: MatchIndex, party) -> None:
     pid = party.party_id
     index.n_parties += 1
+    postal = ml.postal_key(getattr(party, "postal_code", ""))
+    if postal:
+        index.postal_of[pid] = postal
+        index.postal_count[postal] += 1
     if pid.isdigit():
         index.party_by_number[pid.lstrip("0") or "0"].append(pid)
     email = (party.email or "").strip().lower()
@@ -261,8 +267,8 @@ def _add_party(index: MatchIndex, party) -> None:
         tx.org_core(party.org_name or ""), (), email, display,
     )  # fmt: skip
     index.n_persons += 1
-    if last_keys:
-        ml.add_household(index.links, pid, last_keys[0], getattr(party, "postal_code", ""))
+    if last_keys and postal:
+        ml.add_household(index.links, pid, last_keys[0], postal)
     if firsts:
         index.first_count[firsts[0]] += 1
         index.initial_count[initial] += 1
