@@ -662,10 +662,14 @@ def _block_names(ev: _Evidence, index: MatchIndex, add, payer, *, relatives=True
         for token in payer.tokens:
             add(index.by_org_word.get(token, ())[:20])
     elif not found:
-        # A typing error in the surname: a letter dropped, added or changed, or two swapped.
+        # A typing error in the surname: a letter dropped, added or changed, or two swapped;
+        # or the surname cut short by a bank's field.
         for token in firsts:
             for key in index.surnames_near(token):
                 _block_near_surname(ev, index, add, key, token, firsts, initials, relatives)
+        cut = _cut_off(payer)
+        for key in index.surnames_starting(cut) if cut else ():
+            _block_near_surname(ev, index, add, key, cut, firsts, initials, relatives)
     if not relatives:
         return
     # A relative paying: the same surname and the first name the memo gives ("for Kenji"),

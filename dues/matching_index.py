@@ -10,6 +10,7 @@ be weighed against how common it is in this book.
 from __future__ import annotations
 
 import gc
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -89,6 +90,7 @@ class MatchIndex:
         self.postal_of: dict[str, str] = {}  # party -> postal code (as postal_key reads it)
         self.postal_count: dict[str, int] = defaultdict(int)
         self.price_floor = 5.0
+        self.sorted_lasts: list[str] = []
 
     # -- how common something is in this book (smoothed) ---------------------------------
     def f_last(self, key: str) -> float:
@@ -127,6 +129,17 @@ class MatchIndex:
             found.update(self.by_delete.get(variant, ()))
         found.discard(word)
         return [k for k in found if OSA.distance(word, k, score_cutoff=1) <= 1]
+
+    def surnames_starting(self, prefix: str, limit: int = 5) -> list[str]:
+        """Surname keys that begin with ``prefix`` (a name cut short by a bank's field)."""
+        keys = self.sorted_lasts
+        i = bisect_left(keys, prefix)
+        out = []
+        while i < len(keys) and keys[i].startswith(prefix) and len(out) < limit:
+            if keys[i] != prefix:
+                out.append(keys[i])
+            i += 1
+        return out
 
     def is_price(self, cents: int) -> bool:
         """An amount owed on many open invoices: one of the prices the association bills."""
@@ -214,6 +227,7 @@ def _build(invoices, parties, history) -> MatchIndex:
             for cents in {all_cents[r] for r in rows}:
                 for key in person.last_keys:
                     index.by_last_amount[(key, cents)].append(pid)
+    index.sorted_lasts = sorted(index.last_count)
     by_delete = index.by_delete
     for key in index.last_count:
         if len(key) >= 3:

@@ -580,3 +580,20 @@ def test_match_organisation_that_paid_a_members_dues_before_pays_again(family):
 
     assert candidates[0].member_id == "60022"  # not an employee: known only from last year
     assert "payer paid this member's dues before" in candidates[0].explanation
+
+
+def test_match_a_surname_cut_short_only_at_a_banks_field_length(family):
+    parties = [
+        *FAMILY,
+        Party("60090", "Bartholomew Fenningtonworth", "Bartholomew", "Fenningtonworth"),
+        Party("60091", "Dylan Kingsalow", "Dylan", "Kingsalow"),
+    ]
+    invoices = [*FAMILY_INVOICES, _inv("71090", "60090", "315.00"),
+                _inv("71091", "60091", "315.00")]  # fmt: skip
+    index = build_index(invoices, parties, HISTORY)
+
+    cut, _ = _best(index, amount=D("315.00"), payer_name="BARTHOLOMEW FENNINGTONWOR", method="ach")
+    short, _ = _best(index, amount=D("315.00"), payer_name="BRIAN KING", method="ach")
+
+    assert cut[0].member_id == "60090"
+    assert all(c.member_id != "60091" for c in short)  # "KING" is all of a short name
