@@ -59,6 +59,7 @@ def remittance_of(payment) -> matching.Remittance:
         reference=payment.reference,
         received_on=payment.received_on,
         method=payment.method,
+        payer_postal_code=payment.payer_postal,
     )
 
 

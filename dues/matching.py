@@ -57,6 +57,7 @@ class Remittance:
     reference: str = ""
     received_on: date | None = None
     method: str = ""  # card | ach | check | wire | other
+    payer_postal_code: str = ""  # the payer's address as the payment gives it (card billing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +132,9 @@ P_NAME_TYPO = 0.03  # a name written with one typing error
 P_HOUSEHOLD = 0.2
 P_PAID_BEFORE = 0.8
 P_EMAIL_BEFORE = 0.7
+# The payer's (card billing) postal code is the member's: the member pays from home, or someone
+# living with them does; people move, and pay with a card billed elsewhere.
+P_POSTAL_SAME = 0.85
 P_NAME_IN_MEMO = 0.25  # the memo names the member (an employer's or relative's payment)
 P_NAME_UNRELATED = 0.1  # the name is someone unrelated (a parent, an unknown employer)
 LR_MEMO_NAMES_ANOTHER = 0.1  # the memo names another candidate's member ("for Fernando")
@@ -218,6 +222,7 @@ class _Evidence:
     # member -> (how the payer is linked to them, likelihood ratio, explanation): someone
     # living with them or who paid their dues before
     linked: dict[str, tuple[str, float, str]] = field(default_factory=dict)
+    postal: str = ""  # the payer's postal code, compared as the post office means it
 
 
 def match(remittance: Remittance, index: MatchIndex, *, limit: int = 5) -> list[Candidate]:
@@ -352,6 +357,7 @@ def _read(remittance: Remittance, index: MatchIndex) -> _Evidence:
         exact_ids=set(),
         rmr_paid={},
         neighbours={},
+        postal=ml.postal_key(remittance.payer_postal_code),
     )
     for position, number in enumerate(numbers):
         weight = ID_UNSURE if number.year_like else ID_EXACT
@@ -480,7 +486,12 @@ def _link(ev: _Evidence, index: MatchIndex) -> None:
             for member in links.by_payer.get(pid, ()):
                 offer(member, "paid_before", P_PAID_BEFORE * lr,
                       "payer paid this member's dues before")  # fmt: skip
-    if not links.by_name or payer.corporate:
+    if payer.corporate:
+        for member, paid_for in links.paid_before_by(payer.raw).items():
+            offer(member, "paid_before", P_PAID_BEFORE * index.n_accounts / paid_for,
+                  "payer paid this member's dues before")  # fmt: skip
+        return
+    if not links.by_name:
         return
     readings = [(payer.tokens, 1.0)]
     for t in payer.tokens:
@@ -557,6 +568,10 @@ def _block(ev: _Evidence, index: MatchIndex) -> list[str]:
             add(index.by_domain.get(domain, ())[:5])
     _link(ev, index)
     add(ev.linked)
+    if ev.postal:
+        # People of the payer's surname at the payer's postal code: the payer or their household.
+        for key in ev.payer.keys:
+            add(index.links.households.get((key, ev.postal), ())[:10])
     if ev.email:
         add(sorted(index.links.by_email.get(ev.email, ()))[:10])
     _block_names(ev, index, add, ev.payer)
@@ -647,10 +662,14 @@ def _block_names(ev: _Evidence, index: MatchIndex, add, payer, *, relatives=True
         for token in payer.tokens:
             add(index.by_org_word.get(token, ())[:20])
     elif not found:
-        # A typing error in the surname: a letter dropped, added or changed, or two swapped.
+        # A typing error in the surname: a letter dropped, added or changed, or two swapped;
+        # or the surname cut short by a bank's field.
         for token in firsts:
             for key in index.surnames_near(token):
                 _block_near_surname(ev, index, add, key, token, firsts, initials, relatives)
+        cut = _cut_off(payer)
+        for key in index.surnames_starting(cut) if cut else ():
+            _block_near_surname(ev, index, add, key, cut, firsts, initials, relatives)
     if not relatives:
         return
     # A relative paying: the same surname and the first name the memo gives ("for Kenji"),
@@ -790,6 +809,7 @@ def _score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis) -> None:
     log_n = math.log(index.n_accounts)
     what, who = _id_score(ev, index, hyp, related, log_n)
     who += -log_n + _name_score(ev, index, hyp, related) + _email_score(ev, index, hyp, related)
+    who += _postal_score(ev, index, hyp, related)
     what += _amount_score(ev, index, hyp)
     if hyp.ways > 1:
         what -= math.log(hyp.ways)
@@ -921,11 +941,12 @@ def _name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str
         strength = 1.0 if sim >= 95 or abbreviated else 0.3
         return "org", P_NAME["org"] * strength / share
     keys = payer.keys
+    cut = _cut_off(payer)
     last_hit = any(k in keys for k in person.last_keys)
     last_fuzzy = False
     if not last_hit:
         for t in payer.tokens:
-            if len(t) >= 4 and any(k.startswith(t) for k in person.last_keys):
+            if t == cut and any(k.startswith(t) for k in person.last_keys):
                 last_hit = True  # cut off by a bank's field length
                 break
             if len(t) >= 3 and any(
@@ -941,7 +962,7 @@ def _name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str
     first_kind = ""
     other_name = False  # a first name that is not this person's
     for t in payer.tokens:
-        if t in person.last_keys or _surname_part(t, person):
+        if t in person.last_keys or _surname_part(t, person, cut):
             continue
         fits = False
         for first in person.firsts:
@@ -973,13 +994,22 @@ def _name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str
     return "", 0.0
 
 
-def _surname_part(token: str, person: mi.Person) -> bool:
+def _surname_part(token: str, person: mi.Person, cut: str) -> bool:
     """The token is this person's surname cut off by a bank's field, or mistyped."""
     return any(
-        (len(token) >= 4 and k.startswith(token))
+        (token == cut and k.startswith(token))
         or (len(token) >= 3 and OSA.distance(token, k, score_cutoff=1) <= 1)
         for k in person.last_keys
     )
+
+
+def _cut_off(payer: tx.PayerName) -> str:
+    """The last word of a name long enough to have been cut by a bank's field (16 or 22
+    characters: "MARGARET O'SULLIVAN-FI"), or ""."""
+    words = payer.text.split()
+    if len(payer.raw.strip()) < 15 or not words or len(words[-1]) < 4:
+        return ""
+    return words[-1]
 
 
 def _email_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis, related) -> float:
@@ -1009,6 +1039,22 @@ def _email_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis, related) -> 
         return math.log(P_EMAIL_DOMAIN / share)
     hyp.signals["email"] = "other"
     return math.log(P_EMAIL_OTHER)
+
+
+def _postal_score(ev: _Evidence, index: MatchIndex, hyp: Hypothesis, related) -> float:
+    """The payer's postal code against the addresses on file of the parties concerned."""
+    if not ev.postal:
+        return 0.0
+    codes = {index.postal_of[pid] for pid in related if pid in index.postal_of}
+    if not codes:
+        return 0.0
+    if ev.postal in codes:
+        hyp.why.append("payer's postal code is the member's")
+        hyp.signals["postal"] = "same"
+        share = index.postal_count[ev.postal] / max(index.n_parties, 1)
+        return math.log(P_POSTAL_SAME / share)
+    hyp.signals["postal"] = "other"
+    return math.log(1 - P_POSTAL_SAME)
 
 
 def _background(index: MatchIndex, cents: int) -> float:

@@ -10,6 +10,7 @@ be weighed against how common it is in this book.
 from __future__ import annotations
 
 import gc
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -86,7 +87,10 @@ class MatchIndex:
         self.n_parties = 0
         self.n_accounts = 1
         self.links = ml.Links()
+        self.postal_of: dict[str, str] = {}  # party -> postal code (as postal_key reads it)
+        self.postal_count: dict[str, int] = defaultdict(int)
         self.price_floor = 5.0
+        self.sorted_lasts: list[str] = []
 
     # -- how common something is in this book (smoothed) ---------------------------------
     def f_last(self, key: str) -> float:
@@ -125,6 +129,17 @@ class MatchIndex:
             found.update(self.by_delete.get(variant, ()))
         found.discard(word)
         return [k for k in found if OSA.distance(word, k, score_cutoff=1) <= 1]
+
+    def surnames_starting(self, prefix: str, limit: int = 5) -> list[str]:
+        """Surname keys that begin with ``prefix`` (a name cut short by a bank's field)."""
+        keys = self.sorted_lasts
+        i = bisect_left(keys, prefix)
+        out = []
+        while i < len(keys) and keys[i].startswith(prefix) and len(out) < limit:
+            if keys[i] != prefix:
+                out.append(keys[i])
+            i += 1
+        return out
 
     def is_price(self, cents: int) -> bool:
         """An amount owed on many open invoices: one of the prices the association bills."""
@@ -212,6 +227,7 @@ def _build(invoices, parties, history) -> MatchIndex:
             for cents in {all_cents[r] for r in rows}:
                 for key in person.last_keys:
                     index.by_last_amount[(key, cents)].append(pid)
+    index.sorted_lasts = sorted(index.last_count)
     by_delete = index.by_delete
     for key in index.last_count:
         if len(key) >= 3:
@@ -226,6 +242,10 @@ def _build(invoices, parties, history) -> MatchIndex:
 def _add_party(index: MatchIndex, party) -> None:
     pid = party.party_id
     index.n_parties += 1
+    postal = ml.postal_key(getattr(party, "postal_code", ""))
+    if postal:
+        index.postal_of[pid] = postal
+        index.postal_count[postal] += 1
     if pid.isdigit():
         index.party_by_number[pid.lstrip("0") or "0"].append(pid)
     email = (party.email or "").strip().lower()
@@ -261,8 +281,8 @@ def _add_party(index: MatchIndex, party) -> None:
         tx.org_core(party.org_name or ""), (), email, display,
     )  # fmt: skip
     index.n_persons += 1
-    if last_keys:
-        ml.add_household(index.links, pid, last_keys[0], getattr(party, "postal_code", ""))
+    if last_keys and postal:
+        ml.add_household(index.links, pid, last_keys[0], postal)
     if firsts:
         index.first_count[firsts[0]] += 1
         index.initial_count[initial] += 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
 from . import matching_text as tx
@@ -81,6 +82,8 @@ class Links:
     by_name: dict[tuple[str, str], list[tuple[PayerKey, str]]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    # organisations' payments: distinctive word -> [(name without corporate forms, member id)]
+    by_org_word: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
     by_email: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     by_payer: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
@@ -101,15 +104,24 @@ class Links:
                     out[member] = how
         return out
 
+    def paid_before_by(self, name: str) -> dict[str, int]:
+        """Members an organisation of this name paid for before, with how many members that
+        organisation paid for in all."""
+        core = tx.org_core(name)
+        found: dict[str, set[str]] = {}
+        for word in tx.org_tokens(name):
+            for past, member in self.by_org_word.get(word, ()):
+                if fuzz.token_set_ratio(core, past) >= 90:
+                    found.setdefault(past, set()).add(member)
+        return {m: len(members) for members in found.values() for m in members}
+
 
 def _name_keys(payer: PayerKey) -> set[tuple[str, str]]:
     return {(t, o[0]) for t in payer.names if len(t) > 2 for o in payer.tokens if o != t}
 
 
-def add_household(links: Links, pid: str, surname_key: str, postal: str) -> None:
-    code = postal_key(postal)
-    if not code or not surname_key:
-        return
+def add_household(links: Links, pid: str, surname_key: str, code: str) -> None:
+    """``code``: the postal code as ``postal_key`` reads it."""
     key = (surname_key, code)
     links.household_of[pid] = key
     links.households[key].append(pid)
@@ -134,9 +146,13 @@ def add_history(links: Links, past, people) -> None:
         return
     payer = tx.parse_payer_name(past.payer_name)
     key = key_of_tokens(payer.tokens)
-    # An organisation's payments are placed by its own name and employees (an organisation's
-    # name is no person's name to compare as one).
-    if key is None or payer.corporate or (person is not None and _is_self(key, person, people)):
+    if key is None or (person is not None and _is_self(key, person, people)):
+        return
+    if payer.corporate:
+        # An organisation's name is no person's name to compare as one.
+        core = tx.org_core(past.payer_name)
+        for word in tx.org_tokens(past.payer_name):
+            links.by_org_word[word].append((core, member))
         return
     for name_key in _name_keys(key):
         links.by_name[name_key].append((key, member))

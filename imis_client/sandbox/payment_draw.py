@@ -35,6 +35,10 @@ SCENARIOS = (
 # Share of relatives' payments made by a relative who usually pays that member's dues (the
 # rest: a relative paying once).
 HABITUAL_RELATIVE = 0.6
+# A card payment's billing postal code: asked by the checkout this often; the payer's home is
+# the member's (the member paying, a relative who lives with them, one who may not).
+BILLING_POSTAL_SHARE = 0.85
+LIVES_WITH = {"self": 0.93, "habitual": 0.9, "spouse": 0.6, "third_party": 0.0}
 # (channel, method, share) for a person paying.
 PERSON_CHANNELS = (
     ("stripe", "card", 0.31),
@@ -136,9 +140,11 @@ class _Draw:
     def __init__(self, book: Book, seed: int, as_of: date, *, pools: bool = True):
         self.book = book
         self.rng = random.Random(seed)
+        self.postal_rng = random.Random(seed * 3571 + 7)
         self.as_of = as_of
         if not pools:
             return  # names and memos only
+        self.postal_codes = sorted({p.postal for p in book.parties.values() if p.postal})
         self.emails = {p.email for p in book.parties.values() if p.email}
         self.self_billed = [
             i
@@ -161,6 +167,7 @@ class _Draw:
         self.habitual = [i for i in self.self_billed if i.member_id in book.relatives]
         self.household = _Draw(book, seed * 7013 + 3, as_of, pools=False)
         self.household.emails = self.emails
+        self.household.postal_codes = self.postal_codes
 
     def weighted(self, options):
         return self.rng.choices(options, [o[-1] for o in options])[0]
@@ -384,6 +391,16 @@ class _Draw:
             memo_note = rng.choice(("for {n}", "Dues - {n}", "{n} membership")).format(n=note)
         return payer, memo_note
 
+    def billing_postal(self, home: str, lives: float) -> str:
+        """The postal code of a card's billing address (from a stream of its own): the checkout
+        asks for it most of the time; it is the home's when the payer lives there."""
+        rng = self.postal_rng
+        if rng.random() >= BILLING_POSTAL_SHARE or not self.postal_codes:
+            return ""
+        if home and rng.random() < lives:
+            return home
+        return rng.choice(self.postal_codes)
+
     def maybe_typo(self, digits: str, rate: float) -> str:
         return self.typo(digits) if self.rng.random() < rate else digits
 
@@ -412,7 +429,8 @@ class _Draw:
             fields["memo"] = f"{fields['memo']} {memo_note}".strip()
         alloc, credit = clerk_allocation(self.account_invoices(member), inv.balance, named)
         return self.build(number, channel, method, drawn.received_on, inv.balance, fields,
-                          "spouse", member, alloc, credit)  # fmt: skip
+                          "spouse", member, alloc, credit,
+                          home=(person.postal, LIVES_WITH["habitual"]))  # fmt: skip
 
     def drawn(self, number: int) -> IncomingPayment:
         rng = self.rng
@@ -476,8 +494,19 @@ class _Draw:
             else:
                 fields["memo"] = self.member_memo(person, typo_rate=0.03)
         alloc, credit = clerk_allocation(self.account_invoices(member), amount, named)
+        lives = LIVES_WITH.get(scenario, LIVES_WITH["self"])
         return self.build(
-            number, channel, method, received, amount, fields, scenario, member, alloc, credit
+            number,
+            channel,
+            method,
+            received,
+            amount,
+            fields,
+            scenario,
+            member,
+            alloc,
+            credit,
+            home=(person.postal, lives),
         )
 
     def employer(self, number: int, received: date, scenario: str) -> IncomingPayment:
@@ -578,14 +607,28 @@ class _Draw:
         if method == "check":
             fields["check_number"] = str(rng.randrange(101, 9999))
         return self.build(
-            number, channel, method, received, amount, fields, "member_other", "", [], 0
+            number,
+            channel,
+            method,
+            received,
+            amount,
+            fields,
+            "member_other",
+            "",
+            [],
+            0,
+            home=(person.postal, LIVES_WITH["self"]),
         )
 
     def build(self, number, channel, method, received, amount, fields, scenario, member, alloc,
-              credit) -> IncomingPayment:  # fmt: skip
+              credit, *, home: tuple[str, float] = ("", 0.0)) -> IncomingPayment:  # fmt: skip
+        """``home``: the postal code of the person the payment is from or for, and how likely
+        the payer's billing address is there."""
         if channel == "bai2":
             # A bank's systems keep ASCII only.
             fields = {k: bai2_text(v) if v else v for k, v in fields.items()}
+        if channel == "stripe":
+            fields = {**fields, "payer_postal": self.billing_postal(*home)}
         return IncomingPayment(
             payment_id=f"PAY{number:06d}",
             channel=channel,

@@ -201,7 +201,10 @@ def _stripe_charge(p: IncomingPayment, created: int) -> dict:
         "amount_refunded": 0,
         "balance_transaction": f"txn_{h[24:48]}",
         "billing_details": {
-            "address": dict.fromkeys(("city", "country", "line1", "line2", "postal_code", "state")),
+            "address": {
+                **dict.fromkeys(("city", "country", "line1", "line2", "postal_code", "state")),
+                **({"country": "US", "postal_code": p.payer_postal} if p.payer_postal else {}),
+            },
             "email": p.email or None,
             "name": p.payer_name or None,
             "phone": None,

@@ -113,6 +113,7 @@ class IncomingPayment:
     truth_member: str = ""  # "" when the payment belongs to no one
     truth_allocations: tuple[tuple[str, int], ...] = ()  # (invoice id, cents)
     truth_credit: int = 0  # cents left on account
+    payer_postal: str = ""  # a card payment's billing postal code
 
     @property
     def ours(self) -> bool:

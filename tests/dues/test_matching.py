@@ -558,3 +558,42 @@ def test_match_kathleen_is_not_katherine(family):
     katherine = next(c for c in candidates if c.member_id == "60060")
     assert katherine.signals["name"] == "last_only"
     assert not auto
+
+
+def test_match_card_billing_postal_code_picks_the_member_living_there(family):
+    candidates, _ = _best(family, amount=D("315.00"), payer_name="Kenji Bexerthwaite",
+                          payer_postal_code="60614", method="card")  # fmt: skip
+    elsewhere, _ = _best(family, amount=D("315.00"), payer_name="Kenji Bexerthwaite",
+                         payer_postal_code="73301", method="card")  # fmt: skip
+
+    assert candidates[0].member_id == "60003"
+    assert "payer's postal code is the member's" in candidates[0].explanation
+    assert len({c.confidence for c in elsewhere[:4]}) == 1  # no one lives there: a tie
+
+
+def test_match_organisation_that_paid_a_members_dues_before_pays_again(family):
+    history = [*HISTORY, PastPayment("60022", payer_name="HALVERSON BRICK PARTNERS")]
+    index = build_index(FAMILY_INVOICES, FAMILY, history)
+
+    candidates, _ = _best(index, amount=D("85.00"), payer_name="Halverson Brick Partners LLP",
+                          memo="dues", method="check")  # fmt: skip
+
+    assert candidates[0].member_id == "60022"  # not an employee: known only from last year
+    assert "payer paid this member's dues before" in candidates[0].explanation
+
+
+def test_match_a_surname_cut_short_only_at_a_banks_field_length(family):
+    parties = [
+        *FAMILY,
+        Party("60090", "Bartholomew Fenningtonworth", "Bartholomew", "Fenningtonworth"),
+        Party("60091", "Dylan Kingsalow", "Dylan", "Kingsalow"),
+    ]
+    invoices = [*FAMILY_INVOICES, _inv("71090", "60090", "315.00"),
+                _inv("71091", "60091", "315.00")]  # fmt: skip
+    index = build_index(invoices, parties, HISTORY)
+
+    cut, _ = _best(index, amount=D("315.00"), payer_name="BARTHOLOMEW FENNINGTONWOR", method="ach")
+    short, _ = _best(index, amount=D("315.00"), payer_name="BRIAN KING", method="ach")
+
+    assert cut[0].member_id == "60090"
+    assert all(c.member_id != "60091" for c in short)  # "KING" is all of a short name
