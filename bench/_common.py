@@ -20,3 +20,17 @@ def fresh_database(base_url: str, name: str) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     return parts._replace(path=f"/{name}").geturl()
+
+
+def wait_for_server(process, port: int, *, since: float, limit: float) -> None:
+    """Block until a child server answers on 127.0.0.1:port; stop if it dies or takes too long."""
+    import time
+
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if process.poll() is not None or time.perf_counter() - since > limit:
+                raise SystemExit("the sandbox did not start") from None
+            time.sleep(0.5)

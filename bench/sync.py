@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench._common import free_port, fresh_database  # noqa: E402
+from bench._common import free_port, fresh_database, wait_for_server  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
@@ -92,14 +91,7 @@ def main() -> None:
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if sandbox.poll() is not None or time.perf_counter() - started > 600:
-                    raise SystemExit("the sandbox did not start") from None
-                time.sleep(0.5)
+        wait_for_server(sandbox, port, since=started, limit=600)
         generate_seconds = time.perf_counter() - started
 
         raw_fetch(imis_url)  # warm the sandbox's serialised-row cache, as a long-lived site is
