@@ -9,7 +9,6 @@ be weighed against how common it is in this book.
 
 from __future__ import annotations
 
-import gc
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
@@ -167,18 +166,6 @@ def _number_keys(number: str) -> set[str]:
 
 
 def build(invoices, parties, history=()) -> MatchIndex:
-    # Hundreds of thousands of small containers, none of them garbage: the cycle collector's
-    # passes over them while they are being made cost a third of the time.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _build(invoices, parties, history)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _build(invoices, parties, history) -> MatchIndex:
     index = MatchIndex()
     for party in parties:
         _add_party(index, party)
