@@ -32,6 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from itertools import pairwise
 
 from rapidfuzz import fuzz
@@ -925,14 +926,16 @@ def _name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str
             w in payer.tokens or any(len(t) >= 4 and w.startswith(t) for t in payer.tokens)
             for w in person.org_words
         )
-        core = person.org_core.split()
-        # Every word of the payer is a word of the name or its start ("NORTHWIND ENG").
         # Every word of the payer starts a word of the name ("NORTHWIND ENG"); a lone letter
         # is a person's initial ("L FENWICK" is not Fenwick Labs).
-        abbreviated = shared and all(
-            len(t) > 1 and any(c.startswith(t) for c in core)
-            for t in payer.tokens
-            if t not in tx.ORG_HINTS
+        abbreviated = (
+            shared
+            and sim < 95
+            and all(
+                len(t) > 1 and any(c.startswith(t) for c in person.org_core.split())
+                for t in payer.tokens
+                if t not in tx.ORG_HINTS
+            )
         )
         if not (shared or not person.org_words) or (sim < 85 and not abbreviated):
             return "", 0.0
@@ -1006,8 +1009,13 @@ def _surname_part(token: str, person: mi.Person, cut: str) -> bool:
 def _cut_off(payer: tx.PayerName) -> str:
     """The last word of a name long enough to have been cut by a bank's field (16 or 22
     characters: "MARGARET O'SULLIVAN-FI"), or ""."""
-    words = payer.text.split()
-    if len(payer.raw.strip()) < 15 or not words or len(words[-1]) < 4:
+    return _last_word_if_long(payer.raw, payer.text)
+
+
+@lru_cache(maxsize=4096)
+def _last_word_if_long(raw: str, text: str) -> str:
+    words = text.split()
+    if len(raw.strip()) < 15 or not words or len(words[-1]) < 4:
         return ""
     return words[-1]
 

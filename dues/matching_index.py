@@ -9,7 +9,6 @@ be weighed against how common it is in this book.
 
 from __future__ import annotations
 
-import gc
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
@@ -167,18 +166,6 @@ def _number_keys(number: str) -> set[str]:
 
 
 def build(invoices, parties, history=()) -> MatchIndex:
-    # Hundreds of thousands of small containers, none of them garbage: the cycle collector's
-    # passes over them while they are being made cost a third of the time.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _build(invoices, parties, history)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _build(invoices, parties, history) -> MatchIndex:
     index = MatchIndex()
     for party in parties:
         _add_party(index, party)
@@ -219,14 +206,21 @@ def _build(invoices, parties, history) -> MatchIndex:
             account_rows[payer].append(row)
             party_amounts.add((payer, cents))
     dates, all_cents = index.dates, index.cents
+    newest: dict[str, date] = {}
     for pid, rows in account_rows.items():
         if len(rows) > 1:
             rows.sort(key=lambda r: (dates[r], r))
         person = index.people.get(pid)
         if person is not None and not person.is_org:
+            newest[pid] = dates[rows[-1]]
             for cents in {all_cents[r] for r in rows}:
                 for key in person.last_keys:
                     index.by_last_amount[(key, cents)].append(pid)
+    # Relatives paying are looked up by surname and amount, a few at most: those whose invoice
+    # is newest, as equal candidates are shown.
+    for found in index.by_last_amount.values():
+        if len(found) > 12:
+            found.sort(key=newest.__getitem__, reverse=True)
     index.sorted_lasts = sorted(index.last_count)
     by_delete = index.by_delete
     for key in index.last_count:
