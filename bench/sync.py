@@ -48,10 +48,15 @@ def raw_fetch(base_url: str) -> dict:
     from django.conf import settings
 
     from imis_client.client import ImisClient
+    from imis_client.pages import bulk_decoding
     from imis_client.sync import entities
 
     result = {}
-    with ImisClient(base_url, "sandbox", "sandbox", concurrency=settings.IMIS_CONCURRENCY) as c:
+    # Under the same garbage-collection regime as the sync, so the floor is not flattered.
+    with (
+        bulk_decoding(),
+        ImisClient(base_url, "sandbox", "sandbox", concurrency=settings.IMIS_CONCURRENCY) as c,
+    ):
         for entity in entities():
             params = dict(entity.params)
             if entity.order_by:

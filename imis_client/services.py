@@ -25,7 +25,7 @@ from imis_client.client import (
     parse_paged,
 )
 from imis_client.models import OutboxWrite, SyncRun, SyncState
-from imis_client.pages import PagePool
+from imis_client.pages import PagePool, bulk_decoding
 from imis_client.sync import EntitySyncer, entities, entity_names
 
 log = logging.getLogger(__name__)
@@ -65,50 +65,52 @@ def sync_run_execute(
     client = client or ImisClient.from_settings(concurrency=settings.IMIS_CONCURRENCY)
     started = time.monotonic()
     pool = None
-    try:
-        # Workers are forked before the sync starts any thread of its own.
-        if settings.IMIS_SYNC_PROCESSES > 1 and PagePool.available():
-            pool = PagePool(client, settings.IMIS_TIME_ZONE, settings.IMIS_SYNC_PROCESSES)
-        for entity in chosen:
-            syncer = EntitySyncer(
-                client, entity, progress=progress, pool=pool, run_started=run.created_at
+    with bulk_decoding():
+        try:
+            # Workers are forked before the sync starts any thread of its own.
+            if settings.IMIS_SYNC_PROCESSES > 1 and PagePool.available():
+                pool = PagePool(client, settings.IMIS_TIME_ZONE, settings.IMIS_SYNC_PROCESSES)
+            for entity in chosen:
+                syncer = EntitySyncer(
+                    client, entity, progress=progress, pool=pool, run_started=run.created_at
+                )
+                try:
+                    counts = syncer.run(full=full)
+                except ImisAuthError:
+                    raise
+                except (ImisError, DomainError) as exc:
+                    # One entity's trouble (an endpoint this site lacks, say) must not stop
+                    # the rest.
+                    syncer.counts.seconds = 0
+                    run.results[entity.name] = {**syncer.counts.as_dict(), "error": str(exc)}
+                    SyncState.objects.filter(entity=entity.name).update(last_error=str(exc))
+                    continue
+                run.results[entity.name] = counts.as_dict()
+                SyncRun.objects.filter(pk=run.pk).update(results=run.results)
+            errors = [r for r in run.results.values() if r.get("error")]
+            run.status = SyncRun.Status.PARTIAL if errors else SyncRun.Status.SUCCEEDED
+        except Exception as exc:
+            run.status = SyncRun.Status.FAILED
+            run.error = (
+                f"{exc}\n\n{traceback.format_exc()}" if not isinstance(exc, ImisError) else str(exc)
             )
-            try:
-                counts = syncer.run(full=full)
-            except ImisAuthError:
-                raise
-            except (ImisError, DomainError) as exc:
-                # One entity's trouble (an endpoint this site lacks, say) must not stop the rest.
-                syncer.counts.seconds = 0
-                run.results[entity.name] = {**syncer.counts.as_dict(), "error": str(exc)}
-                SyncState.objects.filter(entity=entity.name).update(last_error=str(exc))
-                continue
-            run.results[entity.name] = counts.as_dict()
-            SyncRun.objects.filter(pk=run.pk).update(results=run.results)
-        errors = [r for r in run.results.values() if r.get("error")]
-        run.status = SyncRun.Status.PARTIAL if errors else SyncRun.Status.SUCCEEDED
-    except Exception as exc:
-        run.status = SyncRun.Status.FAILED
-        run.error = (
-            f"{exc}\n\n{traceback.format_exc()}" if not isinstance(exc, ImisError) else str(exc)
-        )
-        raise
-    finally:
-        if pool is not None:
-            pool.close()
-        run.seconds = round(time.monotonic() - started, 2)
-        run.finished_at = timezone.now()
-        run.save()
-        audit_record(
-            action="imis.sync", summary=f"Sync #{run.pk} {run.status}: "
-            f"{run.total('fetched'):,} read, {run.total('created'):,} new, "
-            f"{run.total('updated'):,} changed", actor_name="system",
-            object_type="sync_run", object_id=run.pk, data=run.totals,
-        )  # fmt: skip
-        if own_client:
-            client.close()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [SYNC_LOCK])
+            raise
+        finally:
+            if pool is not None:
+                pool.close()
+            run.seconds = round(time.monotonic() - started, 2)
+            run.finished_at = timezone.now()
+            run.save()
+            audit_record(
+                action="imis.sync", summary=f"Sync #{run.pk} {run.status}: "
+                f"{run.total('fetched'):,} read, {run.total('created'):,} new, "
+                f"{run.total('updated'):,} changed", actor_name="system",
+                object_type="sync_run", object_id=run.pk, data=run.totals,
+            )  # fmt: skip
+            if own_client:
+                client.close()
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [SYNC_LOCK])
     return run
 
 

@@ -141,6 +141,10 @@ class EntitySyncer:
         self.writer = MirrorWriter(entity.model)
         self.counts = Counts()
         self.seen: set[str] = set()
+        # An initial load: the table was empty when the run began, so an id not met before in
+        # this run is not in it (one sync at a time), and its batch skips the lookup.
+        self.started_empty = False
+        self.open_quarantine = True  # whether records of this entity may await release
         self.run_started = run_started or timezone.now()
 
     # --- the pieces ---------------------------------------------------------------------
@@ -182,7 +186,8 @@ class EntitySyncer:
             pages = self.pool.pages(entity, params, start_offset)
         else:
             pages = local_pages(self.client, entity, self.writer, self.tz, params, start_offset)
-        batch: list[tuple[str, int, str]] = []
+        batch: list[tuple[str, int, bytes]] = []
+        absent: set[str] = set()
         quarantine: list[tuple] = []
         started = time.monotonic()
         with BatchWriter(self) as writer:
@@ -196,7 +201,11 @@ class EntitySyncer:
                     )  # fmt: skip
                 batch.extend(page.rows)
                 quarantine.extend(page.problems)
-                self.seen.update(row[0] for row in page.rows)
+                ids = [row[0] for row in page.rows]
+                if self.started_empty:
+                    seen = self.seen
+                    absent.update(i for i in ids if i not in seen)
+                self.seen.update(ids)
                 next_offset = page.next_offset if page.has_next else None
                 elapsed = max(time.monotonic() - started, 1e-6)
                 self.progress.advance(
@@ -205,18 +214,18 @@ class EntitySyncer:
                     f"{self.counts.fetched / elapsed:,.0f} rows/s",
                 )
                 if len(batch) >= BATCH_ROWS or next_offset is None:
-                    writer.submit(batch, quarantine, resume_key, next_offset)
-                    batch, quarantine = [], []
+                    writer.submit(batch, absent, quarantine, resume_key, next_offset)
+                    batch, absent, quarantine = [], set(), []
             if batch or quarantine:
-                writer.submit(batch, quarantine, resume_key, None)
+                writer.submit(batch, absent, quarantine, resume_key, None)
 
-    def _commit(self, batch, quarantine, resume_key, next_offset) -> None:
+    def _commit(self, batch, absent, quarantine, resume_key, next_offset) -> None:
         now = timezone.now()
         with transaction.atomic():
             with connection.cursor() as cursor:
                 # A lost commit after a crash is re-read from the last committed resume point.
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            created, updated, unchanged = self.writer.write(batch, now=now)
+            created, updated, unchanged = self.writer.write(batch, now=now, absent=absent)
             self.counts.created += created
             self.counts.updated += updated
             self.counts.unchanged += unchanged
@@ -229,6 +238,7 @@ class EntitySyncer:
 
     def _quarantine(self, record_id, message: str, field_name: str, record) -> None:
         self.counts.quarantined += 1
+        self.open_quarantine = True
         item, created = m.SyncQuarantine.objects.get_or_create(
             entity=self.entity.name,
             imis_id=(record_id or "")[:80],
@@ -241,7 +251,7 @@ class EntitySyncer:
             item.save()
 
     def _resolve_quarantine(self, ids: list[str]) -> None:
-        if ids:
+        if ids and self.open_quarantine:
             m.SyncQuarantine.objects.filter(
                 entity=self.entity.name, imis_id__in=ids, resolved_at__isnull=True
             ).update(resolved_at=timezone.now())
@@ -251,6 +261,10 @@ class EntitySyncer:
     def run(self, *, full: bool) -> Counts:
         started = time.monotonic()
         state = self._state()
+        self.started_empty = self.writer.is_empty()
+        self.open_quarantine = m.SyncQuarantine.objects.filter(
+            entity=self.entity.name, resolved_at__isnull=True
+        ).exists()
         self._defer_indexes_if_empty(state)
         mode = self.entity.mode
         try:
@@ -458,10 +472,10 @@ class BatchWriter:
         finally:
             connection.close()
 
-    def submit(self, batch, quarantine, resume_key, next_offset) -> None:
+    def submit(self, batch, absent, quarantine, resume_key, next_offset) -> None:
         if self.error is not None:
             raise self.error
-        self.queue.put((batch, quarantine, resume_key, next_offset))
+        self.queue.put((batch, absent, quarantine, resume_key, next_offset))
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.queue.put(None)

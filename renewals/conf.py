@@ -2,11 +2,14 @@
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from common.money import to_money
-from renewals.features import FeatureConfig
+
+if TYPE_CHECKING:
+    from renewals.features import FeatureConfig
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,9 @@ class RenewalSettings:
     payment_types: tuple[str, ...]
 
     @property
-    def features(self) -> FeatureConfig:
+    def features(self) -> "FeatureConfig":
+        from renewals.features import FeatureConfig  # pandas loads only where features are built
+
         return FeatureConfig(activity_types=self.engagement_types, grace_days=self.grace_days)
 
     def band(self, probability: float) -> str:

@@ -30,7 +30,9 @@ ensure_uv() {
 
 uv_sync() {
   say "Installing Python dependencies (uv sync --frozen $*)"
-  "$UV" sync --frozen --python 3.11 "$@" || die "uv sync failed"
+  # Compiled once here: machines that set PYTHONDONTWRITEBYTECODE would otherwise compile every
+  # module again in every process (seconds for each command, worker and test server).
+  "$UV" sync --frozen --python 3.11 --compile-bytecode "$@" || die "uv sync failed"
   PY="$ROOT/.venv/bin/python"
 }
 
