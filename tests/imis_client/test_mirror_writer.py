@@ -59,3 +59,46 @@ def test_writer_revives_a_row_marked_deleted_when_it_comes_back():
     assert writer.mark_missing_deleted(set(), now=timezone.now()) == 1
     writer.write([writer.prepare(*_row("7", "Back Again"))], now=timezone.now())
     assert ImisParty.objects.get(imis_id="7").deleted_at is None
+
+
+def test_rows_known_absent_go_in_without_a_lookup_and_duplicates_in_a_batch_keep_the_last():
+    # an initial load: ids not met before in the run are inserted straight away
+    writer = MirrorWriter(ImisParty)
+    rows = [writer.prepare(*_row(str(i), f"Member {i}")) for i in range(3)]
+    rows.append(writer.prepare(*_row("1", "Member 1, later")))
+    assert writer.write(rows, now=timezone.now(), absent={"0", "1", "2"}) == (3, 0, 0)
+    assert ImisParty.objects.get(imis_id="1").name == "Member 1, later"
+    # an id met again later in the run is looked up, so it updates instead of failing
+    again = [writer.prepare(*_row("1", "Member 1, changed")), writer.prepare(*_row("3", "New"))]
+    assert writer.write(again, now=timezone.now(), absent={"3"}) == (1, 1, 0)
+    assert sorted(ImisParty.objects.values_list("name", flat=True)) == [
+        "Member 0", "Member 1, changed", "Member 2", "New",
+    ]  # fmt: skip
+
+
+def test_bulk_decoding_leaves_garbage_collection_as_it_found_it_even_after_an_error():
+    import gc
+
+    from imis_client.pages import bulk_decoding
+
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(RuntimeError), bulk_decoding():
+        assert gc.get_freeze_count() > 0  # what was alive is frozen while pages are read
+        raise RuntimeError("iMIS went away")
+    assert gc.get_freeze_count() == 0
+
+
+def test_the_sync_command_starts_without_the_machine_learning_stack():
+    # pandas, scikit-learn and xgboost cost seconds to import; a sync every few minutes must
+    # not pay for them (renewals loads them only in its jobs)
+    import subprocess
+    import sys
+
+    code = (
+        "import django, sys; django.setup(); "
+        "from django.core.management import load_command_class; "
+        "load_command_class('imis_client', 'imis_sync'); import imis_client.services; "
+        "print(sorted(m for m in ('pandas', 'sklearn', 'xgboost') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
