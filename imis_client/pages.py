@@ -10,6 +10,8 @@ import gc
 import multiprocessing
 from collections import deque
 from collections.abc import Iterator
+from concurrent import futures
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -87,6 +89,10 @@ def _init_worker(client_args: tuple, client_options: dict, tz_name: str) -> None
     gc.freeze()  # what the worker set up is long-lived; see bulk_decoding
 
 
+def _ready() -> bool:
+    return True
+
+
 def _fetch_and_prepare(task: tuple) -> PreparedPage:
     name, params, offset, limit = task
     client: ImisClient = _worker["client"]
@@ -101,19 +107,27 @@ def _fetch_and_prepare(task: tuple) -> PreparedPage:
 
 
 class PagePool:
-    """Worker processes that fetch and prepare pages; at most ``window`` pages in flight."""
+    """Worker processes that fetch and prepare pages; at most ``window`` pages in flight.
+
+    A ProcessPoolExecutor rather than multiprocessing.Pool: Pool.terminate() can hang for ever
+    on a queue lock an idle worker held when it was stopped (seen when a sync failed mid-entity),
+    whereas the executor fails pending pages with BrokenProcessPool and shuts down cleanly.
+    """
 
     def __init__(self, client: ImisClient, tz_name: str, processes: int = 2) -> None:
         self.client = client
         self.processes = processes
         self.window = processes * 2 + 1
         options = client.worker_options(share=processes)
-        context = multiprocessing.get_context("fork")
-        self.pool = context.Pool(
+        self.pool = ProcessPoolExecutor(
             processes,
+            mp_context=multiprocessing.get_context("fork"),
             initializer=_init_worker,
             initargs=((client.base_url, client.username, client._password), options, tz_name),
         )
+        # The executor forks its workers at the first task: do it now, before the sync starts
+        # any thread of its own (a fork copies only the forking thread, and no lock it holds).
+        self.pool.submit(_ready).result()
 
     @staticmethod
     def available() -> bool:
@@ -121,11 +135,12 @@ class PagePool:
         return not multiprocessing.current_process().daemon
 
     def close(self) -> None:
-        self.pool.terminate()
-        self.pool.join()
+        # Pages not yet started are dropped; those being fetched finish (bounded by the client's
+        # timeout and retries), so no worker is stopped in the middle of anything.
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
     def _take(self, result) -> PreparedPage:
-        page = result.get()
+        page = result.result()
         for key, value in page.stats.items():
             self.client.stats[key] = self.client.stats.get(key, 0) + value
         return page
@@ -133,7 +148,7 @@ class PagePool:
     def pages(self, entity, params: dict, start_offset: int) -> Iterator[PreparedPage]:
         def submit(offset: int, limit: int):
             task = (entity.name, params, offset, limit)
-            return offset, self.pool.apply_async(_fetch_and_prepare, (task,))
+            return offset, self.pool.submit(_fetch_and_prepare, task)
 
         first = self._take(submit(start_offset, self.client.page_size)[1])
         yield first
@@ -155,12 +170,10 @@ class PagePool:
             else:
                 # The server shaped the pages differently than planned (rows came or went):
                 # drop the plan and follow NextOffset one page at a time.
-                for _, pending in in_flight:
-                    pending.wait()
+                futures.wait([pending for _, pending in in_flight])
                 in_flight.clear()
                 planned = iter(())
                 page = self._take(submit(expected, limit)[1])
             yield page
             expected = page.next_offset if page.has_next else None
-        for _, pending in in_flight:
-            pending.wait()
+        futures.wait([pending for _, pending in in_flight])
