@@ -90,6 +90,7 @@ def payment_record(
     currency: str = "USD",
     payer_name: str = "",
     payer_email: str = "",
+    payer_postal_code: str = "",
     memo: str = "",
     reference: str = "",
     method: str = Payment.Method.OTHER,
@@ -103,7 +104,8 @@ def payment_record(
     fields = {
         "amount": to_money(amount), "received_on": received_on, "raw": _jsonable(raw),
         "currency": currency, "payer_name": payer_name, "payer_email": payer_email,
-        "memo": memo, "reference": reference, "method": method, "provider_id": provider_id,
+        "payer_postal_code": payer_postal_code, "memo": memo, "reference": reference,
+        "method": method, "provider_id": provider_id,
         "import_file": import_file, "line_number": line_number, "entered_by": entered_by,
     }  # fmt: skip
     payment, created = _insert_payment(source=source, dedupe_key=dedupe_key, fields=fields)
@@ -223,11 +225,8 @@ def _process(event: WebhookEvent, found) -> str:
             payment_refund(payment_id=payment.pk, amount=amount, reference=found.provider_id)
         return WebhookEvent.Status.PROCESSED
     payment, created = payment_record(
-        source=event.source, dedupe_key=found.dedupe_key, amount=found.amount,
-        received_on=found.received_on, raw=found.raw, currency=found.currency,
-        payer_name=found.payer_name, payer_email=found.payer_email, memo=found.memo,
-        reference=found.reference, method=found.method, provider_id=found.provider_id,
-    )  # fmt: skip
+        source=event.source, dedupe_key=found.dedupe_key, **found.payment_fields()
+    )
     event.payment = payment
     return WebhookEvent.Status.PROCESSED if created else WebhookEvent.Status.DUPLICATE
 
@@ -302,16 +301,7 @@ def _import_lines(record: PaymentImport, source: str, lines: list, uploaded_by):
         Payment(
             source=source,
             dedupe_key=ln.dedupe_key,
-            amount=ln.amount,
-            received_on=ln.received_on,
-            raw=_jsonable(ln.raw),
-            currency=ln.currency,
-            payer_name=ln.payer_name,
-            payer_email=ln.payer_email,
-            memo=ln.memo,
-            reference=ln.reference,
-            method=ln.method,
-            provider_id=ln.provider_id,
+            **{**ln.payment_fields(), "raw": _jsonable(ln.raw)},
             import_file=record,
             line_number=ln.line,
             entered_by=uploaded_by,

@@ -25,7 +25,7 @@ def remittance_for(payment: Payment):
     return Remittance(
         amount=payment.available, payer_name=payment.payer_name, email=payment.payer_email,
         memo=payment.memo, reference=payment.reference, received_on=payment.received_on,
-        method=payment.method,
+        method=payment.method, payer_postal_code=payment.payer_postal_code,
     )  # fmt: skip
 
 
