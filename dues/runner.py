@@ -54,11 +54,6 @@ def not_auto_reason(candidates: list, remittance, threshold) -> str:
     return "Not for Auto."
 
 
-def _load_index(module):
-    # The agreed name is load_index(); the matcher's branch ships it as match_index().
-    return (getattr(module, "load_index", None) or module.match_index)()
-
-
 def payments_match(*, progress=None, payment_ids=None, rematch: bool = False) -> dict:
     """Match every received payment (and, with rematch, every open one); one transaction each."""
     from dues import candidates as candidate_index
@@ -77,7 +72,7 @@ def payments_match(*, progress=None, payment_ids=None, rematch: bool = False) ->
         return {**counts, "seconds": round(time.monotonic() - started, 2)}
     if progress:
         progress.stage("Loading open invoices and members")
-    index = _load_index(candidate_index)
+    index = candidate_index.match_index()  # with the payments applied before: who pays for whom
     auto_on, threshold = auto_threshold()
     if progress:
         progress.stage("Matching payments", total=len(ids))

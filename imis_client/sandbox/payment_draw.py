@@ -624,6 +624,9 @@ class _Draw:
               credit, *, home: tuple[str, float] = ("", 0.0)) -> IncomingPayment:  # fmt: skip
         """``home``: the postal code of the person the payment is from or for, and how likely
         the payer's billing address is there."""
+        if channel == "authorizenet":
+            # The notification carries no description: whatever the payer meant to say is lost.
+            fields = {**fields, "memo": ""}
         if channel == "bai2":
             # A bank's systems keep ASCII only.
             fields = {k: bai2_text(v) if v else v for k, v in fields.items()}

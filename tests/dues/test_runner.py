@@ -75,3 +75,16 @@ def test_with_an_auto_policy_a_sure_exact_payment_goes_straight_to_the_hold(book
     assert partial.review_item.rationale == (
         "Not for Auto: the amount does not equal the open balance exactly."
     )
+
+
+def test_matching_knows_who_paid_a_members_dues_before_from_the_payments_applied(book):
+    # last year Maeve Fitzgerald paid Liam O'Connor's dues, and the payment was applied to him
+    last_year = receive("dues", "90.00", "MAEVE FITZGERALD", "old")
+    Payment.objects.filter(pk=last_year.pk).update(status="posted", member_id="52002")
+    again = receive("renewal", "95.00", "Maeve Fitzgerald", "new")
+
+    call_command("match_payments", stdout=StringIO())
+
+    top = Payment.objects.get(pk=again.pk).candidates.get(rank=1)
+    assert (top.member_id, top.invoice_ids) == ("52002", ["10878"])
+    assert "payer paid this member's dues before" in top.explanation
