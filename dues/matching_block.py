@@ -130,9 +130,10 @@ def block(ev: Evidence, index: MatchIndex) -> list[str]:
     _block_names(ev, index, add, ev.payer)
     if ev.memo_words:
         _block_names(ev, index, add, tx.parse_payer_name(ev.memo_text), relatives=False)
-    if ev.exact_ids and not _fits(ev, index, _id_accounts(ev, index)):
+    if ev.exact_ids and not _ids_fit(ev, index):
         # Ids are dense, so a mistyped id is usually someone else's: when what it names fits
-        # neither the amount nor a name in the remittance, look at the ids one keystroke away.
+        # neither the amount (an invoice's own balance) nor a name in the remittance, look at
+        # the ids one keystroke away.
         named = ev.payer.keys | ev.memo_words
         for pid in _near_members(ev, index):
             person = index.people.get(pid)
@@ -147,22 +148,25 @@ def block(ev: Evidence, index: MatchIndex) -> list[str]:
     return [a for a in accounts if index.is_account(a)]
 
 
-def _id_accounts(ev: Evidence, index: MatchIndex) -> list[str]:
-    """Accounts the ids read exactly name."""
-    out = [p for p, (how, _) in ev.party_refs.items() if how == "exact"]
-    for row, (how, _, _) in ev.inv_refs.items():
-        if how == "exact":
-            out += [index.invoices[row].member_id, index.invoices[row].payer_id]
-    return out
-
-
-def _fits(ev: Evidence, index: MatchIndex, accounts) -> bool:
+def _ids_fit(ev: Evidence, index: MatchIndex) -> bool:
+    """What the ids read exactly name fits the payment: an invoice named whose balance is the
+    amount, or a party named who owes it; or a name in the remittance is theirs."""
     named = ev.payer.keys | ev.memo_words
-    for pid in accounts:
+
+    def named_in_remittance(pid: str) -> bool:
         person = index.people.get(pid)
-        if (pid, ev.cents) in index.party_amounts or (
-            person is not None and any(k in named for k in person.last_keys)
-        ):
+        return person is not None and any(k in named for k in person.last_keys)
+
+    for pid, (how, _) in ev.party_refs.items():
+        if how == "exact" and ((pid, ev.cents) in index.party_amounts or named_in_remittance(pid)):
+            return True
+    for row, (how, _, _) in ev.inv_refs.items():
+        if how != "exact":
+            continue
+        invoice = index.invoices[row]
+        if index.cents[row] == ev.cents or ev.rmr_paid.get(row) == ev.cents:
+            return True
+        if named_in_remittance(invoice.member_id) or named_in_remittance(invoice.payer_id):
             return True
     return False
 
@@ -187,10 +191,9 @@ def _block_names(ev: Evidence, index: MatchIndex, add, payer, *, relatives=True)
     for key in payer.keys:
         if key not in index.by_last:
             continue
-        hit = False
-        for token in firsts:
-            if token == key:
-                continue
+        named = [t for t in firsts if t != key and t not in tx.PARTICLES]
+        hit = initial_hit = False
+        for token in named:
             for variant in tx.first_name_variants(token):
                 pids = index.by_last_first.get((key, variant))
                 if pids:
@@ -198,18 +201,14 @@ def _block_names(ev: Evidence, index: MatchIndex, add, payer, *, relatives=True)
                     add(pids[:40])
         for initial in initials:
             add(index.by_last_initial.get((key, initial), ())[:40])
-            hit = hit or (key, initial) in index.by_last_initial
+            initial_hit = initial_hit or (key, initial) in index.by_last_initial
         if not hit:
-            # "Jon" for "John", "Micheal": same surname, same initial, a close first name.
-            for token in firsts:
-                if token == key:
-                    continue
-                for pid in index.by_last_initial.get((key, token[0]), ())[:200]:
-                    person = index.people[pid]
-                    if any(fuzz.ratio(token, f) >= 75 for f in person.firsts):
-                        hit = True
-                        add((pid,))
-        found = found or hit
+            # "Jon" for "John", "Micheal", "nna" for Anna: the same surname and a close first
+            # name (an initial that fits someone may be a middle initial: "LUCI C WISNIEWSKI").
+            _close_first_names(index, add, key, named)
+        # A first name written in full that fits no one of this surname as written: perhaps
+        # the surname is someone else's mistyped ("SIMON OAKAWICK" for Simon Oakanwick).
+        found = found or hit or (initial_hit and not named)
     if payer.corporate:
         # An organisation: by its distinctive words before any surname a word of it may be.
         for token in payer.tokens:
@@ -233,6 +232,23 @@ def _block_names(ev: Evidence, index: MatchIndex, add, payer, *, relatives=True)
         add(index.by_last_amount.get((key, ev.cents), ())[:12])
     for token in payer.tokens:
         add(index.by_org_word.get(token, ())[:20])
+
+
+SURNAME_SCAN = 300  # people of one surname compared one by one for a mistyped first name
+
+
+def _close_first_names(index: MatchIndex, add, key: str, named: list[str]) -> None:
+    """Add the people of surname ``key`` whose first name is one typing error or so from a name
+    written (same initial; or any, for a surname few people have)."""
+    everyone = index.by_last.get(key, ())
+    for token in named:
+        if len(everyone) <= SURNAME_SCAN:
+            pool = everyone
+        else:
+            pool = index.by_last_initial.get((key, token[0]), ())[:200]
+        for pid in pool:
+            if any(fuzz.ratio(token, f) >= 75 for f in index.people[pid].firsts):
+                add((pid,))
 
 
 def _block_near_surname(ev, index, add, key, typed, firsts, initials, relatives) -> None:

@@ -64,7 +64,7 @@ def name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str)
     first_kind = ""
     other_name = False  # a first name that is not this person's
     for t in payer.tokens:
-        if t in person.last_keys or _surname_part(t, person, cut):
+        if t in person.last_keys or _surname_part(t, person, cut) or _particle_of(t, person):
             continue
         fits = False
         for first in person.firsts:
@@ -94,6 +94,12 @@ def name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str)
     if last_fuzzy:
         return "last_typo", m.P_NAME["last_only"] * m.P_NAME_TYPO / f_last
     return "", 0.0
+
+
+def _particle_of(token: str, person: mi.Person) -> bool:
+    """The token is a particle of this person's compound surname ("ST" of St. John, "LA" of De
+    La Cruz): part of the surname, not a first name or initial of someone else."""
+    return token in tx.PARTICLES and any(token in k and k != token for k in person.last_keys)
 
 
 def _surname_part(token: str, person: mi.Person, cut: str) -> bool:

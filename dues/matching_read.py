@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from . import matching_index as mi
@@ -108,7 +109,6 @@ def read(remittance: Remittance, index: MatchIndex) -> Evidence:
         if len(number.digits) < 5 or number.year_like:
             continue
         # No such id: perhaps a typing error. The nearby existing ids share the evidence.
-        near_rows = _neighbour_rows(ev, index, number.digits) if number.kind != "member" else []
         near_pids = (
             []
             if number.kind == "invoice"
@@ -117,6 +117,13 @@ def read(remittance: Remittance, index: MatchIndex) -> Evidence:
                 for v in tx.digit_variants(number.digits)
                 for p in index.party_by_number.get(v, ())
             ]
+        )
+        # A number the words announced as a member's that is near no member's is read as an
+        # invoice's too ("Membership renewal 3001751").
+        near_rows = (
+            _neighbour_rows(ev, index, number.digits)
+            if number.kind != "member" or not near_pids
+            else []
         )
         if len(near_rows) + len(near_pids) <= 8:
             typed = number.digits
@@ -137,7 +144,8 @@ def _memo_words(folded: str) -> str:
 
 
 def _unglued(payer: tx.PayerName, index: MatchIndex) -> tx.PayerName:
-    """Split a name run together by a card descriptor ("PAYPAL *MARYSMITH")."""
+    """Split a name run together by a card descriptor ("PAYPAL *MARYSMITH"), and put back a
+    space typed one letter early or late ("RONAL DAKESSON" for Ronald Akesson)."""
     extra: list[str] = []
     for token in payer.tokens:
         if len(token) < 7 or token in index.by_last:
@@ -147,6 +155,13 @@ def _unglued(payer: tx.PayerName, index: MatchIndex) -> tx.PayerName:
             if last in index.by_last and first in index.first_count:
                 extra += [first, last]
                 break
+    for first, last in pairwise(payer.tokens):
+        if last in index.by_last or len(first) < 2 or len(last) < 3:
+            continue
+        joined = first + last
+        for cut in (len(first) - 1, len(first) + 1):
+            if joined[cut:] in index.by_last and joined[:cut] in index.first_count:
+                extra += [joined[:cut], joined[cut:]]
     if not extra:
         return payer
     tokens = (*payer.tokens, *extra)

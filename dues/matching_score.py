@@ -68,7 +68,7 @@ def _named(ev: Evidence, index: MatchIndex, account: str):
             named.append(equal[0])
             if len(equal) > 1:
                 alternatives.append((equal[0], [r for r in equal[1:] if r not in named]))
-    members: set[str] = set()
+    members: dict[str, str] = {}  # member -> the name the memo gives them by
     person = index.people.get(account)
     if person is not None and person.is_org and ev.memo_words:
         for r in rows:
@@ -78,7 +78,7 @@ def _named(ev: Evidence, index: MatchIndex, account: str):
                 and not member.is_org
                 and any(k in ev.memo_words for k in member.last_keys)
             ):
-                members.add(member.party_id)
+                members[member.party_id] = next(k for k in member.last_keys if k in ev.memo_words)
     return named, members, alternatives
 
 
