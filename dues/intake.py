@@ -17,9 +17,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from common.audit import audit_record
+from common.audit import audit_event, audit_record, audit_record_many
 from common.errors import DomainError
-from common.models import AuditEvent
 from common.money import format_money, to_money
 from common.states import transition
 from dues import bankfiles, webhooks
@@ -318,28 +317,24 @@ def _import_lines(record: PaymentImport, source: str, lines: list, uploaded_by):
     Payment.objects.bulk_create(payments, batch_size=1000)
     actor_name = uploaded_by.get_username() if uploaded_by else source
     journal_record_many([_intake_entry(payment, actor_name) for payment in payments])
-    # One audit event per payment, as audit_record writes them, inserted together.
-    AuditEvent.objects.bulk_create(
+    audit_record_many(
         [
-            AuditEvent(
-                actor=uploaded_by,
-                actor_name=actor_name[:150],
+            audit_event(
                 action="dues.payment_received",
+                summary=_received_summary(payment),
+                actor=uploaded_by,
+                actor_name=actor_name,
                 object_type="payment",
-                object_id=str(payment.pk),
-                summary=_received_summary(payment)[:500],
-                data=_jsonable(
-                    {
-                        "source": source,
-                        "amount": payment.amount,
-                        "import": record.pk,
-                        "line": payment.line_number,
-                    }
-                ),
+                object_id=payment.pk,
+                data={
+                    "source": source,
+                    "amount": payment.amount,
+                    "import": record.pk,
+                    "line": payment.line_number,
+                },
             )
             for payment in payments
-        ],
-        batch_size=1000,
+        ]
     )
     return [{"line": p.line_number, "payment": p.pk} for p in payments], duplicates
 
