@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
+from common.bulk import rows_update
 from common.money import ZERO
 from dues.models import Account, InvoiceCap, JournalLine, JournalTransaction, Payment
 
@@ -166,13 +167,13 @@ def invoice_caps_lock(caps: dict[str, Decimal]) -> dict[str, InvoiceCap]:
         )
     rows = {
         row.invoice_id: row
-        for row in InvoiceCap.objects.select_for_update().filter(invoice_id__in=ids).order_by(
-            "invoice_id"
-        )
+        for row in InvoiceCap.objects.select_for_update()
+        .filter(invoice_id__in=ids)
+        .order_by("invoice_id")
     }
     changed = [row for invoice_id, row in rows.items() if row.cap != caps[invoice_id]]
     for row in changed:
         row.cap, row.updated_at = caps[row.invoice_id], timezone.now()
     if changed:
-        InvoiceCap.objects.bulk_update(changed, ["cap", "updated_at"])
+        rows_update(changed, ["cap", "updated_at"])
     return rows

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from common.audit import audit_event, audit_record, audit_record_many
+from common.bulk import rows_update
 from common.errors import DomainError
 from common.money import format_money
 from common.states import transition
@@ -145,7 +146,7 @@ def review_items_propose_many(
         now = timezone.now()
         for item in decided:
             item.updated_at = now
-        ReviewItem.objects.bulk_update(
+        rows_update(
             decided, ["status", "payload", "original_payload", "decided_by_policy",
                       "decided_at", "updated_at"],
         )  # fmt: skip
@@ -346,7 +347,7 @@ def review_items_execute_many(*, item_ids: list[int]) -> list[ReviewItem]:
         now = timezone.now()
         for item in changed:
             item.updated_at = now
-        ReviewItem.objects.bulk_update(
+        rows_update(
             changed, ["status", "stale_reason", "effect_attempts", "effect_result",
                       "effect_error", "updated_at"],
         )  # fmt: skip
