@@ -152,15 +152,31 @@ def _subset_covering(index, rows: list[int], target: int, members: dict[str, str
     names = sorted(set((members or {}).values()))
     if not 2 <= len(names) <= COVER_MAX_MEMBERS:
         return None
-    rows = rows[:SUBSET_MAX_INVOICES]
     name_bit = {name: 1 << k for k, name in enumerate(names)}
-    bit = {m: name_bit[name] for m, name in members.items()}
-    everyone = (1 << len(names)) - 1
-    balance = index.cents
-    # (total, members covered) -> (how many subsets, one of them)
+    bits = {
+        r: name_bit[members[index.invoices[r].member_id]]
+        for r in rows
+        if index.invoices[r].member_id in members
+    }
+    return _subsets(index.cents, rows, target, bits, (1 << len(names)) - 1)
+
+
+def _subset(balance: list[int], rows: list[int], target: int):
+    """(rows of one subset of at least two summing exactly to target, how many such subsets)."""
+    return _subsets(balance, rows, target, {}, 0)
+
+
+def _subsets(balance: list[int], rows: list[int], target: int, bits: dict[int, int], cover: int):
+    """Subsets of at least two rows summing exactly to ``target`` whose rows' ``bits`` together
+    are ``cover``: (one of them, how many), or None; bounded, as the search gives up beyond
+    ``SUBSET_MAX_STATES``."""
+    rows = rows[:SUBSET_MAX_INVOICES]
+    if len(rows) < 2 or target <= 0:
+        return None
+    # (total, bits covered) -> (how many subsets, one of them)
     states: dict[tuple[int, int], tuple[int, tuple[int, ...]]] = {(0, 0): (1, ())}
     for r in rows:
-        value, mask = balance[r], bit.get(index.invoices[r].member_id, 0)
+        value, mask = balance[r], bits.get(r, 0)
         updates: dict[tuple[int, int], tuple[int, tuple[int, ...]]] = {}
         for (total, covered), (count, witness) in states.items():
             key = (total + value, covered | mask)
@@ -174,34 +190,7 @@ def _subset_covering(index, rows: list[int], target: int, members: dict[str, str
         states.update(updates)
         if len(states) > SUBSET_MAX_STATES:
             return None
-    found = states.get((target, everyone))
-    if found is None or len(found[1]) < 2:
-        return None
-    return found[1], found[0]
-
-
-def _subset(balance: list[int], rows: list[int], target: int):
-    """(rows of one subset of at least two summing exactly to target, how many such subsets)."""
-    rows = rows[:SUBSET_MAX_INVOICES]
-    if len(rows) < 2 or target <= 0:
-        return None
-    states: dict[int, tuple[int, tuple[int, ...]]] = {0: (1, ())}
-    for r in rows:
-        value = balance[r]
-        updates: dict[int, tuple[int, tuple[int, ...]]] = {}
-        for total, (count, witness) in states.items():
-            new = total + value
-            if new > target:
-                continue
-            have = updates.get(new) or states.get(new)
-            if have is None:
-                updates[new] = (count, (*witness, r))
-            else:
-                updates[new] = (have[0] + count, have[1])
-        states.update(updates)
-        if len(states) > SUBSET_MAX_STATES:
-            return None
-    found = states.get(target)
+    found = states.get((target, cover))
     if found is None or len(found[1]) < 2:
         return None
     return found[1], found[0]

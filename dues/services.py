@@ -88,19 +88,9 @@ def _not_ours_payload(payment: Payment) -> dict:
             "invoices": "", "credit": "0.00"}  # fmt: skip
 
 
-def _file_item(
-    payment: Payment,
-    payload: dict,
-    *,
-    confidence: Decimal | None,
-    summary: str,
-    rationale: str = "",
-    evidence: list | None = None,
-    job: str,
-) -> ReviewItem:
-    proposal = _proposal(payment, payload, confidence=confidence, summary=summary,
-                         rationale=rationale, evidence=evidence, job=job)  # fmt: skip
-    item = reviews.review_item_propose(kind=KIND, **proposal)
+def _file_item(payment: Payment, payload: dict, **fields) -> ReviewItem:
+    """File the payment's next review item now (``_proposal``'s fields)."""
+    item = reviews.review_item_propose(kind=KIND, **_proposal(payment, payload, **fields))
     payment.review_item = item
     return item
 
