@@ -3,19 +3,27 @@
 Django's ``bulk_update`` builds a CASE per field and row, which costs more in Python than the
 update itself at a few hundred rows; ``rows_update`` sends each field's values as one array and
 joins them to the rows by primary key (``UPDATE .. FROM unnest(..)``). Like ``bulk_update``, it
-calls no ``save()``, sends no signals and sets no ``auto_now`` field: set those on the objects.
+calls no ``save()`` and sends no signals; like ``save()``, it sets the ``auto_now`` fields.
 """
 
 from django.db import connection
+from django.utils import timezone
 
 
 def rows_update(objs: list, fields: list[str]) -> int:
-    """Write ``fields`` of ``objs`` (model instances of one model, already saved); returns the
-    number of rows updated."""
+    """Write ``fields`` of ``objs`` (model instances of one model, already saved) and their
+    ``auto_now`` fields; returns the number of rows updated."""
     if not objs:
         return 0
     meta = type(objs[0])._meta
     pk = meta.pk
+    stamped = [f.name for f in meta.concrete_fields if getattr(f, "auto_now", False)]
+    if stamped:
+        now = timezone.now()
+        for obj in objs:
+            for name in stamped:
+                setattr(obj, name, now)
+        fields = [*fields, *(name for name in stamped if name not in fields)]
     columns = [meta.get_field(name) for name in fields]
     params = [[pk.get_db_prep_value(obj.pk, connection) for obj in objs]]
     casts = [f"%s::{pk.db_type(connection)}[]"]

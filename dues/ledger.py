@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Sum
-from django.utils import timezone
 
 from common.bulk import rows_update
 from common.money import ZERO
@@ -173,7 +172,6 @@ def invoice_caps_lock(caps: dict[str, Decimal]) -> dict[str, InvoiceCap]:
     }
     changed = [row for invoice_id, row in rows.items() if row.cap != caps[invoice_id]]
     for row in changed:
-        row.cap, row.updated_at = caps[row.invoice_id], timezone.now()
-    if changed:
-        rows_update(changed, ["cap", "updated_at"])
+        row.cap = caps[row.invoice_id]
+    rows_update(changed, ["cap"])
     return rows

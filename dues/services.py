@@ -201,7 +201,7 @@ def payments_candidates_file_many(
         rows = stored[payment.pk]
         payment.candidate_count = len(rows)
         payment.top_confidence = rows[0].confidence if rows else None
-        payment.matched_at = payment.updated_at = now
+        payment.matched_at = now
         payment.attention = ""
         if rows:
             _transition(payment, S.PROPOSED)
@@ -227,7 +227,7 @@ def payments_candidates_file_many(
     rows_update(
         [payment for payment, _ in todo],
         ["status", "candidate_count", "top_confidence", "matched_at", "attention",
-         "review_round", "review_item", "updated_at"],
+         "review_round", "review_item"],
     )  # fmt: skip
     events = []
     for (payment, _), item in zip(todo, items, strict=True):
@@ -474,14 +474,13 @@ def payments_apply_many(
         payment.applied_at = now
         payment.hold_until = now + timedelta(hours=settings.DUES_HOLD_HOURS)
         payment.attention = ""
-        payment.updated_at = now
         results[position] = payment
         done.append((application, payment, allocations, credit_amount))
     ledger.journal_record_many(entries)
     rows_update(
         [payment for _, payment, _, _ in done],
         ["status", "applications", "member_id", "payer_id", "applied_by_policy", "applied_at",
-         "hold_until", "attention", "updated_at"],
+         "hold_until", "attention"],
     )  # fmt: skip
     _after_applications(done)
     return results

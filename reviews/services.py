@@ -141,15 +141,10 @@ def review_items_propose_many(
         else:
             events.append(_audit_event(item, "proposed", f"proposed to the {item.queue} queue",
                                        actor=actor))  # fmt: skip
-    decided = [item for item in items if item.status != S.PENDING]
-    if decided:
-        now = timezone.now()
-        for item in decided:
-            item.updated_at = now
-        rows_update(
-            decided, ["status", "payload", "original_payload", "decided_by_policy",
-                      "decided_at", "updated_at"],
-        )  # fmt: skip
+    rows_update(
+        [item for item in items if item.status != S.PENDING],
+        ["status", "payload", "original_payload", "decided_by_policy", "decided_at"],
+    )
     audit_record_many(events)
     if enqueue:
         for item in approved:
@@ -343,14 +338,9 @@ def review_items_execute_many(*, item_ids: list[int]) -> list[ReviewItem]:
             item.effect_result, item.effect_error = outcome or {}, ""
             events.append(_audit_event(item, "done", "carried out", result=item.effect_result))
             writes.append(_imis_record(item, "done", f"{spec.label} carried out: {item.title}"))
-    if changed:
-        now = timezone.now()
-        for item in changed:
-            item.updated_at = now
-        rows_update(
-            changed, ["status", "stale_reason", "effect_attempts", "effect_result",
-                      "effect_error", "updated_at"],
-        )  # fmt: skip
+    rows_update(
+        changed, ["status", "stale_reason", "effect_attempts", "effect_result", "effect_error"]
+    )
     audit_record_many(events)
     outbox_enqueue_many(writes)
     found = {item.pk: item for item in items}
