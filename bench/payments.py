@@ -5,13 +5,15 @@ prints one JSON object. Unlike bench/matching.py (the matcher alone, on the gene
 every payment here travels as it would arrive: the BAI2 and CSV files through the import, the
 signed Stripe and Authorize.Net events through signature checks and the event processing, then
 ``payments_match`` files every proposal (review items, candidates, audit) with an Auto policy at
-``DEFAULT_AUTO_THRESHOLD``. The figures are read back from the database against the generator's
-ground truth:
+``DEFAULT_AUTO_THRESHOLD``. As in bench/matching.py, last cycle's dues payments are in the
+database as payments the product applied and posted (who paid for whom), and the matching run
+reads them as it would in production. The figures are read back from the database against the
+generator's ground truth:
 
 - ``seconds``: import, webhooks (verify + store + process), matching and filing;
 - ``auto_applied_share`` and ``auto_precision`` (the applied invoices and amounts equal the
   truth), ``rest_top3_recall`` for payments left to a person, and payments that belong to no one
-  that were applied (must be 0).
+  that were applied (must be 0); ``not_stored``: payments whose line or event intake refused.
 """
 
 from __future__ import annotations
@@ -54,18 +56,19 @@ def main() -> None:
     from django.contrib.auth import get_user_model
     from django.db import connection
 
-    from bench.matching import write_mirror
+    from bench.matching import write_mirror, write_payment_history
     from dues import intake, matching, webhooks
     from dues.kinds import KIND
     from dues.models import Payment, WebhookEvent
     from dues.runner import payments_match
     from imis_client.sandbox.payment_files import write_payment_files
-    from imis_client.sandbox.payments import generate_payments, synthetic_book
+    from imis_client.sandbox.payments import generate_payments, payment_history, synthetic_book
     from reviews.services import review_policy_set
 
     book = synthetic_book(args.invoices, seed=args.seed)
     payments = generate_payments(book, args.payments, seed=args.seed)
     write_mirror(book)
+    write_payment_history(payment_history(book, seed=args.seed))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     manager = get_user_model().objects.create_user("bench-manager")
@@ -112,7 +115,8 @@ def main() -> None:
     seconds["match_and_file"] = time.perf_counter() - t
     print(json.dumps({
         "invoices": len(book.invoices), "payments": len(payments),
-        "stored": Payment.objects.count(), "match_run": summary,
+        "stored": Payment.objects.exclude(dedupe_key__startswith="last-cycle-").count(),
+        "match_run": summary,
         "seconds": {k: round(v, 2) for k, v in seconds.items()},
         "per_payment_ms": round(1000 * sum(seconds.values()) / len(payments), 1),
         **evaluate(truths),
@@ -123,17 +127,22 @@ def evaluate(truths: list[dict]) -> dict:
     from dues import ledger
     from dues.models import Payment, WebhookEvent
 
-    def payment_for(truth: dict) -> Payment:
+    def payment_for(truth: dict) -> Payment | None:
         channel, key = truth["channel"], truth["source_key"]
         if channel == "csv":
-            return Payment.objects.get(source="csv", line_number=int(key.split()[1]))
+            return Payment.objects.filter(source="csv", line_number=int(key.split()[1])).first()
         if channel == "bai2":
-            return Payment.objects.get(source="bai2", provider_id=key)
-        return WebhookEvent.objects.get(source=channel, event_id=key).payment
+            return Payment.objects.filter(source="bai2", provider_id=key).first()
+        event = WebhookEvent.objects.filter(source=channel, event_id=key).first()
+        return event.payment if event else None
 
-    auto = auto_right = rest = rest_found = strangers_applied = 0
+    auto = auto_right = rest = rest_found = strangers_applied = not_stored = 0
     for truth in truths:
         payment = payment_for(truth)
+        if payment is None:
+            not_stored += 1
+            rest += bool(truth["member_id"])  # a person must find it: not found in the top 3
+            continue
         want = {(inv, Decimal(amount)) for inv, amount in truth["allocations"]}
         if payment.status == "held":
             auto += 1
@@ -153,6 +162,7 @@ def evaluate(truths: list[dict]) -> dict:
         "not_ours_applied": strangers_applied,
         "rest_ours": rest,
         "rest_top3_recall": round(rest_found / rest, 4) if rest else None,
+        "not_stored": not_stored,
     }
 
 

@@ -8,7 +8,9 @@ the rest of the file is still read.
 
 CSV columns (header row required, any order, case-insensitive): ``date`` (YYYY-MM-DD or
 MM/DD/YYYY), ``amount`` (e.g. 1,234.50 or $120.00), ``payer name``, ``reference``, ``memo``,
-``method`` (check, ach, card, wire, cash or blank); optional ``email`` and ``currency``.
+``method`` (check, ach, card, wire, cash or blank); optional ``email``, ``postal code`` (the
+payer's, e.g. a card's billing ZIP) and ``currency``. A line with neither payer name, reference
+nor memo is money all the same: it is imported, with a warning, for a person to place.
 """
 
 import csv
@@ -26,28 +28,13 @@ from bai2.helpers import IteratorHelper
 from bai2.parsers import GroupHeaderParser, TransactionDetailParser
 
 from common.money import from_minor_units, to_money
-
-
-@dataclass
-class BankLine:
-    line: int
-    amount: Decimal
-    received_on: date
-    dedupe_key: str
-    payer_name: str = ""
-    payer_email: str = ""
-    memo: str = ""
-    reference: str = ""
-    method: str = "other"
-    provider_id: str = ""
-    currency: str = "USD"
-    raw: dict = field(default_factory=dict)
+from dues.receipts import Receipt
 
 
 @dataclass
 class ParseResult:
     file_format: str
-    lines: list[BankLine] = field(default_factory=list)
+    lines: list[Receipt] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)  # {"line", "error"}: not imported
     warnings: list[dict] = field(default_factory=list)  # {"line", "warning"}: imported, check it
     skipped: list[dict] = field(default_factory=list)  # {"line", "reason"}: not a payment
@@ -302,7 +289,7 @@ def _detail(result, keys, record, group_date, account, currency) -> None:
         or tags.get("CHKN") or ""
     )  # fmt: skip
     result.lines.append(
-        BankLine(
+        Receipt(
             line=line, amount=amount, received_on=received_on, currency=currency or "USD",
             payer_name=payer[:300], memo=memo[:2000], reference=reference[:200],
             method=_method(fields["type_code"], fields["description"], text),
@@ -328,6 +315,9 @@ _ALIASES = {
     "memo": "memo", "description": "memo", "remittance": "memo",
     "method": "method", "payment_method": "method",
     "email": "email", "payer_email": "email",
+    "postal_code": "postal_code", "postal": "postal_code", "postcode": "postal_code",
+    "zip": "postal_code", "zip_code": "postal_code", "zipcode": "postal_code",
+    "payer_postal_code": "postal_code", "billing_zip": "postal_code",
     "currency": "currency",
 }  # fmt: skip
 _METHODS = {
@@ -407,16 +397,21 @@ def parse_csv(text: str) -> ParseResult:
                 f"the method {values['method']!r} is not one of check, ach, card, wire, cash "
                 "(or blank)"
             )
-        if not values.get("payer_name") and not values.get("reference") and not values.get("memo"):
-            problems.append("there is no payer name, reference or memo to match it by")
         if problems:
             result.error(line, "; ".join(problems))
             continue
+        if not values.get("payer_name") and not values.get("reference") and not values.get("memo"):
+            result.warnings.append(
+                {"line": line, "warning": "no payer name, reference or memo: imported for a "
+                 "person to place"}
+            )  # fmt: skip
         result.lines.append(
-            BankLine(
+            Receipt(
                 line=line, amount=amount, received_on=received_on,
                 payer_name=values.get("payer_name", "")[:300],
-                payer_email=values.get("email", "")[:254], memo=values.get("memo", "")[:2000],
+                payer_email=values.get("email", "")[:254],
+                payer_postal_code=values.get("postal_code", "")[:20],
+                memo=values.get("memo", "")[:2000],
                 reference=values.get("reference", "")[:200], method=method,
                 currency=(values.get("currency") or "USD").upper()[:3],
                 dedupe_key=keys(received_on, amount, values.get("payer_name", ""),

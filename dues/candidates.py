@@ -6,7 +6,7 @@ of those members, whoever was billed for one of those members' invoices before, 
 living with them (same surname, same postal code), so that an organisation, a household member
 or a past payer paying for a member is recognised. The billing history is the mirror's closed
 invoices billed to someone other than the member; the product's own record of applied payments
-(payer name and e-mail as each payment said) is passed in by the caller as ``history``.
+(payer name and e-mail as each payment said, and the member it was applied to) is the rest of it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Lower, Replace, Upper
 
 from dues.matching import MatchIndex, OpenInvoice, Party, PastPayment, build_index
+from dues.models import Payment
 from imis_client.models import ImisInvoice, ImisParty
 
 _OPEN = Q(is_open=True, balance__gt=0)
@@ -122,8 +123,26 @@ def load_parties() -> list[Party]:
     return [Party(*row) for row in rows.iterator(chunk_size=20_000)]
 
 
-def match_index(*, history: Iterable[PastPayment] = ()) -> MatchIndex:
-    """The matching index over the mirror as it is now. ``history``: dues payments the product
-    applied before (member, and payer name and e-mail as the payment said)."""
+def load_payment_history() -> list[PastPayment]:
+    """Payments the product applied (on hold or posted): the member each was applied to, and the
+    payer's name and e-mail as the payment said them. One query."""
+    rows = (
+        Payment.objects.filter(status__in=[Payment.Status.HELD, Payment.Status.POSTED])
+        .exclude(member_id="")
+        .values_list("member_id", "payer_name", "payer_email", "received_on")
+        .iterator(chunk_size=20_000)
+    )
+    return [
+        PastPayment(member_id=member, payer_name=name, email=email, paid_on=paid_on)
+        for member, name, email, paid_on in rows
+    ]
+
+
+def match_index(*, history: Iterable[PastPayment] | None = None) -> MatchIndex:
+    """The matching index over the mirror as it is now, with the mirror's billing history and
+    ``history``: the payments the product applied (``load_payment_history``, read when not
+    given)."""
     open_invoices, billing = load_invoices()
+    if history is None:
+        history = load_payment_history()
     return build_index(open_invoices, load_parties(), [*billing, *history])

@@ -17,9 +17,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from common.audit import audit_record
+from common.audit import audit_event, audit_record, audit_record_many
 from common.errors import DomainError
-from common.models import AuditEvent
 from common.money import format_money, to_money
 from common.states import transition
 from dues import bankfiles, webhooks
@@ -90,6 +89,7 @@ def payment_record(
     currency: str = "USD",
     payer_name: str = "",
     payer_email: str = "",
+    payer_postal_code: str = "",
     memo: str = "",
     reference: str = "",
     method: str = Payment.Method.OTHER,
@@ -103,7 +103,8 @@ def payment_record(
     fields = {
         "amount": to_money(amount), "received_on": received_on, "raw": _jsonable(raw),
         "currency": currency, "payer_name": payer_name, "payer_email": payer_email,
-        "memo": memo, "reference": reference, "method": method, "provider_id": provider_id,
+        "payer_postal_code": payer_postal_code, "memo": memo, "reference": reference,
+        "method": method, "provider_id": provider_id,
         "import_file": import_file, "line_number": line_number, "entered_by": entered_by,
     }  # fmt: skip
     payment, created = _insert_payment(source=source, dedupe_key=dedupe_key, fields=fields)
@@ -223,11 +224,8 @@ def _process(event: WebhookEvent, found) -> str:
             payment_refund(payment_id=payment.pk, amount=amount, reference=found.provider_id)
         return WebhookEvent.Status.PROCESSED
     payment, created = payment_record(
-        source=event.source, dedupe_key=found.dedupe_key, amount=found.amount,
-        received_on=found.received_on, raw=found.raw, currency=found.currency,
-        payer_name=found.payer_name, payer_email=found.payer_email, memo=found.memo,
-        reference=found.reference, method=found.method, provider_id=found.provider_id,
-    )  # fmt: skip
+        source=event.source, dedupe_key=found.dedupe_key, **found.payment_fields()
+    )
     event.payment = payment
     return WebhookEvent.Status.PROCESSED if created else WebhookEvent.Status.DUPLICATE
 
@@ -302,16 +300,7 @@ def _import_lines(record: PaymentImport, source: str, lines: list, uploaded_by):
         Payment(
             source=source,
             dedupe_key=ln.dedupe_key,
-            amount=ln.amount,
-            received_on=ln.received_on,
-            raw=_jsonable(ln.raw),
-            currency=ln.currency,
-            payer_name=ln.payer_name,
-            payer_email=ln.payer_email,
-            memo=ln.memo,
-            reference=ln.reference,
-            method=ln.method,
-            provider_id=ln.provider_id,
+            **{**ln.payment_fields(), "raw": _jsonable(ln.raw)},
             import_file=record,
             line_number=ln.line,
             entered_by=uploaded_by,
@@ -328,28 +317,24 @@ def _import_lines(record: PaymentImport, source: str, lines: list, uploaded_by):
     Payment.objects.bulk_create(payments, batch_size=1000)
     actor_name = uploaded_by.get_username() if uploaded_by else source
     journal_record_many([_intake_entry(payment, actor_name) for payment in payments])
-    # One audit event per payment, as audit_record writes them, inserted together.
-    AuditEvent.objects.bulk_create(
+    audit_record_many(
         [
-            AuditEvent(
-                actor=uploaded_by,
-                actor_name=actor_name[:150],
+            audit_event(
                 action="dues.payment_received",
+                summary=_received_summary(payment),
+                actor=uploaded_by,
+                actor_name=actor_name,
                 object_type="payment",
-                object_id=str(payment.pk),
-                summary=_received_summary(payment)[:500],
-                data=_jsonable(
-                    {
-                        "source": source,
-                        "amount": payment.amount,
-                        "import": record.pk,
-                        "line": payment.line_number,
-                    }
-                ),
+                object_id=payment.pk,
+                data={
+                    "source": source,
+                    "amount": payment.amount,
+                    "import": record.pk,
+                    "line": payment.line_number,
+                },
             )
             for payment in payments
-        ],
-        batch_size=1000,
+        ]
     )
     return [{"line": p.line_number, "payment": p.pk} for p in payments], duplicates
 

@@ -8,6 +8,8 @@ The payload is flat text so that the generic review page can show and edit it:
 import re
 from decimal import Decimal
 
+from django.db import transaction
+
 from common.errors import DomainError
 from common.money import ZERO, format_money, to_money
 from imis_client.models import ImisInvoice, ImisParty
@@ -34,19 +36,11 @@ def parse_allocations(text: str) -> list[tuple[str, Decimal]]:
     return pairs
 
 
-def _resolve_invoices(pairs) -> list[tuple[str, Decimal]]:
-    refs = [ref for ref, _ in pairs]
-    found = {
-        inv.imis_id: inv
-        for inv in ImisInvoice.objects.filter(imis_id__in=refs, deleted_at__isnull=True)
-    }
-    by_number = {
-        inv.number: inv
-        for inv in ImisInvoice.objects.filter(number__in=refs, deleted_at__isnull=True)
-    }
+def _resolve_invoices(pairs, invoices: dict) -> list[tuple[str, Decimal]]:
+    """``invoices``: the mirror's, by iMIS id and by number (``_invoices_named``)."""
     resolved, seen = [], set()
     for ref, amount in pairs:
-        invoice = found.get(ref) or by_number.get(ref)
+        invoice = invoices["id"].get(ref) or invoices["number"].get(ref)
         if invoice is None:
             raise DomainError(f"Invoice {ref} is not in the iMIS mirror; check the number.")
         if invoice.imis_id in seen:
@@ -60,20 +54,56 @@ def _resolve_invoices(pairs) -> list[tuple[str, Decimal]]:
     return resolved
 
 
-def _party(ref: str, role: str) -> str:
+def _invoices_named(refs) -> dict:
+    refs = list(refs)
+    live = ImisInvoice.objects.filter(deleted_at__isnull=True)
+    return {
+        "id": {inv.imis_id: inv for inv in live.filter(imis_id__in=refs)},
+        "number": {inv.number: inv for inv in live.filter(number__in=refs)},
+    }
+
+
+def _party(ref: str, role: str, parties: set[str]) -> str:
     ref = str(ref or "").strip()
     if not ref:
         raise DomainError(f"Name the {role} (iMIS id) the payment is for.")
-    if not ImisParty.objects.filter(imis_id=ref).exists():
+    if ref not in parties:
         raise DomainError(f"No {role} {ref} in the iMIS mirror; check the id.")
     return ref
 
 
 def validate(payload: dict) -> dict:
+    return validate_many([payload])[0]
+
+
+def validate_many(payloads: list[dict]) -> list[dict]:
+    """Each payload checked against the payments and the mirror, read once for them all."""
     from dues.models import Payment
 
+    refs = [str(p.get("payment", "")).strip() for p in payloads]
+    payments = Payment.objects.in_bulk([int(ref) for ref in refs if ref.isdigit()])
+    party_refs = {str(p.get(k) or "").strip() for p in payloads for k in ("member", "payer")}
+    parties = set(
+        ImisParty.objects.filter(imis_id__in=party_refs - {""}).values_list("imis_id", flat=True)
+    )
+    pairs = []
+    for payload in payloads:
+        try:
+            pairs.append(parse_allocations(payload.get("invoices", "")))
+        except DomainError as exc:
+            pairs.append(exc)
+    invoices = _invoices_named(
+        {ref for found in pairs if not isinstance(found, DomainError) for ref, _ in found}
+    )
+    out = []
+    for payload, ref, found in zip(payloads, refs, pairs, strict=True):
+        payment = payments.get(int(ref)) if ref.isdigit() else None
+        out.append(_validated(payload, payment, parties, found, invoices))
+    return out
+
+
+def _validated(payload: dict, payment, parties: set[str], pairs, invoices: dict) -> dict:
     ref = str(payload.get("payment", "")).strip()
-    payment = Payment.objects.filter(pk=int(ref)).first() if ref.isdigit() else None
     if payment is None:
         raise DomainError(f"Payment {ref or '(none)'} does not exist.")
     action = str(payload.get("action", "apply")).strip().lower()
@@ -82,9 +112,11 @@ def validate(payload: dict) -> dict:
     if action == "not_ours":
         return {"payment": str(payment.pk), "action": action, "member": "", "payer": "",
                 "invoices": "", "credit": "0.00"}  # fmt: skip
-    member = _party(payload.get("member", ""), "member")
-    payer = _party(payload.get("payer") or member, "payer")
-    allocations = _resolve_invoices(parse_allocations(payload.get("invoices", "")))
+    member = _party(payload.get("member", ""), "member", parties)
+    payer = _party(payload.get("payer") or member, "payer", parties)
+    if isinstance(pairs, DomainError):
+        raise pairs
+    allocations = _resolve_invoices(pairs, invoices)
     try:
         credit = to_money(str(payload.get("credit") or "0").replace(",", "").replace("$", ""))
     except ValueError:
@@ -125,6 +157,38 @@ def effect(item) -> dict:
             payer_id=payload["payer"], allocations=parse_allocations(payload["invoices"]),
             credit=to_money(payload["credit"]), item=item,
         )  # fmt: skip
+    return _result(payment)
+
+
+def effect_many(items) -> dict:
+    """Applications carried out together (``payments_apply_many``); a payment flagged as not
+    ours one at a time. Item id -> result, or the error that item met."""
+    from dues import services
+
+    out: dict = {}
+    applications = []
+    for item in items:
+        payload = item.payload
+        if payload["action"] == "not_ours":
+            try:
+                with transaction.atomic():
+                    out[item.pk] = effect(item)
+            except Exception as exc:  # kept on the item, as a single effect's would be
+                out[item.pk] = exc
+            continue
+        application = services.Application(
+            payment_id=int(payload["payment"]), member_id=payload["member"],
+            payer_id=payload["payer"], allocations=parse_allocations(payload["invoices"]),
+            credit=to_money(payload["credit"]), item=item,
+        )  # fmt: skip
+        applications.append(application)
+    results = services.payments_apply_many(applications=applications)
+    for application, result in zip(applications, results, strict=True):
+        out[application.item.pk] = result if isinstance(result, Exception) else _result(result)
+    return out
+
+
+def _result(payment) -> dict:
     return {
         "payment": payment.pk, "status": payment.status,
         "hold_until": payment.hold_until.isoformat() if payment.hold_until else None,
@@ -132,9 +196,19 @@ def effect(item) -> dict:
 
 
 def recheck(item) -> str | None:
+    return recheck_many([item])[item.pk]
+
+
+def recheck_many(items) -> dict:
     from dues.models import Payment
 
-    payment = Payment.objects.filter(pk=int(item.payload["payment"])).first()
+    payments = Payment.objects.in_bulk([int(item.payload["payment"]) for item in items])
+    return {item.pk: _stale(item, payments.get(int(item.payload["payment"]))) for item in items}
+
+
+def _stale(item, payment) -> str | None:
+    from dues.models import Payment
+
     if payment is None:
         return "the payment no longer exists"
     if payment.status not in Payment.OPEN:
@@ -146,5 +220,6 @@ def recheck(item) -> str | None:
 
 PAYMENT_APPLICATION = ReviewKind(
     name=KIND, label="Payment application", queue="finance", validate=validate, effect=effect,
-    recheck=recheck,
+    recheck=recheck, validate_many=validate_many, recheck_many=recheck_many,
+    effect_many=effect_many,
 )  # fmt: skip

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Sum
 
+from common.bulk import rows_update
 from common.money import ZERO
 from dues.models import Account, InvoiceCap, JournalLine, JournalTransaction, Payment
 
@@ -142,19 +143,35 @@ def payment_held_allocations(payment_id: int) -> tuple[list[tuple[str, Decimal]]
 
 
 def invoice_cap_lock(invoice_id: str, *, cap: Decimal) -> InvoiceCap:
-    """Record the invoice's cap and hold its row lock until the transaction ends.
+    """Record the invoice's cap and hold its row lock until the transaction ends."""
+    return invoice_caps_lock({invoice_id: cap})[invoice_id]
 
-    INSERT .. ON CONFLICT waits for a concurrent creator to commit, then the row is locked; the
+
+def invoice_caps_lock(caps: dict[str, Decimal]) -> dict[str, InvoiceCap]:
+    """Record each invoice's cap and hold the rows' locks until the transaction ends, taken in
+    invoice-id order (the lock order).
+
+    INSERT .. ON CONFLICT waits for a concurrent creator to commit, then the rows are locked; the
     second of two racing applications therefore sees the first one's lines.
     """
+    ids = sorted(caps)
+    if not ids:
+        return {}
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO dues_invoicecap (invoice_id, cap, updated_at) VALUES (%s, %s, now()) "
-            "ON CONFLICT (invoice_id) DO NOTHING",
-            [invoice_id, cap],
+            "INSERT INTO dues_invoicecap (invoice_id, cap, updated_at) "
+            "SELECT invoice_id, cap, now() FROM unnest(%s::text[], %s::numeric[]) "
+            "AS t(invoice_id, cap) ORDER BY invoice_id ON CONFLICT (invoice_id) DO NOTHING",
+            [ids, [caps[i] for i in ids]],
         )
-    row = InvoiceCap.objects.select_for_update().get(invoice_id=invoice_id)
-    if row.cap != cap:
-        row.cap = cap
-        row.save(update_fields=["cap", "updated_at"])
-    return row
+    rows = {
+        row.invoice_id: row
+        for row in InvoiceCap.objects.select_for_update()
+        .filter(invoice_id__in=ids)
+        .order_by("invoice_id")
+    }
+    changed = [row for invoice_id, row in rows.items() if row.cap != caps[invoice_id]]
+    for row in changed:
+        row.cap = caps[row.invoice_id]
+    rows_update(changed, ["cap"])
+    return rows

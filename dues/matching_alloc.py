@@ -38,7 +38,7 @@ def allocate(
     cents: int,
     named: list[int],
     paid: dict[int, int],
-    members: set[str] | frozenset[str] = frozenset(),
+    members: dict[str, str] | None = None,
 ) -> list[Hypothesis]:
     """Allocations of ``cents`` to ``account`` (the convention's choice, and close rivals).
 
@@ -101,6 +101,12 @@ def allocate(
             basis = "all"  # the organisation's statement
             alloc.extend((r, balance[r]) for r in billed)
             left = 0
+        elif is_org and (covering := _subset_covering(index, rest, left, members)):
+            # The invoices of everyone the memo names, summing to the amount: named, as if by
+            # number.
+            chosen, ways = covering
+            alloc.extend((r, balance[r]) for r in chosen)
+            left = 0
         elif is_org and (found := _subset(balance, billed, left) or _subset(balance, rest, left)):
             basis = "subset"
             chosen, ways = found
@@ -136,28 +142,55 @@ def _hypothesis(index, account, alloc, credit, ways, named, basis) -> Hypothesis
     return Hypothesis(account, list(alloc), credit, relation, ways, frozenset(named), basis)
 
 
+COVER_MAX_MEMBERS = 6
+
+
+def _subset_covering(index, rows: list[int], target: int, members: dict[str, str] | None):
+    """Like ``_subset``, of the subsets that pay something for everyone the memo names
+    ("Dues Wayne Bramarick, De La Cruz, Radacott": all three, not two of them); ``members``:
+    member -> the name the memo gives (two De La Cruz employees answer to one name)."""
+    names = sorted(set((members or {}).values()))
+    if not 2 <= len(names) <= COVER_MAX_MEMBERS:
+        return None
+    name_bit = {name: 1 << k for k, name in enumerate(names)}
+    bits = {
+        r: name_bit[members[index.invoices[r].member_id]]
+        for r in rows
+        if index.invoices[r].member_id in members
+    }
+    return _subsets(index.cents, rows, target, bits, (1 << len(names)) - 1)
+
+
 def _subset(balance: list[int], rows: list[int], target: int):
     """(rows of one subset of at least two summing exactly to target, how many such subsets)."""
+    return _subsets(balance, rows, target, {}, 0)
+
+
+def _subsets(balance: list[int], rows: list[int], target: int, bits: dict[int, int], cover: int):
+    """Subsets of at least two rows summing exactly to ``target`` whose rows' ``bits`` together
+    are ``cover``: (one of them, how many), or None; bounded, as the search gives up beyond
+    ``SUBSET_MAX_STATES``."""
     rows = rows[:SUBSET_MAX_INVOICES]
     if len(rows) < 2 or target <= 0:
         return None
-    states: dict[int, tuple[int, tuple[int, ...]]] = {0: (1, ())}
+    # (total, bits covered) -> (how many subsets, one of them)
+    states: dict[tuple[int, int], tuple[int, tuple[int, ...]]] = {(0, 0): (1, ())}
     for r in rows:
-        value = balance[r]
-        updates: dict[int, tuple[int, tuple[int, ...]]] = {}
-        for total, (count, witness) in states.items():
-            new = total + value
-            if new > target:
+        value, mask = balance[r], bits.get(r, 0)
+        updates: dict[tuple[int, int], tuple[int, tuple[int, ...]]] = {}
+        for (total, covered), (count, witness) in states.items():
+            key = (total + value, covered | mask)
+            if key[0] > target:
                 continue
-            have = updates.get(new) or states.get(new)
+            have = updates.get(key) or states.get(key)
             if have is None:
-                updates[new] = (count, (*witness, r))
+                updates[key] = (count, (*witness, r))
             else:
-                updates[new] = (have[0] + count, have[1])
+                updates[key] = (have[0] + count, have[1])
         states.update(updates)
         if len(states) > SUBSET_MAX_STATES:
             return None
-    found = states.get(target)
+    found = states.get((target, cover))
     if found is None or len(found[1]) < 2:
         return None
     return found[1], found[0]

@@ -16,7 +16,7 @@ from reviews.models import ReviewPolicy
 from reviews.services import policy_for
 
 S = Payment.Status
-BATCH = 200
+BATCH = 200  # payments filed in one transaction
 
 
 def remittance_for(payment: Payment):
@@ -25,7 +25,7 @@ def remittance_for(payment: Payment):
     return Remittance(
         amount=payment.available, payer_name=payment.payer_name, email=payment.payer_email,
         memo=payment.memo, reference=payment.reference, received_on=payment.received_on,
-        method=payment.method,
+        method=payment.method, payer_postal_code=payment.payer_postal_code,
     )  # fmt: skip
 
 
@@ -54,13 +54,9 @@ def not_auto_reason(candidates: list, remittance, threshold) -> str:
     return "Not for Auto."
 
 
-def _load_index(module):
-    # The agreed name is load_index(); the matcher's branch ships it as match_index().
-    return (getattr(module, "load_index", None) or module.match_index)()
-
-
 def payments_match(*, progress=None, payment_ids=None, rematch: bool = False) -> dict:
-    """Match every received payment (and, with rematch, every open one); one transaction each."""
+    """Match every received payment (and, with rematch, every open one) and file what was
+    found, ``BATCH`` payments to a transaction (``payments_candidates_file_many``)."""
     from dues import candidates as candidate_index
     from dues import matching
 
@@ -77,14 +73,14 @@ def payments_match(*, progress=None, payment_ids=None, rematch: bool = False) ->
         return {**counts, "seconds": round(time.monotonic() - started, 2)}
     if progress:
         progress.stage("Loading open invoices and members")
-    index = _load_index(candidate_index)
+    index = candidate_index.match_index()  # with the payments applied before: who pays for whom
     auto_on, threshold = auto_threshold()
     if progress:
         progress.stage("Matching payments", total=len(ids))
     for offset in range(0, len(ids), BATCH):
-        for payment in Payment.objects.filter(pk__in=ids[offset : offset + BATCH]).order_by("id"):
-            if payment.status not in statuses:
-                continue
+        batch = ids[offset : offset + BATCH]
+        filings = []
+        for payment in Payment.objects.filter(pk__in=batch, status__in=statuses).order_by("id"):
             remittance = remittance_for(payment)
             found = list(matching.match(remittance, index))
             eligible = bool(
@@ -93,18 +89,16 @@ def payments_match(*, progress=None, payment_ids=None, rematch: bool = False) ->
             reason = (
                 "" if eligible or not auto_on else not_auto_reason(found, remittance, threshold)
             )
-            result = services.payment_candidates_file(
-                payment_id=payment.pk, candidates=found, auto_eligible=eligible,
-                not_auto_reason=reason, statuses=tuple(statuses),
-            )  # fmt: skip
-            if result.matched_at == payment.matched_at:
-                counts["skipped"] += 1  # matched or decided meanwhile by another run
-            elif result.status == S.HELD:
+            filings.append(services.Filing(payment.pk, found, eligible, reason))
+        filed = services.payments_candidates_file_many(filings=filings, statuses=tuple(statuses))
+        counts["skipped"] += len(batch) - len(filed)  # matched or decided meanwhile
+        for payment in filed.values():
+            if payment.status == S.HELD:
                 counts["auto_applied"] += 1
-            elif result.status == S.UNMATCHED:
+            elif payment.status == S.UNMATCHED:
                 counts["unmatched"] += 1
             else:
                 counts["proposed"] += 1
-            if progress:
-                progress.advance(1, message=f"payment #{payment.pk}")
+        if progress:
+            progress.advance(len(batch), message=f"payment #{batch[-1]}")
     return {**counts, "seconds": round(time.monotonic() - started, 2)}

@@ -171,41 +171,70 @@ def candidate_view(candidate: PaymentCandidate) -> CandidateView:
 
 
 def invoice_for_cap(invoice_id: str) -> ImisInvoice | None:
-    return ImisInvoice.objects.filter(imis_id=invoice_id, deleted_at__isnull=True).first()
+    return invoices_for_cap([invoice_id]).get(invoice_id)
+
+
+def invoices_for_cap(invoice_ids) -> dict[str, ImisInvoice]:
+    """The mirror's invoices by iMIS id (not deleted), one query."""
+    found = ImisInvoice.objects.filter(imis_id__in=list(invoice_ids), deleted_at__isnull=True)
+    return {invoice.imis_id: invoice for invoice in found}
 
 
 def invoice_applied(invoice_id: str) -> Decimal:
-    total = JournalLine.objects.filter(
-        invoice_id=invoice_id, account__in=[Account.HOLD, Account.RECEIVABLE]
-    ).aggregate(total=Sum("amount"))["total"]
-    return -(total or ZERO)
+    return invoices_applied([invoice_id])[invoice_id]
+
+
+def invoices_applied(invoice_ids) -> dict[str, Decimal]:
+    """What our journal holds or posted on each invoice, one query."""
+    ids = list(invoice_ids)
+    rows = (
+        JournalLine.objects.filter(
+            invoice_id__in=ids, account__in=[Account.HOLD, Account.RECEIVABLE]
+        )
+        .values("invoice_id")
+        .annotate(total=Sum("amount"))
+    )
+    applied = dict.fromkeys(ids, ZERO)
+    applied.update({row["invoice_id"]: -(row["total"] or ZERO) for row in rows})
+    return applied
 
 
 def invoice_cap_value(invoice: ImisInvoice) -> Decimal:
-    """The invoice's open balance in the mirror, plus what we posted that iMIS had already
-    counted when the mirror last read it (the mirror's balance has it subtracted)."""
-    balance = max(invoice.balance or ZERO, ZERO) if invoice.is_open else ZERO
+    return invoice_cap_values([invoice])[invoice.imis_id]
+
+
+def invoice_cap_values(invoices) -> dict[str, Decimal]:
+    """Each invoice's open balance in the mirror, plus what we posted that iMIS had already
+    counted when the mirror last read it (the mirror's balance has it subtracted). Three
+    queries, however many invoices."""
+    caps = {
+        inv.imis_id: max(inv.balance or ZERO, ZERO) if inv.is_open else ZERO for inv in invoices
+    }
     posted = (
-        JournalLine.objects.filter(invoice_id=invoice.imis_id, account=Account.RECEIVABLE)
-        .values("payment_id")
+        JournalLine.objects.filter(invoice_id__in=list(caps), account=Account.RECEIVABLE)
+        .values("invoice_id", "payment_id")
         .annotate(total=Sum("amount"))
     )
-    if not posted:
-        return balance
-    by_payment = {row["payment_id"]: -row["total"] for row in posted}
+    by_payment = [(row["invoice_id"], row["payment_id"], -row["total"]) for row in posted]
+    if not by_payment:
+        return caps
     references = {
         pk: (ref.split(",")[0].strip())
-        for pk, ref in Payment.objects.filter(pk__in=by_payment).values_list("pk", "imis_reference")
+        for pk, ref in Payment.objects.filter(pk__in={pk for _, pk, _ in by_payment}).values_list(
+            "pk", "imis_reference"
+        )
     }
-    counted = set(
+    delivered = dict(
         OutboxWrite.objects.filter(
-            reference__in=references.values(), state=OutboxWrite.State.DELIVERED,
-            delivered_at__lte=invoice.synced_at,
-        ).values_list("reference", flat=True)
-    )  # fmt: skip
-    return balance + sum(
-        (amount for pk, amount in by_payment.items() if references.get(pk) in counted), ZERO
+            reference__in=set(references.values()), state=OutboxWrite.State.DELIVERED
+        ).values_list("reference", "delivered_at")
     )
+    synced = {inv.imis_id: inv.synced_at for inv in invoices}
+    for invoice_id, pk, amount in by_payment:
+        when = delivered.get(references.get(pk))
+        if when is not None and synced[invoice_id] is not None and when <= synced[invoice_id]:
+            caps[invoice_id] += amount
+    return caps
 
 
 def invoice_room(invoice: ImisInvoice) -> Decimal:

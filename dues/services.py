@@ -6,6 +6,7 @@ Lock order, to keep concurrent applications free of deadlocks: the payment row f
 invoices' cap rows in invoice-id order.
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -13,7 +14,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from common.audit import audit_record
+from common.audit import audit_event, audit_record_many
+from common.bulk import rows_update
 from common.errors import DomainError
 from common.money import ZERO, format_money, to_money
 from common.states import transition
@@ -30,12 +32,16 @@ S = Payment.Status
 R = ReviewItem.Status
 
 
-def _audit(payment: Payment, action: str, summary: str, *, actor=None, **data) -> None:
-    audit_record(
+def _audit_event(payment: Payment, action: str, summary: str, *, actor=None, **data):
+    return audit_event(
         action=f"dues.{action}", summary=f"Payment #{payment.pk}: {summary}", actor=actor,
         actor_name=None if actor else "system", object_type="payment", object_id=payment.pk,
         member_id=payment.member_id, data=data,
     )  # fmt: skip
+
+
+def _audit(payment: Payment, action: str, summary: str, *, actor=None, **data) -> None:
+    audit_record_many([_audit_event(payment, action, summary, actor=actor, **data)])
 
 
 def _transition(payment: Payment, to: str) -> None:
@@ -82,7 +88,14 @@ def _not_ours_payload(payment: Payment) -> dict:
             "invoices": "", "credit": "0.00"}  # fmt: skip
 
 
-def _file_item(
+def _file_item(payment: Payment, payload: dict, **fields) -> ReviewItem:
+    """File the payment's next review item now (``_proposal``'s fields)."""
+    item = reviews.review_item_propose(kind=KIND, **_proposal(payment, payload, **fields))
+    payment.review_item = item
+    return item
+
+
+def _proposal(
     payment: Payment,
     payload: dict,
     *,
@@ -91,20 +104,18 @@ def _file_item(
     rationale: str = "",
     evidence: list | None = None,
     job: str,
-) -> ReviewItem:
+) -> dict:
+    """The payment's next review item, as reviews' propose services take it."""
     payment.review_round += 1
     first_invoice = payload["invoices"].split("=")[0] if payload["invoices"] else ""
-    item = reviews.review_item_propose(
-        kind=KIND,
-        title=f"{format_money(payment.amount, payment.currency)} from "
+    return {
+        "title": f"{format_money(payment.amount, payment.currency)} from "
         f"{payment.payer_name or 'an unknown payer'} ({payment.get_source_display()})",
-        payload=payload, member_id=payload["member"], invoice_id=first_invoice,
-        object_ref=f"payment {payment.pk}", summary=summary, rationale=rationale,
-        evidence=evidence or [], confidence=confidence, amount=payment.available,
-        proposed_by_job=job, dedupe_key=f"{KIND}:{payment.pk}:{payment.review_round}",
-    )  # fmt: skip
-    payment.review_item = item
-    return item
+        "payload": payload, "member_id": payload["member"], "invoice_id": first_invoice,
+        "object_ref": f"payment {payment.pk}", "summary": summary, "rationale": rationale,
+        "evidence": evidence or [], "confidence": confidence, "amount": payment.available,
+        "proposed_by_job": job, "dedupe_key": f"{KIND}:{payment.pk}:{payment.review_round}",
+    }  # fmt: skip
 
 
 def _evidence(payment: Payment, stored: list[PaymentCandidate]) -> list[dict]:
@@ -120,6 +131,16 @@ def _evidence(payment: Payment, stored: list[PaymentCandidate]) -> list[dict]:
                 {"fact": f"{label}: {value[:300]}", "source": payment.get_source_display()}
             )
     return facts
+
+
+@dataclass(frozen=True)
+class Filing:
+    """What matching found for one payment, as ``payment_candidates_file`` takes it."""
+
+    payment_id: int
+    candidates: list
+    auto_eligible: bool
+    not_auto_reason: str = ""
 
 
 @transaction.atomic
@@ -139,17 +160,94 @@ def payment_candidates_file(
     does not, the item is filed without a confidence, because reviews' Auto policy decides on
     confidence alone and must not take it.
     """
-    payment = _lock(payment_id)
-    if payment.status not in statuses:
-        return payment  # matched meanwhile by another run, or decided: leave it
-    previous = payment.review_item
-    if previous is not None and previous.status == R.PENDING:
-        _close_item(previous, R.STALE, "matched again; a new proposal replaces it")
-    payment.candidates.all().delete()
-    stored = []
+    filing = Filing(payment_id, candidates, auto_eligible, not_auto_reason)
+    filed = payments_candidates_file_many(filings=[filing], job=job, statuses=statuses)
+    return filed.get(payment_id) or Payment.objects.get(pk=payment_id)
+
+
+@transaction.atomic
+def payments_candidates_file_many(
+    *, filings: list[Filing], job: str = "dues.match_payments", statuses: tuple = (S.RECEIVED,)
+) -> dict[int, Payment]:
+    """``payment_candidates_file`` for many payments in one transaction, with the same rows for
+    each (candidates, review item, audit events, and what an Auto policy applies: journal,
+    label), inserted together. A payment no longer in ``statuses`` when its row is locked was
+    matched or decided meanwhile, and is left as it is (absent from the result: payment id ->
+    the payment as filed)."""
+    locked = (
+        Payment.objects.select_for_update(of=("self",))
+        .select_related("review_item")
+        .filter(pk__in=[f.payment_id for f in filings])
+        .order_by("id")
+    )
+    payments = {payment.pk: payment for payment in locked}
+    todo = [
+        (payments[f.payment_id], f)
+        for f in filings
+        if f.payment_id in payments and payments[f.payment_id].status in statuses
+    ]
+    if not todo:
+        return {}
+    for payment, _ in todo:
+        previous = payment.review_item
+        if previous is not None and previous.status == R.PENDING:
+            _close_item(previous, R.STALE, "matched again; a new proposal replaces it")
+    PaymentCandidate.objects.filter(payment__in=[payment for payment, _ in todo]).delete()
+    stored = {payment.pk: _candidate_rows(payment, f.candidates) for payment, f in todo}
+    PaymentCandidate.objects.bulk_create([c for rows in stored.values() for c in rows])
+    now = timezone.now()
+    proposals = []
+    for payment, filing in todo:
+        rows = stored[payment.pk]
+        payment.candidate_count = len(rows)
+        payment.top_confidence = rows[0].confidence if rows else None
+        payment.matched_at = now
+        payment.attention = ""
+        if rows:
+            _transition(payment, S.PROPOSED)
+            proposal = _proposal(
+                payment, candidate_payload(payment, filing.candidates[0]),
+                confidence=rows[0].confidence if filing.auto_eligible else None,
+                summary=rows[0].explanation, rationale=filing.not_auto_reason,
+                evidence=_evidence(payment, rows), job=job,
+            )  # fmt: skip
+        else:
+            _transition(payment, S.UNMATCHED)
+            proposal = _proposal(
+                payment, _not_ours_payload(payment), confidence=None,
+                summary="No member or open invoice fits this payment. Apply it by hand, keep "
+                "it as credit, or confirm it is not ours.",
+                evidence=_evidence(payment, rows), job=job,
+            )  # fmt: skip
+        proposals.append(proposal)
+    # Whatever an Auto policy approves is carried out below, in this transaction.
+    items = reviews.review_items_propose_many(kind=KIND, proposals=proposals, enqueue=False)
+    for (payment, _), item in zip(todo, items, strict=True):
+        payment.review_item = item
+    rows_update(
+        [payment for payment, _ in todo],
+        ["status", "candidate_count", "top_confidence", "matched_at", "attention",
+         "review_round", "review_item"],
+    )  # fmt: skip
+    events = []
+    for (payment, _), item in zip(todo, items, strict=True):
+        summary = f"{payment.candidate_count} candidate(s); proposal #{item.pk}"
+        event = _audit_event(payment, "payment_matched", summary,
+                             candidates=payment.candidate_count,
+                             top_confidence=payment.top_confidence)  # fmt: skip
+        events.append(event)
+    audit_record_many(events)
+    approved = [item.pk for item in items if item.status == R.APPROVED]
+    if approved:
+        reviews.review_items_execute_many(item_ids=approved)
+    return Payment.objects.in_bulk([payment.pk for payment, _ in todo])
+
+
+def _candidate_rows(payment: Payment, candidates: list) -> list[PaymentCandidate]:
+    rows = []
     for rank, candidate in enumerate(candidates, 1):
         allocations = [(str(inv), str(to_money(amt))) for inv, amt in candidate.allocations]
-        stored.append(
+        rows.append(
             PaymentCandidate(
                 payment=payment, rank=rank, member_id=str(candidate.member_id),
                 payer_id=str(candidate.payer_id or ""), allocations=allocations,
@@ -161,34 +259,7 @@ def payment_candidates_file(
                 signals=dict(candidate.signals or {}),
             )
         )  # fmt: skip
-    PaymentCandidate.objects.bulk_create(stored)
-    payment.candidate_count = len(stored)
-    payment.top_confidence = stored[0].confidence if stored else None
-    payment.matched_at = timezone.now()
-    payment.attention = ""
-    if stored:
-        payload = candidate_payload(payment, candidates[0])
-        _transition(payment, S.PROPOSED)
-        item = _file_item(
-            payment, payload, confidence=stored[0].confidence if auto_eligible else None,
-            summary=stored[0].explanation, rationale=not_auto_reason,
-            evidence=_evidence(payment, stored), job=job,
-        )  # fmt: skip
-    else:
-        _transition(payment, S.UNMATCHED)
-        item = _file_item(
-            payment, _not_ours_payload(payment), confidence=None,
-            summary="No member or open invoice fits this payment. Apply it by hand, keep it as "
-            "credit, or confirm it is not ours.",
-            evidence=_evidence(payment, stored), job=job,
-        )  # fmt: skip
-    payment.save()
-    _audit(payment, "payment_matched", f"{len(stored)} candidate(s); proposal #{item.pk}",
-           candidates=len(stored), top_confidence=payment.top_confidence)  # fmt: skip
-    if item.status == R.APPROVED:  # an Auto policy took it: carry it out now, in this transaction
-        reviews.review_item_execute(item_id=item.pk)
-        payment.refresh_from_db()
-    return payment
+    return rows
 
 
 # --- one-click decisions ------------------------------------------------------------------
@@ -267,36 +338,56 @@ def payment_decide(
 
 
 def _label(payment: Payment, item: ReviewItem | None, outcome: str, *, actor=None) -> None:
+    _label_row(payment, item, outcome, actor=actor).save()
+
+
+def _label_row(payment: Payment, item: ReviewItem | None, outcome: str, *, actor=None):
     top_correct = outcome == MatchLabel.Outcome.TOP or (
         outcome == MatchLabel.Outcome.NOT_OURS and not payment.candidate_count
     )
-    MatchLabel.objects.create(
+    return MatchLabel(
         payment=payment, review_item_id=item.pk if item else None, outcome=outcome,
         top_confidence=payment.top_confidence, top_correct=top_correct,
         by_policy=bool(item and item.decided_by_policy), decided_by=actor,
     )  # fmt: skip
 
 
-def _outcome(payment: Payment, item: ReviewItem) -> str:
+def _outcome(payment: Payment, item: ReviewItem, candidates: list[PaymentCandidate]) -> str:
+    """What the decision did with the matcher's candidates (``candidates``: by rank)."""
     final, original = item.payload, item.original_payload
     if final["action"] == "not_ours":
         return MatchLabel.Outcome.NOT_OURS
     if final["action"] == "credit" and original.get("action") != "credit":
         return MatchLabel.Outcome.CREDIT
-    top = payment.candidates.filter(rank=1).first()
+    top = candidates[0] if candidates and candidates[0].rank == 1 else None
     if top is not None:
         top_payload = candidate_payload(payment, selectors.candidate_view(top))
         if final == top_payload:
             return MatchLabel.Outcome.TOP
     elif final == original:
         return MatchLabel.Outcome.TOP
-    for candidate in payment.candidates.filter(rank__gt=1):
-        if final == candidate_payload(payment, selectors.candidate_view(candidate)):
+    for candidate in candidates:
+        if candidate.rank > 1 and final == candidate_payload(
+            payment, selectors.candidate_view(candidate)
+        ):
             return MatchLabel.Outcome.OTHER
     return MatchLabel.Outcome.SPLIT
 
 
 # --- application, hold, undo --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Application:
+    """One payment applied to invoices (and credit on account), as ``payment_apply`` takes it."""
+
+    payment_id: int
+    member_id: str
+    payer_id: str
+    allocations: list[tuple[str, Decimal]]
+    credit: Decimal
+    item: ReviewItem | None = None
+    actor: object = None
 
 
 @transaction.atomic
@@ -316,69 +407,164 @@ def payment_apply(
     Refused, with what to do instead, when the payment is not open, the amounts do not add up,
     or an invoice has less room left than asked (another payment got there first).
     """
+    application = Application(payment_id, member_id, payer_id, allocations, credit, item, actor)
+    (result,) = payments_apply_many(applications=[application], now=now)
+    if isinstance(result, DomainError):
+        raise result
+    return result
+
+
+@transaction.atomic
+def payments_apply_many(
+    *, applications: list[Application], now=None
+) -> list[Payment | DomainError]:
+    """``payment_apply`` for many payments at once, with the same checks, rows and refusals:
+    for each, the payment on hold or the DomainError that says why not (nothing written for
+    it). Locks: the payments in id order, then the invoices' cap rows in invoice-id order."""
     now = now or timezone.now()
-    actor = actor or (item.decided_by if item else None)
-    payment = _lock(payment_id)
+    locked = {
+        p.pk: p
+        for p in Payment.objects.select_for_update()
+        .filter(pk__in=[a.payment_id for a in applications])
+        .order_by("id")
+    }
+    results: list[Payment | DomainError | None] = [None] * len(applications)
+    wanted: list[tuple[int, Application, Payment, list, Decimal]] = []
+    for position, application in enumerate(applications):
+        payment = locked.get(application.payment_id)
+        try:
+            if payment is None:
+                raise DomainError(
+                    f"Payment #{application.payment_id} does not exist.", code="not_found"
+                )
+            allocations, credit_amount = _checked_amounts(payment, application)
+        except DomainError as exc:
+            results[position] = exc
+            continue
+        wanted.append((position, application, payment, allocations, credit_amount))
+    invoice_ids = {inv for *_, allocations, _ in wanted for inv, _ in allocations}
+    invoices = selectors.invoices_for_cap(invoice_ids)
+    caps = selectors.invoice_cap_values(invoices.values())
+    ledger.invoice_caps_lock(caps)
+    # Read after the locks: what a racing application applied is committed by now.
+    applied = selectors.invoices_applied(invoices)
+    room = {inv: max(cap - applied[inv], ZERO) for inv, cap in caps.items()}
+    done: list[tuple[Application, Payment, list, Decimal]] = []
+    entries = []
+    for position, application, payment, allocations, credit_amount in wanted:
+        try:
+            lines = _application_lines(payment, application, allocations, credit_amount,
+                                       invoices, room)  # fmt: skip
+        except DomainError as exc:
+            results[position] = exc
+            continue
+        actor = application.actor or (application.item.decided_by if application.item else None)
+        payment.applications += 1
+        entry = ledger.Entry(
+            payment=payment, kind=JournalTransaction.Kind.APPLY,
+            key=f"apply:{payment.pk}:{payment.applications}",
+            memo=f"Applied to {allocations_text(allocations) or 'credit on account'}",
+            lines=lines, actor_name=actor.get_username() if actor else "policy",
+        )  # fmt: skip
+        entries.append(entry)
+        _transition(payment, S.HELD)
+        payment.member_id = application.member_id
+        payment.payer_id = application.payer_id or application.member_id
+        payment.applied_by_policy = bool(application.item and application.item.decided_by_policy)
+        payment.applied_at = now
+        payment.hold_until = now + timedelta(hours=settings.DUES_HOLD_HOURS)
+        payment.attention = ""
+        results[position] = payment
+        done.append((application, payment, allocations, credit_amount))
+    ledger.journal_record_many(entries)
+    rows_update(
+        [payment for _, payment, _, _ in done],
+        ["status", "applications", "member_id", "payer_id", "applied_by_policy", "applied_at",
+         "hold_until", "attention"],
+    )  # fmt: skip
+    _after_applications(done)
+    return results
+
+
+def _checked_amounts(payment: Payment, application: Application):
     if payment.status not in Payment.OPEN:
         raise DomainError(
             f"Payment #{payment.pk} is {payment.get_status_display().lower()}; it cannot be "
             "applied again.", code="not_open",
         )  # fmt: skip
-    allocations = sorted((str(inv), to_money(amount)) for inv, amount in allocations)
-    credit = to_money(credit)
-    total = sum((amount for _, amount in allocations), ZERO) + credit
-    if total != payment.available or credit < 0 or any(a <= 0 for _, a in allocations):
+    allocations = sorted((str(inv), to_money(amount)) for inv, amount in application.allocations)
+    credit_amount = to_money(application.credit)
+    total = sum((amount for _, amount in allocations), ZERO) + credit_amount
+    if total != payment.available or credit_amount < 0 or any(a <= 0 for _, a in allocations):
         raise DomainError(
             f"The amounts add up to {format_money(total)} but payment #{payment.pk} has "
             f"{format_money(payment.available)} to apply.", code="amounts",
         )  # fmt: skip
-    lines = []
-    for invoice_id, amount in allocations:  # sorted: the lock order
-        invoice = selectors.invoice_for_cap(invoice_id)
+    return allocations, credit_amount
+
+
+def _application_lines(payment, application, allocations, credit_amount, invoices, room):
+    """The journal lines of one application, taking what it uses from ``room`` (invoice id ->
+    what is left to apply); refused, leaving ``room`` as it was, when an invoice lacks it."""
+    member, payer = application.member_id, application.payer_id or application.member_id
+    lines, taken = [], []
+    for invoice_id, amount in allocations:
+        invoice = invoices.get(invoice_id)
         if invoice is None:
-            raise DomainError(f"Invoice {invoice_id} is not in the iMIS mirror.", code="invoice")
-        ledger.invoice_cap_lock(invoice_id, cap=selectors.invoice_cap_value(invoice))
-        room = selectors.invoice_room(invoice)
-        if amount > room:
-            raise DomainError(
-                f"Invoice {invoice.number} has {format_money(room)} left to apply; payment "
-                f"#{payment.pk} cannot put {format_money(amount)} on it. Another payment was "
-                "applied to it first: choose another invoice or keep the money as credit.",
-                code="conflict",
+            error = DomainError(f"Invoice {invoice_id} is not in the iMIS mirror.", code="invoice")
+        elif amount > room[invoice_id]:
+            error = DomainError(
+                f"Invoice {invoice.number} has {format_money(room[invoice_id])} left to apply; "
+                f"payment #{payment.pk} cannot put {format_money(amount)} on it. Another "
+                "payment was applied to it first: choose another invoice or keep the money as "
+                "credit.", code="conflict",
             )  # fmt: skip
-        lines += [
-            debit(Account.UNAPPLIED, amount, member_id=member_id),
-            ledger.credit(Account.HOLD, amount, invoice_id=invoice_id, member_id=member_id),
-        ]
-    if credit:
-        lines += [debit(Account.UNAPPLIED, credit, member_id=payer_id or member_id),
-                  ledger.credit(Account.HOLD, credit, member_id=payer_id or member_id)]  # fmt: skip
-    payment.applications += 1
-    ledger.journal_record(
-        payment=payment, kind=JournalTransaction.Kind.APPLY,
-        key=f"apply:{payment.pk}:{payment.applications}",
-        memo=f"Applied to {allocations_text(allocations) or 'credit on account'}",
-        actor_name=actor.get_username() if actor else "policy", lines=lines,
-    )  # fmt: skip
-    _transition(payment, S.HELD)
-    payment.member_id, payment.payer_id = member_id, payer_id or member_id
-    payment.applied_by_policy = bool(item and item.decided_by_policy)
-    payment.applied_at = now
-    payment.hold_until = now + timedelta(hours=settings.DUES_HOLD_HOURS)
-    payment.attention = ""
-    payment.save()
-    if item is not None:
-        _label(payment, item, _outcome(payment, item), actor=actor)
-    _audit(
-        payment, "payment_applied",
-        f"{format_money(payment.available)} applied to {allocations_text(allocations) or '—'}"
-        f"{f', {format_money(credit)} as credit' if credit else ''}; on hold until "
-        f"{timezone.localtime(payment.hold_until):%Y-%m-%d %H:%M}"
-        f"{' (Auto policy)' if payment.applied_by_policy else ''}",
-        actor=actor, invoices=allocations_text(allocations), credit=credit,
-        review_item=item.pk if item else None,
-    )  # fmt: skip
-    return payment
+        else:
+            room[invoice_id] -= amount
+            taken.append((invoice_id, amount))
+            lines += [
+                debit(Account.UNAPPLIED, amount, member_id=member),
+                ledger.credit(Account.HOLD, amount, invoice_id=invoice_id, member_id=member),
+            ]
+            continue
+        for took, amount_taken in taken:
+            room[took] += amount_taken
+        raise error
+    if credit_amount:
+        lines += [debit(Account.UNAPPLIED, credit_amount, member_id=payer),
+                  ledger.credit(Account.HOLD, credit_amount, member_id=payer)]  # fmt: skip
+    return lines
+
+
+def _after_applications(done) -> None:
+    """Labels and audit events of applications just made, inserted together."""
+    with_items = [payment.pk for application, payment, _, _ in done if application.item]
+    candidates: dict[int, list[PaymentCandidate]] = {}
+    for candidate in PaymentCandidate.objects.filter(payment_id__in=with_items).order_by(
+        "payment_id", "rank"
+    ):
+        candidates.setdefault(candidate.payment_id, []).append(candidate)
+    labels, events = [], []
+    for application, payment, allocations, credit_amount in done:
+        item = application.item
+        actor = application.actor or (item.decided_by if item else None)
+        if item is not None:
+            outcome = _outcome(payment, item, candidates.get(payment.pk, []))
+            labels.append(_label_row(payment, item, outcome, actor=actor))
+        summary = (
+            f"{format_money(payment.available)} applied to {allocations_text(allocations) or '—'}"
+            f"{f', {format_money(credit_amount)} as credit' if credit_amount else ''}; on hold "
+            f"until {timezone.localtime(payment.hold_until):%Y-%m-%d %H:%M}"
+            f"{' (Auto policy)' if payment.applied_by_policy else ''}"
+        )
+        event = _audit_event(
+            payment, "payment_applied", summary, actor=actor,
+            invoices=allocations_text(allocations), credit=credit_amount,
+            review_item=item.pk if item else None,
+        )  # fmt: skip
+        events.append(event)
+    MatchLabel.objects.bulk_create(labels)
+    audit_record_many(events)
 
 
 @transaction.atomic

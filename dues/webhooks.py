@@ -10,12 +10,13 @@ import hashlib
 import hmac
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from common.money import from_minor_units, to_money
+from dues.receipts import Receipt
 
 
 class WebhookRejected(Exception):
@@ -27,23 +28,6 @@ class VerifiedEvent:
     event_id: str
     event_type: str
     payload: dict
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """A payment read from an event, in the shape intake stores."""
-
-    dedupe_key: str
-    provider_id: str
-    amount: Decimal
-    currency: str
-    received_on: date
-    payer_name: str = ""
-    payer_email: str = ""
-    memo: str = ""
-    reference: str = ""
-    method: str = "card"
-    raw: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -145,6 +129,13 @@ def _stripe_method(obj: dict) -> str:
     return "card"
 
 
+def _postal_code(address) -> str:
+    """The postal code of a billing address object (Stripe's ``address``), or ""."""
+    if not isinstance(address, dict):
+        return ""
+    return str(address.get("postal_code") or "").strip()[:20]
+
+
 def _minor(value, what: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | Decimal) or value < 0:
         raise WebhookRejected(f"The {what} is not an amount in minor units: {value!r}.")
@@ -176,6 +167,7 @@ def stripe_receipt(event: dict, *, tz: ZoneInfo) -> Receipt | Refund | None:
     if kind == "invoice.paid":
         amount = _minor(obj.get("amount_paid", 0), "amount paid")
         name, email = obj.get("customer_name") or "", obj.get("customer_email") or ""
+        postal = _postal_code(obj.get("customer_address"))
         lines = ((obj.get("lines") or {}).get("data")) or []
         line_text = "; ".join(str(li.get("description") or "") for li in lines[:5] if li)
         memo = _join(obj.get("description"), line_text, metadata)
@@ -195,6 +187,7 @@ def stripe_receipt(event: dict, *, tz: ZoneInfo) -> Receipt | Refund | None:
         shipping = obj.get("shipping") or {}
         name = billing.get("name") or shipping.get("name") or ""
         email = obj.get("receipt_email") or billing.get("email") or ""
+        postal = _postal_code(billing.get("address"))
         memo = _join(obj.get("description"), metadata)
         meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
         reference = str(next((meta[k] for k in REFERENCE_KEYS if meta.get(k)), ""))
@@ -204,7 +197,8 @@ def stripe_receipt(event: dict, *, tz: ZoneInfo) -> Receipt | Refund | None:
     return Receipt(
         dedupe_key=key, provider_id=charge_id or key, amount=amount, currency=currency,
         received_on=day, payer_name=str(name)[:300], payer_email=str(email)[:254],
-        memo=memo[:2000], reference=reference[:200], method=method, raw=obj,
+        payer_postal_code=postal, memo=memo[:2000], reference=reference[:200], method=method,
+        raw=obj,
     )  # fmt: skip
 
 
@@ -296,6 +290,7 @@ def anet_receipt(event: dict, *, tz: ZoneInfo) -> Receipt | Refund | None:
         dedupe_key=txn, provider_id=txn, amount=_anet_amount(payload.get("authAmount")),
         currency="USD", received_on=when, payer_name=name[:300],
         payer_email=str(customer.get("email") or payload.get("email") or "")[:254],
+        payer_postal_code=str(bill_to.get("zip") or "").strip()[:20],
         memo=_join(payload.get("description"), payload.get("merchantReferenceId"))[:2000],
         reference=str(payload.get("invoiceNumber") or "")[:200], method="card", raw=payload,
     )  # fmt: skip

@@ -133,25 +133,36 @@ def outbox_enqueue(*, build, source: str = "", **kwargs) -> OutboxWrite:
     The builder receives our reference (when it takes one) so that the write carries it and can
     be found again in iMIS after an ambiguous failure.
     """
-    reference = _outbox_reference()
-    if "reference" in inspect.signature(build).parameters:
-        kwargs["reference"] = reference
-    method, path, body, readback_path, readback_params = build(**kwargs)
-    write = OutboxWrite(
-        reference=reference,
-        entity=path.split("/")[2],
-        method=method,
-        path=path,
-        body=body,
-        readback_path=readback_path,
-        readback_params=readback_params,
-        next_attempt_at=timezone.now(),
-        source=source[:200],
-    )
-    write.full_clean()
-    write.save()
-    transaction.on_commit(lambda: async_task("imis_client.tasks.outbox_relay_task"))
-    return write
+    return outbox_enqueue_many([(build, source, kwargs)])[0]
+
+
+@transaction.atomic
+def outbox_enqueue_many(writes: list[tuple]) -> list[OutboxWrite]:
+    """Queue many writes at once, each ``(build, source, kwargs)`` as ``outbox_enqueue`` takes
+    them: one INSERT, and one relay after commit."""
+    rows = []
+    for build, source, kwargs in writes:
+        reference = _outbox_reference()
+        if "reference" in inspect.signature(build).parameters:
+            kwargs = {**kwargs, "reference": reference}
+        method, path, body, readback_path, readback_params = build(**kwargs)
+        write = OutboxWrite(
+            reference=reference,
+            entity=path.split("/")[2],
+            method=method,
+            path=path,
+            body=body,
+            readback_path=readback_path,
+            readback_params=readback_params,
+            next_attempt_at=timezone.now(),
+            source=source[:200],
+        )
+        write.full_clean(validate_unique=False, validate_constraints=False)  # the database does
+        rows.append(write)
+    OutboxWrite.objects.bulk_create(rows, batch_size=1000)
+    if rows:
+        transaction.on_commit(lambda: async_task("imis_client.tasks.outbox_relay_task"))
+    return rows
 
 
 def _outbox_backoff(attempts: int) -> timedelta:

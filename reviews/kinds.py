@@ -21,6 +21,12 @@ class ReviewKind:
     recheck: Callable[[object], str | None] = lambda item: None  # a reason when now stale
     threshold: Decimal | None = None  # amounts above need a manager's approval
     reverse: Callable[[object], dict] | None = None
+    # Optional, for kinds filed and carried out many at a time: the same as validate, recheck
+    # and effect for a list at once (cleaned payloads; item id -> reason or None; item id ->
+    # result, or the exception that item's effect raised, its writes undone).
+    validate_many: Callable[[list[dict]], list[dict]] | None = None
+    recheck_many: Callable[[list], dict] | None = None
+    effect_many: Callable[[list], dict] | None = None
 
 
 _KINDS: dict[str, ReviewKind] = {}

@@ -6,12 +6,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from common.audit import audit_record
+from common.audit import audit_event, audit_record, audit_record_many
+from common.bulk import rows_update
 from common.errors import DomainError
 from common.money import format_money
 from common.states import transition
 from imis_client.contracts import writes
-from imis_client.services import outbox_enqueue
+from imis_client.services import outbox_enqueue_many
 from reviews.drafting import hooks as draft_hooks
 from reviews.kinds import get_kind
 from reviews.models import ReviewItem, ReviewPolicy
@@ -24,13 +25,17 @@ def _transition(item: ReviewItem, to: str) -> None:
     transition(item, to, subject=f"Item #{item.pk}")
 
 
-def _audit(item: ReviewItem, action: str, summary: str, *, actor=None, **data) -> None:
-    audit_record(
+def _audit_event(item: ReviewItem, action: str, summary: str, *, actor=None, **data):
+    return audit_event(
         action=f"review.{action}", summary=f"#{item.pk} {item.title}: {summary}", actor=actor,
         actor_name=None if actor else ("policy" if item.decided_by_policy else None),
         object_type="review_item", object_id=item.pk, member_id=item.member_id,
         data={"kind": item.kind, **data},
     )  # fmt: skip
+
+
+def _audit(item: ReviewItem, action: str, summary: str, *, actor=None, **data) -> None:
+    audit_record_many([_audit_event(item, action, summary, actor=actor, **data)])
 
 
 def policy_for(kind: str, segment: str = "") -> ReviewPolicy | None:
@@ -74,45 +79,100 @@ def review_item_propose(
     dedupe_key: str | None = None,
 ) -> ReviewItem:
     """File a proposal; the kind's policy decides whether a person sees it."""
+    proposal = {
+        "title": title, "payload": payload, "member_id": member_id, "invoice_id": invoice_id,
+        "object_ref": object_ref, "summary": summary, "evidence": evidence,
+        "rationale": rationale, "confidence": confidence, "amount": amount,
+        "priority": priority, "due_by": due_by, "proposed_by": proposed_by,
+        "proposed_by_job": proposed_by_job, "segment": segment, "dedupe_key": dedupe_key,
+    }  # fmt: skip
+    return review_items_propose_many(kind=kind, proposals=[proposal])[0]
+
+
+@transaction.atomic
+def review_items_propose_many(
+    *, kind: str, proposals: list[dict], enqueue: bool = True
+) -> list[ReviewItem]:
+    """File proposals of one kind (each the keyword arguments of ``review_item_propose``
+    without ``kind``) with the rows ``review_item_propose`` writes for each - the item as its
+    policy leaves it, its audit event - inserted together.
+
+    ``enqueue=False``: the caller carries out what an Auto policy approved in this same
+    transaction (``review_items_execute_many``), so no task is queued to do it again.
+    """
     spec = get_kind(kind)
-    cleaned = draft_hooks.checked(spec.validate(dict(payload)))
+    payloads = [dict(p["payload"]) for p in proposals]
+    if spec.validate_many is not None:
+        cleaned = spec.validate_many(payloads)
+    else:
+        cleaned = [spec.validate(payload) for payload in payloads]
+    items, policies = [], {}
+    for fields, payload in zip(proposals, cleaned, strict=True):
+        item = _new_item(spec, fields, draft_hooks.checked(payload))
+        segment = fields.get("segment", "")
+        if segment not in policies:
+            policies[segment] = policy_for(kind, segment)
+        items.append(item)
+    try:
+        with transaction.atomic():
+            ReviewItem.objects.bulk_create(items, batch_size=500)
+    except IntegrityError:
+        which = proposals[0].get("dedupe_key") if len(proposals) == 1 else "one of these"
+        raise DomainError(
+            f"A proposal for {which} already exists; it was not filed twice.", code="duplicate"
+        ) from None
+    events, approved = [], []
+    for item, fields in zip(items, proposals, strict=True):
+        policy = policies[fields.get("segment", "")]
+        mode = policy.mode if policy else ReviewPolicy.Mode.ASSIST
+        actor = fields.get("proposed_by")
+        if mode == ReviewPolicy.Mode.OBSERVE:
+            item.status = S.OBSERVED
+            events.append(_audit_event(item, "observed", "recorded under an Observe policy",
+                                       actor=actor))  # fmt: skip
+        elif mode == ReviewPolicy.Mode.AUTO and _within_auto_limits(policy, item):
+            # A message sent with no person reviewing it says so.
+            item.payload = item.original_payload = draft_hooks.labelled_auto(item.payload)
+            _transition(item, S.APPROVED)
+            item.decided_by_policy = True
+            item.decided_at = timezone.now()
+            events.append(_audit_event(item, "auto_approved", "approved by an Auto policy"))
+            approved.append(item)
+        else:
+            events.append(_audit_event(item, "proposed", f"proposed to the {item.queue} queue",
+                                       actor=actor))  # fmt: skip
+    rows_update(
+        [item for item in items if item.status != S.PENDING],
+        ["status", "payload", "original_payload", "decided_by_policy", "decided_at"],
+    )
+    audit_record_many(events)
+    if enqueue:
+        for item in approved:
+            _enqueue_execute(item)
+    return items
+
+
+def _new_item(spec, fields: dict, cleaned: dict) -> ReviewItem:
+    """An item as proposed (not saved): queue, manager threshold, checked fields."""
+    amount = fields.get("amount")
     needs_manager = bool(
         spec.threshold is not None and amount is not None and amount > spec.threshold
     )
     item = ReviewItem(
-        kind=kind, queue=spec.queue, member_id=member_id, invoice_id=invoice_id,
-        object_ref=object_ref, title=title, summary=summary, evidence=evidence or [],
-        rationale=rationale, confidence=confidence, payload=cleaned, original_payload=cleaned,
-        amount=amount, needs_manager=needs_manager, priority=priority, due_by=due_by,
-        proposed_by=proposed_by, proposed_by_job=proposed_by_job, dedupe_key=dedupe_key,
+        kind=spec.name, queue=spec.queue, member_id=fields.get("member_id", ""),
+        invoice_id=fields.get("invoice_id", ""), object_ref=fields.get("object_ref", ""),
+        title=fields["title"], summary=fields.get("summary", ""),
+        evidence=fields.get("evidence") or [], rationale=fields.get("rationale", ""),
+        confidence=fields.get("confidence"), payload=cleaned, original_payload=cleaned,
+        amount=amount, needs_manager=needs_manager, priority=fields.get("priority", 0),
+        due_by=fields.get("due_by"), proposed_by=fields.get("proposed_by"),
+        proposed_by_job=fields.get("proposed_by_job", ""), dedupe_key=fields.get("dedupe_key"),
     )  # fmt: skip
     if needs_manager and spec.queue != "manager":
         item.queue = "manager"
-    item.full_clean(exclude=["dedupe_key"])
-    try:
-        with transaction.atomic():
-            item.save()
-    except IntegrityError:
-        raise DomainError(
-            f"A proposal for {dedupe_key} already exists; it was not filed twice.", code="duplicate"
-        ) from None
-    policy = policy_for(kind, segment)
-    mode = policy.mode if policy else ReviewPolicy.Mode.ASSIST
-    if mode == ReviewPolicy.Mode.OBSERVE:
-        item.status = S.OBSERVED
-        item.save(update_fields=["status", "updated_at"])
-        _audit(item, "observed", "recorded under an Observe policy", actor=proposed_by)
-    elif mode == ReviewPolicy.Mode.AUTO and _within_auto_limits(policy, item):
-        # A message sent with no person reviewing it says so.
-        item.payload = item.original_payload = draft_hooks.labelled_auto(item.payload)
-        _transition(item, S.APPROVED)
-        item.decided_by_policy = True
-        item.decided_at = timezone.now()
-        item.save()
-        _audit(item, "auto_approved", "approved by an Auto policy")
-        _enqueue_execute(item)
-    else:
-        _audit(item, "proposed", f"proposed to the {item.queue} queue", actor=proposed_by)
+    # Unique fields and constraints are the database's to hold (a dedupe key filed twice is
+    # refused when the row goes in).
+    item.full_clean(exclude=["dedupe_key"], validate_unique=False, validate_constraints=False)
     return item
 
 
@@ -227,35 +287,73 @@ def review_item_execute(*, item_id: int) -> ReviewItem:
 
     A second run finds it done and does nothing; a failed run is kept with its error.
     """
-    with transaction.atomic():
-        item = ReviewItem.objects.select_for_update().get(pk=item_id)
-        if item.status not in (S.APPROVED, S.EDITED, S.FAILED):
-            return item
-        spec = get_kind(item.kind)
-        stale = spec.recheck(item)
-        if stale:
-            _transition(item, S.STALE)
-            item.stale_reason = stale[:300]
-            item.save()
-            _audit(item, "stale", stale)
-            return item
-        _transition(item, S.EXECUTING)
-        item.effect_attempts += 1
-        try:
-            with transaction.atomic():  # a failing effect rolls back alone, leaving the item
-                result = spec.effect(item)
-        except Exception as exc:  # kept on the item; a person can retry
-            _transition(item, S.FAILED)
-            item.effect_error = f"{type(exc).__name__}: {exc}"
-            item.save()
-            _audit(item, "failed", item.effect_error)
-            return item
-        _transition(item, S.DONE)
-        item.effect_result, item.effect_error = result or {}, ""
-        item.save()
-        _audit(item, "done", "carried out", result=item.effect_result)
-        _record_in_imis(item, "done", f"{spec.label} carried out: {item.title}")
-        return item
+    done = review_items_execute_many(item_ids=[item_id])
+    if not done:
+        raise ReviewItem.DoesNotExist(f"Review item #{item_id} does not exist.")
+    return done[0]
+
+
+@transaction.atomic
+def review_items_execute_many(*, item_ids: list[int]) -> list[ReviewItem]:
+    """``review_item_execute`` for many items in one transaction: the same re-checks, effects
+    and rows for each, the effects of a kind that has ``effect_many`` run together (each
+    item's failure undoes that item's writes only). Items not approved are returned as they
+    are."""
+    items = list(ReviewItem.objects.select_for_update().filter(pk__in=item_ids).order_by("id"))
+    due = [item for item in items if item.status in (S.APPROVED, S.EDITED, S.FAILED)]
+    events, writes, changed = [], [], []
+    by_kind: dict[str, list[ReviewItem]] = {}
+    for item in due:
+        by_kind.setdefault(item.kind, []).append(item)
+    for kind, batch in by_kind.items():
+        spec = get_kind(kind)
+        if spec.recheck_many is not None:
+            stale = spec.recheck_many(batch)
+        else:
+            stale = {item.pk: spec.recheck(item) for item in batch}
+        runnable = []
+        for item in batch:
+            reason = stale.get(item.pk)
+            if reason:
+                _transition(item, S.STALE)
+                item.stale_reason = reason[:300]
+                events.append(_audit_event(item, "stale", reason))
+            else:
+                _transition(item, S.EXECUTING)
+                item.effect_attempts += 1
+                runnable.append(item)
+            changed.append(item)
+        if spec.effect_many is not None and runnable:
+            outcomes = spec.effect_many(runnable)
+        else:
+            outcomes = {item.pk: _effect(spec, item) for item in runnable}
+        for item in runnable:
+            outcome = outcomes[item.pk]
+            if isinstance(outcome, Exception):  # kept on the item; a person can retry
+                _transition(item, S.FAILED)
+                item.effect_error = f"{type(outcome).__name__}: {outcome}"
+                events.append(_audit_event(item, "failed", item.effect_error))
+                continue
+            _transition(item, S.DONE)
+            item.effect_result, item.effect_error = outcome or {}, ""
+            events.append(_audit_event(item, "done", "carried out", result=item.effect_result))
+            writes.append(_imis_record(item, "done", f"{spec.label} carried out: {item.title}"))
+    rows_update(
+        changed, ["status", "stale_reason", "effect_attempts", "effect_result", "effect_error"]
+    )
+    audit_record_many(events)
+    outbox_enqueue_many(writes)
+    found = {item.pk: item for item in items}
+    return [found[pk] for pk in item_ids if pk in found]
+
+
+def _effect(spec, item: ReviewItem):
+    """One item's effect, its writes undone alone when it fails: its result or the error."""
+    try:
+        with transaction.atomic():
+            return spec.effect(item)
+    except Exception as exc:  # kept on the item; a person can retry
+        return exc
 
 
 def _actor_name(item: ReviewItem, user=None) -> str:
@@ -268,10 +366,17 @@ def _actor_name(item: ReviewItem, user=None) -> str:
 
 def _record_in_imis(item: ReviewItem, action: str, summary: str, *, user=None) -> None:
     """Effects are also recorded in iMIS's AI_Audit_Log, through the outbox (CONTRACT.md)."""
-    outbox_enqueue(
-        build=writes.audit_log, source=f"review item {item.pk}", action=f"{item.kind}:{action}",
-        actor=_actor_name(item, user), review_item_id=str(item.pk), summary=summary,
-        created_on=timezone.now(), party_id=item.member_id,
+    outbox_enqueue_many([_imis_record(item, action, summary, user=user)])
+
+
+def _imis_record(item: ReviewItem, action: str, summary: str, *, user=None) -> tuple:
+    """The AI_Audit_Log write of an item's event, for ``outbox_enqueue_many``."""
+    return (
+        writes.audit_log,
+        f"review item {item.pk}",
+        {"action": f"{item.kind}:{action}", "actor": _actor_name(item, user),
+         "review_item_id": str(item.pk), "summary": summary, "created_on": timezone.now(),
+         "party_id": item.member_id},
     )  # fmt: skip
 
 

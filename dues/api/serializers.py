@@ -24,7 +24,8 @@ class PaymentSerializer(serializers.ModelSerializer):
         model = Payment
         fields = [
             "id", "source", "status", "amount", "currency", "refunded_amount", "received_on",
-            "payer_name", "payer_email", "memo", "reference", "method", "provider_id",
+            "payer_name", "payer_email", "payer_postal_code", "memo", "reference", "method",
+            "provider_id",
             "member_id", "payer_id", "top_confidence", "candidate_count", "review_item",
             "applied_by_policy", "applied_at", "hold_until", "posted_at", "imis_reference",
             "attention", "applied_invoices", "credit_on_account", "created_at",

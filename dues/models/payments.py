@@ -163,6 +163,9 @@ class Payment(TimeStampedModel):
     received_on = models.DateField(db_index=True)
     payer_name = models.CharField(max_length=300, blank=True)
     payer_email = models.CharField(max_length=254, blank=True)
+    payer_postal_code = models.CharField(
+        max_length=20, blank=True, help_text="The payer's billing postal code, when given."
+    )
     memo = models.TextField(blank=True)
     reference = models.CharField(max_length=200, blank=True)
     method = models.CharField(max_length=6, choices=Method.choices, default=Method.OTHER)

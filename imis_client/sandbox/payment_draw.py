@@ -6,6 +6,11 @@ is the allocation a careful clerk makes with full knowledge of what the payer me
 invoice whose balance it equals exactly (the oldest of several), else to all open invoices if
 it equals their total, else to the open invoices oldest first; anything beyond is credit on
 account. A payment that belongs to no one has no member and no allocation.
+
+A batch is drawn against the open invoices as they stand when each payment arrives: once a
+payment paid an account's invoices (a member's, or those billed to an organisation), no later
+payment of the batch is for that account, so every ground truth can be applied as it says even
+after the payments before it were (the product refuses to over-apply an invoice).
 """
 
 from __future__ import annotations
@@ -142,10 +147,18 @@ class _Draw:
         self.rng = random.Random(seed)
         self.postal_rng = random.Random(seed * 3571 + 7)
         self.as_of = as_of
+        # Accounts (members and whoever is billed for them) an earlier payment of the batch
+        # paid: a payment is drawn against the open invoices as they stand, so no later payment
+        # of the batch is for an account whose invoices one already paid.
+        self.settled: set[str] = set()
+        # Draws again for an account already paid come from a stream of their own, so that the
+        # rest of the batch stays as it was.
+        self.redraw_rng = random.Random(seed * 104_729 + 13)
         if not pools:
             return  # names and memos only
         self.postal_codes = sorted({p.postal for p in book.parties.values() if p.postal})
         self.emails = {p.email for p in book.parties.values() if p.email}
+        self.invoices = {i.invoice_id: i for i in book.invoices}
         self.self_billed = [
             i
             for i in book.invoices
@@ -168,6 +181,30 @@ class _Draw:
         self.household = _Draw(book, seed * 7013 + 3, as_of, pools=False)
         self.household.emails = self.emails
         self.household.postal_codes = self.postal_codes
+        self.household.settled = self.settled
+
+    def is_open(self, invoice: BookInvoice) -> bool:
+        """No earlier payment of the batch paid this invoice's account."""
+        return invoice.member_id not in self.settled and invoice.payer_id not in self.settled
+
+    def open_choice(self, pool: list, is_open=None):
+        """A random element of ``pool`` no earlier payment paid (an invoice, or what
+        ``is_open`` accepts); None when every one was paid."""
+        is_open = is_open or self.is_open
+        choice = self.rng.choice(pool)
+        if is_open(choice):
+            return choice
+        start = self.redraw_rng.randrange(len(pool))
+        return next(
+            (c for c in (pool[(start + k) % len(pool)] for k in range(len(pool))) if is_open(c)),
+            None,
+        )
+
+    def member_open(self, member: str) -> bool:
+        return all(map(self.is_open, self.book.by_member[member]))
+
+    def statement_open(self, org: str) -> bool:
+        return all(map(self.is_open, self.book.by_payer[org]))
 
     def weighted(self, options):
         return self.rng.choices(options, [o[-1] for o in options])[0]
@@ -415,12 +452,17 @@ class _Draw:
             and self.habitual
             and household.rng.random() < HABITUAL_RELATIVE
         ):
-            return household.habitual(number, drawn, self.habitual)
+            drawn = household.habitual(number, drawn, self.habitual)
+        for invoice_id, _ in drawn.truth_allocations:
+            invoice = self.invoices[invoice_id]
+            self.settled.update((invoice.member_id, invoice.payer_id, drawn.truth_member))
         return drawn
 
     def habitual(self, number: int, drawn: IncomingPayment, invoices) -> IncomingPayment:
         """The relative who usually pays a member's dues pays them again."""
-        inv = self.rng.choice(invoices)
+        inv = self.open_choice(invoices)
+        if inv is None:
+            return drawn  # every member with such a relative has paid
         member, channel, method = inv.member_id, drawn.channel, drawn.method
         person = self.book.parties[member]
         payer, memo_note = self.relative_pays(person, self.book.relatives[member], method)
@@ -444,14 +486,23 @@ class _Draw:
             return self.not_ours(number, received)
         if scenario == "member_other":
             return self.member_other(number, received)
-        if scenario.startswith("employer"):
-            return self.employer(number, received, scenario)
+        pick = None  # the account or invoice of a scenario with a pool of its own
         if scenario == "self_multi":
-            member = rng.choice(self.multi_members)
+            pick = self.open_choice(self.multi_members, self.member_open)
+        elif scenario == "employer_one":
+            pick = self.open_choice(self.employee_invoices)
+        elif scenario == "employer_multi":
+            pick = self.open_choice(self.orgs, self.statement_open)
+        if pick is None and scenario in ("self_multi", "employer_one", "employer_multi"):
+            scenario = "self"  # everyone it could be has paid
+        if scenario.startswith("employer"):
+            return self.employer(number, received, scenario, pick)
+        if scenario == "self_multi":
+            member = pick
             invs = self.account_invoices(member)
             amount = sum(i.balance for i in invs)
         else:
-            inv = rng.choice(self.self_billed)
+            inv = self.open_choice(self.self_billed) or self.rng.choice(self.self_billed)
             member, invs = inv.member_id, [inv]
             amount = inv.balance
             if scenario == "partial":
@@ -509,16 +560,17 @@ class _Draw:
             home=(person.postal, lives),
         )
 
-    def employer(self, number: int, received: date, scenario: str) -> IncomingPayment:
-        """An employer paying for one employee, or for several at once."""
+    def employer(self, number: int, received: date, scenario: str, pick) -> IncomingPayment:
+        """An employer paying for one employee (``pick``, the invoice), or for several at once
+        (``pick``, the organisation)."""
         rng = self.rng
         book = self.book
         if scenario == "employer_one":
-            inv = rng.choice(self.employee_invoices)
+            inv = pick
             org_id = book.parties[inv.member_id].org_id
             invs = [inv]
         else:
-            org_id = rng.choice(self.orgs)
+            org_id = pick
             statement = sorted(book.by_payer[org_id], key=lambda i: (i.invoice_date, i.invoice_id))
             employees = [i for i in statement if i.member_id != org_id]
             if rng.random() < 0.6:
@@ -624,6 +676,12 @@ class _Draw:
               credit, *, home: tuple[str, float] = ("", 0.0)) -> IncomingPayment:  # fmt: skip
         """``home``: the postal code of the person the payment is from or for, and how likely
         the payer's billing address is there."""
+        if channel == "authorizenet":
+            # The notification carries no description: whatever the payer meant to say is lost.
+            fields = {**fields, "memo": ""}
+        if channel == "authorizenet":
+            # The notification carries no description: whatever the payer meant to say is lost.
+            fields = {**fields, "memo": ""}
         if channel == "bai2":
             # A bank's systems keep ASCII only.
             fields = {k: bai2_text(v) if v else v for k, v in fields.items()}

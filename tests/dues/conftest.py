@@ -44,6 +44,7 @@ def stripe_charge_event(
     description: str = "Dues 2026 INV 10234",
     intent: str | None = "pi_3PgcQ2B7WZ01zgkW0Yp1aBcD",
     refunded: int = 0,
+    postal_code: str | None = None,
 ) -> dict:
     """Stripe's own charge example with the fields a payment needs set."""
     charge = stripe_object("charge")
@@ -53,6 +54,7 @@ def stripe_charge_event(
         payment_intent=intent, created=int(time.time()),
     )  # fmt: skip
     charge["billing_details"].update(name=name, email=email)
+    charge["billing_details"]["address"]["postal_code"] = postal_code
     return {"id": event_id, "object": "event", "type": kind, "created": int(time.time()),
             "data": {"object": charge}}  # fmt: skip
 

@@ -151,6 +151,7 @@ def test_csv_reads_documented_columns_and_names_each_bad_line():
         (2, Decimal("120.00"), "Smith, John", "check"),
         (3, Decimal("1250.00"), "Acme Engineering LLC", "ach"),
         (8, Decimal("45.00"), "Zoë O'Brien", "card"),
+        (10, Decimal("60.00"), "", "other"),
     ]
     assert result.lines[1].received_on == date(2026, 3, 3)
     assert (result.lines[0].reference, result.lines[0].memo) == ("10234", "dues 2026 mbr 48213")
@@ -160,8 +161,26 @@ def test_csv_reads_documented_columns_and_names_each_bad_line():
         {"line": 6, "error": "the date '2026-13-40' is not a date (use YYYY-MM-DD or MM/DD/YYYY)"},
         {"line": 7, "error": "the method 'bitcoin' is not one of check, ach, card, wire, cash "
          "(or blank)"},
-        {"line": 10, "error": "there is no payer name, reference or memo to match it by"},
     ]  # fmt: skip
+
+
+def test_csv_line_with_only_a_date_and_an_amount_is_money_kept_with_a_warning():
+    # a cash deposit or an unidentified transfer: a person places it, but it is not lost
+    result = parse_csv("date,amount,payer name,reference,memo,method\n2026-03-07,60.00,,,,\n")
+    assert result.errors == []
+    assert [(line.line, line.amount, line.payer_name, line.method) for line in result.lines] == [
+        (2, Decimal("60.00"), "", "other"),
+    ]  # fmt: skip
+    assert result.warnings == [
+        {"line": 2, "warning": "no payer name, reference or memo: imported for a person to place"}
+    ]
+
+
+def test_csv_postal_code_column_is_read_as_the_payers():
+    text = "Date,Amount,Payer,ZIP,Memo\n2026-03-02,120.00,Jenny Rosen,02139,dues\n"
+    (line,) = parse_csv(text).lines
+    assert (line.payer_name, line.payer_postal_code, line.memo) == ("Jenny Rosen", "02139", "dues")
+    assert line.payment_fields()["payer_postal_code"] == "02139"
 
 
 def test_csv_without_the_required_columns_is_refused_whole():

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from dues import candidates
 from dues.matching import PastPayment, Remittance, auto_applicable, match
+from dues.models import Payment
 from imis_client.models import ImisInvoice, ImisParty
 
 
@@ -69,10 +70,30 @@ def test_load_parties_keeps_members_payers_and_employers_only(mirror):
 
 
 def test_match_index_loads_with_one_query_per_table(mirror, django_assert_num_queries):
-    with django_assert_num_queries(2):
+    # open invoices with the billing history, parties, the product's applied payments
+    with django_assert_num_queries(3):
         index = candidates.match_index()
 
     assert len(index.invoices) == 2
+
+
+def test_payment_history_is_the_applied_payments_as_their_payers_wrote_them(mirror, make_payment):
+    held = make_payment(payer_name="KIM OKAFOR", payer_email="kim@example.net")
+    posted = make_payment(payer_name="Elena Park", received_on=date(2025, 4, 2))
+    make_payment(payer_name="Not Applied")  # still open: nobody decided whom it was for
+    Payment.objects.filter(pk=held.pk).update(status="held", member_id="10002")
+    Payment.objects.filter(pk=posted.pk).update(status="posted", member_id="10001")
+
+    history = candidates.load_payment_history()
+
+    assert sorted((h.member_id, h.payer_name, h.email, h.paid_on) for h in history) == [
+        ("10001", "Elena Park", "", date(2025, 4, 2)),
+        ("10002", "KIM OKAFOR", "kim@example.net", date(2026, 3, 2)),
+    ]
+    found = match(Remittance(amount=Decimal("145.00"), payer_name="Kim Okafor"),
+                  candidates.match_index())  # fmt: skip
+    assert found[0].member_id == "10002"
+    assert "payer paid this member's dues before" in found[0].explanation
 
 
 def test_match_index_matches_a_payment_from_the_mirror(mirror):

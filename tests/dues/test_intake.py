@@ -33,14 +33,14 @@ def test_import_keeps_good_lines_reports_bad_ones_and_journals_each_payment(
         record = intake.payment_import_file(
             filename="march.csv", content=CSV.encode(), uploaded_by=finance
         )
-    assert (record.lines, record.added, record.duplicates, record.errors) == (3, 3, 0, 5)
+    assert (record.lines, record.added, record.duplicates, record.errors) == (4, 4, 0, 4)
     assert record.report["error_lines"][0] == {
         "line": 4, "error": "the amount 'abc' is not an amount like 1,234.50"
     }  # fmt: skip
     payments = list(Payment.objects.order_by("line_number"))
     assert [(p.line_number, p.amount, p.status) for p in payments] == [
         (2, Decimal("120.00"), "received"), (3, Decimal("1250.00"), "received"),
-        (8, Decimal("45.00"), "received"),
+        (8, Decimal("45.00"), "received"), (10, Decimal("60.00"), "received"),
     ]  # fmt: skip
     assert all(p.import_file == record and p.entered_by == finance for p in payments)
     # each payment: one intake entry, debit cash clearing, credit unapplied
@@ -49,7 +49,7 @@ def test_import_keeps_good_lines_reports_bad_ones_and_journals_each_payment(
         ("cash_clearing", Decimal("1250.00")), ("unapplied", Decimal("-1250.00")),
     ]  # fmt: skip
     assert AuditEvent.objects.get(action="dues.file_imported").summary == (
-        "Imported march.csv: 3 payments added, 0 already imported, 5 lines with errors"
+        "Imported march.csv: 4 payments added, 0 already imported, 4 lines with errors"
     )
     # matching is queued once the import commits
     assert JobRun.objects.filter(kind="dues.match_payments", status="queued").count() == 1

@@ -597,3 +597,115 @@ def test_match_a_surname_cut_short_only_at_a_banks_field_length(family):
 
     assert cut[0].member_id == "60090"
     assert all(c.member_id != "60091" for c in short)  # "KING" is all of a short name
+
+
+# --- names and numbers as people really get them wrong -----------------------------------------
+
+CROWD = [
+    Party(str(60000 + i), f"{first} {last}", first, last)
+    for i, (first, last) in enumerate(
+        (f, la)
+        for la in ("St. John", "Wiśniewski", "Oakawick", "Åkesson", "Thornaford")
+        for f in (
+            "Jamal",
+            "Chloé",
+            "Leon",
+            "Bradley",
+            "Craig",
+            "Sharon",
+            "Logan",
+            "Joseph",
+            "Amy",
+            "Brenda",
+            "Dylan",
+            "Erin",
+            "Gloria",
+            "Hannah",
+        )
+    )
+]
+NAMED = [
+    Party("61001", "Ivan St. John", "Ivan", "St. John"),
+    Party("61002", "Lucía Wiśniewski", "Lucía", "Wiśniewski"),
+    Party("61003", "Simon Oakanwick", "Simon", "Oakanwick"),
+    Party("61004", "Ronald Åkesson", "Ronald", "Åkesson"),
+    Party("61005", "José Thornanford", "José", "Thornanford"),
+]
+
+
+@pytest.fixture(scope="module")
+def crowd():
+    # More people of each surname owe the amount, with newer invoices, than are looked up by
+    # surname and amount alone (a relative paying): only the name written can find the one.
+    people = [*PARTIES, *CROWD, *NAMED]
+    invoices = [*INVOICES]
+    invoices += [_inv(str(40000 + i), p.party_id, "145.00", on=date(2025, 6, 1))
+                 for i, p in enumerate(CROWD)]  # fmt: skip
+    invoices += [_inv(str(41000 + i), p.party_id, "145.00") for i, p in enumerate(NAMED)]
+    return build_index(invoices, people)
+
+
+@pytest.mark.parametrize(
+    ("payer", "member"),
+    [
+        ("I ST. JOHN", "61001"),  # a particle of the surname is not another first name
+        ("LUCI C WISNIEWSKI", "61002"),  # a mistyped first name behind a middle initial
+        ("SIMON S OAKAWICK", "61003"),  # a mistyped surname that is another family's
+        ("JOSE L THORNAFORD", "61005"),  # ... with a first name close to one of that family's
+        ("RONAL DAKESSON", "61004"),  # the space typed one letter early
+    ],
+)
+def test_match_finds_the_member_behind_a_name_written_wrong(crowd, payer, member):
+    candidates, _ = _best(crowd, amount=D("145.00"), payer_name=payer, method="check")
+
+    assert member in [c.member_id for c in candidates[:3]]
+
+
+def test_match_reads_a_membership_renewal_number_that_names_no_member_as_an_invoice(index):
+    # "membership" announces a member number, but 102344 is one keystroke from invoice 10234
+    # and from no member.
+    candidates, _ = _best(index, amount=D("315.00"), payer_name="Acme Catering LLC",
+                          memo="Membership renewal 102344")  # fmt: skip
+
+    assert candidates[0].allocations == (("10234", D("315.00")),)
+    assert "10234 in memo, mistyped" in candidates[0].explanation
+
+
+def test_match_an_id_naming_an_invoice_of_another_amount_looks_one_keystroke_away():
+    # 10520 is Jon Smith's 315.00 invoice (he also owes 145.00 from last year), but nothing
+    # else says Jon: the 145.00 may as well be Mary Smith's 10250 with two digits swapped.
+    book = build_index(
+        [*INVOICES, _inv("10520", "48214", "315.00"),
+         _inv("10521", "48214", "145.00", on=date(2024, 1, 5))],
+        PARTIES,
+    )  # fmt: skip
+
+    candidates, _ = _best(book, amount=D("145.00"), payer_name="Acme Catering LLC",
+                          memo="Invoice 10520")  # fmt: skip
+
+    assert ("10250", D("145.00")) in [c.allocations[0] for c in candidates[:3]]
+
+
+def test_match_an_employer_naming_its_employees_pays_something_for_each_of_them():
+    org = Party("70000", "Goldingwell Partners", email="info@goldingwell.example.org", is_org=True)
+    staff = [
+        Party("70001", "Wayne Bramarick", "Wayne", "Bramarick", org_id="70000"),
+        Party("70002", "Ana De La Cruz", "Ana", "De La Cruz", org_id="70000"),
+        Party("70003", "Luis De La Cruz", "Luis", "De La Cruz", org_id="70000"),
+        Party("70004", "Kim Radacott", "Kim", "Radacott", org_id="70000"),
+    ]
+    invoices = [
+        _inv("80001", "70001", "85.00", payer="70000"),
+        _inv("80002", "70002", "95.00", payer="70000"),
+        _inv("80003", "70003", "85.00", payer="70000"),
+        _inv("80004", "70004", "10.00", payer="70000"),
+    ]
+    book = build_index([*INVOICES, *invoices], [*PARTIES, org, *staff])
+
+    candidates, _ = _best(book, amount=D("180.00"), payer_name="Goldingwell Partners",
+                          memo="Dues Wayne Bramarick, DE LA CRUZ, RADACOTT")  # fmt: skip
+
+    # 85 + 95 also makes 180, but pays nothing for Radacott; 85 + 85 + 10 pays for all three.
+    assert sorted(candidates[0].allocations) == [
+        ("80001", D("85.00")), ("80003", D("85.00")), ("80004", D("10.00")),
+    ]  # fmt: skip

@@ -15,6 +15,7 @@ from django_q.models import OrmQ
 from common import roles
 from dues import intake
 from dues.models import JournalTransaction, Payment, WebhookEvent
+from dues.runner import remittance_for
 from tests.conftest import PASSWORD, wait_for
 from tests.dues.conftest import (
     ANET_KEY,
@@ -75,6 +76,16 @@ def test_stripe_valid_event_is_stored_queued_and_becomes_one_payment(client):
     assert payment.dedupe_key == "pi_3PgcQ2B7WZ01zgkW0Yp1aBcD"
     assert payment.raw["id"] == "ch_1PgafuB7WZ01zgkWXYmPNZs8"
     assert JournalTransaction.objects.filter(payment=payment, kind="intake").count() == 1
+
+
+@pytest.mark.django_db
+def test_stripe_card_billing_postal_code_is_kept_for_matching(client):
+    body = json.dumps(stripe_charge_event(postal_code="02139-4307")).encode()
+    assert post(client, STRIPE, body, stripe_headers(body)).status_code == 200
+    process_all()
+    payment = Payment.objects.get()
+    assert payment.payer_postal_code == "02139-4307"
+    assert remittance_for(payment).payer_postal_code == "02139-4307"
 
 
 @pytest.mark.django_db
@@ -241,6 +252,15 @@ def test_authorizenet_valid_event_becomes_a_payment(client):
     assert (payment.amount, payment.reference, payment.memo) == (
         Decimal("45.00"), "10234", "Annual dues",
     )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_authorizenet_bill_to_name_and_zip_are_kept_when_the_payload_has_them(client):
+    body = anet_body(anet_event(billTo={"firstName": "Ana", "lastName": "Lima", "zip": "30301"}))
+    assert post(client, ANET, body, anet_headers(body)).status_code == 200
+    process_all()
+    payment = Payment.objects.get()
+    assert (payment.payer_name, payment.payer_postal_code) == ("Ana Lima", "30301")
 
 
 @pytest.mark.django_db
