@@ -34,3 +34,32 @@ def wait_for_server(process, port: int, *, since: float, limit: float) -> None:
             if process.poll() is not None or time.perf_counter() - since > limit:
                 raise SystemExit("the sandbox did not start") from None
             time.sleep(0.5)
+
+
+def start_sandbox(members: int, seed: int, env: dict, *, extra=(), limit: float = 600):
+    """Start ``manage.py imis_sandbox`` on a free port and wait until it answers.
+
+    Returns (process, base URL, seconds it took to generate and start). ``env`` gains the
+    IMIS_* settings that point at it, so children started with it sync from the sandbox.
+    """
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/imis"
+    env.update(IMIS_BASE_URL=url, IMIS_USERNAME="sandbox", IMIS_PASSWORD="sandbox")
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "imis_sandbox", "--members", str(members),
+         "--seed", str(seed), *extra, "--port", str(port)],
+        cwd=Path(__file__).resolve().parent.parent, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for_server(process, port, since=started, limit=limit)
+    except BaseException:
+        process.terminate()
+        raise
+    return process, url, time.perf_counter() - started

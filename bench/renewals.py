@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench._common import free_port, fresh_database, wait_for_server  # noqa: E402
+from bench._common import fresh_database, start_sandbox  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
@@ -43,17 +43,10 @@ def run_child(args: list[str], env: dict) -> tuple[float, str]:
 
 
 def sync_association(args, env: dict) -> dict:
-    port = free_port()
-    imis_url = f"http://127.0.0.1:{port}/imis"
-    env.update(IMIS_BASE_URL=imis_url, IMIS_USERNAME="sandbox", IMIS_PASSWORD="sandbox")
-    started = time.perf_counter()
-    sandbox = subprocess.Popen(
-        [sys.executable, "manage.py", "imis_sandbox", "--members", str(args.members),
-         "--seed", str(args.seed), "--as-of", args.as_of, "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    sandbox, _, _ = start_sandbox(
+        args.members, args.seed, env, extra=("--as-of", args.as_of), limit=900
+    )
     try:
-        wait_for_server(sandbox, port, since=started, limit=900)
         seconds, out = run_child(["imis_sync", "--full"], env)
     finally:
         sandbox.terminate()

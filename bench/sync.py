@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench._common import free_port, fresh_database, wait_for_server  # noqa: E402
+from bench._common import fresh_database, start_sandbox  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
@@ -76,29 +76,11 @@ def main() -> None:
 
     base_db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/duesdesk")
     db_url = fresh_database(base_db, args.database)
-    port = free_port()
-    imis_url = f"http://127.0.0.1:{port}/imis"
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=db_url,
-        IMIS_BASE_URL=imis_url,
-        IMIS_USERNAME="sandbox",
-        IMIS_PASSWORD="sandbox",
-        PYTHONUNBUFFERED="1",
-    )
-    os.environ.update(env)
+    env = dict(os.environ, DATABASE_URL=db_url, PYTHONUNBUFFERED="1")
     run_child(["migrate", "-v0"], env)
-
-    started = time.perf_counter()
-    sandbox = subprocess.Popen(
-        [sys.executable, "manage.py", "imis_sandbox", "--members", str(args.members),
-         "--seed", str(args.seed), "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    sandbox, imis_url, generate_seconds = start_sandbox(args.members, args.seed, env)
+    os.environ.update(env)
     try:
-        wait_for_server(sandbox, port, since=started, limit=600)
-        generate_seconds = time.perf_counter() - started
-
         raw_fetch(imis_url)  # warm the sandbox's serialised-row cache, as a long-lived site is
         fetch = raw_fetch(imis_url)
         fetch_seconds = sum(v["seconds"] for v in fetch.values())

@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench._common import free_port, fresh_database, wait_for_server  # noqa: E402
+from bench._common import fresh_database, start_sandbox  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
@@ -69,22 +69,13 @@ def main() -> None:
 
     base_db = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/duesdesk")
     db_url = fresh_database(base_db, args.database)
-    port = free_port()
-    imis_url = f"http://127.0.0.1:{port}/imis"
-    env = dict(os.environ, DATABASE_URL=db_url, IMIS_BASE_URL=imis_url)
-    env.update(IMIS_USERNAME="sandbox", IMIS_PASSWORD="sandbox")
-    os.environ.update(env)
+    env = dict(os.environ, DATABASE_URL=db_url)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    started = time.perf_counter()
-    sandbox = subprocess.Popen(
-        [sys.executable, "manage.py", "imis_sandbox", "--members", str(args.members),
-         "--seed", str(args.seed), "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    sandbox, imis_url, _ = start_sandbox(args.members, args.seed, env)
+    os.environ.update(env)
     sampler = Sampler(args.database)
     sampler.start()
     try:
-        wait_for_server(sandbox, port, since=started, limit=600)
         from bench.sync import raw_fetch
 
         only = set(args.entities or [])
