@@ -39,7 +39,7 @@ from datetime import date
 from decimal import Decimal
 from itertools import pairwise
 
-from common.money import to_money
+from common.money import from_minor_units, to_money
 
 from . import matching_index as mi
 from . import matching_model as m
@@ -48,7 +48,7 @@ from .matching_alloc import Hypothesis
 from .matching_block import block, unlisted_mass
 from .matching_index import MatchIndex
 from .matching_read import Evidence, read
-from .matching_score import allocations, money, score, unrelated_amount
+from .matching_score import allocations, score, unrelated_amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,9 +257,9 @@ def _candidate(ev: Evidence, index: MatchIndex, hyp: Hypothesis, confidence: flo
     return Candidate(
         member_id=next(iter(members)) if len(members) == 1 else hyp.account,
         payer_id=next(iter(payers)) if len(payers) == 1 else hyp.account,
-        allocations=tuple((index.invoices[r].invoice_id, money(t)) for r, t in alloc),
-        credit=money(ev.cents - applied),
-        shortfall=money(owed - applied),
+        allocations=tuple((index.invoices[r].invoice_id, from_minor_units(t)) for r, t in alloc),
+        credit=from_minor_units(ev.cents - applied),
+        shortfall=from_minor_units(owed - applied),
         confidence=round(confidence, 4),
         explanation="; ".join(hyp.why),
         signals={**hyp.signals, "score": round(hyp.score, 3)},

@@ -5,11 +5,10 @@ their log-odds against a random account from ids, name, e-mail, postal code and 
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 
 from rapidfuzz import fuzz
 
-from common.money import CENT
+from common.money import from_minor_units
 
 from . import matching_index as mi
 from . import matching_model as m
@@ -18,10 +17,6 @@ from .matching_alloc import Hypothesis, allocate
 from .matching_index import MatchIndex
 from .matching_names import name_lr
 from .matching_read import Evidence, typo_weight
-
-
-def money(cents: int) -> Decimal:
-    return (Decimal(cents) * CENT).quantize(CENT)
 
 
 def allocations(ev: Evidence, index: MatchIndex, account: str) -> list[Hypothesis]:
@@ -297,9 +292,9 @@ def _amount_score(ev: Evidence, index: MatchIndex, hyp: Hypothesis) -> float:
         return math.log(p / background)
     named = any(r in ev.inv_refs for r, _ in hyp.alloc)
     if relation == "over":
-        why.append(f"overpaid by {money(hyp.credit)}")
+        why.append(f"overpaid by {from_minor_units(hyp.credit)}")
     elif relation == "partial":
-        why.append(f"partial: {money(owed - applied)} still owed")
+        why.append(f"partial: {from_minor_units(owed - applied)} still owed")
     else:
         why.append("amount matches no balance")
     p = m.P_MISMATCH[relation] * (m.NAMED_MISMATCH if named else 1.0)
