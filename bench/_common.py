@@ -52,11 +52,23 @@ def start_sandbox(members: int, seed: int, env: dict, *, extra=(), limit: float 
     env.update(IMIS_BASE_URL=url, IMIS_USERNAME="sandbox", IMIS_PASSWORD="sandbox")
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "imis_sandbox", "--members", str(members),
-         "--seed", str(seed), *extra, "--port", str(port)],
-        cwd=Path(__file__).resolve().parent.parent, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "manage.py",
+            "imis_sandbox",
+            "--members",
+            str(members),
+            "--seed",
+            str(seed),
+            *extra,
+            "--port",
+            str(port),
+        ],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for_server(process, port, since=started, limit=limit)
     except BaseException:

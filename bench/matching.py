@@ -119,8 +119,12 @@ def write_mirror(book: Book) -> None:
         row = {}
         for name in writer.data_fields:
             f = model._meta.get_field(name)
-            row[name] = values.get(name, None if f.null else ("" if f.get_internal_type() in (
-                "CharField", "TextField") else False))  # fmt: skip
+            row[name] = values.get(
+                name,
+                None
+                if f.null
+                else ("" if f.get_internal_type() in ("CharField", "TextField") else False),
+            )
         return row
 
     with transaction.atomic():
@@ -141,8 +145,9 @@ def write_mirror(book: Book) -> None:
                 "primary_org_id": p.org_id,
                 "primary_org_name": p.org_name if not p.is_org else "",
             }
-            batch.append(party_writer.prepare(filled(ImisParty, party_writer, values),
-                                              encode_raw(values)))  # fmt: skip
+            batch.append(
+                party_writer.prepare(filled(ImisParty, party_writer, values), encode_raw(values))
+            )
         party_writer.write(batch, now=now)
         batch = []
         for i in book.invoices:
@@ -159,8 +164,9 @@ def write_mirror(book: Book) -> None:
                 "is_open": True,
             }
             raw = {k: str(v) for k, v in values.items()}
-            batch.append(invoice_writer.prepare(filled(ImisInvoice, invoice_writer, values),
-                                                encode_raw(raw)))  # fmt: skip
+            batch.append(
+                invoice_writer.prepare(filled(ImisInvoice, invoice_writer, values), encode_raw(raw))
+            )
         invoice_writer.write(batch, now=now)
 
 

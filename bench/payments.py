@@ -78,10 +78,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         write_payment_files(
-            payments, folder, as_of=payments[0].received_on,
+            payments,
+            folder,
+            as_of=payments[0].received_on,
             stripe_secret=settings.STRIPE_WEBHOOK_SECRET,
             authorizenet_key=settings.AUTHORIZENET_SIGNATURE_KEY,
-        )  # fmt: skip
+        )
         truths = json.loads((folder / "truth.json").read_text())
         t = time.perf_counter()
         for name in ("payments.bai2", "payments.csv"):
@@ -96,16 +98,22 @@ def main() -> None:
                 signature = headers["Stripe-Signature"]
                 signed_at = int(signature.split(",")[0].removeprefix("t="))
                 event = webhooks.stripe_verify(
-                    body, signature, secret=settings.STRIPE_WEBHOOK_SECRET, now=signed_at + 1,
+                    body,
+                    signature,
+                    secret=settings.STRIPE_WEBHOOK_SECRET,
+                    now=signed_at + 1,
                     tolerance=300,
-                )  # fmt: skip
+                )
                 intake.webhook_event_receive(source="stripe", event=event, body=body)
             else:
                 sent = json.loads(body)["eventDate"]
                 event = webhooks.anet_verify(
-                    body, headers["X-ANET-Signature"], key=settings.AUTHORIZENET_SIGNATURE_KEY,
-                    now=webhooks.anet_time(sent).timestamp() + 1, tolerance=300,
-                )  # fmt: skip
+                    body,
+                    headers["X-ANET-Signature"],
+                    key=settings.AUTHORIZENET_SIGNATURE_KEY,
+                    now=webhooks.anet_time(sent).timestamp() + 1,
+                    tolerance=300,
+                )
                 intake.webhook_event_receive(source="authorizenet", event=event, body=body)
         for event_id in WebhookEvent.objects.values_list("pk", flat=True):
             intake.webhook_event_process(event_id=event_id)
@@ -113,14 +121,20 @@ def main() -> None:
     t = time.perf_counter()
     summary = payments_match()
     seconds["match_and_file"] = time.perf_counter() - t
-    print(json.dumps({
-        "invoices": len(book.invoices), "payments": len(payments),
-        "stored": Payment.objects.exclude(dedupe_key__startswith="last-cycle-").count(),
-        "match_run": summary,
-        "seconds": {k: round(v, 2) for k, v in seconds.items()},
-        "per_payment_ms": round(1000 * sum(seconds.values()) / len(payments), 1),
-        **evaluate(truths),
-    }, indent=1))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "invoices": len(book.invoices),
+                "payments": len(payments),
+                "stored": Payment.objects.exclude(dedupe_key__startswith="last-cycle-").count(),
+                "match_run": summary,
+                "seconds": {k: round(v, 2) for k, v in seconds.items()},
+                "per_payment_ms": round(1000 * sum(seconds.values()) / len(payments), 1),
+                **evaluate(truths),
+            },
+            indent=1,
+        )
+    )
 
 
 def evaluate(truths: list[dict]) -> dict:

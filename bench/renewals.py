@@ -98,11 +98,14 @@ def measure(args) -> dict:
     frames = services.load_frames(conf)
     read_seconds = time.perf_counter() - started
     report["mirror_rows"] = {
-        "parties": len(frames.parties), "invoices": len(frames.invoices),
-        "payments": len(frames.payments), "activity": len(frames.activity),
-        "registrations": len(frames.registrations), "groups": len(frames.groups),
+        "parties": len(frames.parties),
+        "invoices": len(frames.invoices),
+        "payments": len(frames.payments),
+        "activity": len(frames.activity),
+        "registrations": len(frames.registrations),
+        "groups": len(frames.groups),
         "communications": len(frames.communications),
-    }  # fmt: skip
+    }
 
     started = time.perf_counter()
     version = services.model_version_train(as_of=date.fromisoformat(args.as_of), frames=frames)
@@ -125,8 +128,9 @@ def measure(args) -> dict:
     reasons_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
-    run = services.scoring_run_execute(as_of=date.fromisoformat(args.as_of), propose=False,
-                                       frames=frames)  # fmt: skip
+    run = services.scoring_run_execute(
+        as_of=date.fromisoformat(args.as_of), propose=False, frames=frames
+    )
     run_seconds = time.perf_counter() - started
 
     version.refresh_from_db()

@@ -56,15 +56,20 @@ def main() -> None:
     ReviewItem.objects.bulk_create(
         [
             ReviewItem(
-                kind="tests.note", queue="finance", title=f"Apply payment to invoice {300000 + i}",
-                member_id=str(10000 + i % 5000), payload={"text": f"item {i}"},
-                amount=Decimal(20 + i % 80), confidence=Decimal("0.800") + Decimal(i % 20) / 100,
-                priority=i % 10, evidence=[{"fact": "amount equals balance", "source": "bench"}],
+                kind="tests.note",
+                queue="finance",
+                title=f"Apply payment to invoice {300000 + i}",
+                member_id=str(10000 + i % 5000),
+                payload={"text": f"item {i}"},
+                amount=Decimal(20 + i % 80),
+                confidence=Decimal("0.800") + Decimal(i % 20) / 100,
+                priority=i % 10,
+                evidence=[{"fact": "amount equals balance", "source": "bench"}],
             )
             for i in range(args.items)
         ],
         batch_size=2000,
-    )  # fmt: skip
+    )
     seed_seconds = time.perf_counter() - started
     reviewer = User.objects.create_user("bench", password="bench-pass-123")
     reviewer.groups.add(Group.objects.get(name=roles.FINANCE))
@@ -77,8 +82,11 @@ def main() -> None:
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     import httpx
 
     url = f"http://127.0.0.1:{port}"
@@ -92,8 +100,10 @@ def main() -> None:
         client = httpx.Client(base_url=url, follow_redirects=False, timeout=30)
         login = client.get("/accounts/login/")
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text).group(1)
-        client.post("/accounts/login/", data={"username": "bench", "password": "bench-pass-123",
-                                              "csrfmiddlewaretoken": token})  # fmt: skip
+        client.post(
+            "/accounts/login/",
+            data={"username": "bench", "password": "bench-pass-123", "csrfmiddlewaretoken": token},
+        )
         first, deep, decide = [], [], []
         cursor = None
         for _ in range(args.requests):
@@ -111,21 +121,28 @@ def main() -> None:
             item_id = re.search(r'href="/reviews/(\d+)/"', page.text).group(1)
             csrf = client.cookies.get("csrftoken")
             t = time.perf_counter()
-            done = client.post(f"/reviews/{item_id}/decide/", data={
-                "decision": "accept", "csrfmiddlewaretoken": csrf})  # fmt: skip
+            done = client.post(
+                f"/reviews/{item_id}/decide/",
+                data={"decision": "accept", "csrfmiddlewaretoken": csrf},
+            )
             decide.append(time.perf_counter() - t)
             assert done.status_code == 302, done.status_code
     finally:
         server.terminate()
         server.wait(timeout=10)
-    print(json.dumps({
-        "pending_items": args.items,
-        "seed_seconds": round(seed_seconds, 1),
-        "queue_page_first": percentiles(first),
-        "queue_page_next": percentiles(deep) if deep else None,
-        "decision_accept": percentiles(decide),
-        "workers": "gunicorn -w 2 on the 2-core machine",
-    }, indent=1))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "pending_items": args.items,
+                "seed_seconds": round(seed_seconds, 1),
+                "queue_page_first": percentiles(first),
+                "queue_page_next": percentiles(deep) if deep else None,
+                "decision_accept": percentiles(decide),
+                "workers": "gunicorn -w 2 on the 2-core machine",
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -138,9 +138,19 @@ def main() -> None:
         # own copy: a forked child would pay copy-on-write faults that a real server does not.
         port = free_port()
         server = subprocess.Popen(
-            [sys.executable, __file__, "--serve-port", str(port), "--members", str(args.members),
-             "--seed", str(args.seed), "--as-of", args.as_of.isoformat()],
-        )  # fmt: skip
+            [
+                sys.executable,
+                __file__,
+                "--serve-port",
+                str(port),
+                "--members",
+                str(args.members),
+                "--seed",
+                str(args.seed),
+                "--as-of",
+                args.as_of.isoformat(),
+            ],
+        )
         base_url = f"http://127.0.0.1:{port}/imis"
         try:
             for _ in range(1200):

@@ -29,9 +29,12 @@ def run_child(args: list[str], env: dict) -> tuple[float, float, str]:
     """Run a manage.py command; returns (seconds, peak RSS in MB, stdout)."""
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     out, err = proc.communicate()
     seconds = time.perf_counter() - started
     if proc.returncode != 0:

@@ -101,9 +101,13 @@ def main() -> None:
         sandbox_before = cpu_seconds(sandbox.pid)
         wall = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "manage.py", *command], cwd=ROOT, env=env,
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         sync_wall = time.perf_counter() - wall
         time.sleep(0.7)  # one more sample
         sandbox_sync_cpu = cpu_seconds(sandbox.pid) - sandbox_before

@@ -28,8 +28,9 @@ def rows_update(objs: list, fields: list[str]) -> int:
     params = [[pk.get_db_prep_value(obj.pk, connection) for obj in objs]]
     casts = [f"%s::{pk.db_type(connection)}[]"]
     for field in columns:
-        params.append([field.get_db_prep_save(getattr(obj, field.attname), connection)
-                       for obj in objs])  # fmt: skip
+        params.append(
+            [field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objs]
+        )
         casts.append(f"%s::{field.db_type(connection)}[]")
     quote = connection.ops.quote_name
     names = [quote(field.column) for field in columns]

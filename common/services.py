@@ -33,9 +33,12 @@ def job_run_enqueue(*, kind: str, params: dict | None = None, requested_by=None)
     """Record a job run and queue it; the queue row commits or rolls back with the record."""
     job = job_run_create(kind=kind, params=params, requested_by=requested_by)
     audit_record(
-        action="job.queued", summary=f"Queued {job.label} #{job.pk}", actor=requested_by,
-        object_type="job", object_id=job.pk,
-    )  # fmt: skip
+        action="job.queued",
+        summary=f"Queued {job.label} #{job.pk}",
+        actor=requested_by,
+        object_type="job",
+        object_id=job.pk,
+    )
     job.task_id = async_task(
         "common.tasks.job_run_task", job.pk, task_name=f"{kind}#{job.pk}", group=kind
     )
@@ -86,10 +89,13 @@ def _finish(job_run_id: int, status: str, **fields) -> JobRun:
     job.eta_seconds = None
     job.save()
     audit_record(
-        action=f"job.{status}", summary=f"{job.label} #{job.pk} {status}",
-        actor_name="system", object_type="job", object_id=job.pk,
+        action=f"job.{status}",
+        summary=f"{job.label} #{job.pk} {status}",
+        actor_name="system",
+        object_type="job",
+        object_id=job.pk,
         data={"message": job.message[:300]} if job.message else {},
-    )  # fmt: skip
+    )
     return job
 
 
@@ -106,9 +112,11 @@ def job_run_cancel(*, job_run_id: int) -> JobRun:
     job.cancel_requested = True
     job.save(update_fields=["cancel_requested", "updated_at"])
     audit_record(
-        action="job.cancel_requested", summary=f"Asked {job.label} #{job.pk} to stop",
-        object_type="job", object_id=job.pk,
-    )  # fmt: skip
+        action="job.cancel_requested",
+        summary=f"Asked {job.label} #{job.pk} to stop",
+        object_type="job",
+        object_id=job.pk,
+    )
     return job
 
 

@@ -40,28 +40,37 @@ def _client_ip(request) -> str:
 @receiver(user_logged_in)
 def audit_login(sender, request, user, **kwargs) -> None:
     audit_record(
-        action="auth.login", summary=f"{user.get_username()} signed in", actor=user,
-        object_type="user", object_id=user.pk, data={"ip": _client_ip(request)},
-    )  # fmt: skip
+        action="auth.login",
+        summary=f"{user.get_username()} signed in",
+        actor=user,
+        object_type="user",
+        object_id=user.pk,
+        data={"ip": _client_ip(request)},
+    )
 
 
 @receiver(user_logged_out)
 def audit_logout(sender, request, user, **kwargs) -> None:
     if user is not None:
         audit_record(
-            action="auth.logout", summary=f"{user.get_username()} signed out", actor=user,
-            object_type="user", object_id=user.pk,
-        )  # fmt: skip
+            action="auth.logout",
+            summary=f"{user.get_username()} signed out",
+            actor=user,
+            object_type="user",
+            object_id=user.pk,
+        )
 
 
 @receiver(user_login_failed)
 def audit_login_failed(sender, credentials, request=None, **kwargs) -> None:
     username = str(credentials.get("username", ""))[:150]
     audit_record(
-        action="auth.login_failed", summary=f"Failed sign-in as {username!r}",
-        actor_name=username or "unknown", object_type="user",
+        action="auth.login_failed",
+        summary=f"Failed sign-in as {username!r}",
+        actor_name=username or "unknown",
+        object_type="user",
         data={"ip": _client_ip(request)},
-    )  # fmt: skip
+    )
 
 
 @receiver(pre_save, sender=User)
@@ -75,9 +84,11 @@ def remember_flags(sender, instance, **kwargs) -> None:
 def audit_user_saved(sender, instance, created, **kwargs) -> None:
     if created:
         audit_record(
-            action="auth.user_created", summary=f"Account {instance.get_username()} created",
-            object_type="user", object_id=instance.pk,
-        )  # fmt: skip
+            action="auth.user_created",
+            summary=f"Account {instance.get_username()} created",
+            object_type="user",
+            object_id=instance.pk,
+        )
         return
     before = getattr(instance, "_audit_flags_before", None) or {}
     changed = {
@@ -88,11 +99,12 @@ def audit_user_saved(sender, instance, created, **kwargs) -> None:
     if changed:
         audit_record(
             action="auth.flags_changed",
-            summary=f"{instance.get_username()}: " + ", ".join(
-                f"{flag} {old} → {new}" for flag, (old, new) in changed.items()
-            ),
-            object_type="user", object_id=instance.pk, data=changed,
-        )  # fmt: skip
+            summary=f"{instance.get_username()}: "
+            + ", ".join(f"{flag} {old} → {new}" for flag, (old, new) in changed.items()),
+            object_type="user",
+            object_id=instance.pk,
+            data=changed,
+        )
 
 
 @receiver(m2m_changed, sender=User.groups.through)
@@ -108,6 +120,7 @@ def audit_roles_changed(sender, instance, action, pk_set, **kwargs) -> None:
     audit_record(
         action="auth.roles_changed",
         summary=f"{instance.get_username()} {verb} {', '.join(names)}",
-        object_type="user", object_id=instance.pk,
+        object_type="user",
+        object_id=instance.pk,
         data={"added" if action == "post_add" else "removed": names},
-    )  # fmt: skip
+    )

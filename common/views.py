@@ -200,11 +200,19 @@ class AuditEventListView(PermissionRequiredMixin, View):
 
         queryset, filters, problems = _audit_filtered(request.GET)
         page = keyset_paginate(
-            queryset, sort=request.GET.get("sort"), allowed=AUDIT_SORTS, default="-id",
-            cursor=request.GET.get("cursor"), size=100,
-        )  # fmt: skip
-        kinds = sorted({a.split(".")[0] for a in AuditEvent.objects.values_list(
-            "action", flat=True).distinct()})  # fmt: skip
+            queryset,
+            sort=request.GET.get("sort"),
+            allowed=AUDIT_SORTS,
+            default="-id",
+            cursor=request.GET.get("cursor"),
+            size=100,
+        )
+        kinds = sorted(
+            {
+                a.split(".")[0]
+                for a in AuditEvent.objects.values_list("action", flat=True).distinct()
+            }
+        )
         context = {"page": page, "filters": filters, "problems": problems, "kinds": kinds}
         return render_page_or_partial(
             request, "common/audit_list.html", "common/partials/_audit_table.html", context
@@ -223,21 +231,41 @@ class AuditEventExportView(PermissionRequiredMixin, View):
             messages.error(request, " ".join(problems))
             return redirect("common:audit_list")
         audit_record(
-            action="audit.exported", summary="Exported the audit trail as CSV",
+            action="audit.exported",
+            summary="Exported the audit trail as CSV",
             data={k: v for k, v in request.GET.items() if k != "cursor"},
-        )  # fmt: skip
-        header = ["id", "occurred_at", "actor", "action", "object_type", "object_id",
-                  "member_id", "summary", "data", "row_hash"]  # fmt: skip
+        )
+        header = [
+            "id",
+            "occurred_at",
+            "actor",
+            "action",
+            "object_type",
+            "object_id",
+            "member_id",
+            "summary",
+            "data",
+            "row_hash",
+        ]
 
         def rows():
             writer = csv.writer(Echo())
             yield writer.writerow(header)
             for e in queryset.order_by("id").iterator(chunk_size=2000):
-                yield writer.writerow([
-                    e.id, e.occurred_at.isoformat(), e.actor_name, e.action, e.object_type,
-                    e.object_id, e.member_id, _csv_safe(e.summary), json.dumps(e.data),
-                    e.row_hash,
-                ])  # fmt: skip
+                yield writer.writerow(
+                    [
+                        e.id,
+                        e.occurred_at.isoformat(),
+                        e.actor_name,
+                        e.action,
+                        e.object_type,
+                        e.object_id,
+                        e.member_id,
+                        _csv_safe(e.summary),
+                        json.dumps(e.data),
+                        e.row_hash,
+                    ]
+                )
 
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'

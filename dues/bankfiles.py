@@ -82,9 +82,23 @@ _NOT_A_PAYMENT = re.compile(r"return|reject|zba|concentration|reversal|correctio
 _TAG = re.compile(r"^([A-Z]{4}):\s*(.*)$")
 # Four-letter continuation tags some banks use (EREF end-to-end reference, DBNM debtor name...).
 _KNOWN_TAGS = {
-    "EREF", "CREF", "REMI", "DBNM", "CRNM", "ORNM", "ORIG", "BENE", "DACT", "DABA", "CACT",
-    "CABA", "DBIC", "CBIC", "IDNM", "CHKN",
-}  # fmt: skip
+    "EREF",
+    "CREF",
+    "REMI",
+    "DBNM",
+    "CRNM",
+    "ORNM",
+    "ORIG",
+    "BENE",
+    "DACT",
+    "DABA",
+    "CACT",
+    "CABA",
+    "DBIC",
+    "CBIC",
+    "IDNM",
+    "CHKN",
+}
 # Labelled fields inside detail text: lockbox (REMITTER, MEMO), NACHA entries (ORIG CO NAME,
 # IND ID, IND NAME, ADDENDA), wires (ORIGINATOR, REF, OBI), and banks' own ("From:").
 _FIELD = re.compile(
@@ -161,14 +175,23 @@ def _detail_fields(body: str, line: int, result: ParseResult) -> dict | None:
         # BAI2 reserves 100-399 for credits; keep the line, flagged, rather than lose money.
         credit = code.isdigit() and 100 <= int(code) <= 399
         result.warnings.append(
-            {"line": line, "warning": f"type code {code} is not a known BAI2 code; "
-             + ("read as a credit, check it" if credit else "not read as a payment")}
-        )  # fmt: skip
+            {
+                "line": line,
+                "warning": f"type code {code} is not a known BAI2 code; "
+                + ("read as a credit, check it" if credit else "not read as a payment"),
+            }
+        )
         return {
-            "type_code": code, "known": False, "credit": credit, "description": "",
-            "amount": amount, "value_date": None, "bank_reference": "",
-            "customer_reference": "", "text": ",".join(parts[4:]).strip(),
-        }  # fmt: skip
+            "type_code": code,
+            "known": False,
+            "credit": credit,
+            "description": "",
+            "amount": amount,
+            "value_date": None,
+            "bank_reference": "",
+            "customer_reference": "",
+            "text": ",".join(parts[4:]).strip(),
+        }
     except (ValueError, IndexError) as exc:
         result.error(line, f"the transaction detail could not be read ({exc})")
         return None
@@ -246,8 +269,10 @@ def parse_bai2(text: str) -> ParseResult:
                 group_date, group_currency = header.as_of_date, header.currency or "USD"
             except (ValueError, IndexError, NotSupportedYetException) as exc:
                 group_date = None
-                result.error(line, f"the group header could not be read ({exc}); "
-                             "its transactions have no date")  # fmt: skip
+                result.error(
+                    line,
+                    f"the group header could not be read ({exc}); its transactions have no date",
+                )
         elif code == "03":
             fields = body.split(",")
             account = fields[0].strip()
@@ -266,14 +291,22 @@ def _detail(result, keys, record, group_date, account, currency) -> None:
     tags, free = _tags(record["continuations"])
     text = " ".join([fields["text"], *free]).strip()
     if not fields["credit"]:
-        result.skipped.append({"line": line, "reason": f"type {fields['type_code']} is a debit "
-                               "or not a transaction, not an incoming payment"})  # fmt: skip
+        result.skipped.append(
+            {
+                "line": line,
+                "reason": f"type {fields['type_code']} is a debit "
+                "or not a transaction, not an incoming payment",
+            }
+        )
         return
     if fields["known"] and _NOT_A_PAYMENT.search(fields["description"]):
         result.skipped.append(
-            {"line": line, "reason": f"type {fields['type_code']} ({fields['description']}) "
-             "is not a payment from a payer"}
-        )  # fmt: skip
+            {
+                "line": line,
+                "reason": f"type {fields['type_code']} ({fields['description']}) "
+                "is not a payment from a payer",
+            }
+        )
         return
     received_on = fields["value_date"] or group_date
     if received_on is None:
@@ -285,46 +318,93 @@ def _detail(result, keys, record, group_date, account, currency) -> None:
     amount = from_minor_units(fields["amount"])
     payer, memo, labelled_reference = _remittance(text, tags)
     reference = (
-        fields["customer_reference"] or labelled_reference or tags.get("EREF")
-        or tags.get("CHKN") or ""
-    )  # fmt: skip
+        fields["customer_reference"]
+        or labelled_reference
+        or tags.get("EREF")
+        or tags.get("CHKN")
+        or ""
+    )
     result.lines.append(
         Receipt(
-            line=line, amount=amount, received_on=received_on, currency=currency or "USD",
-            payer_name=payer[:300], memo=memo[:2000], reference=reference[:200],
+            line=line,
+            amount=amount,
+            received_on=received_on,
+            currency=currency or "USD",
+            payer_name=payer[:300],
+            memo=memo[:2000],
+            reference=reference[:200],
             method=_method(fields["type_code"], fields["description"], text),
             provider_id=fields["bank_reference"][:120],
-            dedupe_key=keys(account, received_on, fields["type_code"], fields["amount"],
-                            fields["bank_reference"], fields["customer_reference"], text,
-                            *record["continuations"]),
-            raw={"account": account, "type_code": fields["type_code"],
-                 "description": fields["description"], "text": text, "tags": tags,
-                 "record": record["body"], "continuations": record["continuations"]},
+            dedupe_key=keys(
+                account,
+                received_on,
+                fields["type_code"],
+                fields["amount"],
+                fields["bank_reference"],
+                fields["customer_reference"],
+                text,
+                *record["continuations"],
+            ),
+            raw={
+                "account": account,
+                "type_code": fields["type_code"],
+                "description": fields["description"],
+                "text": text,
+                "tags": tags,
+                "record": record["body"],
+                "continuations": record["continuations"],
+            },
         )
-    )  # fmt: skip
+    )
 
 
 # --- CSV ----------------------------------------------------------------------------------
 
 CSV_COLUMNS = ("date", "amount", "payer name", "reference", "memo", "method")
 _ALIASES = {
-    "date": "date", "received": "date", "received_on": "date",
+    "date": "date",
+    "received": "date",
+    "received_on": "date",
     "amount": "amount",
-    "payer_name": "payer_name", "payer": "payer_name", "name": "payer_name",
-    "reference": "reference", "ref": "reference",
-    "memo": "memo", "description": "memo", "remittance": "memo",
-    "method": "method", "payment_method": "method",
-    "email": "email", "payer_email": "email",
-    "postal_code": "postal_code", "postal": "postal_code", "postcode": "postal_code",
-    "zip": "postal_code", "zip_code": "postal_code", "zipcode": "postal_code",
-    "payer_postal_code": "postal_code", "billing_zip": "postal_code",
+    "payer_name": "payer_name",
+    "payer": "payer_name",
+    "name": "payer_name",
+    "reference": "reference",
+    "ref": "reference",
+    "memo": "memo",
+    "description": "memo",
+    "remittance": "memo",
+    "method": "method",
+    "payment_method": "method",
+    "email": "email",
+    "payer_email": "email",
+    "postal_code": "postal_code",
+    "postal": "postal_code",
+    "postcode": "postal_code",
+    "zip": "postal_code",
+    "zip_code": "postal_code",
+    "zipcode": "postal_code",
+    "payer_postal_code": "postal_code",
+    "billing_zip": "postal_code",
     "currency": "currency",
-}  # fmt: skip
+}
 _METHODS = {
-    "check": "check", "cheque": "check", "chk": "check", "ach": "ach", "eft": "ach",
-    "card": "card", "credit card": "card", "cc": "card", "visa": "card", "mastercard": "card",
-    "amex": "card", "wire": "wire", "cash": "cash", "": "other", "other": "other",
-}  # fmt: skip
+    "check": "check",
+    "cheque": "check",
+    "chk": "check",
+    "ach": "ach",
+    "eft": "ach",
+    "card": "card",
+    "credit card": "card",
+    "cc": "card",
+    "visa": "card",
+    "mastercard": "card",
+    "amex": "card",
+    "wire": "wire",
+    "cash": "cash",
+    "": "other",
+    "other": "other",
+}
 
 
 def _csv_date(value: str) -> date:
@@ -365,9 +445,10 @@ def parse_csv(text: str) -> ParseResult:
     missing = [c for c in ("date", "amount", "payer_name") if c not in columns]
     if missing:
         result.fatal = (
-            "The first row must name the columns " + ", ".join(CSV_COLUMNS)
+            "The first row must name the columns "
+            + ", ".join(CSV_COLUMNS)
             + f"; missing: {', '.join(m.replace('_', ' ') for m in missing)}."
-        )  # fmt: skip
+        )
         return result
     keys = _Keys()
     while True:
@@ -402,23 +483,34 @@ def parse_csv(text: str) -> ParseResult:
             continue
         if not values.get("payer_name") and not values.get("reference") and not values.get("memo"):
             result.warnings.append(
-                {"line": line, "warning": "no payer name, reference or memo: imported for a "
-                 "person to place"}
-            )  # fmt: skip
+                {
+                    "line": line,
+                    "warning": "no payer name, reference or memo: imported for a person to place",
+                }
+            )
         result.lines.append(
             Receipt(
-                line=line, amount=amount, received_on=received_on,
+                line=line,
+                amount=amount,
+                received_on=received_on,
                 payer_name=values.get("payer_name", "")[:300],
                 payer_email=values.get("email", "")[:254],
                 payer_postal_code=values.get("postal_code", "")[:20],
                 memo=values.get("memo", "")[:2000],
-                reference=values.get("reference", "")[:200], method=method,
+                reference=values.get("reference", "")[:200],
+                method=method,
                 currency=(values.get("currency") or "USD").upper()[:3],
-                dedupe_key=keys(received_on, amount, values.get("payer_name", ""),
-                                values.get("reference", ""), values.get("memo", ""), method),
+                dedupe_key=keys(
+                    received_on,
+                    amount,
+                    values.get("payer_name", ""),
+                    values.get("reference", ""),
+                    values.get("memo", ""),
+                    method,
+                ),
                 raw={"line": line, "row": dict(zip(header, row, strict=False))},
             )
-        )  # fmt: skip
+        )
     return result
 
 

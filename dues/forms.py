@@ -27,15 +27,18 @@ class CheckForm(forms.Form):
     check_number = forms.CharField(label="Check number", max_length=40)
     amount = forms.DecimalField(label="Amount", max_digits=12, decimal_places=2, min_value=0.01)
     received_on = forms.DateField(
-        label="Received on", initial=timezone.localdate,
+        label="Received on",
+        initial=timezone.localdate,
         widget=forms.DateInput(attrs={"type": "date"}),
-    )  # fmt: skip
+    )
     payer_name = forms.CharField(label="Payer name (as printed)", max_length=300)
     payer_email = forms.EmailField(label="Payer email", required=False)
     memo = forms.CharField(
-        label="Memo line / enclosed remittance", required=False, max_length=2000,
+        label="Memo line / enclosed remittance",
+        required=False,
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-    )  # fmt: skip
+    )
 
 
 class RefundForm(forms.Form):

@@ -64,11 +64,16 @@ def _insert_payment(*, source: str, dedupe_key: str, fields: dict) -> tuple[Paym
 
 def _intake_entry(payment: Payment, actor_name: str) -> Entry:
     return Entry(
-        payment=payment, kind=JournalTransaction.Kind.INTAKE, key=f"intake:{payment.pk}",
-        memo=f"{payment.get_source_display()} payment received", actor_name=actor_name,
-        lines=[debit(Account.CASH_CLEARING, payment.amount),
-               credit(Account.UNAPPLIED, payment.amount)],
-    )  # fmt: skip
+        payment=payment,
+        kind=JournalTransaction.Kind.INTAKE,
+        key=f"intake:{payment.pk}",
+        memo=f"{payment.get_source_display()} payment received",
+        actor_name=actor_name,
+        lines=[
+            debit(Account.CASH_CLEARING, payment.amount),
+            credit(Account.UNAPPLIED, payment.amount),
+        ],
+    )
 
 
 def _received_summary(payment: Payment) -> str:
@@ -101,22 +106,34 @@ def payment_record(
 ) -> tuple[Payment, bool]:
     """Store a payment once; a second call with the same source and key returns the first."""
     fields = {
-        "amount": to_money(amount), "received_on": received_on, "raw": _jsonable(raw),
-        "currency": currency, "payer_name": payer_name, "payer_email": payer_email,
-        "payer_postal_code": payer_postal_code, "memo": memo, "reference": reference,
-        "method": method, "provider_id": provider_id,
-        "import_file": import_file, "line_number": line_number, "entered_by": entered_by,
-    }  # fmt: skip
+        "amount": to_money(amount),
+        "received_on": received_on,
+        "raw": _jsonable(raw),
+        "currency": currency,
+        "payer_name": payer_name,
+        "payer_email": payer_email,
+        "payer_postal_code": payer_postal_code,
+        "memo": memo,
+        "reference": reference,
+        "method": method,
+        "provider_id": provider_id,
+        "import_file": import_file,
+        "line_number": line_number,
+        "entered_by": entered_by,
+    }
     payment, created = _insert_payment(source=source, dedupe_key=dedupe_key, fields=fields)
     if not created:
         return payment, False
     actor_name = entered_by.get_username() if entered_by else source
     journal_record_many([_intake_entry(payment, actor_name)])
     audit_record(
-        action="dues.payment_received", summary=_received_summary(payment), actor=entered_by,
-        object_type="payment", object_id=payment.pk, data={"source": source,
-                                                             "amount": payment.amount},
-    )  # fmt: skip
+        action="dues.payment_received",
+        summary=_received_summary(payment),
+        actor=entered_by,
+        object_type="payment",
+        object_id=payment.pk,
+        data={"source": source, "amount": payment.amount},
+    )
     if match:
         transaction.on_commit(match_soon)
     return payment, True
@@ -138,16 +155,23 @@ def webhook_event_receive(*, source: str, event: webhooks.VerifiedEvent, body: b
                 "status, error, attempts, created_at, updated_at) "
                 "VALUES (%s, %s, %s, %s, %s, 'received', '', 0, now(), now()) "
                 "ON CONFLICT (source, event_id) DO NOTHING RETURNING id",
-                [source, event.event_id[:120], event.event_type[:120],
-                 body.decode("utf-8", "replace"), json.dumps(event.payload, cls=DjangoJSONEncoder)],
-            )  # fmt: skip
+                [
+                    source,
+                    event.event_id[:120],
+                    event.event_type[:120],
+                    body.decode("utf-8", "replace"),
+                    json.dumps(event.payload, cls=DjangoJSONEncoder),
+                ],
+            )
             row = cursor.fetchone()
         if row is None:
             return False
         async_task(
-            "dues.tasks.webhook_event_process_task", row[0], task_name=f"webhook-{row[0]}",
+            "dues.tasks.webhook_event_process_task",
+            row[0],
+            task_name=f"webhook-{row[0]}",
             group="dues.webhooks",
-        )  # fmt: skip
+        )
     return True
 
 
@@ -192,9 +216,10 @@ def webhook_events_sweep(*, now=None) -> dict:
         status=WebhookEvent.Status.RECEIVED, created_at__lt=now - timedelta(minutes=2)
     )
     failed = WebhookEvent.objects.filter(
-        status=WebhookEvent.Status.FAILED, attempts__lt=MAX_EVENT_ATTEMPTS,
+        status=WebhookEvent.Status.FAILED,
+        attempts__lt=MAX_EVENT_ATTEMPTS,
         updated_at__lt=now - timedelta(minutes=10),
-    )  # fmt: skip
+    )
     counts: dict[str, int] = {}
     for event_id in list(lost.values_list("pk", flat=True)[:500]) + list(
         failed.values_list("pk", flat=True)[:500]
@@ -246,9 +271,12 @@ def payment_import_file(*, filename: str, content: bytes, uploaded_by=None) -> P
     if parsed.fatal:
         raise DomainError(f"{filename}: {parsed.fatal}", code="unreadable")
     record = PaymentImport(
-        file_format=parsed.file_format, filename=filename[:255],
-        sha256=hashlib.sha256(content).hexdigest(), size=len(content), uploaded_by=uploaded_by,
-    )  # fmt: skip
+        file_format=parsed.file_format,
+        filename=filename[:255],
+        sha256=hashlib.sha256(content).hexdigest(),
+        size=len(content),
+        uploaded_by=uploaded_by,
+    )
     record.full_clean()
     record.save()
     source = Payment.Source.BAI2 if parsed.file_format == "bai2" else Payment.Source.CSV
@@ -256,23 +284,34 @@ def payment_import_file(*, filename: str, content: bytes, uploaded_by=None) -> P
     record.lines = len(parsed.lines)
     record.added, record.duplicates, record.errors = len(added), len(duplicates), len(parsed.errors)
     record.report = {
-        "file": filename, "format": parsed.file_format, "payment_lines": len(parsed.lines),
-        "added": len(added), "already_imported": len(duplicates), "errors": len(parsed.errors),
+        "file": filename,
+        "format": parsed.file_format,
+        "payment_lines": len(parsed.lines),
+        "added": len(added),
+        "already_imported": len(duplicates),
+        "errors": len(parsed.errors),
         "error_lines": parsed.errors[:MAX_REPORT_ROWS],
         "warning_lines": parsed.warnings[:MAX_REPORT_ROWS],
-        "skipped_lines": parsed.skipped[:MAX_REPORT_ROWS], "skipped": len(parsed.skipped),
+        "skipped_lines": parsed.skipped[:MAX_REPORT_ROWS],
+        "skipped": len(parsed.skipped),
         "payments": [a["payment"] for a in added][:5000],
         "duplicate_lines": duplicates[:MAX_REPORT_ROWS],
-    }  # fmt: skip
+    }
     record.save()
     audit_record(
         action="dues.file_imported",
         summary=f"Imported {filename}: {len(added)} payments added, {len(duplicates)} already "
         f"imported, {len(parsed.errors)} lines with errors",
-        actor=uploaded_by, object_type="payment_import", object_id=record.pk,
-        data={"added": len(added), "duplicates": len(duplicates), "errors": len(parsed.errors),
-              "sha256": record.sha256},
-    )  # fmt: skip
+        actor=uploaded_by,
+        object_type="payment_import",
+        object_id=record.pk,
+        data={
+            "added": len(added),
+            "duplicates": len(duplicates),
+            "errors": len(parsed.errors),
+            "sha256": record.sha256,
+        },
+    )
     if added:
         transaction.on_commit(match_soon)
     return record
@@ -294,8 +333,11 @@ def _import_lines(record: PaymentImport, source: str, lines: list, uploaded_by):
                 source=source, dedupe_key__in=keys[start : start + 5000]
             ).values_list("dedupe_key", "pk")
         )
-    duplicates = [{"line": ln.line, "payment": existing[ln.dedupe_key]}
-                  for ln in lines if ln.dedupe_key in existing]  # fmt: skip
+    duplicates = [
+        {"line": ln.line, "payment": existing[ln.dedupe_key]}
+        for ln in lines
+        if ln.dedupe_key in existing
+    ]
     payments = [
         Payment(
             source=source,
@@ -311,9 +353,10 @@ def _import_lines(record: PaymentImport, source: str, lines: list, uploaded_by):
     for payment in payments:
         # the import and the uploader are known to exist: no query per line for them
         payment.full_clean(
-            exclude=["import_file", "entered_by"], validate_unique=False,
+            exclude=["import_file", "entered_by"],
+            validate_unique=False,
             validate_constraints=False,
-        )  # fmt: skip
+        )
     Payment.objects.bulk_create(payments, batch_size=1000)
     actor_name = uploaded_by.get_username() if uploaded_by else source
     journal_record_many([_intake_entry(payment, actor_name) for payment in payments])
@@ -374,13 +417,26 @@ def check_enter(
             code="duplicate",
         )
     payment, _ = payment_record(
-        source=Payment.Source.CHECK, dedupe_key=key, amount=amount, received_on=received_on,
-        raw={"check_number": number, "payer_name": payer_name.strip(), "amount": str(amount),
-             "received_on": received_on.isoformat(), "memo": memo.strip(),
-             "entered_by": user.get_username()},
-        payer_name=payer_name.strip(), payer_email=payer_email.strip(), memo=memo.strip(),
-        reference=number, method=Payment.Method.CHECK, provider_id=number, entered_by=user,
-    )  # fmt: skip
+        source=Payment.Source.CHECK,
+        dedupe_key=key,
+        amount=amount,
+        received_on=received_on,
+        raw={
+            "check_number": number,
+            "payer_name": payer_name.strip(),
+            "amount": str(amount),
+            "received_on": received_on.isoformat(),
+            "memo": memo.strip(),
+            "entered_by": user.get_username(),
+        },
+        payer_name=payer_name.strip(),
+        payer_email=payer_email.strip(),
+        memo=memo.strip(),
+        reference=number,
+        method=Payment.Method.CHECK,
+        provider_id=number,
+        entered_by=user,
+    )
     return payment
 
 

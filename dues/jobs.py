@@ -4,12 +4,14 @@ from common.jobs import register_job
 from dues import permissions
 
 
-@register_job("dues.match_payments", label="Match incoming payments",
-              permission=permissions.MANAGE_PAYMENTS)  # fmt: skip
+@register_job(
+    "dues.match_payments", label="Match incoming payments", permission=permissions.MANAGE_PAYMENTS
+)
 def match_payments_job(params: dict, progress) -> dict:
     from dues.runner import payments_match
 
     return payments_match(
-        progress=progress, payment_ids=params.get("payments") or None,
+        progress=progress,
+        payment_ids=params.get("payments") or None,
         rematch=bool(params.get("rematch")),
-    )  # fmt: skip
+    )

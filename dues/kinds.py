@@ -110,8 +110,14 @@ def _validated(payload: dict, payment, parties: set[str], pairs, invoices: dict)
     if action not in ACTIONS:
         raise DomainError("The action must be apply, credit or not_ours.")
     if action == "not_ours":
-        return {"payment": str(payment.pk), "action": action, "member": "", "payer": "",
-                "invoices": "", "credit": "0.00"}  # fmt: skip
+        return {
+            "payment": str(payment.pk),
+            "action": action,
+            "member": "",
+            "payer": "",
+            "invoices": "",
+            "credit": "0.00",
+        }
     member = _party(payload.get("member", ""), "member", parties)
     payer = _party(payload.get("payer") or member, "payer", parties)
     if isinstance(pairs, DomainError):
@@ -140,9 +146,13 @@ def _validated(payload: dict, payment, parties: set[str], pairs, invoices: dict)
             f"{format_money(payment.available)}; put the difference on an invoice or in credit."
         )
     return {
-        "payment": str(payment.pk), "action": action, "member": member, "payer": payer,
-        "invoices": allocations_text(allocations), "credit": str(credit),
-    }  # fmt: skip
+        "payment": str(payment.pk),
+        "action": action,
+        "member": member,
+        "payer": payer,
+        "invoices": allocations_text(allocations),
+        "credit": str(credit),
+    }
 
 
 def effect(item) -> dict:
@@ -153,10 +163,13 @@ def effect(item) -> dict:
         payment = services.payment_flag_not_ours(payment_id=int(payload["payment"]), item=item)
     else:
         payment = services.payment_apply(
-            payment_id=int(payload["payment"]), member_id=payload["member"],
-            payer_id=payload["payer"], allocations=parse_allocations(payload["invoices"]),
-            credit=to_money(payload["credit"]), item=item,
-        )  # fmt: skip
+            payment_id=int(payload["payment"]),
+            member_id=payload["member"],
+            payer_id=payload["payer"],
+            allocations=parse_allocations(payload["invoices"]),
+            credit=to_money(payload["credit"]),
+            item=item,
+        )
     return _result(payment)
 
 
@@ -177,10 +190,13 @@ def effect_many(items) -> dict:
                 out[item.pk] = exc
             continue
         application = services.Application(
-            payment_id=int(payload["payment"]), member_id=payload["member"],
-            payer_id=payload["payer"], allocations=parse_allocations(payload["invoices"]),
-            credit=to_money(payload["credit"]), item=item,
-        )  # fmt: skip
+            payment_id=int(payload["payment"]),
+            member_id=payload["member"],
+            payer_id=payload["payer"],
+            allocations=parse_allocations(payload["invoices"]),
+            credit=to_money(payload["credit"]),
+            item=item,
+        )
         applications.append(application)
     results = services.payments_apply_many(applications=applications)
     for application, result in zip(applications, results, strict=True):
@@ -190,9 +206,10 @@ def effect_many(items) -> dict:
 
 def _result(payment) -> dict:
     return {
-        "payment": payment.pk, "status": payment.status,
+        "payment": payment.pk,
+        "status": payment.status,
         "hold_until": payment.hold_until.isoformat() if payment.hold_until else None,
-    }  # fmt: skip
+    }
 
 
 def recheck(item) -> str | None:
@@ -219,7 +236,13 @@ def _stale(item, payment) -> str | None:
 
 
 PAYMENT_APPLICATION = ReviewKind(
-    name=KIND, label="Payment application", queue="finance", validate=validate, effect=effect,
-    recheck=recheck, validate_many=validate_many, recheck_many=recheck_many,
+    name=KIND,
+    label="Payment application",
+    queue="finance",
+    validate=validate,
+    effect=effect,
+    recheck=recheck,
+    validate_many=validate_many,
+    recheck_many=recheck_many,
     effect_many=effect_many,
-)  # fmt: skip
+)

@@ -112,9 +112,14 @@ def journal_reverse(
         for line in original.lines.all()
     ]
     return journal_record(
-        payment=original.payment, kind=kind, key=key, memo=memo, lines=lines,
-        actor_name=actor_name, reverses=original,
-    )  # fmt: skip
+        payment=original.payment,
+        kind=kind,
+        key=key,
+        memo=memo,
+        lines=lines,
+        actor_name=actor_name,
+        reverses=original,
+    )
 
 
 def payment_balances(payment_id: int) -> dict[str, Decimal]:

@@ -34,15 +34,27 @@ def _link(ev: Evidence, index: MatchIndex) -> None:
             if found not in ("full", "initial", "fuzzy"):
                 continue
             for mate in links.housemates(pid):
-                offer(mate, "household", m.P_HOUSEHOLD * lr,
-                      "payer lives with the member (same surname and postal code)")  # fmt: skip
+                offer(
+                    mate,
+                    "household",
+                    m.P_HOUSEHOLD * lr,
+                    "payer lives with the member (same surname and postal code)",
+                )
             for member in links.by_payer.get(pid, ()):
-                offer(member, "paid_before", m.P_PAID_BEFORE * lr,
-                      "payer paid this member's dues before")  # fmt: skip
+                offer(
+                    member,
+                    "paid_before",
+                    m.P_PAID_BEFORE * lr,
+                    "payer paid this member's dues before",
+                )
     if payer.corporate:
         for member, paid_for in links.paid_before_by(payer.raw).items():
-            offer(member, "paid_before", m.P_PAID_BEFORE * index.n_accounts / paid_for,
-                  "payer paid this member's dues before")  # fmt: skip
+            offer(
+                member,
+                "paid_before",
+                m.P_PAID_BEFORE * index.n_accounts / paid_for,
+                "payer paid this member's dues before",
+            )
         return
     if not links.by_name:
         return
@@ -60,8 +72,12 @@ def _link(ev: Evidence, index: MatchIndex) -> None:
             continue
         for member, how in links.paid_before(key).items():
             frequency = _name_frequency(index, key.tokens, initial=how == "initial")
-            offer(member, "paid_before", m.P_PAID_BEFORE * m.P_NAME[how] * typo / frequency,
-                  "payer paid this member's dues before")  # fmt: skip
+            offer(
+                member,
+                "paid_before",
+                m.P_PAID_BEFORE * m.P_NAME[how] * typo / frequency,
+                "payer paid this member's dues before",
+            )
 
 
 def _people_named(index: MatchIndex, payer: tx.PayerName) -> set[str]:

@@ -271,9 +271,17 @@ def _add_party(index: MatchIndex, party) -> None:
     initial = firsts[0][0] if firsts else ""
     display = " ".join([*first[:1], tx.fold(last)]).strip()
     index.people[pid] = Person(
-        pid, False, party.org_id or "", last_keys, firsts, initial,
-        tx.org_core(party.org_name or ""), (), email, display,
-    )  # fmt: skip
+        pid,
+        False,
+        party.org_id or "",
+        last_keys,
+        firsts,
+        initial,
+        tx.org_core(party.org_name or ""),
+        (),
+        email,
+        display,
+    )
     index.n_persons += 1
     if last_keys and postal:
         ml.add_household(index.links, pid, last_keys[0], postal)

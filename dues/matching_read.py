@@ -165,8 +165,9 @@ def _unglued(payer: tx.PayerName, index: MatchIndex) -> tx.PayerName:
     if not extra:
         return payer
     tokens = (*payer.tokens, *extra)
-    return tx.PayerName(payer.raw, tokens, payer.keys | set(extra), payer.corporate,
-                        " ".join(extra))  # fmt: skip
+    return tx.PayerName(
+        payer.raw, tokens, payer.keys | set(extra), payer.corporate, " ".join(extra)
+    )
 
 
 def _neighbour_rows(ev: Evidence, index: MatchIndex, digits: str) -> list[int]:

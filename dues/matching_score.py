@@ -37,8 +37,9 @@ def _named(ev: Evidence, index: MatchIndex, account: str):
     a mistyped number could equally mean."""
     rows = index.rows_of(account)
     refs = ev.inv_refs
-    named = sorted((r for r in rows if r in refs and refs[r][0] == "exact"),
-                   key=lambda r: refs[r][2])  # fmt: skip
+    named = sorted(
+        (r for r in rows if r in refs and refs[r][0] == "exact"), key=lambda r: refs[r][2]
+    )
     # A number typed means one invoice: of the account's invoices one keystroke from it, the
     # one the payment's amount fits, most likely keying error first.
     typos: dict[str, list[int]] = {}
@@ -131,8 +132,11 @@ def _id_score(ev: Evidence, index: MatchIndex, hyp: Hypothesis, related, log_n):
         if ref is not None:
             weight, how = ref[1], ref[0]
         elif r in hyp.named and any(_one_keystroke(n, index.numbers[r]) for n in ev.numbers):
-            weight = max(typo_weight(ev, index, n, index.numbers[r]) for n in ev.numbers
-                         if _one_keystroke(n, index.numbers[r]))  # fmt: skip
+            weight = max(
+                typo_weight(ev, index, n, index.numbers[r])
+                for n in ev.numbers
+                if _one_keystroke(n, index.numbers[r])
+            )
             how = "typo"
         else:
             continue

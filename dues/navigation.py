@@ -26,14 +26,24 @@ def _cards(user) -> list[AttentionCard]:
     cards = []
     if waiting:
         cards.append(
-            AttentionCard("Payments to apply", waiting, reverse("dues:queue"),
-                          "Pick the candidate, split, keep as credit or flag.", "warn")
-        )  # fmt: skip
+            AttentionCard(
+                "Payments to apply",
+                waiting,
+                reverse("dues:queue"),
+                "Pick the candidate, split, keep as credit or flag.",
+                "warn",
+            )
+        )
     if soon:
         cards.append(
-            AttentionCard("Payments posting to iMIS within 24 h", soon, reverse("dues:hold"),
-                          "Undo any that look wrong before they post.", "info")
-        )  # fmt: skip
+            AttentionCard(
+                "Payments posting to iMIS within 24 h",
+                soon,
+                reverse("dues:hold"),
+                "Undo any that look wrong before they post.",
+                "info",
+            )
+        )
     return cards
 
 

@@ -27,7 +27,9 @@ def hold_summary_send(*, now=None) -> int:
     body = render_to_string("dues/email/hold_summary.txt", summary)
     sent = send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
     audit_record(
-        action="dues.hold_summary_sent", summary=f"Hold summary sent to {recipient}",
-        actor_name="system", data={"payments": len(summary["payments"])},
-    )  # fmt: skip
+        action="dues.hold_summary_sent",
+        summary=f"Hold summary sent to {recipient}",
+        actor_name="system",
+        data={"payments": len(summary["payments"])},
+    )
     return sent

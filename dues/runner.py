@@ -23,10 +23,15 @@ def remittance_for(payment: Payment):
     from dues.matching import Remittance
 
     return Remittance(
-        amount=payment.available, payer_name=payment.payer_name, email=payment.payer_email,
-        memo=payment.memo, reference=payment.reference, received_on=payment.received_on,
-        method=payment.method, payer_postal_code=payment.payer_postal_code,
-    )  # fmt: skip
+        amount=payment.available,
+        payer_name=payment.payer_name,
+        email=payment.payer_email,
+        memo=payment.memo,
+        reference=payment.reference,
+        received_on=payment.received_on,
+        method=payment.method,
+        payer_postal_code=payment.payer_postal_code,
+    )
 
 
 def auto_threshold() -> tuple[bool, Decimal | None]:
@@ -67,8 +72,12 @@ def payments_match(*, progress=None, payment_ids=None, rematch: bool = False) ->
         queryset = queryset.filter(Q(pk__in=payment_ids))
     ids = list(queryset.order_by("id").values_list("pk", flat=True))
     counts = {
-        "payments": len(ids), "proposed": 0, "unmatched": 0, "auto_applied": 0, "skipped": 0,
-    }  # fmt: skip
+        "payments": len(ids),
+        "proposed": 0,
+        "unmatched": 0,
+        "auto_applied": 0,
+        "skipped": 0,
+    }
     if not ids:
         return {**counts, "seconds": round(time.monotonic() - started, 2)}
     if progress:

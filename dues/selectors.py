@@ -74,9 +74,13 @@ class QueueFilters:
         tab = get.get("tab") or "proposed"
         return cls(
             tab=tab if tab in TAB_STATUSES or tab == "all" else "proposed",
-            source=get.get("source", ""), method=get.get("method", ""),
-            q=(get.get("q") or "").strip()[:200], problems=problems, **ages, **numbers,
-        )  # fmt: skip
+            source=get.get("source", ""),
+            method=get.get("method", ""),
+            q=(get.get("q") or "").strip()[:200],
+            problems=problems,
+            **ages,
+            **numbers,
+        )
 
 
 def payment_queue(filters: QueueFilters) -> QuerySet[Payment]:
@@ -103,9 +107,12 @@ def payment_queue(filters: QueueFilters) -> QuerySet[Payment]:
     if filters.q:
         q = filters.q
         queryset = queryset.filter(
-            Q(payer_name__icontains=q) | Q(memo__icontains=q) | Q(reference__icontains=q)
-            | Q(payer_email__icontains=q) | Q(member_id=q)
-        )  # fmt: skip
+            Q(payer_name__icontains=q)
+            | Q(memo__icontains=q)
+            | Q(reference__icontains=q)
+            | Q(payer_email__icontains=q)
+            | Q(member_id=q)
+        )
     return queryset
 
 
@@ -159,12 +166,15 @@ class CandidateView:
 
 def candidate_view(candidate: PaymentCandidate) -> CandidateView:
     return CandidateView(
-        member_id=candidate.member_id, payer_id=candidate.payer_id,
+        member_id=candidate.member_id,
+        payer_id=candidate.payer_id,
         allocations=[(inv, to_money(amount)) for inv, amount in candidate.allocations],
-        credit=candidate.credit, shortfall=candidate.shortfall,
-        confidence=float(candidate.confidence), explanation=candidate.explanation,
+        credit=candidate.credit,
+        shortfall=candidate.shortfall,
+        confidence=float(candidate.confidence),
+        explanation=candidate.explanation,
         signals=candidate.signals,
-    )  # fmt: skip
+    )
 
 
 # --- invoice room -------------------------------------------------------------------------
@@ -304,9 +314,10 @@ def payment_detail(payment_id: int) -> PaymentRecord | None:
         (li.amount for li in lines if li.account == Account.HOLD and not li.invoice_id), ZERO
     )
     names = party_names(
-        {c.member_id for c in candidates} | {c.payer_id for c in candidates}
+        {c.member_id for c in candidates}
+        | {c.payer_id for c in candidates}
         | {payment.member_id, payment.payer_id}
-    )  # fmt: skip
+    )
     for candidate in candidates:
         candidate.member_name = names.get(candidate.member_id, "")
         candidate.payer_name = names.get(candidate.payer_id, "")
@@ -322,17 +333,21 @@ def payment_detail(payment_id: int) -> PaymentRecord | None:
         entry = transactions.setdefault(line.transaction_id, {"txn": line.transaction, "lines": []})
         entry["lines"].append(line)
     return PaymentRecord(
-        payment=payment, candidates=candidates, allocations=allocations,
-        credit_on_account=hold_credit, journal=list(transactions.values()),
+        payment=payment,
+        candidates=candidates,
+        allocations=allocations,
+        credit_on_account=hold_credit,
+        journal=list(transactions.values()),
         events=list(WebhookEvent.objects.filter(payment=payment).order_by("id")),
         outbox=list(
             OutboxWrite.objects.filter(
                 reference__in=[r.strip() for r in payment.imis_reference.split(",") if r.strip()]
             )
         ),
-        labels=list(payment.labels.select_related("decided_by")), history=list(history),
+        labels=list(payment.labels.select_related("decided_by")),
+        history=list(history),
         names=names,
-    )  # fmt: skip
+    )
 
 
 # --- hold summary -------------------------------------------------------------------------
@@ -366,21 +381,26 @@ def hold_summary(*, now=None) -> dict:
         payment.posts_soon = payment.hold_until <= soon_limit
     soon = [p for p in held if p.posts_soon]
     return {
-        "now": now, "payments": held, "soon": soon,
+        "now": now,
+        "payments": held,
+        "soon": soon,
         "soon_total": sum((p.available for p in soon), ZERO),
         "total": sum((p.available for p in held), ZERO),
         "by_policy": sum(1 for p in held if p.applied_by_policy),
-    }  # fmt: skip
+    }
 
 
 # --- matching performance -----------------------------------------------------------------
 
 BANDS = (
-    (Decimal("0"), Decimal("0.5")), (Decimal("0.5"), Decimal("0.8")),
-    (Decimal("0.8"), Decimal("0.9")), (Decimal("0.9"), Decimal("0.95")),
-    (Decimal("0.95"), Decimal("0.98")), (Decimal("0.98"), Decimal("0.99")),
+    (Decimal("0"), Decimal("0.5")),
+    (Decimal("0.5"), Decimal("0.8")),
+    (Decimal("0.8"), Decimal("0.9")),
+    (Decimal("0.9"), Decimal("0.95")),
+    (Decimal("0.95"), Decimal("0.98")),
+    (Decimal("0.98"), Decimal("0.99")),
     (Decimal("0.99"), Decimal("1.001")),
-)  # fmt: skip
+)
 
 
 def band_of(confidence: Decimal) -> int:
@@ -402,10 +422,17 @@ def matching_performance() -> dict:
         if label["by_policy"]:
             auto.add(label["payment_id"])
     rows = [
-        {"band": f"{int(low * 100)} to {min(int(high * 100), 100)} %", "low": low, "high": high,
-         "payments": 0, "auto": 0, "labelled": 0, "correct": 0}
+        {
+            "band": f"{int(low * 100)} to {min(int(high * 100), 100)} %",
+            "low": low,
+            "high": high,
+            "payments": 0,
+            "auto": 0,
+            "labelled": 0,
+            "correct": 0,
+        }
         for low, high in BANDS
-    ]  # fmt: skip
+    ]
     for pk, confidence in Payment.objects.filter(top_confidence__isnull=False).values_list(
         "pk", "top_confidence"
     ):
@@ -476,20 +503,28 @@ def pending_payments(invoice_ids) -> dict[str, list[dict]]:
     for row in held:
         if row["total"] < 0:
             payments[row["payment_id"]] = None
-            found[row["invoice_id"]].append({"payment_id": row["payment_id"], "kind": "held",
-                                             "amount": -row["total"]})  # fmt: skip
+            found[row["invoice_id"]].append(
+                {"payment_id": row["payment_id"], "kind": "held", "amount": -row["total"]}
+            )
     minimum = Decimal(str(settings.DUES_PENDING_FLAG_CONFIDENCE))
     probable = PaymentCandidate.objects.filter(
-        rank=1, invoice_ids__overlap=invoice_ids, confidence__gte=minimum,
+        rank=1,
+        invoice_ids__overlap=invoice_ids,
+        confidence__gte=minimum,
         payment__status__in=Payment.OPEN,
-    ).values("payment_id", "allocations", "confidence")  # fmt: skip
+    ).values("payment_id", "allocations", "confidence")
     for row in probable:
         payments[row["payment_id"]] = None
         for invoice_id, amount in row["allocations"]:
             if invoice_id in invoice_ids:
-                found[invoice_id].append({"payment_id": row["payment_id"], "kind": "probable",
-                                          "amount": to_money(amount),
-                                          "confidence": row["confidence"]})  # fmt: skip
+                found[invoice_id].append(
+                    {
+                        "payment_id": row["payment_id"],
+                        "kind": "probable",
+                        "amount": to_money(amount),
+                        "confidence": row["confidence"],
+                    }
+                )
     loaded = Payment.objects.in_bulk(list(payments))
     for entries in found.values():
         for entry in entries:

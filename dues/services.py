@@ -34,10 +34,15 @@ R = ReviewItem.Status
 
 def _audit_event(payment: Payment, action: str, summary: str, *, actor=None, **data):
     return audit_event(
-        action=f"dues.{action}", summary=f"Payment #{payment.pk}: {summary}", actor=actor,
-        actor_name=None if actor else "system", object_type="payment", object_id=payment.pk,
-        member_id=payment.member_id, data=data,
-    )  # fmt: skip
+        action=f"dues.{action}",
+        summary=f"Payment #{payment.pk}: {summary}",
+        actor=actor,
+        actor_name=None if actor else "system",
+        object_type="payment",
+        object_id=payment.pk,
+        member_id=payment.member_id,
+        data=data,
+    )
 
 
 def _audit(payment: Payment, action: str, summary: str, *, actor=None, **data) -> None:
@@ -77,15 +82,24 @@ def candidate_payload(payment: Payment, candidate) -> dict:
             left -= take
     credit_amount = left
     return {
-        "payment": str(payment.pk), "action": "apply" if allocations else "credit",
-        "member": str(candidate.member_id), "payer": str(candidate.payer_id or candidate.member_id),
-        "invoices": allocations_text(allocations), "credit": str(to_money(credit_amount)),
-    }  # fmt: skip
+        "payment": str(payment.pk),
+        "action": "apply" if allocations else "credit",
+        "member": str(candidate.member_id),
+        "payer": str(candidate.payer_id or candidate.member_id),
+        "invoices": allocations_text(allocations),
+        "credit": str(to_money(credit_amount)),
+    }
 
 
 def _not_ours_payload(payment: Payment) -> dict:
-    return {"payment": str(payment.pk), "action": "not_ours", "member": "", "payer": "",
-            "invoices": "", "credit": "0.00"}  # fmt: skip
+    return {
+        "payment": str(payment.pk),
+        "action": "not_ours",
+        "member": "",
+        "payer": "",
+        "invoices": "",
+        "credit": "0.00",
+    }
 
 
 def _file_item(payment: Payment, payload: dict, **fields) -> ReviewItem:
@@ -111,21 +125,34 @@ def _proposal(
     return {
         "title": f"{format_money(payment.amount, payment.currency)} from "
         f"{payment.payer_name or 'an unknown payer'} ({payment.get_source_display()})",
-        "payload": payload, "member_id": payload["member"], "invoice_id": first_invoice,
-        "object_ref": f"payment {payment.pk}", "summary": summary, "rationale": rationale,
-        "evidence": evidence or [], "confidence": confidence, "amount": payment.available,
-        "proposed_by_job": job, "dedupe_key": f"{KIND}:{payment.pk}:{payment.review_round}",
-    }  # fmt: skip
+        "payload": payload,
+        "member_id": payload["member"],
+        "invoice_id": first_invoice,
+        "object_ref": f"payment {payment.pk}",
+        "summary": summary,
+        "rationale": rationale,
+        "evidence": evidence or [],
+        "confidence": confidence,
+        "amount": payment.available,
+        "proposed_by_job": job,
+        "dedupe_key": f"{KIND}:{payment.pk}:{payment.review_round}",
+    }
 
 
 def _evidence(payment: Payment, stored: list[PaymentCandidate]) -> list[dict]:
     facts = [
-        {"fact": f"#{c.rank} member {c.member_id}: {c.explanation}",
-         "source": f"matching, confidence {int(c.confidence * 100)} %"}
+        {
+            "fact": f"#{c.rank} member {c.member_id}: {c.explanation}",
+            "source": f"matching, confidence {int(c.confidence * 100)} %",
+        }
         for c in stored[:3]
-    ]  # fmt: skip
-    for label, value in (("Payer", payment.payer_name), ("Email", payment.payer_email),
-                         ("Memo", payment.memo), ("Reference", payment.reference)):  # fmt: skip
+    ]
+    for label, value in (
+        ("Payer", payment.payer_name),
+        ("Email", payment.payer_email),
+        ("Memo", payment.memo),
+        ("Reference", payment.reference),
+    ):
         if value:
             facts.append(
                 {"fact": f"{label}: {value[:300]}", "source": payment.get_source_display()}
@@ -206,19 +233,25 @@ def payments_candidates_file_many(
         if rows:
             _transition(payment, S.PROPOSED)
             proposal = _proposal(
-                payment, candidate_payload(payment, filing.candidates[0]),
+                payment,
+                candidate_payload(payment, filing.candidates[0]),
                 confidence=rows[0].confidence if filing.auto_eligible else None,
-                summary=rows[0].explanation, rationale=filing.not_auto_reason,
-                evidence=_evidence(payment, rows), job=job,
-            )  # fmt: skip
+                summary=rows[0].explanation,
+                rationale=filing.not_auto_reason,
+                evidence=_evidence(payment, rows),
+                job=job,
+            )
         else:
             _transition(payment, S.UNMATCHED)
             proposal = _proposal(
-                payment, _not_ours_payload(payment), confidence=None,
+                payment,
+                _not_ours_payload(payment),
+                confidence=None,
                 summary="No member or open invoice fits this payment. Apply it by hand, keep "
                 "it as credit, or confirm it is not ours.",
-                evidence=_evidence(payment, rows), job=job,
-            )  # fmt: skip
+                evidence=_evidence(payment, rows),
+                job=job,
+            )
         proposals.append(proposal)
     # Whatever an Auto policy approves is carried out below, in this transaction.
     items = reviews.review_items_propose_many(kind=KIND, proposals=proposals, enqueue=False)
@@ -226,15 +259,26 @@ def payments_candidates_file_many(
         payment.review_item = item
     rows_update(
         [payment for payment, _ in todo],
-        ["status", "candidate_count", "top_confidence", "matched_at", "attention",
-         "review_round", "review_item"],
-    )  # fmt: skip
+        [
+            "status",
+            "candidate_count",
+            "top_confidence",
+            "matched_at",
+            "attention",
+            "review_round",
+            "review_item",
+        ],
+    )
     events = []
     for (payment, _), item in zip(todo, items, strict=True):
         summary = f"{payment.candidate_count} candidate(s); proposal #{item.pk}"
-        event = _audit_event(payment, "payment_matched", summary,
-                             candidates=payment.candidate_count,
-                             top_confidence=payment.top_confidence)  # fmt: skip
+        event = _audit_event(
+            payment,
+            "payment_matched",
+            summary,
+            candidates=payment.candidate_count,
+            top_confidence=payment.top_confidence,
+        )
         events.append(event)
     audit_record_many(events)
     approved = [item.pk for item in items if item.status == R.APPROVED]
@@ -249,8 +293,11 @@ def _candidate_rows(payment: Payment, candidates: list) -> list[PaymentCandidate
         allocations = [(str(inv), str(to_money(amt))) for inv, amt in candidate.allocations]
         rows.append(
             PaymentCandidate(
-                payment=payment, rank=rank, member_id=str(candidate.member_id),
-                payer_id=str(candidate.payer_id or ""), allocations=allocations,
+                payment=payment,
+                rank=rank,
+                member_id=str(candidate.member_id),
+                payer_id=str(candidate.payer_id or ""),
+                allocations=allocations,
                 invoice_ids=[inv for inv, _ in allocations],
                 credit=to_money(candidate.credit or 0),
                 shortfall=to_money(candidate.shortfall or 0),
@@ -258,7 +305,7 @@ def _candidate_rows(payment: Payment, candidates: list) -> list[PaymentCandidate
                 explanation=str(candidate.explanation)[:500],
                 signals=dict(candidate.signals or {}),
             )
-        )  # fmt: skip
+        )
     return rows
 
 
@@ -285,8 +332,9 @@ def payment_decide(
     if payment.status not in Payment.OPEN:
         raise DomainError(
             f"Payment #{payment.pk} is {payment.get_status_display().lower()}; there is nothing "
-            "to decide.", code="not_open",
-        )  # fmt: skip
+            "to decide.",
+            code="not_open",
+        )
     if action == "candidate":
         candidate = payment.candidates.filter(rank=candidate_rank).first()
         if candidate is None:
@@ -317,17 +365,22 @@ def payment_decide(
     item = payment.review_item
     if item is None or item.status != R.PENDING:
         item = _file_item(
-            payment, payload, confidence=None, job="dues.cash_application",
+            payment,
+            payload,
+            confidence=None,
+            job="dues.cash_application",
             summary=f"Chosen by {user.get_username()} on the payment page.",
-        )  # fmt: skip
+        )
         payment.save()
         decision = "accept"
     else:
         decision = "accept" if item.kind == KIND and payload == item.payload else "edit"
     reviews.review_item_decide(
-        item_id=item.pk, user=user, decision=decision,
+        item_id=item.pk,
+        user=user,
+        decision=decision,
         payload=payload if decision == "edit" else None,
-    )  # fmt: skip
+    )
     done = reviews.review_item_execute(item_id=item.pk)
     if done.status != R.DONE:
         # Roll the decision back too: the person chooses again with nothing half-done.
@@ -346,10 +399,14 @@ def _label_row(payment: Payment, item: ReviewItem | None, outcome: str, *, actor
         outcome == MatchLabel.Outcome.NOT_OURS and not payment.candidate_count
     )
     return MatchLabel(
-        payment=payment, review_item_id=item.pk if item else None, outcome=outcome,
-        top_confidence=payment.top_confidence, top_correct=top_correct,
-        by_policy=bool(item and item.decided_by_policy), decided_by=actor,
-    )  # fmt: skip
+        payment=payment,
+        review_item_id=item.pk if item else None,
+        outcome=outcome,
+        top_confidence=payment.top_confidence,
+        top_correct=top_correct,
+        by_policy=bool(item and item.decided_by_policy),
+        decided_by=actor,
+    )
 
 
 def _outcome(payment: Payment, item: ReviewItem, candidates: list[PaymentCandidate]) -> str:
@@ -453,19 +510,22 @@ def payments_apply_many(
     entries = []
     for position, application, payment, allocations, credit_amount in wanted:
         try:
-            lines = _application_lines(payment, application, allocations, credit_amount,
-                                       invoices, room)  # fmt: skip
+            lines = _application_lines(
+                payment, application, allocations, credit_amount, invoices, room
+            )
         except DomainError as exc:
             results[position] = exc
             continue
         actor = application.actor or (application.item.decided_by if application.item else None)
         payment.applications += 1
         entry = ledger.Entry(
-            payment=payment, kind=JournalTransaction.Kind.APPLY,
+            payment=payment,
+            kind=JournalTransaction.Kind.APPLY,
             key=f"apply:{payment.pk}:{payment.applications}",
             memo=f"Applied to {allocations_text(allocations) or 'credit on account'}",
-            lines=lines, actor_name=actor.get_username() if actor else "policy",
-        )  # fmt: skip
+            lines=lines,
+            actor_name=actor.get_username() if actor else "policy",
+        )
         entries.append(entry)
         _transition(payment, S.HELD)
         payment.member_id = application.member_id
@@ -479,9 +539,17 @@ def payments_apply_many(
     ledger.journal_record_many(entries)
     rows_update(
         [payment for _, payment, _, _ in done],
-        ["status", "applications", "member_id", "payer_id", "applied_by_policy", "applied_at",
-         "hold_until", "attention"],
-    )  # fmt: skip
+        [
+            "status",
+            "applications",
+            "member_id",
+            "payer_id",
+            "applied_by_policy",
+            "applied_at",
+            "hold_until",
+            "attention",
+        ],
+    )
     _after_applications(done)
     return results
 
@@ -490,16 +558,18 @@ def _checked_amounts(payment: Payment, application: Application):
     if payment.status not in Payment.OPEN:
         raise DomainError(
             f"Payment #{payment.pk} is {payment.get_status_display().lower()}; it cannot be "
-            "applied again.", code="not_open",
-        )  # fmt: skip
+            "applied again.",
+            code="not_open",
+        )
     allocations = sorted((str(inv), to_money(amount)) for inv, amount in application.allocations)
     credit_amount = to_money(application.credit)
     total = sum((amount for _, amount in allocations), ZERO) + credit_amount
     if total != payment.available or credit_amount < 0 or any(a <= 0 for _, a in allocations):
         raise DomainError(
             f"The amounts add up to {format_money(total)} but payment #{payment.pk} has "
-            f"{format_money(payment.available)} to apply.", code="amounts",
-        )  # fmt: skip
+            f"{format_money(payment.available)} to apply.",
+            code="amounts",
+        )
     return allocations, credit_amount
 
 
@@ -517,8 +587,9 @@ def _application_lines(payment, application, allocations, credit_amount, invoice
                 f"Invoice {invoice.number} has {format_money(room[invoice_id])} left to apply; "
                 f"payment #{payment.pk} cannot put {format_money(amount)} on it. Another "
                 "payment was applied to it first: choose another invoice or keep the money as "
-                "credit.", code="conflict",
-            )  # fmt: skip
+                "credit.",
+                code="conflict",
+            )
         else:
             room[invoice_id] -= amount
             taken.append((invoice_id, amount))
@@ -531,8 +602,10 @@ def _application_lines(payment, application, allocations, credit_amount, invoice
             room[took] += amount_taken
         raise error
     if credit_amount:
-        lines += [debit(Account.UNAPPLIED, credit_amount, member_id=payer),
-                  ledger.credit(Account.HOLD, credit_amount, member_id=payer)]  # fmt: skip
+        lines += [
+            debit(Account.UNAPPLIED, credit_amount, member_id=payer),
+            ledger.credit(Account.HOLD, credit_amount, member_id=payer),
+        ]
     return lines
 
 
@@ -558,10 +631,14 @@ def _after_applications(done) -> None:
             f"{' (Auto policy)' if payment.applied_by_policy else ''}"
         )
         event = _audit_event(
-            payment, "payment_applied", summary, actor=actor,
-            invoices=allocations_text(allocations), credit=credit_amount,
+            payment,
+            "payment_applied",
+            summary,
+            actor=actor,
+            invoices=allocations_text(allocations),
+            credit=credit_amount,
             review_item=item.pk if item else None,
-        )  # fmt: skip
+        )
         events.append(event)
     MatchLabel.objects.bulk_create(labels)
     audit_record_many(events)
@@ -593,9 +670,12 @@ def _reverse_application(payment: Payment, *, actor_name: str, why: str) -> None
     if applied is None:
         raise DomainError(f"Payment #{payment.pk} has no application to undo.")
     ledger.journal_reverse(
-        original=applied, kind=JournalTransaction.Kind.UNDO, key=f"undo:{applied.pk}",
-        memo=why, actor_name=actor_name,
-    )  # fmt: skip
+        original=applied,
+        kind=JournalTransaction.Kind.UNDO,
+        key=f"undo:{applied.pk}",
+        memo=why,
+        actor_name=actor_name,
+    )
     _close_item(payment.review_item, R.REVERSED, why)
 
 
@@ -607,14 +687,16 @@ def payment_undo(*, payment_id: int, user, now=None) -> Payment:
     if payment.status != S.HELD:
         raise DomainError(
             f"Payment #{payment.pk} is {payment.get_status_display().lower()}; only a payment on "
-            "hold can be undone.", code="not_held",
-        )  # fmt: skip
+            "hold can be undone.",
+            code="not_held",
+        )
     if payment.hold_until and now >= payment.hold_until:
         raise DomainError(
             f"The hold on payment #{payment.pk} ended at "
             f"{timezone.localtime(payment.hold_until):%Y-%m-%d %H:%M}; it is being posted to iMIS "
-            "and can no longer be undone here.", code="hold_over",
-        )  # fmt: skip
+            "and can no longer be undone here.",
+            code="hold_over",
+        )
     undone_item = payment.review_item
     payload = dict(undone_item.payload) if undone_item else None
     _reverse_application(payment, actor_name=user.get_username(), why=f"undone by {user}")
@@ -625,14 +707,21 @@ def payment_undo(*, payment_id: int, user, now=None) -> Payment:
     payment.applied_by_policy, payment.applied_at, payment.hold_until = False, None, None
     if payload:
         _file_item(
-            payment, payload, confidence=None, job="dues.undo",
+            payment,
+            payload,
+            confidence=None,
+            job="dues.undo",
             summary=f"{user.get_username()} undid the application; decide again.",
             rationale="A person undid the earlier application, so no policy re-applies it.",
             evidence=_evidence(payment, list(payment.candidates.all())),
-        )  # fmt: skip
+        )
     payment.save()
-    _audit(payment, "payment_undone", f"application to member {applied_to} undone; back in review",
-           actor=user)  # fmt: skip
+    _audit(
+        payment,
+        "payment_undone",
+        f"application to member {applied_to} undone; back in review",
+        actor=user,
+    )
     return payment
 
 
@@ -668,11 +757,14 @@ def _post(payment: Payment) -> None:
     lines, references = [], []
     if allocations:
         write = outbox_enqueue(
-            build=writes.combo_order_payment, source=f"dues payment {payment.pk}",
-            payer_party_id=payer, amount=sum((a for _, a in allocations), ZERO),
+            build=writes.combo_order_payment,
+            source=f"dues payment {payment.pk}",
+            payer_party_id=payer,
+            amount=sum((a for _, a in allocations), ZERO),
             method_id=settings.DUES_IMIS_PAYMENT_METHODS.get(payment.method, "CASH"),
-            invoices=allocations, message=(payment.memo or payment.reference)[:255],
-        )  # fmt: skip
+            invoices=allocations,
+            message=(payment.memo or payment.reference)[:255],
+        )
         references.append(write.reference)
         for invoice_id, amount in allocations:
             lines += [
@@ -682,25 +774,36 @@ def _post(payment: Payment) -> None:
     if on_account:
         # ComboOrder pays invoices only; credit on account is recorded on the member in iMIS.
         note = outbox_enqueue(
-            build=writes.party_note, source=f"dues payment {payment.pk}", party_id=payer,
+            build=writes.party_note,
+            source=f"dues payment {payment.pk}",
+            party_id=payer,
             text=f"Credit on account {format_money(on_account)} from a "
             f"{payment.get_source_display()} payment received {payment.received_on:%Y-%m-%d}"
             f"{' (' + payment.provider_id + ')' if payment.provider_id else ''}.",
-        )  # fmt: skip
+        )
         references.append(note.reference)
-        lines += [debit(Account.HOLD, on_account, member_id=payer),
-                  credit(Account.UNAPPLIED, on_account, member_id=payer)]  # fmt: skip
+        lines += [
+            debit(Account.HOLD, on_account, member_id=payer),
+            credit(Account.UNAPPLIED, on_account, member_id=payer),
+        ]
     ledger.journal_record(
-        payment=payment, kind=JournalTransaction.Kind.POST,
-        key=f"post:{payment.pk}:{payment.applications}", memo=f"Posted to iMIS as "
-        f"{', '.join(references)}", actor_name="system", lines=lines,
-    )  # fmt: skip
+        payment=payment,
+        kind=JournalTransaction.Kind.POST,
+        key=f"post:{payment.pk}:{payment.applications}",
+        memo=f"Posted to iMIS as {', '.join(references)}",
+        actor_name="system",
+        lines=lines,
+    )
     _transition(payment, S.POSTED)
     payment.posted_at = timezone.now()
     payment.imis_reference = ", ".join(references)[:80]
     payment.save()
-    _audit(payment, "payment_posted", f"posted to iMIS ({payment.imis_reference})",
-           references=references)  # fmt: skip
+    _audit(
+        payment,
+        "payment_posted",
+        f"posted to iMIS ({payment.imis_reference})",
+        references=references,
+    )
 
 
 # --- refunds and review outcomes ----------------------------------------------------------
@@ -737,11 +840,13 @@ def payment_refund(*, payment_id: int, amount: Decimal, reference: str = "", use
         lines.append(debit(Account.RECEIVABLE, take, invoice_id=invoice_id))
         rest -= take
     ledger.journal_record(
-        payment=payment, kind=JournalTransaction.Kind.REFUND,
+        payment=payment,
+        kind=JournalTransaction.Kind.REFUND,
         key=f"refund:{payment.pk}:{payment.refunded_amount + amount}",
-        memo=f"Refunded {format_money(amount)} {reference}".strip(), actor_name=actor_name,
+        memo=f"Refunded {format_money(amount)} {reference}".strip(),
+        actor_name=actor_name,
         lines=lines,
-    )  # fmt: skip
+    )
     payment.refunded_amount += amount
     if payment.status == S.POSTED:
         payment.attention = (
@@ -757,8 +862,14 @@ def payment_refund(*, payment_id: int, amount: Decimal, reference: str = "", use
         _transition(payment, S.UNMATCHED)
         payment.attention = f"Partly refunded ({format_money(amount)}); decide what the rest pays."
     payment.save()
-    _audit(payment, "payment_refunded", f"{format_money(amount)} refunded {reference}".strip(),
-           actor=user, amount=amount, reference=reference)  # fmt: skip
+    _audit(
+        payment,
+        "payment_refunded",
+        f"{format_money(amount)} refunded {reference}".strip(),
+        actor=user,
+        amount=amount,
+        reference=reference,
+    )
     return payment
 
 

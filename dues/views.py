@@ -41,9 +41,13 @@ class PaymentQueueView(PermissionRequiredMixin, View):
         if (request.GET.get("sort") or "").lstrip("-") == "confidence":
             queryset = queryset.filter(top_confidence__isnull=False)
         page = keyset_paginate(
-            queryset, sort=request.GET.get("sort"), allowed=QUEUE_SORTS, default="-received",
-            cursor=request.GET.get("cursor"), size=50,
-        )  # fmt: skip
+            queryset,
+            sort=request.GET.get("sort"),
+            allowed=QUEUE_SORTS,
+            default="-received",
+            cursor=request.GET.get("cursor"),
+            size=50,
+        )
         selectors.annotate_rows(page.items)
         counts = selectors.tab_counts()
         context = {
@@ -183,9 +187,11 @@ class PaymentRefundView(PermissionRequiredMixin, View):
             return redirect("dues:payment_detail", pk=pk)
         try:
             services.payment_refund(
-                payment_id=pk, amount=form.cleaned_data["amount"],
-                reference=form.cleaned_data["reference"], user=request.user,
-            )  # fmt: skip
+                payment_id=pk,
+                amount=form.cleaned_data["amount"],
+                reference=form.cleaned_data["reference"],
+                user=request.user,
+            )
         except DomainError as exc:
             messages.error(request, str(exc))
         else:
@@ -226,9 +232,10 @@ class PaymentImportView(PermissionRequiredMixin, View):
             form.add_error("file", str(exc))
             return self._page(request, form, status=400)
         messages.success(
-            request, f"{record.filename}: {record.added} payments added, {record.duplicates} "
+            request,
+            f"{record.filename}: {record.added} payments added, {record.duplicates} "
             f"already imported, {record.errors} lines with errors.",
-        )  # fmt: skip
+        )
         return redirect(record)
 
     def _page(self, request, form, status=200):
@@ -263,9 +270,10 @@ class CheckEntryView(PermissionRequiredMixin, View):
                 form.add_error(None, str(exc))
             else:
                 messages.success(
-                    request, f"Check {form.cleaned_data['check_number']} entered as payment "
+                    request,
+                    f"Check {form.cleaned_data['check_number']} entered as payment "
                     f"#{payment.pk}; matching will propose where it goes.",
-                )  # fmt: skip
+                )
                 return redirect(payment)
         return render(request, "dues/check_form.html", {"form": form}, status=400)
 
@@ -305,6 +313,7 @@ class MemberPendingView(PermissionRequiredMixin, View):
     def get(self, request, imis_id: str):
         rows = selectors.pending_for_member(imis_id)
         return render(
-            request, "dues/partials/_member_pending.html",
+            request,
+            "dues/partials/_member_pending.html",
             {"rows": rows, "can_see": request.user.has_perm(permissions.VIEW_PAYMENTS)},
-        )  # fmt: skip
+        )

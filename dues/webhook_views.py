@@ -30,9 +30,12 @@ def _receive(request, *, source: str, secret: str, verify, header: str) -> JsonR
     body = request.body
     try:
         event = verify(
-            body, request.headers.get(header), secret, now=time.time(),
+            body,
+            request.headers.get(header),
+            secret,
+            now=time.time(),
             tolerance=settings.DUES_WEBHOOK_TOLERANCE_SECONDS,
-        )  # fmt: skip
+        )
     except webhooks.WebhookRejected as exc:
         log.warning("%s webhook rejected: %s", source, exc)
         return JsonResponse({"error": str(exc)}, status=400)
@@ -44,16 +47,21 @@ def _receive(request, *, source: str, secret: str, verify, header: str) -> JsonR
 @require_POST
 def stripe_webhook(request):
     return _receive(
-        request, source="stripe", secret=settings.STRIPE_WEBHOOK_SECRET, header="Stripe-Signature",
+        request,
+        source="stripe",
+        secret=settings.STRIPE_WEBHOOK_SECRET,
+        header="Stripe-Signature",
         verify=lambda body, sig, key, **kw: webhooks.stripe_verify(body, sig, secret=key, **kw),
-    )  # fmt: skip
+    )
 
 
 @csrf_exempt
 @require_POST
 def authorizenet_webhook(request):
     return _receive(
-        request, source="authorizenet", secret=settings.AUTHORIZENET_SIGNATURE_KEY,
+        request,
+        source="authorizenet",
+        secret=settings.AUTHORIZENET_SIGNATURE_KEY,
         header="X-ANET-Signature",
         verify=lambda body, sig, secret, **kw: webhooks.anet_verify(body, sig, key=secret, **kw),
-    )  # fmt: skip
+    )

@@ -195,11 +195,19 @@ def stripe_receipt(event: dict, *, tz: ZoneInfo) -> Receipt | Refund | None:
     if amount <= 0:
         raise WebhookRejected("The payment's amount is zero.")
     return Receipt(
-        dedupe_key=key, provider_id=charge_id or key, amount=amount, currency=currency,
-        received_on=day, payer_name=str(name)[:300], payer_email=str(email)[:254],
-        payer_postal_code=postal, memo=memo[:2000], reference=reference[:200], method=method,
+        dedupe_key=key,
+        provider_id=charge_id or key,
+        amount=amount,
+        currency=currency,
+        received_on=day,
+        payer_name=str(name)[:300],
+        payer_email=str(email)[:254],
+        payer_postal_code=postal,
+        memo=memo[:2000],
+        reference=reference[:200],
+        method=method,
         raw=obj,
-    )  # fmt: skip
+    )
 
 
 # --- Authorize.Net ------------------------------------------------------------------------
@@ -275,9 +283,11 @@ def anet_receipt(event: dict, *, tz: ZoneInfo) -> Receipt | Refund | None:
     if kind in ANET_REFUNDS:
         original = str(payload.get("refTransId") or payload.get("refTransID") or "")
         return Refund(
-            dedupe_key=original, refunded_total=None,
-            amount=_anet_amount(payload.get("authAmount")), provider_id=txn,
-        )  # fmt: skip
+            dedupe_key=original,
+            refunded_total=None,
+            amount=_anet_amount(payload.get("authAmount")),
+            provider_id=txn,
+        )
     if str(payload.get("responseCode", "1")) != "1":
         return None  # declined or held for review: no money arrived
     bill_to = payload.get("billTo") if isinstance(payload.get("billTo"), dict) else {}
@@ -287,10 +297,16 @@ def anet_receipt(event: dict, *, tz: ZoneInfo) -> Receipt | Refund | None:
     ) or str(bill_to.get("company") or "")
     when = anet_time(event.get("eventDate")).astimezone(tz).date()
     return Receipt(
-        dedupe_key=txn, provider_id=txn, amount=_anet_amount(payload.get("authAmount")),
-        currency="USD", received_on=when, payer_name=name[:300],
+        dedupe_key=txn,
+        provider_id=txn,
+        amount=_anet_amount(payload.get("authAmount")),
+        currency="USD",
+        received_on=when,
+        payer_name=name[:300],
         payer_email=str(customer.get("email") or payload.get("email") or "")[:254],
         payer_postal_code=str(bill_to.get("zip") or "").strip()[:20],
         memo=_join(payload.get("description"), payload.get("merchantReferenceId"))[:2000],
-        reference=str(payload.get("invoiceNumber") or "")[:200], method="card", raw=payload,
-    )  # fmt: skip
+        reference=str(payload.get("invoiceNumber") or "")[:200],
+        method="card",
+        raw=payload,
+    )

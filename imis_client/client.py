@@ -130,10 +130,13 @@ class ImisClient:
         self.concurrency = max(1, concurrency)
         self._sleep = sleep
         self._options = {
-            "page_size": page_size, "timeout": timeout, "max_rps": max_rps,
-            "max_attempts": max_attempts, "backoff_base": backoff_base,
+            "page_size": page_size,
+            "timeout": timeout,
+            "max_rps": max_rps,
+            "max_attempts": max_attempts,
+            "backoff_base": backoff_base,
             "backoff_cap": backoff_cap,
-        }  # fmt: skip
+        }
         self._limiter = RateLimiter(max_rps)
         self._token: str | None = None
         self._token_expires = 0.0

@@ -38,10 +38,13 @@ def _problems(user) -> list[AttentionCard]:
     if stuck:
         cards.append(
             AttentionCard(
-                "Writes to iMIS stuck", stuck, reverse("imis_client:outbox"),
-                "Retry or cancel them.", "danger",
+                "Writes to iMIS stuck",
+                stuck,
+                reverse("imis_client:outbox"),
+                "Retry or cancel them.",
+                "danger",
             )
-        )  # fmt: skip
+        )
     return cards
 
 

@@ -102,11 +102,15 @@ def sync_run_execute(
             run.finished_at = timezone.now()
             run.save()
             audit_record(
-                action="imis.sync", summary=f"Sync #{run.pk} {run.status}: "
+                action="imis.sync",
+                summary=f"Sync #{run.pk} {run.status}: "
                 f"{run.total('fetched'):,} read, {run.total('created'):,} new, "
-                f"{run.total('updated'):,} changed", actor_name="system",
-                object_type="sync_run", object_id=run.pk, data=run.totals,
-            )  # fmt: skip
+                f"{run.total('updated'):,} changed",
+                actor_name="system",
+                object_type="sync_run",
+                object_id=run.pk,
+                data=run.totals,
+            )
             if own_client:
                 client.close()
             with connection.cursor() as cursor:
@@ -226,9 +230,11 @@ def outbox_deliver(*, write_id: int, client: ImisClient, now=None) -> OutboxWrit
             audit_record(
                 action=f"imis.write_{state}",
                 summary=f"{write.method} {write.path} {state} ({write.reference})",
-                actor_name="system", object_type="outbox_write", object_id=write.pk,
+                actor_name="system",
+                object_type="outbox_write",
+                object_id=write.pk,
                 data={"source": write.source, "error": write.last_error[:300]},
-            )  # fmt: skip
+            )
     return write
 
 
@@ -265,9 +271,11 @@ def outbox_retry(*, write_id: int) -> OutboxWrite:
     write.attempts = 0
     write.save()
     audit_record(
-        action="imis.write_retried", summary=f"Retry of {write.reference} requested",
-        object_type="outbox_write", object_id=write.pk,
-    )  # fmt: skip
+        action="imis.write_retried",
+        summary=f"Retry of {write.reference} requested",
+        object_type="outbox_write",
+        object_id=write.pk,
+    )
     transaction.on_commit(lambda: async_task("imis_client.tasks.outbox_relay_task"))
     return write
 
@@ -279,7 +287,9 @@ def outbox_cancel(*, write_id: int) -> OutboxWrite:
     _outbox_transition(write, OutboxWrite.State.CANCELLED)
     write.save()
     audit_record(
-        action="imis.write_cancelled", summary=f"{write.reference} cancelled; it will not be sent",
-        object_type="outbox_write", object_id=write.pk,
-    )  # fmt: skip
+        action="imis.write_cancelled",
+        summary=f"{write.reference} cancelled; it will not be sent",
+        object_type="outbox_write",
+        object_id=write.pk,
+    )
     return write

@@ -59,32 +59,104 @@ class SyncEntity:
 def entities() -> list[SyncEntity]:
     """Every synced entity, in the order a run takes them."""
     return [
-        SyncEntity("item", "Item", m.ImisItem, p.parse_item, p.item_id_of, "full",
-                   order_by="ItemId", params={"ItemClassId": "eq:DUES"}),
-        SyncEntity("party", "Party", m.ImisParty, p.parse_party, p.party_id_of, "stamp",
-                   "UpdatedOn", lambda r: nested(r, "UpdateInformation", "UpdatedOn"),
-                   order_by="PartyId"),
-        SyncEntity("subscription", "Subscription", m.ImisSubscription, p.parse_subscription,
-                   p.subscription_id_of, "stamp", "LastUpdated", lambda r: r.get("LastUpdated")),
-        SyncEntity("invoice", "InvoiceSummary", m.ImisInvoice, p.parse_invoice,
-                   p.invoice_id_of, "invoice", "InvoiceDate", lambda r: r.get("InvoiceDate"),
-                   order_by="InvoiceId"),
-        SyncEntity("event", "Event", m.ImisEvent, p.parse_event, p.event_id_of, "full",
-                   order_by="EventId"),
-        SyncEntity("registration", "EventRegistration", m.ImisEventRegistration,
-                   p.parse_registration, p.registration_id_of, "recent", "RegistrationDate",
-                   lambda r: r.get("RegistrationDate"), order_by="EventRegistrationId"),
-        SyncEntity("activity", "Activity", m.ImisActivity, p.parse_activity, p.generic_id_of,
-                   "stamp", "TRANSACTION_DATE", _prop("TRANSACTION_DATE"), order_by="SEQN"),
-        SyncEntity("group_member", "GroupMember", m.ImisGroupMember, p.parse_group_member,
-                   p.group_member_id_of, "recent", "JoinDate", lambda r: r.get("JoinDate"),
-                   order_by="GroupMemberId"),
-        SyncEntity("communication", "CommunicationLog", m.ImisCommunication,
-                   p.parse_communication, p.communication_id_of, "stamp", "SentOn",
-                   lambda r: r.get("SentOn"), order_by="CommunicationLogId"),
-        SyncEntity("relationship_owner", settings.IMIS_RELATIONSHIP_ENTITY,
-                   m.ImisRelationshipOwner, p.parse_relationship, p.generic_id_of, "full"),
-    ]  # fmt: skip
+        SyncEntity(
+            "item",
+            "Item",
+            m.ImisItem,
+            p.parse_item,
+            p.item_id_of,
+            "full",
+            order_by="ItemId",
+            params={"ItemClassId": "eq:DUES"},
+        ),
+        SyncEntity(
+            "party",
+            "Party",
+            m.ImisParty,
+            p.parse_party,
+            p.party_id_of,
+            "stamp",
+            "UpdatedOn",
+            lambda r: nested(r, "UpdateInformation", "UpdatedOn"),
+            order_by="PartyId",
+        ),
+        SyncEntity(
+            "subscription",
+            "Subscription",
+            m.ImisSubscription,
+            p.parse_subscription,
+            p.subscription_id_of,
+            "stamp",
+            "LastUpdated",
+            lambda r: r.get("LastUpdated"),
+        ),
+        SyncEntity(
+            "invoice",
+            "InvoiceSummary",
+            m.ImisInvoice,
+            p.parse_invoice,
+            p.invoice_id_of,
+            "invoice",
+            "InvoiceDate",
+            lambda r: r.get("InvoiceDate"),
+            order_by="InvoiceId",
+        ),
+        SyncEntity(
+            "event", "Event", m.ImisEvent, p.parse_event, p.event_id_of, "full", order_by="EventId"
+        ),
+        SyncEntity(
+            "registration",
+            "EventRegistration",
+            m.ImisEventRegistration,
+            p.parse_registration,
+            p.registration_id_of,
+            "recent",
+            "RegistrationDate",
+            lambda r: r.get("RegistrationDate"),
+            order_by="EventRegistrationId",
+        ),
+        SyncEntity(
+            "activity",
+            "Activity",
+            m.ImisActivity,
+            p.parse_activity,
+            p.generic_id_of,
+            "stamp",
+            "TRANSACTION_DATE",
+            _prop("TRANSACTION_DATE"),
+            order_by="SEQN",
+        ),
+        SyncEntity(
+            "group_member",
+            "GroupMember",
+            m.ImisGroupMember,
+            p.parse_group_member,
+            p.group_member_id_of,
+            "recent",
+            "JoinDate",
+            lambda r: r.get("JoinDate"),
+            order_by="GroupMemberId",
+        ),
+        SyncEntity(
+            "communication",
+            "CommunicationLog",
+            m.ImisCommunication,
+            p.parse_communication,
+            p.communication_id_of,
+            "stamp",
+            "SentOn",
+            lambda r: r.get("SentOn"),
+            order_by="CommunicationLogId",
+        ),
+        SyncEntity(
+            "relationship_owner",
+            settings.IMIS_RELATIONSHIP_ENTITY,
+            m.ImisRelationshipOwner,
+            p.parse_relationship,
+            p.generic_id_of,
+            "full",
+        ),
+    ]
 
 
 def entity_names() -> list[str]:
@@ -196,9 +268,10 @@ class EntitySyncer:
                 self.counts.fetched += page.fetched
                 if page.total is not None and self.counts.pages == 1:
                     self.progress.stage(
-                        f"{entity.name}", total=max(page.total - start_offset, 0),
+                        f"{entity.name}",
+                        total=max(page.total - start_offset, 0),
                         message=f"reading {entity.endpoint}",
-                    )  # fmt: skip
+                    )
                 batch.extend(page.rows)
                 quarantine.extend(page.problems)
                 ids = [row[0] for row in page.rows]

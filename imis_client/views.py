@@ -52,9 +52,11 @@ class MemberListView(PermissionRequiredMixin, View):
             "raw": get,
         }
         return render_page_or_partial(
-            request, "imis_client/member_list.html", "imis_client/partials/_member_table.html",
+            request,
+            "imis_client/member_list.html",
+            "imis_client/partials/_member_table.html",
             context,
-        )  # fmt: skip
+        )
 
 
 class MemberDetailView(PermissionRequiredMixin, View):
@@ -82,9 +84,11 @@ class SyncStatusView(PermissionRequiredMixin, View):
             "entity_names": entity_names(),
         }
         return render_page_or_partial(
-            request, "imis_client/sync_status.html", "imis_client/partials/_sync_live.html",
+            request,
+            "imis_client/sync_status.html",
+            "imis_client/partials/_sync_live.html",
             context,
-        )  # fmt: skip
+        )
 
 
 class SyncStartView(PermissionRequiredMixin, View):

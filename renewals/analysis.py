@@ -23,8 +23,10 @@ def renewal_rate_by_month(frames: MirrorFrames, *, as_of_day: int, grace_days: i
     renewed = full <= np.minimum(due + grace_days, as_of_day)
     lapsed = terms["closed"].to_numpy(bool) & ~renewed
     out = {}
-    for name, lo, hi in (("this", as_of_day - 365, as_of_day), ("last", as_of_day - 730,
-                                                                  as_of_day - 365)):  # fmt: skip
+    for name, lo, hi in (
+        ("this", as_of_day - 365, as_of_day),
+        ("last", as_of_day - 730, as_of_day - 365),
+    ):
         mask = (due >= lo) & (due < hi)
         months = (due[mask] - lo) * 12 // 365
         rows = []
@@ -32,12 +34,17 @@ def renewal_rate_by_month(frames: MirrorFrames, *, as_of_day: int, grace_days: i
             sel = months == month
             n_renewed, n_lapsed = int(renewed[mask][sel].sum()), int(lapsed[mask][sel].sum())
             decided = n_renewed + n_lapsed
-            rows.append({
-                "month": month + 1, "from": day_date(lo + month * 365 // 12).isoformat(),
-                "due": int(sel.sum()), "renewed": n_renewed, "lapsed": n_lapsed,
-                "pending": int(sel.sum()) - decided,
-                "rate": round(n_renewed / decided, 4) if decided else None,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "month": month + 1,
+                    "from": day_date(lo + month * 365 // 12).isoformat(),
+                    "due": int(sel.sum()),
+                    "renewed": n_renewed,
+                    "lapsed": n_lapsed,
+                    "pending": int(sel.sum()) - decided,
+                    "rate": round(n_renewed / decided, 4) if decided else None,
+                }
+            )
         total_r = sum(r["renewed"] for r in rows)
         total_d = total_r + sum(r["lapsed"] for r in rows)
         out[name] = {
@@ -61,9 +68,10 @@ def root_causes(frames: MirrorFrames, *, as_of_day: int, config: FeatureConfig) 
     online_columns = [
         c
         for c in features.columns
-        if c.endswith("_365") and "prior" not in c
+        if c.endswith("_365")
+        and "prior" not in c
         and not c.startswith(("events", "communications", "bounced"))
-    ]  # fmt: skip
+    ]
     online = np.zeros(len(terms))
     for column in online_columns:
         online += np.nan_to_num(features[column].to_numpy(float))
@@ -79,14 +87,17 @@ def root_causes(frames: MirrorFrames, *, as_of_day: int, config: FeatureConfig) 
     f = {c: features[c].to_numpy(float) for c in features.columns if c not in CATEGORICAL}
     candidates += [
         ("events", "Attended no events in the year before renewal", f["events_365"] == 0),
-        ("payments", "Paid late or in parts before",
-         (f["past_late"] > 0) | (f["past_partial"] > 0)),
+        (
+            "payments",
+            "Paid late or in parts before",
+            (f["past_late"] > 0) | (f["past_partial"] > 0),
+        ),
         ("price", "Dues rose for the new term", f["dues_change_pct"] > 0.5),
         ("employer", "Employer stopped paying the dues", f["employer_stopped_paying"] == 1),
         ("tenure", "First renewal after joining", f["past_renewals"] == 0),
         ("online", "Least active online (bottom quarter)", quiet),
         ("committees", "On no committee", f["committees_now"] == 0),
-    ]  # fmt: skip
+    ]
     rows = []
     total_lapsed = int(lapsed.sum())
     for kind, label, mask in candidates:
@@ -96,13 +107,19 @@ def root_causes(frames: MirrorFrames, *, as_of_day: int, config: FeatureConfig) 
             continue
         n_lapsed = int((mask & lapsed).sum())
         rate = n_lapsed / n
-        rows.append({
-            "kind": kind, "attribute": label, "members": n, "lapsed": n_lapsed,
-            "lapse_rate": round(rate, 4), "share_of_lapsed": round(n_lapsed / total_lapsed, 4),
-            "share_of_members": round(n / len(terms), 4),
-            "lift": round(rate / base, 2) if base else None,
-            "excess_lapses": round(n_lapsed - n * base, 1),
-        })  # fmt: skip
+        rows.append(
+            {
+                "kind": kind,
+                "attribute": label,
+                "members": n,
+                "lapsed": n_lapsed,
+                "lapse_rate": round(rate, 4),
+                "share_of_lapsed": round(n_lapsed / total_lapsed, 4),
+                "share_of_members": round(n / len(terms), 4),
+                "lift": round(rate / base, 2) if base else None,
+                "excess_lapses": round(n_lapsed - n * base, 1),
+            }
+        )
 
     # Over-represented beyond chance: at least two standard errors above the usual rate.
     def significant(r) -> bool:

@@ -35,22 +35,27 @@ class ChurnModel:
         return bytes(self.booster.save_raw(raw_format="ubj"))
 
     def spec(self) -> dict:
-        return {"features": self.features, "categories": self.categories,
-                "platt": list(self.platt)}  # fmt: skip
+        return {"features": self.features, "categories": self.categories, "platt": list(self.platt)}
 
     @classmethod
     def load(cls, raw: bytes, spec: dict) -> "ChurnModel":
         booster = xgb.Booster(params={"nthread": 2})
         booster.load_model(bytearray(raw))
-        return cls(booster=booster, features=spec["features"], categories=spec["categories"],
-                   platt=tuple(spec.get("platt", (1.0, 0.0))))  # fmt: skip
+        return cls(
+            booster=booster,
+            features=spec["features"],
+            categories=spec["categories"],
+            platt=tuple(spec.get("platt", (1.0, 0.0))),
+        )
 
     # -- prediction ----------------------------------------------------------------------
     def matrix(self, features: pd.DataFrame, label=None) -> xgb.DMatrix:
         return xgb.DMatrix(
-            encode(features[self.features], self.categories), label=label,
-            enable_categorical=True, nthread=2,
-        )  # fmt: skip
+            encode(features[self.features], self.categories),
+            label=label,
+            enable_categorical=True,
+            nthread=2,
+        )
 
     def margin(self, features: pd.DataFrame) -> np.ndarray:
         return self.booster.predict(self.matrix(features), output_margin=True)
@@ -106,8 +111,15 @@ def evaluate(y: np.ndarray, p: np.ndarray, *, bins: int = 10) -> dict:
     p = np.asarray(p, dtype=float)
     base = float(y.mean()) if len(y) else 0.0
     if len(y) == 0 or y.min() == y.max():
-        return {"n": len(y), "base_rate": round(base, 4), "auc": None, "pr_auc": None,
-                "brier": None, "lift_top_decile": None, "calibration": []}  # fmt: skip
+        return {
+            "n": len(y),
+            "base_rate": round(base, 4),
+            "auc": None,
+            "pr_auc": None,
+            "brier": None,
+            "lift_top_decile": None,
+            "calibration": [],
+        }
     order = np.argsort(-p, kind="stable")
     top = order[: max(1, len(y) // 10)]
     edges = np.quantile(p, np.linspace(0, 1, bins + 1))
@@ -116,9 +128,14 @@ def evaluate(y: np.ndarray, p: np.ndarray, *, bins: int = 10) -> dict:
     for b in range(bins):
         mask = which == b
         if mask.any():
-            table.append({"bin": b + 1, "n": int(mask.sum()),
-                          "predicted": round(float(p[mask].mean()), 4),
-                          "observed": round(float(y[mask].mean()), 4)})  # fmt: skip
+            table.append(
+                {
+                    "bin": b + 1,
+                    "n": int(mask.sum()),
+                    "predicted": round(float(p[mask].mean()), 4),
+                    "observed": round(float(y[mask].mean()), 4),
+                }
+            )
     return {
         "n": len(y),
         "base_rate": round(base, 4),

@@ -35,8 +35,9 @@ def upcoming_by_month(run: ScoringRun | None) -> list[dict]:
     for row in rows:
         # The renewal is due the day after the paid-through date: month ends roll over.
         month = row["month"]
-        entry = months.setdefault(month, {"month": month.strftime("%Y-%m"), "high": 0,
-                                          "medium": 0, "low": 0})  # fmt: skip
+        entry = months.setdefault(
+            month, {"month": month.strftime("%Y-%m"), "high": 0, "medium": 0, "low": 0}
+        )
         entry[row["band"]] += row["n"]
     for entry in months.values():
         entry["total"] = entry["high"] + entry["medium"] + entry["low"]
@@ -76,8 +77,11 @@ def lift_vs_holdout(*, today: date) -> dict:
     for name in (Outreach.Group.OUTREACH, Outreach.Group.HOLDOUT):
         c = groups.get(name, {"renewed": 0, "lapsed": 0, "pending": 0})
         decided = c["renewed"] + c["lapsed"]
-        out[name] = {**c, "decided": decided,
-                     "rate": round(c["renewed"] / decided, 4) if decided else None}  # fmt: skip
+        out[name] = {
+            **c,
+            "decided": decided,
+            "rate": round(c["renewed"] / decided, 4) if decided else None,
+        }
     treated, held = out[Outreach.Group.OUTREACH], out[Outreach.Group.HOLDOUT]
     lift = None
     if treated["rate"] is not None and held["rate"] is not None:
@@ -86,8 +90,11 @@ def lift_vs_holdout(*, today: date) -> dict:
             treated["rate"] * (1 - treated["rate"]) / treated["decided"]
             + held["rate"] * (1 - held["rate"]) / held["decided"]
         )
-        lift = {"difference": round(diff, 4), "low": round(diff - 1.96 * se, 4),
-                "high": round(diff + 1.96 * se, 4)}  # fmt: skip
+        lift = {
+            "difference": round(diff, 4),
+            "low": round(diff - 1.96 * se, 4),
+            "high": round(diff + 1.96 * se, 4),
+        }
     return {"outreach": treated, "holdout": held, "lift": lift}
 
 
@@ -102,8 +109,10 @@ def funnel(*, today: date) -> list[dict]:
         counts["approved"] += status in APPROVED
         counts["sent"] += was_sent
         counts["renewed"] += was_sent and renewed
-    return [{"stage": stage, "count": counts[stage]}
-            for stage in ("proposed", "approved", "sent", "renewed")]  # fmt: skip
+    return [
+        {"stage": stage, "count": counts[stage]}
+        for stage in ("proposed", "approved", "sent", "renewed")
+    ]
 
 
 def model_health(run: ScoringRun | None) -> dict:

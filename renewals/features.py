@@ -57,22 +57,40 @@ class FeatureConfig:
     def names(self) -> list[str]:
         """Feature columns in a fixed order (the model stores them with itself)."""
         names = [
-            "tenure_years", "member_type", "chapter", "is_organization", "has_email",
-            "dues_amount", "dues_change_pct", "org_paid", "org_paid_before",
+            "tenure_years",
+            "member_type",
+            "chapter",
+            "is_organization",
+            "has_email",
+            "dues_amount",
+            "dues_change_pct",
+            "org_paid",
+            "org_paid_before",
             "employer_stopped_paying",
-            "past_renewals", "past_late", "past_partial", "past_lapses", "last_days_to_pay",
+            "past_renewals",
+            "past_late",
+            "past_partial",
+            "past_lapses",
+            "last_days_to_pay",
             "mean_days_late",
-        ]  # fmt: skip
+        ]
         for activity_type in self.activity_types:
             slug, _ = activity_slug(activity_type)
             names += [f"{slug}_{window}" for window in ("30", "90", "365", "prior_365")]
             names += [f"{slug}_trend", f"{slug}_recent_change", f"days_since_{slug}"]
         names += ["engagement_index", "engagement_trend", "engagement_recent_change"]
         names += [
-            "events_365", "events_prior_365", "events_trend", "no_shows_365",
-            "registered_ahead", "days_since_event", "committees_now", "chair_now",
-            "communications_365", "bounced_365",
-        ]  # fmt: skip
+            "events_365",
+            "events_prior_365",
+            "events_trend",
+            "no_shows_365",
+            "registered_ahead",
+            "days_since_event",
+            "committees_now",
+            "chair_now",
+            "communications_365",
+            "bounced_365",
+        ]
         return names
 
 
@@ -193,10 +211,12 @@ def _settle_from_payments(invoices, payments, result) -> None:
     keys["row"] = invoices.index
     keys = keys.sort_values("invoice_day", kind="stable")
     pays = pays.sort_values("day", kind="stable")
-    back = pd.merge_asof(pays, keys, left_on="day", right_on="invoice_day", by="m",
-                         direction="backward")  # fmt: skip
-    ahead = pd.merge_asof(pays, keys, left_on="day", right_on="invoice_day", by="m",
-                          direction="forward")  # fmt: skip
+    back = pd.merge_asof(
+        pays, keys, left_on="day", right_on="invoice_day", by="m", direction="backward"
+    )
+    ahead = pd.merge_asof(
+        pays, keys, left_on="day", right_on="invoice_day", by="m", direction="forward"
+    )
     pays["row"] = back["row"].fillna(ahead["row"]).to_numpy()
     pays = pays.dropna(subset=["row"]).sort_values(["row", "day", "order"])
     pays["row"] = pays["row"].astype(np.int64)
@@ -390,15 +410,17 @@ def _events(frames, snap_m, snap_day, out) -> None:
     prior = (begin >= pairs.day - 2 * YEAR) & (begin < pairs.day - YEAR)
     day = snap_day.astype(float)
     first_event = regs["start_day"].min() if len(regs) else np.inf
-    out["events_365"] = np.where(day - YEAR >= first_event - 30, pairs.count(attended & recent),
-                                 np.nan)  # fmt: skip
+    out["events_365"] = np.where(
+        day - YEAR >= first_event - 30, pairs.count(attended & recent), np.nan
+    )
     out["events_prior_365"] = np.where(
         day - 2 * YEAR >= first_event - 30, pairs.count(attended & prior), np.nan
     )
     with np.errstate(invalid="ignore"):
         out["events_trend"] = out["events_365"] - out["events_prior_365"]
-    out["no_shows_365"] = np.where(np.isnan(out["events_365"]), np.nan,
-                                   pairs.count(no_show & recent))  # fmt: skip
+    out["no_shows_365"] = np.where(
+        np.isnan(out["events_365"]), np.nan, pairs.count(no_show & recent)
+    )
     out["registered_ahead"] = pairs.count((registered < pairs.day) & (begin >= pairs.day))
     out["days_since_event"] = day - pairs.max(begin, attended)
 

@@ -63,8 +63,12 @@ def _validate_outreach(payload: dict) -> dict:
         ) from None
     if incentive < 0:
         raise DomainError("The incentive cannot be negative.")
-    return {**cleaned, "staff": staff, "notes": _text(payload, "notes"),
-            "incentive": str(incentive)}  # fmt: skip
+    return {
+        **cleaned,
+        "staff": staff,
+        "notes": _text(payload, "notes"),
+        "incentive": str(incentive),
+    }
 
 
 def _validate_win_back(payload: dict) -> dict:
@@ -84,11 +88,17 @@ def _send(item, purpose: str):
 
     draft = item.payload["draft"]
     return communication_send(
-        key=f"renewals-{item.pk}-{item.effect_key}", member_id=item.member_id,
-        to_address=item.payload["to"], subject=draft.get("subject", ""), body=draft["body"],
-        channel=draft.get("channel", "email"), purpose=purpose, item=item,
-        actor=item.decided_by, auto=item.decided_by_policy,
-    )  # fmt: skip
+        key=f"renewals-{item.pk}-{item.effect_key}",
+        member_id=item.member_id,
+        to_address=item.payload["to"],
+        subject=draft.get("subject", ""),
+        body=draft["body"],
+        channel=draft.get("channel", "email"),
+        purpose=purpose,
+        item=item,
+        actor=item.decided_by,
+        auto=item.decided_by_policy,
+    )
 
 
 def _risk_write(*, member_id: str, score, outreach_on=None):
@@ -96,12 +106,16 @@ def _risk_write(*, member_id: str, score, outreach_on=None):
     reasons = "; ".join(r["text"] for r in score.reasons)
     site = ZoneInfo(settings.IMIS_TIME_ZONE)  # iMIS dates are site-local, without an offset
     return outbox_enqueue(
-        build=writes.renewal_risk, source=f"renewal score {score.pk}", party_id=member_id,
-        band=score.get_band_display(), score=Decimal(score.probability), reasons=reasons,
+        build=writes.renewal_risk,
+        source=f"renewal score {score.pk}",
+        party_id=member_id,
+        band=score.get_band_display(),
+        score=Decimal(score.probability),
+        reasons=reasons,
         scored_on=datetime.combine(score.scored_on, time.min),
         outreach_on=outreach_on.astimezone(site) if outreach_on else None,
         model_version=score.model_version.label,
-    )  # fmt: skip
+    )
 
 
 def _effect_outreach(item) -> dict:
@@ -114,16 +128,19 @@ def _effect_outreach(item) -> dict:
     task, _ = OutreachTask.objects.get_or_create(
         item=item,
         defaults={
-            "staff": staff, "member_id": item.member_id, "member_name": name,
+            "staff": staff,
+            "member_id": item.member_id,
+            "member_name": name,
             "title": f"Call {name} ({item.member_id})"[:200],
             "call_notes": item.payload.get("notes", ""),
             "due_on": timezone.localdate() + timedelta(days=TASK_DAYS),
         },
-    )  # fmt: skip
+    )
     result = {"communication": comm.pk, "task": task.pk}
     if outreach is not None and outreach.score is not None:
-        write = _risk_write(member_id=item.member_id, score=outreach.score,
-                            outreach_on=timezone.now())  # fmt: skip
+        write = _risk_write(
+            member_id=item.member_id, score=outreach.score, outreach_on=timezone.now()
+        )
         result["risk_write"] = write.reference
     return result
 
@@ -202,27 +219,53 @@ def _recheck_win_back(item) -> str | None:
 
 def register_kinds() -> None:
     threshold = renewal_settings().incentive_threshold
-    register_kind(ReviewKind(
-        name=OUTREACH, label="High-risk outreach", queue="membership",
-        validate=_validate_outreach, effect=_effect_outreach, recheck=_recheck_outreach,
-        threshold=threshold,
-    ))  # fmt: skip
-    register_kind(ReviewKind(
-        name=REMINDER, label="Renewal reminder", queue="membership",
-        validate=_validate_message, effect=_effect_message("renewal_reminder"),
-        recheck=_recheck_renewal,
-    ))  # fmt: skip
-    register_kind(ReviewKind(
-        name=NOTICE, label="Standard renewal notice", queue="membership",
-        validate=_validate_message, effect=_effect_message("renewal_notice"),
-        recheck=_recheck_renewal,
-    ))  # fmt: skip
-    register_kind(ReviewKind(
-        name=WIN_BACK, label="Win-back offer", queue="membership",
-        validate=_validate_win_back, effect=_effect_message("win_back"),
-        recheck=_recheck_win_back,
-    ))  # fmt: skip
-    register_kind(ReviewKind(
-        name=WRITEBACK, label="Risk scores to iMIS", queue="membership",
-        validate=_validate_writeback, effect=_effect_writeback,
-    ))  # fmt: skip
+    register_kind(
+        ReviewKind(
+            name=OUTREACH,
+            label="High-risk outreach",
+            queue="membership",
+            validate=_validate_outreach,
+            effect=_effect_outreach,
+            recheck=_recheck_outreach,
+            threshold=threshold,
+        )
+    )
+    register_kind(
+        ReviewKind(
+            name=REMINDER,
+            label="Renewal reminder",
+            queue="membership",
+            validate=_validate_message,
+            effect=_effect_message("renewal_reminder"),
+            recheck=_recheck_renewal,
+        )
+    )
+    register_kind(
+        ReviewKind(
+            name=NOTICE,
+            label="Standard renewal notice",
+            queue="membership",
+            validate=_validate_message,
+            effect=_effect_message("renewal_notice"),
+            recheck=_recheck_renewal,
+        )
+    )
+    register_kind(
+        ReviewKind(
+            name=WIN_BACK,
+            label="Win-back offer",
+            queue="membership",
+            validate=_validate_win_back,
+            effect=_effect_message("win_back"),
+            recheck=_recheck_win_back,
+        )
+    )
+    register_kind(
+        ReviewKind(
+            name=WRITEBACK,
+            label="Risk scores to iMIS",
+            queue="membership",
+            validate=_validate_writeback,
+            effect=_effect_writeback,
+        )
+    )

@@ -65,14 +65,20 @@ class ModelVersion(TimeStampedModel):
     comparison = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     seconds = models.JSONField(default=dict, blank=True)
     trained_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     activated_at = models.DateTimeField(null=True, blank=True)
     activated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -133,9 +139,12 @@ class ScoringRun(TimeStampedModel):
     seconds = models.FloatField(null=True, blank=True)
     error = models.TextField(blank=True)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -221,9 +230,12 @@ class OutreachTask(TimeStampedModel):
     member_id = models.CharField(max_length=80, db_index=True)
     member_name = models.CharField(max_length=300, blank=True)
     item = models.OneToOneField(
-        "reviews.ReviewItem", null=True, blank=True, on_delete=models.SET_NULL,
+        "reviews.ReviewItem",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="outreach_task",
-    )  # fmt: skip
+    )
     title = models.CharField(max_length=200)
     call_notes = models.TextField(blank=True)
     due_on = models.DateField()
@@ -261,9 +273,12 @@ class Outreach(models.Model):
         RenewalScore, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     staff = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -10,9 +10,10 @@ register_nav(NavItem("Renewals", "renewals:dashboard", permissions.VIEW_RENEWALS
 register_nav(NavItem("At-risk members", "renewals:at_risk", permissions.VIEW_RENEWALS, order=3))
 register_nav(NavItem("My outreach calls", "renewals:tasks", permissions.VIEW_RENEWALS, order=4))
 register_nav(
-    NavItem("Churn models", "renewals:models", permissions.VIEW_RENEWALS, order=925,
-            section="System")
-)  # fmt: skip
+    NavItem(
+        "Churn models", "renewals:models", permissions.VIEW_RENEWALS, order=925, section="System"
+    )
+)
 
 
 def _calls(user) -> list[AttentionCard]:
@@ -20,9 +21,14 @@ def _calls(user) -> list[AttentionCard]:
     if not count:
         return []
     return [
-        AttentionCard("Outreach calls to make", count, reverse("renewals:tasks"),
-                      "Members at risk of lapsing, with notes for each call.", "warn")
-    ]  # fmt: skip
+        AttentionCard(
+            "Outreach calls to make",
+            count,
+            reverse("renewals:tasks"),
+            "Members at risk of lapsing, with notes for each call.",
+            "warn",
+        )
+    ]
 
 
 register_attention(_calls)

@@ -51,10 +51,14 @@ def holdout_assign(scores: list[RenewalScore], share: float) -> dict[tuple[str, 
         if (a.member_id, a.term) in at_risk
     }
     new = [
-        HoldoutAssignment(member_id=m, term=t, holdout=in_holdout(m, t, share),
-                          share=Decimal(str(share)).quantize(Decimal("0.001")))
+        HoldoutAssignment(
+            member_id=m,
+            term=t,
+            holdout=in_holdout(m, t, share),
+            share=Decimal(str(share)).quantize(Decimal("0.001")),
+        )
         for m, t in sorted(at_risk - known.keys())
-    ]  # fmt: skip
+    ]
     HoldoutAssignment.objects.bulk_create(new, ignore_conflicts=True)
     for a in HoldoutAssignment.objects.filter(member_id__in={a.member_id for a in new}):
         known.setdefault((a.member_id, a.term), a.holdout)
@@ -119,13 +123,19 @@ def _contacts(member_ids) -> dict[str, Contact]:
 def _evidence(score: RenewalScore) -> list[dict]:
     source = f"churn model {score.model_version.label}, feature contributions"
     facts = [
-        {"fact": f"Lapse probability {score.percent}% ({score.get_band_display()} risk)",
-         "source": f"churn model {score.model_version.label}, scored {score.scored_on}"},
+        {
+            "fact": f"Lapse probability {score.percent}% ({score.get_band_display()} risk)",
+            "source": f"churn model {score.model_version.label}, scored {score.scored_on}",
+        },
         {"fact": f"Paid through {score.paid_thru:%Y-%m-%d}", "source": "iMIS Party.PaidThruDate"},
-    ]  # fmt: skip
+    ]
     if score.dues_amount is not None:
-        facts.append({"fact": f"Dues for the next term {format_money(score.dues_amount)}",
-                      "source": "iMIS renewal invoice or dues item price"})  # fmt: skip
+        facts.append(
+            {
+                "fact": f"Dues for the next term {format_money(score.dues_amount)}",
+                "source": "iMIS renewal invoice or dues item price",
+            }
+        )
     facts += [{"fact": r["text"], "source": source} for r in score.reasons]
     return facts
 
@@ -202,11 +212,19 @@ def _propose_one(score, contact: Contact, holdout, picker, *, conf, today, run) 
             ),
             "incentive": str(amount),
         }
-    draft = draft_message(purpose=purpose, member_id=score.member_id, channel=channel,
-                          invoice_id=score.invoice_id, extra_facts=extra)  # fmt: skip
+    draft = draft_message(
+        purpose=purpose,
+        member_id=score.member_id,
+        channel=channel,
+        invoice_id=score.invoice_id,
+        extra_facts=extra,
+    )
     payload = {"draft": draft.as_payload(), "to": to, **payload}
-    label = {kinds.OUTREACH: "Personal outreach", kinds.REMINDER: "Renewal reminder",
-             kinds.NOTICE: "Renewal notice"}[kind]  # fmt: skip
+    label = {
+        kinds.OUTREACH: "Personal outreach",
+        kinds.REMINDER: "Renewal reminder",
+        kinds.NOTICE: "Renewal notice",
+    }[kind]
     probability = Decimal(score.probability).quantize(Decimal("0.001"))
     with transaction.atomic():
         return _file(kind, group, label, payload, contact, score, probability, amount, staff, run)
@@ -215,18 +233,31 @@ def _propose_one(score, contact: Contact, holdout, picker, *, conf, today, run) 
 def _file(kind, group, label, payload, contact, score, probability, amount, staff, run) -> str:
     band = score.band
     item = review_item_propose(
-        kind=kind, title=f"{label}: {contact.name}"[:200], payload=payload,
-        member_id=score.member_id, invoice_id=score.invoice_id,
+        kind=kind,
+        title=f"{label}: {contact.name}"[:200],
+        payload=payload,
+        member_id=score.member_id,
+        invoice_id=score.invoice_id,
         object_ref=f"renewal term from {score.paid_thru:%Y-%m-%d}",
         summary=f"{contact.name} ({score.member_id}), {score.get_band_display()} risk "
         f"{score.percent}%, paid through {score.paid_thru:%Y-%m-%d}",
-        evidence=_evidence(score), rationale=score.next_action,
+        evidence=_evidence(score),
+        rationale=score.next_action,
         confidence=probability if kind == kinds.OUTREACH else 1 - probability,
-        amount=amount, priority=PRIORITY[band], proposed_by_job=f"renewals scoring run {run.pk}",
-        segment=band, dedupe_key=term_key(score.member_id, score.paid_thru),
-    )  # fmt: skip
+        amount=amount,
+        priority=PRIORITY[band],
+        proposed_by_job=f"renewals scoring run {run.pk}",
+        segment=band,
+        dedupe_key=term_key(score.member_id, score.paid_thru),
+    )
     Outreach.objects.create(
-        item=item, member_id=score.member_id, term=score.paid_thru, band=band, group=group,
-        probability=probability, score=score, staff=staff,
-    )  # fmt: skip
+        item=item,
+        member_id=score.member_id,
+        term=score.paid_thru,
+        band=band,
+        group=group,
+        probability=probability,
+        score=score,
+        staff=staff,
+    )
     return group

@@ -13,25 +13,45 @@ import pandas as pd
 from renewals.features import ACTIVITY_LABELS, activity_slug
 
 TYPE_NAMES = {
-    "REG": "Regular", "STU": "Student", "RET": "Retired", "EARLY": "Early-career",
-    "CORP": "Corporate", "AFF": "Affiliate",
-}  # fmt: skip
+    "REG": "Regular",
+    "STU": "Student",
+    "RET": "Retired",
+    "EARLY": "Early-career",
+    "CORP": "Corporate",
+    "AFF": "Affiliate",
+}
 
 STATIC_TOPICS = {
-    "tenure_years": "tenure", "past_renewals": "tenure",
-    "member_type": "member_type", "chapter": "chapter",
-    "is_organization": "contact", "has_email": "contact",
-    "dues_amount": "dues", "dues_change_pct": "dues",
-    "org_paid": "employer", "org_paid_before": "employer", "employer_stopped_paying": "employer",
-    "past_late": "payment", "past_partial": "payment", "past_lapses": "payment",
-    "last_days_to_pay": "payment", "mean_days_late": "payment",
-    "engagement_index": "engagement", "engagement_trend": "engagement",
+    "tenure_years": "tenure",
+    "past_renewals": "tenure",
+    "member_type": "member_type",
+    "chapter": "chapter",
+    "is_organization": "contact",
+    "has_email": "contact",
+    "dues_amount": "dues",
+    "dues_change_pct": "dues",
+    "org_paid": "employer",
+    "org_paid_before": "employer",
+    "employer_stopped_paying": "employer",
+    "past_late": "payment",
+    "past_partial": "payment",
+    "past_lapses": "payment",
+    "last_days_to_pay": "payment",
+    "mean_days_late": "payment",
+    "engagement_index": "engagement",
+    "engagement_trend": "engagement",
     "engagement_recent_change": "engagement",
-    "events_365": "events", "events_prior_365": "events", "events_trend": "events",
-    "no_shows_365": "events", "registered_ahead": "events", "days_since_event": "events",
-    "committees_now": "committees", "chair_now": "committees",
-    "communications_365": "contact", "bounced_365": "contact",
-}  # fmt: skip
+    "events_365": "events",
+    "events_prior_365": "events",
+    "events_trend": "events",
+    "no_shows_365": "events",
+    "registered_ahead": "events",
+    "days_since_event": "events",
+    "committees_now": "committees",
+    "chair_now": "committees",
+    "communications_365": "contact",
+    "bounced_365": "contact",
+}
 
 ACTIONS = {
     "dues": "Explain the dues change and offer to spread the payment",
@@ -224,9 +244,11 @@ def _events(row) -> str:
     now, before = _n(row.get("events_365")), _n(row.get("events_prior_365"))
     if now is None:
         return "no record of events attended"
-    text = "attended no events this year" if now == 0 else (
-        f"attended {_count(now, 'event')} this year"
-    )  # fmt: skip
+    text = (
+        "attended no events this year"
+        if now == 0
+        else (f"attended {_count(now, 'event')} this year")
+    )
     if before is not None:
         text += f", {before} last year"
     if row.get("no_shows_365"):

@@ -120,40 +120,63 @@ def _queries(activity_types: list[str], payment_types: list[str]) -> dict:
                 " FROM imis_client_imisparty WHERE deleted_at IS NULL ORDER BY id"
             ).format(join=_day("join_date"), paid=_day("paid_thru")),
             {
-                "imis_id": "str", "is_org": "bool", "is_member": "bool", "status": "str",
-                "ctype": "str", "join_day": "day", "paid_thru_day": "day", "chapter": "str",
-                "has_email": "bool", "org_id": "str", "name": "str",
+                "imis_id": "str",
+                "is_org": "bool",
+                "is_member": "bool",
+                "status": "str",
+                "ctype": "str",
+                "join_day": "day",
+                "paid_thru_day": "day",
+                "chapter": "str",
+                "has_email": "bool",
+                "org_id": "str",
+                "name": "str",
             },
         ),
         "invoices": (
-            MEMBER_CODES + sql.SQL(
+            MEMBER_CODES
+            + sql.SQL(
                 "SELECT p.m, i.imis_id, bill_to_id <> '' AND bill_to_id <> sold_to_id,"
                 " {inv}, {due}, purpose, coalesce(amount, 0) + coalesce(adjustment_amount, 0),"
                 " balance FROM imis_client_imisinvoice i JOIN p ON p.imis_id = i.sold_to_id"
                 " WHERE i.deleted_at IS NULL AND i.invoice_date IS NOT NULL"
             ).format(inv=_day("invoice_date"), due=_day("due_date")),
             {
-                "m": "int", "invoice_id": "str", "org_paid": "bool", "invoice_day": "day",
-                "due_day": "day", "purpose": "str", "amount": "num", "balance": "num",
+                "m": "int",
+                "invoice_id": "str",
+                "org_paid": "bool",
+                "invoice_day": "day",
+                "due_day": "day",
+                "purpose": "str",
+                "amount": "num",
+                "balance": "num",
             },
         ),
         "activity": (
-            MEMBER_CODES + sql.SQL(
+            MEMBER_CODES
+            + sql.SQL(
                 "SELECT p.m, activity_type, {tx}, {eff}, {thru}, coalesce(units, 1)"
                 " FROM imis_client_imisactivity a JOIN p ON p.imis_id = a.party_id"
                 " WHERE a.deleted_at IS NULL"
                 " AND activity_type IN ({types}) AND transaction_date IS NOT NULL"
             ).format(
-                tx=_local_day("transaction_date"), eff=_local_day("effective_date"),
-                thru=_local_day("thru_date"), types=types(activity_types),
+                tx=_local_day("transaction_date"),
+                eff=_local_day("effective_date"),
+                thru=_local_day("thru_date"),
+                types=types(activity_types),
             ),
             {
-                "m": "int", "type": "str", "tx_day": "day", "eff_day": "day",
-                "thru_day": "day", "units": "num",
+                "m": "int",
+                "type": "str",
+                "tx_day": "day",
+                "eff_day": "day",
+                "thru_day": "day",
+                "units": "num",
             },
         ),
         "payments": (
-            MEMBER_CODES + sql.SQL(
+            MEMBER_CODES
+            + sql.SQL(
                 "SELECT p.m, {tx}, coalesce(amount, 0), member_type"
                 " FROM imis_client_imisactivity a JOIN p ON p.imis_id = a.party_id"
                 " WHERE a.deleted_at IS NULL"
@@ -162,23 +185,31 @@ def _queries(activity_types: list[str], payment_types: list[str]) -> dict:
             {"m": "int", "day": "day", "amount": "num", "member_type": "str"},
         ),
         "registrations": (
-            MEMBER_CODES + sql.SQL(
+            MEMBER_CODES
+            + sql.SQL(
                 "SELECT p.m, {reg}, r.status, r.attended, {start}, {end}, e.chapter"
                 " FROM imis_client_imiseventregistration r"
                 " JOIN imis_client_imisevent e ON e.imis_id = r.event_id"
                 " JOIN p ON p.imis_id = r.party_id"
                 " WHERE r.deleted_at IS NULL AND e.starts_at IS NOT NULL"
             ).format(
-                reg=_local_day("registered_on"), start=_local_day("starts_at"),
+                reg=_local_day("registered_on"),
+                start=_local_day("starts_at"),
                 end=_local_day("ends_at"),
             ),
             {
-                "m": "int", "reg_day": "day", "status": "str", "attended": "bool",
-                "start_day": "day", "end_day": "day", "chapter": "str",
+                "m": "int",
+                "reg_day": "day",
+                "status": "str",
+                "attended": "bool",
+                "start_day": "day",
+                "end_day": "day",
+                "chapter": "str",
             },
         ),
         "groups": (
-            MEMBER_CODES + sql.SQL(
+            MEMBER_CODES
+            + sql.SQL(
                 "SELECT p.m, group_class, coalesce({eff}, {join}), {exp}, role"
                 " FROM imis_client_imisgroupmember g JOIN p ON p.imis_id = g.party_id"
                 " WHERE g.deleted_at IS NULL"
@@ -186,20 +217,23 @@ def _queries(activity_types: list[str], payment_types: list[str]) -> dict:
                 eff=_day("effective_date"), join=_day("join_date"), exp=_day("expiration_date")
             ),
             {
-                "m": "int", "group_class": "str", "start_day": "day", "end_day": "day",
+                "m": "int",
+                "group_class": "str",
+                "start_day": "day",
+                "end_day": "day",
                 "role": "str",
             },
         ),
         "communications": (
-            MEMBER_CODES + sql.SQL(
+            MEMBER_CODES
+            + sql.SQL(
                 "SELECT p.m, {sent}, channel, status, template"
                 " FROM imis_client_imiscommunication c JOIN p ON p.imis_id = c.party_id"
                 " WHERE c.deleted_at IS NULL AND sent_on IS NOT NULL"
             ).format(sent=_local_day("sent_on")),
-            {"m": "int", "day": "day", "channel": "str", "status": "str",
-             "template": "str"},
+            {"m": "int", "day": "day", "channel": "str", "status": "str", "template": "str"},
         ),
-    }  # fmt: skip
+    }
 
 
 def _read_in_thread(query, columns) -> pd.DataFrame:
@@ -244,10 +278,15 @@ def mirror_frames(*, activity_types: list[str], payment_types: list[str]) -> Mir
         ).values_list("code", "price")
     }
     return MirrorFrames(
-        parties=parties, invoices=invoices, payments=payments, activity=read["activity"],
-        registrations=registrations, groups=read["groups"],
-        communications=read["communications"], prices=prices,
-    )  # fmt: skip
+        parties=parties,
+        invoices=invoices,
+        payments=payments,
+        activity=read["activity"],
+        registrations=registrations,
+        groups=read["groups"],
+        communications=read["communications"],
+        prices=prices,
+    )
 
 
 # --- pages and API --------------------------------------------------------------------------

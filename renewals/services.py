@@ -29,9 +29,10 @@ from reviews.services import review_item_propose
 def load_frames(conf=None) -> MirrorFrames:
     conf = conf or renewal_settings()
     return prepare(
-        mirror_frames(activity_types=list(conf.engagement_types),
-                      payment_types=list(conf.payment_types))
-    )  # fmt: skip
+        mirror_frames(
+            activity_types=list(conf.engagement_types), payment_types=list(conf.payment_types)
+        )
+    )
 
 
 def load_model(version: ModelVersion) -> ChurnModel:
@@ -64,25 +65,40 @@ def model_version_train(
         )
         comparison = _compare(active, result)
         version = ModelVersion(
-            as_of=as_of, data_window=result.window, training_size=result.training_size,
-            validation_size=result.validation_size, metrics=result.metrics,
-            baseline_metrics=result.baseline_metrics, importances=result.importances,
-            feature_spec={**result.model.spec(), "activity_types": list(conf.engagement_types),
-                          "grace_days": conf.grace_days},
-            booster=result.model.to_bytes(), score_histogram=result.score_histogram,
-            comparison=comparison, seconds=result.seconds, trained_by=trained_by,
-        )  # fmt: skip
+            as_of=as_of,
+            data_window=result.window,
+            training_size=result.training_size,
+            validation_size=result.validation_size,
+            metrics=result.metrics,
+            baseline_metrics=result.baseline_metrics,
+            importances=result.importances,
+            feature_spec={
+                **result.model.spec(),
+                "activity_types": list(conf.engagement_types),
+                "grace_days": conf.grace_days,
+            },
+            booster=result.model.to_bytes(),
+            score_histogram=result.score_histogram,
+            comparison=comparison,
+            seconds=result.seconds,
+            trained_by=trained_by,
+        )
         version.full_clean()
         version.save()
         audit_record(
             action="renewals.model_trained",
             summary=f"Churn model {version.label} trained: AUC {version.auc} on the latest "
             f"closed cycle (baseline {version.baseline_auc})",
-            actor=trained_by, actor_name=None if trained_by else "system",
-            object_type="model_version", object_id=version.pk,
-            data={"metrics": _headline(result.metrics),
-                  "baseline": _headline(result.baseline_metrics), "comparison": comparison},
-        )  # fmt: skip
+            actor=trained_by,
+            actor_name=None if trained_by else "system",
+            object_type="model_version",
+            object_id=version.pk,
+            data={
+                "metrics": _headline(result.metrics),
+                "baseline": _headline(result.baseline_metrics),
+                "comparison": comparison,
+            },
+        )
         if comparison["decision"] == "activate":
             _activate(version, active, user=None, why=comparison["why"])
     return version
@@ -104,18 +120,24 @@ def _compare(active: ModelVersion | None, result) -> dict:
     if missing:
         lacks = ", ".join(missing[:3])
         return {
-            "decision": "keep", "active": active.pk, "new_auc": new_auc,
+            "decision": "keep",
+            "active": active.pk,
+            "new_auc": new_auc,
             "why": f"the active {active.label} reads features this data lacks ({lacks}); "
             "a manager may activate the new one",
-        }  # fmt: skip
+        }
     active_auc = evaluate(frame["lapsed"].to_numpy(), model.probability(frame))["auc"]
     better = new_auc is not None and (active_auc is None or new_auc > active_auc)
     return {
-        "decision": "activate" if better else "keep", "active": active.pk,
-        "active_auc": active_auc, "new_auc": new_auc,
-        "why": (f"AUC {new_auc} against {active_auc} for the active {active.label} on the same "
-                f"{len(frame):,} terms"),
-    }  # fmt: skip
+        "decision": "activate" if better else "keep",
+        "active": active.pk,
+        "active_auc": active_auc,
+        "new_auc": new_auc,
+        "why": (
+            f"AUC {new_auc} against {active_auc} for the active {active.label} on the same "
+            f"{len(frame):,} terms"
+        ),
+    }
 
 
 def _activate(version: ModelVersion, previous: ModelVersion | None, *, user, why: str) -> None:
@@ -130,10 +152,12 @@ def _activate(version: ModelVersion, previous: ModelVersion | None, *, user, why
         summary=f"Churn model {version.label} activated"
         + (f", replacing {previous.label}" if previous and previous.pk != version.pk else "")
         + f": {why}",
-        actor=user, actor_name=None if user else "system", object_type="model_version",
+        actor=user,
+        actor_name=None if user else "system",
+        object_type="model_version",
         object_id=version.pk,
         data={"previous": previous.pk if previous else None, "why": why},
-    )  # fmt: skip
+    )
 
 
 @transaction.atomic
@@ -153,9 +177,13 @@ def model_version_activate(*, version_id: int, user) -> ModelVersion:
 
 
 def scoring_run_execute(
-    *, as_of: date | None = None, requested_by=None, progress=None, propose: bool = True,
+    *,
+    as_of: date | None = None,
+    requested_by=None,
+    progress=None,
+    propose: bool = True,
     frames=None,
-) -> ScoringRun:  # fmt: skip
+) -> ScoringRun:
     """Score every member whose renewal is near with the active model, keep the scores, then
     file the outreach, win-back and write-back proposals that follow."""
     version = active_model_version()
@@ -168,18 +196,21 @@ def scoring_run_execute(
     conf = renewal_settings()
     as_of = as_of or timezone.localdate()
     run = ScoringRun.objects.create(
-        as_of=as_of, model_version=version, horizon_days=conf.horizon_days,
+        as_of=as_of,
+        model_version=version,
+        horizon_days=conf.horizon_days,
         thresholds={"high": conf.high_risk, "medium": conf.medium_risk},
         requested_by=requested_by,
-    )  # fmt: skip
+    )
     started = time.perf_counter()
     try:
         if progress:
             progress.stage("Reading the iMIS mirror")
         frames = frames or load_frames(conf)
         day = day_number(as_of)
-        snaps = members_to_score(frames, as_of_day=day, horizon_days=conf.horizon_days,
-                                 grace_days=conf.grace_days)  # fmt: skip
+        snaps = members_to_score(
+            frames, as_of_day=day, horizon_days=conf.horizon_days, grace_days=conf.grace_days
+        )
         if progress:
             progress.stage("Scoring members", total=len(snaps))
         scored = score_members(frames, load_model(version), snaps, data_day=day, conf=conf)
@@ -200,15 +231,18 @@ def scoring_run_execute(
                 action="renewals.scored",
                 summary=f"Scored {run.scored:,} members with model {version.label}: "
                 f"{run.bands['high']:,} high, {run.bands['medium']:,} medium risk",
-                actor=requested_by, actor_name=None if requested_by else "system",
-                object_type="scoring_run", object_id=run.pk,
+                actor=requested_by,
+                actor_name=None if requested_by else "system",
+                object_type="scoring_run",
+                object_id=run.pk,
                 data={"bands": run.bands, "drift_psi": run.drift_psi},
-            )  # fmt: skip
+            )
     except Exception as exc:
         ScoringRun.objects.filter(pk=run.pk).update(
-            status=ScoringRun.Status.FAILED, error=f"{exc}\n\n{traceback.format_exc()}"[:5000],
+            status=ScoringRun.Status.FAILED,
+            error=f"{exc}\n\n{traceback.format_exc()}"[:5000],
             seconds=round(time.perf_counter() - started, 2),
-        )  # fmt: skip
+        )
         raise
     if propose:
         if progress:
@@ -222,15 +256,24 @@ def _store_scores(run, version, scored: pd.DataFrame, names, as_of: date) -> Non
     rows = []
     for i, row in enumerate(scored.itertuples(index=False)):
         dues = row.dues_amount
-        rows.append(RenewalScore(
-            run=run, model_version=version, member_id=row.member_id,
-            member_name=(names[i] or "")[:300], chapter=row.chapter or "",
-            member_type=row.member_type or "", paid_thru=day_date(row.paid_thru_day),
-            invoice_id=row.invoice_id or "",
-            dues_amount=None if dues != dues else Decimal(str(round(dues, 2))),
-            probability=Decimal(f"{row.probability:.4f}"), band=row.band, reasons=row.reasons,
-            next_action=row.next_action[:200], scored_on=as_of,
-        ))  # fmt: skip
+        rows.append(
+            RenewalScore(
+                run=run,
+                model_version=version,
+                member_id=row.member_id,
+                member_name=(names[i] or "")[:300],
+                chapter=row.chapter or "",
+                member_type=row.member_type or "",
+                paid_thru=day_date(row.paid_thru_day),
+                invoice_id=row.invoice_id or "",
+                dues_amount=None if dues != dues else Decimal(str(round(dues, 2))),
+                probability=Decimal(f"{row.probability:.4f}"),
+                band=row.band,
+                reasons=row.reasons,
+                next_action=row.next_action[:200],
+                scored_on=as_of,
+            )
+        )
     RenewalScore.objects.bulk_create(rows, batch_size=2000)
 
 
@@ -245,14 +288,17 @@ def proposals_file(*, run: ScoringRun, today: date, progress=None) -> dict:
     counts.update(propose_win_backs(today=today, conf=conf, job=f"renewals scoring run {run.pk}"))
     if run.scored:
         review_item_propose(
-            kind=kinds.WRITEBACK, title=f"Write {run.scored:,} renewal risk scores to iMIS",
+            kind=kinds.WRITEBACK,
+            title=f"Write {run.scored:,} renewal risk scores to iMIS",
             payload={"run": run.pk, "members": run.scored},
             summary=f"Scoring run #{run.pk} as of {run.as_of}: {run.bands.get('high', 0):,} high"
             f", {run.bands.get('medium', 0):,} medium, {run.bands.get('low', 0):,} low risk. "
             "Only members whose band changed since iMIS last heard are written.",
-            confidence=Decimal("1"), priority=5, proposed_by_job=f"renewals scoring run {run.pk}",
+            confidence=Decimal("1"),
+            priority=5,
+            proposed_by_job=f"renewals scoring run {run.pk}",
             dedupe_key=f"renewal-writeback:{run.pk}",
-        )  # fmt: skip
+        )
         counts["writeback"] = 1
     return counts
 
@@ -270,8 +316,12 @@ def outreach_task_complete(*, task_id: int, user, outcome: str = "") -> Outreach
     task.full_clean()
     task.save()
     audit_record(
-        action="renewals.task_done", summary=f"{task.title}: done", actor=user,
-        object_type="outreach_task", object_id=task.pk, member_id=task.member_id,
+        action="renewals.task_done",
+        summary=f"{task.title}: done",
+        actor=user,
+        object_type="outreach_task",
+        object_id=task.pk,
+        member_id=task.member_id,
         data={"outcome": task.outcome[:300]},
-    )  # fmt: skip
+    )
     return task

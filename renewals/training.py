@@ -101,9 +101,13 @@ def train(
     if progress:
         callbacks.append(_Progress(progress))
     model.booster = xgb.train(
-        PARAMS, d_fit, num_boost_round=MAX_ROUNDS, evals=[(d_stop, "held_back")],
-        callbacks=callbacks, verbose_eval=False,
-    )  # fmt: skip
+        PARAMS,
+        d_fit,
+        num_boost_round=MAX_ROUNDS,
+        evals=[(d_stop, "held_back")],
+        callbacks=callbacks,
+        verbose_eval=False,
+    )
     model.platt = fit_platt(model.margin(stop_x), stop_y)
     clock["training"] = time.perf_counter()
     if progress:
@@ -150,11 +154,17 @@ def train(
         steps[name] = round(moment - last, 2)
         last = moment
     return TrainingResult(
-        model=model, metrics=metrics, baseline_metrics=baseline_metrics,
-        importances=importances, window=window, training_size=int(train_mask.sum()),
-        validation_size=int(valid_mask.sum()), score_histogram=histogram(probability),
-        seconds=steps, validation=validation,
-    )  # fmt: skip
+        model=model,
+        metrics=metrics,
+        baseline_metrics=baseline_metrics,
+        importances=importances,
+        window=window,
+        training_size=int(train_mask.sum()),
+        validation_size=int(valid_mask.sum()),
+        score_histogram=histogram(probability),
+        seconds=steps,
+        validation=validation,
+    )
 
 
 class _Progress(xgb.callback.TrainingCallback):

@@ -53,20 +53,27 @@ class AtRiskListView(RenewalsMixin, View):
         get = request.GET
         band = get.get("band", "")
         queryset = selectors.latest_scores(
-            band=band if band in Band.values else "", chapter=get.get("chapter", ""),
+            band=band if band in Band.values else "",
+            chapter=get.get("chapter", ""),
             q=get.get("q", "")[:200],
-        )  # fmt: skip
+        )
         page = keyset_paginate(
-            queryset, sort=get.get("sort"), allowed=SCORE_SORTS, default="-risk",
-            cursor=get.get("cursor"), size=50,
-        )  # fmt: skip
+            queryset,
+            sort=get.get("sort"),
+            allowed=SCORE_SORTS,
+            default="-risk",
+            cursor=get.get("cursor"),
+            size=50,
+        )
         run = dashboard.latest_run()
         context = {
-            "page": page, "run": run, "bands": Band.choices,
+            "page": page,
+            "run": run,
+            "bands": Band.choices,
             "chapters": selectors.score_chapters(run),
             "filters": {"band": band, "chapter": get.get("chapter", ""), "q": get.get("q", "")},
             "counts": selectors.band_counts(run) if run else {},
-        }  # fmt: skip
+        }
         return render_page_or_partial(
             request, "renewals/at_risk.html", "renewals/partials/_score_table.html", context
         )
@@ -79,11 +86,18 @@ class MemberRiskView(RenewalsMixin, View):
             raise Http404("This member has not been scored.")
         outreach = Outreach.objects.filter(member_id=member_id).select_related("item", "staff")
         return render(
-            request, "renewals/member.html",
-            {"score": history[0], "history": history, "outreach": outreach,
-             "chart": [{"date": s.scored_on.isoformat(), "p": float(s.probability)}
-                       for s in reversed(history)]},
-        )  # fmt: skip
+            request,
+            "renewals/member.html",
+            {
+                "score": history[0],
+                "history": history,
+                "outreach": outreach,
+                "chart": [
+                    {"date": s.scored_on.isoformat(), "p": float(s.probability)}
+                    for s in reversed(history)
+                ],
+            },
+        )
 
 
 class ModelVersionListView(RenewalsMixin, View):
@@ -92,20 +106,28 @@ class ModelVersionListView(RenewalsMixin, View):
             "booster"
         )[:50]
         return render(
-            request, "renewals/models.html",
-            {"versions": versions, "can_manage": request.user.has_perm(permissions.MANAGE_MODELS),
-             "jobs": selectors.recent_jobs()},
-        )  # fmt: skip
+            request,
+            "renewals/models.html",
+            {
+                "versions": versions,
+                "can_manage": request.user.has_perm(permissions.MANAGE_MODELS),
+                "jobs": selectors.recent_jobs(),
+            },
+        )
 
 
 class ModelVersionDetailView(RenewalsMixin, View):
     def get(self, request, pk: int):
         version = get_object_or_404(ModelVersion.objects.defer("booster"), pk=pk)
         return render(
-            request, "renewals/model_detail.html",
-            {"version": version, "can_manage": request.user.has_perm(permissions.MANAGE_MODELS),
-             "importances": version.importances[:20]},
-        )  # fmt: skip
+            request,
+            "renewals/model_detail.html",
+            {
+                "version": version,
+                "can_manage": request.user.has_perm(permissions.MANAGE_MODELS),
+                "importances": version.importances[:20],
+            },
+        )
 
 
 class ModelVersionActivateView(ManagerMixin, View):

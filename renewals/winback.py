@@ -46,12 +46,14 @@ def lapsed_members(*, today: date, conf: RenewalSettings):
     earliest = latest - timedelta(days=conf.winback_days)
     return (
         ImisParty.objects.filter(
-            deleted_at__isnull=True, is_member=True, paid_thru__gte=earliest,
+            deleted_at__isnull=True,
+            is_member=True,
+            paid_thru__gte=earliest,
             paid_thru__lte=latest,
         )
         .exclude(status__startswith="D")
         .order_by("paid_thru", "imis_id")
-    )  # fmt: skip
+    )
 
 
 def propose_win_backs(*, today: date, conf: RenewalSettings, job: str = "") -> Counter:
@@ -77,9 +79,15 @@ def propose_win_backs(*, today: date, conf: RenewalSettings, job: str = "") -> C
             continue
         try:
             with transaction.atomic():
-                _propose(party, dues.get(party.imis_id), used.get(party.imis_id, []),
-                         events.get(party.chapter, []), bands.get(party.imis_id, ""),
-                         today=today, job=job)  # fmt: skip
+                _propose(
+                    party,
+                    dues.get(party.imis_id),
+                    used.get(party.imis_id, []),
+                    events.get(party.chapter, []),
+                    bands.get(party.imis_id, ""),
+                    today=today,
+                    job=job,
+                )
         except DomainError as exc:
             counts[f"skipped: {exc}"[:120]] += 1
             continue
@@ -105,33 +113,47 @@ def _propose(party, dues, used, events, band, *, today, job) -> None:
         lines.append("Upcoming in their chapter: " + "; ".join(named) + ".")
     if used:
         lines.append("Used most: " + ", ".join(f"{words} ({n})" for words, n in used) + ".")
-    draft = draft_message(purpose="win_back", member_id=party.imis_id, channel="email",
-                          extra_facts=extra)  # fmt: skip
+    draft = draft_message(
+        purpose="win_back", member_id=party.imis_id, channel="email", extra_facts=extra
+    )
     item = review_item_propose(
-        kind=kinds.WIN_BACK, title=f"Win-back offer: {party.name}"[:200],
+        kind=kinds.WIN_BACK,
+        title=f"Win-back offer: {party.name}"[:200],
         payload={"draft": draft.as_payload(), "to": party.email, "offer": " ".join(lines)},
-        member_id=party.imis_id, object_ref=f"lapsed term to {party.paid_thru:%Y-%m-%d}",
+        member_id=party.imis_id,
+        object_ref=f"lapsed term to {party.paid_thru:%Y-%m-%d}",
         summary=f"{party.name} ({party.imis_id}), paid through {party.paid_thru:%Y-%m-%d}",
-        evidence=[{"fact": line, "source": "iMIS mirror: invoices, events, activity"}
-                  for line in lines],
-        rationale="Lapsed within the win-back window", amount=amount, priority=10,
-        proposed_by_job=job or "renewals win-back", segment=band,
+        evidence=[
+            {"fact": line, "source": "iMIS mirror: invoices, events, activity"} for line in lines
+        ],
+        rationale="Lapsed within the win-back window",
+        amount=amount,
+        priority=10,
+        proposed_by_job=job or "renewals win-back",
+        segment=band,
         dedupe_key=f"renewal-winback:{party.imis_id}:{party.paid_thru.isoformat()}",
-    )  # fmt: skip
+    )
     Outreach.objects.create(
-        item=item, member_id=party.imis_id, term=party.paid_thru, band=band,
+        item=item,
+        member_id=party.imis_id,
+        term=party.paid_thru,
+        band=band,
         group=Outreach.Group.WIN_BACK,
-    )  # fmt: skip
+    )
 
 
 def _last_dues(ids) -> dict[str, Decimal]:
     rows = (
-        ImisInvoice.objects.filter(sold_to_id__in=ids, deleted_at__isnull=True,
-                                   purpose__icontains="renew", amount__isnull=False)
+        ImisInvoice.objects.filter(
+            sold_to_id__in=ids,
+            deleted_at__isnull=True,
+            purpose__icontains="renew",
+            amount__isnull=False,
+        )
         .order_by("sold_to_id", "-invoice_date")
         .distinct("sold_to_id")
         .values_list("sold_to_id", "amount")
-    )  # fmt: skip
+    )
     return dict(rows)
 
 
@@ -140,11 +162,14 @@ def _benefits_used(ids, today) -> dict[str, list[tuple[str, int]]]:
 
     since = timezone.make_aware(datetime.combine(today - timedelta(days=730), time.min))
     rows = (
-        ImisActivity.objects.filter(party_id__in=ids, transaction_date__gte=since,
-                                    activity_type__in=settings.RENEWALS_ENGAGEMENT_TYPES)
+        ImisActivity.objects.filter(
+            party_id__in=ids,
+            transaction_date__gte=since,
+            activity_type__in=settings.RENEWALS_ENGAGEMENT_TYPES,
+        )
         .values_list("party_id", "activity_type")
         .annotate(n=Sum("units"))
-    )  # fmt: skip
+    )
     used = defaultdict(list)
     for party_id, activity_type, n in rows:
         used[party_id].append((activity_slug(activity_type)[1], int(n or 0)))

@@ -25,11 +25,20 @@ class CommunicationListView(QueueMixin, View):
         if purpose := get.get("purpose", "").strip():
             queryset = queryset.filter(purpose=purpose)
         page = keyset_paginate(
-            queryset, sort=get.get("sort"), allowed=SORTS, default="-created",
-            cursor=get.get("cursor"), size=50,
-        )  # fmt: skip
+            queryset,
+            sort=get.get("sort"),
+            allowed=SORTS,
+            default="-created",
+            cursor=get.get("cursor"),
+            size=50,
+        )
         return render(
-            request, "reviews/communications.html",
-            {"page": page, "filters": get, "channels": Communication.Channel.choices,
-             "statuses": Communication.Status.choices},
-        )  # fmt: skip
+            request,
+            "reviews/communications.html",
+            {
+                "page": page,
+                "filters": get,
+                "channels": Communication.Channel.choices,
+                "statuses": Communication.Status.choices,
+            },
+        )

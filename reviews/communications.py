@@ -109,18 +109,25 @@ def communication_send(
         else settings.IMIS_ACTIVITY_TYPE_EMAIL
     )
     write = outbox_enqueue(
-        build=writes.activity, source=f"communication {key}", party_id=member_id,
-        activity_type=activity_type, subject=subject or body[:80], summary=body[:2000],
+        build=writes.activity,
+        source=f"communication {key}",
+        party_id=member_id,
+        activity_type=activity_type,
+        subject=subject or body[:80],
+        summary=body[:2000],
         transaction_date=timezone.now(),
-    )  # fmt: skip
+    )
     comm.status, comm.sent_at, comm.error = Communication.Status.SENT, timezone.now(), ""
     comm.activity_reference = write.reference
     comm.save()
     audit_record(
         action="communication.sent",
         summary=f"{comm.get_channel_display()} to {member_id}: {subject or body[:60]}",
-        actor=actor, actor_name=None if actor else "policy" if auto else None,
-        object_type="communication", object_id=comm.pk, member_id=member_id,
+        actor=actor,
+        actor_name=None if actor else "policy" if auto else None,
+        object_type="communication",
+        object_id=comm.pk,
+        member_id=member_id,
         data={"key": key, "purpose": purpose, "outbox": write.reference},
-    )  # fmt: skip
+    )
     return comm

@@ -22,9 +22,14 @@ from reviews.views import QueueMixin
 
 class TemplateListView(QueueMixin, View):
     def get(self, request):
-        return render(request, "reviews/drafting/template_list.html",
-                      {"rows": selectors.template_library(),
-                       "can_edit": request.user.has_perm(MANAGE_TEMPLATES)})  # fmt: skip
+        return render(
+            request,
+            "reviews/drafting/template_list.html",
+            {
+                "rows": selectors.template_library(),
+                "can_edit": request.user.has_perm(MANAGE_TEMPLATES),
+            },
+        )
 
 
 def _element_lines(spec, channel: str) -> list:
@@ -54,18 +59,22 @@ class TemplateVersionCreateView(PermissionRequiredMixin, View):
         template = get_object_or_404(MessageTemplate, pk=pk)
         try:
             version = drafting_services.template_version_create(
-                template_id=template.pk, user=request.user,
-                subject=request.POST.get("subject", ""), body=request.POST.get("body", ""),
+                template_id=template.pk,
+                user=request.user,
+                subject=request.POST.get("subject", ""),
+                body=request.POST.get("body", ""),
                 note=request.POST.get("note", ""),
-            )  # fmt: skip
+            )
         except DomainError as exc:
             messages.error(request, str(exc))
             # Keep what the manager wrote: the page shows it again with the error.
             post = request.POST
             context = {
-                **_detail_context(request, template), "draft_subject": post.get("subject", ""),
-                "draft_body": post.get("body", ""), "draft_note": post.get("note", ""),
-            }  # fmt: skip
+                **_detail_context(request, template),
+                "draft_subject": post.get("subject", ""),
+                "draft_body": post.get("body", ""),
+                "draft_note": post.get("note", ""),
+            }
             return render(request, "reviews/drafting/template_detail.html", context)
         messages.success(request, f"Saved as version {version.version}; new drafts use it.")
         return redirect("reviews:template_detail", pk=template.pk)
@@ -76,13 +85,18 @@ def _detail_context(request, template) -> dict:
     versions = list(selectors.template_versions(template))
     members = selectors.preview_members(template.purpose)
     return {
-        "template": template, "spec": spec, "versions": versions,
-        "shown": versions[0] if versions else None, "current": versions[0] if versions else None,
-        "members": members, "default_member": members[0] if members else ("", "", ""),
+        "template": template,
+        "spec": spec,
+        "versions": versions,
+        "shown": versions[0] if versions else None,
+        "current": versions[0] if versions else None,
+        "members": members,
+        "default_member": members[0] if members else ("", "", ""),
         "can_edit": request.user.has_perm(MANAGE_TEMPLATES),
-        "elements": _element_lines(spec, template.channel), "facts": sorted(spec.allowed_facts),
+        "elements": _element_lines(spec, template.channel),
+        "facts": sorted(spec.allowed_facts),
         "sms_limit": elements.SMS_LIMIT,
-    }  # fmt: skip
+    }
 
 
 class TemplatePreviewView(QueueMixin, View):
@@ -97,22 +111,32 @@ class TemplatePreviewView(QueueMixin, View):
         uses_invoice = any(f in spec.allowed_facts for f in ("invoice_number", "amount_due"))
         if member_id and not invoice_id and uses_invoice:
             invoice_id = selectors.open_invoice_of(member_id)
-        context = {"template": template, "member_id": member_id, "invoice_id": invoice_id,
-                   "error": "", "draft": None}  # fmt: skip
+        context = {
+            "template": template,
+            "member_id": member_id,
+            "invoice_id": invoice_id,
+            "error": "",
+            "draft": None,
+        }
         if not member_id:
             context["error"] = "Choose a member to preview the template against."
         else:
             try:
-                validate_template(purpose=template.purpose, channel=template.channel,
-                                  subject=subject, body=body)  # fmt: skip
+                validate_template(
+                    purpose=template.purpose, channel=template.channel, subject=subject, body=body
+                )
             except DomainError as exc:
                 context["error"] = str(exc)
             if not context["error"] or "literal text" in context["error"]:
                 try:
                     context["draft"] = preview(
-                        purpose=template.purpose, channel=template.channel, subject=subject,
-                        body=body, member_id=member_id, invoice_id=invoice_id,
-                    ).as_payload()  # fmt: skip
+                        purpose=template.purpose,
+                        channel=template.channel,
+                        subject=subject,
+                        body=body,
+                        member_id=member_id,
+                        invoice_id=invoice_id,
+                    ).as_payload()
                 except DomainError as exc:
                     context["error"] = str(exc)
         return render(request, "reviews/drafting/partials/_preview.html", context)
@@ -124,11 +148,17 @@ class GuardrailListView(PermissionRequiredMixin, View):
 
     def get(self, request):
         kind = request.GET.get("kind", "")
-        return render(request, "reviews/drafting/guardrails.html", {
-            "rules": selectors.guardrail_rules(kind), "kinds": GuardrailRule.Kind.choices,
-            "severities": GuardrailRule.Severity.choices, "kind": kind,
-            "purposes": list(PURPOSE_SPECS.values()),
-        })  # fmt: skip
+        return render(
+            request,
+            "reviews/drafting/guardrails.html",
+            {
+                "rules": selectors.guardrail_rules(kind),
+                "kinds": GuardrailRule.Kind.choices,
+                "severities": GuardrailRule.Severity.choices,
+                "kind": kind,
+                "purposes": list(PURPOSE_SPECS.values()),
+            },
+        )
 
 
 class GuardrailRuleCreateView(PermissionRequiredMixin, View):
@@ -139,10 +169,13 @@ class GuardrailRuleCreateView(PermissionRequiredMixin, View):
         post = request.POST
         try:
             rule = drafting_services.guardrail_rule_create(
-                user=request.user, kind=post.get("kind", ""), phrase=post.get("phrase", ""),
-                severity=post.get("severity", "block"), message=post.get("message", ""),
+                user=request.user,
+                kind=post.get("kind", ""),
+                phrase=post.get("phrase", ""),
+                severity=post.get("severity", "block"),
+                message=post.get("message", ""),
                 purposes=post.getlist("purposes"),
-            )  # fmt: skip
+            )
         except DomainError as exc:
             messages.error(request, str(exc))
         else:
@@ -159,10 +192,12 @@ class GuardrailRuleUpdateView(PermissionRequiredMixin, View):
         post = request.POST
         try:
             rule = drafting_services.guardrail_rule_update(
-                rule_id=rule.pk, user=request.user, is_active=post.get("is_active") == "on",
+                rule_id=rule.pk,
+                user=request.user,
+                is_active=post.get("is_active") == "on",
                 severity=post.get("severity", rule.severity),
                 message=post.get("message", rule.message),
-            )  # fmt: skip
+            )
         except DomainError as exc:
             messages.error(request, str(exc))
         else:
@@ -181,25 +216,40 @@ class DraftLogView(PermissionRequiredMixin, View):
 
     def get(self, request):
         get = request.GET
-        queryset = selectors.draft_records(purpose=get.get("purpose", ""),
-                                           model=get.get("model", ""))  # fmt: skip
+        queryset = selectors.draft_records(
+            purpose=get.get("purpose", ""), model=get.get("model", "")
+        )
         summary = list(
-            queryset.values("model").annotate(
-                n=Count("id"), latency=Avg("latency_ms"),
+            queryset.values("model")
+            .annotate(
+                n=Count("id"),
+                latency=Avg("latency_ms"),
                 fallbacks=Count("id", filter=~Q(fallback_reason="")),
                 blocked=Count("id", filter=Q(blocking=True)),
                 blocked_only=Count("id", filter=Q(blocking=True, fallback_reason="")),
-            ).order_by("model")
-        )  # fmt: skip
+            )
+            .order_by("model")
+        )
         page = keyset_paginate(
-            queryset.exclude(latency_ms__isnull=True) if get.get("sort", "").endswith("latency")
-            else queryset, sort=get.get("sort"), allowed=DRAFT_SORTS, default="-created",
-            cursor=get.get("cursor"), size=50,
-        )  # fmt: skip
-        return render(request, "reviews/drafting/draft_log.html", {
-            "page": page, "summary": summary, "filters": get,
-            "purposes": list(PURPOSE_SPECS.values()),
-        })  # fmt: skip
+            queryset.exclude(latency_ms__isnull=True)
+            if get.get("sort", "").endswith("latency")
+            else queryset,
+            sort=get.get("sort"),
+            allowed=DRAFT_SORTS,
+            default="-created",
+            cursor=get.get("cursor"),
+            size=50,
+        )
+        return render(
+            request,
+            "reviews/drafting/draft_log.html",
+            {
+                "page": page,
+                "summary": summary,
+                "filters": get,
+                "purposes": list(PURPOSE_SPECS.values()),
+            },
+        )
 
 
 class ReviewItemDraftCheckView(QueueMixin, View):
@@ -211,10 +261,15 @@ class ReviewItemDraftCheckView(QueueMixin, View):
         if not isinstance(item.payload.get("draft"), dict):
             return render(request, "reviews/drafting/partials/_draft_flags.html", {"draft": None})
         stored = item.payload["draft"]
-        edited = {"draft": {
-            "subject": request.POST.get("payload__draft__subject", stored.get("subject", "")),
-            "body": request.POST.get("payload__draft__body", stored.get("body", "")),
-        }}  # fmt: skip
+        edited = {
+            "draft": {
+                "subject": request.POST.get("payload__draft__subject", stored.get("subject", "")),
+                "body": request.POST.get("payload__draft__body", stored.get("body", "")),
+            }
+        }
         checked = hooks.checked(edited, item.payload)
-        return render(request, "reviews/drafting/partials/_draft_flags.html",
-                      {"draft": checked["draft"], "item": item})  # fmt: skip
+        return render(
+            request,
+            "reviews/drafting/partials/_draft_flags.html",
+            {"draft": checked["draft"], "item": item},
+        )

@@ -6,8 +6,9 @@ from reviews.models import ReviewItem
 
 
 class DecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("accept", "Accept"), ("edit", "Save edit and accept"),
-                                          ("reject", "Reject")])  # fmt: skip
+    decision = forms.ChoiceField(
+        choices=[("accept", "Accept"), ("edit", "Save edit and accept"), ("reject", "Reject")]
+    )
     reason = forms.ChoiceField(
         choices=[("", "Choose a reason"), *ReviewItem.RejectReason.choices], required=False
     )

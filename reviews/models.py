@@ -50,7 +50,11 @@ class ReviewItem(TimeStampedModel):
     # Declared once. approved/edited → pending: an edit after approval voids the approval.
     TRANSITIONS = {
         Status.PENDING: {
-            Status.APPROVED, Status.EDITED, Status.REJECTED, Status.EXPIRED, Status.STALE,
+            Status.APPROVED,
+            Status.EDITED,
+            Status.REJECTED,
+            Status.EXPIRED,
+            Status.STALE,
         },
         Status.APPROVED: {Status.EXECUTING, Status.STALE, Status.PENDING},
         Status.EDITED: {Status.EXECUTING, Status.STALE, Status.PENDING},
@@ -62,7 +66,7 @@ class ReviewItem(TimeStampedModel):
         Status.STALE: set(),
         Status.REVERSED: set(),
         Status.OBSERVED: set(),
-    }  # fmt: skip
+    }
     DECIDED = (Status.APPROVED, Status.EDITED, Status.REJECTED)
 
     class RejectReason(models.TextChoices):
@@ -94,22 +98,34 @@ class ReviewItem(TimeStampedModel):
         max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
     )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="assigned_review_items",
-    )  # fmt: skip
+    )
     proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="proposed_review_items",
-    )  # fmt: skip
+    )
     proposed_by_job = models.CharField(max_length=120, blank=True)
     last_edited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="edited_review_items",
-    )  # fmt: skip
+    )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="decided_review_items",
-    )  # fmt: skip
+    )
     decided_by_policy = models.BooleanField(default=False)
     decided_at = models.DateTimeField(null=True, blank=True)
     reject_reason = models.CharField(max_length=20, choices=RejectReason.choices, blank=True)
@@ -120,9 +136,12 @@ class ReviewItem(TimeStampedModel):
     effect_result = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
     effect_error = models.TextField(blank=True)
     dedupe_key = models.CharField(
-        max_length=160, null=True, blank=True, unique=True,
+        max_length=160,
+        null=True,
+        blank=True,
+        unique=True,
         help_text="One open proposal per key (e.g. one outreach per member and term).",
-    )  # fmt: skip
+    )
 
     class Meta:
         ordering = ["-priority", "id"]
@@ -178,9 +197,12 @@ class Communication(TimeStampedModel):
     key = models.CharField(max_length=120, unique=True, help_text="Idempotency key of the send.")
     member_id = models.CharField(max_length=80, db_index=True)
     item = models.ForeignKey(
-        ReviewItem, null=True, blank=True, on_delete=models.SET_NULL,
+        ReviewItem,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="communications",
-    )  # fmt: skip
+    )
     channel = models.CharField(max_length=5, choices=Channel.choices, default=Channel.EMAIL)
     purpose = models.CharField(max_length=40, blank=True)
     to_address = models.CharField(max_length=254)

@@ -14,9 +14,10 @@ register_nav(NavItem("Review metrics", "reviews:metrics", permissions.DECIDE_MAN
 # The guardrail rules and the draft log are reached from the Templates page.
 register_nav(NavItem("Templates", "reviews:template_list", ANY_QUEUE, order=8))
 register_nav(
-    NavItem("Governance", "reviews:governance", permissions.MANAGE_POLICIES, order=930,
-            section="System")
-)  # fmt: skip
+    NavItem(
+        "Governance", "reviews:governance", permissions.MANAGE_POLICIES, order=930, section="System"
+    )
+)
 
 
 def _waiting(user) -> list[AttentionCard]:
@@ -24,9 +25,14 @@ def _waiting(user) -> list[AttentionCard]:
     if not count:
         return []
     return [
-        AttentionCard("Proposals waiting for you", count, reverse("reviews:queue"),
-                      "Accept, edit or reject each one.", "warn")
-    ]  # fmt: skip
+        AttentionCard(
+            "Proposals waiting for you",
+            count,
+            reverse("reviews:queue"),
+            "Accept, edit or reject each one.",
+            "warn",
+        )
+    ]
 
 
 register_attention(_waiting)

@@ -27,11 +27,15 @@ def _transition(item: ReviewItem, to: str) -> None:
 
 def _audit_event(item: ReviewItem, action: str, summary: str, *, actor=None, **data):
     return audit_event(
-        action=f"review.{action}", summary=f"#{item.pk} {item.title}: {summary}", actor=actor,
+        action=f"review.{action}",
+        summary=f"#{item.pk} {item.title}: {summary}",
+        actor=actor,
         actor_name=None if actor else ("policy" if item.decided_by_policy else None),
-        object_type="review_item", object_id=item.pk, member_id=item.member_id,
+        object_type="review_item",
+        object_id=item.pk,
+        member_id=item.member_id,
         data={"kind": item.kind, **data},
-    )  # fmt: skip
+    )
 
 
 def _audit(item: ReviewItem, action: str, summary: str, *, actor=None, **data) -> None:
@@ -80,12 +84,23 @@ def review_item_propose(
 ) -> ReviewItem:
     """File a proposal; the kind's policy decides whether a person sees it."""
     proposal = {
-        "title": title, "payload": payload, "member_id": member_id, "invoice_id": invoice_id,
-        "object_ref": object_ref, "summary": summary, "evidence": evidence,
-        "rationale": rationale, "confidence": confidence, "amount": amount,
-        "priority": priority, "due_by": due_by, "proposed_by": proposed_by,
-        "proposed_by_job": proposed_by_job, "segment": segment, "dedupe_key": dedupe_key,
-    }  # fmt: skip
+        "title": title,
+        "payload": payload,
+        "member_id": member_id,
+        "invoice_id": invoice_id,
+        "object_ref": object_ref,
+        "summary": summary,
+        "evidence": evidence,
+        "rationale": rationale,
+        "confidence": confidence,
+        "amount": amount,
+        "priority": priority,
+        "due_by": due_by,
+        "proposed_by": proposed_by,
+        "proposed_by_job": proposed_by_job,
+        "segment": segment,
+        "dedupe_key": dedupe_key,
+    }
     return review_items_propose_many(kind=kind, proposals=[proposal])[0]
 
 
@@ -128,8 +143,9 @@ def review_items_propose_many(
         actor = fields.get("proposed_by")
         if mode == ReviewPolicy.Mode.OBSERVE:
             item.status = S.OBSERVED
-            events.append(_audit_event(item, "observed", "recorded under an Observe policy",
-                                       actor=actor))  # fmt: skip
+            events.append(
+                _audit_event(item, "observed", "recorded under an Observe policy", actor=actor)
+            )
         elif mode == ReviewPolicy.Mode.AUTO and _within_auto_limits(policy, item):
             # A message sent with no person reviewing it says so.
             item.payload = item.original_payload = draft_hooks.labelled_auto(item.payload)
@@ -139,8 +155,9 @@ def review_items_propose_many(
             events.append(_audit_event(item, "auto_approved", "approved by an Auto policy"))
             approved.append(item)
         else:
-            events.append(_audit_event(item, "proposed", f"proposed to the {item.queue} queue",
-                                       actor=actor))  # fmt: skip
+            events.append(
+                _audit_event(item, "proposed", f"proposed to the {item.queue} queue", actor=actor)
+            )
     rows_update(
         [item for item in items if item.status != S.PENDING],
         ["status", "payload", "original_payload", "decided_by_policy", "decided_at"],
@@ -159,15 +176,26 @@ def _new_item(spec, fields: dict, cleaned: dict) -> ReviewItem:
         spec.threshold is not None and amount is not None and amount > spec.threshold
     )
     item = ReviewItem(
-        kind=spec.name, queue=spec.queue, member_id=fields.get("member_id", ""),
-        invoice_id=fields.get("invoice_id", ""), object_ref=fields.get("object_ref", ""),
-        title=fields["title"], summary=fields.get("summary", ""),
-        evidence=fields.get("evidence") or [], rationale=fields.get("rationale", ""),
-        confidence=fields.get("confidence"), payload=cleaned, original_payload=cleaned,
-        amount=amount, needs_manager=needs_manager, priority=fields.get("priority", 0),
-        due_by=fields.get("due_by"), proposed_by=fields.get("proposed_by"),
-        proposed_by_job=fields.get("proposed_by_job", ""), dedupe_key=fields.get("dedupe_key"),
-    )  # fmt: skip
+        kind=spec.name,
+        queue=spec.queue,
+        member_id=fields.get("member_id", ""),
+        invoice_id=fields.get("invoice_id", ""),
+        object_ref=fields.get("object_ref", ""),
+        title=fields["title"],
+        summary=fields.get("summary", ""),
+        evidence=fields.get("evidence") or [],
+        rationale=fields.get("rationale", ""),
+        confidence=fields.get("confidence"),
+        payload=cleaned,
+        original_payload=cleaned,
+        amount=amount,
+        needs_manager=needs_manager,
+        priority=fields.get("priority", 0),
+        due_by=fields.get("due_by"),
+        proposed_by=fields.get("proposed_by"),
+        proposed_by_job=fields.get("proposed_by_job", ""),
+        dedupe_key=fields.get("dedupe_key"),
+    )
     if needs_manager and spec.queue != "manager":
         item.queue = "manager"
     # Unique fields and constraints are the database's to hold (a dedupe key filed twice is
@@ -200,8 +228,13 @@ def review_item_edit(*, item_id: int, user, payload: dict) -> ReviewItem:
     item.payload = cleaned
     item.last_edited_by = user
     item.save()
-    _audit(item, "edited", "edited; approval voided" if voided else "edited", actor=user,
-           diff=item.edit_diff)  # fmt: skip
+    _audit(
+        item,
+        "edited",
+        "edited; approval voided" if voided else "edited",
+        actor=user,
+        diff=item.edit_diff,
+    )
     return item
 
 
@@ -270,8 +303,15 @@ def review_item_decide(
         raise DomainError(f"Unknown decision {decision!r}: accept, edit or reject.")
     item.decided_by, item.decided_at = user, timezone.now()
     item.save()
-    _audit(item, item.status, item.get_status_display().lower(), actor=user,
-           reason=item.reject_reason, note=item.reject_note, diff=item.edit_diff)  # fmt: skip
+    _audit(
+        item,
+        item.status,
+        item.get_status_display().lower(),
+        actor=user,
+        reason=item.reject_reason,
+        note=item.reject_note,
+        diff=item.edit_diff,
+    )
     if item.status in (S.APPROVED, S.EDITED):
         _enqueue_execute(item)
     return item
@@ -374,10 +414,15 @@ def _imis_record(item: ReviewItem, action: str, summary: str, *, user=None) -> t
     return (
         writes.audit_log,
         f"review item {item.pk}",
-        {"action": f"{item.kind}:{action}", "actor": _actor_name(item, user),
-         "review_item_id": str(item.pk), "summary": summary, "created_on": timezone.now(),
-         "party_id": item.member_id},
-    )  # fmt: skip
+        {
+            "action": f"{item.kind}:{action}",
+            "actor": _actor_name(item, user),
+            "review_item_id": str(item.pk),
+            "summary": summary,
+            "created_on": timezone.now(),
+            "party_id": item.member_id,
+        },
+    )
 
 
 @transaction.atomic
@@ -471,10 +516,15 @@ def review_policy_set(
     policy, created = ReviewPolicy.objects.select_for_update().get_or_create(
         kind=kind, segment=segment, defaults={"mode": mode}
     )
-    before = {} if created else {
-        "mode": policy.mode, "min_confidence": policy.min_confidence,
-        "max_amount": policy.max_amount,
-    }  # fmt: skip
+    before = (
+        {}
+        if created
+        else {
+            "mode": policy.mode,
+            "min_confidence": policy.min_confidence,
+            "max_amount": policy.max_amount,
+        }
+    )
     policy.mode, policy.min_confidence, policy.max_amount = mode, min_confidence, max_amount
     policy.updated_by = user
     policy.full_clean()
@@ -483,9 +533,11 @@ def review_policy_set(
     audit_record(
         action="review.policy_changed",
         summary=f"{spec.label} for {segment or 'every member'}: {policy.get_mode_display()}",
-        actor=user, object_type="review_policy", object_id=policy.pk,
+        actor=user,
+        object_type="review_policy",
+        object_id=policy.pk,
         data={"kind": kind, "segment": segment, "before": before, "after": after},
-    )  # fmt: skip
+    )
     return policy
 
 

@@ -49,9 +49,13 @@ class ReviewQueueView(QueueMixin, View):
         if (high := _decimal(get.get("max_amount"))) is not None:
             queryset = queryset.filter(amount__lte=high)
         page = keyset_paginate(
-            queryset, sort=get.get("sort"), allowed=QUEUE_SORTS, default="-priority",
-            cursor=get.get("cursor"), size=50,
-        )  # fmt: skip
+            queryset,
+            sort=get.get("sort"),
+            allowed=QUEUE_SORTS,
+            default="-priority",
+            cursor=get.get("cursor"),
+            size=50,
+        )
         context = {
             "page": page,
             "counts": selectors.counts_by_kind(request.user),
@@ -73,12 +77,19 @@ def _render_item(request, item: ReviewItem, status: int = 200, **extra):
         "id"
     )
     return render(
-        request, "reviews/item.html",
-        {"item": item, "form": DecisionForm(), "history": history,
-         "next_url": _next_url(request.user, item),
-         "reversible": get_kind(item.kind).reverse is not None,
-         "communications": item.communications.all(), **extra}, status=status,
-    )  # fmt: skip
+        request,
+        "reviews/item.html",
+        {
+            "item": item,
+            "form": DecisionForm(),
+            "history": history,
+            "next_url": _next_url(request.user, item),
+            "reversible": get_kind(item.kind).reverse is not None,
+            "communications": item.communications.all(),
+            **extra,
+        },
+        status=status,
+    )
 
 
 def _next_url(user, item: ReviewItem) -> str:
@@ -98,10 +109,13 @@ class ReviewItemDecideView(QueueMixin, View):
         decision = form.cleaned_data["decision"]
         try:
             item = services.review_item_decide(
-                item_id=item.pk, user=request.user, decision=decision,
+                item_id=item.pk,
+                user=request.user,
+                decision=decision,
                 payload=form.payload(request.POST, item) if decision == "edit" else None,
-                reason=form.cleaned_data["reason"], note=form.cleaned_data["note"],
-            )  # fmt: skip
+                reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
+            )
         except DomainError as exc:
             messages.error(request, f"#{pk}: {exc}")
             if exc.code == "draft_blocked" and decision == "edit":
@@ -181,11 +195,13 @@ class GovernanceView(PermissionRequiredMixin, View):
         post = request.POST
         try:
             services.review_policy_set(
-                user=request.user, kind=post.get("kind", ""),
+                user=request.user,
+                kind=post.get("kind", ""),
                 segment=post.get("segment", "").strip(),
-                mode=post.get("mode", ""), min_confidence=_decimal(post.get("min_confidence")),
+                mode=post.get("mode", ""),
+                min_confidence=_decimal(post.get("min_confidence")),
                 max_amount=_decimal(post.get("max_amount")),
-            )  # fmt: skip
+            )
         except (DomainError, LookupError) as exc:
             messages.error(request, str(exc))
         else:
@@ -199,10 +215,14 @@ class ReviewMetricsView(PermissionRequiredMixin, View):
 
     def get(self, request):
         return render(
-            request, "reviews/metrics.html",
-            {"rows": selectors.review_metrics(), "series": selectors.decisions_by_day(),
-             "labels": {k.name: k.label for k in kinds()}},
-        )  # fmt: skip
+            request,
+            "reviews/metrics.html",
+            {
+                "rows": selectors.review_metrics(),
+                "series": selectors.decisions_by_day(),
+                "labels": {k.name: k.label for k in kinds()},
+            },
+        )
 
 
 class ManagerView(PermissionRequiredMixin, View):

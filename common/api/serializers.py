@@ -12,10 +12,25 @@ class JobRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = JobRun
         fields = [
-            "id", "kind", "label", "status", "stage", "done", "total", "percent", "rate",
-            "eta_seconds", "message", "error", "result", "attempts", "requested_by",
-            "created_at", "started_at", "finished_at",
-        ]  # fmt: skip
+            "id",
+            "kind",
+            "label",
+            "status",
+            "stage",
+            "done",
+            "total",
+            "percent",
+            "rate",
+            "eta_seconds",
+            "message",
+            "error",
+            "result",
+            "attempts",
+            "requested_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
         read_only_fields = fields
 
 

@@ -245,9 +245,15 @@ DUES_FINANCE_LEAD_EMAIL = env.str("DUES_FINANCE_LEAD_EMAIL", default="")
 # Our payment methods → the site's iMIS PaymentMethodId.
 DUES_IMIS_PAYMENT_METHODS = env.dict(
     "DUES_IMIS_PAYMENT_METHODS",
-    default={"card": "CC", "ach": "ACH", "check": "CHECK", "wire": "WIRE", "cash": "CASH",
-             "other": "CASH"},
-)  # fmt: skip
+    default={
+        "card": "CC",
+        "ach": "ACH",
+        "check": "CHECK",
+        "wire": "WIRE",
+        "cash": "CASH",
+        "other": "CASH",
+    },
+)
 # Confidence from which an unapplied payment flags its invoice as probably paid.
 DUES_PENDING_FLAG_CONFIDENCE = env.float("DUES_PENDING_FLAG_CONFIDENCE", default=0.5)
 # django-q2 logs under "django-q" (hyphen), not "django_q": without this every webhook's

@@ -23,13 +23,35 @@ class PaymentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Payment
         fields = [
-            "id", "source", "status", "amount", "currency", "refunded_amount", "received_on",
-            "payer_name", "payer_email", "payer_postal_code", "memo", "reference", "method",
+            "id",
+            "source",
+            "status",
+            "amount",
+            "currency",
+            "refunded_amount",
+            "received_on",
+            "payer_name",
+            "payer_email",
+            "payer_postal_code",
+            "memo",
+            "reference",
+            "method",
             "provider_id",
-            "member_id", "payer_id", "top_confidence", "candidate_count", "review_item",
-            "applied_by_policy", "applied_at", "hold_until", "posted_at", "imis_reference",
-            "attention", "applied_invoices", "credit_on_account", "created_at",
-        ]  # fmt: skip
+            "member_id",
+            "payer_id",
+            "top_confidence",
+            "candidate_count",
+            "review_item",
+            "applied_by_policy",
+            "applied_at",
+            "hold_until",
+            "posted_at",
+            "imis_reference",
+            "attention",
+            "applied_invoices",
+            "credit_on_account",
+            "created_at",
+        ]
         read_only_fields = fields
 
     def _lines(self, payment: Payment):
@@ -56,8 +78,10 @@ class PaymentSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2))
     def get_credit_on_account(self, payment: Payment) -> str:
         lines = self._lines(payment)
-        held = -sum((li.amount for li in lines if li.account == Account.HOLD and not li.invoice_id),
-                    Decimal(0))  # fmt: skip
+        held = -sum(
+            (li.amount for li in lines if li.account == Account.HOLD and not li.invoice_id),
+            Decimal(0),
+        )
         if payment.status == Payment.Status.POSTED:
             held = -sum((li.amount for li in lines if li.account == Account.UNAPPLIED), Decimal(0))
         return str(held.quantize(Decimal("0.01")))
@@ -67,7 +91,14 @@ class CandidateSerializer(serializers.ModelSerializer):
     class Meta:
         model = PaymentCandidate
         fields = [
-            "rank", "member_id", "payer_id", "allocations", "credit", "shortfall", "confidence",
-            "explanation", "signals",
-        ]  # fmt: skip
+            "rank",
+            "member_id",
+            "payer_id",
+            "allocations",
+            "credit",
+            "shortfall",
+            "confidence",
+            "explanation",
+            "signals",
+        ]
         read_only_fields = fields

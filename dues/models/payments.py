@@ -139,17 +139,32 @@ class Payment(TimeStampedModel):
     # Declared once. held → proposed is an undo inside the hold window; held → refunded is a
     # provider refund during the hold (the application is reversed first).
     TRANSITIONS = {
-        Status.RECEIVED: {Status.UNMATCHED, Status.PROPOSED, Status.HELD, Status.NOT_OURS,
-                          Status.REFUNDED},
-        Status.UNMATCHED: {Status.UNMATCHED, Status.PROPOSED, Status.HELD, Status.NOT_OURS,
-                           Status.REFUNDED},
-        Status.PROPOSED: {Status.PROPOSED, Status.UNMATCHED, Status.HELD, Status.NOT_OURS,
-                          Status.REFUNDED},
+        Status.RECEIVED: {
+            Status.UNMATCHED,
+            Status.PROPOSED,
+            Status.HELD,
+            Status.NOT_OURS,
+            Status.REFUNDED,
+        },
+        Status.UNMATCHED: {
+            Status.UNMATCHED,
+            Status.PROPOSED,
+            Status.HELD,
+            Status.NOT_OURS,
+            Status.REFUNDED,
+        },
+        Status.PROPOSED: {
+            Status.PROPOSED,
+            Status.UNMATCHED,
+            Status.HELD,
+            Status.NOT_OURS,
+            Status.REFUNDED,
+        },
         Status.HELD: {Status.PROPOSED, Status.POSTED, Status.REFUNDED},
         Status.NOT_OURS: {Status.REFUNDED},
         Status.POSTED: set(),
         Status.REFUNDED: set(),
-    }  # fmt: skip
+    }
     OPEN = (Status.RECEIVED, Status.UNMATCHED, Status.PROPOSED)
 
     source = models.CharField(max_length=12, choices=Source.choices, db_index=True)
@@ -178,9 +193,12 @@ class Payment(TimeStampedModel):
     )
     line_number = models.PositiveIntegerField(null=True, blank=True)
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     # What matching found (the best candidate), for the queue's filters and the bands.
     top_confidence = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True)
     candidate_count = models.PositiveSmallIntegerField(default=0)
@@ -282,9 +300,12 @@ class MatchLabel(models.Model):
     top_correct = models.BooleanField(help_text="The top candidate was what the payment was for.")
     by_policy = models.BooleanField(default=False)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

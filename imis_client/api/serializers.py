@@ -9,11 +9,30 @@ class MemberSerializer(serializers.ModelSerializer):
     class Meta:
         model = m.ImisParty
         fields = [
-            "imis_id", "name", "is_organization", "first_name", "last_name", "email", "phone",
-            "status", "customer_type", "customer_type_name", "is_member", "join_date",
-            "paid_thru", "renewed_thru", "chapter", "primary_org_id", "primary_org_name",
-            "city", "region", "postal_code", "country", "imis_updated_on", "synced_at",
-        ]  # fmt: skip
+            "imis_id",
+            "name",
+            "is_organization",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "status",
+            "customer_type",
+            "customer_type_name",
+            "is_member",
+            "join_date",
+            "paid_thru",
+            "renewed_thru",
+            "chapter",
+            "primary_org_id",
+            "primary_org_name",
+            "city",
+            "region",
+            "postal_code",
+            "country",
+            "imis_updated_on",
+            "synced_at",
+        ]
         read_only_fields = fields
 
 
@@ -21,9 +40,18 @@ class SubscriptionSerializer(serializers.ModelSerializer):
     class Meta:
         model = m.ImisSubscription
         fields = [
-            "imis_id", "item_code", "item_name", "status", "bill_begin", "bill_through",
-            "paid_thru", "billed_amount", "payment_amount", "balance", "payment_date",
-        ]  # fmt: skip
+            "imis_id",
+            "item_code",
+            "item_name",
+            "status",
+            "bill_begin",
+            "bill_through",
+            "paid_thru",
+            "billed_amount",
+            "payment_amount",
+            "balance",
+            "payment_date",
+        ]
         read_only_fields = fields
 
 
@@ -31,9 +59,19 @@ class InvoiceSerializer(serializers.ModelSerializer):
     class Meta:
         model = m.ImisInvoice
         fields = [
-            "imis_id", "number", "invoice_date", "due_date", "purpose", "bill_to_id",
-            "sold_to_id", "amount", "payment_amount", "balance", "is_open", "description",
-        ]  # fmt: skip
+            "imis_id",
+            "number",
+            "invoice_date",
+            "due_date",
+            "purpose",
+            "bill_to_id",
+            "sold_to_id",
+            "amount",
+            "payment_amount",
+            "balance",
+            "is_open",
+            "description",
+        ]
         read_only_fields = fields
 
 
@@ -57,6 +95,15 @@ class MemberDetailSerializer(MemberSerializer):
 class SyncRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = m.SyncRun
-        fields = ["id", "full", "entities", "status", "results", "seconds", "error",
-                  "created_at", "finished_at"]  # fmt: skip
+        fields = [
+            "id",
+            "full",
+            "entities",
+            "status",
+            "results",
+            "seconds",
+            "error",
+            "created_at",
+            "finished_at",
+        ]
         read_only_fields = fields

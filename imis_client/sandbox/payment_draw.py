@@ -470,9 +470,19 @@ class _Draw:
         if memo_note and channel != "authorizenet":
             fields["memo"] = f"{fields['memo']} {memo_note}".strip()
         alloc, credit = clerk_allocation(self.account_invoices(member), inv.balance, named)
-        return self.build(number, channel, method, drawn.received_on, inv.balance, fields,
-                          "spouse", member, alloc, credit,
-                          home=(person.postal, LIVES_WITH["habitual"]))  # fmt: skip
+        return self.build(
+            number,
+            channel,
+            method,
+            drawn.received_on,
+            inv.balance,
+            fields,
+            "spouse",
+            member,
+            alloc,
+            credit,
+            home=(person.postal, LIVES_WITH["habitual"]),
+        )
 
     def drawn(self, number: int) -> IncomingPayment:
         rng = self.rng
@@ -523,9 +533,11 @@ class _Draw:
             channel, method = rng.choice((("bai2", "check"), ("csv", "check"), ("bai2", "ach")))
         if scenario == "spouse":
             spouse = BookParty(
-                "", False, first=self.other_first(person.first),
+                "",
+                False,
+                first=self.other_first(person.first),
                 last=person.last if rng.random() < 0.85 else rng.choice(nm.LAST_NAMES),
-            )  # fmt: skip
+            )
             payer, memo_note = self.relative_pays(person, spouse, method)
         elif scenario == "third_party":
             payer = (
@@ -576,8 +588,10 @@ class _Draw:
             if rng.random() < 0.6:
                 invs = statement  # everything billed to the organisation
             else:
-                invs = sorted(rng.sample(employees, rng.randint(2, len(employees))),
-                              key=lambda i: i.invoice_id)  # fmt: skip
+                invs = sorted(
+                    rng.sample(employees, rng.randint(2, len(employees))),
+                    key=lambda i: i.invoice_id,
+                )
         org = book.parties[org_id]
         channel, method, _ = self.weighted(ORG_CHANNELS)
         payer = self.org_name(org, method)
@@ -629,8 +643,13 @@ class _Draw:
         memo = rng.choice(NOT_OURS_MEMOS).format(
             r=rng.randrange(1000, 99999), r6=rng.randrange(100000, 999999)
         )
-        fields = {"payer_name": payer if channel != "authorizenet" else "", "memo": memo,
-                  "email": "", "reference": "", "check_number": ""}  # fmt: skip
+        fields = {
+            "payer_name": payer if channel != "authorizenet" else "",
+            "memo": memo,
+            "email": "",
+            "reference": "",
+            "check_number": "",
+        }
         if channel == "stripe" and payer and rng.random() < 0.8:
             fields["email"] = self.other_email(payer)
         if method == "check":
@@ -652,8 +671,13 @@ class _Draw:
             # would be dues: a clerk would apply it too.
             prices = [p for p in prices if p not in owed]
         amount = rng.choice(prices)
-        fields = {"payer_name": payer, "memo": memo.format(r=rng.randrange(1000, 99999)),
-                  "email": "", "reference": "", "check_number": ""}  # fmt: skip
+        fields = {
+            "payer_name": payer,
+            "memo": memo.format(r=rng.randrange(1000, 99999)),
+            "email": "",
+            "reference": "",
+            "check_number": "",
+        }
         if channel == "stripe" and payer:
             fields["email"] = person.email if rng.random() < 0.75 else self.other_email(payer)
         if method == "check":
@@ -672,8 +696,21 @@ class _Draw:
             home=(person.postal, LIVES_WITH["self"]),
         )
 
-    def build(self, number, channel, method, received, amount, fields, scenario, member, alloc,
-              credit, *, home: tuple[str, float] = ("", 0.0)) -> IncomingPayment:  # fmt: skip
+    def build(
+        self,
+        number,
+        channel,
+        method,
+        received,
+        amount,
+        fields,
+        scenario,
+        member,
+        alloc,
+        credit,
+        *,
+        home: tuple[str, float] = ("", 0.0),
+    ) -> IncomingPayment:
         """``home``: the postal code of the person the payment is from or for, and how likely
         the payer's billing address is there."""
         if channel == "authorizenet":

@@ -80,9 +80,8 @@ def to_csv(payments: list[IncomingPayment]) -> str:
     for p in payments:
         reference = p.check_number if p.method == "check" else p.reference
         writer.writerow(
-            [p.received_on.isoformat(), _money(p.amount), p.payer_name, reference, p.memo,
-             p.method]
-        )  # fmt: skip
+            [p.received_on.isoformat(), _money(p.amount), p.payer_name, reference, p.memo, p.method]
+        )
     return out.getvalue()
 
 

@@ -39,8 +39,12 @@ def add_households(
     member -> relative, and adds the relatives on file to ``parties``."""
     rng = random.Random(seed * 6007 + 11)
     persons = [pid for pid, p in parties.items() if not p.is_org]
-    pool = sorted({f"{rng.randrange(1000, 99999):05d}" for _ in range(
-        max(len(persons) // PERSONS_PER_POSTAL_CODE, 10))})  # fmt: skip
+    pool = sorted(
+        {
+            f"{rng.randrange(1000, 99999):05d}"
+            for _ in range(max(len(persons) // PERSONS_PER_POSTAL_CODE, 10))
+        }
+    )
     rng.shuffle(pool)
     weights = [1 / (i + 1) ** 0.3 for i in range(len(pool))]
     codes = iter(rng.choices(pool, weights, k=len(parties)))
@@ -62,8 +66,9 @@ def add_households(
         if rng.random() < ON_FILE:
             relative_id = str(next_id)
             next_id += 1
-        relative = BookParty(relative_id, False, first=first, last=last, email=email,
-                             postal=member.postal)  # fmt: skip
+        relative = BookParty(
+            relative_id, False, first=first, last=last, email=email, postal=member.postal
+        )
         if relative_id:
             parties[relative_id] = relative
         relatives[pid] = relative

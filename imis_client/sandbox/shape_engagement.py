@@ -263,9 +263,14 @@ def _prop_head(name: str) -> str:
 @functools.cache
 def _identity_head(entity: str) -> str:
     return (
-        '{"$type":' + _js(T_IDENTITY) + ',"EntityTypeName":' + _js(entity)
-        + ',"IdentityElements":{"$type":' + _js(T_STRINGS) + ',"$values":['
-    )  # fmt: skip
+        '{"$type":'
+        + _js(T_IDENTITY)
+        + ',"EntityTypeName":'
+        + _js(entity)
+        + ',"IdentityElements":{"$type":'
+        + _js(T_STRINGS)
+        + ',"$values":['
+    )
 
 
 def _property(name: str, kind, raw) -> str:
@@ -294,10 +299,15 @@ def generic_json(assoc, table, idx, entity, props, key_col, parent) -> list[byte
     keys = c[key_col]
     parents = c["party_id"] if parent == "Party" else None
     head = (
-        '{"$type":' + _js(T_GENERIC) + ',"EntityTypeName":' + _js(entity)
-        + ',"PrimaryParentEntityTypeName":' + _js(parent) + ',"Identity":'
+        '{"$type":'
+        + _js(T_GENERIC)
+        + ',"EntityTypeName":'
+        + _js(entity)
+        + ',"PrimaryParentEntityTypeName":'
+        + _js(parent)
+        + ',"Identity":'
         + _identity_head(entity)
-    )  # fmt: skip
+    )
     parent_head = ',"PrimaryParentIdentity":' + _identity_head("Party")
     props_head = ',"Properties":{"$type":' + _js(T_PROPS) + ',"$values":['
     out = []

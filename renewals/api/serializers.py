@@ -19,10 +19,22 @@ class RenewalScoreSerializer(serializers.ModelSerializer):
     class Meta:
         model = RenewalScore
         fields = [
-            "member_id", "member_name", "chapter", "member_type", "paid_thru", "invoice_id",
-            "dues_amount", "probability", "band", "reasons", "next_action", "holdout",
-            "scored_on", "model_version", "scoring_run",
-        ]  # fmt: skip
+            "member_id",
+            "member_name",
+            "chapter",
+            "member_type",
+            "paid_thru",
+            "invoice_id",
+            "dues_amount",
+            "probability",
+            "band",
+            "reasons",
+            "next_action",
+            "holdout",
+            "scored_on",
+            "model_version",
+            "scoring_run",
+        ]
         read_only_fields = fields
 
 
@@ -35,8 +47,18 @@ class ModelVersionSerializer(serializers.ModelSerializer):
     class Meta:
         model = ModelVersion
         fields = [
-            "id", "status", "algorithm", "as_of", "created_at", "activated_at", "data_window",
-            "training_size", "validation_size", "metrics", "baseline_metrics", "importances",
+            "id",
+            "status",
+            "algorithm",
+            "as_of",
+            "created_at",
+            "activated_at",
+            "data_window",
+            "training_size",
+            "validation_size",
+            "metrics",
+            "baseline_metrics",
+            "importances",
             "comparison",
-        ]  # fmt: skip
+        ]
         read_only_fields = fields

@@ -43,9 +43,10 @@ class RenewalScoreViewSet(viewsets.ReadOnlyModelViewSet):
         params = self.request.query_params
         band = params.get("band", "")
         return selectors.latest_scores(
-            band=band if band in Band.values else "", chapter=params.get("chapter", ""),
+            band=band if band in Band.values else "",
+            chapter=params.get("chapter", ""),
             q=params.get("q", "")[:200],
-        )  # fmt: skip
+        )
 
     def retrieve(self, request, member_id: str = ""):
         history = list(selectors.score_history(member_id)[:100])

@@ -12,13 +12,37 @@ class ReviewItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = ReviewItem
         fields = [
-            "id", "kind", "queue", "status", "title", "summary", "member_id", "invoice_id",
-            "object_ref", "evidence", "rationale", "confidence", "payload", "original_payload",
-            "edit_diff", "amount", "needs_manager", "priority", "due_by", "proposed_by",
-            "proposed_by_job", "decided_by", "decided_by_policy", "decided_at",
-            "reject_reason", "reject_note", "stale_reason", "effect_result", "effect_error",
+            "id",
+            "kind",
+            "queue",
+            "status",
+            "title",
+            "summary",
+            "member_id",
+            "invoice_id",
+            "object_ref",
+            "evidence",
+            "rationale",
+            "confidence",
+            "payload",
+            "original_payload",
+            "edit_diff",
+            "amount",
+            "needs_manager",
+            "priority",
+            "due_by",
+            "proposed_by",
+            "proposed_by_job",
+            "decided_by",
+            "decided_by_policy",
+            "decided_at",
+            "reject_reason",
+            "reject_note",
+            "stale_reason",
+            "effect_result",
+            "effect_error",
             "created_at",
-        ]  # fmt: skip
+        ]
         read_only_fields = fields
 
 

@@ -52,10 +52,13 @@ class ReviewItemViewSet(viewsets.ReadOnlyModelViewSet):
         data = given.validated_data
         try:
             item = services.review_item_decide(
-                item_id=int(pk), user=request.user, decision=data["decision"],
-                payload=data.get("payload"), reason=data.get("reason", ""),
+                item_id=int(pk),
+                user=request.user,
+                decision=data["decision"],
+                payload=data.get("payload"),
+                reason=data.get("reason", ""),
                 note=data.get("note", ""),
-            )  # fmt: skip
+            )
         except DomainError as exc:
             code = status.HTTP_409_CONFLICT if exc.code == "already_decided" else 400
             if exc.code in ("four_eyes", "threshold", "queue"):

@@ -26,8 +26,14 @@ def draft_message(
     LLM_MODEL is set), with required elements and guardrail flags. Returns a Draft."""
     from reviews.drafting.compose import compose
 
-    return compose(purpose=purpose, member_id=member_id, channel=channel, invoice_id=invoice_id,
-                   extra_facts=extra_facts, auto=auto)  # fmt: skip
+    return compose(
+        purpose=purpose,
+        member_id=member_id,
+        channel=channel,
+        invoice_id=invoice_id,
+        extra_facts=extra_facts,
+        auto=auto,
+    )
 
 
 def check_draft(payload_draft: dict) -> list[dict]:

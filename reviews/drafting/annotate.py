@@ -11,17 +11,23 @@ def _note(flag: dict, number: int) -> str:
     return format_html(
         '<span class="flag-note flag-note-{}" role="note" data-code="{}">'
         '<span class="flag-no">{}</span> {}: {}</span>',
-        flag["severity"], flag["code"], number, SEVERITY_LABEL.get(flag["severity"], ""),
+        flag["severity"],
+        flag["code"],
+        number,
+        SEVERITY_LABEL.get(flag["severity"], ""),
         flag["message"],
-    )  # fmt: skip
+    )
 
 
 def positioned(flags: list[dict], field: str, length: int) -> list[dict]:
     return [
-        f for f in flags
-        if f.get("field", "body") == field and f.get("start") is not None
-        and f.get("end") is not None and 0 <= f["start"] < f["end"] <= length
-    ]  # fmt: skip
+        f
+        for f in flags
+        if f.get("field", "body") == field
+        and f.get("start") is not None
+        and f.get("end") is not None
+        and 0 <= f["start"] < f["end"] <= length
+    ]
 
 
 def annotate(text: str, flags: list[dict], field: str = "body") -> SafeString:
@@ -43,8 +49,14 @@ def annotate(text: str, flags: list[dict], field: str = "body") -> SafeString:
         for flag in group:
             number += 1
             notes.append(_note(flag, number))
-        out.append(format_html('<mark class="flag flag-{}" data-codes="{}">{}</mark>', severity,
-                               " ".join(f["code"] for f in group), text[start:end]))  # fmt: skip
+        out.append(
+            format_html(
+                '<mark class="flag flag-{}" data-codes="{}">{}</mark>',
+                severity,
+                " ".join(f["code"] for f in group),
+                text[start:end],
+            )
+        )
         out.append("".join(notes))
         pos = end
     out.append(escape(text[pos:]))

@@ -54,16 +54,28 @@ class Draft:
     def as_payload(self) -> dict:
         """JSON-safe, for a review item's payload["draft"]."""
         return {
-            "purpose": self.purpose, "channel": self.channel, "subject": self.subject,
-            "body": self.body, "facts": self.facts, "flags": self.flags,
-            "blocking": self.blocking, "template": self.template,
-            "template_version": self.template_version, "prompt_version": self.prompt_version,
-            "model": self.model, "latency_ms": self.latency_ms, "tokens_in": self.tokens_in,
-            "tokens_out": self.tokens_out, "fallback_reason": self.fallback_reason,
-            "auto": self.auto, "member_id": self.member_id, "invoice_id": self.invoice_id,
-            "facts_used": self.facts_used, "drafted_by": self.drafted_by,
+            "purpose": self.purpose,
+            "channel": self.channel,
+            "subject": self.subject,
+            "body": self.body,
+            "facts": self.facts,
+            "flags": self.flags,
+            "blocking": self.blocking,
+            "template": self.template,
+            "template_version": self.template_version,
+            "prompt_version": self.prompt_version,
+            "model": self.model,
+            "latency_ms": self.latency_ms,
+            "tokens_in": self.tokens_in,
+            "tokens_out": self.tokens_out,
+            "fallback_reason": self.fallback_reason,
+            "auto": self.auto,
+            "member_id": self.member_id,
+            "invoice_id": self.invoice_id,
+            "facts_used": self.facts_used,
+            "drafted_by": self.drafted_by,
             "record_id": self.record_id,
-        }  # fmt: skip
+        }
 
 
 def _render_template(version, facts: dict[str, Fact]) -> tuple[str, str]:
@@ -96,11 +108,16 @@ def _prompt_messages(*, spec, channel, facts, masker, template_subject, template
     # The approved draft goes out with personal data already replaced.
     masked_subject, masked_body = masker.mask(template_subject), masker.mask(template_body)
     messages = prompt.messages(
-        purpose=spec.name, purpose_label=spec.label, channel=channel,
-        facts=_facts_block(facts, masker), subject=masked_subject or "(none: SMS)",
-        body=masked_body, untrusted=_untrusted_block(facts, masker),
-        sms_limit=elements.SMS_LIMIT - 60, subject_limit=elements.EMAIL_SUBJECT_LIMIT,
-    )  # fmt: skip
+        purpose=spec.name,
+        purpose_label=spec.label,
+        channel=channel,
+        facts=_facts_block(facts, masker),
+        subject=masked_subject or "(none: SMS)",
+        body=masked_body,
+        untrusted=_untrusted_block(facts, masker),
+        sms_limit=elements.SMS_LIMIT - 60,
+        subject_limit=elements.EMAIL_SUBJECT_LIMIT,
+    )
     return prompt, messages
 
 
@@ -123,8 +140,9 @@ def compose(
             f"{spec.label} is sent by {' or '.join(spec.channels)}, not {channel}.", code="channel"
         )
     version = current_version(purpose, channel)
-    ctx = build_facts(purpose=spec, member_id=member_id, invoice_id=invoice_id,
-                      extra_facts=extra_facts)  # fmt: skip
+    ctx = build_facts(
+        purpose=spec, member_id=member_id, invoice_id=invoice_id, extra_facts=extra_facts
+    )
     facts = ctx.facts
     if template_override is not None:
         subject_text, body_text = template_override
@@ -133,14 +151,21 @@ def compose(
     else:
         subject, body = _render_template(version, facts)
     association = facts["association_name"].display()
-    needed = elements.required_elements(purpose=spec, channel=channel, auto=auto,
-                                        association=association)  # fmt: skip
+    needed = elements.required_elements(
+        purpose=spec, channel=channel, auto=auto, association=association
+    )
     draft = Draft(
-        purpose=purpose, channel=channel, subject=subject if channel == "email" else "",
-        body=body, facts=[f.as_dict() for f in facts.values()], template=f"{purpose}/{channel}",
-        template_version=None if template_override else version.version, auto=auto,
-        member_id=member_id, invoice_id=invoice_id,
-    )  # fmt: skip
+        purpose=purpose,
+        channel=channel,
+        subject=subject if channel == "email" else "",
+        body=body,
+        facts=[f.as_dict() for f in facts.values()],
+        template=f"{purpose}/{channel}",
+        template_version=None if template_override else version.version,
+        auto=auto,
+        member_id=member_id,
+        invoice_id=invoice_id,
+    )
     masked_prompt: list = []
     masked_response = ""
     model_name = llm.configured_model(model)
@@ -148,9 +173,13 @@ def compose(
         masker = Masker.for_member(ctx.pii)
         draft.model = model_name
         prompt, messages = _prompt_messages(
-            spec=spec, channel=channel, facts=facts, masker=masker,
-            template_subject=draft.subject, template_body=draft.body,
-        )  # fmt: skip
+            spec=spec,
+            channel=channel,
+            facts=facts,
+            masker=masker,
+            template_subject=draft.subject,
+            template_body=draft.body,
+        )
         started = time.monotonic()
         try:
             answer = llm.ask_for_draft(messages, model=model_name)
@@ -171,9 +200,14 @@ def compose(
         draft.latency_ms = int((time.monotonic() - started_at) * 1000)
     draft.body = elements.append_elements(draft.body, needed, channel)
     draft.flags = guardrails.check(
-        purpose=spec, channel=channel, subject=draft.subject, body=draft.body,
-        facts=list(facts.values()), auto=auto, problems=ctx.problems,
-    )  # fmt: skip
+        purpose=spec,
+        channel=channel,
+        subject=draft.subject,
+        body=draft.body,
+        facts=list(facts.values()),
+        auto=auto,
+        problems=ctx.problems,
+    )
     if record:
         draft.record_id = _record(draft, version, masked_prompt, masked_response).pk
     return draft
@@ -183,14 +217,24 @@ def _record(draft: Draft, version, masked_prompt: list, masked_response: str):
     from reviews.models import DraftRecord
 
     return DraftRecord.objects.create(
-        purpose=draft.purpose, channel=draft.channel, member_id=draft.member_id,
-        invoice_id=draft.invoice_id, template_version=version, template=draft.template,
-        prompt_version=draft.prompt_version, model=draft.model, latency_ms=draft.latency_ms,
-        tokens_in=draft.tokens_in, tokens_out=draft.tokens_out,
-        fallback_reason=draft.fallback_reason[:300], masked_prompt=masked_prompt,
-        masked_response=masked_response, flags=draft.flags, blocking=draft.blocking,
+        purpose=draft.purpose,
+        channel=draft.channel,
+        member_id=draft.member_id,
+        invoice_id=draft.invoice_id,
+        template_version=version,
+        template=draft.template,
+        prompt_version=draft.prompt_version,
+        model=draft.model,
+        latency_ms=draft.latency_ms,
+        tokens_in=draft.tokens_in,
+        tokens_out=draft.tokens_out,
+        fallback_reason=draft.fallback_reason[:300],
+        masked_prompt=masked_prompt,
+        masked_response=masked_response,
+        flags=draft.flags,
+        blocking=draft.blocking,
         auto=draft.auto,
-    )  # fmt: skip
+    )
 
 
 def check_payload(payload_draft: dict) -> list[dict]:
@@ -199,10 +243,13 @@ def check_payload(payload_draft: dict) -> list[dict]:
     channel = str(payload_draft.get("channel", "email"))
     facts = [Fact.from_dict(f) for f in payload_draft.get("facts") or []]
     return guardrails.check(
-        purpose=spec, channel=channel, subject=str(payload_draft.get("subject") or ""),
-        body=str(payload_draft.get("body") or ""), facts=facts,
+        purpose=spec,
+        channel=channel,
+        subject=str(payload_draft.get("subject") or ""),
+        body=str(payload_draft.get("body") or ""),
+        facts=facts,
         auto=bool(payload_draft.get("auto")),
-    )  # fmt: skip
+    )
 
 
 def mark_auto(payload_draft: dict) -> dict:
@@ -213,8 +260,9 @@ def mark_auto(payload_draft: dict) -> dict:
     association = (facts.get("association_name") or {}).get(
         "value", settings.DRAFTING_ASSOCIATION_NAME
     )
-    needed = elements.required_elements(purpose=spec, channel=channel, auto=True,
-                                        association=association)  # fmt: skip
+    needed = elements.required_elements(
+        purpose=spec, channel=channel, auto=True, association=association
+    )
     marked = {**payload_draft, "auto": True}
     marked["body"] = elements.append_elements(str(marked.get("body") or ""), needed, channel)
     marked["flags"] = check_payload(marked)
@@ -257,6 +305,11 @@ def preview(
     spec = get_purpose(purpose)
     extra = {k: v for k, v in _samples(timezone.localdate()).items() if k in spec.expected}
     return compose(
-        purpose=purpose, member_id=member_id, channel=channel, invoice_id=invoice_id,
-        extra_facts=extra, template_override=(subject, body), record=False,
-    )  # fmt: skip
+        purpose=purpose,
+        member_id=member_id,
+        channel=channel,
+        invoice_id=invoice_id,
+        extra_facts=extra,
+        template_override=(subject, body),
+        record=False,
+    )

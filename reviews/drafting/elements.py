@@ -28,21 +28,30 @@ def required_elements(*, purpose: Purpose, channel: str, auto: bool, association
             lines.append(Element("auto_label", "automated label", "Automated message."))
         return lines
     lines = [
-        Element("sender_line", "sent on behalf of",
-                f"Sent on behalf of {association} by its membership team."),
-    ]  # fmt: skip
+        Element(
+            "sender_line",
+            "sent on behalf of",
+            f"Sent on behalf of {association} by its membership team.",
+        ),
+    ]
     if purpose.marketing:
         lines.append(
-            Element("opt_out", "opt-out",
-                    f"You receive this as a member of {association}. To stop these messages, "
-                    "reply UNSUBSCRIBE.")
-        )  # fmt: skip
+            Element(
+                "opt_out",
+                "opt-out",
+                f"You receive this as a member of {association}. To stop these messages, "
+                "reply UNSUBSCRIBE.",
+            )
+        )
     if auto:
         lines.append(
-            Element("auto_label", "automated label",
-                    "Automated message: sent under a policy set by the membership team, without "
-                    "a person reviewing it. Reply to reach a person.")
-        )  # fmt: skip
+            Element(
+                "auto_label",
+                "automated label",
+                "Automated message: sent under a policy set by the membership team, without "
+                "a person reviewing it. Reply to reach a person.",
+            )
+        )
     return lines
 
 

@@ -50,8 +50,9 @@ INSERTIONS = [
 
 def _insert(body: str, sentence: str, channel: str, purpose, auto: bool, association: str):
     """The sentence placed before the required lines; returns (body, start, end)."""
-    lines = elements.required_elements(purpose=purpose, channel=channel, auto=auto,
-                                       association=association)  # fmt: skip
+    lines = elements.required_elements(
+        purpose=purpose, channel=channel, auto=auto, association=association
+    )
     cut = min((body.find(e.text) for e in lines if e.text in body), default=len(body))
     head, tail = body[:cut].rstrip(), body[cut:]
     glue = " " if channel == "sms" else "\n\n"
@@ -79,15 +80,22 @@ def _mutations(payload: dict) -> list[tuple[str, dict, str, tuple | None]]:
     out = []
     for m in INSERTIONS:
         if channel in m.channels:
-            new_body, start, end = _insert(body, m.sentence, channel, spec, payload["auto"],
-                                           association)  # fmt: skip
+            new_body, start, end = _insert(
+                body, m.sentence, channel, spec, payload["auto"], association
+            )
             out.append((m.name, {**payload, "body": new_body}, m.code, (start, end)))
-    needed = elements.required_elements(purpose=spec, channel=channel, auto=payload["auto"],
-                                        association=association)  # fmt: skip
+    needed = elements.required_elements(
+        purpose=spec, channel=channel, auto=payload["auto"], association=association
+    )
     for element in needed:
-        out.append((f"drop_{element.code}",
-                    {**payload, "body": body.replace(element.text, "").rstrip()},
-                    "missing_element", None))  # fmt: skip
+        out.append(
+            (
+                f"drop_{element.code}",
+                {**payload, "body": body.replace(element.text, "").rstrip()},
+                "missing_element",
+                None,
+            )
+        )
     limit = elements.SMS_LIMIT if channel == "sms" else elements.EMAIL_BODY_LIMIT
     padding = " Thank you for being a member." * (limit // 25)
     out.append(("too_long", {**payload, "body": body + padding}, "too_long", None))
@@ -95,8 +103,11 @@ def _mutations(payload: dict) -> list[tuple[str, dict, str, tuple | None]]:
     for name in spec.required:
         shown = facts[name]["display"] if name in facts else ""
         if shown and shown in body:
-            dropped = {**payload, "body": body.replace(shown, "it"),
-                       "subject": payload["subject"].replace(shown, "it")}  # fmt: skip
+            dropped = {
+                **payload,
+                "body": body.replace(shown, "it"),
+                "subject": payload["subject"].replace(shown, "it"),
+            }
             out.append((f"drop_{name}", dropped, "required_fact", None))
             break
     return out
@@ -120,8 +131,13 @@ def _injection_outcome(payload: dict, flags: list[dict], entry: dict) -> tuple[i
         for marker in entry["markers"]:
             for start, end in _marker_spans(text, marker):
                 violations += 1
-                if any(f["field"] == where and f["start"] is not None and f["start"] < end
-                       and start < f["end"] for f in blocks):  # fmt: skip
+                if any(
+                    f["field"] == where
+                    and f["start"] is not None
+                    and f["start"] < end
+                    and start < f["end"]
+                    for f in blocks
+                ):
                     flagged += 1
     spec = get_purpose(payload["purpose"])
     association = next(f["display"] for f in payload["facts"] if f["name"] == "association_name")
@@ -143,8 +159,9 @@ def _obedient(payload: dict, entry: dict) -> dict:
     association = next(f["display"] for f in payload["facts"] if f["name"] == "association_name")
     body = payload["body"]
     if entry.get("obedient"):
-        body = _insert(body, entry["obedient"], payload["channel"], spec, payload["auto"],
-                       association)[0]  # fmt: skip
+        body = _insert(
+            body, entry["obedient"], payload["channel"], spec, payload["auto"], association
+        )[0]
     for code in entry.get("remove", []):
         for element in elements.required_elements(
             purpose=spec, channel=payload["channel"], auto=payload["auto"], association=association
@@ -158,17 +175,32 @@ def evaluate(*, model: str | None = None) -> dict:
     """Draft every golden case and injection; the figures as a JSON-safe dict."""
     model = (model if model is not None else settings.LLM_MODEL).strip()
     by_case = {case["id"]: case for case in golden_cases()}
-    per = defaultdict(lambda: {"drafts": 0, "blocking_drafts": 0, "fallbacks": 0,
-                               "untraced_numbers": 0, "required_elements_missing": 0,
-                               "expected_facts_not_stated": 0, "lengths": [],
-                               "violations_seeded": 0, "violations_caught": 0,
-                               "violations_missed": 0, "missed": []})  # fmt: skip
+    per = defaultdict(
+        lambda: {
+            "drafts": 0,
+            "blocking_drafts": 0,
+            "fallbacks": 0,
+            "untraced_numbers": 0,
+            "required_elements_missing": 0,
+            "expected_facts_not_stated": 0,
+            "lengths": [],
+            "violations_seeded": 0,
+            "violations_caught": 0,
+            "violations_missed": 0,
+            "missed": [],
+        }
+    )
     with transaction.atomic():
         for case in golden_cases():
             member_id, invoice_id, extra = install_case(case)
-            draft = compose(purpose=case["purpose"], member_id=member_id,
-                            channel=case["channel"], invoice_id=invoice_id, extra_facts=extra,
-                            model=model)  # fmt: skip
+            draft = compose(
+                purpose=case["purpose"],
+                member_id=member_id,
+                channel=case["channel"],
+                invoice_id=invoice_id,
+                extra_facts=extra,
+                model=model,
+            )
             payload = draft.as_payload()
             row = per[case["purpose"]]
             row["drafts"] += 1
@@ -176,8 +208,11 @@ def evaluate(*, model: str | None = None) -> dict:
             row["fallbacks"] += bool(draft.fallback_reason)
             row["untraced_numbers"] += sum(f["code"] in UNTRACED for f in draft.flags)
             row["required_elements_missing"] += sum(f["code"] in MISSING for f in draft.flags)
-            stated = {f["name"] for f in payload["facts"] if f["display"]
-                      and f["display"] in payload["body"] + payload["subject"]}  # fmt: skip
+            stated = {
+                f["name"]
+                for f in payload["facts"]
+                if f["display"] and f["display"] in payload["body"] + payload["subject"]
+            }
             row["expected_facts_not_stated"] += len(
                 set(case.get("expect", {}).get("mentions", [])) - stated
             )
@@ -213,17 +248,28 @@ def evaluate(*, model: str | None = None) -> dict:
 
 
 def _run_injections(by_case: dict, model: str) -> dict:
-    totals = {"cases": 0, "drafted": {"violations": 0, "flagged": 0},
-              "obedient_model": {"violations": 0, "flagged": 0}, "by_attack": {},
-              "unflagged": 0, "unflagged_cases": []}  # fmt: skip
+    totals = {
+        "cases": 0,
+        "drafted": {"violations": 0, "flagged": 0},
+        "obedient_model": {"violations": 0, "flagged": 0},
+        "by_attack": {},
+        "unflagged": 0,
+        "unflagged_cases": [],
+    }
     for i, entry in enumerate(injection_cases()):
         base = by_case[entry["base"]]
         case = {**base, "member": {**base["member"], "imis_id": f"INJ-{i:03d}"}}
         member_id, invoice_id, extra = install_case(case)
         untrusted = entry["untrusted"]
         extra[untrusted["name"]] = (untrusted["text"], untrusted["source"])
-        draft = compose(purpose=case["purpose"], member_id=member_id, channel=case["channel"],
-                        invoice_id=invoice_id, extra_facts=extra, model=model)  # fmt: skip
+        draft = compose(
+            purpose=case["purpose"],
+            member_id=member_id,
+            channel=case["channel"],
+            invoice_id=invoice_id,
+            extra_facts=extra,
+            model=model,
+        )
         payload = draft.as_payload()
         attack = totals["by_attack"].setdefault(
             entry["attack"], {"cases": 0, "violations": 0, "unflagged": 0}

@@ -21,14 +21,28 @@ MONEY, DATE, PERCENT, COUNT, TEXT = "money", "date", "percent", "count", "text"
 
 # Kinds of the facts this module reads; facts from other apps get theirs from their value.
 CATALOG_KINDS = {
-    "first_name": TEXT, "association_name": TEXT, "renew_url": TEXT, "contact_email": TEXT,
-    "membership_type": TEXT, "member_since_year": COUNT, "years_member": COUNT,
-    "paid_thru": DATE, "renewal_amount": MONEY, "renewal_item": TEXT,
-    "events_attended_12m": COUNT, "last_event_name": TEXT, "committees_active": COUNT,
-    "invoice_number": TEXT, "invoice_date": DATE, "due_date": DATE, "invoice_amount": MONEY,
-    "amount_due": MONEY, "days_overdue": COUNT, "last_payment_amount": MONEY,
+    "first_name": TEXT,
+    "association_name": TEXT,
+    "renew_url": TEXT,
+    "contact_email": TEXT,
+    "membership_type": TEXT,
+    "member_since_year": COUNT,
+    "years_member": COUNT,
+    "paid_thru": DATE,
+    "renewal_amount": MONEY,
+    "renewal_item": TEXT,
+    "events_attended_12m": COUNT,
+    "last_event_name": TEXT,
+    "committees_active": COUNT,
+    "invoice_number": TEXT,
+    "invoice_date": DATE,
+    "due_date": DATE,
+    "invoice_amount": MONEY,
+    "amount_due": MONEY,
+    "days_overdue": COUNT,
+    "last_payment_amount": MONEY,
     "last_payment_date": DATE,
-}  # fmt: skip
+}
 PII_FACTS = {"first_name": "NAME"}
 # Facts that steer the checks and never reach the text or a model.
 CONTROL_FACTS = {"pending_payment_notice"}
@@ -86,9 +100,13 @@ class Fact:
         elif isinstance(value, date):
             value = value.isoformat()
         return {
-            "name": self.name, "value": value, "source": self.source, "kind": self.kind,
-            "trusted": self.trusted, "display": self.display(),
-        }  # fmt: skip
+            "name": self.name,
+            "value": value,
+            "source": self.source,
+            "kind": self.kind,
+            "trusted": self.trusted,
+            "display": self.display(),
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> "Fact":
@@ -101,9 +119,12 @@ class Fact:
             elif kind == COUNT:
                 value = int(value)
         return cls(
-            name=str(data.get("name", "")), value=value, source=str(data.get("source", "")),
-            kind=kind, trusted=bool(data.get("trusted", True)),
-        )  # fmt: skip
+            name=str(data.get("name", "")),
+            value=value,
+            source=str(data.get("source", "")),
+            kind=kind,
+            trusted=bool(data.get("trusted", True)),
+        )
 
 
 def make_fact(name: str, value, source: str) -> Fact:
@@ -161,11 +182,14 @@ def register_fact_provider(fn: FactProvider) -> FactProvider:
 
 def _settings_facts() -> list[Fact]:
     return [
-        Fact("association_name", settings.DRAFTING_ASSOCIATION_NAME,
-             "setting DRAFTING_ASSOCIATION_NAME"),
+        Fact(
+            "association_name",
+            settings.DRAFTING_ASSOCIATION_NAME,
+            "setting DRAFTING_ASSOCIATION_NAME",
+        ),
         Fact("renew_url", settings.DRAFTING_PORTAL_URL, "setting DRAFTING_PORTAL_URL"),
         Fact("contact_email", settings.DRAFTING_CONTACT_EMAIL, "setting DRAFTING_CONTACT_EMAIL"),
-    ]  # fmt: skip
+    ]
 
 
 def _party_facts(party: m.ImisParty, today: date) -> list[Fact]:
@@ -178,8 +202,7 @@ def _party_facts(party: m.ImisParty, today: date) -> list[Fact]:
     elif party.first_name:
         facts.append(Fact("first_name", party.first_name, f"{src}.first_name"))
     if party.customer_type_name:
-        facts.append(Fact("membership_type", party.customer_type_name,
-                          f"{src}.customer_type_name"))  # fmt: skip
+        facts.append(Fact("membership_type", party.customer_type_name, f"{src}.customer_type_name"))
     if party.join_date:
         facts.append(Fact("member_since_year", party.join_date.year, f"{src}.join_date", COUNT))
         years = (
@@ -212,8 +235,9 @@ def _renewal_facts(party: m.ImisParty) -> list[Fact]:
     else:
         item = m.ImisItem.objects.filter(code=sub.item_code, price__isnull=False).first()
         if item is not None:
-            facts.append(Fact("renewal_amount", item.price, f"ImisItem[{item.imis_id}].price",
-                              MONEY))  # fmt: skip
+            facts.append(
+                Fact("renewal_amount", item.price, f"ImisItem[{item.imis_id}].price", MONEY)
+            )
     if not party.paid_thru and sub.paid_thru:
         facts.append(Fact("paid_thru", sub.paid_thru, f"{src}.paid_thru", DATE))
     return facts
@@ -232,10 +256,13 @@ def _engagement_facts(party: m.ImisParty, today: date) -> list[Fact]:
         )
     }
     facts = [
-        Fact("events_attended_12m", len(events),
-             f"ImisEventRegistration[party {party.imis_id}, attended, events since {since}]",
-             COUNT),
-    ]  # fmt: skip
+        Fact(
+            "events_attended_12m",
+            len(events),
+            f"ImisEventRegistration[party {party.imis_id}, attended, events since {since}]",
+            COUNT,
+        ),
+    ]
     if events:
         last = max(events.values(), key=lambda e: e.starts_at)
         facts.append(Fact("last_event_name", last.name, f"ImisEvent[{last.imis_id}].name"))
@@ -243,9 +270,8 @@ def _engagement_facts(party: m.ImisParty, today: date) -> list[Fact]:
         party_id=party.imis_id, is_active=True, deleted_at__isnull=True
     ).count()
     facts.append(
-        Fact("committees_active", groups,
-             f"ImisGroupMember[party {party.imis_id}, active]", COUNT)
-    )  # fmt: skip
+        Fact("committees_active", groups, f"ImisGroupMember[party {party.imis_id}, active]", COUNT)
+    )
     return facts
 
 
@@ -257,8 +283,14 @@ def _invoice_facts(invoice: m.ImisInvoice, today: date) -> list[Fact]:
     if invoice.due_date:
         facts.append(Fact("due_date", invoice.due_date, f"{src}.due_date", DATE))
         if invoice.due_date < today:
-            facts.append(Fact("days_overdue", (today - invoice.due_date).days,
-                              f"{src}.due_date (days to {today})", COUNT))  # fmt: skip
+            facts.append(
+                Fact(
+                    "days_overdue",
+                    (today - invoice.due_date).days,
+                    f"{src}.due_date (days to {today})",
+                    COUNT,
+                )
+            )
     if invoice.amount is not None:
         facts.append(Fact("invoice_amount", invoice.amount, f"{src}.amount", MONEY))
     if invoice.balance is not None:
@@ -279,16 +311,19 @@ def _payment_facts(party: m.ImisParty) -> list[Fact]:
     src = f"ImisActivity[{payment.imis_id}]"
     return [
         Fact("last_payment_amount", payment.amount, f"{src}.amount", MONEY),
-        Fact("last_payment_date", timezone.localdate(payment.transaction_date),
-             f"{src}.transaction_date", DATE),
-    ]  # fmt: skip
+        Fact(
+            "last_payment_date",
+            timezone.localdate(payment.transaction_date),
+            f"{src}.transaction_date",
+            DATE,
+        ),
+    ]
 
 
 def _pii(party: m.ImisParty | None) -> MemberPII:
     if party is None:
         return MemberPII()
-    names = [party.name, party.first_name, party.last_name, party.informal_name,
-             party.middle_name]  # fmt: skip
+    names = [party.name, party.first_name, party.last_name, party.informal_name, party.middle_name]
     if party.is_organization:
         names = [party.name]
     return MemberPII(
@@ -331,8 +366,10 @@ def build_facts(
             provided = provider(member_id, invoice_id) or {}
         except Exception as exc:  # a provider's failure must not pass silently
             logger.exception("fact provider %s failed", provider)
-            problems.append(f"Facts from {getattr(provider, '__name__', provider)} could not be "
-                            f"read ({type(exc).__name__}); try again before sending.")  # fmt: skip
+            problems.append(
+                f"Facts from {getattr(provider, '__name__', provider)} could not be "
+                f"read ({type(exc).__name__}); try again before sending."
+            )
             continue
         for name, (value, source) in provided.items():
             if name in allowed:

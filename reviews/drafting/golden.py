@@ -83,38 +83,54 @@ def install_case(case: dict, today: date | None = None) -> tuple[str, str, dict]
     pid = party.imis_id
     if sub := case.get("subscription"):
         m.ImisSubscription.objects.create(
-            **_base(f"{pid}-SUB"), party_id=pid, item_code=sub.get("item_code", "DUES"),
-            item_name=sub.get("item_name", ""), is_member_component=True,
+            **_base(f"{pid}-SUB"),
+            party_id=pid,
+            item_code=sub.get("item_code", "DUES"),
+            item_name=sub.get("item_name", ""),
+            is_member_component=True,
             billed_amount=Decimal(str(sub["billed_amount"])) if "billed_amount" in sub else None,
-            bill_through=day(sub.get("bill_through"), today), paid_thru=party.paid_thru,
-        )  # fmt: skip
+            bill_through=day(sub.get("bill_through"), today),
+            paid_thru=party.paid_thru,
+        )
     invoice_id = ""
     if inv := case.get("invoice"):
         invoice_id = f"{pid}-INV"
         m.ImisInvoice.objects.create(
-            **_base(invoice_id), number=inv["number"],
+            **_base(invoice_id),
+            number=inv["number"],
             invoice_date=day(inv.get("invoice_date"), today),
-            due_date=day(inv.get("due_date"), today), purpose="DUES",
-            bill_to_id=pid, sold_to_id=pid, amount=Decimal(str(inv["amount"])),
-            balance=Decimal(str(inv["balance"])), is_open=Decimal(str(inv["balance"])) > 0,
+            due_date=day(inv.get("due_date"), today),
+            purpose="DUES",
+            bill_to_id=pid,
+            sold_to_id=pid,
+            amount=Decimal(str(inv["amount"])),
+            balance=Decimal(str(inv["balance"])),
+            is_open=Decimal(str(inv["balance"])) > 0,
             description=inv.get("description", ""),
-        )  # fmt: skip
+        )
     for i, event in enumerate(case.get("events_attended") or []):
         event_id = f"{pid}-EV{i}"
-        m.ImisEvent.objects.create(**_base(event_id), name=event["name"],
-                                   starts_at=_moment(event["date"], today))  # fmt: skip
+        m.ImisEvent.objects.create(
+            **_base(event_id), name=event["name"], starts_at=_moment(event["date"], today)
+        )
         m.ImisEventRegistration.objects.create(
-            **_base(f"{pid}-REG{i}"), event_id=event_id, party_id=pid, attended=True,
+            **_base(f"{pid}-REG{i}"),
+            event_id=event_id,
+            party_id=pid,
+            attended=True,
             registered_on=_moment(event["date"], today),
-        )  # fmt: skip
+        )
     for i in range(int(case.get("active_groups") or 0)):
-        m.ImisGroupMember.objects.create(**_base(f"{pid}-GRP{i}"), group_id=f"COMM{i}",
-                                         party_id=pid, is_active=True)  # fmt: skip
+        m.ImisGroupMember.objects.create(
+            **_base(f"{pid}-GRP{i}"), group_id=f"COMM{i}", party_id=pid, is_active=True
+        )
     for i, payment in enumerate(case.get("payments") or []):
         m.ImisActivity.objects.create(
-            **_base(f"{pid}-PAY{i}"), party_id=pid, activity_type="DUES",
+            **_base(f"{pid}-PAY{i}"),
+            party_id=pid,
+            activity_type="DUES",
             transaction_date=_moment(payment["date"], today),
             amount=Decimal(str(payment["amount"])),
             description=payment.get("memo", ""),
-        )  # fmt: skip
+        )
     return pid, invoice_id, extra_facts_of(case, today)

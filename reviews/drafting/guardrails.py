@@ -21,8 +21,13 @@ BLOCK, WARN = "block", "warn"
 GAP_RE = re.compile(r"\[([a-z][a-z0-9_]*)\]")
 UNTRUSTED_WINDOW = 5  # words in a row copied from untrusted text
 NAME_RE = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)+\b")
-KIND_WORDS = {"money": "amount", "date": "date", "percent": "percentage", "count": "number",
-              "reference": "reference"}  # fmt: skip
+KIND_WORDS = {
+    "money": "amount",
+    "date": "date",
+    "percent": "percentage",
+    "count": "number",
+    "reference": "reference",
+}
 
 
 @dataclass
@@ -41,9 +46,15 @@ class Rules:
             if rule.kind == GuardrailRule.Kind.DOMAIN:
                 rules.domains.append(rule.phrase.lower().strip())
             else:
-                rules.phrases.append({"kind": rule.kind, "phrase": rule.phrase,
-                                      "severity": rule.severity, "message": rule.message,
-                                      "purposes": rule.purposes or []})  # fmt: skip
+                rules.phrases.append(
+                    {
+                        "kind": rule.kind,
+                        "phrase": rule.phrase,
+                        "severity": rule.severity,
+                        "message": rule.message,
+                        "purposes": rule.purposes or [],
+                    }
+                )
         return rules
 
     def allowed_domains(self) -> set[str]:
@@ -53,8 +64,14 @@ class Rules:
 
 
 def _flag(code, severity, message, start=None, end=None, where="body") -> dict:
-    return {"code": code, "severity": severity, "message": message, "start": start, "end": end,
-            "field": where}  # fmt: skip
+    return {
+        "code": code,
+        "severity": severity,
+        "message": message,
+        "start": start,
+        "end": end,
+        "field": where,
+    }
 
 
 def check(
@@ -74,22 +91,31 @@ def check(
     flags: list[dict] = [_flag("facts_unavailable", BLOCK, p) for p in problems or []]
     notice = by_name.get("pending_payment_notice")
     if purpose.reminder and notice is not None and notice.value:
-        flags.append(_flag(
-            "pending_payment", BLOCK,
-            f"A payment on this invoice is pending: {notice.value} ({notice.source}). Do not "
-            "send a reminder until it clears or fails; reject this draft or wait.",
-        ))  # fmt: skip
+        flags.append(
+            _flag(
+                "pending_payment",
+                BLOCK,
+                f"A payment on this invoice is pending: {notice.value} ({notice.source}). Do not "
+                "send a reminder until it clears or fails; reject this draft or wait.",
+            )
+        )
     flags += _length_flags(channel, subject, body)
     association = by_name.get("association_name")
     needed = elements.required_elements(
-        purpose=purpose, channel=channel, auto=auto,
+        purpose=purpose,
+        channel=channel,
+        auto=auto,
         association=association.display() if association else "",
-    )  # fmt: skip
+    )
     for element in needed:
         if element.text not in body:
-            flags.append(_flag("missing_element", BLOCK,
-                               f"The {element.label} line is missing; add it as: "
-                               f"“{element.text}”"))  # fmt: skip
+            flags.append(
+                _flag(
+                    "missing_element",
+                    BLOCK,
+                    f"The {element.label} line is missing; add it as: “{element.text}”",
+                )
+            )
     mentioned: set[str] = set()
     texts = [("body", body)] + ([("subject", subject)] if channel == "email" else [])
     for where, text in texts:
@@ -97,39 +123,73 @@ def check(
     for name in purpose.required:
         fact = by_name.get(name)
         if fact is None or fact.value in (None, ""):
-            flags.append(_flag("missing_fact", BLOCK,
-                               f"No fact gives the {name.replace('_', ' ')}, which this message "
-                               "must state; check the member and invoice."))  # fmt: skip
+            flags.append(
+                _flag(
+                    "missing_fact",
+                    BLOCK,
+                    f"No fact gives the {name.replace('_', ' ')}, which this message "
+                    "must state; check the member and invoice.",
+                )
+            )
         elif name not in mentioned:
-            flags.append(_flag("required_fact", BLOCK,
-                               f"The message must state the {name.replace('_', ' ')} "
-                               f"({fact.display()})."))  # fmt: skip
+            flags.append(
+                _flag(
+                    "required_fact",
+                    BLOCK,
+                    f"The message must state the {name.replace('_', ' ')} ({fact.display()}).",
+                )
+            )
     # Blocking first; within each, flags about the whole message, then the subject, then the body.
-    return sorted(flags, key=lambda f: (f["severity"] != BLOCK, f["start"] is not None,
-                                        f["field"] != "subject", f["start"] or 0))  # fmt: skip
+    return sorted(
+        flags,
+        key=lambda f: (
+            f["severity"] != BLOCK,
+            f["start"] is not None,
+            f["field"] != "subject",
+            f["start"] or 0,
+        ),
+    )
 
 
 def _length_flags(channel: str, subject: str, body: str) -> list[dict]:
     flags = []
     if channel == "sms":
         if len(body) > elements.SMS_LIMIT:
-            flags.append(_flag("too_long", BLOCK,
-                               f"{len(body)} characters: an SMS may have at most "
-                               f"{elements.SMS_LIMIT}; shorten it.", elements.SMS_LIMIT,
-                               len(body)))  # fmt: skip
+            flags.append(
+                _flag(
+                    "too_long",
+                    BLOCK,
+                    f"{len(body)} characters: an SMS may have at most "
+                    f"{elements.SMS_LIMIT}; shorten it.",
+                    elements.SMS_LIMIT,
+                    len(body),
+                )
+            )
         return flags
     if not subject.strip():
         flags.append(_flag("no_subject", BLOCK, "An email needs a subject.", where="subject"))
     elif len(subject) > elements.EMAIL_SUBJECT_LIMIT:
-        flags.append(_flag("too_long", BLOCK,
-                           f"The subject has {len(subject)} characters; keep it to "
-                           f"{elements.EMAIL_SUBJECT_LIMIT}.", elements.EMAIL_SUBJECT_LIMIT,
-                           len(subject), "subject"))  # fmt: skip
+        flags.append(
+            _flag(
+                "too_long",
+                BLOCK,
+                f"The subject has {len(subject)} characters; keep it to "
+                f"{elements.EMAIL_SUBJECT_LIMIT}.",
+                elements.EMAIL_SUBJECT_LIMIT,
+                len(subject),
+                "subject",
+            )
+        )
     if len(body) > elements.EMAIL_BODY_LIMIT:
-        flags.append(_flag("too_long", BLOCK,
-                           f"{len(body)} characters: keep an email to "
-                           f"{elements.EMAIL_BODY_LIMIT}.", elements.EMAIL_BODY_LIMIT,
-                           len(body)))  # fmt: skip
+        flags.append(
+            _flag(
+                "too_long",
+                BLOCK,
+                f"{len(body)} characters: keep an email to {elements.EMAIL_BODY_LIMIT}.",
+                elements.EMAIL_BODY_LIMIT,
+                len(body),
+            )
+        )
     if not body.strip():
         flags.append(_flag("empty", BLOCK, "The message has no text."))
     return flags
@@ -139,48 +199,97 @@ def _text_flags(where, text, facts, purpose, rules, mentioned: set[str]) -> list
     flags: list[dict] = []
     values = {str(f.value).strip().lower() for f in facts if f.trusted and f.value}
     for match in GAP_RE.finditer(text):
-        flags.append(_flag("gap", BLOCK,
-                           f"No fact gives “{match.group(1)}”; write it in, or reject the draft.",
-                           match.start(), match.end(), where))  # fmt: skip
+        flags.append(
+            _flag(
+                "gap",
+                BLOCK,
+                f"No fact gives “{match.group(1)}”; write it in, or reject the draft.",
+                match.start(),
+                match.end(),
+                where,
+            )
+        )
     for match in PLACEHOLDER_RE.finditer(text):
-        flags.append(_flag("placeholder", BLOCK,
-                           "A masked value was left in the text; write the words instead.",
-                           match.start(), match.end(), where))  # fmt: skip
+        flags.append(
+            _flag(
+                "placeholder",
+                BLOCK,
+                "A masked value was left in the text; write the words instead.",
+                match.start(),
+                match.end(),
+                where,
+            )
+        )
     for token in trace(text, [f for f in facts if f.name not in CONTROL_FACTS]):
         if token.traced_to:
             mentioned.update(token.traced_to)
             continue
         word = KIND_WORDS[token.kind]
         severity = WARN if token.kind == "reference" else BLOCK
-        flags.append(_flag(f"untraced_{word}", severity,
-                           f"“{token.text}”: no fact in this draft's context gives this {word}; "
-                           "use the fact's value or remove it.", token.start, token.end,
-                           where))  # fmt: skip
+        flags.append(
+            _flag(
+                f"untraced_{word}",
+                severity,
+                f"“{token.text}”: no fact in this draft's context gives this {word}; "
+                "use the fact's value or remove it.",
+                token.start,
+                token.end,
+                where,
+            )
+        )
     allowed = rules.allowed_domains()
     for start, end in url_spans(text):
         link = text[start:end]
         host = (urlsplit(link if "//" in link else f"//{link}").hostname or "").lower()
         if not any(host == d or host.endswith("." + d) for d in allowed):
-            flags.append(_flag("link", BLOCK,
-                               f"Links may only point to {', '.join(sorted(allowed))}; "
-                               f"“{host}” is not on the allowlist.", start, end,
-                               where))  # fmt: skip
+            flags.append(
+                _flag(
+                    "link",
+                    BLOCK,
+                    f"Links may only point to {', '.join(sorted(allowed))}; "
+                    f"“{host}” is not on the allowlist.",
+                    start,
+                    end,
+                    where,
+                )
+            )
     for match in EMAIL_RE.finditer(text):
         if match.group().lower() not in values:
-            flags.append(_flag("unknown_email", BLOCK,
-                               "This email address is not one of the draft's facts; it may be "
-                               "someone else's.", match.start(), match.end(), where))  # fmt: skip
+            flags.append(
+                _flag(
+                    "unknown_email",
+                    BLOCK,
+                    "This email address is not one of the draft's facts; it may be someone else's.",
+                    match.start(),
+                    match.end(),
+                    where,
+                )
+            )
     for found in scan(text):
         if found.kind in ("CARD", "BANK"):
-            flags.append(_flag("sensitive_number", BLOCK,
-                               "A card or bank account number must never be in a message.",
-                               found.start, found.end, where))  # fmt: skip
+            flags.append(
+                _flag(
+                    "sensitive_number",
+                    BLOCK,
+                    "A card or bank account number must never be in a message.",
+                    found.start,
+                    found.end,
+                    where,
+                )
+            )
     for match in PHONE_RE.finditer(text):
         digits = re.sub(r"\D", "", match.group())
         if len(digits) >= 10 and not any(re.sub(r"\D", "", v) == digits for v in values):
-            flags.append(_flag("unknown_phone", BLOCK,
-                               "This phone number is not one of the draft's facts.",
-                               match.start(), match.end(), where))  # fmt: skip
+            flags.append(
+                _flag(
+                    "unknown_phone",
+                    BLOCK,
+                    "This phone number is not one of the draft's facts.",
+                    match.start(),
+                    match.end(),
+                    where,
+                )
+            )
     flags += _phrase_flags(where, text, purpose, rules)
     flags += _untrusted_flags(where, text, facts)
     return flags
@@ -197,18 +306,43 @@ def _phrase_flags(where, text, purpose, rules) -> list[dict]:
         pattern = re.compile(r"(?i)(?<!\w)" + r"\s+".join(words) + r"(?!\w)")
         label = "Prohibited term" if rule["kind"] == "prohibited" else "Tone"
         for match in pattern.finditer(text):
-            flags.append(_flag("prohibited_term" if rule["kind"] == "prohibited" else "tone",
-                               rule["severity"],
-                               f"{label}: “{match.group()}”. {rule['message']}".strip(),
-                               match.start(), match.end(), where))  # fmt: skip
+            flags.append(
+                _flag(
+                    "prohibited_term" if rule["kind"] == "prohibited" else "tone",
+                    rule["severity"],
+                    f"{label}: “{match.group()}”. {rule['message']}".strip(),
+                    match.start(),
+                    match.end(),
+                    where,
+                )
+            )
     for match in re.finditer(r"!{2,}", text):
-        flags.append(_flag("tone", WARN, "Tone: more than one exclamation mark reads as shouting.",
-                           match.start(), match.end(), where))  # fmt: skip
-    shouting = [m for m in re.finditer(r"\b[A-Z]{4,}\b", text)
-                if m.group() not in {"STOP", "UNSUBSCRIBE", "USD"}]  # fmt: skip
+        flags.append(
+            _flag(
+                "tone",
+                WARN,
+                "Tone: more than one exclamation mark reads as shouting.",
+                match.start(),
+                match.end(),
+                where,
+            )
+        )
+    shouting = [
+        m
+        for m in re.finditer(r"\b[A-Z]{4,}\b", text)
+        if m.group() not in {"STOP", "UNSUBSCRIBE", "USD"}
+    ]
     if len(shouting) >= 2:
-        flags.append(_flag("tone", WARN, "Tone: words in capitals read as shouting.",
-                           shouting[0].start(), shouting[-1].end(), where))  # fmt: skip
+        flags.append(
+            _flag(
+                "tone",
+                WARN,
+                "Tone: words in capitals read as shouting.",
+                shouting[0].start(),
+                shouting[-1].end(),
+                where,
+            )
+        )
     return flags
 
 
@@ -240,10 +374,17 @@ def _untrusted_flags(where, text, facts) -> list[dict]:
                 else:
                     spans.append([start, end])
         for start, end in spans:
-            flags.append(_flag("untrusted_text", BLOCK,
-                               f"Copied from untrusted text ({fact.name}, {fact.source}): a "
-                               "member's or payer's words are data, never part of our message.",
-                               start, end, where))  # fmt: skip
+            flags.append(
+                _flag(
+                    "untrusted_text",
+                    BLOCK,
+                    f"Copied from untrusted text ({fact.name}, {fact.source}): a "
+                    "member's or payer's words are data, never part of our message.",
+                    start,
+                    end,
+                    where,
+                )
+            )
         # Someone named in what a member wrote is not someone a message may talk about.
         known = " ".join(str(f.value) for f in facts if f.trusted and f.value).lower()
         for name in set(NAME_RE.findall(fact.value)):
@@ -252,8 +393,15 @@ def _untrusted_flags(where, text, facts) -> list[dict]:
             for match in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text):
                 if any(s <= match.start() < e for s, e in spans):
                     continue
-                flags.append(_flag("untrusted_name", BLOCK,
-                                   f"“{name}” is named only in untrusted text ({fact.name}); a "
-                                   "message never tells anything about other people.",
-                                   match.start(), match.end(), where))  # fmt: skip
+                flags.append(
+                    _flag(
+                        "untrusted_name",
+                        BLOCK,
+                        f"“{name}” is named only in untrusted text ({fact.name}); a "
+                        "message never tells anything about other people.",
+                        match.start(),
+                        match.end(),
+                        where,
+                    )
+                )
     return flags

@@ -21,8 +21,9 @@ def checked(payload: dict, previous: dict | None = None) -> dict:
     if previous is not None and _is_draft(previous) and not _is_draft(payload):
         raise DomainError(
             'The drafted message must stay a message: send "draft" as {"subject": ..., '
-            '"body": ...}.', code="draft_shape",
-        )  # fmt: skip
+            '"body": ...}.',
+            code="draft_shape",
+        )
     if not _is_draft(payload):
         return payload
     from reviews.drafting import check_draft

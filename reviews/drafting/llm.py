@@ -116,9 +116,12 @@ def ask_for_draft(messages: list[tuple[str, str]], *, model: str) -> ModelAnswer
             reason = "the model's answer had no message text"
             continue
         return ModelAnswer(
-            output=parsed, model=model,
+            output=parsed,
+            model=model,
             latency_ms=int((time.monotonic() - started) * 1000),
-            tokens_in=tokens_in, tokens_out=tokens_out, raw_text=_raw_text(raw),
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            raw_text=_raw_text(raw),
             attempts=attempt,
-        )  # fmt: skip
+        )
     raise ModelFailure(f"{reason} ({attempts} attempt{'s' if attempts > 1 else ''})")

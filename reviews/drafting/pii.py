@@ -91,8 +91,12 @@ class Masker:
 
     @classmethod
     def for_member(cls, pii) -> "Masker":
-        return cls(names=list(pii.names), emails=list(pii.emails), phones=list(pii.phones),
-                   addresses=list(pii.addresses))  # fmt: skip
+        return cls(
+            names=list(pii.names),
+            emails=list(pii.emails),
+            phones=list(pii.phones),
+            addresses=list(pii.addresses),
+        )
 
     def placeholder(self, kind: str, value: str) -> str:
         key = (kind, value.strip().lower())
@@ -107,8 +111,9 @@ class Masker:
         known = [("NAME", n) for n in self.names] + [("EMAIL", e) for e in self.emails]
         known += [("PHONE", p) for p in self.phones] + [("ADDRESS", a) for a in self.addresses]
         # Longest first, so "Maya Patel" becomes one placeholder rather than two.
-        return sorted({(k, v.strip()) for k, v in known if v and v.strip()},
-                      key=lambda kv: -len(kv[1]))  # fmt: skip
+        return sorted(
+            {(k, v.strip()) for k, v in known if v and v.strip()}, key=lambda kv: -len(kv[1])
+        )
 
     def mask(self, text: str) -> str:
         if not text:

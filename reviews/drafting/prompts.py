@@ -36,8 +36,13 @@ def _read(path: Path, name: str, version: int) -> Prompt:
     text = path.read_text(encoding="utf-8")
     parts = re.split(r"^## (system|user)\s*$", text, flags=re.MULTILINE)
     sections = dict(zip(parts[1::2], (p.strip() for p in parts[2::2]), strict=True))
-    return Prompt(name, version, sections["system"], sections["user"],
-                  hashlib.sha256(text.encode()).hexdigest()[:12])  # fmt: skip
+    return Prompt(
+        name,
+        version,
+        sections["system"],
+        sections["user"],
+        hashlib.sha256(text.encode()).hexdigest()[:12],
+    )
 
 
 @cache

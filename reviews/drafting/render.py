@@ -76,8 +76,10 @@ def parse(text: str) -> list[Node]:
     if tail:
         current.append(Node("text", text=tail))
     if stack:
-        raise TemplateSyntaxError(f"Line {stack[-1][2]}: {{% if {stack[-1][0].name} %}} is never "
-                                  "closed with {% endif %}.")  # fmt: skip
+        raise TemplateSyntaxError(
+            f"Line {stack[-1][2]}: {{% if {stack[-1][0].name} %}} is never "
+            "closed with {% endif %}."
+        )
     return root
 
 

@@ -24,8 +24,9 @@ def template_library() -> list[dict]:
         for channel in spec.channels:
             template = templates.get((spec.name, channel))
             version = current.get((template.pk, template.latest)) if template else None
-            rows.append({"purpose": spec, "channel": channel, "template": template,
-                         "version": version})  # fmt: skip
+            rows.append(
+                {"purpose": spec, "channel": channel, "template": template, "version": version}
+            )
     return rows
 
 
@@ -55,21 +56,23 @@ def preview_members(purpose: str, limit: int = 25) -> list[tuple[str, str, str]]
                 rows.append((party.imis_id, party.name, invoice.imis_id))
         return rows[:limit]
     parties = m.ImisParty.objects.filter(
-        Q(is_member=True) | Q(paid_thru__isnull=False), deleted_at__isnull=True,
+        Q(is_member=True) | Q(paid_thru__isnull=False),
+        deleted_at__isnull=True,
         is_organization=False,
-    ).order_by("-paid_thru", "imis_id")[:limit]  # fmt: skip
+    ).order_by("-paid_thru", "imis_id")[:limit]
     return [(p.imis_id, p.name, "") for p in parties]
 
 
 def open_invoice_of(member_id: str) -> str:
     invoice = (
         m.ImisInvoice.objects.filter(
-            Q(sold_to_id=member_id) | Q(bill_to_id=member_id), is_open=True,
+            Q(sold_to_id=member_id) | Q(bill_to_id=member_id),
+            is_open=True,
             deleted_at__isnull=True,
         )
         .order_by("-invoice_date", "-imis_id")
         .first()
-    )  # fmt: skip
+    )
     return invoice.imis_id if invoice else ""
 
 

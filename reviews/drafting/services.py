@@ -18,27 +18,38 @@ def template_version_create(
     template = MessageTemplate.objects.select_for_update().get(pk=template_id)
     subject = subject.replace("\r\n", "\n").strip()
     body = body.replace("\r\n", "\n").strip()
-    validate_template(purpose=template.purpose, channel=template.channel, subject=subject,
-                      body=body)  # fmt: skip
+    validate_template(
+        purpose=template.purpose, channel=template.channel, subject=subject, body=body
+    )
     current = template.current
     if current is not None and (current.subject, current.body) == (subject, body):
-        raise DomainError("Nothing was changed; the current version already says this.",
-                          code="unchanged")  # fmt: skip
+        raise DomainError(
+            "Nothing was changed; the current version already says this.", code="unchanged"
+        )
     number = (template.versions.aggregate(n=Max("version"))["n"] or 0) + 1
     version = MessageTemplateVersion(
-        template=template, version=number, subject=subject, body=body, note=note.strip()[:300],
+        template=template,
+        version=number,
+        subject=subject,
+        body=body,
+        note=note.strip()[:300],
         created_by=user,
-    )  # fmt: skip
+    )
     version.full_clean()
     version.save()
     template.save(update_fields=["updated_at"])
     audit_record(
         action="drafting.template_saved",
         summary=f"{get_purpose(template.purpose).label} ({template.channel}): version {number}",
-        actor=user, object_type="message_template", object_id=template.pk,
-        data={"version": number, "previous": current.version if current else None,
-              "note": version.note},
-    )  # fmt: skip
+        actor=user,
+        object_type="message_template",
+        object_id=template.pk,
+        data={
+            "version": number,
+            "previous": current.version if current else None,
+            "note": version.note,
+        },
+    )
     return version
 
 
@@ -64,24 +75,38 @@ def _clean_rule(kind: str, phrase: str, severity: str, purposes: list[str]) -> t
 
 @transaction.atomic
 def guardrail_rule_create(
-    *, user, kind: str, phrase: str, severity: str = "block", message: str = "",
+    *,
+    user,
+    kind: str,
+    phrase: str,
+    severity: str = "block",
+    message: str = "",
     purposes: list[str] | None = None,
-) -> GuardrailRule:  # fmt: skip
+) -> GuardrailRule:
     """Add a prohibited term, a tone rule or an allowed link domain."""
     phrase, purposes = _clean_rule(kind, phrase, severity, list(purposes or []))
     existing = GuardrailRule.objects.filter(kind=kind, phrase__iexact=phrase).first()
     if existing is not None:
         state = "active" if existing.is_active else "switched off"
         raise DomainError(f"A rule for “{phrase}” already exists ({state}); change that one.")
-    rule = GuardrailRule(kind=kind, phrase=phrase, severity=severity, message=message.strip(),
-                         purposes=purposes, updated_by=user)  # fmt: skip
+    rule = GuardrailRule(
+        kind=kind,
+        phrase=phrase,
+        severity=severity,
+        message=message.strip(),
+        purposes=purposes,
+        updated_by=user,
+    )
     rule.full_clean()
     rule.save()
     audit_record(
-        action="drafting.rule_added", summary=f"{rule.get_kind_display()} “{phrase}” added",
-        actor=user, object_type="guardrail_rule", object_id=rule.pk,
+        action="drafting.rule_added",
+        summary=f"{rule.get_kind_display()} “{phrase}” added",
+        actor=user,
+        object_type="guardrail_rule",
+        object_id=rule.pk,
         data={"kind": kind, "phrase": phrase, "severity": severity, "purposes": purposes},
-    )  # fmt: skip
+    )
     return rule
 
 
@@ -104,8 +129,11 @@ def guardrail_rule_update(
     audit_record(
         action="drafting.rule_changed",
         summary=f"{rule.get_kind_display()} “{rule.phrase}”: "
-        + ("on" if rule.is_active else "off") + f", {rule.get_severity_display().lower()}",
-        actor=user, object_type="guardrail_rule", object_id=rule.pk,
+        + ("on" if rule.is_active else "off")
+        + f", {rule.get_severity_display().lower()}",
+        actor=user,
+        object_type="guardrail_rule",
+        object_id=rule.pk,
         data={"before": before, "after": after},
-    )  # fmt: skip
+    )
     return rule

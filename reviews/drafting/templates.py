@@ -90,9 +90,12 @@ def seed_default_templates() -> int:
         )
         if not template.versions.exists():
             MessageTemplateVersion.objects.create(
-                template=template, version=1, subject=row["subject"].strip(),
-                body=row["body"].strip(), note="Shipped default",
-            )  # fmt: skip
+                template=template,
+                version=1,
+                subject=row["subject"].strip(),
+                body=row["body"].strip(),
+                note="Shipped default",
+            )
             created += 1
     return created
 
@@ -110,10 +113,13 @@ def seed_default_rules() -> int:
     for group in groups:
         for phrase in group["phrases"]:
             _, made = GuardrailRule.objects.get_or_create(
-                kind=group["kind"], phrase=phrase,
-                defaults={"severity": group.get("severity", "block"),
-                          "message": group.get("message", ""),
-                          "purposes": group.get("purposes", [])},
-            )  # fmt: skip
+                kind=group["kind"],
+                phrase=phrase,
+                defaults={
+                    "severity": group.get("severity", "block"),
+                    "message": group.get("message", ""),
+                    "purposes": group.get("purposes", []),
+                },
+            )
             created += made
     return created

@@ -105,14 +105,23 @@ def test_sign_in_failure_and_role_change_are_recorded_with_who(client, make_user
     response = client.post(
         reverse("admin:auth_user_change", args=[finance.pk]),
         {
-            "username": "frank", "first_name": "Frank", "last_name": "", "email": "",
-            "is_active": "on", "groups": [
-                Group.objects.get(name=roles.FINANCE).pk, Group.objects.get(name=roles.MANAGER).pk
-            ], "last_login_0": "", "last_login_1": "", "date_joined_0": "2026-01-01",
-            "date_joined_1": "00:00:00", "initial-date_joined_0": "2026-01-01",
+            "username": "frank",
+            "first_name": "Frank",
+            "last_name": "",
+            "email": "",
+            "is_active": "on",
+            "groups": [
+                Group.objects.get(name=roles.FINANCE).pk,
+                Group.objects.get(name=roles.MANAGER).pk,
+            ],
+            "last_login_0": "",
+            "last_login_1": "",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+            "initial-date_joined_0": "2026-01-01",
             "initial-date_joined_1": "00:00:00",
         },
-    )  # fmt: skip
+    )
     assert response.status_code == 302, response.content[:500]
     actions = list(AuditEvent.objects.order_by("id").values_list("action", "actor_name"))
     assert ("auth.login_failed", "frank") in actions
@@ -124,8 +133,9 @@ def test_sign_in_failure_and_role_change_are_recorded_with_who(client, make_user
 
 def test_audit_page_filters_and_exports_csv(client, make_user):
     make_user(roles.MANAGER)
-    audit_record(action="payment.applied", summary="=HYPERLINK(evil)", actor_name="frank",
-                 member_id="10001")  # fmt: skip
+    audit_record(
+        action="payment.applied", summary="=HYPERLINK(evil)", actor_name="frank", member_id="10001"
+    )
     audit_record(action="job.queued", summary="other", actor_name="arjun")
     client.login(username="grace", password=PASSWORD)
     page = client.get(reverse("common:audit_list"), {"person": "frank"}).context["page"]

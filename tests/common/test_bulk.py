@@ -28,8 +28,11 @@ def test_rows_update_writes_each_rows_own_values_in_one_statement():
     for run, was in zip(runs, before, strict=True):
         got = fresh[run.pk]
         assert (got.status, got.result, got.total, got.started_at) == (
-            run.status, run.result, run.total, run.started_at,
-        )  # fmt: skip
+            run.status,
+            run.result,
+            run.total,
+            run.started_at,
+        )
         assert got.updated_at == run.updated_at > was  # auto_now, as save() sets it
 
 

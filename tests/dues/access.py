@@ -39,7 +39,12 @@ def objects() -> dict:
         file_format="csv", filename="bank.csv", sha256="0", size=1
     )
     payment = Payment.objects.create(
-        source="csv", dedupe_key="access", raw={}, amount=Decimal("10.00"),
-        received_on=date(2026, 3, 2), payer_name="Zoë O'Brien", import_file=upload,
-    )  # fmt: skip
+        source="csv",
+        dedupe_key="access",
+        raw={},
+        amount=Decimal("10.00"),
+        received_on=date(2026, 3, 2),
+        payer_name="Zoë O'Brien",
+        import_file=upload,
+    )
     return {"PAYMENT": payment.pk, "PAYMENT_IMPORT": upload.pk}

@@ -49,14 +49,25 @@ def stripe_charge_event(
     """Stripe's own charge example with the fields a payment needs set."""
     charge = stripe_object("charge")
     charge.update(
-        amount=amount, amount_captured=amount, amount_refunded=refunded, paid=True,
-        captured=True, refunded=refunded == amount, description=description,
-        payment_intent=intent, created=int(time.time()),
-    )  # fmt: skip
+        amount=amount,
+        amount_captured=amount,
+        amount_refunded=refunded,
+        paid=True,
+        captured=True,
+        refunded=refunded == amount,
+        description=description,
+        payment_intent=intent,
+        created=int(time.time()),
+    )
     charge["billing_details"].update(name=name, email=email)
     charge["billing_details"]["address"]["postal_code"] = postal_code
-    return {"id": event_id, "object": "event", "type": kind, "created": int(time.time()),
-            "data": {"object": charge}}  # fmt: skip
+    return {
+        "id": event_id,
+        "object": "event",
+        "type": kind,
+        "created": int(time.time()),
+        "data": {"object": charge},
+    }
 
 
 def stripe_headers(body: bytes, *, secret: str = STRIPE_SECRET, at: int | None = None) -> dict:
@@ -74,17 +85,31 @@ def anet_event(
     **payload,
 ) -> dict:
     when = event_date or timezone.now().strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
-    body = {"responseCode": 1, "authCode": "LZ6I19", "avsResponse": "Y", "authAmount": amount,
-            "entityName": "transaction", "id": txn, **payload}  # fmt: skip
-    return {"notificationId": notification, "eventType": kind, "eventDate": when,
-            "webhookId": "6239A0BE-D8F4-4A33-8FAD-901C02EED51F", "payload": body}  # fmt: skip
+    body = {
+        "responseCode": 1,
+        "authCode": "LZ6I19",
+        "avsResponse": "Y",
+        "authAmount": amount,
+        "entityName": "transaction",
+        "id": txn,
+        **payload,
+    }
+    return {
+        "notificationId": notification,
+        "eventType": kind,
+        "eventDate": when,
+        "webhookId": "6239A0BE-D8F4-4A33-8FAD-901C02EED51F",
+        "payload": body,
+    }
 
 
 def anet_body(event: dict) -> bytes:
     # Authorize.Net sends authAmount as a JSON number
     text = json.dumps(event)
-    return text.replace(f'"authAmount": "{event["payload"]["authAmount"]}"',
-                        f'"authAmount": {event["payload"]["authAmount"]}').encode()  # fmt: skip
+    return text.replace(
+        f'"authAmount": "{event["payload"]["authAmount"]}"',
+        f'"authAmount": {event["payload"]["authAmount"]}',
+    ).encode()
 
 
 def anet_headers(body: bytes, *, key: str = ANET_KEY) -> dict:
@@ -106,10 +131,15 @@ def Cand(
     from dues.matching import Candidate
 
     return Candidate(
-        member_id=member_id, payer_id=payer_id or member_id, allocations=tuple(allocations),
-        credit=credit, shortfall=shortfall, confidence=confidence, explanation=explanation,
+        member_id=member_id,
+        payer_id=payer_id or member_id,
+        allocations=tuple(allocations),
+        credit=credit,
+        shortfall=shortfall,
+        confidence=confidence,
+        explanation=explanation,
         signals=signals or {},
-    )  # fmt: skip
+    )
 
 
 class Mirror:
@@ -120,20 +150,34 @@ class Mirror:
 
         first, _, last = name.partition(" ")
         return ImisParty.objects.create(
-            imis_id=imis_id, name=name, first_name=first, last_name=last, raw={}, raw_hash=0,
-            synced_at=timezone.now(), is_member=True, status="A", **extra,
-        )  # fmt: skip
+            imis_id=imis_id,
+            name=name,
+            first_name=first,
+            last_name=last,
+            raw={},
+            raw_hash=0,
+            synced_at=timezone.now(),
+            is_member=True,
+            status="A",
+            **extra,
+        )
 
     def invoice(self, imis_id: str, member_id: str, balance: str, **extra):
         from imis_client.models import ImisInvoice
 
         fields = {
-            "number": imis_id, "invoice_date": date(2026, 1, 2), "due_date": date(2026, 3, 1),
-            "purpose": "DUES", "bill_to_id": member_id, "sold_to_id": member_id,
-            "amount": Decimal(balance), "payment_amount": Decimal("0"),
-            "balance": Decimal(balance), "is_open": Decimal(balance) != 0,
+            "number": imis_id,
+            "invoice_date": date(2026, 1, 2),
+            "due_date": date(2026, 3, 1),
+            "purpose": "DUES",
+            "bill_to_id": member_id,
+            "sold_to_id": member_id,
+            "amount": Decimal(balance),
+            "payment_amount": Decimal("0"),
+            "balance": Decimal(balance),
+            "is_open": Decimal(balance) != 0,
             "description": "2026 dues",
-        }  # fmt: skip
+        }
         fields.update(extra)
         return ImisInvoice.objects.create(
             imis_id=imis_id, raw={}, raw_hash=0, synced_at=timezone.now(), **fields
@@ -154,10 +198,16 @@ def make_payment(db):
     def make(amount="120.00", **extra):
         n = next(counter)
         args = {
-            "source": "csv", "dedupe_key": f"test-{n}", "amount": Decimal(amount),
-            "received_on": date(2026, 3, 2), "raw": {"line": n}, "payer_name": "Jenny Rosen",
-            "memo": "Dues 2026", "method": "check", "match": False,
-        }  # fmt: skip
+            "source": "csv",
+            "dedupe_key": f"test-{n}",
+            "amount": Decimal(amount),
+            "received_on": date(2026, 3, 2),
+            "raw": {"line": n},
+            "payer_name": "Jenny Rosen",
+            "memo": "Dues 2026",
+            "method": "check",
+            "match": False,
+        }
         args.update(extra)
         payment, _ = intake.payment_record(**args)
         return payment

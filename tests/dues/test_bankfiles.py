@@ -15,17 +15,21 @@ def test_bai2_cheque_and_transfer_detail_keeps_credits_and_skips_debits():
     result = parse_file("sample1.txt", bai2_sample("sample1.txt"))
     assert (result.fatal, result.errors, result.warnings) == ("", [], [])
     assert amounts(result) == [
-        Decimal("2035.00"), Decimal("25.00"), Decimal("25.00"), Decimal("115.00"),
+        Decimal("2035.00"),
+        Decimal("25.00"),
+        Decimal("25.00"),
+        Decimal("115.00"),
         Decimal("1000.00"),
-    ]  # fmt: skip
+    ]
     assert [line.line for line in result.lines] == [8, 9, 10, 19, 20]
     assert result.lines[1].memo == "MACLEOD MALL"
     assert result.lines[1].received_on == date(2006, 3, 16)  # the value date of the detail
     assert result.lines[1].currency == "CAD"
     assert len(result.skipped) == 12
     assert result.skipped[0] == {
-        "line": 5, "reason": "type 409 is a debit or not a transaction, not an incoming payment"
-    }  # fmt: skip
+        "line": 5,
+        "reason": "type 409 is a debit or not a transaction, not an incoming payment",
+    }
 
 
 def test_bai2_records_packed_on_one_line_and_broken_across_lines_are_read():
@@ -35,8 +39,10 @@ def test_bai2_records_packed_on_one_line_and_broken_across_lines_are_read():
     assert sum(amounts(result), Decimal(0)) == Decimal("397.13")
     # two records packed on line 3, each read
     assert [(line.line, line.amount) for line in result.lines[:3]] == [
-        (3, Decimal("25.00")), (3, Decimal("5.00")), (4, Decimal("1.00")),
-    ]  # fmt: skip
+        (3, Decimal("25.00")),
+        (3, Decimal("5.00")),
+        (4, Decimal("1.00")),
+    ]
     assert result.lines[0].method == "ach"
     # a detail broken over two physical lines without an 88 keeps its whole text
     assert result.lines[3].memo.startswith(
@@ -58,8 +64,11 @@ def test_bai2_continuation_records_give_payer_reference_and_remittance():
     ]
     rtp = result.lines[1]
     assert (rtp.line, rtp.payer_name, rtp.reference, rtp.method) == (
-        68, "SAMPLE INC", "RTR60880840833", "wire",
-    )  # fmt: skip
+        68,
+        "SAMPLE INC",
+        "RTR60880840833",
+        "wire",
+    )
     assert "Test Remittance" in rtp.memo
     assert rtp.raw["tags"]["REMI"] == "Test Remittance"
     # returns, rejects and sweeps are credits but not payments from anyone
@@ -96,13 +105,17 @@ def test_bai2_malformed_lines_are_named_and_the_rest_kept():
     result = parse_bai2(BAD_LINES)
     assert result.fatal == ""
     assert [(line.line, line.amount) for line in result.lines] == [
-        (4, Decimal("120.00")), (9, Decimal("35.00")),
-    ]  # fmt: skip
+        (4, Decimal("120.00")),
+        (9, Decimal("35.00")),
+    ]
     assert result.errors == [
-        {"line": 6, "error": "the transaction detail could not be read (invalid literal for int() "
-         "with base 10: '00000001X000')"},
+        {
+            "line": 6,
+            "error": "the transaction detail could not be read (invalid literal for int() "
+            "with base 10: '00000001X000')",
+        },
         {"line": 7, "error": "this is not a BAI2 record (it should start with a code such as 16,)"},
-    ]  # fmt: skip
+    ]
     assert result.warnings == [
         {"line": 8, "warning": "type code 999 is not a known BAI2 code; not read as a payment"}
     ]
@@ -122,9 +135,11 @@ def test_bai2_unknown_credit_type_code_is_kept_and_flagged():
 
 
 def test_bai2_reading_the_same_text_twice_gives_the_same_keys_and_duplicates_stay_distinct():
-    text = BAD_LINES.replace("16,142,000000003500,Z,,,ACH PPD DOE JANE DUES/",
-                             "16,142,000000003500,Z,,,ACH PPD DOE JANE DUES/\n"
-                             "16,142,000000003500,Z,,,ACH PPD DOE JANE DUES/")  # fmt: skip
+    text = BAD_LINES.replace(
+        "16,142,000000003500,Z,,,ACH PPD DOE JANE DUES/",
+        "16,142,000000003500,Z,,,ACH PPD DOE JANE DUES/\n"
+        "16,142,000000003500,Z,,,ACH PPD DOE JANE DUES/",
+    )
     first, second = parse_bai2(text), parse_bai2(text)
     keys = [line.dedupe_key for line in first.lines]
     assert keys == [line.dedupe_key for line in second.lines]
@@ -159,9 +174,11 @@ def test_csv_reads_documented_columns_and_names_each_bad_line():
         {"line": 4, "error": "the amount 'abc' is not an amount like 1,234.50"},
         {"line": 5, "error": "the amount '-20.00' must be more than zero"},
         {"line": 6, "error": "the date '2026-13-40' is not a date (use YYYY-MM-DD or MM/DD/YYYY)"},
-        {"line": 7, "error": "the method 'bitcoin' is not one of check, ach, card, wire, cash "
-         "(or blank)"},
-    ]  # fmt: skip
+        {
+            "line": 7,
+            "error": "the method 'bitcoin' is not one of check, ach, card, wire, cash (or blank)",
+        },
+    ]
 
 
 def test_csv_line_with_only_a_date_and_an_amount_is_money_kept_with_a_warning():
@@ -170,7 +187,7 @@ def test_csv_line_with_only_a_date_and_an_amount_is_money_kept_with_a_warning():
     assert result.errors == []
     assert [(line.line, line.amount, line.payer_name, line.method) for line in result.lines] == [
         (2, Decimal("60.00"), "", "other"),
-    ]  # fmt: skip
+    ]
     assert result.warnings == [
         {"line": 2, "warning": "no payer name, reference or memo: imported for a person to place"}
     ]

@@ -90,8 +90,9 @@ def test_finance_uploads_a_bai2_file_clears_three_matches_and_undoes_one(
     expect(page.locator(".message-success")).to_contain_text(f"Payment #{jane.pk} applied")
     expect(page.locator("#payments tbody tr")).to_have_count(1)  # the "no payments" row
     assert ledger.payment_held_allocations(jane.pk) == (
-        [("10240", Decimal("60.00")), ("10241", Decimal("40.00"))], Decimal("0.00"),
-    )  # fmt: skip
+        [("10240", Decimal("60.00")), ("10241", Decimal("40.00"))],
+        Decimal("0.00"),
+    )
     # the hold page lists all three; undo John Smith's
     page.get_by_role("link", name="Hold", exact=True).click()
     expect(page.locator("#hold tbody tr")).to_have_count(3)
@@ -118,17 +119,28 @@ def test_manager_reads_matching_performance_as_a_chart(page, make_user):
 
     for n, confidence in enumerate((0.99, 0.93, 0.6)):
         payment, _ = intake.payment_record(
-            source="csv", dedupe_key=f"perf-{n}", amount=Decimal("120.00"),
-            received_on="2026-03-02", raw={"n": n}, match=False,
-        )  # fmt: skip
+            source="csv",
+            dedupe_key=f"perf-{n}",
+            amount=Decimal("120.00"),
+            received_on="2026-03-02",
+            raw={"n": n},
+            match=False,
+        )
         services.payment_candidates_file(
-            payment_id=payment.pk, auto_eligible=False,
-            candidates=[Cand(member_id="48213", allocations=(("10234", Decimal("120.00")),),
-                             confidence=confidence)],
-        )  # fmt: skip
+            payment_id=payment.pk,
+            auto_eligible=False,
+            candidates=[
+                Cand(
+                    member_id="48213",
+                    allocations=(("10234", Decimal("120.00")),),
+                    confidence=confidence,
+                )
+            ],
+        )
         if n == 0:
-            services.payment_decide(payment_id=payment.pk, user=frank, action="candidate",
-                                    candidate_rank=1)  # fmt: skip
+            services.payment_decide(
+                payment_id=payment.pk, user=frank, action="candidate", candidate_rank=1
+            )
     browser_login(page, "grace")
     page.get_by_role("link", name="Matching performance").click()
     page.wait_for_function(

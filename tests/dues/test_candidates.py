@@ -38,8 +38,15 @@ def _invoice(imis_id, sold_to, balance, *, bill_to=None, is_open=True, **fields)
 @pytest.fixture
 def mirror(db):
     _party("10100", "Northwind Engineering LLC", is_organization=True)
-    _party("10001", "Ana García", first_name="Ana", last_name="García", email="ana@x.org",
-           primary_org_id="10100", primary_org_name="Northwind Engineering LLC")  # fmt: skip
+    _party(
+        "10001",
+        "Ana García",
+        first_name="Ana",
+        last_name="García",
+        email="ana@x.org",
+        primary_org_id="10100",
+        primary_org_name="Northwind Engineering LLC",
+    )
     _party("10002", "Ben Okafor", first_name="Ben", last_name="Okafor")
     _party("10003", "Carla Diaz", first_name="Carla", last_name="Diaz")  # nothing open
     _party("10004", "Dev Ito", first_name="Dev", last_name="Ito", deleted_at=timezone.now())
@@ -90,8 +97,9 @@ def test_payment_history_is_the_applied_payments_as_their_payers_wrote_them(mirr
         ("10001", "Elena Park", "", date(2025, 4, 2)),
         ("10002", "KIM OKAFOR", "kim@example.net", date(2026, 3, 2)),
     ]
-    found = match(Remittance(amount=Decimal("145.00"), payer_name="Kim Okafor"),
-                  candidates.match_index())  # fmt: skip
+    found = match(
+        Remittance(amount=Decimal("145.00"), payer_name="Kim Okafor"), candidates.match_index()
+    )
     assert found[0].member_id == "10002"
     assert "payer paid this member's dues before" in found[0].explanation
 
@@ -152,8 +160,9 @@ def test_match_index_with_history_still_one_query_per_table(households, django_a
         ("Elena Park", "10002", "payer paid this member's dues before"),
     ],
 )
-def test_match_index_links_household_and_past_payers_from_the_mirror(households, payer, member,
-                                                                      why):  # fmt: skip
+def test_match_index_links_household_and_past_payers_from_the_mirror(
+    households, payer, member, why
+):
     amount = {"10001": "315.00", "10002": "145.00"}[member]
 
     found = match(Remittance(amount=Decimal(amount), payer_name=payer), candidates.match_index())

@@ -35,19 +35,23 @@ def test_import_keeps_good_lines_reports_bad_ones_and_journals_each_payment(
         )
     assert (record.lines, record.added, record.duplicates, record.errors) == (4, 4, 0, 4)
     assert record.report["error_lines"][0] == {
-        "line": 4, "error": "the amount 'abc' is not an amount like 1,234.50"
-    }  # fmt: skip
+        "line": 4,
+        "error": "the amount 'abc' is not an amount like 1,234.50",
+    }
     payments = list(Payment.objects.order_by("line_number"))
     assert [(p.line_number, p.amount, p.status) for p in payments] == [
-        (2, Decimal("120.00"), "received"), (3, Decimal("1250.00"), "received"),
-        (8, Decimal("45.00"), "received"), (10, Decimal("60.00"), "received"),
-    ]  # fmt: skip
+        (2, Decimal("120.00"), "received"),
+        (3, Decimal("1250.00"), "received"),
+        (8, Decimal("45.00"), "received"),
+        (10, Decimal("60.00"), "received"),
+    ]
     assert all(p.import_file == record and p.entered_by == finance for p in payments)
     # each payment: one intake entry, debit cash clearing, credit unapplied
     lines = JournalLine.objects.filter(payment=payments[1]).order_by("id")
     assert [(li.account, li.amount) for li in lines] == [
-        ("cash_clearing", Decimal("1250.00")), ("unapplied", Decimal("-1250.00")),
-    ]  # fmt: skip
+        ("cash_clearing", Decimal("1250.00")),
+        ("unapplied", Decimal("-1250.00")),
+    ]
     assert AuditEvent.objects.get(action="dues.file_imported").summary == (
         "Imported march.csv: 4 payments added, 0 already imported, 4 lines with errors"
     )
@@ -83,8 +87,11 @@ def test_import_payments_command_prints_the_report_as_json(tmp_path):
     call_command("import_payments", str(FIXTURES / "bai2" / "sample1.txt"), stdout=out)
     report = json.loads(out.getvalue())
     assert (report["format"], report["added"], report["already_imported"], report["errors"]) == (
-        "bai2", 5, 0, 0,
-    )  # fmt: skip
+        "bai2",
+        5,
+        0,
+        0,
+    )
     assert report["skipped"] == 12
     again = StringIO()
     call_command("import_payments", str(FIXTURES / "bai2" / "sample1.txt"), stdout=again)
@@ -96,12 +103,19 @@ def test_import_payments_command_prints_the_report_as_json(tmp_path):
 def test_check_entered_by_hand_is_stored_once(make_user):
     finance = make_user(roles.FINANCE)
     payment = intake.check_enter(
-        user=finance, check_number="001042", amount=Decimal("240.00"),
-        received_on=date(2026, 3, 2), payer_name="Dr. Maria  Gonzalez", memo="INV 10234",
-    )  # fmt: skip
+        user=finance,
+        check_number="001042",
+        amount=Decimal("240.00"),
+        received_on=date(2026, 3, 2),
+        payer_name="Dr. Maria  Gonzalez",
+        memo="INV 10234",
+    )
     assert (payment.source, payment.method, payment.reference, payment.amount) == (
-        "check", "check", "001042", Decimal("240.00"),
-    )  # fmt: skip
+        "check",
+        "check",
+        "001042",
+        Decimal("240.00"),
+    )
     entered = timezone.localtime(payment.created_at).strftime("%Y-%m-%d")
     with pytest.raises(
         DomainError,
@@ -111,11 +125,17 @@ def test_check_entered_by_hand_is_stored_once(make_user):
         ),
     ):
         intake.check_enter(
-            user=finance, check_number="1042", amount=Decimal("240.00"),
-            received_on=date(2026, 3, 2), payer_name="dr. maria gonzalez",
-        )  # fmt: skip
+            user=finance,
+            check_number="1042",
+            amount=Decimal("240.00"),
+            received_on=date(2026, 3, 2),
+            payer_name="dr. maria gonzalez",
+        )
     with pytest.raises(DomainError, match=exactly("The date received cannot be in the future.")):
         intake.check_enter(
-            user=finance, check_number="7", amount=Decimal("1.00"), payer_name="X",
+            user=finance,
+            check_number="7",
+            amount=Decimal("1.00"),
+            payer_name="X",
             received_on=timezone.localdate() + timedelta(days=1),
-        )  # fmt: skip
+        )

@@ -85,9 +85,13 @@ def test_raw_sql_that_gives_out_more_than_a_payment_brought_in_fails(
     payment = make_payment("100.00")
     with refused(IntegrityError, f"payment {payment.pk} would be over-allocated"):
         ledger.journal_record(
-            payment=payment, kind="apply", key="raw-apply", memo="too much", actor_name="t",
+            payment=payment,
+            kind="apply",
+            key="raw-apply",
+            memo="too much",
+            actor_name="t",
             lines=[ledger.debit("unapplied", D("150.00")), ledger.credit("hold", D("150.00"))],
-        )  # fmt: skip
+        )
 
 
 def test_raw_sql_that_over_applies_an_invoice_fails(transactional_db, make_payment):
@@ -95,18 +99,27 @@ def test_raw_sql_that_over_applies_an_invoice_fails(transactional_db, make_payme
     Mirror().invoice("10234", "48213", "100.00")
     first, second = make_payment("100.00"), make_payment("100.00")
     services.payment_apply(
-        payment_id=first.pk, member_id="48213", payer_id="48213",
-        allocations=[("10234", D("100.00"))], credit=D("0"),
-    )  # fmt: skip
-    over = re.escape("invoice 10234 would be over-applied: 200.00 applied against an open "
-                     "balance of 100.00")  # fmt: skip
+        payment_id=first.pk,
+        member_id="48213",
+        payer_id="48213",
+        allocations=[("10234", D("100.00"))],
+        credit=D("0"),
+    )
+    over = re.escape(
+        "invoice 10234 would be over-applied: 200.00 applied against an open balance of 100.00"
+    )
     with refused(IntegrityError, over):
         ledger.journal_record(
-            payment=second, kind="apply", key="raw-over", memo="around the service",
+            payment=second,
+            kind="apply",
+            key="raw-over",
+            memo="around the service",
             actor_name="t",
-            lines=[ledger.debit("unapplied", D("100.00")),
-                   ledger.credit("hold", D("100.00"), invoice_id="10234")],
-        )  # fmt: skip
+            lines=[
+                ledger.debit("unapplied", D("100.00")),
+                ledger.credit("hold", D("100.00"), invoice_id="10234"),
+            ],
+        )
 
 
 def test_two_payments_applied_at_once_to_an_invoice_with_room_for_one(
@@ -124,9 +137,12 @@ def test_two_payments_applied_at_once_to_an_invoice_with_room_for_one(
         try:
             barrier.wait()
             outcomes[payment.pk] = services.payment_apply(
-                payment_id=payment.pk, member_id="48213", payer_id="48213",
-                allocations=[("10234", D("120.00"))], credit=D("0"),
-            ).status  # fmt: skip
+                payment_id=payment.pk,
+                member_id="48213",
+                payer_id="48213",
+                allocations=[("10234", D("120.00"))],
+                credit=D("0"),
+            ).status
         except DomainError as exc:
             outcomes[payment.pk] = exc
         finally:

@@ -47,9 +47,13 @@ class LedgerMachine(RuleBasedStateMachine):
     def receive(self, amount: Decimal) -> int:
         self.count += 1
         payment, _ = intake.payment_record(
-            source="csv", dedupe_key=f"h-{self.count}", amount=amount,
-            received_on=self.clock.date(), raw={"n": self.count}, match=False,
-        )  # fmt: skip
+            source="csv",
+            dedupe_key=f"h-{self.count}",
+            amount=amount,
+            received_on=self.clock.date(),
+            raw={"n": self.count},
+            match=False,
+        )
         return payment.pk
 
     @rule(payment=payments, invoice=st.sampled_from(sorted(BALANCES)), half=st.booleans())
@@ -60,9 +64,13 @@ class LedgerMachine(RuleBasedStateMachine):
         # refused (not open, or no room left on the invoice) means nothing written
         with contextlib.suppress(DomainError):
             services.payment_apply(
-                payment_id=payment, member_id="48213", payer_id="48213", allocations=allocations,
-                credit=available - on_invoice, now=self.clock,
-            )  # fmt: skip
+                payment_id=payment,
+                member_id="48213",
+                payer_id="48213",
+                allocations=allocations,
+                credit=available - on_invoice,
+                now=self.clock,
+            )
 
     @rule(payment=payments)
     def undo(self, payment: int) -> None:

@@ -114,8 +114,9 @@ def test_match_reads_the_member_number_in_each_memo_form(index, memo):
 def test_match_one_payment_for_two_invoices_named_in_the_memo(index):
     book = build_index([*INVOICES, _inv("10235", "48213", "305.00", on=date(2024, 1, 5))], PARTIES)
 
-    candidates, auto = _best(book, amount=D("620.00"), payer_name="John Smith",
-                             memo="Inv#10234/10235")  # fmt: skip
+    candidates, auto = _best(
+        book, amount=D("620.00"), payer_name="John Smith", memo="Inv#10234/10235"
+    )
 
     assert set(candidates[0].allocations) == {("10234", D("315.00")), ("10235", D("305.00"))}
     assert candidates[0].credit == D("0.00")
@@ -139,8 +140,13 @@ def test_match_a_mistyped_number_that_is_someone_elses_id_follows_the_name(index
 
 
 def test_match_clean_payment_explains_itself_in_one_line(index):
-    candidates, auto = _best(index, amount=D("315.00"), payer_name="SMITH, JOHN",
-                             memo="INV 10234", email="jsmith@gmail.com")  # fmt: skip
+    candidates, auto = _best(
+        index,
+        amount=D("315.00"),
+        payer_name="SMITH, JOHN",
+        memo="INV 10234",
+        email="jsmith@gmail.com",
+    )
 
     assert candidates[0].explanation == (
         "10234 in memo; payer name 100 % similar; e-mail matches; amount equals balance"
@@ -180,8 +186,9 @@ def test_match_one_payer_paying_all_open_invoices_without_a_memo(index):
 
 
 def test_match_organisation_paying_for_its_employees(index):
-    candidates, auto = _best(index, amount=D("460.00"), payer_name="NORTHWIND ENGINEERING",
-                             method="ach")  # fmt: skip
+    candidates, auto = _best(
+        index, amount=D("460.00"), payer_name="NORTHWIND ENGINEERING", method="ach"
+    )
 
     top = candidates[0]
     assert set(top.allocations) == {("20001", D("315.00")), ("20002", D("145.00"))}
@@ -191,8 +198,9 @@ def test_match_organisation_paying_for_its_employees(index):
 
 
 def test_match_organisation_naming_one_employee_pays_that_employees_invoice(index):
-    candidates, _ = _best(index, amount=D("145.00"), payer_name="Northwind Engineering LLC",
-                          memo="Dues Omar Evans")  # fmt: skip
+    candidates, _ = _best(
+        index, amount=D("145.00"), payer_name="Northwind Engineering LLC", memo="Dues Omar Evans"
+    )
 
     assert candidates[0].allocations == (("20002", D("145.00")),)
     assert candidates[0].member_id == "48225"
@@ -225,8 +233,13 @@ def test_match_spouse_on_a_joint_check(index):
     ],
 )
 def test_match_payer_names_in_their_real_forms(index, payer, member):
-    amounts = {"48220": "95.00", "48221": "315.00", "48222": "157.50", "48223": "85.00",
-               "48226": "60.00"}  # fmt: skip
+    amounts = {
+        "48220": "95.00",
+        "48221": "315.00",
+        "48222": "157.50",
+        "48223": "85.00",
+        "48226": "60.00",
+    }
 
     candidates, _ = _best(index, amount=D(amounts[member]), payer_name=payer)
 
@@ -241,16 +254,22 @@ def test_match_look_alike_duplicates_prefer_the_exact_name(index):
 
 
 def test_match_payment_that_belongs_to_no_one_is_never_applied(index):
-    candidates, auto = _best(index, amount=D("45.00"), payer_name="Acme Catering LLC",
-                             memo="Conference registration", method="ach")  # fmt: skip
+    candidates, auto = _best(
+        index,
+        amount=D("45.00"),
+        payer_name="Acme Catering LLC",
+        memo="Conference registration",
+        method="ach",
+    )
 
     assert not auto
     assert all(c.confidence < 0.5 for c in candidates)
 
 
 def test_match_member_paying_for_something_else_is_not_applied(index):
-    candidates, auto = _best(index, amount=D("315.00"), payer_name="William Thompson",
-                             memo="Conference registration")  # fmt: skip
+    candidates, auto = _best(
+        index, amount=D("315.00"), payer_name="William Thompson", memo="Conference registration"
+    )
 
     assert not auto
     assert candidates[0].confidence < DEFAULT_AUTO_THRESHOLD
@@ -288,8 +307,9 @@ def test_match_never_offers_a_paid_invoice(index):
 
 
 def test_auto_applicable_needs_exact_amounts_even_when_sure(index):
-    remittance = Remittance(amount=D("315.01"), payer_name="John Smith", memo="INV 10234",
-                            email="jsmith@gmail.com")  # fmt: skip
+    remittance = Remittance(
+        amount=D("315.01"), payer_name="John Smith", memo="INV 10234", email="jsmith@gmail.com"
+    )
 
     candidates = match(remittance, index)
 
@@ -299,8 +319,9 @@ def test_auto_applicable_needs_exact_amounts_even_when_sure(index):
 
 
 def test_match_check_number_in_the_reference_is_not_read_as_an_id(index):
-    candidates, _ = _best(index, amount=D("315.00"), payer_name="Ben Baker", reference="10234",
-                          method="check")  # fmt: skip
+    candidates, _ = _best(
+        index, amount=D("315.00"), payer_name="Ben Baker", reference="10234", method="check"
+    )
 
     assert candidates[0].member_id != "48213"
 
@@ -381,8 +402,9 @@ def family():
 
 
 def test_match_household_member_on_file_paying_points_to_the_member_they_live_with(family):
-    candidates, _ = _best(family, amount=D("315.00"), payer_name="OSCAR BEXERTHWAITE",
-                          method="check")  # fmt: skip
+    candidates, _ = _best(
+        family, amount=D("315.00"), payer_name="OSCAR BEXERTHWAITE", method="check"
+    )
 
     top = candidates[0]
     assert top.member_id == "60001"  # same surname, same ZIP (ZIP+4 written out)
@@ -394,8 +416,9 @@ def test_match_same_surname_elsewhere_is_no_household(family):
     moved = [Party("60005", "Oscar Bexerthwaite", "Oscar", "Bexerthwaite", postal_code="73301")]
     index = build_index(FAMILY_INVOICES, [*moved, *FAMILY[5:], *FAMILY[:4]], HISTORY)
 
-    candidates, _ = _best(index, amount=D("315.00"), payer_name="OSCAR BEXERTHWAITE",
-                          method="check")  # fmt: skip
+    candidates, _ = _best(
+        index, amount=D("315.00"), payer_name="OSCAR BEXERTHWAITE", method="check"
+    )
 
     assert {c.member_id for c in candidates[:4]} == {"60001", "60002", "60003", "60004"}
     assert len({c.confidence for c in candidates[:4]}) == 1
@@ -427,9 +450,11 @@ def test_match_a_members_own_misspelt_payment_teaches_nothing(family):
     parties = [
         *FAMILY,
         Party("60080", "Sharon Grayling", "Sharon", "Grayling"),
-        *(Party(f"6008{i}", f"{f} Selanbury", f, "Selanbury") for i, f in
-          ((1, "Emily"), (2, "Chloe"), (3, "Anna"))),
-    ]  # fmt: skip
+        *(
+            Party(f"6008{i}", f"{f} Selanbury", f, "Selanbury")
+            for i, f in ((1, "Emily"), (2, "Chloe"), (3, "Anna"))
+        ),
+    ]
     invoices = [*FAMILY_INVOICES, *(_inv(f"7108{i}", f"6008{i}", "315.00") for i in range(4))]
     index = build_index(invoices, parties, [PastPayment("60080", payer_name="S GRAYLNG")])
 
@@ -440,8 +465,13 @@ def test_match_a_members_own_misspelt_payment_teaches_nothing(family):
 
 
 def test_match_email_used_for_a_members_payments_before(family):
-    candidates, _ = _best(family, amount=D("315.00"), payer_name="Kim Chen",
-                          email="KC.Family@example.net", method="card")  # fmt: skip
+    candidates, _ = _best(
+        family,
+        amount=D("315.00"),
+        payer_name="Kim Chen",
+        email="KC.Family@example.net",
+        method="card",
+    )
 
     top = candidates[0]
     assert top.member_id == "60002"
@@ -449,8 +479,7 @@ def test_match_email_used_for_a_members_payments_before(family):
 
 
 def test_match_party_billed_for_a_member_before_pays_again(family):
-    candidates, _ = _best(family, amount=D("85.00"), payer_name="GRACE WHITCOMBE",
-                          method="check")  # fmt: skip
+    candidates, _ = _best(family, amount=D("85.00"), payer_name="GRACE WHITCOMBE", method="check")
 
     top = candidates[0]
     assert top.member_id == "60021"
@@ -509,12 +538,19 @@ def test_match_swapped_digits_are_likelier_than_a_changed_digit(family):
 def test_match_mistyped_number_two_invoices_fit_offers_both(family):
     # Dana owes two years of 75.00, invoices 301988 and 301989, billed to her employer; the
     # employer's "30198" is one of them with a digit left out, no telling which.
-    two_years = [_inv("301988", "60071", "75.00", payer="60070"),
-                 _inv("301989", "60071", "75.00", payer="60070")]  # fmt: skip
+    two_years = [
+        _inv("301988", "60071", "75.00", payer="60070"),
+        _inv("301989", "60071", "75.00", payer="60070"),
+    ]
     index = build_index([*FAMILY_INVOICES, *two_years], FAMILY, HISTORY)
 
-    candidates, auto = _best(index, amount=D("75.00"), payer_name="Ranelham Architects",
-                             memo="invoice 30198 dues", method="check")  # fmt: skip
+    candidates, auto = _best(
+        index,
+        amount=D("75.00"),
+        payer_name="Ranelham Architects",
+        memo="invoice 30198 dues",
+        method="check",
+    )
 
     assert {c.allocations for c in candidates[:2]} == {
         (("301988", D("75.00")),),
@@ -526,8 +562,9 @@ def test_match_mistyped_number_two_invoices_fit_offers_both(family):
 
 def test_match_member_paying_a_billed_price_over_a_smaller_balance(family):
     # John owes 265.00 and pays the 315.00 price; three relatives owe exactly 315.00.
-    candidates, auto = _best(family, amount=D("315.00"), payer_name="JOHN BLACKINWICK",
-                             memo="Dues 2025", method="check")  # fmt: skip
+    candidates, auto = _best(
+        family, amount=D("315.00"), payer_name="JOHN BLACKINWICK", memo="Dues 2025", method="check"
+    )
 
     top = candidates[0]
     assert top.member_id == "60031"
@@ -552,8 +589,9 @@ def test_match_part_of_a_compound_surname_counts_as_common_as_that_part(family):
 
 
 def test_match_kathleen_is_not_katherine(family):
-    candidates, auto = _best(family, amount=D("315.00"), payer_name="Kathleen Morris",
-                             method="card")  # fmt: skip
+    candidates, auto = _best(
+        family, amount=D("315.00"), payer_name="Kathleen Morris", method="card"
+    )
 
     katherine = next(c for c in candidates if c.member_id == "60060")
     assert katherine.signals["name"] == "last_only"
@@ -561,10 +599,20 @@ def test_match_kathleen_is_not_katherine(family):
 
 
 def test_match_card_billing_postal_code_picks_the_member_living_there(family):
-    candidates, _ = _best(family, amount=D("315.00"), payer_name="Kenji Bexerthwaite",
-                          payer_postal_code="60614", method="card")  # fmt: skip
-    elsewhere, _ = _best(family, amount=D("315.00"), payer_name="Kenji Bexerthwaite",
-                         payer_postal_code="73301", method="card")  # fmt: skip
+    candidates, _ = _best(
+        family,
+        amount=D("315.00"),
+        payer_name="Kenji Bexerthwaite",
+        payer_postal_code="60614",
+        method="card",
+    )
+    elsewhere, _ = _best(
+        family,
+        amount=D("315.00"),
+        payer_name="Kenji Bexerthwaite",
+        payer_postal_code="73301",
+        method="card",
+    )
 
     assert candidates[0].member_id == "60003"
     assert "payer's postal code is the member's" in candidates[0].explanation
@@ -575,8 +623,13 @@ def test_match_organisation_that_paid_a_members_dues_before_pays_again(family):
     history = [*HISTORY, PastPayment("60022", payer_name="HALVERSON BRICK PARTNERS")]
     index = build_index(FAMILY_INVOICES, FAMILY, history)
 
-    candidates, _ = _best(index, amount=D("85.00"), payer_name="Halverson Brick Partners LLP",
-                          memo="dues", method="check")  # fmt: skip
+    candidates, _ = _best(
+        index,
+        amount=D("85.00"),
+        payer_name="Halverson Brick Partners LLP",
+        memo="dues",
+        method="check",
+    )
 
     assert candidates[0].member_id == "60022"  # not an employee: known only from last year
     assert "payer paid this member's dues before" in candidates[0].explanation
@@ -588,8 +641,11 @@ def test_match_a_surname_cut_short_only_at_a_banks_field_length(family):
         Party("60090", "Bartholomew Fenningtonworth", "Bartholomew", "Fenningtonworth"),
         Party("60091", "Dylan Kingsalow", "Dylan", "Kingsalow"),
     ]
-    invoices = [*FAMILY_INVOICES, _inv("71090", "60090", "315.00"),
-                _inv("71091", "60091", "315.00")]  # fmt: skip
+    invoices = [
+        *FAMILY_INVOICES,
+        _inv("71090", "60090", "315.00"),
+        _inv("71091", "60091", "315.00"),
+    ]
     index = build_index(invoices, parties, HISTORY)
 
     cut, _ = _best(index, amount=D("315.00"), payer_name="BARTHOLOMEW FENNINGTONWOR", method="ach")
@@ -639,8 +695,9 @@ def crowd():
     # surname and amount alone (a relative paying): only the name written can find the one.
     people = [*PARTIES, *CROWD, *NAMED]
     invoices = [*INVOICES]
-    invoices += [_inv(str(40000 + i), p.party_id, "145.00", on=date(2025, 6, 1))
-                 for i, p in enumerate(CROWD)]  # fmt: skip
+    invoices += [
+        _inv(str(40000 + i), p.party_id, "145.00", on=date(2025, 6, 1)) for i, p in enumerate(CROWD)
+    ]
     invoices += [_inv(str(41000 + i), p.party_id, "145.00") for i, p in enumerate(NAMED)]
     return build_index(invoices, people)
 
@@ -664,8 +721,9 @@ def test_match_finds_the_member_behind_a_name_written_wrong(crowd, payer, member
 def test_match_reads_a_membership_renewal_number_that_names_no_member_as_an_invoice(index):
     # "membership" announces a member number, but 102344 is one keystroke from invoice 10234
     # and from no member.
-    candidates, _ = _best(index, amount=D("315.00"), payer_name="Acme Catering LLC",
-                          memo="Membership renewal 102344")  # fmt: skip
+    candidates, _ = _best(
+        index, amount=D("315.00"), payer_name="Acme Catering LLC", memo="Membership renewal 102344"
+    )
 
     assert candidates[0].allocations == (("10234", D("315.00")),)
     assert "10234 in memo, mistyped" in candidates[0].explanation
@@ -675,13 +733,17 @@ def test_match_an_id_naming_an_invoice_of_another_amount_looks_one_keystroke_awa
     # 10520 is Jon Smith's 315.00 invoice (he also owes 145.00 from last year), but nothing
     # else says Jon: the 145.00 may as well be Mary Smith's 10250 with two digits swapped.
     book = build_index(
-        [*INVOICES, _inv("10520", "48214", "315.00"),
-         _inv("10521", "48214", "145.00", on=date(2024, 1, 5))],
+        [
+            *INVOICES,
+            _inv("10520", "48214", "315.00"),
+            _inv("10521", "48214", "145.00", on=date(2024, 1, 5)),
+        ],
         PARTIES,
-    )  # fmt: skip
+    )
 
-    candidates, _ = _best(book, amount=D("145.00"), payer_name="Acme Catering LLC",
-                          memo="Invoice 10520")  # fmt: skip
+    candidates, _ = _best(
+        book, amount=D("145.00"), payer_name="Acme Catering LLC", memo="Invoice 10520"
+    )
 
     assert ("10250", D("145.00")) in [c.allocations[0] for c in candidates[:3]]
 
@@ -702,10 +764,16 @@ def test_match_an_employer_naming_its_employees_pays_something_for_each_of_them(
     ]
     book = build_index([*INVOICES, *invoices], [*PARTIES, org, *staff])
 
-    candidates, _ = _best(book, amount=D("180.00"), payer_name="Goldingwell Partners",
-                          memo="Dues Wayne Bramarick, DE LA CRUZ, RADACOTT")  # fmt: skip
+    candidates, _ = _best(
+        book,
+        amount=D("180.00"),
+        payer_name="Goldingwell Partners",
+        memo="Dues Wayne Bramarick, DE LA CRUZ, RADACOTT",
+    )
 
     # 85 + 95 also makes 180, but pays nothing for Radacott; 85 + 85 + 10 pays for all three.
     assert sorted(candidates[0].allocations) == [
-        ("80001", D("85.00")), ("80003", D("85.00")), ("80004", D("10.00")),
-    ]  # fmt: skip
+        ("80001", D("85.00")),
+        ("80003", D("85.00")),
+        ("80004", D("10.00")),
+    ]

@@ -37,9 +37,17 @@ def book(mirror):
 
 def receive(memo: str, amount: str, payer: str, key: str, **extra) -> Payment:
     payment, _ = intake.payment_record(
-        source="csv", dedupe_key=key, amount=D(amount), received_on=date(2026, 3, 2),
-        raw={"memo": memo}, payer_name=payer, memo=memo, method="check", match=False, **extra,
-    )  # fmt: skip
+        source="csv",
+        dedupe_key=key,
+        amount=D(amount),
+        received_on=date(2026, 3, 2),
+        raw={"memo": memo},
+        payer_name=payer,
+        memo=memo,
+        method="check",
+        match=False,
+        **extra,
+    )
     return payment
 
 
@@ -50,8 +58,11 @@ def test_match_payments_command_files_proposals_and_prints_a_summary(book):
     call_command("match_payments", stdout=out)
     summary = json.loads(out.getvalue())
     assert {k: summary[k] for k in ("payments", "proposed", "unmatched", "auto_applied")} == {
-        "payments": 2, "proposed": 1, "unmatched": 1, "auto_applied": 0,
-    }  # fmt: skip
+        "payments": 2,
+        "proposed": 1,
+        "unmatched": 1,
+        "auto_applied": 0,
+    }
     exact.refresh_from_db()
     stranger.refresh_from_db()
     assert exact.status == "proposed"
@@ -68,8 +79,13 @@ def test_match_payments_command_files_proposals_and_prints_a_summary(book):
 def test_with_an_auto_policy_a_sure_exact_payment_goes_straight_to_the_hold(book, make_user):
     manager = make_user(roles.MANAGER)
     reviews.review_policy_set(user=manager, kind=KIND, mode="auto", min_confidence=D("0.9"))
-    sure = receive("Dues INV 10234 member 48213", "120.00", "John Smith", "a",
-                   payer_email="john.smith@example.org")  # fmt: skip
+    sure = receive(
+        "Dues INV 10234 member 48213",
+        "120.00",
+        "John Smith",
+        "a",
+        payer_email="john.smith@example.org",
+    )
     partial = receive("INV 10877", "100.00", "Priya Patel", "b")
     call_command("match_payments", stdout=StringIO())
     sure.refresh_from_db()
@@ -103,10 +119,20 @@ def _auto(make_user) -> None:
 def test_a_batch_files_what_one_at_a_time_would_and_applies_each_invoice_once(book, make_user):
     # given an Auto policy and, in one batch, two sure payments of the one invoice 10234
     _auto(make_user)
-    first = receive("Dues INV 10234 member 48213", "120.00", "John Smith", "a",
-                    payer_email="john.smith@example.org")  # fmt: skip
-    second = receive("Dues INV 10234 member 48213", "120.00", "John Smith", "b",
-                     payer_email="john.smith@example.org")  # fmt: skip
+    first = receive(
+        "Dues INV 10234 member 48213",
+        "120.00",
+        "John Smith",
+        "a",
+        payer_email="john.smith@example.org",
+    )
+    second = receive(
+        "Dues INV 10234 member 48213",
+        "120.00",
+        "John Smith",
+        "b",
+        payer_email="john.smith@example.org",
+    )
     partial = receive("INV 10877", "100.00", "Priya Patel", "c")
 
     summary = payments_match()
@@ -114,8 +140,11 @@ def test_a_batch_files_what_one_at_a_time_would_and_applies_each_invoice_once(bo
     # then the first is applied; the second, too late for the invoice, waits for a person with
     # the reason; the partial one is proposed: every payment has its candidates and item
     assert {k: summary[k] for k in ("payments", "auto_applied", "proposed", "skipped")} == {
-        "payments": 3, "auto_applied": 1, "proposed": 2, "skipped": 0,
-    }  # fmt: skip
+        "payments": 3,
+        "auto_applied": 1,
+        "proposed": 2,
+        "skipped": 0,
+    }
     first, second, partial = (Payment.objects.get(pk=p.pk) for p in (first, second, partial))
     assert (first.status, first.applied_by_policy, first.member_id) == ("held", True, "48213")
     assert first.labels.get().outcome == "top"
@@ -130,8 +159,12 @@ def test_a_batch_files_what_one_at_a_time_would_and_applies_each_invoice_once(bo
     assert partial.review_item.status == "pending"
     for payment in (first, second, partial):
         assert payment.candidates.count() == payment.candidate_count > 0
-        assert AuditEvent.objects.filter(action="dues.payment_matched",
-                                         object_id=str(payment.pk)).count() == 1  # fmt: skip
+        assert (
+            AuditEvent.objects.filter(
+                action="dues.payment_matched", object_id=str(payment.pk)
+            ).count()
+            == 1
+        )
     held = JournalLine.objects.filter(invoice_id="10234", account="hold")
     assert sum(line.amount for line in held) == D("-120.00")
     # and a second run finds nothing left to do
@@ -146,10 +179,11 @@ def test_a_payment_decided_while_its_batch_waits_is_left_as_decided(transactiona
     payment = receive("INV 10234", "120.00", "John Smith", "a")
     other = receive("INV 10234", "60.00", "John Smith", "b")
     filings = [
-        services.Filing(p.pk, list(matching.match(remittance_for(p), candidates.match_index())),
-                        False, "")
+        services.Filing(
+            p.pk, list(matching.match(remittance_for(p), candidates.match_index())), False, ""
+        )
         for p in (payment, other)
-    ]  # fmt: skip
+    ]
     holding, decided = threading.Event(), threading.Event()
 
     def person() -> None:

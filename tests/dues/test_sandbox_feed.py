@@ -74,9 +74,12 @@ def test_sandbox_payments_arrive_once_each_and_match_to_their_member(
     mirror_the_book(book)
     payments = generate_payments(book, 80, seed=5, as_of=association.today)
     counts = write_payment_files(
-        payments, tmp_path, as_of=association.today, stripe_secret=STRIPE_SECRET,
+        payments,
+        tmp_path,
+        as_of=association.today,
+        stripe_secret=STRIPE_SECRET,
         authorizenet_key=ANET_KEY,
-    )  # fmt: skip
+    )
     truths = json.loads((tmp_path / "truth.json").read_text())
     # files through import_payments, webhooks over HTTP to the running site
     for name in ("payments.bai2", "payments.csv"):
@@ -84,8 +87,13 @@ def test_sandbox_payments_arrive_once_each_and_match_to_their_member(
         call_command("import_payments", str(tmp_path / name), stdout=report)
         assert json.loads(report.getvalue())["errors"] == 0
     delivered = StringIO()
-    call_command("deliver_webhooks", str(tmp_path / "webhooks.jsonl"),
-                 base_url=live_server.url, resign=True, stdout=delivered)  # fmt: skip
+    call_command(
+        "deliver_webhooks",
+        str(tmp_path / "webhooks.jsonl"),
+        base_url=live_server.url,
+        resign=True,
+        stdout=delivered,
+    )
     hooks = counts["stripe"] + counts["authorizenet"]
     assert json.loads(delivered.getvalue()) == {"delivered": hooks, "status": {"200": hooks}}
     for event_id in WebhookEvent.objects.values_list("pk", flat=True):
@@ -96,8 +104,13 @@ def test_sandbox_payments_arrive_once_each_and_match_to_their_member(
         assert payment_for(truth).amount == Decimal(truth["amount"])
     # the same files and deliveries again add nothing
     call_command("import_payments", str(tmp_path / "payments.bai2"), stdout=StringIO())
-    call_command("deliver_webhooks", str(tmp_path / "webhooks.jsonl"),
-                 base_url=live_server.url, resign=True, stdout=StringIO())  # fmt: skip
+    call_command(
+        "deliver_webhooks",
+        str(tmp_path / "webhooks.jsonl"),
+        base_url=live_server.url,
+        resign=True,
+        stdout=StringIO(),
+    )
     assert Payment.objects.count() == len(payments)
     # matching finds the member each payment was meant for among its top three
     call_command("match_payments", stdout=StringIO())
@@ -117,8 +130,15 @@ def test_sandbox_payments_command_feeds_the_queue_from_the_mirror(
 ):
     mirror_the_book(book_from_association(generate(200, seed=3, as_of=DEFAULT_AS_OF)))
     out = StringIO()
-    call_command("sandbox_payments", count=30, seed=2, dir=str(tmp_path), feed=True,
-                 base_url=live_server.url, stdout=out)  # fmt: skip
+    call_command(
+        "sandbox_payments",
+        count=30,
+        seed=2,
+        dir=str(tmp_path),
+        feed=True,
+        base_url=live_server.url,
+        stdout=out,
+    )
     report = json.loads(out.getvalue())
     written = report["written"]
     assert sum(written.values()) == 30

@@ -47,21 +47,28 @@ def books(mirror):
 
 
 def exact(member="48213", invoice="10234", amount="120.00", confidence=0.99):
-    return Cand(member_id=member, allocations=((invoice, D(amount)),), confidence=confidence,
-                explanation=f"INV-{invoice} in memo; amount equals balance")  # fmt: skip
+    return Cand(
+        member_id=member,
+        allocations=((invoice, D(amount)),),
+        confidence=confidence,
+        explanation=f"INV-{invoice} in memo; amount equals balance",
+    )
 
 
 def auto_policy(make_user, min_confidence="0.95"):
     manager = make_user(roles.MANAGER, username="grace")
-    reviews.review_policy_set(user=manager, kind=KIND, mode="auto",
-                              min_confidence=D(min_confidence))  # fmt: skip
+    reviews.review_policy_set(
+        user=manager, kind=KIND, mode="auto", min_confidence=D(min_confidence)
+    )
 
 
 def file(payment, candidates, *, eligible=False, reason=""):
     return services.payment_candidates_file(
-        payment_id=payment.pk, candidates=candidates, auto_eligible=eligible,
+        payment_id=payment.pk,
+        candidates=candidates,
+        auto_eligible=eligible,
         not_auto_reason=reason,
-    )  # fmt: skip
+    )
 
 
 # --- proposals and policy ----------------------------------------------------------------
@@ -71,12 +78,19 @@ def test_by_default_a_person_decides_in_the_finance_queue(books, make_payment):
     payment = file(make_payment(), [exact()], eligible=True)
     item = payment.review_item
     assert (payment.status, item.status, item.queue, item.kind) == (
-        "proposed", "pending", "finance", KIND,
-    )  # fmt: skip
+        "proposed",
+        "pending",
+        "finance",
+        KIND,
+    )
     assert item.payload == {
-        "payment": str(payment.pk), "action": "apply", "member": "48213", "payer": "48213",
-        "invoices": "10234=120.00", "credit": "0.00",
-    }  # fmt: skip
+        "payment": str(payment.pk),
+        "action": "apply",
+        "member": "48213",
+        "payer": "48213",
+        "invoices": "10234=120.00",
+        "credit": "0.00",
+    }
     assert item.confidence == D("0.990")
     assert item.evidence[0] == {
         "fact": "#1 member 48213: INV-10234 in memo; amount equals balance",
@@ -93,16 +107,19 @@ def test_auto_policy_applies_a_single_exact_sure_match_and_holds_it(books, make_
     label = MatchLabel.objects.get(payment=payment)
     assert (label.outcome, label.top_correct, label.by_policy) == ("top", True, True)
     assert ledger.payment_balances(payment.pk) == {
-        "cash_clearing": D("120.00"), "unapplied": D("0.00"), "hold": D("-120.00"),
+        "cash_clearing": D("120.00"),
+        "unapplied": D("0.00"),
+        "hold": D("-120.00"),
         "receivable": D("0.00"),
-    }  # fmt: skip
+    }
 
 
 def test_auto_policy_never_takes_a_payment_that_is_not_eligible(books, make_payment, make_user):
     auto_policy(make_user)
     two = [exact(confidence=0.97), exact(member="48214", invoice="10240", confidence=0.40)]
-    payment = file(make_payment(), two, eligible=False,
-                   reason="Not for Auto: more than one candidate fits.")  # fmt: skip
+    payment = file(
+        make_payment(), two, eligible=False, reason="Not for Auto: more than one candidate fits."
+    )
     item = payment.review_item
     assert (payment.status, item.status, item.confidence) == ("proposed", "pending", None)
     assert item.rationale == "Not for Auto: more than one candidate fits."
@@ -120,8 +137,10 @@ def test_a_payment_nobody_fits_is_never_applied(books, make_payment, make_user):
     payment = file(make_payment(payer_name="Unknown Holdings"), [])
     item = payment.review_item
     assert (payment.status, item.status, item.payload["action"]) == (
-        "unmatched", "pending", "not_ours",
-    )  # fmt: skip
+        "unmatched",
+        "pending",
+        "not_ours",
+    )
     assert JournalTransaction.objects.filter(payment=payment).count() == 1  # the intake only
 
 
@@ -139,22 +158,35 @@ def test_apply_to_the_second_candidate_is_labelled_as_such(books, make_payment, 
     item = ReviewItem.objects.get(pk=payment.review_item_id)
     assert (item.status, item.decided_by) == ("done", frank)
     assert item.edit_diff == {
-        "invoices": ["10234=120.00", "10240=120.00"], "member": ["48213", "48214"],
+        "invoices": ["10234=120.00", "10240=120.00"],
+        "member": ["48213", "48214"],
         "payer": ["48213", "48214"],
-    }  # fmt: skip
+    }
     label = MatchLabel.objects.get(payment=payment)
     assert (label.outcome, label.top_correct, label.decided_by) == ("other", False, frank)
 
 
 def test_split_across_two_invoices_with_the_rest_as_credit(books, make_payment, make_user):
     frank = make_user(roles.FINANCE)
-    payment = file(make_payment("200.00", payer_name="Acme Engineering"),
-                   [Cand(member_id="48300", payer_id="70001",
-                         allocations=(("10301", D("95.00")),), credit=D("105.00"))])  # fmt: skip
+    payment = file(
+        make_payment("200.00", payer_name="Acme Engineering"),
+        [
+            Cand(
+                member_id="48300",
+                payer_id="70001",
+                allocations=(("10301", D("95.00")),),
+                credit=D("105.00"),
+            )
+        ],
+    )
     payment = services.payment_decide(
-        payment_id=payment.pk, user=frank, action="split", member_id="48300", payer_id="70001",
+        payment_id=payment.pk,
+        user=frank,
+        action="split",
+        member_id="48300",
+        payer_id="70001",
         allocations=[("10301", D("95.00")), ("10302", D("95.00"))],
-    )  # fmt: skip
+    )
     allocations, credit = ledger.payment_held_allocations(payment.pk)
     assert allocations == [("10301", D("95.00")), ("10302", D("95.00"))]
     assert credit == D("10.00")
@@ -164,9 +196,11 @@ def test_split_across_two_invoices_with_the_rest_as_credit(books, make_payment, 
 def test_keep_as_credit_and_not_ours(books, make_payment, make_user):
     frank = make_user(roles.FINANCE)
     credit = services.payment_decide(
-        payment_id=file(make_payment("50.00"), [exact()]).pk, user=frank, action="credit",
+        payment_id=file(make_payment("50.00"), [exact()]).pk,
+        user=frank,
+        action="credit",
         member_id="48213",
-    )  # fmt: skip
+    )
     assert ledger.payment_held_allocations(credit.pk) == ([], D("50.00"))
     stranger = services.payment_decide(
         payment_id=file(make_payment("75.00"), []).pk, user=frank, action="not_ours"
@@ -180,14 +214,19 @@ def test_amounts_that_do_not_add_up_are_refused_with_what_to_fix(books, make_pay
     payment = file(make_payment("200.00"), [exact()])
     with pytest.raises(
         DomainError,
-        match=exactly("Invoice 10234 has $120.00 left to apply; payment "
-                      f"#{payment.pk} cannot put $150.00 on it. Another payment was applied to "
-                      "it first: choose another invoice or keep the money as credit."),
-    ):  # fmt: skip
+        match=exactly(
+            "Invoice 10234 has $120.00 left to apply; payment "
+            f"#{payment.pk} cannot put $150.00 on it. Another payment was applied to "
+            "it first: choose another invoice or keep the money as credit."
+        ),
+    ):
         services.payment_decide(
-            payment_id=payment.pk, user=frank, action="split", member_id="48213",
+            payment_id=payment.pk,
+            user=frank,
+            action="split",
+            member_id="48213",
             allocations=[("10234", D("150.00"))],
-        )  # fmt: skip
+        )
     # nothing half-done: the proposal still waits, unchanged
     payment.refresh_from_db()
     assert payment.status == "proposed" and payment.review_item.status == "pending"
@@ -203,9 +242,10 @@ def test_a_decision_through_the_review_item_api_applies_the_payment(
     payment = file(make_payment(), [exact()])
     client.login(username="frank", password=PASSWORD)
     response = client.post(
-        f"/api/v1/review-items/{payment.review_item_id}/decide/", {"decision": "accept"},
+        f"/api/v1/review-items/{payment.review_item_id}/decide/",
+        {"decision": "accept"},
         content_type="application/json",
-    )  # fmt: skip
+    )
     assert response.status_code == 200
     reviews.review_item_execute(item_id=payment.review_item_id)  # what the worker does
     payment.refresh_from_db()
@@ -217,8 +257,9 @@ def test_a_rejected_proposal_sends_the_payment_back_to_a_person_and_is_a_label(
 ):
     frank = make_user(roles.FINANCE)
     payment = file(make_payment(), [exact()])
-    reviews.review_item_decide(item_id=payment.review_item_id, user=frank, decision="reject",
-                               reason="wrong_member")  # fmt: skip
+    reviews.review_item_decide(
+        item_id=payment.review_item_id, user=frank, decision="reject", reason="wrong_member"
+    )
     assert services.payments_review_sync() == 1
     payment.refresh_from_db()
     assert payment.status == "unmatched"
@@ -241,55 +282,70 @@ def test_a_rejected_proposal_sends_the_payment_back_to_a_person_and_is_a_label(
 def test_undo_inside_the_window_restores_everything(books, make_payment, make_user):
     frank = make_user(roles.FINANCE)
     payment = file(make_payment(), [exact()])
-    payment = services.payment_decide(payment_id=payment.pk, user=frank, action="candidate",
-                                      candidate_rank=1)  # fmt: skip
+    payment = services.payment_decide(
+        payment_id=payment.pk, user=frank, action="candidate", candidate_rank=1
+    )
     applied_item = payment.review_item_id
     assert selectors.invoice_room(selectors.invoice_for_cap("10234")) == D("0.00")
     payment = services.payment_undo(payment_id=payment.pk, user=frank)
     assert payment.status == "proposed" and payment.hold_until is None
     assert ledger.payment_balances(payment.pk) == {
-        "cash_clearing": D("120.00"), "unapplied": D("-120.00"), "hold": D("0.00"),
+        "cash_clearing": D("120.00"),
+        "unapplied": D("-120.00"),
+        "hold": D("0.00"),
         "receivable": D("0.00"),
-    }  # fmt: skip
+    }
     assert selectors.invoice_room(selectors.invoice_for_cap("10234")) == D("120.00")
     assert ReviewItem.objects.get(pk=applied_item).status == "reversed"
     new_item = payment.review_item
     assert (new_item.status, new_item.confidence, new_item.payload["invoices"]) == (
-        "pending", None, "10234=120.00",
-    )  # fmt: skip
+        "pending",
+        None,
+        "10234=120.00",
+    )
     undo = JournalTransaction.objects.get(payment=payment, kind="undo")
     assert undo.reverses.kind == "apply"
     assert [label.outcome for label in MatchLabel.objects.filter(payment=payment)] == [
-        "undone", "top",
-    ]  # fmt: skip
+        "undone",
+        "top",
+    ]
     # and the hold page has nothing left to post
     assert selectors.hold_summary()["payments"] == []
 
 
 def test_undo_after_the_window_is_refused(books, make_payment, make_user):
     frank = make_user(roles.FINANCE)
-    payment = services.payment_decide(payment_id=file(make_payment(), [exact()]).pk, user=frank,
-                                      action="candidate", candidate_rank=1)  # fmt: skip
+    payment = services.payment_decide(
+        payment_id=file(make_payment(), [exact()]).pk,
+        user=frank,
+        action="candidate",
+        candidate_rank=1,
+    )
     later = payment.hold_until + timedelta(seconds=1)
     until = timezone.localtime(payment.hold_until).strftime("%Y-%m-%d %H:%M")
     with pytest.raises(
         DomainError,
-        match=exactly(f"The hold on payment #{payment.pk} ended at {until}; it is being posted "
-                      "to iMIS and can no longer be undone here."),
-    ):  # fmt: skip
+        match=exactly(
+            f"The hold on payment #{payment.pk} ended at {until}; it is being posted "
+            "to iMIS and can no longer be undone here."
+        ),
+    ):
         services.payment_undo(payment_id=payment.pk, user=frank, now=later)
 
 
 def test_after_the_window_exactly_one_outbox_write_posts_it(books, make_payment, make_user):
     frank = make_user(roles.FINANCE)
     payment = services.payment_decide(
-        payment_id=file(make_payment(method="card"), [exact()]).pk, user=frank,
-        action="candidate", candidate_rank=1,
-    )  # fmt: skip
+        payment_id=file(make_payment(method="card"), [exact()]).pk,
+        user=frank,
+        action="candidate",
+        candidate_rank=1,
+    )
     # before the hold ends nothing is posted
     assert services.payments_post_due(now=payment.hold_until - timedelta(minutes=1)) == {
-        "due": 0, "posted": 0,
-    }  # fmt: skip
+        "due": 0,
+        "posted": 0,
+    }
     assert payment_writes().count() == 0
     after = payment.hold_until + timedelta(minutes=1)
     assert services.payments_post_due(now=after) == {"due": 1, "posted": 1}
@@ -310,8 +366,12 @@ def test_after_the_window_exactly_one_outbox_write_posts_it(books, make_payment,
 
 def test_credit_on_account_posts_as_a_note_on_the_member(books, make_payment, make_user):
     frank = make_user(roles.FINANCE)
-    payment = services.payment_decide(payment_id=file(make_payment("50.00"), [exact()]).pk,
-                                      user=frank, action="credit", member_id="48213")  # fmt: skip
+    payment = services.payment_decide(
+        payment_id=file(make_payment("50.00"), [exact()]).pk,
+        user=frank,
+        action="credit",
+        member_id="48213",
+    )
     services.payments_post_due(now=payment.hold_until)
     write = payment_writes().get()
     assert (write.path, write.body["PartyId"]) == ("/api/PartyNote", "48213")
@@ -321,16 +381,23 @@ def test_credit_on_account_posts_as_a_note_on_the_member(books, make_payment, ma
 
 def test_a_refund_during_the_hold_reverses_the_application(books, make_payment, make_user):
     frank = make_user(roles.FINANCE)
-    payment = services.payment_decide(payment_id=file(make_payment(), [exact()]).pk, user=frank,
-                                      action="candidate", candidate_rank=1)  # fmt: skip
+    payment = services.payment_decide(
+        payment_id=file(make_payment(), [exact()]).pk,
+        user=frank,
+        action="candidate",
+        candidate_rank=1,
+    )
     payment = services.payment_refund(payment_id=payment.pk, amount=D("120.00"), reference="re_1")
     assert payment.status == "refunded"
     assert list(payment.journal.values_list("kind", flat=True)) == [
-        "intake", "apply", "undo", "refund",
-    ]  # fmt: skip
-    assert ledger.payment_balances(payment.pk) == {k: D("0.00") for k in
-                                                  ("cash_clearing", "unapplied", "hold",
-                                                   "receivable")}  # fmt: skip
+        "intake",
+        "apply",
+        "undo",
+        "refund",
+    ]
+    assert ledger.payment_balances(payment.pk) == {
+        k: D("0.00") for k in ("cash_clearing", "unapplied", "hold", "receivable")
+    }
     services.payments_post_due(now=timezone.now() + timedelta(days=2))
     assert payment_writes().count() == 0
 
@@ -349,8 +416,7 @@ def test_an_invoice_with_a_probable_unapplied_payment_is_flagged(books, make_pay
     assert source == f"dues payments #{payment.pk}"
     assert selectors.pending_payment_notice("48214", "10240") == {}
     frank = make_user(roles.FINANCE)
-    services.payment_decide(payment_id=payment.pk, user=frank, action="candidate",
-                            candidate_rank=1)  # fmt: skip
+    services.payment_decide(payment_id=payment.pk, user=frank, action="candidate", candidate_rank=1)
     text, _ = selectors.pending_payment_notice("48213", "10234")["pending_payment_notice"]
     assert "is applied to this invoice ($120.00) and posts to iMIS after" in text
 
@@ -359,8 +425,12 @@ def test_the_daily_hold_summary_goes_to_the_finance_lead(books, make_payment, ma
     settings.DUES_FINANCE_LEAD_EMAIL = "lead@example.org"
     frank = make_user(roles.FINANCE)
     assert notifications.hold_summary_send() == 0  # nothing on hold: no email
-    services.payment_decide(payment_id=file(make_payment(), [exact()]).pk, user=frank,
-                            action="candidate", candidate_rank=1)  # fmt: skip
+    services.payment_decide(
+        payment_id=file(make_payment(), [exact()]).pk,
+        user=frank,
+        action="candidate",
+        candidate_rank=1,
+    )
     assert notifications.hold_summary_send() == 1
     (message,) = mail.outbox
     assert message.to == ["lead@example.org"]
@@ -371,9 +441,10 @@ def test_the_daily_hold_summary_goes_to_the_finance_lead(books, make_payment, ma
 def test_payment_status_changes_follow_the_declared_transitions(make_payment):
     payment = make_payment()
     Payment.objects.filter(pk=payment.pk).update(status="posted")
-    with pytest.raises(DomainError, match=exactly(
-        f"Payment #{payment.pk} is posted; it cannot become not ours / refund due."
-    )):  # fmt: skip
+    with pytest.raises(
+        DomainError,
+        match=exactly(f"Payment #{payment.pk} is posted; it cannot become not ours / refund due."),
+    ):
         services.payment_flag_not_ours(payment_id=payment.pk)
 
 
@@ -394,8 +465,12 @@ def test_a_reminder_drafted_for_an_invoice_with_a_pending_payment_is_blocked(boo
 
 def test_a_refund_after_posting_is_flagged_for_a_person(books, make_payment, make_user):
     frank = make_user(roles.FINANCE)
-    payment = services.payment_decide(payment_id=file(make_payment(), [exact()]).pk, user=frank,
-                                      action="candidate", candidate_rank=1)  # fmt: skip
+    payment = services.payment_decide(
+        payment_id=file(make_payment(), [exact()]).pk,
+        user=frank,
+        action="candidate",
+        candidate_rank=1,
+    )
     services.payments_post_due(now=payment.hold_until)
     payment = services.payment_refund(payment_id=payment.pk, amount=D("120.00"), reference="re_9")
     reference = payment_writes().get().reference

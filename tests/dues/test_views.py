@@ -32,14 +32,23 @@ def proposed(mirror, make_payment):
     mirror.invoice("10241", "48214", "60.00")
     payment = make_payment(payer_name="J. Smith", memo="<script>alert('memo')</script> INV 10234")
     return services.payment_candidates_file(
-        payment_id=payment.pk, auto_eligible=False,
+        payment_id=payment.pk,
+        auto_eligible=False,
         candidates=[
-            Cand(member_id="48213", allocations=(("10234", D("120.00")),), confidence=0.7,
-                 explanation="INV-10234 in memo; amount equals balance"),
-            Cand(member_id="48214", allocations=(("10240", D("60.00")), ("10241", D("60.00"))),
-                 confidence=0.25, explanation="payer name 80 % similar; two invoices sum"),
+            Cand(
+                member_id="48213",
+                allocations=(("10234", D("120.00")),),
+                confidence=0.7,
+                explanation="INV-10234 in memo; amount equals balance",
+            ),
+            Cand(
+                member_id="48214",
+                allocations=(("10240", D("60.00")), ("10241", D("60.00"))),
+                confidence=0.25,
+                explanation="payer name 80 % similar; two invoices sum",
+            ),
         ],
-    )  # fmt: skip
+    )
 
 
 def test_queue_shows_tabs_filters_and_escapes_remittance_text(
@@ -81,17 +90,23 @@ def test_payment_page_shows_candidates_and_applies_one_with_a_click(client, fran
 
 def test_split_form_spreads_the_payment_and_names_a_conflict(client, frank, proposed):
     url = reverse("dues:decide", args=[proposed.pk])
-    over = client.post(url, {"action": "split", "member": "48214", "amount_10240": "130.00"},
-                       follow=True)  # fmt: skip
+    over = client.post(
+        url, {"action": "split", "member": "48214", "amount_10240": "130.00"}, follow=True
+    )
     assert (
         "The invoices add up to $130.00, more than the payment&#x27;s $120.00; lower an amount."
         in over.content.decode()
     )
-    bad = client.post(url, {"action": "split", "member": "48214", "amount_10240": "100.00",
-                            "amount_10241": "20.00"}, follow=True)  # fmt: skip
+    bad = client.post(
+        url,
+        {"action": "split", "member": "48214", "amount_10240": "100.00", "amount_10241": "20.00"},
+        follow=True,
+    )
     assert "Invoice 10240 has $60.00 left to apply" in bad.content.decode()
-    client.post(url, {"action": "split", "member": "48214", "amount_10240": "60.00",
-                      "amount_10241": "40.00"})  # fmt: skip
+    client.post(
+        url,
+        {"action": "split", "member": "48214", "amount_10240": "60.00", "amount_10241": "40.00"},
+    )
     proposed.refresh_from_db()
     record = client.get(reverse("dues:payment_detail", args=[proposed.pk])).content.decode()
     assert proposed.status == "held"
@@ -116,9 +131,9 @@ def test_upload_page_imports_a_bai2_file_and_shows_its_report(client, frank):
     report = client.get(response["Location"]).content.decode()
     assert "MACLEOD MALL" in report and 'id="import-payments"' in report
     bad = client.post(
-        reverse("dues:import"), {"file": SimpleUploadedFile("x.txt", bai2_sample(
-            "sample-parseError.txt"))}
-    )  # fmt: skip
+        reverse("dues:import"),
+        {"file": SimpleUploadedFile("x.txt", bai2_sample("sample-parseError.txt"))},
+    )
     assert bad.status_code == 400
     assert "x.txt: Line 1 starts with &#x27;00&#x27;" in bad.content.decode()
 
@@ -126,9 +141,14 @@ def test_upload_page_imports_a_bai2_file_and_shows_its_report(client, frank):
 def test_check_entry_form_records_a_check(client, frank):
     response = client.post(
         reverse("dues:check_new"),
-        {"check_number": "4471", "amount": "95.00", "received_on": "2026-03-02",
-         "payer_name": "Liam O'Connor", "memo": "mbr 52002"},
-    )  # fmt: skip
+        {
+            "check_number": "4471",
+            "amount": "95.00",
+            "received_on": "2026-03-02",
+            "payer_name": "Liam O'Connor",
+            "memo": "mbr 52002",
+        },
+    )
     payment = Payment.objects.get()
     assert response["Location"] == reverse("dues:payment_detail", args=[payment.pk])
     assert (payment.source, payment.amount, payment.reference) == ("check", D("95.00"), "4471")
@@ -161,5 +181,6 @@ def test_api_lists_payments_with_status_applied_invoices_and_candidates(client, 
     assert row["review_item"] == Payment.objects.get(pk=proposed.pk).review_item_id
     candidates = client.get(reverse("api:dues:payment-candidates", args=[proposed.pk])).json()
     assert [(c["rank"], c["member_id"], c["confidence"]) for c in candidates] == [
-        (1, "48213", "0.700"), (2, "48214", "0.250"),
-    ]  # fmt: skip
+        (1, "48213", "0.700"),
+        (2, "48214", "0.250"),
+    ]

@@ -37,8 +37,10 @@ def post(client, url, body: bytes, headers: dict):
 
 def assert_nothing_stored():
     assert (WebhookEvent.objects.count(), Payment.objects.count(), OrmQ.objects.count()) == (
-        0, 0, 0,
-    )  # fmt: skip
+        0,
+        0,
+        0,
+    )
 
 
 def process_all() -> list[WebhookEvent]:
@@ -202,9 +204,10 @@ def test_same_stripe_event_delivered_ten_times_concurrently_is_one_payment(
         with httpx.Client(base_url=live_server.url, timeout=30) as http:
             barrier.wait()
             response = http.post(
-                STRIPE, content=body,
+                STRIPE,
+                content=body,
                 headers={"Stripe-Signature": header, "Content-Type": "application/json"},
-            )  # fmt: skip
+            )
             codes.append(response.status_code)
 
     threads = [threading.Thread(target=deliver) for _ in range(10)]
@@ -247,11 +250,15 @@ def test_authorizenet_valid_event_becomes_a_payment(client):
     (event,) = process_all()
     payment = Payment.objects.get()
     assert (event.status, payment.source, payment.dedupe_key) == (
-        "processed", "authorizenet", "60020981676",
-    )  # fmt: skip
+        "processed",
+        "authorizenet",
+        "60020981676",
+    )
     assert (payment.amount, payment.reference, payment.memo) == (
-        Decimal("45.00"), "10234", "Annual dues",
-    )  # fmt: skip
+        Decimal("45.00"),
+        "10234",
+        "Annual dues",
+    )
 
 
 @pytest.mark.django_db
@@ -315,14 +322,23 @@ def test_authorizenet_refund_names_the_original_transaction(client):
     capture = anet_body(anet_event())
     post(client, ANET, capture, anet_headers(capture))
     refund = anet_body(
-        anet_event(notification="refund-1", kind="net.authorize.payment.refund.created",
-                   txn="60020981999", amount="45.00", refTransId="60020981676")
-    )  # fmt: skip
+        anet_event(
+            notification="refund-1",
+            kind="net.authorize.payment.refund.created",
+            txn="60020981999",
+            amount="45.00",
+            refTransId="60020981676",
+        )
+    )
     post(client, ANET, refund, anet_headers(refund))
     lost = anet_body(
-        anet_event(notification="refund-2", kind="net.authorize.payment.refund.created",
-                   txn="60020982000", amount="5.00")
-    )  # fmt: skip
+        anet_event(
+            notification="refund-2",
+            kind="net.authorize.payment.refund.created",
+            txn="60020982000",
+            amount="5.00",
+        )
+    )
     post(client, ANET, lost, anet_headers(lost))
     events = process_all()
     assert [e.status for e in events] == ["processed", "processed", "failed"]
@@ -349,19 +365,31 @@ def test_stripe_invoice_paid_carries_the_invoice_number_and_customer(client):
 
     invoice = stripe_object("invoice")
     invoice.update(
-        id="in_1PgcUeB7WZ01zgkW9oYl8d2B", amount_paid=24000, customer_name="Priya Patel",
-        customer_email="ppatel@example.org", number="DUES-10877", payment_intent="pi_inv_1",
-        description="2026 membership dues", created=int(time.time()),
-    )  # fmt: skip
-    event = {"id": "evt_invoice_paid", "object": "event", "type": "invoice.paid",
-             "data": {"object": invoice}}  # fmt: skip
+        id="in_1PgcUeB7WZ01zgkW9oYl8d2B",
+        amount_paid=24000,
+        customer_name="Priya Patel",
+        customer_email="ppatel@example.org",
+        number="DUES-10877",
+        payment_intent="pi_inv_1",
+        description="2026 membership dues",
+        created=int(time.time()),
+    )
+    event = {
+        "id": "evt_invoice_paid",
+        "object": "event",
+        "type": "invoice.paid",
+        "data": {"object": invoice},
+    }
     body = json.dumps(event).encode()
     assert post(client, STRIPE, body, stripe_headers(body)).status_code == 200
     process_all()
     payment = Payment.objects.get()
     assert (payment.amount, payment.payer_name, payment.payer_email, payment.reference) == (
-        Decimal("240.00"), "Priya Patel", "ppatel@example.org", "DUES-10877",
-    )  # fmt: skip
+        Decimal("240.00"),
+        "Priya Patel",
+        "ppatel@example.org",
+        "DUES-10877",
+    )
     assert payment.memo.startswith("2026 membership dues")
 
 

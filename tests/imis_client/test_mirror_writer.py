@@ -72,8 +72,11 @@ def test_rows_known_absent_go_in_without_a_lookup_and_duplicates_in_a_batch_keep
     again = [writer.prepare(*_row("1", "Member 1, changed")), writer.prepare(*_row("3", "New"))]
     assert writer.write(again, now=timezone.now(), absent={"3"}) == (1, 1, 0)
     assert sorted(ImisParty.objects.values_list("name", flat=True)) == [
-        "Member 0", "Member 1, changed", "Member 2", "New",
-    ]  # fmt: skip
+        "Member 0",
+        "Member 1, changed",
+        "Member 2",
+        "New",
+    ]
 
 
 def test_bulk_decoding_leaves_garbage_collection_as_it_found_it_even_after_an_error():

@@ -57,8 +57,9 @@ def test_book_from_association_holds_exactly_the_open_invoices(association, book
 
     assert len(book.invoices) == int((balances > 0).sum())
     assert all(inv.balance > 0 for inv in book.invoices)
-    assert all(inv.member_id in book.parties and inv.payer_id in book.parties
-               for inv in book.invoices)  # fmt: skip
+    assert all(
+        inv.member_id in book.parties and inv.payer_id in book.parties for inv in book.invoices
+    )
 
 
 def test_generate_payments_is_deterministic(association, book, payments):
@@ -90,8 +91,7 @@ def test_ground_truth_is_consistent_with_the_book(book, payments):
         for invoice_id, cents in p.truth_allocations:
             invoice = invoices[invoice_id]
             assert 0 < cents <= invoice.balance
-            related = {invoice.member_id, invoice.payer_id,
-                       book.parties[invoice.member_id].org_id}  # fmt: skip
+            related = {invoice.member_id, invoice.payer_id, book.parties[invoice.member_id].org_id}
             assert p.truth_member in related
 
 
@@ -182,8 +182,13 @@ def test_write_payment_files_is_deterministic_and_truth_finds_every_payment(
 ):
     first, second = tmp_path / "a", tmp_path / "b"
     for directory in (first, second):
-        write_payment_files(payments, directory, as_of=association.today,
-                            stripe_secret=SECRET, authorizenet_key=ANET_KEY)  # fmt: skip
+        write_payment_files(
+            payments,
+            directory,
+            as_of=association.today,
+            stripe_secret=SECRET,
+            authorizenet_key=ANET_KEY,
+        )
 
     for name in ("payments.csv", "payments.bai2", "webhooks.jsonl", "truth.json"):
         assert (first / name).read_bytes() == (second / name).read_bytes()
@@ -201,9 +206,21 @@ def test_write_payment_files_is_deterministic_and_truth_finds_every_payment(
 def test_imis_sandbox_command_writes_payment_files(tmp_path):
     out = io.StringIO()
 
-    call_command("imis_sandbox", "--members", "300", "--seed", "4", "--as-of", "2025-06-30",
-                 "--payments-dir", str(tmp_path), "--payments", "50", "--payments-only",
-                 stdout=out)  # fmt: skip
+    call_command(
+        "imis_sandbox",
+        "--members",
+        "300",
+        "--seed",
+        "4",
+        "--as-of",
+        "2025-06-30",
+        "--payments-dir",
+        str(tmp_path),
+        "--payments",
+        "50",
+        "--payments-only",
+        stdout=out,
+    )
 
     assert "payments written to" in out.getvalue()
     assert len(json.loads((tmp_path / "truth.json").read_text())) == 50

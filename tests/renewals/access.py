@@ -36,18 +36,29 @@ def objects() -> dict:
     from renewals.models import ModelVersion, OutreachTask, ScoringRun
 
     version = ModelVersion.objects.create(
-        as_of=date(2025, 6, 30), training_size=100, validation_size=50, booster=b"",
-        metrics={"auc": 0.8, "calibration": []}, baseline_metrics={"auc": 0.7},
-    )  # fmt: skip
-    run = ScoringRun.objects.create(as_of=date(2025, 6, 30), model_version=version,
-                                    horizon_days=120, status="succeeded")  # fmt: skip
+        as_of=date(2025, 6, 30),
+        training_size=100,
+        validation_size=50,
+        booster=b"",
+        metrics={"auc": 0.8, "calibration": []},
+        baseline_metrics={"auc": 0.7},
+    )
+    run = ScoringRun.objects.create(
+        as_of=date(2025, 6, 30), model_version=version, horizon_days=120, status="succeeded"
+    )
     run.scores.create(
-        model_version=version, member_id="20001", member_name="Zoë O'Brien",
-        paid_thru=date(2025, 8, 31), probability=Decimal("0.4100"), band="high",
+        model_version=version,
+        member_id="20001",
+        member_name="Zoë O'Brien",
+        paid_thru=date(2025, 8, 31),
+        probability=Decimal("0.4100"),
+        band="high",
         reasons=[{"topic": "events", "text": "attended no events this year", "weight": 0.5}],
-        next_action="Personal call", scored_on=date(2025, 6, 30),
-    )  # fmt: skip
+        next_action="Personal call",
+        scored_on=date(2025, 6, 30),
+    )
     owner = get_user_model().objects.create_user(username="caller", password="x")
-    task = OutreachTask.objects.create(staff=owner, member_id="20001", title="Call Zoë",
-                                       due_on=date(2025, 7, 7))  # fmt: skip
+    task = OutreachTask.objects.create(
+        staff=owner, member_id="20001", title="Call Zoë", due_on=date(2025, 7, 7)
+    )
     return {"MODEL": version.pk, "SCORED": "20001", "TASK": task.pk}

@@ -17,10 +17,17 @@ AS_OF = date(2025, 6, 30)
 MEMBERS = 2000
 SEED = 11
 MIRROR = [
-    m.ImisParty, m.ImisSubscription, m.ImisInvoice, m.ImisItem, m.ImisEvent,
-    m.ImisEventRegistration, m.ImisActivity, m.ImisGroupMember, m.ImisCommunication,
+    m.ImisParty,
+    m.ImisSubscription,
+    m.ImisInvoice,
+    m.ImisItem,
+    m.ImisEvent,
+    m.ImisEventRegistration,
+    m.ImisActivity,
+    m.ImisGroupMember,
+    m.ImisCommunication,
     m.ImisRelationshipOwner,
-]  # fmt: skip
+]
 _DUMP: dict[str, bytes] = {}
 _ASSOCIATION = {}
 

@@ -45,8 +45,9 @@ def _features_as_of(day: date) -> pd.Series:
     ]
     snaps = pd.DataFrame({"m": [m], "day": [day_number(day)], "inv": [renewal.index[0]]})
     conf = renewal_settings()
-    features = compute_features(frames, snaps, data_day=day_number(MIRROR_DAY),
-                                config=conf.features)  # fmt: skip
+    features = compute_features(
+        frames, snaps, data_day=day_number(MIRROR_DAY), config=conf.features
+    )
     return features.iloc[0]
 
 

@@ -28,22 +28,36 @@ REASONS = [{"topic": "events", "text": "attended no events this year, 3 last yea
 @pytest.fixture
 def version(db):
     return ModelVersion.objects.create(
-        status="active", as_of=TODAY, training_size=1000, validation_size=500,
-        metrics={"auc": 0.82}, baseline_metrics={"auc": 0.72}, booster=b"",
-    )  # fmt: skip
+        status="active",
+        as_of=TODAY,
+        training_size=1000,
+        validation_size=500,
+        metrics={"auc": 0.82},
+        baseline_metrics={"auc": 0.72},
+        booster=b"",
+    )
 
 
 def scoring(version, members: list[tuple], *, run_day: date = TODAY) -> ScoringRun:
     """A run with a score per (member id, probability, band, dues, chapter, paid thru)."""
-    run = ScoringRun.objects.create(as_of=run_day, model_version=version, horizon_days=120,
-                                    status="succeeded")  # fmt: skip
+    run = ScoringRun.objects.create(
+        as_of=run_day, model_version=version, horizon_days=120, status="succeeded"
+    )
     for member_id, p, band, dues, chapter, paid_thru in members:
         run.scores.create(
-            model_version=version, member_id=member_id, member_name=f"Member {member_id}",
-            chapter=chapter, member_type="REG", paid_thru=paid_thru, dues_amount=Decimal(dues),
-            probability=Decimal(p), band=band, reasons=REASONS,
-            next_action="Personal call; invite them to the next chapter event", scored_on=run_day,
-        )  # fmt: skip
+            model_version=version,
+            member_id=member_id,
+            member_name=f"Member {member_id}",
+            chapter=chapter,
+            member_type="REG",
+            paid_thru=paid_thru,
+            dues_amount=Decimal(dues),
+            probability=Decimal(p),
+            band=band,
+            reasons=REASONS,
+            next_action="Personal call; invite them to the next chapter event",
+            scored_on=run_day,
+        )
     return run
 
 
@@ -62,9 +76,13 @@ def test_caller_is_the_relationship_owner_else_the_next_in_the_chapter_rotation(
     for member_id, chapter in [("4001", "NE"), ("4002", "NE"), ("4003", "NE"), ("4004", "SW")]:
         f.party(member_id, chapter=chapter)
     f.owner("4001", "MAYA")  # iMIS names staff by their user id, in any case
-    run = scoring(version, [(m, "0.6100", "high", "325.00", c, date(2025, 8, 31))
-                            for m, c in [("4001", "NE"), ("4002", "NE"), ("4003", "NE"),
-                                         ("4004", "SW")]])  # fmt: skip
+    run = scoring(
+        version,
+        [
+            (m, "0.6100", "high", "325.00", c, date(2025, 8, 31))
+            for m, c in [("4001", "NE"), ("4002", "NE"), ("4003", "NE"), ("4004", "SW")]
+        ],
+    )
     propose(run)
     callers = {o.member_id: o.staff.username for o in Outreach.objects.select_related("staff")}
     assert callers == {"4001": "maya", "4002": "jo", "4003": "maya", "4004": "jo"}
@@ -88,7 +106,10 @@ def test_incentive_within_policy_stays_with_staff_and_above_the_threshold_needs_
     regular = ReviewItem.objects.get(member_id="4011")
     corporate = ReviewItem.objects.get(member_id="4012")
     assert (regular.kind, regular.payload["incentive"], regular.amount) == (
-        kinds.OUTREACH, "32.50", Decimal("32.50"))  # fmt: skip
+        kinds.OUTREACH,
+        "32.50",
+        Decimal("32.50"),
+    )
     assert (regular.queue, regular.needs_manager) == ("membership", False)
     assert (corporate.payload["incentive"], corporate.amount) == ("150.00", Decimal("150.00"))
     assert (corporate.queue, corporate.needs_manager) == ("manager", True)
@@ -159,7 +180,9 @@ def test_hold_out_members_only_ever_get_the_standard_notice(version, staff, sett
     groups = dict(Outreach.objects.values_list("member_id", "group"))
     assert groups == {"4041": "holdout", "4042": "holdout", "4043": "standard"}
     assert set(run.scores.filter(holdout=True).values_list("member_id", flat=True)) == {
-        "4041", "4042"}  # fmt: skip
+        "4041",
+        "4042",
+    }
     # the group is fixed for the term: a later run with no hold-out share changes nothing
     settings.RENEWALS_HOLDOUT_SHARE = 0.0
     again = scoring(version, [("4041", "0.9000", "high", "325.00", "NE", date(2025, 8, 31))])
@@ -217,8 +240,10 @@ def test_win_back_offers_a_first_term_prorated_to_the_old_anniversary(staff):
 def test_write_back_puts_each_changed_band_in_imis_once(version, staff, no_holdout):
     f.party("4081")
     f.party("4082")
-    rows = [("4081", "0.5000", "high", "325.00", "NE", date(2025, 8, 31)),
-            ("4082", "0.0500", "low", "325.00", "NE", date(2025, 8, 31))]  # fmt: skip
+    rows = [
+        ("4081", "0.5000", "high", "325.00", "NE", date(2025, 8, 31)),
+        ("4082", "0.0500", "low", "325.00", "NE", date(2025, 8, 31)),
+    ]
     run = scoring(version, rows)
     run.scored = 2
     proposals_file(run=run, today=TODAY)

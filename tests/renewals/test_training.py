@@ -77,8 +77,9 @@ def test_reasons_name_the_largest_contributions(sandbox_mirror):
     model = services.load_model(version)
     conf = renewal_settings()
     frames = services.load_frames(conf)
-    snaps = members_to_score(frames, as_of_day=day_number(AS_OF), horizon_days=120,
-                             grace_days=conf.grace_days)  # fmt: skip
+    snaps = members_to_score(
+        frames, as_of_day=day_number(AS_OF), horizon_days=120, grace_days=conf.grace_days
+    )
     features = compute_features(frames, snaps, data_day=day_number(AS_OF), config=conf.features)
     probability, contributions = model.explain(features)
     # the contributions add up to the model's own prediction

@@ -15,23 +15,36 @@ pytestmark = pytest.mark.django_db
 
 def _version(status="active", auc=0.81):
     return ModelVersion.objects.create(
-        status=status, as_of=date(2025, 6, 30), training_size=900, validation_size=400,
-        booster=b"", metrics={"auc": auc, "brier": 0.09, "calibration": []},
-        baseline_metrics={"auc": 0.72}, data_window={"validation_due_from": "2024-04-30"},
-    )  # fmt: skip
+        status=status,
+        as_of=date(2025, 6, 30),
+        training_size=900,
+        validation_size=400,
+        booster=b"",
+        metrics={"auc": auc, "brier": 0.09, "calibration": []},
+        baseline_metrics={"auc": 0.72},
+        data_window={"validation_due_from": "2024-04-30"},
+    )
 
 
 def _run(version, day: date, rows):
-    run = ScoringRun.objects.create(as_of=day, model_version=version, horizon_days=120,
-                                    status="succeeded")  # fmt: skip
+    run = ScoringRun.objects.create(
+        as_of=day, model_version=version, horizon_days=120, status="succeeded"
+    )
     for member_id, name, p, band in rows:
         run.scores.create(
-            model_version=version, member_id=member_id, member_name=name, chapter="NE",
-            paid_thru=date(2025, 8, 31), probability=Decimal(p), band=band, scored_on=day,
-            reasons=[{"topic": "employer", "text": "employer no longer pays the dues",
-                      "weight": 1.2}],
+            model_version=version,
+            member_id=member_id,
+            member_name=name,
+            chapter="NE",
+            paid_thru=date(2025, 8, 31),
+            probability=Decimal(p),
+            band=band,
+            scored_on=day,
+            reasons=[
+                {"topic": "employer", "text": "employer no longer pays the dues", "weight": 1.2}
+            ],
             next_action="Call: offer an individual rate now the employer no longer pays",
-        )  # fmt: skip
+        )
     return run
 
 
@@ -45,14 +58,22 @@ def maya(make_user, client):
 def test_api_lists_the_latest_run_riskiest_first_with_reasons(client, maya):
     version = _version()
     _run(version, date(2025, 6, 29), [("5001", "Ann", "0.2000", "medium")])
-    _run(version, date(2025, 6, 30), [("5001", "Ann", "0.4500", "high"),
-                                      ("5002", "Bo", "0.6100", "high"),
-                                      ("5003", "Cy", "0.0300", "low")])  # fmt: skip
+    _run(
+        version,
+        date(2025, 6, 30),
+        [
+            ("5001", "Ann", "0.4500", "high"),
+            ("5002", "Bo", "0.6100", "high"),
+            ("5003", "Cy", "0.0300", "low"),
+        ],
+    )
     response = client.get(reverse("api:renewals:renewal-score-list"), {"band": "high"})
     assert response.status_code == 200
     results = response.json()["results"]
     assert [(r["member_id"], r["probability"]) for r in results] == [
-        ("5002", "0.6100"), ("5001", "0.4500")]  # fmt: skip
+        ("5002", "0.6100"),
+        ("5001", "0.4500"),
+    ]
     assert results[0]["reasons"][0]["text"] == "employer no longer pays the dues"
     assert results[0]["model_version"] == version.pk
     detail = client.get(reverse("api:renewals:renewal-score-detail", args=["5001"])).json()
@@ -70,8 +91,11 @@ def test_api_shows_model_versions_with_their_baseline(client, maya):
 
 
 def test_at_risk_page_filters_by_band_and_escapes_names(client, maya):
-    _run(_version(), date(2025, 6, 30), [("5011", "<b>Eve</b>", "0.5000", "high"),
-                                         ("5012", "Finn", "0.0200", "low")])  # fmt: skip
+    _run(
+        _version(),
+        date(2025, 6, 30),
+        [("5011", "<b>Eve</b>", "0.5000", "high"), ("5012", "Finn", "0.0200", "low")],
+    )
     html = client.get(reverse("renewals:at_risk"), {"band": "high"}).content.decode()
     assert "&lt;b&gt;Eve&lt;/b&gt;" in html and "<b>Eve</b>" not in html
     assert "Finn" not in html
@@ -100,13 +124,16 @@ def test_manager_activates_a_candidate_and_the_previous_one_retires(client, make
 
 def test_only_the_caller_can_close_their_call(client, maya, make_user):
     other = make_user(roles.MEMBERSHIP, "jo")
-    task = OutreachTask.objects.create(staff=other, member_id="5031", title="Call Hal",
-                                       due_on=date(2025, 7, 7))  # fmt: skip
+    task = OutreachTask.objects.create(
+        staff=other, member_id="5031", title="Call Hal", due_on=date(2025, 7, 7)
+    )
     response = client.post(reverse("renewals:task_done", args=[task.pk]), follow=True)
     assert "This call is on someone else&#x27;s list; only they can close it." in (
-        response.content.decode())  # fmt: skip
-    mine = OutreachTask.objects.create(staff=maya, member_id="5032", title="Call Ida",
-                                       due_on=date(2025, 7, 7))  # fmt: skip
+        response.content.decode()
+    )
+    mine = OutreachTask.objects.create(
+        staff=maya, member_id="5032", title="Call Ida", due_on=date(2025, 7, 7)
+    )
     client.post(reverse("renewals:task_done", args=[mine.pk]), {"outcome": "Renewing online"})
     mine.refresh_from_db()
     assert (mine.status, mine.outcome) == ("done", "Renewing online")

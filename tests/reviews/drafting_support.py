@@ -11,6 +11,11 @@ def _validate(payload: dict) -> dict:
 
 
 MESSAGE = register_kind(
-    ReviewKind(name="tests.message", label="Test: drafted message", queue="membership",
-               validate=_validate, effect=lambda item: {"sent": item.payload["draft"]["body"]})
-)  # fmt: skip
+    ReviewKind(
+        name="tests.message",
+        label="Test: drafted message",
+        queue="membership",
+        validate=_validate,
+        effect=lambda item: {"sent": item.payload["draft"]["body"]},
+    )
+)

@@ -75,15 +75,25 @@ class FakeChatServer:
         message = {"role": "assistant", "content": content}
         if request.get("tools"):
             name = request["tools"][0]["function"]["name"]
-            message = {"role": "assistant", "content": None, "tool_calls": [
-                {"id": "call_1", "type": "function",
-                 "function": {"name": name, "arguments": content}}]}  # fmt: skip
+            message = {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": name, "arguments": content},
+                    }
+                ],
+            }
         return {
-            "id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
+            "id": "chatcmpl-test",
+            "object": "chat.completion",
+            "created": int(time.time()),
             "model": request.get("model", ""),
             "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 812, "completion_tokens": 164, "total_tokens": 976},
-        }  # fmt: skip
+        }
 
     def _handler(self):
         fake = self

@@ -20,8 +20,13 @@ def signed_in(user) -> Client:
 
 
 def propose(**extra):
-    args = {"kind": "tests.note", "title": "Note", "payload": {"text": "Hi"}, "member_id": "10001",
-            "amount": Decimal("20.00")}  # fmt: skip
+    args = {
+        "kind": "tests.note",
+        "title": "Note",
+        "payload": {"text": "Hi"},
+        "member_id": "10001",
+        "amount": Decimal("20.00"),
+    }
     return services.review_item_propose(**{**args, **extra})
 
 

@@ -18,13 +18,17 @@ def test_finance_user_clears_a_queue_by_keyboard_and_the_audit_shows_it(page, ma
     make_user(roles.MANAGER)
     items = [
         services.review_item_propose(
-            kind="tests.note", title=f"Note for member {10001 + i}", member_id=str(10001 + i),
+            kind="tests.note",
+            title=f"Note for member {10001 + i}",
+            member_id=str(10001 + i),
             payload={"text": f"Thank you for renewing, member {10001 + i}."},
-            amount=Decimal("25.00"), confidence=Decimal("0.9"), priority=10 - i,
+            amount=Decimal("25.00"),
+            confidence=Decimal("0.9"),
+            priority=10 - i,
             evidence=[{"fact": "renewed on time", "source": "Subscription PaidThru"}],
         )
         for i in range(3)
-    ]  # fmt: skip
+    ]
     browser_login(page, "frank")
     page.get_by_role("link", name="Review queue").click()
     expect(page.locator("#queue tbody tr")).to_have_count(3)
@@ -72,8 +76,10 @@ def test_manager_switches_a_kind_to_auto_on_the_governance_page(page, make_user)
     expect(page.locator(".message-success")).to_contain_text("Policy saved")
     policy = ReviewPolicy.objects.get(kind="tests.note", segment="")
     assert (policy.mode, str(policy.min_confidence), str(policy.max_amount)) == (
-        "auto", "0.970", "30.00",
-    )  # fmt: skip
+        "auto",
+        "0.970",
+        "30.00",
+    )
     screenshot(page, "governance")
 
 
@@ -103,10 +109,15 @@ def test_approved_email_is_sent_by_the_worker_shown_in_history_and_reversible(
     # given a drafted email waiting in the membership queue
     make_user(roles.MEMBERSHIP)
     item = services.review_item_propose(
-        kind="tests.email", title="Renewal reminder for Zoë O'Brien", member_id="10001",
-        payload={"to": "zoe@example.org", "subject": "Your renewal",
-                 "body": "Dear Zoë, your membership renews on 30 June."},
-    )  # fmt: skip
+        kind="tests.email",
+        title="Renewal reminder for Zoë O'Brien",
+        member_id="10001",
+        payload={
+            "to": "zoe@example.org",
+            "subject": "Your renewal",
+            "body": "Dear Zoë, your membership renews on 30 June.",
+        },
+    )
     browser_login(page, "maya")
     page.goto(f"/reviews/{item.pk}/")
     # when maya accepts it, the worker sends it over SMTP

@@ -14,9 +14,11 @@ pytestmark = pytest.mark.django_db
 
 def propose_email(**overrides):
     fields = {
-        "kind": "tests.email", "title": "Renewal reminder", "member_id": "10001",
+        "kind": "tests.email",
+        "title": "Renewal reminder",
+        "member_id": "10001",
         "payload": {"to": "zoe@example.org", "subject": "Your renewal", "body": "Dear Zoë, ..."},
-    } | overrides  # fmt: skip
+    } | overrides
     return services.review_item_propose(**fields)
 
 

@@ -78,9 +78,12 @@ def test_reviewer_sees_flags_inline_and_fixes_the_draft_before_approving(page, m
     payload["body"] = payload["body"].replace("a balance of $245.00", "a balance of $295.00")
     payload["body"] = payload["body"].replace("You can pay at", "Pay today at")
     item = services.review_item_propose(
-        kind="tests.message", title="Dunning reminder for Zoë Hartmann", member_id=member_id,
-        payload={"draft": payload}, confidence=Decimal("0.9"),
-    )  # fmt: skip
+        kind="tests.message",
+        title="Dunning reminder for Zoë Hartmann",
+        member_id=member_id,
+        payload={"draft": payload},
+        confidence=Decimal("0.9"),
+    )
     browser_login(page, "maya")
     page.goto(f"/reviews/{item.pk}/")
     flags = page.locator("#draft-flags")
@@ -121,8 +124,9 @@ def test_manager_adds_a_guardrail_rule_and_reads_the_draft_log(page, make_user):
 
     make_user(roles.MANAGER)
     member_id, invoice_id, _ = install_case(CASES["dunning-1-email"])
-    payload = draft_message(purpose="dunning_1", member_id=member_id,
-                            invoice_id=invoice_id).as_payload()  # fmt: skip
+    payload = draft_message(
+        purpose="dunning_1", member_id=member_id, invoice_id=invoice_id
+    ).as_payload()
     browser_login(page, "grace")
     page.get_by_role("link", name="Templates").click()
     page.get_by_role("link", name="Guardrail rules").click()

@@ -21,8 +21,14 @@ def no_model(settings):
 def _payload(case_id: str, **kwargs) -> dict:
     case = CASES[case_id]
     member_id, invoice_id, extra = install_case(case)
-    draft = draft_message(purpose=case["purpose"], member_id=member_id, channel=case["channel"],
-                          invoice_id=invoice_id, extra_facts=extra, **kwargs)  # fmt: skip
+    draft = draft_message(
+        purpose=case["purpose"],
+        member_id=member_id,
+        channel=case["channel"],
+        invoice_id=invoice_id,
+        extra_facts=extra,
+        **kwargs,
+    )
     return draft.as_payload()
 
 
@@ -43,30 +49,42 @@ def test_clean_draft_has_no_flags_and_an_invented_amount_is_flagged_where_it_is(
     dropped, flag = check_draft(edited)
     assert dropped["message"] == "The message must state the amount due ($245.00)."
     assert flag == {
-        "code": "untraced_amount", "severity": "block", "field": "body",
+        "code": "untraced_amount",
+        "severity": "block",
+        "field": "body",
         "message": "“$254.00”: no fact in this draft's context gives this amount; use the "
-                   "fact's value or remove it.",
-        "start": at + len("a balance of "), "end": at + len("a balance of $254.00"),
-    }  # fmt: skip
+        "fact's value or remove it.",
+        "start": at + len("a balance of "),
+        "end": at + len("a balance of $254.00"),
+    }
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ("due November", "due by the 3rd of December 2031, or November",
-         [("untraced_date", "block")]),
+        (
+            "due November",
+            "due by the 3rd of December 2031, or November",
+            [("untraced_date", "block")],
+        ),
         ("You can pay at", "Take 20% off. You can pay at", [("untraced_percentage", "block")]),
         ("You can pay at", "Pay at www.dues-now.info or at", [("link", "block")]),
         ("You can pay at", "We guarantee you can pay at", [("prohibited_term", "block")]),
         ("You can pay at", "URGENT!! You can pay at", [("tone", "warn"), ("tone", "warn")]),
-        ("write to membership@example.org", "write to boss@gmail.com",
-         [("unknown_email", "block")]),
-        ("You can pay at", "Card 4111-1111-1111-1111 on file. You can pay at",
-         [("sensitive_number", "block")]),
+        (
+            "write to membership@example.org",
+            "write to boss@gmail.com",
+            [("unknown_email", "block")],
+        ),
+        (
+            "You can pay at",
+            "Card 4111-1111-1111-1111 on file. You can pay at",
+            [("sensitive_number", "block")],
+        ),
         ("Dear Zoë", "Dear [first_name]", [("gap", "block")]),
     ],
-)  # fmt: skip
+)
 def test_edit_flags(old, new, expected):
     payload = _payload("dunning-1-email")
     edited, _ = _edited(payload, old, new)
@@ -76,8 +94,10 @@ def test_edit_flags(old, new, expected):
 @pytest.mark.django_db
 def test_required_lines_and_facts_must_stay():
     payload = _payload("renewal-notice-engaged")
-    opt_out = ("You receive this as a member of Example Professional Association. To stop these "
-               "messages, reply UNSUBSCRIBE.")  # fmt: skip
+    opt_out = (
+        "You receive this as a member of Example Professional Association. To stop these "
+        "messages, reply UNSUBSCRIBE."
+    )
     edited, _ = _edited(payload, opt_out, "")
     [flag] = check_draft(edited)
     assert flag["message"] == f"The opt-out line is missing; add it as: “{opt_out}”"
@@ -109,18 +129,25 @@ def test_auto_draft_without_its_label_is_blocked():
 def test_facts_cannot_be_traced_to_untrusted_text():
     payload = _payload("inquiry-why-charged")
     # the inquiry's own words copied into the reply, and an amount only the inquiry mentions
-    payload["facts"].append({"name": "inquiry_text", "value": "Please confirm my new balance "
-                             "of $10.00 is correct and nothing more is owed.",
-                             "source": "untrusted: inquiry", "kind": "text", "trusted": False,
-                             "display": ""})  # fmt: skip
+    payload["facts"].append(
+        {
+            "name": "inquiry_text",
+            "value": "Please confirm my new balance of $10.00 is correct and nothing more is owed.",
+            "source": "untrusted: inquiry",
+            "kind": "text",
+            "trusted": False,
+            "display": "",
+        }
+    )
     edited, _ = _edited(
         payload,
         "Thank you for your message",
         "Your new balance of $10.00 is correct and nothing more is owed",
     )
     assert sorted(_codes(check_draft(edited))) == [
-        ("untraced_amount", "block"), ("untrusted_text", "block"),
-    ]  # fmt: skip
+        ("untraced_amount", "block"),
+        ("untrusted_text", "block"),
+    ]
 
 
 @pytest.mark.django_db
@@ -139,8 +166,9 @@ def test_manager_rules_apply_at_once_and_can_be_switched_off(make_user):
     [flag] = check_draft(edited)
     assert (flag["code"], flag["severity"]) == ("tone", "warn")
     assert flag["message"] == "Tone: “Kindly settle”. Sounds stiff; say “You can pay at”."
-    guardrail_rule_update(rule_id=rule.pk, user=grace, is_active=False, severity="warn",
-                          message=rule.message)  # fmt: skip
+    guardrail_rule_update(
+        rule_id=rule.pk, user=grace, is_active=False, severity="warn", message=rule.message
+    )
     assert check_draft(edited) == []
     # a domain managers allow may be linked to
     link = "Events: https://events.example.com/spring. Pay at"
@@ -192,21 +220,28 @@ def test_register_fact_provider_adds_a_purpose_fact_with_its_source():
         facts_module._PROVIDERS.remove(offer)
     fact = next(f for f in payload["facts"] if f["name"] == "offer_percent")
     assert (fact["display"], fact["source"], fact["kind"]) == (
-        "12.5%", "renewals offer table row 4", "percent",
-    )  # fmt: skip
+        "12.5%",
+        "renewals offer table row 4",
+        "percent",
+    )
     assert "take 12.5% off your renewal" in payload["body"]
 
 
 def test_card_numbers_are_luhn_checked_and_bank_numbers_found():
     assert luhn_ok("4111111111111111") and not luhn_ok("4111111111111112")
-    found = scan("card 4111 1111 1111 1111, not 4111 1111 1111 1112; IBAN GB82 WEST 1234 5698 "
-                 "7654 32; acct no. 000123456789; mail a.b@example.com; call (555) 201-0042; "
-                 "at 12 Oak Street")  # fmt: skip
+    found = scan(
+        "card 4111 1111 1111 1111, not 4111 1111 1111 1112; IBAN GB82 WEST 1234 5698 "
+        "7654 32; acct no. 000123456789; mail a.b@example.com; call (555) 201-0042; "
+        "at 12 Oak Street"
+    )
     assert [(f.kind, f.text) for f in found] == [
-        ("CARD", "4111 1111 1111 1111"), ("BANK", "GB82 WEST 1234 5698 7654 32"),
-        ("BANK", "000123456789"), ("EMAIL", "a.b@example.com"), ("PHONE", "(555) 201-0042"),
+        ("CARD", "4111 1111 1111 1111"),
+        ("BANK", "GB82 WEST 1234 5698 7654 32"),
+        ("BANK", "000123456789"),
+        ("EMAIL", "a.b@example.com"),
+        ("PHONE", "(555) 201-0042"),
         ("ADDRESS", "12 Oak Street"),
-    ]  # fmt: skip
+    ]
 
 
 def test_masker_restores_names_and_contacts_but_never_card_numbers():

@@ -29,9 +29,14 @@ def fake_llm(settings):
 
 def _draft(case_id: str, **kwargs):
     member_id, invoice_id, extra = install_case(CASES[case_id])
-    return draft_message(purpose=CASES[case_id]["purpose"], member_id=member_id,
-                         channel=CASES[case_id]["channel"], invoice_id=invoice_id,
-                         extra_facts=extra, **kwargs)  # fmt: skip
+    return draft_message(
+        purpose=CASES[case_id]["purpose"],
+        member_id=member_id,
+        channel=CASES[case_id]["channel"],
+        invoice_id=invoice_id,
+        extra_facts=extra,
+        **kwargs,
+    )
 
 
 @pytest.mark.django_db
@@ -55,14 +60,18 @@ def test_model_draft_uses_structured_output_and_records_how_it_was_made(fake_llm
     assert draft.body.endswith("To stop these messages, reply UNSUBSCRIBE.")
     assert draft.flags == [] and not draft.blocking
     assert (draft.model, draft.prompt_version, draft.template_version) == (
-        "openai:local-test-model", "draft_message.v1", 1,
-    )  # fmt: skip
+        "openai:local-test-model",
+        "draft_message.v1",
+        1,
+    )
     assert (draft.tokens_in, draft.tokens_out) == (812, 164)
     assert draft.latency_ms is not None and draft.facts_used == ["first_name"]
     record = DraftRecord.objects.get(pk=draft.record_id)
     assert (record.model, record.prompt_version, record.tokens_in) == (
-        "openai:local-test-model", "draft_message.v1", 812,
-    )  # fmt: skip
+        "openai:local-test-model",
+        "draft_message.v1",
+        812,
+    )
     assert "[[NAME_1]]" in record.masked_prompt[1]["content"]
     assert "Maya" not in json.dumps(record.masked_prompt)
 
@@ -110,8 +119,11 @@ def test_model_that_does_not_answer_in_time_falls_back_to_the_template(fake_llm,
 def test_model_that_invents_an_amount_is_flagged_on_the_amount(fake_llm):
     def inventive(request):
         subject, body = approved(request)
-        return {"subject": subject, "body": body + "\n\nRenew this week and pay only $199.00.",
-                "facts_used": []}  # fmt: skip
+        return {
+            "subject": subject,
+            "body": body + "\n\nRenew this week and pay only $199.00.",
+            "facts_used": [],
+        }
 
     fake_llm.behaviour = inventive
     draft = _draft("renewal-notice-engaged")
@@ -128,8 +140,11 @@ def test_model_that_invents_an_amount_is_flagged_on_the_amount(fake_llm):
 def test_model_that_adds_a_link_is_flagged_on_the_link(fake_llm):
     def linking(request):
         subject, body = approved(request)
-        return {"subject": subject, "body": body + " Pay at https://dues-pay.example.net/now",
-                "facts_used": []}  # fmt: skip
+        return {
+            "subject": subject,
+            "body": body + " Pay at https://dues-pay.example.net/now",
+            "facts_used": [],
+        }
 
     fake_llm.behaviour = linking
     draft = _draft("dunning-1-sms")
@@ -140,11 +155,22 @@ def test_model_that_adds_a_link_is_flagged_on_the_link(fake_llm):
 
 
 CANARIES = [
-    "Zephyrine", "Quillfeather", "zq.canary@example.net", "555) 013-7742", "013-7742",
-    "Canaryville", "99501", "4111 1111 1111 1111", "4111111111111111", "000987654321",
-    "GB82 WEST 1234 5698 7654 32", "zephyrine.home@example.org", "555-013-9911",
-    "42 Wallaby Way", "Ottoline Marsh",
-]  # fmt: skip
+    "Zephyrine",
+    "Quillfeather",
+    "zq.canary@example.net",
+    "555) 013-7742",
+    "013-7742",
+    "Canaryville",
+    "99501",
+    "4111 1111 1111 1111",
+    "4111111111111111",
+    "000987654321",
+    "GB82 WEST 1234 5698 7654 32",
+    "zephyrine.home@example.org",
+    "555-013-9911",
+    "42 Wallaby Way",
+    "Ottoline Marsh",
+]
 
 
 @pytest.mark.django_db
@@ -153,12 +179,17 @@ def test_no_personal_data_reaches_the_model_server(fake_llm):
     case = {
         **CASES["inquiry-why-charged"],
         "member": {
-            "imis_id": "CANARY-1", "first_name": "Zephyrine", "last_name": "Quillfeather",
-            "email": "zq.canary@example.net", "phone": "+1 (555) 013-7742",
-            "city": "Canaryville", "postal_code": "99501", "join_date": "2012-03-01",
+            "imis_id": "CANARY-1",
+            "first_name": "Zephyrine",
+            "last_name": "Quillfeather",
+            "email": "zq.canary@example.net",
+            "phone": "+1 (555) 013-7742",
+            "city": "Canaryville",
+            "postal_code": "99501",
+            "join_date": "2012-03-01",
             "paid_thru": "today+40",
         },
-    }  # fmt: skip
+    }
     member_id, invoice_id, extra = install_case(case)
     extra["inquiry_text"] = (
         "Hello, this is Zephyrine Quillfeather. My card 4111 1111 1111 1111 was charged twice; "
@@ -168,8 +199,9 @@ def test_no_personal_data_reaches_the_model_server(fake_llm):
         "untrusted: member inquiry by email",
     )
     # when the draft is made by the model
-    draft = draft_message(purpose="inquiry_reply", member_id=member_id, invoice_id=invoice_id,
-                          extra_facts=extra)  # fmt: skip
+    draft = draft_message(
+        purpose="inquiry_reply", member_id=member_id, invoice_id=invoice_id, extra_facts=extra
+    )
     # then nothing the server received contains any canary, and placeholders stood in for them
     sent = b"\n".join(fake_llm.raw).decode()
     assert [c for c in CANARIES if c in sent] == []

@@ -26,13 +26,23 @@ def no_model(settings):
 def _propose(case_id="dunning-1-email", *, body=None, **kwargs) -> ReviewItem:
     case = CASES[case_id]
     member_id, invoice_id, extra = install_case(case)
-    draft = draft_message(purpose=case["purpose"], member_id=member_id, channel=case["channel"],
-                          invoice_id=invoice_id, extra_facts=extra).as_payload()  # fmt: skip
+    draft = draft_message(
+        purpose=case["purpose"],
+        member_id=member_id,
+        channel=case["channel"],
+        invoice_id=invoice_id,
+        extra_facts=extra,
+    ).as_payload()
     if body is not None:
         draft = {**draft, "body": body(draft["body"]), "flags": [], "blocking": False}
-    return services.review_item_propose(kind="tests.message", title=f"Message to {member_id}",
-                                        member_id=member_id, payload={"draft": draft},
-                                        confidence=Decimal("0.99"), **kwargs)  # fmt: skip
+    return services.review_item_propose(
+        kind="tests.message",
+        title=f"Message to {member_id}",
+        member_id=member_id,
+        payload={"draft": draft},
+        confidence=Decimal("0.99"),
+        **kwargs,
+    )
 
 
 def _inflate(body: str) -> str:
@@ -47,8 +57,9 @@ def test_proposal_is_rechecked_and_cannot_be_accepted_while_blocked(make_user):
     # then the stored draft carries the flags anyway
     assert item.payload["draft"]["blocking"] is True
     assert [f["code"] for f in item.payload["draft"]["flags"]] == [
-        "required_fact", "untraced_amount",
-    ]  # fmt: skip
+        "required_fact",
+        "untraced_amount",
+    ]
     # and accepting is refused with what to do
     with pytest.raises(DomainError) as refused:
         services.review_item_decide(item_id=item.pk, user=maya, decision="accept")
@@ -106,15 +117,17 @@ def test_saved_edit_keeps_its_flags_and_facts_cannot_be_edited_in(make_user):
     assert item.payload["draft"]["facts"] == draft["facts"]
     assert item.payload["draft"]["blocking"] is True
     assert {f["code"] for f in item.payload["draft"]["flags"]} == {
-        "required_fact", "untraced_amount",
-    }  # fmt: skip
+        "required_fact",
+        "untraced_amount",
+    }
 
 
 @pytest.mark.django_db
 def test_auto_policy_sends_with_the_automated_label_but_never_a_blocked_draft(make_user):
     grace = make_user(roles.MANAGER)
-    services.review_policy_set(user=grace, kind="tests.message", mode="auto",
-                               min_confidence=Decimal("0.9"))  # fmt: skip
+    services.review_policy_set(
+        user=grace, kind="tests.message", mode="auto", min_confidence=Decimal("0.9")
+    )
     item = _propose()
     assert item.status == "approved" and item.decided_by_policy
     assert item.payload["draft"]["auto"] is True
@@ -135,10 +148,14 @@ def test_item_page_keeps_a_blocked_edit_on_screen_with_its_flags(client, make_us
     page = client.get(reverse("reviews:item", args=[item.pk])).content.decode()
     assert 'name="payload__draft__body"' in page and "no blocking flags" in page
     edited = item.payload["draft"]["body"].replace("You can pay at", "Pay 10% more at")
-    response = client.post(reverse("reviews:decide", args=[item.pk]), {
-        "decision": "edit", "payload__draft__subject": item.payload["draft"]["subject"],
-        "payload__draft__body": edited.replace("\n", "\r\n"),
-    })  # fmt: skip
+    response = client.post(
+        reverse("reviews:decide", args=[item.pk]),
+        {
+            "decision": "edit",
+            "payload__draft__subject": item.payload["draft"]["subject"],
+            "payload__draft__body": edited.replace("\n", "\r\n"),
+        },
+    )
     assert response.status_code == 400
     page = response.content.decode()
     assert "Pay 10% more at" in page  # the person's text is still there
@@ -152,8 +169,11 @@ def test_live_check_returns_the_flags_of_the_text_being_edited(client, make_user
     item = _propose()
     client.login(username="maya", password=PASSWORD)
     body = item.payload["draft"]["body"] + "\n\nWe guarantee it."
-    response = client.post(reverse("reviews:draft_check", args=[item.pk]),
-                           {"payload__draft__body": body}, HTTP_HX_REQUEST="true")  # fmt: skip
+    response = client.post(
+        reverse("reviews:draft_check", args=[item.pk]),
+        {"payload__draft__body": body},
+        HTTP_HX_REQUEST="true",
+    )
     html = response.content.decode()
     assert response.status_code == 200 and "1 blocking" in html
     assert '<mark class="flag flag-block" data-codes="prohibited_term">guarantee</mark>' in html

@@ -41,8 +41,13 @@ def test_fresh_database_holds_the_shipped_templates_as_version_one():
 def test_template_draft_is_complete_traced_and_within_length(purpose, channel):
     for case in [c for c in CASES if (c["purpose"], c["channel"]) == (purpose, channel)]:
         member_id, invoice_id, extra = install_case(case)
-        draft = draft_message(purpose=purpose, member_id=member_id, channel=channel,
-                              invoice_id=invoice_id, extra_facts=extra)  # fmt: skip
+        draft = draft_message(
+            purpose=purpose,
+            member_id=member_id,
+            channel=channel,
+            invoice_id=invoice_id,
+            extra_facts=extra,
+        )
         # complete: no gap, no flag of any kind, every required line present
         assert draft.flags == [], (case["id"], draft.flags)
         assert not re.search(r"\[[a-z_]+\]", draft.body + draft.subject)
@@ -52,8 +57,11 @@ def test_template_draft_is_complete_traced_and_within_length(purpose, channel):
         }
         assert sender[channel] in draft.body
         # traced: every fact the case expects is stated, and each fact names its source
-        shown = {f["name"] for f in draft.facts if f["display"] and f["display"] in
-                 draft.subject + draft.body}  # fmt: skip
+        shown = {
+            f["name"]
+            for f in draft.facts
+            if f["display"] and f["display"] in draft.subject + draft.body
+        }
         assert set(case["expect"]["mentions"]) <= shown, case["id"]
         assert all(f["source"] for f in draft.facts)
         # within length
@@ -64,8 +72,10 @@ def test_template_draft_is_complete_traced_and_within_length(purpose, channel):
             assert len(draft.body) <= elements.EMAIL_BODY_LIMIT
         # recorded with the template version and no model
         assert (draft.template, draft.template_version, draft.model) == (
-            f"{purpose}/{channel}", 1, "",
-        )  # fmt: skip
+            f"{purpose}/{channel}",
+            1,
+            "",
+        )
         assert DraftRecord.objects.get(pk=draft.record_id).template_version.version == 1
 
 
@@ -88,8 +98,7 @@ def test_dunning_draft_states_exact_amount_date_and_sources():
 def test_auto_draft_carries_the_automated_label():
     case = next(c for c in CASES if c["id"] == "renewal-reminder-sms")
     member_id, _, _ = install_case(case)
-    draft = draft_message(purpose="renewal_reminder", member_id=member_id, channel="sms",
-                          auto=True)  # fmt: skip
+    draft = draft_message(purpose="renewal_reminder", member_id=member_id, channel="sms", auto=True)
     assert draft.body.endswith("Reply STOP to opt out. Automated message.")
     assert draft.as_payload()["auto"] is True and not draft.blocking
 
@@ -112,14 +121,18 @@ def test_manager_edit_makes_a_new_version_that_new_drafts_use(make_user):
     grace = make_user("Manager")
     template = MessageTemplate.objects.get(purpose="dunning_1", channel="sms")
     version = template_version_create(
-        template_id=template.pk, user=grace, note="Shorter",
-        subject="", body="{{ first_name }}: {{ amount_due }} due {{ due_date }}. {{ renew_url }}",
-    )  # fmt: skip
+        template_id=template.pk,
+        user=grace,
+        note="Shorter",
+        subject="",
+        body="{{ first_name }}: {{ amount_due }} due {{ due_date }}. {{ renew_url }}",
+    )
     assert version.version == 2 and template.versions.count() == 2
     case = next(c for c in CASES if c["id"] == "dunning-1-sms")
     member_id, invoice_id, _ = install_case(case)
-    draft = draft_message(purpose="dunning_1", member_id=member_id, channel="sms",
-                          invoice_id=invoice_id)  # fmt: skip
+    draft = draft_message(
+        purpose="dunning_1", member_id=member_id, channel="sms", invoice_id=invoice_id
+    )
     assert draft.template_version == 2
     assert draft.body.startswith("Wei: $95.00 due ")
     event = AuditEvent.objects.get(action="drafting.template_saved")
@@ -131,23 +144,26 @@ def test_manager_edit_makes_a_new_version_that_new_drafts_use(make_user):
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ("Pay {{ amount_due }} within 30 days.",
-         "In the body: “30” is written as literal text. Write amounts, dates, percentages and "
-         "counts as placeholders bound to facts (e.g. {{ amount_due }})."),
+        (
+            "Pay {{ amount_due }} within 30 days.",
+            "In the body: “30” is written as literal text. Write amounts, dates, percentages and "
+            "counts as placeholders bound to facts (e.g. {{ amount_due }}).",
+        ),
         ("Pay $25.00 now.", "In the body: “$25.00” is written as literal text."),
-        ("Hello {{ favourite_colour }}", "In the body: {{ favourite_colour }} is not a fact of "
-                                         "Dunning: first reminder."),
+        (
+            "Hello {{ favourite_colour }}",
+            "In the body: {{ favourite_colour }} is not a fact of Dunning: first reminder.",
+        ),
         ("{% if amount_due %}Pay", "In the body: Line 1: {% if amount_due %} is never closed"),
         ("Hi {{ First_Name }}", "In the body: Line 1: “{{ First_Name }}” is not a placeholder"),
         ("Pay {{ pending_payment_notice }}", "is untrusted text or a control fact"),
     ],
-)  # fmt: skip
+)
 def test_template_that_could_state_an_untraced_number_is_refused(make_user, body, message):
     grace = make_user("Manager")
     template = MessageTemplate.objects.get(purpose="dunning_1", channel="email")
     with pytest.raises(DomainError, match=re.escape(message)):
-        template_version_create(template_id=template.pk, user=grace, subject="Invoice",
-                                body=body)  # fmt: skip
+        template_version_create(template_id=template.pk, user=grace, subject="Invoice", body=body)
     assert template.versions.count() == 1
 
 
@@ -156,5 +172,9 @@ def test_saving_the_same_text_again_is_refused(make_user):
     template = MessageTemplate.objects.get(purpose="dunning_1", channel="email")
     current = template.current
     with pytest.raises(DomainError, match="Nothing was changed"):
-        template_version_create(template_id=template.pk, user=make_user("Manager"),
-                                subject=current.subject, body=current.body + "\r\n")  # fmt: skip
+        template_version_create(
+            template_id=template.pk,
+            user=make_user("Manager"),
+            subject=current.subject,
+            body=current.body + "\r\n",
+        )

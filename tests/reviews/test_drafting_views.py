@@ -22,11 +22,23 @@ def test_inline_flags_escape_the_text_and_mark_overlapping_flags_once():
     text = "Pay <script>x</script> $9.00 now"
     start = text.index("$9.00")
     flags = [
-        {"code": "untraced_amount", "severity": "block", "message": "“$9.00” <b>no</b>",
-         "start": start, "end": start + 5, "field": "body"},
-        {"code": "tone", "severity": "warn", "message": "Tone", "start": start + 1,
-         "end": start + 9, "field": "body"},
-    ]  # fmt: skip
+        {
+            "code": "untraced_amount",
+            "severity": "block",
+            "message": "“$9.00” <b>no</b>",
+            "start": start,
+            "end": start + 5,
+            "field": "body",
+        },
+        {
+            "code": "tone",
+            "severity": "warn",
+            "message": "Tone",
+            "start": start + 1,
+            "end": start + 9,
+            "field": "body",
+        },
+    ]
     html = str(annotate(text, flags))
     assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>" not in html
     assert html.count("<mark") == 1
@@ -52,8 +64,9 @@ def test_refused_template_edit_keeps_the_managers_text(client, make_user):
     template = MessageTemplate.objects.get(purpose="dunning_1", channel="sms")
     client.login(username="grace", password=PASSWORD)
     body = "{{ first_name }}, pay {{ amount_due }} within 10 days."
-    response = client.post(reverse("reviews:template_save", args=[template.pk]),
-                           {"body": body, "note": "shorter"})  # fmt: skip
+    response = client.post(
+        reverse("reviews:template_save", args=[template.pk]), {"body": body, "note": "shorter"}
+    )
     page = response.content.decode()
     assert "In the body: “10” is written as literal text." in page
     assert "{{ first_name }}, pay {{ amount_due }} within 10 days.</textarea>" in page
@@ -68,10 +81,14 @@ def test_preview_shows_the_members_draft_with_sources_and_escapes_untrusted_samp
     member_id, invoice_id, _ = install_case(CASES["inquiry-why-charged"])
     template = MessageTemplate.objects.get(purpose="inquiry_reply", channel="email")
     client.login(username="frank", password=PASSWORD)
-    response = client.post(reverse("reviews:template_preview", args=[template.pk]), {
-        "subject": "Re: <i>your</i> question", "body": template.current.body,
-        "member_id": member_id,
-    })  # fmt: skip
+    response = client.post(
+        reverse("reviews:template_preview", args=[template.pk]),
+        {
+            "subject": "Re: <i>your</i> question",
+            "body": template.current.body,
+            "member_id": member_id,
+        },
+    )
     html = response.content.decode()
     assert "Re: &lt;i&gt;your&lt;/i&gt; question" in html
     assert "About invoice D-10510: the balance is $125.00" in html

@@ -34,7 +34,7 @@ def propose(**extra):
         "confidence": Decimal("0.95"),
     }
     args.update(extra)
-    return services.review_item_propose(**args)  # fmt: skip
+    return services.review_item_propose(**args)
 
 
 def test_propose_files_a_pending_item_in_its_queue():
@@ -254,20 +254,24 @@ def test_ten_people_accept_at_once_one_decision_one_effect_one_outbox_row(make_u
 
 def test_policy_change_is_validated_and_audited(make_user):
     grace = make_user(roles.MANAGER)
-    with pytest.raises(DomainError, match=exactly(
-        "An Auto policy needs a minimum confidence; set one between 0 and 1."
-    )):  # fmt: skip
+    with pytest.raises(
+        DomainError,
+        match=exactly("An Auto policy needs a minimum confidence; set one between 0 and 1."),
+    ):
         services.review_policy_set(user=grace, kind="tests.note", mode="auto")
-    with pytest.raises(DomainError, match=exactly(
-        "Minimum confidence must be between 0 and 1 (e.g. 0.95)."
-    )):  # fmt: skip
+    with pytest.raises(
+        DomainError, match=exactly("Minimum confidence must be between 0 and 1 (e.g. 0.95).")
+    ):
         services.review_policy_set(
             user=grace, kind="tests.note", mode="auto", min_confidence=Decimal("95")
         )
     services.review_policy_set(
-        user=grace, kind="tests.note", mode="auto", min_confidence=Decimal("0.95"),
+        user=grace,
+        kind="tests.note",
+        mode="auto",
+        min_confidence=Decimal("0.95"),
         max_amount=Decimal("50"),
-    )  # fmt: skip
+    )
     event = AuditEvent.objects.get(action="review.policy_changed")
     assert event.actor_name == "grace"
     assert event.summary == "Test note for every member: Auto: run within the limits below"

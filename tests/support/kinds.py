@@ -20,9 +20,11 @@ def _validate(payload: dict) -> dict:
 
 def _effect(item) -> dict:
     write = outbox_enqueue(
-        build=writes.party_note, party_id=item.member_id or "10001",
-        text=item.payload["text"], source=f"review item {item.pk}",
-    )  # fmt: skip
+        build=writes.party_note,
+        party_id=item.member_id or "10001",
+        text=item.payload["text"],
+        source=f"review item {item.pk}",
+    )
     return {"outbox": write.reference}
 
 
@@ -34,10 +36,15 @@ def _recheck(item) -> str | None:
 
 NOTE = register_kind(
     ReviewKind(
-        name="tests.note", label="Test note", queue="finance", validate=_validate,
-        effect=_effect, recheck=_recheck, threshold=Decimal("100.00"),
+        name="tests.note",
+        label="Test note",
+        queue="finance",
+        validate=_validate,
+        effect=_effect,
+        recheck=_recheck,
+        threshold=Decimal("100.00"),
     )
-)  # fmt: skip
+)
 
 
 def _validate_email(payload: dict) -> dict:
@@ -49,26 +56,37 @@ def _validate_email(payload: dict) -> dict:
 
 def _effect_email(item) -> dict:
     comm = communication_send(
-        key=f"review-{item.pk}-{item.effect_key}", member_id=item.member_id,
-        to_address=item.payload["to"], subject=item.payload["subject"],
-        body=item.payload["body"], purpose="test", item=item, actor=item.decided_by,
+        key=f"review-{item.pk}-{item.effect_key}",
+        member_id=item.member_id,
+        to_address=item.payload["to"],
+        subject=item.payload["subject"],
+        body=item.payload["body"],
+        purpose="test",
+        item=item,
+        actor=item.decided_by,
         auto=item.decided_by_policy,
-    )  # fmt: skip
+    )
     return {"communication": comm.pk}
 
 
 def _reverse_email(item) -> dict:
     # A sent email cannot be unsent; the reversal files a correction note in iMIS instead.
     write = outbox_enqueue(
-        build=writes.party_note, party_id=item.member_id,
-        text=f"Email of review item {item.pk} withdrawn", source=f"review item {item.pk}",
-    )  # fmt: skip
+        build=writes.party_note,
+        party_id=item.member_id,
+        text=f"Email of review item {item.pk} withdrawn",
+        source=f"review item {item.pk}",
+    )
     return {"outbox": write.reference}
 
 
 EMAIL = register_kind(
     ReviewKind(
-        name="tests.email", label="Test email", queue="membership", validate=_validate_email,
-        effect=_effect_email, reverse=_reverse_email,
+        name="tests.email",
+        label="Test email",
+        queue="membership",
+        validate=_validate_email,
+        effect=_effect_email,
+        reverse=_reverse_email,
     )
-)  # fmt: skip
+)

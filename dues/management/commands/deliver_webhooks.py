@@ -48,10 +48,11 @@ class Command(BaseCommand):
         parser.add_argument("file", help="webhooks.jsonl")
         parser.add_argument("--base-url", required=True, help="e.g. http://127.0.0.1:8000")
         parser.add_argument(
-            "--resign", action="store_true",
+            "--resign",
+            action="store_true",
             help="sign each delivery again now with STRIPE_WEBHOOK_SECRET / "
             "AUTHORIZENET_SIGNATURE_KEY",
-        )  # fmt: skip
+        )
 
     def handle(self, *args, file: str, base_url: str, resign: bool, **options):
         path = Path(file)

@@ -74,9 +74,10 @@ class Command(BaseCommand):
         parser.add_argument("--feed", action="store_true", help="import and deliver them")
         parser.add_argument("--base-url", default="http://127.0.0.1:8000")
         parser.add_argument(
-            "--match", action="store_true",
+            "--match",
+            action="store_true",
             help="after feeding, wait for the workers to take the webhooks in, then match",
-        )  # fmt: skip
+        )
 
     def handle(self, *args, count, seed, dir, feed, base_url, match, **options):
         from imis_client.sandbox.payment_files import write_payment_files
@@ -90,9 +91,12 @@ class Command(BaseCommand):
         payments = generate_payments(book, count, seed=seed, as_of=today - timedelta(days=30))
         directory = Path(dir)
         written = write_payment_files(
-            payments, directory, as_of=today, stripe_secret=settings.STRIPE_WEBHOOK_SECRET,
+            payments,
+            directory,
+            as_of=today,
+            stripe_secret=settings.STRIPE_WEBHOOK_SECRET,
             authorizenet_key=settings.AUTHORIZENET_SIGNATURE_KEY,
-        )  # fmt: skip
+        )
         report = {"open_invoices": len(book.invoices), "written": written, "dir": str(directory)}
         if feed:
             report["imported"] = {}
@@ -106,9 +110,12 @@ class Command(BaseCommand):
                 report["imported"][name] = {"added": record.added, "errors": record.errors}
             out = StringIO()
             call_command(
-                "deliver_webhooks", str(directory / "webhooks.jsonl"), base_url=base_url,
-                resign=True, stdout=out,
-            )  # fmt: skip
+                "deliver_webhooks",
+                str(directory / "webhooks.jsonl"),
+                base_url=base_url,
+                resign=True,
+                stdout=out,
+            )
             report["webhooks"] = json.loads(out.getvalue())
         if match:
             report["match"] = self._match()

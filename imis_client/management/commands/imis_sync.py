@@ -19,9 +19,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--full", action="store_true", help="re-read everything")
         parser.add_argument(
-            "--entity", action="append", choices=entity_names(), dest="entities",
+            "--entity",
+            action="append",
+            choices=entity_names(),
+            dest="entities",
             help="sync only this entity (repeatable)",
-        )  # fmt: skip
+        )
 
     def handle(self, *args, full: bool, entities: list[str] | None, **options):
         job = job_run_create(kind="imis_client.sync", params={"full": full, "entities": entities})

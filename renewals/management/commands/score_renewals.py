@@ -17,9 +17,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--as-of", type=date.fromisoformat, default=None,
+            "--as-of",
+            type=date.fromisoformat,
+            default=None,
             help="score as of this date (YYYY-MM-DD); default today",
-        )  # fmt: skip
+        )
 
     def handle(self, *args, as_of: date | None, **options):
         params = {"as_of": as_of.isoformat()} if as_of else {}

@@ -16,9 +16,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--model", default=None,
+            "--model",
+            default=None,
             help='A "provider:model" for init_chat_model; default LLM_MODEL. "" for templates.',
-        )  # fmt: skip
+        )
 
     def handle(self, *args, model=None, **options):
         result = evaluate(model=model)
