@@ -4,9 +4,12 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -25,6 +28,41 @@ ROLE_USERNAMES = {
     roles.MANAGER: "grace",
     roles.ADMINISTRATOR: "arjun",
 }
+
+
+def association_time(iso: str) -> datetime:
+    """A wall-clock time in the association's time zone (settings.TIME_ZONE), as an aware value."""
+    return datetime.fromisoformat(iso).replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def moved_clock():
+    """TEST_CLOCK=2028-02-29T09:00 runs the whole suite as if it were then (association time).
+
+    It finds tests that pass or fail by the calendar: a test that depends on the date must freeze
+    its own clock (the ``clock`` fixture), and then passes whatever TEST_CLOCK says.
+    """
+    when = os.environ.get("TEST_CLOCK")
+    if not when:
+        yield None
+        return
+    with time_machine.travel(association_time(when), tick=True):
+        yield when
+
+
+@pytest.fixture
+def clock():
+    """Freeze the test's clock: ``clock("2026-11-10T12:00")`` (association time), ticking on."""
+    travels = []
+
+    def move_to(iso: str, tick: bool = True):
+        travel = time_machine.travel(association_time(iso), tick=tick)
+        travel.start()
+        travels.append(travel)
+
+    yield move_to
+    for travel in reversed(travels):
+        travel.stop()
 
 
 @pytest.fixture

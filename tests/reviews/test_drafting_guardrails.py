@@ -18,6 +18,12 @@ def no_model(settings):
     settings.LLM_MODEL = ""
 
 
+@pytest.fixture(autouse=True)
+def fixed_today(clock):
+    # The golden cases' dates are relative to today, and some edits name the due date's month.
+    clock("2026-11-10T12:00")
+
+
 def _payload(case_id: str, **kwargs) -> dict:
     case = CASES[case_id]
     member_id, invoice_id, extra = install_case(case)
