@@ -73,8 +73,7 @@ def make_user(db):
             username=username,
             password=PASSWORD,
             first_name=username.title(),
-            is_staff=role == roles.ADMINISTRATOR,
-            **extra,
+            **{"is_staff": role == roles.ADMINISTRATOR, **extra},
         )
         if role:
             user.groups.add(Group.objects.get(name=role))
