@@ -1,5 +1,6 @@
 """The audit trail: append-only by the database, hash-chained, verifiable, and filled by the app."""
 
+import csv
 import json
 import threading
 from io import StringIO
@@ -161,3 +162,16 @@ def test_jobs_and_sync_outcomes_reach_the_trail(make_user):
     services.job_run_execute(job_run_id=job.pk)
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {"job.queued", "job.succeeded"} <= actions
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])
+def test_every_text_cell_of_the_audit_export_is_safe_from_formulas(client, make_user, prefix):
+    make_user(roles.MANAGER)
+    client.login(username=f'{prefix}HYPERLINK("http://x")', password="wrong")
+    client.login(username="grace", password=PASSWORD)
+    response = client.get(reverse("common:audit_export"), {"kind": "auth.login_failed"})
+    rows = list(csv.reader(StringIO(b"".join(response.streaming_content).decode())))
+    [failed] = [row for row in rows[1:] if row[3] == "auth.login_failed"]
+    actor, summary = failed[2], failed[7]
+    assert actor == f'\'{prefix}HYPERLINK("http://x")'
+    assert summary.startswith("Failed sign-in as")
