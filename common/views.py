@@ -150,6 +150,8 @@ def healthz(request):
     """Database reachability and the workers' last heartbeat; 503 when the database is down.
 
     Stale workers do not fail the check (the web still serves) unless ?require_workers=1.
+    A load balancer needs only yes or no: anyone not signed in with the jobs permission gets the
+    booleans, never database error text or the workers' host names.
     """
     database = selectors.database_status()
     workers = (
@@ -158,12 +160,12 @@ def healthz(request):
         else {"alive": None, "last_heartbeat": None, "age_seconds": None, "host": None}
     )
     healthy = database["ok"] and (workers["alive"] or request.GET.get("require_workers") != "1")
-    body = {
-        "status": "ok" if healthy else "unavailable",
-        "time": timezone.now().isoformat(),
-        "database": database,
-        "workers": workers,
-    }
+    body = {"status": "ok" if healthy else "unavailable"}
+    detailed = database["ok"] and request.user.has_perm(permissions.VIEW_JOBS)
+    if detailed:
+        body.update(time=timezone.now().isoformat(), database=database, workers=workers)
+    else:
+        body.update(database={"ok": database["ok"]}, workers={"alive": workers["alive"]})
     return JsonResponse(body, status=200 if healthy else 503)
 
 
