@@ -22,7 +22,7 @@ ensure_postgres "duesdesk"
 ensure_secret_key
 export DEBUG="${DEBUG:-false}" DEMO_MODE=true
 # The demo is served over plain http on this machine; production keeps secure cookies on.
-export SESSION_COOKIE_SECURE=false CSRF_COOKIE_SECURE=false
+export SESSION_COOKIE_SECURE=false CSRF_COOKIE_SECURE=false SECURE_SSL_REDIRECT=false SECURE_HSTS_SECONDS=0
 export ALLOWED_HOSTS="${ALLOWED_HOSTS:-127.0.0.1,localhost}"
 PORT="${PORT:-8000}"
 mkdir -p "$LOCAL/logs"

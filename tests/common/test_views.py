@@ -168,13 +168,17 @@ def test_check_deploy_with_production_settings_is_clean():
         SECRET_KEY="k" * 20 + "3f9a!Lw0-p_ZqR8vXy2#mN7cT1uB5dE6hJ4sG0aK",
         DEBUG="false",
         ALLOWED_HOSTS="desk.example.org",
-        SECURE_SSL_REDIRECT="true",
-        SECURE_HSTS_SECONDS="31536000",
-        SECURE_HSTS_INCLUDE_SUBDOMAINS="true",
-        SECURE_HSTS_PRELOAD="true",
-        SESSION_COOKIE_SECURE="true",
-        CSRF_COOKIE_SECURE="true",
     )
+    # production's defaults, not the test settings' (which turn HTTPS off for the test server)
+    for name in (
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "SECURE_HSTS_PRELOAD",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+    ):
+        env.pop(name, None)
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # a test-only switch; production never sets it
     for name in ("STATICFILES_BACKEND", "DEMO_MODE"):
         env.pop(name, None)
