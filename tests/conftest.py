@@ -30,6 +30,16 @@ ROLE_USERNAMES = {
 }
 
 
+def pytest_collection_modifyitems(config, items):
+    """Mark tests by what they start: a real browser, a real worker cluster (see pyproject)."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & {"page", "browser"}:
+            item.add_marker(pytest.mark.browser)
+        if "worker" in fixtures:
+            item.add_marker(pytest.mark.worker)
+
+
 def association_time(iso: str) -> datetime:
     """A wall-clock time in the association's time zone (settings.TIME_ZONE), as an aware value."""
     return datetime.fromisoformat(iso).replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
