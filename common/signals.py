@@ -3,6 +3,7 @@ permission changes written to the audit trail."""
 
 from contextlib import suppress
 
+from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
@@ -64,6 +65,10 @@ def audit_logout(sender, request, user, **kwargs) -> None:
 
 @receiver(user_login_failed)
 def audit_login_failed(sender, credentials, request=None, **kwargs) -> None:
+    if getattr(request, "axes_locked_out", False):
+        # The attempt that locks, and every one refused while locked, are recorded as the one
+        # lockout event (audit_locked_out), so a flood of attempts does not queue on the chain.
+        return
     username = str(credentials.get("username", ""))[:150]
     audit_record(
         action="auth.login_failed",
@@ -71,6 +76,31 @@ def audit_login_failed(sender, credentials, request=None, **kwargs) -> None:
         actor_name=username or "unknown",
         object_type="user",
         data={"ip": _client_ip(request)},
+    )
+
+
+@receiver(user_locked_out)
+def audit_locked_out(sender, request, username, ip_address, **kwargs) -> None:
+    from django.conf import settings
+    from django.utils import timezone
+
+    from common.models import AuditEvent
+
+    # django-axes signals again for each attempt refused while locked; one row per lockout.
+    already = AuditEvent.objects.filter(
+        action="auth.locked_out",
+        actor_name=str(username or "unknown")[:150],
+        data__ip=ip_address or "",
+        occurred_at__gte=timezone.now() - settings.AXES_COOLOFF_TIME,
+    )
+    if already.exists():
+        return
+    audit_record(
+        action="auth.locked_out",
+        summary=f"Sign-in locked out for {str(username)[:150]!r} after repeated failures",
+        actor_name=str(username or "unknown")[:150],
+        object_type="user",
+        data={"ip": ip_address or ""},
     )
 
 
