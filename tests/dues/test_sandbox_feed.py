@@ -11,10 +11,9 @@ from django.utils import timezone
 from dues import intake
 from dues.models import Payment, WebhookEvent
 from imis_client.models import ImisInvoice, ImisParty
-from imis_client.sandbox import generate
-from imis_client.sandbox.generator import DEFAULT_AS_OF
-from imis_client.sandbox.payment_files import write_payment_files
-from imis_client.sandbox.payments import book_from_association, generate_payments
+from sandbox.imis import generate
+from sandbox.imis.generator import DEFAULT_AS_OF
+from sandbox.payments import book_from_association, generate_payments, write_payment_files
 from tests.dues.conftest import ANET_KEY, STRIPE_SECRET
 
 

@@ -4,8 +4,8 @@ import pytest
 
 from imis_client.client import ImisClient
 from imis_client.contracts import ContractError
-from imis_client.sandbox import SandboxApp, SandboxServer, generate
-from imis_client.sandbox.generator import DEFAULT_AS_OF
+from sandbox.imis import SandboxApp, SandboxServer, generate
+from sandbox.imis.generator import DEFAULT_AS_OF
 
 
 @pytest.fixture
