@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "reviews",
     "renewals",
     "dues",
+    "sandbox",
 ]
 
 MIDDLEWARE = [
