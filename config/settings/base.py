@@ -43,7 +43,6 @@ INSTALLED_APPS = [
     "reviews",
     "renewals",
     "dues",
-    "sandbox",
 ]
 
 MIDDLEWARE = [
