@@ -14,7 +14,10 @@ from imis_client.models import ImisInvoice, ImisParty
 from sandbox.imis import generate
 from sandbox.imis.generator import DEFAULT_AS_OF
 from sandbox.payments import book_from_association, generate_payments, write_payment_files
-from tests.dues.conftest import ANET_KEY, STRIPE_SECRET
+
+# The desk's webhook secrets as the dues tests set them; webhook_secrets is autouse, so
+# importing it applies it here too.
+from tests.dues.conftest import ANET_KEY, STRIPE_SECRET, webhook_secrets  # noqa: F401
 
 
 def mirror_the_book(book) -> None:
