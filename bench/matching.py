@@ -39,7 +39,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
 
 from dues import matching  # noqa: E402
-from imis_client.sandbox.payments import (  # noqa: E402
+from sandbox.payments import (  # noqa: E402
     Book,
     generate_payments,
     payment_history,

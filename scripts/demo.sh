@@ -20,6 +20,9 @@ ensure_uv
 uv_sync --no-dev --inexact
 ensure_postgres "duesdesk"
 ensure_secret_key
+# The demo settings: the base settings plus the sandbox app (the synthetic iMIS site, its
+# payments and their commands); the web server and the workers started below use them too.
+export DJANGO_SETTINGS_MODULE=config.settings.demo
 export DEBUG="${DEBUG:-false}" DEMO_MODE=true
 # The demo is served over plain http on this machine; production keeps secure cookies on.
 export SESSION_COOKIE_SECURE=false CSRF_COOKIE_SECURE=false SECURE_SSL_REDIRECT=false SECURE_HSTS_SECONDS=0

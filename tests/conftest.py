@@ -1,4 +1,4 @@
-"""Shared fixtures: users per role, a real worker process, a real Chromium via Playwright."""
+"""Shared fixtures: role users, a real worker, a sandbox iMIS over HTTP, Chromium via Playwright."""
 
 import os
 import subprocess
@@ -151,6 +151,25 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+@pytest.fixture
+def association():
+    """A generated association of 300 members as of the sandbox's default date."""
+    from sandbox.imis import generate
+    from sandbox.imis.generator import DEFAULT_AS_OF
+
+    return generate(300, seed=11, as_of=DEFAULT_AS_OF)
+
+
+@pytest.fixture
+def sandbox(association):
+    """The association served as iMIS over real HTTP on 127.0.0.1 (``sandbox.base_url``)."""
+    from sandbox.imis import SandboxApp, SandboxServer
+
+    app = SandboxApp(association, token_ttl=600)
+    with SandboxServer(app) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
