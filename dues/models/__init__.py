@@ -1,5 +1,6 @@
 """Models of payments and cash application: intake, candidates, labels, and the journal."""
 
+from dues.models.billing import BillingAccess, BillingPolicySetting
 from dues.models.ledger import Account, InvoiceCap, JournalLine, JournalTransaction
 from dues.models.payments import (
     DuesAccess,
@@ -12,6 +13,8 @@ from dues.models.payments import (
 
 __all__ = [
     "Account",
+    "BillingAccess",
+    "BillingPolicySetting",
     "DuesAccess",
     "InvoiceCap",
     "JournalLine",

@@ -62,7 +62,12 @@ MATRIX = [
     ("reviews:communications", {}, "get", {M, F, MG}),
 ]
 # Each app keeps its own rows beside its tests, so that apps grow without editing this file.
-EXTRA_MODULES = ("tests.reviews.drafting_access", "tests.renewals.access", "tests.dues.access")
+EXTRA_MODULES = (
+    "tests.reviews.drafting_access",
+    "tests.renewals.access",
+    "tests.dues.access",
+    "tests.dues.billing.access",
+)
 _EXTRA = [importlib.import_module(m) for m in EXTRA_MODULES]
 MATRIX += [row for module in _EXTRA for row in module.MATRIX]
 PUBLIC = {"login", "logout", "healthz"}

@@ -1,0 +1,1 @@
+"""Billing correctness: the policy, the calculator, invoice checks and credit memos (issue #15)."""
