@@ -95,12 +95,13 @@ class PriceBook:
 
     ``rows``: item code → its price rows; ``member_items``: member type → the item whose
     ``MemberType`` names it (the policy's mapping applies when none does); ``names``: item code
-    → its display name.
+    → its display name; ``classes``: item code → its iMIS item class.
     """
 
     rows: Mapping[str, tuple[PriceRow, ...]]
     member_items: Mapping[str, str] = field(default_factory=dict)
     names: Mapping[str, str] = field(default_factory=dict)
+    classes: Mapping[str, str] = field(default_factory=dict)  # item code → DUES, SUBSCRIPTION
 
     def dues_item(self, policy: BillingPolicy, member_type: str) -> str:
         return self.member_items.get(member_type) or policy.dues_item_for(member_type)
@@ -687,3 +688,13 @@ def instalments(total: Decimal, count: int) -> list[Decimal]:
         raise DomainError("A plan has at least one instalment.", code="bad_count")
     each = to_money(total / count, rule=DOWN)
     return [each] * (count - 1) + [total - each * (count - 1)]
+
+
+def member_types(policy: BillingPolicy, prices: PriceBook) -> list[str]:
+    """Member types that have a dues item: named by an item, or matching the policy's mapping."""
+    found = set(prices.member_items)
+    head, _, tail = policy.dues_item.partition("{type}")
+    for code in prices.rows:
+        if code.startswith(head) and code.endswith(tail) and len(code) > len(head) + len(tail):
+            found.add(code[len(head) : len(code) - len(tail)])
+    return sorted(found)

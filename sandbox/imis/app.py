@@ -342,6 +342,9 @@ class SandboxApp:
             if action == "faults/next" and method == "POST":
                 self._queue_fault(args)
                 return self._json(self.faults.describe())
+            if action == "item_shape" and method in ("PUT", "POST"):
+                assoc.set_item_shape(str(args.get("shape", "")))
+                return self._json({"item_shape": assoc.item_shape})
             if action == "tokens/expire" and method == "POST":
                 self.expire_tokens()
                 return self._json({"expired": True})
@@ -398,6 +401,7 @@ class SandboxApp:
             "token_ttl": self.token_ttl,
             "max_page_size": self.max_page_size,
             "faults": self.faults.describe(),
+            "item_shape": a.item_shape,
         }
 
     @staticmethod

@@ -16,6 +16,7 @@ from .shapes import (
     party_summary,
     update_info,
 )
+from .table import EMPTY_DATE
 
 
 def _item_summary(item_id: str) -> dict:
@@ -188,22 +189,88 @@ def payment_dicts(assoc, idx: np.ndarray) -> list[dict]:
     return out
 
 
+ITEM_SHAPES = ("sdk", "legacy", "itemprice")
+_ITEM_COLS = [
+    "item_id",
+    "name",
+    "price",
+    "updated_on",
+    "item_class",
+    "member_type",
+    "has_price",
+    "price_since",
+    "prev_price",
+    "prev_since",
+    "future_price",
+    "future_date",
+]
+_CLASSES = {"DUES": "Dues", "SUBSCRIPTION": "Subscriptions"}
+
+
 def item_dicts(assoc, idx: np.ndarray) -> list[dict]:
-    """[U] price field: TempDefaultPrice (a bare number), as in ASI's SDK item samples."""
-    c = assoc.items.rows(idx, ["item_id", "name", "price", "updated_on"])
-    return [
-        {
+    """[U] the price fields: ``assoc.item_shape`` chooses what the site serves (CONTRACT.md):
+
+    - ``sdk``: ``TempDefaultPrice`` (a bare number, as in ASI's SDK item samples) and
+      ``MemberType``; no future price;
+    - ``legacy``: the legacy product columns ``PRICE_1``, ``FUTURE_PRICE_1`` and
+      ``FUTURE_PRICE_DATE``, and no ``MemberType`` (the desk's mapping names the item);
+    - ``itemprice``: ``ItemPrice`` rows (``Price``, ``EffectiveDate``) for last year's, the
+      current and the future price, beside ``TempDefaultPrice`` and ``MemberType``.
+    """
+    shape = getattr(assoc, "item_shape", "sdk")
+    c = assoc.items.rows(idx, _ITEM_COLS)
+    out = []
+    for i in range(len(idx)):
+        cls = c["item_class"][i] or "DUES"
+        d = {
             "$type": T(COMM, "ItemData"),
             "ItemId": c["item_id"][i],
             "ItemCode": c["item_id"][i],
             "Name": c["name"][i],
             "Description": c["name"][i],
-            "ItemClass": DUES_CLASS,
+            "ItemClass": {
+                "$type": T(COMM, "ItemClassSummaryData"),
+                "ItemClassId": cls,
+                "Name": _CLASSES.get(cls, cls.title()),
+            },
             "ItemStatus": "A",
-            "TempDefaultPrice": c["price"][i] / 100,
             "UpdateInformation": update_info(
                 c["updated_on"][i], "MANAGER", c["updated_on"][i], "MANAGER"
             ),
         }
-        for i in range(len(idx))
-    ]
+        priced = c["has_price"][i]
+        current = c["price"][i] / 100 if priced else None
+        future = c["future_date"][i] != EMPTY_DATE
+        if shape == "legacy":
+            d["PRICE_1"] = current
+            if future and priced:
+                d["FUTURE_PRICE_1"] = c["future_price"][i] / 100
+                d["FUTURE_PRICE_DATE"] = c["future_date"][i]
+            else:
+                d["FUTURE_PRICE_1"] = 0.0
+                d["FUTURE_PRICE_DATE"] = EMPTY_DATE
+        else:
+            d["TempDefaultPrice"] = current
+            if c["member_type"][i]:
+                d["MemberType"] = c["member_type"][i]
+        if shape == "itemprice" and priced:
+            rows = [
+                (c["prev_price"][i], c["prev_since"][i]),
+                (c["price"][i], c["price_since"][i]),
+            ]
+            if future:
+                rows.append((c["future_price"][i], c["future_date"][i]))
+            d["ItemPrice"] = collection(
+                T(COMM, "ItemPriceDataCollection"),
+                [
+                    {
+                        "$type": T(COMM, "ItemPriceData"),
+                        "Price": money(cents),
+                        "EffectiveDate": since,
+                    }
+                    for cents, since in rows
+                    if since != EMPTY_DATE
+                ],
+            )
+        out.append(d)
+    return out

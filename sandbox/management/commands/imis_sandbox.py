@@ -29,6 +29,13 @@ class Command(BaseCommand):
         parser.add_argument("--faults", default="", help="e.g. latency=20ms,429=0.05,5xx=0.02")
         parser.add_argument("--token-ttl", type=int, default=1199)
         parser.add_argument(
+            "--item-shape",
+            choices=("sdk", "legacy", "itemprice"),
+            default="sdk",
+            help="How Item prices are served: TempDefaultPrice, the legacy PRICE_1 columns, or "
+            "ItemPrice rows.",
+        )
+        parser.add_argument(
             "--payments-dir",
             default="",
             help="Also write incoming payments for the open invoices here (CSV, BAI2, signed "
@@ -50,6 +57,7 @@ class Command(BaseCommand):
         association = generate(options["members"], options["seed"], as_of)
         if options["advance_days"]:
             association.advance(options["advance_days"])
+        association.set_item_shape(options["item_shape"])
         if options["payments_dir"]:
             self._write_payments(association, options)
             if options["payments_only"]:
