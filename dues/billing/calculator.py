@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
 from fractions import Fraction
+from functools import lru_cache
 
 from common.errors import DomainError
 from common.money import DOWN, ZERO, format_money, to_money
@@ -34,6 +35,7 @@ class NoPrice(DomainError):
         self.item, self.on = item, on
 
 
+@lru_cache(maxsize=8192)
 def spoken_date(day: date) -> str:
     return f"{day:%B} {day.day}, {day.year}"
 

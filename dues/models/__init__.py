@@ -1,6 +1,12 @@
 """Models of payments and cash application: intake, candidates, labels, and the journal."""
 
-from dues.models.billing import BillingAccess, BillingPolicySetting
+from dues.models.billing import (
+    BillingAccess,
+    BillingPolicySetting,
+    CheckRun,
+    Finding,
+    InvoiceCheck,
+)
 from dues.models.ledger import Account, InvoiceCap, JournalLine, JournalTransaction
 from dues.models.payments import (
     DuesAccess,
@@ -15,8 +21,11 @@ __all__ = [
     "Account",
     "BillingAccess",
     "BillingPolicySetting",
+    "CheckRun",
     "DuesAccess",
+    "Finding",
     "InvoiceCap",
+    "InvoiceCheck",
     "JournalLine",
     "JournalTransaction",
     "MatchLabel",

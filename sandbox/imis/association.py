@@ -33,6 +33,8 @@ class Truth:
     terms: pd.DataFrame
     duplicates: list[tuple[str, str]]
     employer_drops: pd.DataFrame
+    # One row per recent dues invoice once billing scenarios are added (sandbox/imis/billing).
+    billing: pd.DataFrame | None = None
 
     def add_terms(self, frame: pd.DataFrame) -> np.ndarray:
         """Append terms; returns their row numbers (stored on the invoice schedule)."""

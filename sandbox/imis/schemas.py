@@ -89,6 +89,10 @@ SUBSCRIPTION = {
     "balance": MONEY,
     "reminder_count": INT,
     "reminder_date": DATE,
+    # Lines the billing scenarios add (sandbox/imis/billing.py); "" / 0: a dues line of 12 months.
+    "product_type": STR,
+    "renew_months": INT,
+    "member_component": BOOL,
 }
 
 INVOICE = {
@@ -103,6 +107,7 @@ INVOICE = {
     "paid": MONEY,
     "balance": MONEY,
     "description": STR,
+    "note": STR,  # ProcessCashAdjustment appends each adjustment's reference here
     "item": STR,
     "term_begin": DATE,
     "term_end": DATE,

@@ -19,14 +19,21 @@ from .shapes import (
 from .table import EMPTY_DATE
 
 
-def _item_summary(item_id: str) -> dict:
-    type_idx = bh.ITEM_CODES.index(item_id) if item_id in bh.ITEM_CODES else 0
+def _item_summary(item_id: str, assoc=None) -> dict:
+    if item_id in bh.ITEM_CODES or assoc is None:
+        type_idx = bh.ITEM_CODES.index(item_id) if item_id in bh.ITEM_CODES else 0
+        name, cls = f"{bh.TYPE_NAMES[type_idx]} Dues", DUES_CLASS
+    else:
+        row = assoc.items.find(item_id)
+        name = assoc.items.get(row, "name") if row is not None else item_id
+        code = (assoc.items.get(row, "item_class") if row is not None else "") or "DUES"
+        cls = {**DUES_CLASS, "ItemClassId": code, "Name": code.title()}
     return {
         "$type": T(COMM, "ItemSummaryData"),
         "ItemId": item_id,
         "ItemCode": item_id,
-        "Name": f"{bh.TYPE_NAMES[type_idx]} Dues",
-        "ItemClass": DUES_CLASS,
+        "Name": name,
+        "ItemClass": cls,
     }
 
 
@@ -52,6 +59,9 @@ _SUB_COLS = [
     "balance",
     "reminder_count",
     "reminder_date",
+    "product_type",
+    "renew_months",
+    "member_component",
 ]
 
 
@@ -63,8 +73,8 @@ def subscription_dicts(assoc, idx: np.ndarray) -> list[dict]:
             "$type": T(COMM, "SubscriptionData"),
             "PartyId": str(c["party_id"][i]),
             "ItemId": c["item"][i],
-            "Item": _item_summary(c["item"][i]),
-            "ProductType": "DUES",
+            "Item": _item_summary(c["item"][i], assoc),
+            "ProductType": c["product_type"][i] or "DUES",
             "Status": c["status"][i],
             "BeginDate": c["begin_date"][i],
             "BillBegin": c["bill_begin"][i],
@@ -86,11 +96,12 @@ def subscription_dicts(assoc, idx: np.ndarray) -> list[dict]:
             "PreviousBalance": 0.0,
             "FutureCredits": 0.0,
             "Copies": 1,
-            "RenewMonths": 12,
+            "RenewMonths": c["renew_months"][i] or 12,
             "ReminderCount": c["reminder_count"][i],
             "ReminderDate": c["reminder_date"][i],
             "IsComplimentary": False,
-            "IsMemberComponent": True,
+            # Lines of the sandbox's own dues rows are the membership; added lines say so.
+            "IsMemberComponent": c["member_component"][i] or not c["product_type"][i],
             "BillSubscription": True,
         }
         if c["invoice_id"][i]:

@@ -29,6 +29,20 @@ class Command(BaseCommand):
         parser.add_argument("--faults", default="", help="e.g. latency=20ms,429=0.05,5xx=0.02")
         parser.add_argument("--token-ttl", type=int, default=1199)
         parser.add_argument(
+            "--billing",
+            type=float,
+            default=0.0,
+            metavar="RATE",
+            help="Add chapter and subscription items and lines, and mis-billed invoices of every "
+            "kind at this share of recent invoices each (e.g. 0.01); 0: none.",
+        )
+        parser.add_argument(
+            "--billing-truth",
+            default="",
+            metavar="PATH",
+            help="Write the billing scenarios' truth (one row per recent dues invoice) as CSV.",
+        )
+        parser.add_argument(
             "--item-shape",
             choices=("sdk", "legacy", "itemprice"),
             default="sdk",
@@ -58,6 +72,13 @@ class Command(BaseCommand):
         if options["advance_days"]:
             association.advance(options["advance_days"])
         association.set_item_shape(options["item_shape"])
+        if options["billing"]:
+            from sandbox.imis.billing import add_billing
+
+            truth = add_billing(association, rate=options["billing"])
+            if options["billing_truth"]:
+                truth.to_csv(options["billing_truth"], index=False)
+            self.stdout.write(f"  billing scenarios: {int(truth['misbilled'].sum())} mis-billed")
         if options["payments_dir"]:
             self._write_payments(association, options)
             if options["payments_only"]:
