@@ -211,10 +211,17 @@ def _record_findings(run: CheckRun, outcomes, query, now) -> list[Finding]:
             invoice_id__in=Subquery(query.values("imis_id")), status__in=Finding.ACTIVE
         )
     }
+    dismissed = set(
+        Finding.objects.filter(
+            invoice_id__in=Subquery(query.values("imis_id")), status=Finding.Status.DISMISSED
+        ).values_list("invoice_id", "kind", "billed", "expected")
+    )
     opened, changed, resolved, events = [], [], [], []
     for o in outcomes:
         inv = o.invoice
         finding = active.get(inv.id)
+        if o.outcome == "flagged" and (inv.id, o.kind, inv.billed, o.expected) in dismissed:
+            continue  # a person dismissed this very finding; it is not raised again
         if o.outcome == "flagged":
             values = {
                 "kind": o.kind,

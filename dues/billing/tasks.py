@@ -45,3 +45,15 @@ def billing_checks_after_sync_task() -> int | None:
     if changed is not None:
         params["changed_since"] = changed.isoformat()
     return job_run_enqueue(kind=KIND, params=params).pk
+
+
+def credit_memos_file_task() -> dict:
+    from dues.billing.memos import credit_memos_file_for_findings
+
+    return credit_memos_file_for_findings()
+
+
+def credit_memos_sync_task() -> dict:
+    from dues.billing.memos import credit_memos_sync
+
+    return credit_memos_sync()

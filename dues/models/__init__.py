@@ -1,9 +1,13 @@
 """Models of payments and cash application: intake, candidates, labels, and the journal."""
 
 from dues.models.billing import (
+    AdjustmentAccount,
+    AdjustmentEntry,
+    AdjustmentLine,
     BillingAccess,
     BillingPolicySetting,
     CheckRun,
+    CreditMemo,
     Finding,
     InvoiceCheck,
 )
@@ -19,9 +23,13 @@ from dues.models.payments import (
 
 __all__ = [
     "Account",
+    "AdjustmentAccount",
+    "AdjustmentEntry",
+    "AdjustmentLine",
     "BillingAccess",
     "BillingPolicySetting",
     "CheckRun",
+    "CreditMemo",
     "DuesAccess",
     "Finding",
     "InvoiceCap",

@@ -120,11 +120,12 @@ class Finding(models.Model):
         RESOLVED = "resolved", "Resolved"
         DISMISSED = "dismissed", "Dismissed"
 
-    # Declared once. memo → open: the memo was rejected or went stale. open/memo → resolved:
-    # a later check found the invoice right (corrected in iMIS, or the memo posted).
+    # Declared once. memo → open: the memo expired or went stale (it is filed again); memo →
+    # dismissed: a person rejected it (the same finding is not raised again). open/memo →
+    # resolved: a later check found the invoice right (corrected in iMIS, or the memo posted).
     TRANSITIONS = {
         Status.OPEN: {Status.MEMO, Status.RESOLVED, Status.DISMISSED},
-        Status.MEMO: {Status.OPEN, Status.RESOLVED},
+        Status.MEMO: {Status.OPEN, Status.RESOLVED, Status.DISMISSED},
         Status.RESOLVED: {Status.OPEN},
         Status.DISMISSED: {Status.OPEN},
     }
@@ -169,3 +170,155 @@ class Finding(models.Model):
         from django.urls import reverse
 
         return reverse("dues:billing:invoice", args=[self.invoice_id])
+
+
+class CreditMemo(models.Model):
+    """A correction of one iMIS invoice: a credit memo (negative) or a debit adjustment
+    (positive), proposed through a review item and posted to iMIS and the ledger once."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        OBSERVED = "observed", "Observed only"
+        APPROVED = "approved", "Approved, sent to iMIS"
+        POSTED = "posted", "Posted"
+        TO_KEY_IN = "to_key_in", "To key in by hand"
+        REFUSED = "refused", "Refused by iMIS"
+        REJECTED = "rejected", "Rejected"
+        REVERSED = "reversed", "Reversed"
+
+    # Declared once. A proposal superseded by an edited amount is rejected (a new one is filed);
+    # to_key_in → posted when a sync sees the adjustment keyed in by hand.
+    TRANSITIONS = {
+        Status.PROPOSED: {Status.APPROVED, Status.REJECTED, Status.OBSERVED},
+        Status.OBSERVED: set(),
+        Status.APPROVED: {Status.POSTED, Status.TO_KEY_IN, Status.REFUSED},
+        Status.TO_KEY_IN: {Status.POSTED},
+        Status.POSTED: {Status.REVERSED},
+        Status.REFUSED: set(),
+        Status.REJECTED: set(),
+        Status.REVERSED: set(),
+    }
+
+    class Origin(models.TextChoices):
+        CHECK = "check", "Invoice check"
+        CALCULATOR = "calculator", "Proration & refund calculator"
+
+    reference = models.CharField(max_length=40, unique=True, null=True, blank=True)
+    origin = models.CharField(max_length=12, choices=Origin.choices)
+    finding = models.ForeignKey(
+        Finding, null=True, blank=True, on_delete=models.SET_NULL, related_name="memos"
+    )
+    review_item = models.OneToOneField(
+        "reviews.ReviewItem",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="credit_memo",
+    )
+    invoice_id = models.CharField(max_length=80, db_index=True)
+    invoice_number = models.CharField(max_length=80, blank=True)
+    member_id = models.CharField(max_length=80, db_index=True)
+    member_name = models.CharField(max_length=300, blank=True)
+    amount = models.DecimalField(
+        max_digits=14, decimal_places=2, help_text="Credit memo negative, debit positive."
+    )
+    reason = models.CharField(max_length=300)
+    breakdown = models.JSONField(default=list, blank=True)
+    parts = models.JSONField(
+        default=dict, blank=True, help_text="How a cancellation splits: refund, write_off."
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PROPOSED, db_index=True
+    )
+    outbox_reference = models.CharField(max_length=80, blank=True)
+    note_reference = models.CharField(max_length=80, blank=True)
+    reversal_reference = models.CharField(max_length=80, blank=True)
+    imis_message = models.CharField(max_length=500, blank=True)
+    baseline_adjustment = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="The invoice's adjustments in the mirror when approved.",
+    )
+    explanation_error = models.CharField(max_length=300, blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    posted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "credit memo or debit adjustment"
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(amount=0), name="memo_amount_nonzero")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} {self.reference or self.pk} on invoice {self.invoice_number}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("dues:billing:memo", args=[self.pk])
+
+    @property
+    def label(self) -> str:
+        return "Credit memo" if self.amount < 0 else "Debit adjustment"
+
+
+class AdjustmentAccount(models.TextChoices):
+    """Accounts of the adjustment journal, named for a month-end close to map."""
+
+    RECEIVABLE = "receivable", "Accounts receivable: dues"
+    DUES_REVENUE = "dues_revenue", "Dues revenue"
+    CREDIT_MEMOS = "credit_memos", "Credit memos and allowances"
+    WRITE_OFFS = "write_offs", "Write-offs"
+
+
+class AdjustmentEntry(models.Model):
+    """One balanced journal transaction of an invoice adjustment: its posting or reversal.
+
+    Append-only and balanced by the database (migration 0007), as the payment journal is."""
+
+    class Kind(models.TextChoices):
+        POST = "post", "Posted"
+        REVERSE = "reverse", "Reversed"
+
+    memo = models.ForeignKey(CreditMemo, on_delete=models.PROTECT, related_name="journal")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    key = models.CharField(max_length=120, unique=True, help_text="One entry per event.")
+    memo_text = models.CharField(max_length=300)
+    actor_name = models.CharField(max_length=150)
+    reverses = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals"
+    )
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "adjustment entries"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of memo {self.memo_id}"
+
+
+class AdjustmentLine(models.Model):
+    """One side of an adjustment entry: debit positive, credit negative."""
+
+    entry = models.ForeignKey(AdjustmentEntry, on_delete=models.PROTECT, related_name="lines")
+    account = models.CharField(max_length=14, choices=AdjustmentAccount.choices)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, help_text="Debit +, credit -.")
+    invoice_id = models.CharField(max_length=80, db_index=True)
+    member_id = models.CharField(max_length=80, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(amount=0), name="adjustment_line_nonzero")
+        ]
+
+    def __str__(self) -> str:
+        side = "Dr" if self.amount > 0 else "Cr"
+        return f"{side} {self.get_account_display()} {abs(self.amount)}"

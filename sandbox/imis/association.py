@@ -75,6 +75,8 @@ class Association:
         self.malformed: dict[tuple[str, int], str] = {}
         # Which of the price shapes of CONTRACT.md the Item endpoint serves (a site's switch).
         self.item_shape = "sdk"
+        # Whether Invoice/_execute takes adjustments ("ok") or answers 501 / 404 (writes.py).
+        self.adjustments = "ok"
         self._last_stamp = now
         self.days_advanced = 0
         # Half-year whose aggregated engagement rows advance() keeps counting into.

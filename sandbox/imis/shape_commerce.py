@@ -122,6 +122,7 @@ _INV_COLS = [
     "paid",
     "balance",
     "description",
+    "note",
 ]
 
 
@@ -149,6 +150,7 @@ def invoice_dicts(assoc, idx: np.ndarray) -> list[dict]:
                 "PreviousBalance": money(0),
                 "Balance": money(c["balance"][i]),
                 "Description": c["description"][i],
+                "Note": c["note"][i],
                 "FinancialEntity": FINANCIAL_ENTITY,
             }
         )

@@ -43,6 +43,13 @@ class Command(BaseCommand):
             help="Write the billing scenarios' truth (one row per recent dues invoice) as CSV.",
         )
         parser.add_argument(
+            "--adjustments",
+            choices=("ok", "501", "404"),
+            default="ok",
+            help="How Invoice/_execute (ProcessCashAdjustment) answers: applies it, or 501/404 "
+            "as a site that cannot take adjustments over REST.",
+        )
+        parser.add_argument(
             "--item-shape",
             choices=("sdk", "legacy", "itemprice"),
             default="sdk",
@@ -72,6 +79,7 @@ class Command(BaseCommand):
         if options["advance_days"]:
             association.advance(options["advance_days"])
         association.set_item_shape(options["item_shape"])
+        association.adjustments = options["adjustments"]
         if options["billing"]:
             from sandbox.imis.billing import add_billing
 
