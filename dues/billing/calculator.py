@@ -406,7 +406,7 @@ def expected_invoice(
     if join_date is not None:
         _after_join(term.end, join_date, "term's end")
     share = _joiner_share(policy, term, join_date)
-    head = [Step("term", f"Membership term: {term.words()}.", begin=term.begin, end=term.end)]
+    head = [Step("term", f"Membership from {term.words()}.", begin=term.begin, end=term.end)]
     if share is not None:
         head.append(
             Step(
@@ -428,7 +428,7 @@ def expected_invoice(
         for code in sorted(set(subscriptions)):
             lines.append(_yearly_line(policy, prices, "subscription", code, term, None))
     total = sum((li.amount for li in lines), ZERO)
-    steps = (*head, Step("total", f"Expected invoice total: {format_money(total)}.", total))
+    steps = (*head, Step("total", f"{format_money(total)} expected on the invoice in all.", total))
     return Expected(total, term, tuple(lines), steps)
 
 
@@ -472,7 +472,7 @@ def _dues_line(policy, prices, member_type, term, organisation, complimentary, s
     if share is not None:
         exact *= share.charge
     amount = _money(policy, exact)
-    steps.append(Step("dues", f"Dues: {format_money(amount)}.", amount, item=item))
+    steps.append(Step("dues", f"{format_money(amount)} in dues for the term.", amount, item=item))
     return Line("dues", item, amount, price.amount, tuple(steps))
 
 

@@ -168,7 +168,7 @@ def load(query) -> Snapshot:
     return Snapshot(invoices, members, dict(subs_by_party), dict(lines))
 
 
-def _years(begin: date, through: date) -> int:
+def term_years(begin: date, through: date) -> int:
     return max(1, round(((through - begin).days + 1) / 365.25))
 
 
@@ -279,7 +279,7 @@ class Checker:
         later = self._next_tier(member, line)
         through = later.through if later else line.through
         member_type = self.item_type(line.item) if later else member.type
-        years = _years(line.begin, through)
+        years = term_years(line.begin, through)
         term = calc.term_for(policy, line.begin, years)
         chapters = [li for li in others if self.is_chapter(li.item)]
         subscriptions = [li for li in others if self.is_subscription(li)]
@@ -352,7 +352,7 @@ class Checker:
     # -- a tier change -----------------------------------------------------------------------
     def _tier_change(self, inv, member, line, before, others) -> Outcome:
         policy, prices = self.policy, self.prices
-        years = _years(before.begin, line.through)
+        years = term_years(before.begin, line.through)
         term = Term(before.begin, line.through, years)
         old_type, new_type = self.item_type(before.item), self.item_type(line.item)
         old = prices.in_force(before.item, term.begin)

@@ -157,7 +157,7 @@ def _discounts_text(value) -> str:
 
 
 def _set_text(value) -> str:
-    return ",".join(sorted(value))
+    return ", ".join(sorted(value))
 
 
 @dataclass(frozen=True)

@@ -267,6 +267,18 @@ class CreditMemo(models.Model):
     def label(self) -> str:
         return "Credit memo" if self.amount < 0 else "Debit adjustment"
 
+    @property
+    def shown_status(self) -> tuple[str, str]:
+        """The status as a person should read it: a proposal already decided in the review
+        queue shows its decision while the effect and the sync catch up."""
+        item = self.review_item
+        if self.status == self.Status.PROPOSED and item is not None:
+            if item.status in ("approved", "edited", "executing"):
+                return "approved", "Approved"
+            if item.status in ("rejected", "expired", "stale") and item.pk == self.review_item_id:
+                return "rejected", item.get_status_display()
+        return self.status, self.get_status_display()
+
 
 class AdjustmentAccount(models.TextChoices):
     """Accounts of the adjustment journal, named for a month-end close to map."""
