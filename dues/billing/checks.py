@@ -187,18 +187,14 @@ class Checker:
     ):
         self.policy, self.prices, self.snap = policy, prices, snapshot
         self.explain = explain  # a breakdown for clean invoices too (the invoice page)
-        self.item_types = {code: t for t, code in prices.member_items.items()}
-        self._dues = policy.dues_item.partition("{type}")
+        self._types: dict[str, str | None] = {}
         self._chapter = policy.chapter_item.partition("{chapter}")
 
     # -- what a line is ---------------------------------------------------------------------
     def item_type(self, code: str) -> str | None:
-        if code in self.item_types:
-            return self.item_types[code]
-        head, _, tail = self._dues
-        if code.startswith(head) and code.endswith(tail) and len(code) > len(head) + len(tail):
-            return code[len(head) : len(code) - len(tail)]
-        return None
+        if code not in self._types:
+            self._types[code] = self.prices.member_type_of(self.policy, code)
+        return self._types[code]
 
     def is_chapter(self, code: str) -> bool:
         head, _, tail = self._chapter
@@ -273,12 +269,31 @@ class Checker:
                 return row
         return None
 
+    def _replaced_tier(self, member: Member, line: Sub) -> Sub | None:
+        """Another tier's line for this very term, no longer active: the member's type changed
+        after the term was billed (iMIS moved the line to the new item), so the type at the
+        term's begin was that one."""
+        for row in self._rows(member):
+            if (
+                row.item != line.item
+                and row.begin == line.begin
+                and row.through
+                and row.through >= line.begin
+                and not row.status.lower().startswith("a")
+                and self.item_type(row.item)
+            ):
+                return row
+        return None
+
     # -- a term's invoice ---------------------------------------------------------------------
     def _term(self, inv: Inv, member: Member, line: Sub, others: list[Sub]) -> Outcome:
         policy = self.policy
         later = self._next_tier(member, line)
         through = later.through if later else line.through
         member_type = self.item_type(line.item) if later else member.type
+        replaced = None if later else self._replaced_tier(member, line)
+        if replaced is not None:
+            member_type = self.item_type(replaced.item)
         years = term_years(line.begin, through)
         term = calc.term_for(policy, line.begin, years)
         chapters = [li for li in others if self.is_chapter(li.item)]
@@ -307,16 +322,8 @@ class Checker:
         if inv.billed == total:
             return Outcome(inv, "clean", expected=total, breakdown=breakdown)
         kind = self._name(member, member_type, line, chapters, expected, organisation)
-        summary = _summary(kind, inv, total, expected, line, self)
-        return Outcome(
-            inv,
-            "flagged",
-            kind,
-            total,
-            CONFIDENCE[kind],
-            summary,
-            breakdown,
-            member_name=member.name,
+        return _flagged(
+            inv, member, kind, total, _summary(kind, inv, total, expected, line), breakdown
         )
 
     def _name(self, member, member_type, line, chapters, expected, organisation) -> str:
@@ -399,16 +406,7 @@ class Checker:
             f"{format_money(inv.billed)}; prorated from the change date it is "
             f"{format_money(total)}."
         )
-        return Outcome(
-            inv,
-            "flagged",
-            kind,
-            total,
-            CONFIDENCE[kind],
-            summary,
-            breakdown,
-            member_name=member.name,
-        )
+        return _flagged(inv, member, kind, total, summary, breakdown)
 
     # -- a second invoice for a term ---------------------------------------------------------
     def _duplicate(self, inv: Inv, member: Member) -> Outcome:
@@ -486,6 +484,19 @@ class Checker:
         return [_unchecked(li) for li in lines]
 
 
+def _flagged(inv, member, kind: str, expected, summary: str, breakdown: dict) -> Outcome:
+    return Outcome(
+        inv,
+        "flagged",
+        kind,
+        expected,
+        CONFIDENCE[kind],
+        summary,
+        breakdown,
+        member_name=member.name,
+    )
+
+
 def _charge(policy, price: Decimal, years: int, discount: Decimal) -> Decimal:
     return calc._money(policy, calc._frac(price) * years * (1 - calc._frac(discount) / 100))
 
@@ -505,7 +516,7 @@ def _unchecked(li: Sub) -> dict:
     }
 
 
-def _summary(kind: str, inv: Inv, total: Decimal, expected, line: Sub, checker: Checker) -> str:
+def _summary(kind: str, inv: Inv, total: Decimal, expected, line: Sub) -> str:
     dues = expected.line("dues")
     what = {
         "wrong_tier": f"billed {line.item}, but the member's type is billed {dues.item}",

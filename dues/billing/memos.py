@@ -519,6 +519,16 @@ def credit_memos_sync() -> dict:
     an adjustment delivered, refused, or impossible over REST; one keyed in by hand that a sync
     now shows. Each memo in its own transaction; safe to run any number of times."""
     counts = {"rejected": 0, "observed": 0, "posted": 0, "to_key_in": 0, "refused": 0}
+    # A later check found the invoice right (corrected in iMIS meanwhile): withdraw the proposal.
+    moot = CreditMemo.objects.filter(
+        status=M.PROPOSED,
+        finding__status=Finding.Status.RESOLVED,
+        review_item__status=R.PENDING,
+    ).values_list("review_item_id", flat=True)
+    for item_id in list(moot[:1000]):
+        review_item_close(
+            item_id=item_id, to=R.STALE, reason="a later check found the invoice right"
+        )
     ended = CreditMemo.objects.filter(
         status=M.PROPOSED,
         review_item__status__in=[R.REJECTED, R.EXPIRED, R.STALE, R.OBSERVED],

@@ -291,3 +291,15 @@ def test_the_adjustment_journal_is_append_only_and_balanced_in_the_database(
         )
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def test_a_memo_whose_invoice_is_corrected_meanwhile_is_withdrawn(memos_filed, billing_mirror):
+    from imis_client.models import ImisInvoice
+
+    memo = _memo("other_difference")
+    ImisInvoice.objects.filter(imis_id=memo.invoice_id).update(adjustment_amount=memo.amount)
+    services.billing_checks_run(trigger=CheckRun.Trigger.COMMAND, since=billing_mirror)
+    memos.credit_memos_sync()
+    memo.refresh_from_db()
+    assert memo.finding.status == "resolved"
+    assert (memo.status, memo.review_item.status) == ("rejected", "stale")
