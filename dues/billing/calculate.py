@@ -73,15 +73,9 @@ def calculate(
         raise DomainError(f"No member {member_id} in the iMIS mirror; check the iMIS id.")
     policy, prices = current_policy(), price_book()
     known = calc.member_types(policy, prices)
-    item_types = {code: t for t, code in prices.member_items.items()}
 
     def type_of(code: str) -> str | None:
-        if code in item_types:
-            return item_types[code]
-        head, _, tail = policy.dues_item.partition("{type}")
-        if code.startswith(head) and code.endswith(tail) and len(code) > len(head + tail):
-            return code[len(head) : len(code) - len(tail)]
-        return None
+        return prices.member_type_of(policy, code)
 
     line = _dues_line(member, type_of)
     invoice = ImisInvoice.objects.filter(imis_id=line.invoice_id).first()

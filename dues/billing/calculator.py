@@ -108,6 +108,17 @@ class PriceBook:
     def dues_item(self, policy: BillingPolicy, member_type: str) -> str:
         return self.member_items.get(member_type) or policy.dues_item_for(member_type)
 
+    def member_type_of(self, policy: BillingPolicy, item: str) -> str | None:
+        """The member type a dues item bills: the one whose ``MemberType`` names it, else the
+        policy's mapping read backwards (``DUES/{type}``); None for any other item."""
+        for member_type, code in self.member_items.items():
+            if code == item:
+                return member_type
+        head, _, tail = policy.dues_item.partition("{type}")
+        if item.startswith(head) and item.endswith(tail) and len(item) > len(head + tail):
+            return item[len(head) : len(item) - len(tail)]
+        return None
+
     def has_item(self, item: str) -> bool:
         return item in self.rows
 
@@ -694,9 +705,5 @@ def instalments(total: Decimal, count: int) -> list[Decimal]:
 
 def member_types(policy: BillingPolicy, prices: PriceBook) -> list[str]:
     """Member types that have a dues item: named by an item, or matching the policy's mapping."""
-    found = set(prices.member_items)
-    head, _, tail = policy.dues_item.partition("{type}")
-    for code in prices.rows:
-        if code.startswith(head) and code.endswith(tail) and len(code) > len(head) + len(tail):
-            found.add(code[len(head) : len(code) - len(tail)])
-    return sorted(found)
+    found = {prices.member_type_of(policy, code) for code in prices.rows}
+    return sorted(t for t in found | set(prices.member_items) if t)
