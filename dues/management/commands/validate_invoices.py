@@ -21,12 +21,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--since", type=date.fromisoformat, help="YYYY-MM-DD")
         parser.add_argument(
+            "--propose",
+            action="store_true",
+            help="also file the credit memos of new findings now (a worker does it otherwise)",
+        )
+        parser.add_argument(
             "--findings-csv",
             metavar="PATH",
             help="also write one row per finding: invoice_id, kind, billed, expected_amount",
         )
 
-    def handle(self, *args, since, findings_csv, **options):
+    def handle(self, *args, since, findings_csv, propose, **options):
         params = {"trigger": "command"}
         if since:
             params["since"] = since.isoformat()
@@ -35,6 +40,10 @@ class Command(BaseCommand):
         if job.status != "succeeded":
             raise CommandError(f"The checks failed: {job.error[:500]}")
         result = job.result
+        if propose:
+            from dues.billing.memos import credit_memos_file_for_findings
+
+            result["memos_filed"] = credit_memos_file_for_findings()["filed"]
         if findings_csv:
             flagged = InvoiceCheck.objects.filter(run_id=result["run"], outcome="flagged")
             findings = Finding.objects.filter(
