@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from dues import views, webhook_views
+from dues import views
+from dues.intake import webhook_views
 
 app_name = "dues"
 

@@ -3,7 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
-from dues.bankfiles import parse_bai2, parse_csv, parse_file
+from dues.intake.bankfiles import parse_bai2, parse_csv, parse_file
 from tests.dues.conftest import bai2_sample
 
 

@@ -28,7 +28,7 @@ from bai2.helpers import IteratorHelper
 from bai2.parsers import GroupHeaderParser, TransactionDetailParser
 
 from common.money import from_minor_units, to_money
-from dues.receipts import Receipt
+from dues.intake.receipts import Receipt
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """A payment as read from what carried it (a webhook event, a bank-file line), before storage.
 
-The readers (``dues.webhooks``, ``dues.bankfiles``) make these without touching the database;
-``dues.intake`` stores each as a ``Payment`` with the fields ``payment_fields`` gives.
+The readers (``webhooks``, ``bankfiles``) make these without touching the database;
+``store`` keeps each as a ``Payment`` with the fields ``payment_fields`` gives.
 """
 
 from dataclasses import dataclass, field

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from common.money import from_minor_units, to_money
-from dues.receipts import Receipt
+from dues.intake.receipts import Receipt
 
 
 class WebhookRejected(Exception):

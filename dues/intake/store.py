@@ -21,7 +21,7 @@ from common.audit import audit_event, audit_record, audit_record_many
 from common.errors import DomainError
 from common.money import format_money, to_money
 from common.states import transition
-from dues import bankfiles, webhooks
+from dues.intake import bankfiles, webhooks
 from dues.ledger import Entry, credit, debit, journal_record_many
 from dues.models import Account, JournalTransaction, Payment, PaymentImport, WebhookEvent
 
