@@ -1,9 +1,13 @@
-"""A payment as read from what carried it (a webhook event, a bank-file line), before storage.
+"""A payment as read from what carried it (a webhook event, a bank-file line), before storage,
+and a bank file as read: its receipts, and the lines refused, doubted or skipped.
 
-The readers (``webhooks``, ``bankfiles``) make these without touching the database;
+The readers (``webhooks``, ``bai2file``, ``csvfile``) make these without touching the database;
 ``store`` keeps each as a ``Payment`` with the fields ``payment_fields`` gives.
 """
 
+import hashlib
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -42,3 +46,30 @@ class Receipt:
             "method": self.method,
             "provider_id": self.provider_id,
         }
+
+
+@dataclass
+class ParseResult:
+    file_format: str
+    lines: list[Receipt] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)  # {"line", "error"}: not imported
+    warnings: list[dict] = field(default_factory=list)  # {"line", "warning"}: imported, check it
+    skipped: list[dict] = field(default_factory=list)  # {"line", "reason"}: not a payment
+    fatal: str = ""  # the whole file was refused
+
+    def error(self, line: int, message: str) -> None:
+        self.errors.append({"line": line, "error": message})
+
+
+class LineKeys:
+    """Dedupe keys: the line's content plus its occurrence count, so that the same file read
+    twice gives the same keys and two identical lines in one file stay two payments."""
+
+    def __init__(self) -> None:
+        self.seen: Counter = Counter()
+
+    def __call__(self, *parts) -> str:
+        content = "|".join(re.sub(r"\s+", " ", str(p)).strip().lower() for p in parts)
+        self.seen[content] += 1
+        digest = hashlib.sha256(content.encode()).hexdigest()[:40]
+        return f"{digest}#{self.seen[content]}"

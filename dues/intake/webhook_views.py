@@ -13,7 +13,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from dues.intake import store, webhooks
+from dues.intake import events, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def _receive(request, *, source: str, secret: str, verify, header: str) -> JsonR
     except webhooks.WebhookRejected as exc:
         log.warning("%s webhook rejected: %s", source, exc)
         return JsonResponse({"error": str(exc)}, status=400)
-    created = store.webhook_event_receive(source=source, event=event, body=body)
+    created = events.webhook_event_receive(source=source, event=event, body=body)
     return JsonResponse({"received": True, "duplicate": not created}, status=200)
 
 

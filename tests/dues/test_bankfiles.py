@@ -3,7 +3,9 @@
 from datetime import date
 from decimal import Decimal
 
-from dues.intake.bankfiles import parse_bai2, parse_csv, parse_file
+from dues.intake.bai2file import parse_bai2
+from dues.intake.bankfiles import parse_file
+from dues.intake.csvfile import parse_csv
 from tests.dues.conftest import bai2_sample
 
 
