@@ -5,15 +5,16 @@ prints one JSON object:
 
 - ``seconds``: loading the open invoices, parties and payment history from PostgreSQL (the
   mirror tables of a fresh database filled for the run, and last cycle's applied payments as
-  posted payments of the dues app) with the queries of ``dues.candidates``, building the index,
-  and matching every payment; the total is the figure to hold against the 15 s target.
+  posted payments of the dues app) with the queries of ``dues.matching.candidates``, building
+  the index, and matching every payment; the total is the figure to hold against the 15 s
+  target.
 - ``accuracy`` at ``DEFAULT_AUTO_THRESHOLD``: precision of the payments that would be applied
   without a person and their share of all payments; top-3 recall for the payments left to a
   person; per confidence band, how often the best candidate was right; payments that belong to
   no one; and per scenario of the generator.
 
 ``--in-memory`` skips PostgreSQL (for iterating on the matcher). ``--fit-calibration`` fits the
-calibration table of ``dues.matching.CALIBRATION`` on payments drawn with another seed and
+calibration table of ``dues.matching.matcher.CALIBRATION`` on payments drawn with another seed and
 prints it. ``--without-links`` runs without payment history and postal codes, to show what
 households and history add.
 """
@@ -39,6 +40,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
 
 from dues import matching  # noqa: E402
+from dues.matching import matcher  # noqa: E402
 from imis_client.sandbox.payments import (  # noqa: E402
     Book,
     generate_payments,
@@ -301,8 +303,8 @@ def fit_calibration(index, payments) -> dict:
     (pool-adjacent-violators); each block's rate is smoothed as (right + 1) / (n + 2) and placed
     at the block's middle.
     """
-    saved = matching.CALIBRATION
-    matching.CALIBRATION = ()  # the model's own posterior
+    saved = matcher.CALIBRATION
+    matcher.CALIBRATION = ()  # the model's own posterior
     points = []
     for payment in payments:
         candidates = matching.match(remittance_of(payment), index, limit=1)
@@ -311,7 +313,7 @@ def fit_calibration(index, payments) -> dict:
         p = min(max(candidates[0].confidence, 1e-9), 1 - 1e-9)
         z = math.log(p / (1 - p))
         points.append((z, 1.0 if is_right(candidates[0], payment) else 0.0))
-    matching.CALIBRATION = saved
+    matcher.CALIBRATION = saved
     # One-nat bins of z, made monotone by pool-adjacent-violators over the bins.
     bins: dict[int, list[float]] = {}
     for z, y in points:
@@ -387,9 +389,9 @@ def main() -> None:
         write_payment_history(past)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-        from dues import candidates as loader
+        from dues.matching import candidates as loader
 
-        # What dues.candidates.match_index reads (the runner's index), timed apart from the
+        # What dues.matching.candidates.match_index reads (the runner's index), timed apart from the
         # building of the index.
         t, c = time.perf_counter(), time.process_time()
         invoices, billing = loader.load_invoices()
@@ -417,7 +419,7 @@ def main() -> None:
         "cpu_seconds": {k: round(v, 2) for k, v in cpu.items()},
         "load_average_1min": round(os.getloadavg()[0], 2),
         "payments_per_second": round(len(payments) / seconds["match"]),
-        "calibration_knots": len(matching.CALIBRATION),
+        "calibration_knots": len(matcher.CALIBRATION),
         "accuracy": evaluate(payments, results, threshold),
     }
     if not args.examples:

@@ -60,8 +60,8 @@ def main() -> None:
     from dues import intake, matching
     from dues.intake import webhooks
     from dues.kinds import KIND
+    from dues.matching.run import payments_match
     from dues.models import Payment, WebhookEvent
-    from dues.runner import payments_match
     from imis_client.sandbox.payment_files import write_payment_files
     from imis_client.sandbox.payments import generate_payments, payment_history, synthetic_book
     from reviews.services import review_policy_set

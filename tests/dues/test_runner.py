@@ -13,10 +13,11 @@ from django.db import connection, transaction
 
 from common import roles
 from common.models import AuditEvent, JobRun
-from dues import candidates, intake, ledger, matching, services
+from dues import intake, ledger, matching, services
 from dues.kinds import KIND
+from dues.matching import candidates
+from dues.matching.run import payments_match, remittance_for
 from dues.models import JournalLine, Payment
-from dues.runner import payments_match, remittance_for
 from reviews import services as reviews
 from tests.dues.conftest import Mirror
 

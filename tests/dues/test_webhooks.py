@@ -14,8 +14,8 @@ from django_q.models import OrmQ
 
 from common import roles
 from dues import intake
+from dues.matching.run import remittance_for
 from dues.models import JournalTransaction, Payment, WebhookEvent
-from dues.runner import remittance_for
 from tests.conftest import PASSWORD, wait_for
 from tests.dues.conftest import (
     ANET_KEY,

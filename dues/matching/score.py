@@ -10,13 +10,13 @@ from rapidfuzz import fuzz
 
 from common.money import from_minor_units
 
-from . import matching_index as mi
-from . import matching_model as m
-from . import matching_text as tx
-from .matching_alloc import Hypothesis, allocate
-from .matching_index import MatchIndex
-from .matching_names import name_lr
-from .matching_read import Evidence, typo_weight
+from . import index as mi
+from . import model as m
+from . import text as tx
+from .alloc import Hypothesis, allocate
+from .index import MatchIndex
+from .names import name_lr
+from .read import Evidence, typo_weight
 
 
 def allocations(ev: Evidence, index: MatchIndex, account: str) -> list[Hypothesis]:

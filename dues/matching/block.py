@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from rapidfuzz import fuzz
 
-from . import matching_index as mi
-from . import matching_links as ml
-from . import matching_model as m
-from . import matching_text as tx
-from .matching_index import MatchIndex
-from .matching_names import cut_off, name_lr
-from .matching_read import Evidence
+from . import index as mi
+from . import links as ml
+from . import model as m
+from . import text as tx
+from .index import MatchIndex
+from .names import cut_off, name_lr
+from .read import Evidence
 
 
 def _link(ev: Evidence, index: MatchIndex) -> None:

@@ -2,11 +2,10 @@
 
 Pure functions over plain records (no ORM): ``build_index`` once over the open invoices, the
 parties and (optionally) past dues payments, then ``match`` each remittance. This module holds
-the records, the calibration and the run of one match; the steps live beside it:
-``matching_read`` (what the remittance says), ``matching_block``, ``matching_alloc`` and
-``matching_score`` (steps 1 to 3), ``matching_names`` (how a written name fits a party),
-``matching_model`` (the likelihoods assumed), ``matching_index``, ``matching_links`` (households
-and payment history) and ``matching_text`` (names, memos, numbers). How it decides:
+the records, the calibration and the run of one match; the steps live beside it: ``read``
+(what the remittance says), ``block``, ``alloc`` and ``score`` (steps 1 to 3), ``names`` (how
+a written name fits a party), ``model`` (the likelihoods assumed), ``index``, ``links``
+(households and payment history) and ``text`` (names, memos, numbers). How it decides:
 
 1. **Blocking**: accounts (parties whose open invoices a payment could settle) are gathered only
    from evidence: invoice and member numbers read from memo and reference (exact, or one
@@ -14,7 +13,7 @@ and payment history) and ``matching_text`` (names, memos, numbers). How it decid
    payer's e-mail, the payer's name (surname with first initial, surnames one typing error away,
    distinctive words of organisation names), whom the payer is known to pay for (a person on
    file living with the member: same surname and postal code; a payer name, e-mail or party
-   that paid the member's dues before: ``matching_links``) and, when nothing else identifies
+   that paid the member's dues before: ``links``) and, when nothing else identifies
    anyone, a small bucket of invoices whose balance equals the amount.
 2. **Allocation** per account: invoices named in the memo first; else an invoice whose balance
    equals the amount; else a bounded subset sum over the account's invoices (one payer's several
@@ -41,14 +40,14 @@ from itertools import pairwise
 
 from common.money import from_minor_units, to_money
 
-from . import matching_index as mi
-from . import matching_model as m
-from . import matching_text as tx
-from .matching_alloc import Hypothesis
-from .matching_block import block, unlisted_mass
-from .matching_index import MatchIndex
-from .matching_read import Evidence, read
-from .matching_score import allocations, score, unrelated_amount
+from . import index as mi
+from . import model as m
+from . import text as tx
+from .alloc import Hypothesis
+from .block import block, unlisted_mass
+from .index import MatchIndex
+from .read import Evidence, read
+from .score import allocations, score, unrelated_amount
 
 
 @dataclass(frozen=True, slots=True)

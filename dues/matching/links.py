@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
-from . import matching_text as tx
+from . import text as tx
 
 
 def postal_key(code: str) -> str:

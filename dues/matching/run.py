@@ -1,7 +1,7 @@
 """Runs the matcher over payments waiting for it and files what it finds (the match job).
 
-The matcher itself (dues.matching, pure functions) and its index of open invoices and members
-(dues.candidates) know nothing of payments' storage; this module feeds them and keeps results.
+The matcher itself (``matcher``, pure functions) and its index of open invoices and members
+(``candidates``) know nothing of payments' storage; this module feeds them and keeps results.
 """
 
 import time
@@ -62,8 +62,8 @@ def not_auto_reason(candidates: list, remittance, threshold) -> str:
 def payments_match(*, progress=None, payment_ids=None, rematch: bool = False) -> dict:
     """Match every received payment (and, with rematch, every open one) and file what was
     found, ``BATCH`` payments to a transaction (``payments_candidates_file_many``)."""
-    from dues import candidates as candidate_index
     from dues import matching
+    from dues.matching import candidates as candidate_index
 
     started = time.monotonic()
     statuses = [S.RECEIVED] + ([S.UNMATCHED, S.PROPOSED] if rematch else [])

@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
-from . import matching_index as mi
-from . import matching_links as ml
-from . import matching_model as m
-from . import matching_text as tx
-from .matching_index import MatchIndex
+from . import index as mi
+from . import links as ml
+from . import model as m
+from . import text as tx
+from .index import MatchIndex
 
 if TYPE_CHECKING:
-    from .matching import Remittance
+    from .matcher import Remittance
 
 
 @dataclass(slots=True)

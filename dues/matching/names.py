@@ -10,10 +10,10 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
-from . import matching_index as mi
-from . import matching_model as m
-from . import matching_text as tx
-from .matching_index import MatchIndex
+from . import index as mi
+from . import model as m
+from . import text as tx
+from .index import MatchIndex
 
 
 def name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str):

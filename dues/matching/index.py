@@ -1,6 +1,6 @@
 """The lookup structures payment matching blocks on: ids, e-mails, surnames, amounts, employers.
 
-Built once per matching run from plain records (``OpenInvoice``, ``Party`` in dues.matching);
+Built once per matching run from plain records (``OpenInvoice``, ``Party`` in ``matcher``);
 no ORM. Surnames are indexed by their folded forms (accents off, umlauts also written out,
 compound names also by their parts), with the first name, the first initial and a phonetic key
 beside them; frequencies of surnames, first names and amounts are counted so that evidence can
@@ -19,8 +19,8 @@ from rapidfuzz.distance import OSA
 
 from common.money import CENT, to_money
 
-from . import matching_links as ml
-from . import matching_text as tx
+from . import links as ml
+from . import text as tx
 
 PRICE_SHARE = 0.005  # an amount owed on this share of open invoices is a price the book bills
 PUBLIC_DOMAINS = tx.words_set(
