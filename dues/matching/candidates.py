@@ -16,7 +16,9 @@ from collections.abc import Iterable
 from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Lower, Replace, Upper
 
-from dues.matching import MatchIndex, OpenInvoice, Party, PastPayment, build_index
+from dues.matching.index import MatchIndex
+from dues.matching.matcher import build_index
+from dues.matching.records import OpenInvoice, Party, PastPayment
 from dues.models import Payment
 from imis_client.models import ImisInvoice, ImisParty
 

@@ -2,10 +2,10 @@
 
 Pure functions over plain records (no ORM): ``build_index`` once over the open invoices, the
 parties and (optionally) past dues payments, then ``match`` each remittance. This module holds
-the records, the calibration and the run of one match; the steps live beside it: ``read``
-(what the remittance says), ``block``, ``alloc`` and ``score`` (steps 1 to 3), ``names`` (how
-a written name fits a party), ``model`` (the likelihoods assumed), ``index``, ``links``
-(households and payment history) and ``text`` (names, memos, numbers). How it decides:
+the calibration and the run of one match (its records are in ``records``); the steps live beside
+it: ``read`` (what the remittance says), ``block``, ``alloc`` and ``score`` (steps 1 to 3),
+``names`` (how a written name fits a party), ``model`` (the likelihoods assumed), ``index``,
+``links`` (households and payment history) and ``text`` (names, memos, numbers). How it decides:
 
 1. **Blocking**: accounts (parties whose open invoices a payment could settle) are gathered only
    from evidence: invoice and member numbers read from memo and reference (exact, or one
@@ -33,8 +33,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from itertools import pairwise
 
@@ -47,81 +45,8 @@ from .alloc import Hypothesis
 from .block import block, unlisted_mass
 from .index import MatchIndex
 from .read import Evidence, read
+from .records import Candidate, OpenInvoice, Party, PastPayment, Remittance
 from .score import allocations, score, unrelated_amount
-
-
-@dataclass(frozen=True, slots=True)
-class Remittance:
-    """One incoming payment as matching sees it."""
-
-    amount: Decimal
-    payer_name: str = ""
-    email: str = ""
-    memo: str = ""
-    reference: str = ""
-    received_on: date | None = None
-    method: str = ""  # card | ach | check | wire | other
-    payer_postal_code: str = ""  # the payer's address as the payment gives it (card billing)
-
-
-@dataclass(frozen=True, slots=True)
-class OpenInvoice:
-    """An open invoice: member_id is who it is for (sold to), payer_id who is billed (bill to)."""
-
-    invoice_id: str
-    number: str
-    member_id: str
-    payer_id: str
-    balance: Decimal
-    invoice_date: date | None
-
-
-@dataclass(frozen=True, slots=True)
-class Party:
-    """A person or organisation; org_id/org_name name a person's employer."""
-
-    party_id: str
-    name: str
-    first_name: str = ""
-    last_name: str = ""
-    email: str = ""
-    org_id: str = ""
-    org_name: str = ""
-    is_org: bool = False
-    informal_name: str = ""
-    postal_code: str = ""  # with the surname, who lives together (a household)
-
-
-@dataclass(frozen=True, slots=True)
-class PastPayment:
-    """A dues payment applied before: for which member, and who paid it as the payment said
-    (the product's applied payments), or the party billed or paying (the mirror's history)."""
-
-    member_id: str
-    payer_name: str = ""
-    email: str = ""
-    payer_id: str = ""
-    paid_on: date | None = None
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One way to apply the payment.
-
-    ``member_id`` is the member whose invoices are paid (the paying account when the invoices
-    belong to several members, e.g. an organisation paying for its employees); ``payer_id`` is
-    the party billed for them.
-    """
-
-    member_id: str
-    payer_id: str
-    allocations: tuple[tuple[str, Decimal], ...]  # (invoice_id, amount applied)
-    credit: Decimal  # overpayment left on account
-    shortfall: Decimal  # still owed on the allocated invoices
-    confidence: float  # calibrated probability that this candidate is right
-    explanation: str
-    signals: dict = field(default_factory=dict)
-
 
 # Calibration: a monotone map from the model's posterior log-odds to the share of payments
 # whose best candidate was right, fitted by isotonic regression on labelled sandbox payments of

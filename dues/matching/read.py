@@ -7,16 +7,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import TYPE_CHECKING
 
 from . import index as mi
 from . import links as ml
 from . import model as m
 from . import text as tx
 from .index import MatchIndex
-
-if TYPE_CHECKING:
-    from .matcher import Remittance
+from .records import Remittance
 
 
 @dataclass(slots=True)

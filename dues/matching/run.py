@@ -11,6 +11,9 @@ from django.db.models import Q
 
 from dues import services
 from dues.kinds import KIND
+from dues.matching import candidates as candidate_index
+from dues.matching import matcher
+from dues.matching.records import Remittance
 from dues.models import Payment
 from reviews.models import ReviewPolicy
 from reviews.services import policy_for
@@ -19,9 +22,7 @@ S = Payment.Status
 BATCH = 200  # payments filed in one transaction
 
 
-def remittance_for(payment: Payment):
-    from dues.matching import Remittance
-
+def remittance_for(payment: Payment) -> Remittance:
     return Remittance(
         amount=payment.available,
         payer_name=payment.payer_name,
@@ -36,13 +37,13 @@ def remittance_for(payment: Payment):
 
 def auto_threshold() -> tuple[bool, Decimal | None]:
     """Whether an Auto policy is on for payment applications, and its confidence threshold."""
-    from dues.matching import DEFAULT_AUTO_THRESHOLD
-
     policy = policy_for(KIND)
     if policy is None or policy.mode != ReviewPolicy.Mode.AUTO:
         return False, None
     threshold = policy.min_confidence
-    return True, threshold if threshold is not None else Decimal(str(DEFAULT_AUTO_THRESHOLD))
+    return True, threshold if threshold is not None else Decimal(
+        str(matcher.DEFAULT_AUTO_THRESHOLD)
+    )
 
 
 def not_auto_reason(candidates: list, remittance, threshold) -> str:
@@ -62,9 +63,6 @@ def not_auto_reason(candidates: list, remittance, threshold) -> str:
 def payments_match(*, progress=None, payment_ids=None, rematch: bool = False) -> dict:
     """Match every received payment (and, with rematch, every open one) and file what was
     found, ``BATCH`` payments to a transaction (``payments_candidates_file_many``)."""
-    from dues import matching
-    from dues.matching import candidates as candidate_index
-
     started = time.monotonic()
     statuses = [S.RECEIVED] + ([S.UNMATCHED, S.PROPOSED] if rematch else [])
     queryset = Payment.objects.filter(status__in=statuses)
@@ -91,9 +89,9 @@ def payments_match(*, progress=None, payment_ids=None, rematch: bool = False) ->
         filings = []
         for payment in Payment.objects.filter(pk__in=batch, status__in=statuses).order_by("id"):
             remittance = remittance_for(payment)
-            found = list(matching.match(remittance, index))
+            found = list(matcher.match(remittance, index))
             eligible = bool(
-                auto_on and found and matching.auto_applicable(found, remittance, float(threshold))
+                auto_on and found and matcher.auto_applicable(found, remittance, float(threshold))
             )
             reason = (
                 "" if eligible or not auto_on else not_auto_reason(found, remittance, threshold)
