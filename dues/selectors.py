@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from common.money import ZERO, format_money, to_money
+from dues import ledger
 from dues.models import (
     Account,
     JournalLine,
@@ -190,25 +191,6 @@ def invoices_for_cap(invoice_ids) -> dict[str, ImisInvoice]:
     return {invoice.imis_id: invoice for invoice in found}
 
 
-def invoice_applied(invoice_id: str) -> Decimal:
-    return invoices_applied([invoice_id])[invoice_id]
-
-
-def invoices_applied(invoice_ids) -> dict[str, Decimal]:
-    """What our journal holds or posted on each invoice, one query."""
-    ids = list(invoice_ids)
-    rows = (
-        JournalLine.objects.filter(
-            invoice_id__in=ids, account__in=[Account.HOLD, Account.RECEIVABLE]
-        )
-        .values("invoice_id")
-        .annotate(total=Sum("amount"))
-    )
-    applied = dict.fromkeys(ids, ZERO)
-    applied.update({row["invoice_id"]: -(row["total"] or ZERO) for row in rows})
-    return applied
-
-
 def invoice_cap_value(invoice: ImisInvoice) -> Decimal:
     return invoice_cap_values([invoice])[invoice.imis_id]
 
@@ -248,18 +230,7 @@ def invoice_cap_values(invoices) -> dict[str, Decimal]:
 
 
 def invoice_room(invoice: ImisInvoice) -> Decimal:
-    return max(invoice_cap_value(invoice) - invoice_applied(invoice.imis_id), ZERO)
-
-
-def payment_posted_invoices(payment_id: int) -> list[tuple[str, Decimal]]:
-    rows = (
-        JournalLine.objects.filter(payment_id=payment_id, account=Account.RECEIVABLE)
-        .exclude(invoice_id="")
-        .values("invoice_id")
-        .annotate(total=Sum("amount"))
-        .order_by("-invoice_id")
-    )
-    return [(row["invoice_id"], -row["total"]) for row in rows if row["total"]]
+    return max(invoice_cap_value(invoice) - ledger.invoice_applied(invoice.imis_id), ZERO)
 
 
 # --- one payment --------------------------------------------------------------------------

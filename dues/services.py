@@ -504,7 +504,7 @@ def payments_apply_many(
     caps = selectors.invoice_cap_values(invoices.values())
     ledger.invoice_caps_lock(caps)
     # Read after the locks: what a racing application applied is committed by now.
-    applied = selectors.invoices_applied(invoices)
+    applied = ledger.invoices_applied(invoices)
     room = {inv: max(cap - applied[inv], ZERO) for inv, cap in caps.items()}
     done: list[tuple[Application, Payment, list, Decimal]] = []
     entries = []
@@ -833,7 +833,7 @@ def payment_refund(*, payment_id: int, amount: Decimal, reference: str = "", use
     if from_unapplied:
         lines.append(debit(Account.UNAPPLIED, from_unapplied))
     rest = amount - from_unapplied
-    for invoice_id, posted in selectors.payment_posted_invoices(payment.pk):
+    for invoice_id, posted in ledger.payment_posted_invoices(payment.pk):
         if rest <= 0:
             break
         take = min(rest, posted)

@@ -1,21 +1,26 @@
-"""The local double-entry journal of payments: balanced entries, reversals, balances, caps.
+"""The local double-entry journal of payments: cash clearing, unapplied credit, hold, receivable.
 
-``journal`` appends balanced transactions and reversals. The database enforces the same rules
-again at commit (migration 0002).
+``journal`` appends balanced transactions and their reversals, ``balances`` reads them back
+(per payment, per invoice), and ``caps`` keeps and locks each invoice's cap. The database
+enforces the same rules again at commit (migration 0002).
 """
 
+from dues.ledger.balances import (
+    invoice_applied,
+    invoices_applied,
+    payment_balances,
+    payment_held_allocations,
+    payment_posted_invoices,
+)
+from dues.ledger.caps import invoice_cap_lock, invoice_caps_lock
 from dues.ledger.journal import (
     Entry,
     Line,
     credit,
     debit,
-    invoice_cap_lock,
-    invoice_caps_lock,
     journal_record,
     journal_record_many,
     journal_reverse,
-    payment_balances,
-    payment_held_allocations,
 )
 
 __all__ = [
@@ -23,11 +28,14 @@ __all__ = [
     "Line",
     "credit",
     "debit",
+    "invoice_applied",
     "invoice_cap_lock",
     "invoice_caps_lock",
+    "invoices_applied",
     "journal_record",
     "journal_record_many",
     "journal_reverse",
     "payment_balances",
     "payment_held_allocations",
+    "payment_posted_invoices",
 ]

@@ -1,19 +1,14 @@
-"""Writing and reading the journal: balanced transactions, reversals, balances per payment.
+"""Writing the journal: balanced transactions appended, and reversals of them.
 
 The database enforces the same rules again at commit (migration 0002); checking here first gives
 a person a message they can act on instead of a constraint error.
 """
 
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection
-from django.db.models import Sum
-
-from common.bulk import rows_update
 from common.money import ZERO
-from dues.models import Account, InvoiceCap, JournalLine, JournalTransaction, Payment
+from dues.models import JournalLine, JournalTransaction, Payment
 
 
 @dataclass(frozen=True)
@@ -120,63 +115,3 @@ def journal_reverse(
         actor_name=actor_name,
         reverses=original,
     )
-
-
-def payment_balances(payment_id: int) -> dict[str, Decimal]:
-    """Signed balance per account for one payment (debit +)."""
-    rows = (
-        JournalLine.objects.filter(payment_id=payment_id)
-        .values("account")
-        .annotate(total=Sum("amount"))
-    )
-    balances = {account: ZERO for account in Account.values}
-    balances.update({row["account"]: row["total"] for row in rows})
-    return balances
-
-
-def payment_held_allocations(payment_id: int) -> tuple[list[tuple[str, Decimal]], Decimal]:
-    """What a payment has in hold: [(invoice id, amount)] and the credit on account."""
-    per_invoice: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    credit_amount = ZERO
-    for line in JournalLine.objects.filter(payment_id=payment_id, account=Account.HOLD):
-        if line.invoice_id:
-            per_invoice[line.invoice_id] -= line.amount
-        else:
-            credit_amount -= line.amount
-    allocations = [(inv, amount) for inv, amount in sorted(per_invoice.items()) if amount]
-    return allocations, credit_amount
-
-
-def invoice_cap_lock(invoice_id: str, *, cap: Decimal) -> InvoiceCap:
-    """Record the invoice's cap and hold its row lock until the transaction ends."""
-    return invoice_caps_lock({invoice_id: cap})[invoice_id]
-
-
-def invoice_caps_lock(caps: dict[str, Decimal]) -> dict[str, InvoiceCap]:
-    """Record each invoice's cap and hold the rows' locks until the transaction ends, taken in
-    invoice-id order (the lock order).
-
-    INSERT .. ON CONFLICT waits for a concurrent creator to commit, then the rows are locked; the
-    second of two racing applications therefore sees the first one's lines.
-    """
-    ids = sorted(caps)
-    if not ids:
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO dues_invoicecap (invoice_id, cap, updated_at) "
-            "SELECT invoice_id, cap, now() FROM unnest(%s::text[], %s::numeric[]) "
-            "AS t(invoice_id, cap) ORDER BY invoice_id ON CONFLICT (invoice_id) DO NOTHING",
-            [ids, [caps[i] for i in ids]],
-        )
-    rows = {
-        row.invoice_id: row
-        for row in InvoiceCap.objects.select_for_update()
-        .filter(invoice_id__in=ids)
-        .order_by("invoice_id")
-    }
-    changed = [row for invoice_id, row in rows.items() if row.cap != caps[invoice_id]]
-    for row in changed:
-        row.cap = caps[row.invoice_id]
-    rows_update(changed, ["cap"])
-    return rows
