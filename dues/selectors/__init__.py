@@ -1,32 +1,42 @@
-"""Reads of payments and cash application (being split by concern)."""
+"""Reads of payments and cash application, for pages, the API, jobs and other apps.
 
-from dues.selectors.queue import (
-    BANDS,
-    TAB_STATUSES,
-    TABS,
-    CandidateView,
-    PaymentRecord,
-    QueueFilters,
-    annotate_rows,
-    band_of,
-    candidate_view,
-    failed_events,
-    hold_summary,
+One module per page or concern: ``queue`` (the cash-application queue), ``payment`` (one payment
+and its choices), ``hold`` (the Hold page and its daily summary), ``performance`` (Matching
+performance), ``pending`` (payments on their way to an invoice, for the member page and drafting),
+``mirror`` (names and invoices from the iMIS mirror); ``locked`` holds the reads an application
+takes under its locks (invoice caps and room).
+"""
+
+from dues.selectors.hold import hold_summary
+from dues.selectors.locked import (
     invoice_cap_value,
     invoice_cap_values,
     invoice_for_cap,
     invoice_room,
-    invoices_by_id,
     invoices_for_cap,
-    matching_performance,
-    party_names,
+)
+from dues.selectors.mirror import invoices_by_id, party_names
+from dues.selectors.payment import (
+    CandidateView,
+    PaymentRecord,
+    candidate_view,
     payment_detail,
-    payment_queue,
+    split_choices,
+)
+from dues.selectors.pending import (
     pending_for_member,
     pending_payment_notice,
     pending_payments,
     pending_text,
-    split_choices,
+)
+from dues.selectors.performance import BANDS, band_of, matching_performance
+from dues.selectors.queue import (
+    TAB_STATUSES,
+    TABS,
+    QueueFilters,
+    annotate_rows,
+    failed_events,
+    payment_queue,
     tab_counts,
 )
 

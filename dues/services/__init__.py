@@ -13,12 +13,7 @@ so that policy, four-eyes and the audit apply to it; the item's effect calls pay
   them all.
 """
 
-from dues.services.application import (
-    Application,
-    payment_apply,
-    payment_undo,
-    payments_apply_many,
-)
+from dues.services.application import Application, payment_apply, payment_undo, payments_apply_many
 from dues.services.decisions import payment_decide, payment_flag_not_ours, payments_review_sync
 from dues.services.filing import (
     Filing,

@@ -17,10 +17,11 @@ from common.audit import audit_record_many
 from common.bulk import rows_update
 from common.errors import DomainError
 from common.money import ZERO, format_money, to_money
-from dues import ledger, selectors
+from dues import ledger
 from dues.kinds import allocations_text
 from dues.ledger import debit
 from dues.models import Account, JournalTransaction, MatchLabel, Payment, PaymentCandidate
+from dues.selectors.locked import invoice_cap_values, invoices_for_cap
 from dues.services.filing import file_item, payment_evidence
 from dues.services.labels import label_record, label_row, outcome_of
 from dues.services.shared import (
@@ -101,8 +102,8 @@ def payments_apply_many(
             continue
         wanted.append((position, application, payment, allocations, credit_amount))
     invoice_ids = {inv for *_, allocations, _ in wanted for inv, _ in allocations}
-    invoices = selectors.invoices_for_cap(invoice_ids)
-    caps = selectors.invoice_cap_values(invoices.values())
+    invoices = invoices_for_cap(invoice_ids)
+    caps = invoice_cap_values(invoices.values())
     ledger.invoice_caps_lock(caps)
     # Read after the locks: what a racing application applied is committed by now.
     applied = ledger.invoices_applied(invoices)
