@@ -17,9 +17,7 @@ from dues.selectors.locked import (
 )
 from dues.selectors.mirror import invoices_by_id, party_names
 from dues.selectors.payment import (
-    CandidateView,
     PaymentRecord,
-    candidate_view,
     payment_detail,
     split_choices,
 )
@@ -44,12 +42,10 @@ __all__ = [
     "BANDS",
     "TABS",
     "TAB_STATUSES",
-    "CandidateView",
     "PaymentRecord",
     "QueueFilters",
     "annotate_rows",
     "band_of",
-    "candidate_view",
     "failed_events",
     "hold_summary",
     "invoice_cap_value",

@@ -8,36 +8,9 @@ from decimal import Decimal
 from django.db.models import Q
 
 from common.money import ZERO, to_money
-from dues.models import Account, JournalLine, Payment, PaymentCandidate, WebhookEvent
+from dues.models import Account, JournalLine, Payment, WebhookEvent
 from dues.selectors.mirror import invoices_by_id, party_names
 from imis_client.models import ImisInvoice, OutboxWrite
-
-
-@dataclass
-class CandidateView:
-    """A stored candidate in the shape the matcher returns (allocations as Decimals)."""
-
-    member_id: str
-    payer_id: str
-    allocations: list
-    credit: Decimal
-    shortfall: Decimal
-    confidence: float
-    explanation: str
-    signals: dict
-
-
-def candidate_view(candidate: PaymentCandidate) -> CandidateView:
-    return CandidateView(
-        member_id=candidate.member_id,
-        payer_id=candidate.payer_id,
-        allocations=[(inv, to_money(amount)) for inv, amount in candidate.allocations],
-        credit=candidate.credit,
-        shortfall=candidate.shortfall,
-        confidence=float(candidate.confidence),
-        explanation=candidate.explanation,
-        signals=candidate.signals,
-    )
 
 
 @dataclass

@@ -17,7 +17,6 @@ from dues.services.application import Application, payment_apply, payment_undo, 
 from dues.services.decisions import payment_decide, payment_flag_not_ours, payments_review_sync
 from dues.services.filing import (
     Filing,
-    candidate_payload,
     payment_candidates_file,
     payments_candidates_file_many,
 )
@@ -27,7 +26,6 @@ from dues.services.refunds import payment_refund
 __all__ = [
     "Application",
     "Filing",
-    "candidate_payload",
     "payment_apply",
     "payment_candidates_file",
     "payment_decide",

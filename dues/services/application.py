@@ -18,7 +18,7 @@ from common.bulk import rows_update
 from common.errors import DomainError
 from common.money import ZERO, format_money, to_money
 from dues import ledger
-from dues.kinds import allocations_text
+from dues.kinds import PaymentApplication, allocations_text
 from dues.ledger import debit
 from dues.models import Account, JournalTransaction, MatchLabel, Payment, PaymentCandidate
 from dues.selectors.locked import invoice_cap_values, invoices_for_cap
@@ -284,17 +284,17 @@ def payment_undo(*, payment_id: int, user, now=None) -> Payment:
             code="hold_over",
         )
     undone_item = payment.review_item
-    payload = dict(undone_item.payload) if undone_item else None
+    undone = PaymentApplication.from_payload(undone_item.payload) if undone_item else None
     reverse_application(payment, actor_name=user.get_username(), why=f"undone by {user}")
     label_record(payment, undone_item, MatchLabel.Outcome.UNDONE, actor=user)
     applied_to = payment.member_id
     payment_transition(payment, S.PROPOSED)
     payment.member_id = payment.payer_id = ""
     payment.applied_by_policy, payment.applied_at, payment.hold_until = False, None, None
-    if payload:
+    if undone is not None:
         file_item(
             payment,
-            payload,
+            undone,
             confidence=None,
             job="dues.undo",
             summary=f"{user.get_username()} undid the application; decide again.",

@@ -7,10 +7,9 @@ from django.db import transaction
 
 from common.errors import DomainError
 from common.money import ZERO
-from dues import selectors
-from dues.kinds import KIND, allocations_text
+from dues.kinds import KIND, Allocation, PaymentApplication
 from dues.models import MatchLabel, Payment
-from dues.services.filing import candidate_payload, file_item, not_ours_payload
+from dues.services.filing import file_item
 from dues.services.labels import label_record
 from dues.services.shared import R, S, payment_audit, payment_lock, payment_transition
 from reviews import services as reviews
@@ -44,34 +43,28 @@ def payment_decide(
         candidate = payment.candidates.filter(rank=candidate_rank).first()
         if candidate is None:
             raise DomainError(f"Payment #{payment.pk} has no candidate #{candidate_rank}.")
-        payload = candidate_payload(payment, selectors.candidate_view(candidate))
-    elif action == "split":
-        payload = {
-            "payment": str(payment.pk),
-            "action": "apply",
-            "member": member_id,
-            "payer": payer_id or member_id,
-            "invoices": allocations_text(allocations or []),
-            "credit": str(payment.available - sum((a for _, a in allocations or []), ZERO)),
-        }
-    elif action == "credit":
-        payload = {
-            "payment": str(payment.pk),
-            "action": "credit",
-            "member": member_id,
-            "payer": payer_id or member_id,
-            "invoices": "",
-            "credit": str(payment.available),
-        }
+        application = PaymentApplication.for_candidate(payment, candidate)
+    elif action in ("split", "credit"):
+        parts = tuple(Allocation(invoice, amount) for invoice, amount in allocations or [])
+        application = PaymentApplication(
+            payment_id=payment.pk,
+            action="apply" if action == "split" else "credit",
+            member_id=member_id,
+            payer_id=payer_id or member_id,
+            allocations=parts if action == "split" else (),
+            credit=payment.available - sum((a.amount for a in parts), ZERO)
+            if action == "split"
+            else payment.available,
+        )
     elif action == "not_ours":
-        payload = not_ours_payload(payment)
+        application = PaymentApplication.not_ours(payment.pk)
     else:
         raise DomainError(f"Unknown action {action!r}: candidate, split, credit or not_ours.")
     item = payment.review_item
     if item is None or item.status != R.PENDING:
         item = file_item(
             payment,
-            payload,
+            application,
             confidence=None,
             job="dues.cash_application",
             summary=f"Chosen by {user.get_username()} on the payment page.",
@@ -79,12 +72,13 @@ def payment_decide(
         payment.save()
         decision = "accept"
     else:
-        decision = "accept" if item.kind == KIND and payload == item.payload else "edit"
+        same = item.kind == KIND and PaymentApplication.from_payload(item.payload) == application
+        decision = "accept" if same else "edit"
     reviews.review_item_decide(
         item_id=item.pk,
         user=user,
         decision=decision,
-        payload=payload if decision == "edit" else None,
+        payload=application.to_payload() if decision == "edit" else None,
     )
     done = reviews.review_item_execute(item_id=item.pk)
     if done.status != R.DONE:

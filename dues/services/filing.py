@@ -10,56 +10,23 @@ from django.utils import timezone
 from common.audit import audit_record_many
 from common.bulk import rows_update
 from common.money import format_money, to_money
-from dues.kinds import KIND, allocations_text
+from dues.kinds import KIND, PaymentApplication
 from dues.models import Payment, PaymentCandidate
 from dues.services.shared import R, S, close_item, payment_event, payment_transition
 from reviews import services as reviews
 from reviews.models import ReviewItem
 
 
-def candidate_payload(payment: Payment, candidate) -> dict:
-    """The review payload that applies a payment as a candidate says.
-
-    Allocations larger than the payment are cut, in the candidate's order, to what it brings.
-    """
-    allocations, left = [], payment.available
-    for invoice_id, amount in candidate.allocations:
-        take = min(to_money(amount), left)
-        if take > 0:
-            allocations.append((str(invoice_id), take))
-            left -= take
-    credit_amount = left
-    return {
-        "payment": str(payment.pk),
-        "action": "apply" if allocations else "credit",
-        "member": str(candidate.member_id),
-        "payer": str(candidate.payer_id or candidate.member_id),
-        "invoices": allocations_text(allocations),
-        "credit": str(to_money(credit_amount)),
-    }
-
-
-def not_ours_payload(payment: Payment) -> dict:
-    return {
-        "payment": str(payment.pk),
-        "action": "not_ours",
-        "member": "",
-        "payer": "",
-        "invoices": "",
-        "credit": "0.00",
-    }
-
-
-def file_item(payment: Payment, payload: dict, **fields) -> ReviewItem:
+def file_item(payment: Payment, application: PaymentApplication, **fields) -> ReviewItem:
     """File the payment's next review item now (``_proposal``'s fields)."""
-    item = reviews.review_item_propose(kind=KIND, **_proposal(payment, payload, **fields))
+    item = reviews.review_item_propose(kind=KIND, **_proposal(payment, application, **fields))
     payment.review_item = item
     return item
 
 
 def _proposal(
     payment: Payment,
-    payload: dict,
+    application: PaymentApplication,
     *,
     confidence: Decimal | None,
     summary: str,
@@ -69,13 +36,12 @@ def _proposal(
 ) -> dict:
     """The payment's next review item, as reviews' propose services take it."""
     payment.review_round += 1
-    first_invoice = payload["invoices"].split("=")[0] if payload["invoices"] else ""
     return {
         "title": f"{format_money(payment.amount, payment.currency)} from "
         f"{payment.payer_name or 'an unknown payer'} ({payment.get_source_display()})",
-        "payload": payload,
-        "member_id": payload["member"],
-        "invoice_id": first_invoice,
+        "payload": application.to_payload(),
+        "member_id": application.member_id,
+        "invoice_id": application.allocations[0].invoice_id if application.allocations else "",
         "object_ref": f"payment {payment.pk}",
         "summary": summary,
         "rationale": rationale,
@@ -182,7 +148,7 @@ def payments_candidates_file_many(
             payment_transition(payment, S.PROPOSED)
             proposal = _proposal(
                 payment,
-                candidate_payload(payment, filing.candidates[0]),
+                PaymentApplication.for_candidate(payment, filing.candidates[0]),
                 confidence=rows[0].confidence if filing.auto_eligible else None,
                 summary=rows[0].explanation,
                 rationale=filing.not_auto_reason,
@@ -193,7 +159,7 @@ def payments_candidates_file_many(
             payment_transition(payment, S.UNMATCHED)
             proposal = _proposal(
                 payment,
-                not_ours_payload(payment),
+                PaymentApplication.not_ours(payment.pk),
                 confidence=None,
                 summary="No member or open invoice fits this payment. Apply it by hand, keep "
                 "it as credit, or confirm it is not ours.",

@@ -1,9 +1,8 @@
 """Labels for the Matching performance page: what each decision did with the matcher's
 candidates (took the top one, another, a split, credit, not ours; undone; rejected)."""
 
-from dues import selectors
+from dues.kinds import PaymentApplication
 from dues.models import MatchLabel, Payment, PaymentCandidate
-from dues.services.filing import candidate_payload
 from reviews.models import ReviewItem
 
 
@@ -28,21 +27,19 @@ def label_row(payment: Payment, item: ReviewItem | None, outcome: str, *, actor=
 
 def outcome_of(payment: Payment, item: ReviewItem, candidates: list[PaymentCandidate]) -> str:
     """What the decision did with the matcher's candidates (``candidates``: by rank)."""
-    final, original = item.payload, item.original_payload
-    if final["action"] == "not_ours":
+    final = PaymentApplication.from_payload(item.payload)
+    original = PaymentApplication.from_payload(item.original_payload)
+    if final.action == "not_ours":
         return MatchLabel.Outcome.NOT_OURS
-    if final["action"] == "credit" and original.get("action") != "credit":
+    if final.action == "credit" and original.action != "credit":
         return MatchLabel.Outcome.CREDIT
     top = candidates[0] if candidates and candidates[0].rank == 1 else None
     if top is not None:
-        top_payload = candidate_payload(payment, selectors.candidate_view(top))
-        if final == top_payload:
+        if final == PaymentApplication.for_candidate(payment, top):
             return MatchLabel.Outcome.TOP
     elif final == original:
         return MatchLabel.Outcome.TOP
     for candidate in candidates:
-        if candidate.rank > 1 and final == candidate_payload(
-            payment, selectors.candidate_view(candidate)
-        ):
+        if candidate.rank > 1 and final == PaymentApplication.for_candidate(payment, candidate):
             return MatchLabel.Outcome.OTHER
     return MatchLabel.Outcome.SPLIT

@@ -84,11 +84,11 @@ def test_by_default_a_person_decides_in_the_finance_queue(books, make_payment):
         KIND,
     )
     assert item.payload == {
-        "payment": str(payment.pk),
+        "payment": payment.pk,
         "action": "apply",
         "member": "48213",
         "payer": "48213",
-        "invoices": "10234=120.00",
+        "invoices": [{"invoice": "10234", "amount": "120.00"}],
         "credit": "0.00",
     }
     assert item.confidence == D("0.990")
@@ -158,7 +158,10 @@ def test_apply_to_the_second_candidate_is_labelled_as_such(books, make_payment, 
     item = ReviewItem.objects.get(pk=payment.review_item_id)
     assert (item.status, item.decided_by) == ("done", frank)
     assert item.edit_diff == {
-        "invoices": ["10234=120.00", "10240=120.00"],
+        "invoices": [
+            [{"invoice": "10234", "amount": "120.00"}],
+            [{"invoice": "10240", "amount": "120.00"}],
+        ],
         "member": ["48213", "48214"],
         "payer": ["48213", "48214"],
     }
@@ -230,7 +233,7 @@ def test_amounts_that_do_not_add_up_are_refused_with_what_to_fix(books, make_pay
     # nothing half-done: the proposal still waits, unchanged
     payment.refresh_from_db()
     assert payment.status == "proposed" and payment.review_item.status == "pending"
-    assert payment.review_item.payload["invoices"] == "10234=120.00"
+    assert payment.review_item.payload["invoices"] == [{"invoice": "10234", "amount": "120.00"}]
 
 
 def test_a_decision_through_the_review_item_api_applies_the_payment(
@@ -301,7 +304,7 @@ def test_undo_inside_the_window_restores_everything(books, make_payment, make_us
     assert (new_item.status, new_item.confidence, new_item.payload["invoices"]) == (
         "pending",
         None,
-        "10234=120.00",
+        [{"invoice": "10234", "amount": "120.00"}],
     )
     undo = JournalTransaction.objects.get(payment=payment, kind="undo")
     assert undo.reverses.kind == "apply"
