@@ -264,8 +264,13 @@ def review_item_decide(
     payload: dict | None = None,
     reason: str = "",
     note: str = "",
+    enqueue: bool = True,
 ) -> ReviewItem:
-    """Accept, edit-and-accept, or reject, under the rules. Concurrent deciders: one wins."""
+    """Accept, edit-and-accept, or reject, under the rules. Concurrent deciders: one wins.
+
+    ``enqueue=False``: the caller carries out an approval itself (``review_item_execute`` in the
+    same transaction), so no task is queued to find it done.
+    """
     item = ReviewItem.objects.select_for_update().get(pk=item_id)
     if item.status != S.PENDING:
         if item.status in ReviewItem.DECIDED or item.decided_at:
@@ -312,7 +317,7 @@ def review_item_decide(
         note=item.reject_note,
         diff=item.edit_diff,
     )
-    if item.status in (S.APPROVED, S.EDITED):
+    if enqueue and item.status in (S.APPROVED, S.EDITED):
         _enqueue_execute(item)
     return item
 

@@ -79,6 +79,7 @@ def payment_decide(
         user=user,
         decision=decision,
         payload=application.to_payload() if decision == "edit" else None,
+        enqueue=False,  # carried out below, before the person sees the page
     )
     done = reviews.review_item_execute(item_id=item.pk)
     if done.status != R.DONE:

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.utils import timezone
+from django_q.models import OrmQ
 
 from common import roles
 from common.errors import DomainError
@@ -145,6 +146,23 @@ def test_a_payment_nobody_fits_is_never_applied(books, make_payment, make_user):
 
 
 # --- one-click decisions ----------------------------------------------------------------
+
+
+def test_a_one_click_decision_carries_itself_out_and_queues_no_task(books, make_payment, make_user):
+    frank = make_user(roles.FINANCE)
+    payment = file(make_payment(), [exact()])
+    payment = services.payment_decide(
+        payment_id=payment.pk, user=frank, action="candidate", candidate_rank=1
+    )
+    assert (payment.status, payment.review_item.status) == ("held", "done")
+    assert list(OrmQ.objects.all()) == []
+
+
+def test_a_decision_on_the_review_page_queues_its_effect(books, make_payment, make_user):
+    frank = make_user(roles.FINANCE)
+    payment = file(make_payment(), [exact()])
+    reviews.review_item_decide(item_id=payment.review_item_id, user=frank, decision="accept")
+    assert [task.name() for task in OrmQ.objects.all()] == [f"review-{payment.review_item_id}"]
 
 
 def test_apply_to_the_second_candidate_is_labelled_as_such(books, make_payment, make_user):
