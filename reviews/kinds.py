@@ -27,6 +27,14 @@ class ReviewKind:
     validate_many: Callable[[list[dict]], list[dict]] | None = None
     recheck_many: Callable[[list], dict] | None = None
     effect_many: Callable[[list], dict] | None = None
+    # Optional, for kinds whose payload is a typed value: ``payload_type`` reads it
+    # (``from_payload(dict)``, ``to_payload() -> dict``) and labels it for the item page
+    # (``facts() -> [(label, text)]``); ``edit_form`` is the Form the item page edits it with,
+    # built as ``edit_form(data, item=item, prefix=...)`` and shown by including its
+    # ``template_name``, whose ``payload()`` is the edited payload once valid. Without them the
+    # page shows and edits each key of the payload as text.
+    payload_type: type | None = None
+    edit_form: type | None = None
 
 
 _KINDS: dict[str, ReviewKind] = {}

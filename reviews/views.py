@@ -20,6 +20,7 @@ from reviews.models import ReviewItem, ReviewPolicy
 from reviews.permissions import DECIDE_MANAGER, MANAGE_POLICIES
 
 QUEUE_SORTS = {"priority": "priority", "age": "created_at", "id": "id"}
+EDIT_PREFIX = "payload"  # the names of a kind's edit form fields, apart from the decision's
 
 
 class QueueMixin:
@@ -76,20 +77,51 @@ def _render_item(request, item: ReviewItem, status: int = 200, **extra):
     history = AuditEvent.objects.filter(object_type="review_item", object_id=str(item.pk)).order_by(
         "id"
     )
+    spec = get_kind(item.kind)
+    edit_form = extra.pop("edit_form", None)
+    if (
+        edit_form is None
+        and spec.edit_form is not None
+        and item.status == ReviewItem.Status.PENDING
+    ):
+        edit_form = spec.edit_form(item=item, prefix=EDIT_PREFIX)
     return render(
         request,
         "reviews/item.html",
         {
             "item": item,
             "form": DecisionForm(),
+            "edit_form": edit_form,
+            "payload_facts": _facts(spec, item.payload),
+            "edit_changes": _changes(spec, item) if item.edit_diff else [],
             "history": history,
             "next_url": _next_url(request.user, item),
-            "reversible": get_kind(item.kind).reverse is not None,
+            "reversible": spec.reverse is not None,
             "communications": item.communications.all(),
             **extra,
         },
         status=status,
     )
+
+
+def _facts(spec, payload: dict) -> list[tuple[str, str]]:
+    """A typed payload's labelled lines (none for a kind without a payload type)."""
+    if spec.payload_type is None:
+        return []
+    try:
+        return spec.payload_type.from_payload(payload).facts()
+    except DomainError:  # shown key by key instead, as a kind without a type is
+        return []
+
+
+def _changes(spec, item: ReviewItem) -> list[tuple[str, str, str]]:
+    """An edit as (label, before, after) of the lines that changed, for a typed payload."""
+    before = dict(_facts(spec, item.original_payload))
+    return [
+        (label, before.get(label, ""), text)
+        for label, text in _facts(spec, item.payload)
+        if before.get(label, "") != text
+    ]
 
 
 def _next_url(user, item: ReviewItem) -> str:
@@ -107,17 +139,32 @@ class ReviewItemDecideView(QueueMixin, View):
             messages.error(request, "Choose Accept, Save edit and accept, or Reject.")
             return redirect("reviews:item", pk=pk)
         decision = form.cleaned_data["decision"]
+        spec = get_kind(item.kind)
+        edit_form = None
+        if decision == "edit" and spec.edit_form is not None:
+            # The kind's own form: its errors are shown beside the fields, the edit kept.
+            edit_form = spec.edit_form(request.POST, item=item, prefix=EDIT_PREFIX)
+            if not edit_form.is_valid():
+                return _render_item(request, item, 400, edit_form=edit_form)
+            payload = edit_form.payload()
+        elif decision == "edit":
+            payload = form.payload(request.POST, item)
+        else:
+            payload = None
         try:
             item = services.review_item_decide(
                 item_id=item.pk,
                 user=request.user,
                 decision=decision,
-                payload=form.payload(request.POST, item) if decision == "edit" else None,
+                payload=payload,
                 reason=form.cleaned_data["reason"],
                 note=form.cleaned_data["note"],
             )
         except DomainError as exc:
             messages.error(request, f"#{pk}: {exc}")
+            if edit_form is not None:
+                item.refresh_from_db()  # decided meanwhile, perhaps; the edit stays on the page
+                return _render_item(request, item, 400, edit_form=edit_form)
             if exc.code == "draft_blocked" and decision == "edit":
                 # Keep the person's text on the page, with its flags, rather than lose it.
                 edited = draft_hooks.checked(form.payload(request.POST, item), item.payload)
