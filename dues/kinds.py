@@ -15,6 +15,7 @@ from django.db import transaction
 
 from common.errors import DomainError
 from common.money import ZERO, format_money, to_money
+from dues.forms import PaymentApplicationForm
 from imis_client.models import ImisInvoice, ImisParty
 from reviews.kinds import ReviewKind
 
@@ -372,4 +373,6 @@ PAYMENT_APPLICATION = ReviewKind(
     validate_many=validate_many,
     recheck_many=recheck_many,
     effect_many=effect_many,
+    payload_type=PaymentApplication,
+    edit_form=PaymentApplicationForm,
 )

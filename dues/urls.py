@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("payments/check/", views.CheckEntryView.as_view(), name="check_new"),
     path("payments/performance/", views.MatchingPerformanceView.as_view(), name="performance"),
+    path("payments/parties/", views.PartySearchView.as_view(), name="party_search"),
     path("payments/<int:pk>/", views.PaymentDetailView.as_view(), name="payment_detail"),
     path("payments/<int:pk>/decide/", views.PaymentDecideView.as_view(), name="decide"),
     path("payments/<int:pk>/undo/", views.PaymentUndoView.as_view(), name="undo"),

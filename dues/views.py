@@ -20,6 +20,7 @@ from dues.forms import CheckForm, ImportForm, RefundForm
 from dues.kinds import parse_allocations
 from dues.models import Payment, PaymentImport
 from imis_client.permissions import VIEW_MEMBERS
+from imis_client.selectors import MemberFilters, member_search
 
 QUEUE_SORTS = {
     "id": "id",
@@ -316,4 +317,26 @@ class MemberPendingView(PermissionRequiredMixin, View):
             request,
             "dues/partials/_member_pending.html",
             {"rows": rows, "can_see": request.user.has_perm(permissions.VIEW_PAYMENTS)},
+        )
+
+
+class PartySearchView(PermissionRequiredMixin, View):
+    """Members and organisations whose name, iMIS id or e-mail matches a search: the options of
+    a member picker (the payment-application edit form asks with htmx as the person types)."""
+
+    permission_required = permissions.MANAGE_PAYMENTS
+    raise_exception = True
+
+    def get(self, request):
+        q = (request.GET.get("q") or "").strip()[:100]
+        searched = len(q) >= 2
+        parties = (
+            list(member_search(MemberFilters(q=q)).order_by("name", "imis_id")[:10])
+            if searched
+            else []
+        )
+        return render(
+            request,
+            "dues/partials/_party_options.html",
+            {"parties": parties, "q": q, "searched": searched},
         )

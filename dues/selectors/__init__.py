@@ -18,6 +18,8 @@ from dues.selectors.locked import (
 from dues.selectors.mirror import invoices_by_id, party_names
 from dues.selectors.payment import (
     PaymentRecord,
+    application_invoices,
+    open_invoices_of,
     payment_detail,
     split_choices,
 )
@@ -45,6 +47,7 @@ __all__ = [
     "PaymentRecord",
     "QueueFilters",
     "annotate_rows",
+    "application_invoices",
     "band_of",
     "failed_events",
     "hold_summary",
@@ -55,6 +58,7 @@ __all__ = [
     "invoices_by_id",
     "invoices_for_cap",
     "matching_performance",
+    "open_invoices_of",
     "party_names",
     "payment_detail",
     "payment_queue",

@@ -100,17 +100,42 @@ def payment_detail(payment_id: int) -> PaymentRecord | None:
 
 def split_choices(payment: Payment, candidates: list) -> list[ImisInvoice]:
     """Open invoices a person may spread the payment over: the candidates' members' and payers'."""
-    parties = {c.member_id for c in candidates} | {c.payer_id for c in candidates if c.payer_id}
-    parties.discard("")
-    invoice_ids = {inv for c in candidates for inv in c.invoice_ids}
+    parties = {c.member_id for c in candidates} | {c.payer_id for c in candidates}
+    return _named_for(open_invoices_of(parties, {i for c in candidates for i in c.invoice_ids}))
+
+
+def application_invoices(payment: Payment, application) -> list[tuple[str, ImisInvoice | None]]:
+    """The invoices an edit of a payment application offers, as (invoice id, the mirror's
+    invoice or None): those it names first, open or not, then the open invoices of its member
+    and payer and of the payment's candidates."""
+    named = [a.invoice_id for a in application.allocations]
+    found = invoices_by_id(named)
+    candidates = list(payment.candidates.all())
+    parties = {application.member_id, application.payer_id}
+    parties |= {c.member_id for c in candidates} | {c.payer_id for c in candidates}
+    others = open_invoices_of(parties, {i for c in candidates for i in c.invoice_ids})
+    rows = [(i, found.get(i)) for i in named]
+    rows += [(invoice.imis_id, invoice) for invoice in others if invoice.imis_id not in found]
+    _named_for([invoice for _, invoice in rows if invoice is not None])
+    return rows
+
+
+def open_invoices_of(parties, invoice_ids, *, limit: int = 40) -> list[ImisInvoice]:
+    """Open invoices for or billed to ``parties``, and those of ``invoice_ids`` that are open,
+    soonest due first."""
+    parties, invoice_ids = set(parties) - {""}, set(invoice_ids) - {""}
     if not parties and not invoice_ids:
         return []
-    names = party_names(parties)
-    invoices = list(
+    return list(
         ImisInvoice.objects.filter(is_open=True, deleted_at__isnull=True)
         .filter(Q(sold_to_id__in=parties) | Q(bill_to_id__in=parties) | Q(imis_id__in=invoice_ids))
-        .order_by("due_date", "imis_id")[:40]
+        .order_by("due_date", "imis_id")[:limit]
     )
+
+
+def _named_for(invoices: list[ImisInvoice]) -> list[ImisInvoice]:
+    """Each invoice with the name of whom it is for (``member_name``), one query."""
+    names = party_names({invoice.sold_to_id for invoice in invoices})
     for invoice in invoices:
         invoice.member_name = names.get(invoice.sold_to_id) or invoice.sold_to_name
     return invoices

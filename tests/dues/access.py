@@ -21,6 +21,8 @@ MATRIX: list = [
     ("dues:decide", {"pk": "PAYMENT"}, "post", FINANCE),
     ("dues:undo", {"pk": "PAYMENT"}, "post", FINANCE),
     ("dues:refund", {"pk": "PAYMENT"}, "post", FINANCE),
+    # The member picker of the payment-application edit form.
+    ("dues:party_search", {}, "get", FINANCE),
     # The pending-payment flags show on the member page, to everyone who may read members.
     ("dues:member_pending", {"imis_id": "MEMBER"}, "get", {M, F, MG, A}),
     ("api:dues:payment-list", {}, "get", FINANCE),

@@ -1,5 +1,6 @@
 """In a real Chromium: finance uploads a BAI2 file, clears three proposals (one split by hand),
-and undoes one from the hold page; every page is photographed."""
+and undoes one from the hold page; finance edits a payment application on its review page;
+every page is photographed."""
 
 from decimal import Decimal
 
@@ -148,3 +149,63 @@ def test_manager_reads_matching_performance_as_a_chart(page, make_user):
     )
     expect(page.locator("#bands tbody tr").last).to_contain_text("1")
     screenshot(page, "dues-performance")
+
+
+def test_finance_edits_a_payment_application_row_by_row_on_its_review_page(page, make_user):
+    from dues import intake, services
+    from tests.dues.conftest import Cand
+
+    books()
+    Mirror().invoice("10235", "48213", "50.00", description="2026 chapter dues")
+    make_user(roles.FINANCE)
+    payment, _ = intake.payment_record(
+        source="check",
+        dedupe_key="edit-1",
+        amount=Decimal("150.00"),
+        received_on="2026-03-02",
+        raw={"check_number": "2207"},
+        payer_name="J Smith",
+        memo="INV 10234",
+        match=False,
+    )
+    payment = services.payment_candidates_file(
+        payment_id=payment.pk,
+        auto_eligible=False,
+        candidates=[
+            Cand(
+                member_id="48213",
+                allocations=(("10234", Decimal("120.00")),),
+                credit=Decimal("30.00"),
+                confidence=0.7,
+            )
+        ],
+    )
+    item = payment.review_item
+    browser_login(page, "frank")
+    page.goto(f"/reviews/{item.pk}/")
+    total = page.locator("#application-total")
+    balance = page.locator("#application-balance")
+    expect(total).to_have_text("$150.00")
+    expect(balance).to_have_text("All $150.00 placed.")
+    # Jane Smith paid for her husband: she becomes the payer, found by name
+    page.get_by_label("Search for the payer").fill("jane")
+    page.get_by_role("button", name="Jane Smith").click()
+    expect(page.get_by_label("Payer (billed and credited; blank: the member)")).to_have_value(
+        "48214"
+    )
+    # the $30.00 left over pays the chapter dues, $20.00 of them here, and the rest stays credit
+    page.get_by_label("Amount for invoice 10235").fill("20.00")
+    expect(total).to_have_text("$170.00")
+    expect(balance).to_have_text("$20.00 more than the payment of $150.00.")
+    page.get_by_role("textbox", name="Credit on account").fill("10.00")
+    expect(total).to_have_text("$150.00")
+    expect(balance).to_have_text("All $150.00 placed.")
+    screenshot(page, "dues-application-edit")
+    page.get_by_role("button", name="Save edit and accept").click()
+    expect(page.locator(".message-success")).to_contain_text(f"#{item.pk}")
+    page.goto(f"/reviews/{item.pk}/")
+    facts = page.locator("#payload-facts")
+    expect(facts).to_contain_text("10234: $120.00; 10235: $20.00")
+    expect(facts).to_contain_text("48214")
+    expect(page.locator("#edit-changes")).to_contain_text("Credit on account “$30.00” → “$10.00”")
+    screenshot(page, "dues-application-edited")
