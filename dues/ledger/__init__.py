@@ -12,7 +12,7 @@ from dues.ledger.balances import (
     payment_held_allocations,
     payment_posted_invoices,
 )
-from dues.ledger.caps import invoice_cap_lock, invoice_caps_lock
+from dues.ledger.caps import invoice_caps_lock
 from dues.ledger.journal import (
     Entry,
     Line,
@@ -29,7 +29,6 @@ __all__ = [
     "credit",
     "debit",
     "invoice_applied",
-    "invoice_cap_lock",
     "invoice_caps_lock",
     "invoices_applied",
     "journal_record",

@@ -12,11 +12,6 @@ from common.bulk import rows_update
 from dues.models import InvoiceCap
 
 
-def invoice_cap_lock(invoice_id: str, *, cap: Decimal) -> InvoiceCap:
-    """Record the invoice's cap and hold its row lock until the transaction ends."""
-    return invoice_caps_lock({invoice_id: cap})[invoice_id]
-
-
 def invoice_caps_lock(caps: dict[str, Decimal]) -> dict[str, InvoiceCap]:
     """Record each invoice's cap and hold the rows' locks until the transaction ends, taken in
     invoice-id order (the lock order).
