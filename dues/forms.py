@@ -5,7 +5,7 @@ from django import forms
 from django.utils import timezone
 
 from common.errors import DomainError
-from common.money import ZERO, format_money, to_money
+from common.money import ZERO, format_money, typed_money
 from dues import selectors
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -62,13 +62,10 @@ class MoneyField(forms.Field):
         self.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
 
     def to_python(self, value):
-        text = str(value if value is not None else "").replace(",", "").replace("$", "").strip()
-        if not text:
-            return None
         try:
-            if len(text) > 20:
-                raise ValueError(text)
-            return to_money(text)
+            if len(str(value or "")) > 20:
+                raise ValueError(value)
+            return typed_money(value)
         except ValueError:
             raise forms.ValidationError(f"“{value}” is not an amount.", code="invalid") from None
 

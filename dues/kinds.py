@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from common.errors import DomainError
-from common.money import ZERO, format_money, to_money
+from common.money import ZERO, format_money, to_money, typed_money
 from dues.forms import PaymentApplicationForm
 from imis_client.models import ImisInvoice, ImisParty
 from reviews.kinds import ReviewKind
@@ -49,9 +49,7 @@ def parse_allocations(text: str) -> list[tuple[str, Decimal]]:
 
 def _amount(value, what: str) -> Decimal:
     try:
-        return to_money(
-            str(value if value not in (None, "") else "0").replace(",", "").replace("$", "")
-        )
+        return typed_money(value) or ZERO
     except ValueError:
         raise DomainError(f"The {what} “{value}” is not an amount.") from None
 
@@ -282,26 +280,15 @@ def _checked(application: PaymentApplication, payment, parties, invoices) -> Pay
 
 
 def effect(item) -> dict:
-    from dues import services
-
-    application = PaymentApplication.from_payload(item.payload)
-    if application.action == "not_ours":
-        payment = services.payment_flag_not_ours(payment_id=application.payment_id, item=item)
-    else:
-        payment = services.payment_apply(
-            payment_id=application.payment_id,
-            member_id=application.member_id,
-            payer_id=application.payer_id,
-            allocations=application.pairs,
-            credit=application.credit,
-            item=item,
-        )
-    return _result(payment)
+    (outcome,) = effect_many([item]).values()
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
 
 
 def effect_many(items) -> dict:
     """Applications carried out together (``payments_apply_many``); a payment flagged as not
-    ours one at a time. Item id -> result, or the error that item met."""
+    ours one at a time. Item id -> result, or the error that item met (its writes undone)."""
     from dues import services
 
     out: dict = {}
@@ -311,9 +298,13 @@ def effect_many(items) -> dict:
         if application.action == "not_ours":
             try:
                 with transaction.atomic():
-                    out[item.pk] = effect(item)
+                    payment = services.payment_flag_not_ours(
+                        payment_id=application.payment_id, item=item
+                    )
             except Exception as exc:  # kept on the item, as a single effect's would be
                 out[item.pk] = exc
+            else:
+                out[item.pk] = _result(payment)
             continue
         applications.append(
             services.Application(
@@ -325,7 +316,7 @@ def effect_many(items) -> dict:
                 item=item,
             )
         )
-    results = services.payments_apply_many(applications=applications)
+    results = services.payments_apply_many(applications=applications) if applications else []
     for application, result in zip(applications, results, strict=True):
         out[application.item.pk] = result if isinstance(result, Exception) else _result(result)
     return out

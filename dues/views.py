@@ -12,7 +12,7 @@ from django.views import View
 
 from common.errors import DomainError
 from common.htmx import render_page_or_partial
-from common.money import format_money, to_money
+from common.money import format_money, typed_money
 from common.services import job_run_enqueue
 from common.tables import keyset_paginate
 from dues import intake, permissions, selectors, services
@@ -150,7 +150,7 @@ def _split_allocations(post) -> list:
     for key, value in post.items():
         if key.startswith("amount_") and value.strip():
             try:
-                amount = to_money(value.replace(",", "").replace("$", ""))
+                amount = typed_money(value)
             except ValueError:
                 raise DomainError(f"“{value}” is not an amount.") from None
             if amount:
