@@ -10,6 +10,7 @@ import threading
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 
 def free_port() -> int:
@@ -36,7 +37,7 @@ class MailSink:
         self.mbox_path = Path(mbox) if mbox else None
         self.messages: list[EmailMessage] = []
         self._lock = threading.Lock()
-        self._controller = None
+        self._controller: Any = None  # aiosmtpd Controller, imported when started
 
     def keep(self, message: EmailMessage, recipients: list[str]) -> None:
         with self._lock:
