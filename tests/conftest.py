@@ -75,6 +75,13 @@ def clock():
         travel.stop()
 
 
+@pytest.fixture(autouse=True)
+def audit_anchor_dir(settings, tmp_path):
+    """Each test anchors its own audit trail (ids differ between test databases)."""
+    settings.AUDIT_ANCHOR_DIR = str(tmp_path / "audit-anchors")
+    return Path(settings.AUDIT_ANCHOR_DIR)
+
+
 @pytest.fixture
 def make_user(db):
     def make(role: str | None, username: str | None = None, **extra):
