@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
+from common.registry import Registry
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -42,31 +44,28 @@ class AttentionCard:
 
 AttentionProvider = Callable[[object], list[AttentionCard]]
 
-_NAV: list[NavItem] = []
-_ATTENTION: list[tuple[str | None, AttentionProvider]] = []
-_STATUS: list[Callable[[], list[dict]]] = []
+_NAV: Registry[NavItem] = Registry("navigation entry for URL")
+_ATTENTION: Registry[tuple[str | None, AttentionProvider]] = Registry("home-card provider")
+_STATUS: Registry[Callable[[], list[dict]]] = Registry("status provider")
 
 
 def register_nav(item: NavItem) -> None:
-    if all(existing.url_name != item.url_name for existing in _NAV):
-        _NAV.append(item)
+    _NAV.register(item.url_name, item)
 
 
 def register_attention(provider: AttentionProvider, *, permission: str | None = None) -> None:
-    if (permission, provider) not in _ATTENTION:
-        _ATTENTION.append((permission, provider))
+    _ATTENTION.register((permission, provider), (permission, provider))
 
 
 def register_status(provider: Callable[[], list[dict]]) -> None:
     """A provider returns rows of {label, value, tone, url} for the system status panel."""
-    if provider not in _STATUS:
-        _STATUS.append(provider)
+    _STATUS.register(provider, provider)
 
 
 def nav_for(user) -> list[tuple[str, list[NavItem]]]:
     """The entries this person may use, grouped by section in a stable order."""
     sections: dict[str, list[NavItem]] = {}
-    for item in sorted(_NAV, key=lambda i: (i.order, i.label)):
+    for item in sorted(_NAV.all(), key=lambda i: (i.order, i.label)):
         if item.visible_to(user):
             sections.setdefault(item.section, []).append(item)
     return list(sections.items())
@@ -74,7 +73,7 @@ def nav_for(user) -> list[tuple[str, list[NavItem]]]:
 
 def attention_for(user) -> list[AttentionCard]:
     cards: list[AttentionCard] = []
-    for permission, provider in _ATTENTION:
+    for permission, provider in _ATTENTION.all():
         if permission is None or user.has_perm(permission):
             cards.extend(provider(user))
     return cards
@@ -82,7 +81,7 @@ def attention_for(user) -> list[AttentionCard]:
 
 def status_rows() -> list[dict]:
     rows: list[dict] = []
-    for provider in _STATUS:
+    for provider in _STATUS.all():
         rows.extend(provider())
     return rows
 
