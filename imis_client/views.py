@@ -9,6 +9,7 @@ from django.views import View
 from common.errors import DomainError
 from common.htmx import render_page_or_partial
 from common.models import JobRun
+from common.navigation import member_panels_for
 from common.services import job_run_enqueue_once
 from common.tables import keyset_paginate
 from imis_client import models as m
@@ -67,7 +68,8 @@ class MemberDetailView(PermissionRequiredMixin, View):
         record = selectors.member_detail(imis_id)
         if record is None:
             raise Http404("No member with that iMIS id has been synced.")
-        return render(request, "imis_client/member_detail.html", {"m": record})
+        panels = member_panels_for(request, imis_id)
+        return render(request, "imis_client/member_detail.html", {"m": record, "panels": panels})
 
 
 class SyncStatusView(PermissionRequiredMixin, View):
