@@ -303,3 +303,13 @@ def test_kinds_without_reversal_refuse_it(make_user):
     with pytest.raises(DomainError, match=r"^Test note items cannot be reversed\.$"):
         services.review_item_reverse(item_id=item.pk, user=frank, reason="why")
     assert ReviewItem.objects.get(pk=item.pk).status == "pending"
+
+
+def test_the_file_sms_backend_keeps_one_line_per_key_as_a_provider_would(tmp_path, settings):
+    settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
+    backend = communications.FileSmsBackend()
+    for _ in range(2):
+        assert backend.send(to="+15555550123", body="Hi", key="k-7") == "k-7"
+    backend.send(to="+15555550123", body="Hi", key="k-8")
+    lines = (tmp_path / "sms.jsonl").read_text().splitlines()
+    assert [line.count('"k-7"') for line in lines] == [1, 0]
