@@ -3,14 +3,14 @@
 import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django_q.models import OrmQ
 
 from common import services
 from common.errors import DomainError
 from common.jobs import JobReporter
 from common.models import JobRun
-from tests.conftest import wait_for
+from tests.conftest import at_once, wait_for
 
 
 @pytest.mark.django_db
@@ -148,26 +148,12 @@ def test_job_run_enqueue_once_two_callers_at_the_same_moment_make_one_run(
         return found
 
     monkeypatch.setattr(services, "_job_run_busy", look_then_wait_for_the_other)
-    outcomes: list[object] = []
-
-    def enqueue() -> None:
-        try:
-            outcomes.append(
-                services.job_run_enqueue_once(
-                    kind="tests.steps", alongside_running=alongside_running
-                )
-            )
-        except DomainError as exc:
-            outcomes.append(exc)
-        finally:
-            connection.close()
-
     # when both run at once, each on its own connection
-    threads = [threading.Thread(target=enqueue) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = at_once(
+        lambda: services.job_run_enqueue_once(
+            kind="tests.steps", alongside_running=alongside_running
+        )
+    )
     # then the database let one run in and the other caller is told which one
     (job,) = JobRun.objects.all()
     (refused,) = [o for o in outcomes if isinstance(o, DomainError)]

@@ -4,11 +4,10 @@ logged in iMIS; recovered after a crash; and reversal."""
 import signal
 import subprocess
 import sys
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from common import roles
@@ -17,7 +16,7 @@ from common.models import AuditEvent
 from imis_client.models import OutboxWrite
 from reviews import communications, services
 from reviews.models import Communication, ReviewItem
-from tests.conftest import ROOT, subprocess_env
+from tests.conftest import ROOT, at_once, subprocess_env
 
 pytestmark = pytest.mark.django_db
 
@@ -164,21 +163,8 @@ def test_two_deliveries_of_one_message_at_once_hand_it_over_once(smtp_sink, monk
     comm = communications.communication_send(
         key="k-5", member_id="10001", to_address="zoe@example.org", subject="Hi", body="Hi"
     )
-    barrier = threading.Barrier(2)
-    outcomes = []
-
-    def deliver() -> None:
-        try:
-            barrier.wait(timeout=10)
-            outcomes.append(communications.communication_deliver(communication_id=comm.pk))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    # when the two try at the same moment, each on its own connection
+    outcomes = at_once(lambda: communications.communication_deliver(communication_id=comm.pk))
     # then one of them handed it over and the other found it taken
     assert sorted(o is None for o in outcomes) == [False, True]
     assert len(smtp_sink.deliveries) == 1
@@ -245,24 +231,13 @@ def test_sms_goes_to_the_sms_backend_and_is_logged_as_an_sms_activity(
     from reviews.communications import communication_send
 
     settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
-    with after_commit():
-        comm = communication_send(
-            key="k-1",
-            member_id="10001",
-            to_address="+15555550123",
-            subject="",
-            body="Your membership renews on 30 June.",
-            channel="sms",
-        )
-    with after_commit():
-        again = communication_send(
-            key="k-1",
-            member_id="10001",
-            to_address="+15555550123",
-            subject="",
-            body="Your membership renews on 30 June.",
-            channel="sms",
-        )
+    sms = {"key": "k-1", "member_id": "10001", "to_address": "+15555550123", "subject": ""}
+    sms |= {"body": "Your membership renews on 30 June.", "channel": "sms"}
+    sent = []
+    for _ in range(2):
+        with after_commit():
+            sent.append(communication_send(**sms))
+    comm, again = sent
     assert again.pk == comm.pk
     lines = (tmp_path / "sms.jsonl").read_text().splitlines()
     assert len(lines) == 1 and "+15555550123" in lines[0]
