@@ -1,8 +1,4 @@
-"""What apps add to pages they do not own: member-page panels, registered pages, and the rule
-that a template names only URLs of apps its own app may import."""
-
-import re
-from pathlib import Path
+"""What apps add to pages they do not own: member-page panels and registered pages."""
 
 import pytest
 from django.urls import reverse
@@ -11,17 +7,6 @@ from django.utils import timezone
 from common import navigation, roles
 from imis_client.models import ImisParty
 from tests.conftest import PASSWORD
-
-ROOT = Path(__file__).resolve().parents[2]
-
-# GUIDE §2: who may import whom; a template may name the URLs of the same apps.
-MAY_NAME = {
-    "common": {"common"},
-    "imis_client": {"common", "imis_client"},
-    "reviews": {"common", "imis_client", "reviews"},
-    "renewals": {"common", "imis_client", "reviews", "renewals"},
-    "dues": {"common", "imis_client", "reviews", "dues"},
-}
 
 TEST_PANEL = navigation.MemberPanel(
     "tests.panel",
@@ -72,13 +57,3 @@ def test_audit_table_links_a_member_through_the_registered_member_page(client, m
     page = client.get(reverse("common:audit_list")).content.decode()
     assert f'<a href="{reverse("imis_client:member_detail", args=["48213"])}">48213</a>' in page
     assert navigation.page_url("nothing-registered", "1") == ""
-
-
-@pytest.mark.parametrize("app", sorted(MAY_NAME))
-def test_templates_name_only_urls_of_apps_their_app_may_import(app):
-    named = {}
-    for path in sorted((ROOT / "templates" / app).rglob("*.html")):
-        for namespace in re.findall(r"\{%\s*url\s+['\"](\w+):", path.read_text()):
-            if namespace not in MAY_NAME[app]:
-                named.setdefault(str(path.relative_to(ROOT)), set()).add(namespace)
-    assert named == {}
