@@ -3,6 +3,7 @@
 import os
 import socket
 import traceback
+from collections.abc import Sequence
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -59,10 +60,10 @@ def job_run_enqueue(
     return job
 
 
-ONCE = {c.name for c in JobRun._meta.constraints}  # the partial unique indexes of "once"
+_ONCE_CONSTRAINTS = {c.name for c in JobRun._meta.constraints}  # the indexes behind "once"
 
 
-def _job_run_busy(kind: str, statuses: list[str]) -> JobRun | None:
+def _job_run_busy(kind: str, statuses: Sequence[str]) -> JobRun | None:
     return JobRun.objects.filter(kind=kind, status__in=statuses).order_by("id").first()
 
 
@@ -104,7 +105,10 @@ def job_run_enqueue_once(
                 kind=kind, params=params, requested_by=requested_by, exclusive=exclusive
             )
     except IntegrityError as exc:
-        if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) not in ONCE:
+        if (
+            getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+            not in _ONCE_CONSTRAINTS
+        ):
             raise
         # The other caller's insert committed first; ours waited for it and was refused.
         raise _busy_error(kind, _job_run_busy(kind, statuses)) from None

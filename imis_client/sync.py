@@ -49,7 +49,7 @@ class SyncEntity:
     # "stamp": incremental by a change stamp. "recent": new rows by a creation stamp each run,
     # a whole re-read (updates, deletions) every IMIS_FULL_REREAD_HOURS. "full": re-read whole
     # every run (small tables). "invoice": see EntitySyncer._run_invoices.
-    mode: m.SyncMode
+    mode: str  # a SyncMode
     stamp_filter: str = ""  # the filter property, e.g. "UpdatedOn"
     stamp_of: Callable[[dict], object] | None = None  # the raw stamp of one record
     order_by: str = ""
