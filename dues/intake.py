@@ -7,6 +7,7 @@ transaction, and matching is queued in the same transaction (the ORM broker comm
 import hashlib
 import json
 import logging
+from contextlib import suppress
 from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -36,11 +37,10 @@ def _jsonable(value) -> dict:
 
 def match_soon() -> None:
     """Queue a matching run unless one is already waiting to start (it will take these too)."""
-    from common.models import JobRun
-    from common.services import job_run_enqueue
+    from common.services import job_run_enqueue_once
 
-    if not JobRun.objects.filter(kind="dues.match_payments", status=JobRun.Status.QUEUED).exists():
-        job_run_enqueue(kind="dues.match_payments")
+    with suppress(DomainError):
+        job_run_enqueue_once(kind="dues.match_payments", alongside_running=True)
 
 
 def _insert_payment(*, source: str, dedupe_key: str, fields: dict) -> tuple[Payment, bool]:

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -148,6 +149,29 @@ def worker(transactional_db, worker_env):
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+def at_once(work, times: int = 2) -> list:
+    """Run ``work()`` on ``times`` threads, each on its own database connection, let go together
+    by a barrier; returns what each returned or raised, in the order they finished."""
+    barrier = threading.Barrier(times)
+    outcomes: list = []
+
+    def run() -> None:
+        try:
+            barrier.wait(timeout=10)
+            outcomes.append(work())
+        except Exception as exc:
+            outcomes.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):

@@ -164,6 +164,9 @@ if env.bool("USE_X_FORWARDED_PROTO", default=False):
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://127.0.0.1:1025")
 vars().update(EMAIL_CONFIG)
+# Seconds an SMTP hand-off may take; reviews.communications.SEND_LEASE assumes it ends well
+# within ten minutes (Django's default is no timeout at all).
+EMAIL_TIMEOUT = 60
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Membership <membership@example.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # SMS to members: a class with send(to, body, key); the default appends to a local file (demo).
