@@ -65,7 +65,8 @@ def start_sandbox(members: int, seed: int, env: dict, *, extra=(), limit: float 
             str(port),
         ],
         cwd=Path(__file__).resolve().parent.parent,
-        env=env,
+        # The sandbox app (and its commands) is installed by the demo settings only.
+        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings.demo"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -41,7 +41,7 @@ os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijk
 
 from dues import matching  # noqa: E402
 from dues.matching import matcher  # noqa: E402
-from imis_client.sandbox.payments import (  # noqa: E402
+from sandbox.payments import (  # noqa: E402
     Book,
     generate_payments,
     payment_history,

@@ -62,9 +62,13 @@ def main() -> None:
     from dues.kinds import KIND
     from dues.matching.run import payments_match
     from dues.models import Payment, WebhookEvent
-    from imis_client.sandbox.payment_files import write_payment_files
-    from imis_client.sandbox.payments import generate_payments, payment_history, synthetic_book
     from reviews.services import review_policy_set
+    from sandbox.payments import (
+        generate_payments,
+        payment_history,
+        synthetic_book,
+        write_payment_files,
+    )
 
     book = synthetic_book(args.invoices, seed=args.seed)
     payments = generate_payments(book, args.payments, seed=args.seed)

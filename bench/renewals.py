@@ -62,7 +62,7 @@ def true_p_auc(args, validation) -> float | None:
     """AUC of the generator's hidden p_lapse on the same validation terms (a ceiling)."""
     from sklearn.metrics import roc_auc_score
 
-    from imis_client.sandbox import generate
+    from sandbox.imis import generate
 
     truth = generate(args.members, seed=args.seed, as_of=date.fromisoformat(args.as_of))
     terms = truth.truth.terms[["invoice_id", "p_lapse"]]

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 import orjson
 
-from imis_client.sandbox import SandboxApp, SandboxServer, generate
+from sandbox.imis import SandboxApp, SandboxServer, generate
 
 FORM = {"grant_type": "password", "username": "sandbox", "password": "sandbox"}
 

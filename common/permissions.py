@@ -24,7 +24,7 @@ GRANTS = {
         "run_jobs",
         "view_api_docs",
         "view_audit",
-        # Administrators manage people and their roles in the Django admin.
+        # Administrators manage accounts in the Django admin; only a superuser gives rights.
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",

@@ -3,7 +3,9 @@ permission changes written to the audit trail."""
 
 from contextlib import suppress
 
+from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import DatabaseError
 from django.db.models.signals import m2m_changed, post_migrate, post_save, pre_save
@@ -63,6 +65,10 @@ def audit_logout(sender, request, user, **kwargs) -> None:
 
 @receiver(user_login_failed)
 def audit_login_failed(sender, credentials, request=None, **kwargs) -> None:
+    if getattr(request, "axes_locked_out", False):
+        # The attempt that locks, and every one refused while locked, are recorded as the one
+        # lockout event (audit_locked_out), so a flood of attempts does not queue on the chain.
+        return
     username = str(credentials.get("username", ""))[:150]
     audit_record(
         action="auth.login_failed",
@@ -73,10 +79,35 @@ def audit_login_failed(sender, credentials, request=None, **kwargs) -> None:
     )
 
 
+@receiver(user_locked_out)
+def audit_locked_out(sender, request, username, ip_address, **kwargs) -> None:
+    from django.conf import settings
+    from django.utils import timezone
+
+    from common.models import AuditEvent
+
+    # django-axes signals again for each attempt refused while locked; one row per lockout.
+    already = AuditEvent.objects.filter(
+        action="auth.locked_out",
+        actor_name=str(username or "unknown")[:150],
+        data__ip=ip_address or "",
+        occurred_at__gte=timezone.now() - settings.AXES_COOLOFF_TIME,
+    )
+    if already.exists():
+        return
+    audit_record(
+        action="auth.locked_out",
+        summary=f"Sign-in locked out for {str(username)[:150]!r} after repeated failures",
+        actor_name=str(username or "unknown")[:150],
+        object_type="user",
+        data={"ip": ip_address or ""},
+    )
+
+
 @receiver(pre_save, sender=User)
 def remember_flags(sender, instance, **kwargs) -> None:
     if instance.pk:
-        before = sender.objects.filter(pk=instance.pk).values(*WATCHED_FLAGS).first()
+        before = sender.objects.filter(pk=instance.pk).values(*WATCHED_FLAGS, "password").first()
         instance._audit_flags_before = before
 
 
@@ -88,6 +119,7 @@ def audit_user_saved(sender, instance, created, **kwargs) -> None:
             summary=f"Account {instance.get_username()} created",
             object_type="user",
             object_id=instance.pk,
+            data={flag: getattr(instance, flag) for flag in WATCHED_FLAGS},
         )
         return
     before = getattr(instance, "_audit_flags_before", None) or {}
@@ -105,22 +137,99 @@ def audit_user_saved(sender, instance, created, **kwargs) -> None:
             object_id=instance.pk,
             data=changed,
         )
+    if "password" in before and before["password"] != instance.password:
+        # Never the hashes: that the password changed, and who changed it, is what matters.
+        audit_record(
+            action="auth.password_changed",
+            summary=f"Password of {instance.get_username()} changed",
+            object_type="user",
+            object_id=instance.pk,
+            data={
+                "usable_before": _usable(before["password"]),
+                "usable_after": _usable(instance.password),
+            },
+        )
 
 
-@receiver(m2m_changed, sender=User.groups.through)
-def audit_roles_changed(sender, instance, action, pk_set, **kwargs) -> None:
-    if action not in ("post_add", "post_remove") or not pk_set:
+def _usable(encoded: str) -> bool:
+    from django.contrib.auth.hashers import is_password_usable
+
+    return is_password_usable(encoded)
+
+
+def _names(model, pks) -> list[str]:
+    if model.__name__ == "Group":
+        return sorted(model.objects.filter(pk__in=pks).values_list("name", flat=True))
+    return sorted(
+        f"{app}.{code}"
+        for app, code in model.objects.filter(pk__in=pks).values_list(
+            "content_type__app_label", "codename"
+        )
+    )
+
+
+def _current(instance, relation: str) -> list[str]:
+    related = getattr(instance, relation)
+    return _names(related.model, related.values_list("pk", flat=True))
+
+
+# Roles and permissions of a person, and the permissions of a role: each change is written with
+# the full set before and after (m2m_changed fires before and after each add, remove or clear).
+_M2M_AUDITED = {
+    User.groups.through: ("groups", "auth.roles_changed", "roles"),
+    User.user_permissions.through: ("user_permissions", "auth.permissions_changed", "permissions"),
+}
+
+
+def _audit_m2m(sender, instance, action, reverse, **kwargs) -> None:
+    relation, audit_action, noun = _M2M_AUDITED[sender]
+    if reverse:
+        # Changed from the role's or the permission's side: name each person it touched.
+        for user in User.objects.filter(pk__in=kwargs.get("pk_set") or ()):
+            _audit_m2m(sender, user, action, False, **{**kwargs, "pk_set": None})
         return
-    from django.contrib.auth.models import Group
-
-    if isinstance(instance, Group):
-        return  # changed from the group's side: rare; recorded by the user side in the admin
-    names = sorted(Group.objects.filter(pk__in=pk_set).values_list("name", flat=True))
-    verb = "given" if action == "post_add" else "removed from"
+    if action.startswith("pre_"):
+        instance.__dict__.setdefault("_audit_m2m_before", {})[relation] = _current(
+            instance, relation
+        )
+        return
+    if not action.startswith("post_"):
+        return
+    before = instance.__dict__.get("_audit_m2m_before", {}).pop(relation, None)
+    after = _current(instance, relation)
+    if before is None or before == after:
+        return
+    added = sorted(set(after) - set(before))
+    removed = sorted(set(before) - set(after))
+    parts = ([f"given {', '.join(added)}"] if added else []) + (
+        [f"removed from {', '.join(removed)}"] if removed else []
+    )
     audit_record(
-        action="auth.roles_changed",
-        summary=f"{instance.get_username()} {verb} {', '.join(names)}",
+        action=audit_action,
+        summary=f"{instance.get_username()} {'; '.join(parts)}",
         object_type="user",
         object_id=instance.pk,
-        data={"added" if action == "post_add" else "removed": names},
+        data={"before": before, "after": after, "added": added, "removed": removed, "of": noun},
+    )
+
+
+for _through in _M2M_AUDITED:
+    m2m_changed.connect(_audit_m2m, sender=_through, dispatch_uid=f"audit-{_through.__name__}")
+
+
+@receiver(m2m_changed, sender=Group.permissions.through)
+def audit_role_permissions_changed(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+    from common.roles import SYNCING_DECLARED_GRANTS
+
+    if reverse or action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if SYNCING_DECLARED_GRANTS.get():
+        return
+    names = _names(Permission, pk_set or ())
+    audit_record(
+        action="auth.role_permissions_changed",
+        summary=f"Role {instance.name}: {action.removeprefix('post_')} {', '.join(names)}",
+        object_type="group",
+        object_id=instance.pk,
+        data={"action": action.removeprefix("post_"), "permissions": names},
     )

@@ -1,13 +1,12 @@
 """Pages of the common app: home, jobs with live progress, health."""
 
-import csv
 import json
 from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views import View
@@ -17,6 +16,7 @@ from django.views.generic import TemplateView
 
 from common import permissions, selectors, services
 from common.audit import audit_record
+from common.csv_export import csv_response
 from common.errors import DomainError
 from common.htmx import render_page_or_partial
 from common.jobs import get_job_kind, job_kinds
@@ -150,6 +150,8 @@ def healthz(request):
     """Database reachability and the workers' last heartbeat; 503 when the database is down.
 
     Stale workers do not fail the check (the web still serves) unless ?require_workers=1.
+    A load balancer needs only yes or no: anyone not signed in with the jobs permission gets the
+    booleans, never database error text or the workers' host names.
     """
     database = selectors.database_status()
     workers = (
@@ -158,12 +160,12 @@ def healthz(request):
         else {"alive": None, "last_heartbeat": None, "age_seconds": None, "host": None}
     )
     healthy = database["ok"] and (workers["alive"] or request.GET.get("require_workers") != "1")
-    body = {
-        "status": "ok" if healthy else "unavailable",
-        "time": timezone.now().isoformat(),
-        "database": database,
-        "workers": workers,
-    }
+    body: dict[str, object] = {"status": "ok" if healthy else "unavailable"}
+    detailed = database["ok"] and request.user.has_perm(permissions.VIEW_JOBS)
+    if detailed:
+        body.update(time=timezone.now().isoformat(), database=database, workers=workers)
+    else:
+        body.update(database={"ok": database["ok"]}, workers={"alive": workers["alive"]})
     return JsonResponse(body, status=200 if healthy else 503)
 
 
@@ -248,35 +250,19 @@ class AuditEventExportView(PermissionRequiredMixin, View):
             "row_hash",
         ]
 
-        def rows():
-            writer = csv.writer(Echo())
-            yield writer.writerow(header)
-            for e in queryset.order_by("id").iterator(chunk_size=2000):
-                yield writer.writerow(
-                    [
-                        e.id,
-                        e.occurred_at.isoformat(),
-                        e.actor_name,
-                        e.action,
-                        e.object_type,
-                        e.object_id,
-                        e.member_id,
-                        _csv_safe(e.summary),
-                        json.dumps(e.data),
-                        e.row_hash,
-                    ]
-                )
-
-        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
-        return response
-
-
-class Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_safe(text: str) -> str:
-    """Spreadsheets run cells that start with = + - @ as formulas; untrusted text must not."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+        rows = (
+            [
+                e.id,
+                e.occurred_at.isoformat(),
+                e.actor_name,
+                e.action,
+                e.object_type,
+                e.object_id,
+                e.member_id,
+                e.summary,
+                json.dumps(e.data),
+                e.row_hash,
+            ]
+            for e in queryset.order_by("id").iterator(chunk_size=2000)
+        )
+        return csv_response("audit-trail.csv", header, rows)

@@ -13,7 +13,7 @@ from django.views import View
 from common.errors import DomainError
 from common.htmx import render_page_or_partial
 from common.money import format_money, typed_money
-from common.services import job_run_enqueue
+from common.services import job_run_enqueue_once
 from common.tables import keyset_paginate
 from dues import intake, permissions, selectors, services
 from dues.forms import CheckForm, ImportForm, RefundForm
@@ -206,9 +206,13 @@ class PaymentMatchStartView(PermissionRequiredMixin, View):
 
     def post(self, request):
         rematch = request.POST.get("rematch") == "1"
-        job = job_run_enqueue(
-            kind="dues.match_payments", params={"rematch": rematch}, requested_by=request.user
-        )
+        try:
+            job = job_run_enqueue_once(
+                kind="dues.match_payments", params={"rematch": rematch}, requested_by=request.user
+            )
+        except DomainError as exc:
+            messages.warning(request, str(exc))
+            return redirect("dues:queue")
         messages.success(request, f"Matching started as job #{job.pk}.")
         return redirect(job)
 

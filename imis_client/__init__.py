@@ -1,1 +1,1 @@
-"""The iMIS connection: REST client, contract parsers, mirror, sync, outbox and the sandbox."""
+"""The iMIS connection: REST client, contract parsers, mirror, sync and outbox."""

@@ -36,6 +36,10 @@ SYNC_LOCK = int.from_bytes(hashlib.blake2b(b"imis_sync", digest_size=4).digest()
 # --- sync --------------------------------------------------------------------------------
 
 
+def _sync_run_transition(run: SyncRun, to: str) -> None:
+    transition(run, to, subject=f"Sync #{run.pk}")
+
+
 def sync_run_execute(
     *,
     full: bool = False,
@@ -58,9 +62,7 @@ def sync_run_execute(
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [SYNC_LOCK])
         if not cursor.fetchone()[0]:
             raise DomainError("A sync is already running; wait for it to finish.", code="busy")
-    run = SyncRun.objects.create(
-        full=full, entities=[e.name for e in chosen], job_run=job_run, status="running"
-    )
+    run = SyncRun.objects.create(full=full, entities=[e.name for e in chosen], job_run=job_run)
     own_client = client is None
     client = client or ImisClient.from_settings(concurrency=settings.IMIS_CONCURRENCY)
     started = time.monotonic()
@@ -88,9 +90,11 @@ def sync_run_execute(
                 run.results[entity.name] = counts.as_dict()
                 SyncRun.objects.filter(pk=run.pk).update(results=run.results)
             errors = [r for r in run.results.values() if r.get("error")]
-            run.status = SyncRun.Status.PARTIAL if errors else SyncRun.Status.SUCCEEDED
+            _sync_run_transition(
+                run, SyncRun.Status.PARTIAL if errors else SyncRun.Status.SUCCEEDED
+            )
         except Exception as exc:
-            run.status = SyncRun.Status.FAILED
+            _sync_run_transition(run, SyncRun.Status.FAILED)
             run.error = (
                 f"{exc}\n\n{traceback.format_exc()}" if not isinstance(exc, ImisError) else str(exc)
             )

@@ -49,11 +49,14 @@ class SyncEntity:
     # "stamp": incremental by a change stamp. "recent": new rows by a creation stamp each run,
     # a whole re-read (updates, deletions) every IMIS_FULL_REREAD_HOURS. "full": re-read whole
     # every run (small tables). "invoice": see EntitySyncer._run_invoices.
-    mode: str
+    mode: str  # a SyncMode
     stamp_filter: str = ""  # the filter property, e.g. "UpdatedOn"
     stamp_of: Callable[[dict], object] | None = None  # the raw stamp of one record
     order_by: str = ""
     params: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mode", m.SyncMode(self.mode))  # a typo fails before any read
 
 
 def entities() -> list[SyncEntity]:

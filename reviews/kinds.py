@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from common.registry import Registry
+
 
 @dataclass(frozen=True)
 class ReviewKind:
@@ -37,20 +39,16 @@ class ReviewKind:
     edit_form: type | None = None
 
 
-_KINDS: dict[str, ReviewKind] = {}
+_KINDS: Registry[ReviewKind] = Registry("review-item kind")
 
 
 def register_kind(kind: ReviewKind) -> ReviewKind:
-    _KINDS[kind.name] = kind
-    return kind
+    return _KINDS.register(kind.name, kind)
 
 
 def get_kind(name: str) -> ReviewKind:
-    try:
-        return _KINDS[name]
-    except KeyError:
-        raise LookupError(f"no review-item kind {name!r} is registered") from None
+    return _KINDS.get(name)
 
 
 def kinds() -> list[ReviewKind]:
-    return sorted(_KINDS.values(), key=lambda k: k.label)
+    return sorted(_KINDS.all(), key=lambda k: k.label)

@@ -206,8 +206,18 @@ class ReviewBulkAcceptView(QueueMixin, View):
         if not ids:
             messages.error(request, "Select the items to accept first.")
             return redirect("reviews:queue")
+        # Only items in the person's own queues: another queue's item is neither decided nor
+        # described (not even who decided it).
+        visible = set(
+            selectors.review_items_for(request.user, status=None)
+            .filter(pk__in=ids)
+            .values_list("pk", flat=True)
+        )
         accepted = 0
         for item_id in ids:
+            if item_id not in visible:
+                messages.warning(request, f"#{item_id} not accepted: it is not in your queues.")
+                continue
             try:
                 services.review_item_decide(item_id=item_id, user=request.user, decision="accept")
                 accepted += 1

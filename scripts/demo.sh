@@ -20,9 +20,12 @@ ensure_uv
 uv_sync --no-dev --inexact
 ensure_postgres "duesdesk"
 ensure_secret_key
+# The demo settings: the base settings plus the sandbox app (the synthetic iMIS site, its
+# payments and their commands); the web server and the workers started below use them too.
+export DJANGO_SETTINGS_MODULE=config.settings.demo
 export DEBUG="${DEBUG:-false}" DEMO_MODE=true
 # The demo is served over plain http on this machine; production keeps secure cookies on.
-export SESSION_COOKIE_SECURE=false CSRF_COOKIE_SECURE=false
+export SESSION_COOKIE_SECURE=false CSRF_COOKIE_SECURE=false SECURE_SSL_REDIRECT=false SECURE_HSTS_SECONDS=0
 export ALLOWED_HOSTS="${ALLOWED_HOSTS:-127.0.0.1,localhost}"
 PORT="${PORT:-8000}"
 mkdir -p "$LOCAL/logs"
@@ -32,6 +35,7 @@ say "Migrating the database"
 "$PY" manage.py collectstatic --noinput >/dev/null
 "$PY" manage.py install_schedules >/dev/null
 LOGINS="$("$PY" manage.py create_demo_users --format text)"
+use_app_role
 
 # The demo association: an iMIS-compatible sandbox with a synthetic association, synced before
 # the dashboard opens so the first sign-in shows real members.

@@ -5,11 +5,16 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 trap stop_started_postgres EXIT
 
+# --fast: the day-to-day lane. No browser and no worker-cluster tests, run in parallel
+# (pytest-xdist, one test database per process). The full run, without it, is what CI runs.
+FAST=""
+if [ "${1:-}" = "--fast" ]; then FAST=1; shift; fi
+
 started=$(date +%s)
 ensure_uv
 uv_sync
 ensure_postgres "duesdesk"
-ensure_chromium
+[ -n "$FAST" ] || ensure_chromium
 export DJANGO_SETTINGS_MODULE=config.settings.test
 
 say "ruff check"
@@ -21,5 +26,9 @@ say "manage.py check"
 say "makemigrations --check"
 "$PY" manage.py makemigrations --check --dry-run
 say "pytest"
-"$PY" -m pytest "$@"
+if [ -n "$FAST" ]; then
+  "$PY" -m pytest -m "not browser and not worker and not slow" -n "${TEST_PROCESSES:-auto}" "$@"
+else
+  "$PY" -m pytest "$@"
+fi
 say "All checks passed in $(( $(date +%s) - started )) s"

@@ -1,8 +1,9 @@
-"""Shared fixtures: users per role, a real worker process, a real Chromium via Playwright."""
+"""Shared fixtures: role users, a real worker, a sandbox iMIS over HTTP, Chromium via Playwright."""
 
 import os
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +29,16 @@ ROLE_USERNAMES = {
     roles.MANAGER: "grace",
     roles.ADMINISTRATOR: "arjun",
 }
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark tests by what they start: a real browser, a real worker cluster (see pyproject)."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & {"page", "browser"}:
+            item.add_marker(pytest.mark.browser)
+        if "worker" in fixtures:
+            item.add_marker(pytest.mark.worker)
 
 
 def association_time(iso: str) -> datetime:
@@ -65,6 +76,13 @@ def clock():
         travel.stop()
 
 
+@pytest.fixture(autouse=True)
+def audit_anchor_dir(settings, tmp_path):
+    """Each test anchors its own audit trail (ids differ between test databases)."""
+    settings.AUDIT_ANCHOR_DIR = str(tmp_path / "audit-anchors")
+    return Path(settings.AUDIT_ANCHOR_DIR)
+
+
 @pytest.fixture
 def make_user(db):
     def make(role: str | None, username: str | None = None, **extra):
@@ -73,8 +91,7 @@ def make_user(db):
             username=username,
             password=PASSWORD,
             first_name=username.title(),
-            is_staff=role == roles.ADMINISTRATOR,
-            **extra,
+            **{"is_staff": role == roles.ADMINISTRATOR, **extra},
         )
         if role:
             user.groups.add(Group.objects.get(name=role))
@@ -134,6 +151,29 @@ def worker(transactional_db, worker_env):
         )
 
 
+def at_once(work, times: int = 2) -> list:
+    """Run ``work()`` on ``times`` threads, each on its own database connection, let go together
+    by a barrier; returns what each returned or raised, in the order they finished."""
+    barrier = threading.Barrier(times)
+    outcomes: list = []
+
+    def run() -> None:
+        try:
+            barrier.wait(timeout=10)
+            outcomes.append(work())
+        except Exception as exc:
+            outcomes.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -142,6 +182,25 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+@pytest.fixture
+def association():
+    """A generated association of 300 members as of the sandbox's default date."""
+    from sandbox.imis import generate
+    from sandbox.imis.generator import DEFAULT_AS_OF
+
+    return generate(300, seed=11, as_of=DEFAULT_AS_OF)
+
+
+@pytest.fixture
+def sandbox(association):
+    """The association served as iMIS over real HTTP on 127.0.0.1 (``sandbox.base_url``)."""
+    from sandbox.imis import SandboxApp, SandboxServer
+
+    app = SandboxApp(association, token_ttl=600)
+    with SandboxServer(app) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

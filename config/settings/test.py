@@ -1,4 +1,4 @@
-"""Settings for the test suite: the base settings with fast hashing and a local email outbox."""
+"""Settings for the test suite: base, fast hashing, a local email outbox and the sandbox app."""
 
 import os
 
@@ -6,6 +6,8 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-012
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SESSION_COOKIE_SECURE", "false")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "false")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
 os.environ.setdefault(
     "STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage"
 )
@@ -23,7 +25,8 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOWED_HOSTS = ["*"]
 
-INSTALLED_APPS = [*INSTALLED_APPS, "tests.support"]  # noqa: F405
+# The sandbox (a synthetic iMIS site and its payments) is test and demo tooling, not product.
+INSTALLED_APPS = [*INSTALLED_APPS, "sandbox", "tests.support"]  # noqa: F405
 # Workers spawned by the tests poll fast so that job tests finish quickly.
 Q_CLUSTER = {**Q_CLUSTER, "workers": 1, "poll": 0.1}  # noqa: F405
 # Static files come from the finders in tests; no collectstatic run is needed.

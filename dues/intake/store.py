@@ -5,6 +5,7 @@ here.
 """
 
 import json
+from contextlib import suppress
 from datetime import date
 from decimal import Decimal
 
@@ -24,11 +25,10 @@ def jsonable(value) -> dict:
 
 def match_soon() -> None:
     """Queue a matching run unless one is already waiting to start (it will take these too)."""
-    from common.models import JobRun
-    from common.services import job_run_enqueue
+    from common.services import job_run_enqueue_once
 
-    if not JobRun.objects.filter(kind="dues.match_payments", status=JobRun.Status.QUEUED).exists():
-        job_run_enqueue(kind="dues.match_payments")
+    with suppress(DomainError):
+        job_run_enqueue_once(kind="dues.match_payments", alongside_running=True)
 
 
 def _insert_payment(*, source: str, dedupe_key: str, fields: dict) -> tuple[Payment, bool]:

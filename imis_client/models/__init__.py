@@ -14,7 +14,7 @@ from imis_client.models.mirror import (
     MirrorModel,
 )
 from imis_client.models.outbox import OutboxWrite
-from imis_client.models.sync import ImisAccess, SyncQuarantine, SyncRun, SyncState
+from imis_client.models.sync import ImisAccess, SyncMode, SyncQuarantine, SyncRun, SyncState
 
 __all__ = [
     "ImisAccess",
@@ -30,6 +30,7 @@ __all__ = [
     "ImisSubscription",
     "MirrorModel",
     "OutboxWrite",
+    "SyncMode",
     "SyncQuarantine",
     "SyncRun",
     "SyncState",

@@ -40,7 +40,9 @@ INSERTIONS = [
     Mutation("invented_amount", "untraced_amount", "We can also offer a credit of $37.50."),
     Mutation("invented_date", "untraced_date", "Your new deadline is March 3, 2031."),
     Mutation("invented_percent", "untraced_percentage", "That is 35% less than last year."),
-    Mutation("invented_count", "untraced_number", "You attended 17 events."),
+    # A count no golden fact can reach: years of membership grow with the calendar (17 was one
+    # member's tenure in 2027, and was then traced).
+    Mutation("invented_count", "untraced_number", "You attended 83 events."),
     Mutation("outside_link", "link", "Details: https://dues-discounts.example.net/offer"),
     Mutation("prohibited_term", "prohibited_term", "We guarantee your place."),
     Mutation("other_email", "unknown_email", "Or write to treasurer.private@gmail.com."),

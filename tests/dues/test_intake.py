@@ -139,3 +139,19 @@ def test_check_entered_by_hand_is_stored_once(make_user):
             payer_name="X",
             received_on=timezone.localdate() + timedelta(days=1),
         )
+
+
+def test_new_payments_queue_a_matching_run_behind_a_running_one_but_not_a_second_waiting():
+    from dues.tasks import payments_match_scheduled_task
+
+    # given a matching run under way and payments waiting
+    running = JobRun.objects.create(
+        kind="dues.match_payments", label="Match incoming payments", status="running"
+    )
+    intake.payment_import_file(filename="march.csv", content=CSV.encode())
+    # then the schedule leaves it alone, while new payments queue one run behind it
+    assert payments_match_scheduled_task() is None
+    intake.match_soon()
+    intake.match_soon()
+    waiting = JobRun.objects.exclude(pk=running.pk).get(kind="dues.match_payments")
+    assert (waiting.status, waiting.exclusive) == ("queued", "waiting")

@@ -1,23 +1,9 @@
-"""Fixtures: a sandbox iMIS over real HTTP on 127.0.0.1, and clients that talk to it."""
+"""Fixtures: clients that talk to the sandbox iMIS (``sandbox`` in tests/conftest.py)."""
 
 import pytest
 
 from imis_client.client import ImisClient
 from imis_client.contracts import ContractError
-from imis_client.sandbox import SandboxApp, SandboxServer, generate
-from imis_client.sandbox.generator import DEFAULT_AS_OF
-
-
-@pytest.fixture
-def association():
-    return generate(300, seed=11, as_of=DEFAULT_AS_OF)
-
-
-@pytest.fixture
-def sandbox(association):
-    app = SandboxApp(association, token_ttl=600)
-    with SandboxServer(app) as server:
-        yield server
 
 
 class RecordingSleep:

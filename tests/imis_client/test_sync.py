@@ -3,9 +3,10 @@
 import pytest
 from django.db import connection
 
+from common.errors import DomainError
 from imis_client import models as m
 from imis_client.client import ImisAuthError, ImisClient
-from imis_client.services import sync_run_execute
+from imis_client.services import _sync_run_transition, sync_run_execute
 from imis_client.sync import entities
 from tests.imis_client.conftest import fetch_all
 
@@ -211,3 +212,21 @@ def test_process_killed_during_an_initial_load_gets_its_indexes_back_on_the_next
     assert _index_names(table) == expected
     assert m.SyncState.objects.get(entity="activity").deferred_indexes == []
     assert_mirror_equals_sandbox(sandbox)
+
+
+def test_sync_run_status_changes_only_as_declared():
+    # given a run that finished
+    run = m.SyncRun.objects.create(status=m.SyncRun.Status.SUCCEEDED)
+    # when something tries to fail it afterwards, then it is refused, saying why
+    with pytest.raises(
+        DomainError, match=rf"^Sync #{run.pk} is succeeded; it cannot become failed\.$"
+    ):
+        _sync_run_transition(run, m.SyncRun.Status.FAILED)
+    assert set(m.SyncRun.TRANSITIONS) == set(m.SyncRun.Status)
+
+
+def test_every_entity_declares_a_known_mode_and_a_typo_is_refused():
+    assert {type(e.mode) for e in entities()} == {m.SyncMode}
+    item = entities()[0]
+    with pytest.raises(ValueError, match="'stmap' is not a valid SyncMode"):
+        type(item)(item.name, item.endpoint, item.model, item.parse, item.id_of, "stmap")

@@ -10,8 +10,8 @@ from django.db import connection
 from common import roles
 from imis_client import models as m
 from imis_client.client import ImisClient
-from imis_client.sandbox import SandboxApp, SandboxServer, generate
 from imis_client.services import sync_run_execute
+from sandbox.imis import SandboxApp, SandboxServer, generate
 
 AS_OF = date(2025, 6, 30)
 MEMBERS = 2000

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from common import roles
 from reviews import services
-from reviews.models import ReviewItem
+from reviews.models import Communication, ReviewItem
 from tests.conftest import browser_login, screenshot, wait_for
 
 pytestmark = pytest.mark.browser
@@ -123,6 +123,7 @@ def test_approved_email_is_sent_by_the_worker_shown_in_history_and_reversible(
     # when maya accepts it, the worker sends it over SMTP
     page.get_by_role("button", name="Accept", exact=True).click()
     wait_for(lambda: ReviewItem.objects.get(pk=item.pk).status == "done")
+    wait_for(lambda: Communication.objects.filter(item=item, status="sent").exists())
     assert [m["To"] for m in smtp_sink.messages] == ["zoe@example.org"]
     # then the item shows where it went, and the history lists it with its iMIS Activity
     page.goto(f"/reviews/{item.pk}/")

@@ -13,17 +13,8 @@ import pytest
 from bai2 import bai2
 from django.core.management import call_command
 
-from imis_client.sandbox import generate
-from imis_client.sandbox.payment_draw import bank_ascii
-from imis_client.sandbox.payment_files import (
-    CSV_COLUMNS,
-    authorizenet_events,
-    stripe_events,
-    to_bai2,
-    to_csv,
-    write_payment_files,
-)
-from imis_client.sandbox.payments import (
+from sandbox.imis import generate
+from sandbox.payments import (
     Book,
     BookInvoice,
     book_from_association,
@@ -31,6 +22,15 @@ from imis_client.sandbox.payments import (
     generate_payments,
     payment_history,
     synthetic_book,
+)
+from sandbox.payments.draw import bank_ascii
+from sandbox.payments.files import (
+    CSV_COLUMNS,
+    authorizenet_events,
+    stripe_events,
+    to_bai2,
+    to_csv,
+    write_payment_files,
 )
 
 SECRET = "whsec_test_secret"

@@ -12,7 +12,7 @@ name; a check has a name but rarely an e-mail; a bill-pay ACH puts the member id
 individual id field). The variety is deliberate: vague or empty memos, initials, nicknames,
 accents dropped by banks, "LAST, FIRST", joint accounts, spouses and employers paying, partial
 and over payments, one payment for several invoices, typing errors in numbers and names, and
-payments that belong to no one. ``payment_files`` renders them as CSV, BAI2, signed Stripe
+payments that belong to no one. ``files`` renders them as CSV, BAI2, signed Stripe
 events and signed Authorize.Net notifications.
 
 Ground truth per payment: the member it was meant for ("" when it is not ours) and the
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import accumulate
 
-from . import names as nm
+from sandbox.imis import names as nm
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,7 +330,7 @@ def synthetic_book(
         if rng.random() < 0.3:
             bill(org, org, "CORP", as_of - timedelta(days=rng.randrange(5, 240)))
     # Addresses and households from a stream of their own: the book above stays as it was.
-    from .payment_history import add_households
+    from .history import add_households
 
     relatives = add_households(parties, twins, seed=seed, next_id=next_id)
     return Book(parties, invoices, relatives)
@@ -340,7 +340,7 @@ def generate_payments(
     book: Book, count: int, *, seed: int = 1, as_of: date = date(2025, 6, 30)
 ) -> list[IncomingPayment]:
     """``count`` payments against ``book`` with their ground truth (deterministic)."""
-    from .payment_draw import generate_payments as draw
+    from .draw import generate_payments as draw
 
     return draw(book, count, seed=seed, as_of=as_of)
 
@@ -348,14 +348,14 @@ def generate_payments(
 def payment_history(
     book: Book, *, seed: int = 1, as_of: date = date(2025, 6, 30)
 ) -> list[PastDuesPayment]:
-    """Last cycle's dues payments of the book's members (see ``payment_history``)."""
-    from .payment_history import payment_history as draw
+    """Last cycle's dues payments of the book's members (see ``history.payment_history``)."""
+    from .history import payment_history as draw
 
     return draw(book, seed=seed, as_of=as_of)
 
 
 def clerk_allocation(invoices, amount: int, named) -> tuple[list[tuple[str, int]], int]:
-    """The allocation a careful clerk makes (see ``payment_draw.clerk_allocation``)."""
-    from .payment_draw import clerk_allocation as allocate
+    """The allocation a careful clerk makes (see ``draw.clerk_allocation``)."""
+    from .draw import clerk_allocation as allocate
 
     return allocate(invoices, amount, named)

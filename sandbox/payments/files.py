@@ -41,8 +41,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
-from .payment_draw import bai2_text
-from .payments import IncomingPayment
+from .book import IncomingPayment
+from .draw import bai2_text
 
 CSV_COLUMNS = ("date", "amount", "payer_name", "reference", "memo", "method")
 STRIPE_PATH = "/webhooks/stripe/"

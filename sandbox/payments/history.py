@@ -21,8 +21,9 @@ import random
 from dataclasses import replace
 from datetime import date, timedelta
 
-from . import names as nm
-from .payments import EXTRA_FIRST_NAMES, Book, BookParty, PastDuesPayment
+from sandbox.imis import names as nm
+
+from .book import EXTRA_FIRST_NAMES, Book, BookParty, PastDuesPayment
 
 HABITUAL_SHARE = 0.04
 ON_FILE = 0.4
@@ -77,7 +78,7 @@ def add_households(
 
 def payment_history(book: Book, *, seed: int, as_of: date) -> list[PastDuesPayment]:
     """Dues payments of the cycle before for the members the book bills, oldest first."""
-    from .payment_draw import ORG_CHANNELS, PERSON_CHANNELS, _Draw
+    from .draw import ORG_CHANNELS, PERSON_CHANNELS, _Draw
 
     draw = _Draw(book, seed * 7919 + 5, as_of)
     rng = draw.rng

@@ -5,7 +5,7 @@ from datetime import date
 import httpx
 import pytest
 
-from imis_client.sandbox import SandboxApp, generate
+from sandbox.imis import SandboxApp, generate
 
 FORM = {"grant_type": "password", "username": "apiuser", "password": "s3cret"}
 

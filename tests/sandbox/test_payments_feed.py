@@ -11,11 +11,13 @@ from django.utils import timezone
 from dues import intake
 from dues.models import Payment, WebhookEvent
 from imis_client.models import ImisInvoice, ImisParty
-from imis_client.sandbox import generate
-from imis_client.sandbox.generator import DEFAULT_AS_OF
-from imis_client.sandbox.payment_files import write_payment_files
-from imis_client.sandbox.payments import book_from_association, generate_payments
-from tests.dues.conftest import ANET_KEY, STRIPE_SECRET
+from sandbox.imis import generate
+from sandbox.imis.generator import DEFAULT_AS_OF
+from sandbox.payments import book_from_association, generate_payments, write_payment_files
+
+# The desk's webhook secrets as the dues tests set them; webhook_secrets is autouse, so
+# importing it applies it here too.
+from tests.dues.conftest import ANET_KEY, STRIPE_SECRET, webhook_secrets  # noqa: F401
 
 
 def mirror_the_book(book) -> None:

@@ -6,7 +6,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from imis_client.sandbox import FaultSpecError, SandboxApp, SandboxServer, generate
+from sandbox.imis import FaultSpecError, SandboxApp, SandboxServer, generate
 
 
 class Command(BaseCommand):
@@ -80,8 +80,7 @@ class Command(BaseCommand):
     def _write_payments(self, association, options) -> None:
         from pathlib import Path
 
-        from imis_client.sandbox.payment_files import write_payment_files
-        from imis_client.sandbox.payments import book_from_association, generate_payments
+        from sandbox.payments import book_from_association, generate_payments, write_payment_files
 
         book = book_from_association(association)
         if not book.invoices:

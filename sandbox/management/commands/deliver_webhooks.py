@@ -1,10 +1,10 @@
 """Deliver recorded provider webhooks (JSON lines of path, headers, body) to a running desk.
 
-For the demo (the sandbox records signed Stripe and Authorize.Net events) and for replaying
-deliveries captured elsewhere. A recording is signed at its own moment, so the site refuses it
-once older than DUES_WEBHOOK_TOLERANCE_SECONDS; --resign signs each again now with this site's
-secrets (Stripe: a new t=; Authorize.Net: a new eventDate), as a provider's retry would be.
-Prints one JSON line of counts by HTTP status.
+Demo and test tooling: the sandbox records signed Stripe and Authorize.Net events
+(``sandbox.payments.files``) and this POSTs them as the provider would. A recording is signed
+at its own moment, so the site refuses it once older than DUES_WEBHOOK_TOLERANCE_SECONDS;
+--resign signs each again now with this site's secrets (Stripe: a new t=; Authorize.Net: a new
+eventDate), as a provider's retry would be. Prints one JSON line of counts by HTTP status.
 """
 
 import json

@@ -5,7 +5,7 @@ from datetime import date
 import numpy as np
 import pytest
 
-from imis_client.sandbox import generate
+from sandbox.imis import generate
 
 AS_OF = date(2025, 6, 30)
 

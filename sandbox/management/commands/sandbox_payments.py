@@ -24,7 +24,7 @@ from imis_client.models import ImisInvoice, ImisParty
 
 def book_from_mirror():
     """The mirror's open invoices and the parties they concern, as the generator's Book."""
-    from imis_client.sandbox.payments import Book, BookInvoice, BookParty
+    from sandbox.payments import Book, BookInvoice, BookParty
 
     rows = ImisInvoice.objects.filter(
         is_open=True, deleted_at__isnull=True, balance__gt=0, invoice_date__isnull=False
@@ -80,8 +80,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, count, seed, dir, feed, base_url, match, **options):
-        from imis_client.sandbox.payment_files import write_payment_files
-        from imis_client.sandbox.payments import generate_payments
+        from sandbox.payments import generate_payments, write_payment_files
 
         book = book_from_mirror()
         if not book.invoices:

@@ -7,8 +7,8 @@ import httpx
 import orjson
 import pytest
 
-from imis_client.sandbox import Faults, FaultSpecError, SandboxApp, SandboxServer, generate
-from imis_client.sandbox.faults import parse_spec
+from sandbox.imis import Faults, FaultSpecError, SandboxApp, SandboxServer, generate
+from sandbox.imis.faults import parse_spec
 
 AS_OF = date(2025, 6, 30)
 FORM = {"grant_type": "password", "username": "sandbox", "password": "sandbox"}

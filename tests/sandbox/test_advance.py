@@ -5,9 +5,9 @@ from datetime import date
 import numpy as np
 import pytest
 
-from imis_client.sandbox import SandboxApp, generate
-from imis_client.sandbox.entities import ENTITIES
-from imis_client.sandbox.shapes import serialize_rows
+from sandbox.imis import SandboxApp, generate
+from sandbox.imis.entities import ENTITIES
+from sandbox.imis.shapes import serialize_rows
 
 AS_OF = date(2025, 6, 30)
 

@@ -6,7 +6,7 @@ import httpx
 import numpy as np
 import pytest
 
-from imis_client.sandbox import SandboxApp, generate
+from sandbox.imis import SandboxApp, generate
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import httpx
 import orjson
 import pytest
 
-from imis_client.sandbox import SandboxApp, generate
+from sandbox.imis import SandboxApp, generate
 
 ENTITIES = [
     "Party",

@@ -6,7 +6,7 @@ import httpx
 import numpy as np
 import pytest
 
-from imis_client.sandbox import SandboxApp, generate
+from sandbox.imis import SandboxApp, generate
 
 T_GENERIC = "Asi.Soa.Core.DataContracts.GenericEntityData, Asi.Contracts"
 FORM = {"grant_type": "password", "username": "sandbox", "password": "sandbox"}

@@ -2,7 +2,7 @@
 
 Typical use::
 
-    from imis_client.sandbox import SandboxApp, SandboxServer, generate
+    from sandbox.imis import SandboxApp, SandboxServer, generate
 
     association = generate(members=500, seed=1)              # same inputs, same bytes
     app = SandboxApp(association, faults="latency=5ms,429=0.05")   # a WSGI callable

@@ -6,7 +6,7 @@ from datetime import date
 import httpx
 import pytest
 
-from imis_client.sandbox import SandboxApp, SandboxServer, generate
+from sandbox.imis import SandboxApp, SandboxServer, generate
 
 FORM = {"grant_type": "password", "username": "sandbox", "password": "sandbox"}
 

@@ -1,6 +1,6 @@
 """Draw incoming payments against a book: who pays, through which channel, writing what.
 
-See ``payments`` for the book and the record of one payment. The ground truth of each payment
+See ``book`` for the book and the record of one payment. The ground truth of each payment
 is the allocation a careful clerk makes with full knowledge of what the payer meant
 (``clerk_allocation``): invoices the payer named come first; what is left goes to an open
 invoice whose balance it equals exactly (the oldest of several), else to all open invoices if
@@ -19,8 +19,9 @@ import random
 import unicodedata
 from datetime import date, timedelta
 
-from . import names as nm
-from .payments import EXTRA_FIRST_NAMES, PRICES, Book, BookInvoice, BookParty, IncomingPayment
+from sandbox.imis import names as nm
+
+from .book import EXTRA_FIRST_NAMES, PRICES, Book, BookInvoice, BookParty, IncomingPayment
 
 # (scenario, share). Shares follow what associations report: most dues are paid by the member,
 # exactly, through the portal or by check; the rest is where cash application spends its time.
