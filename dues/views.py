@@ -140,6 +140,12 @@ class PaymentDecideView(PermissionRequiredMixin, View):
                 f"Payment #{pk} applied ({format_money(payment.available)}); on hold until "
                 f"{payment.hold_until:%Y-%m-%d %H:%M}. Undo it from the Hold page if needed.",
             )
+        elif payment.status in Payment.OPEN:
+            messages.success(
+                request,
+                f"Payment #{pk}: your choice is saved as a proposal; someone else must approve it "
+                "(whoever proposes or edits cannot also approve).",
+            )
         else:
             messages.success(request, f"Payment #{pk}: {payment.get_status_display().lower()}.")
         return redirect(_back(request, reverse("dues:queue")))

@@ -146,7 +146,11 @@ def review_items_propose_many(
             events.append(
                 _audit_event(item, "observed", "recorded under an Observe policy", actor=actor)
             )
-        elif mode == ReviewPolicy.Mode.AUTO and _within_auto_limits(policy, item):
+        elif (
+            mode == ReviewPolicy.Mode.AUTO
+            and actor is None  # a person's own proposal (a check entered by hand) needs a second
+            and _within_auto_limits(policy, item)
+        ):
             # A message sent with no person reviewing it says so.
             item.payload = item.original_payload = draft_hooks.labelled_auto(item.payload)
             _transition(item, S.APPROVED)
@@ -219,7 +223,7 @@ def review_item_edit(*, item_id: int, user, payload: dict) -> ReviewItem:
         )
     cleaned = draft_hooks.checked(get_kind(item.kind).validate(dict(payload)), item.payload)
     if cleaned == item.payload:
-        raise DomainError("Nothing was changed.", code="unchanged")
+        raise DomainError("Nothing was changed; accept the item instead.", code="unchanged")
     voided = item.status in (S.APPROVED, S.EDITED)
     if voided:
         _transition(item, S.PENDING)
@@ -290,20 +294,20 @@ def review_item_decide(
             raise DomainError("Say why in a few words when the reason is Other.", code="reason")
         _transition(item, S.REJECTED)
         item.reject_reason, item.reject_note = reason, note.strip()
-    elif decision in ("accept", "edit"):
+    elif decision == "edit":
+        # Four eyes: whoever edits a proposal becomes its proposer, so the edit waits, pending,
+        # for someone else to approve it (review_item_edit records who edited it last). An edit
+        # sent for approval must pass the drafting guardrails, as an approval would.
+        cleaned = draft_hooks.checked(
+            get_kind(item.kind).validate(dict(payload or {})), item.payload
+        )
+        draft_hooks.refuse_if_blocked(cleaned)
+        return review_item_edit(item_id=item.pk, user=user, payload=dict(payload or {}))
+    elif decision == "accept":
         _check_may_approve(item, user)
-        if decision == "edit":
-            cleaned = get_kind(item.kind).validate(dict(payload or {}))
-            cleaned = draft_hooks.checked(cleaned, item.payload)
-            if cleaned == item.payload:
-                raise DomainError("Nothing was changed; accept the item instead.", code="unchanged")
-            draft_hooks.refuse_if_blocked(cleaned)
-            item.edit_diff = _diff(item.original_payload, cleaned)
-            item.payload = cleaned
-            _transition(item, S.EDITED)
-        else:
-            draft_hooks.refuse_if_blocked(item.payload)
-            _transition(item, S.APPROVED)
+        draft_hooks.refuse_if_blocked(item.payload)
+        # Approved as edited when someone else's edit is what is being approved.
+        _transition(item, S.EDITED if item.edit_diff else S.APPROVED)
     else:
         raise DomainError(f"Unknown decision {decision!r}: accept, edit or reject.")
     item.decided_by, item.decided_at = user, timezone.now()
