@@ -287,7 +287,7 @@ def mirror_frames(*, activity_types: list[str], payment_types: list[str]) -> Mir
     registrations["end_day"] = registrations["end_day"].fillna(registrations["start_day"])
     registrations["reg_day"] = registrations["reg_day"].fillna(registrations["start_day"])
     prices = {
-        item_code: float(price)
+        item_code: float(price or 0)
         for item_code, price in m.ImisItem.objects.filter(
             deleted_at__isnull=True, price__isnull=False
         ).values_list("code", "price")

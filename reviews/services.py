@@ -9,7 +9,7 @@ from django_q.tasks import async_task
 from common.audit import audit_event, audit_record, audit_record_many
 from common.bulk import rows_update
 from common.errors import DomainError
-from common.money import format_money
+from common.money import ZERO, format_money
 from common.states import transition
 from imis_client.contracts import writes
 from imis_client.services import outbox_enqueue_many
@@ -149,6 +149,7 @@ def review_items_propose_many(
         elif (
             mode == ReviewPolicy.Mode.AUTO
             and actor is None  # a person's own proposal (a check entered by hand) needs a second
+            and policy is not None
             and _within_auto_limits(policy, item)
         ):
             # A message sent with no person reviewing it says so.
@@ -253,8 +254,8 @@ def _check_may_approve(item: ReviewItem, user) -> None:
     if item.needs_manager and not user.has_perm(DECIDE_MANAGER):
         spec = get_kind(item.kind)
         raise DomainError(
-            f"Approving {format_money(item.amount)} needs a Manager: it is above the "
-            f"{format_money(spec.threshold)} limit for {spec.label}.",
+            f"Approving {format_money(item.amount or ZERO)} needs a Manager: it is above the "
+            f"{format_money(spec.threshold or ZERO)} limit for {spec.label}.",
             code="threshold",
         )
 
@@ -461,7 +462,7 @@ def review_item_close(*, item_id: int, to: str, reason: str, actor=None) -> Revi
     if to not in (S.STALE, S.REVERSED):
         raise ValueError(f"an app may close an item as stale or reversed, not {to!r}")
     item = ReviewItem.objects.select_for_update().get(pk=item_id)
-    if to not in ReviewItem.TRANSITIONS[item.status]:
+    if to not in ReviewItem.TRANSITIONS[S(item.status)]:
         return item
     _transition(item, to)
     if to == S.STALE:

@@ -41,7 +41,7 @@ def payment_decide(
             code="not_open",
         )
     if action == "candidate":
-        candidate = payment.candidates.filter(rank=candidate_rank).first()
+        candidate = payment.candidates.filter(rank=candidate_rank or 0).first()
         if candidate is None:
             raise DomainError(f"Payment #{payment.pk} has no candidate #{candidate_rank}.")
         application = PaymentApplication.for_candidate(payment, candidate)

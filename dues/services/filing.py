@@ -32,7 +32,7 @@ def payment_proposers(payments: list[Payment]) -> dict[int, object]:
             pk__in={p.import_file_id for p in payments if p.import_file_id}
         ).values_list("pk", "uploaded_by_id")
     )
-    ids = {p.pk: p.entered_by_id or uploads.get(p.import_file_id) for p in payments}
+    ids = {p.pk: p.entered_by_id or uploads.get(p.import_file_id or 0) for p in payments}
     users = get_user_model().objects.in_bulk({i for i in ids.values() if i})
     return {pk: users.get(user_id) for pk, user_id in ids.items() if user_id}
 
