@@ -278,59 +278,55 @@ def _recheck_win_back(item) -> str | None:
 
 
 def register_kinds() -> None:
+    """Every renewals kind is reviewed by membership staff; its payload type validates it."""
     threshold = renewal_settings().incentive_threshold
-    register_kind(
-        ReviewKind(
-            name=OUTREACH,
-            label="High-risk outreach",
-            queue="membership",
-            validate=_validator(OutreachProposal),
-            payload_type=OutreachProposal,
-            effect=_effect_outreach,
-            recheck=_recheck_outreach,
-            threshold=threshold,
+    never_stale = ReviewKind.recheck
+    table = [
+        # name, label, payload type, effect, recheck, manager above
+        (
+            OUTREACH,
+            "High-risk outreach",
+            OutreachProposal,
+            _effect_outreach,
+            _recheck_outreach,
+            threshold,
+        ),
+        (
+            REMINDER,
+            "Renewal reminder",
+            DraftedMessage,
+            _effect_message("renewal_reminder"),
+            _recheck_renewal,
+            None,
+        ),
+        (
+            NOTICE,
+            "Standard renewal notice",
+            DraftedMessage,
+            _effect_message("renewal_notice"),
+            _recheck_renewal,
+            None,
+        ),
+        (
+            WIN_BACK,
+            "Win-back offer",
+            DraftedMessage,
+            _effect_message("win_back"),
+            _recheck_win_back,
+            None,
+        ),
+        (WRITEBACK, "Risk scores to iMIS", RiskWriteback, _effect_writeback, never_stale, None),
+    ]
+    for name, label, payload_type, effect, recheck, above in table:
+        register_kind(
+            ReviewKind(
+                name=name,
+                label=label,
+                queue="membership",
+                validate=_validator(payload_type),
+                payload_type=payload_type,
+                effect=effect,
+                recheck=recheck,
+                threshold=above,
+            )
         )
-    )
-    register_kind(
-        ReviewKind(
-            name=REMINDER,
-            label="Renewal reminder",
-            queue="membership",
-            validate=_validator(DraftedMessage),
-            payload_type=DraftedMessage,
-            effect=_effect_message("renewal_reminder"),
-            recheck=_recheck_renewal,
-        )
-    )
-    register_kind(
-        ReviewKind(
-            name=NOTICE,
-            label="Standard renewal notice",
-            queue="membership",
-            validate=_validator(DraftedMessage),
-            payload_type=DraftedMessage,
-            effect=_effect_message("renewal_notice"),
-            recheck=_recheck_renewal,
-        )
-    )
-    register_kind(
-        ReviewKind(
-            name=WIN_BACK,
-            label="Win-back offer",
-            queue="membership",
-            validate=_validator(DraftedMessage),
-            payload_type=DraftedMessage,
-            effect=_effect_message("win_back"),
-            recheck=_recheck_win_back,
-        )
-    )
-    register_kind(
-        ReviewKind(
-            name=WRITEBACK,
-            label="Risk scores to iMIS",
-            queue="membership",
-            validate=_validator(RiskWriteback),
-            payload_type=RiskWriteback,
-            effect=_effect_writeback,
-        )
-    )
