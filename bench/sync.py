@@ -51,7 +51,7 @@ def raw_fetch(base_url: str) -> dict:
     from django.conf import settings
 
     from imis_client.client import ImisClient
-    from imis_client.pages import bulk_decoding
+    from imis_client.page_workers import bulk_decoding
     from imis_client.sync import entities
 
     result = {}

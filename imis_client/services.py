@@ -25,7 +25,7 @@ from imis_client.client import (
     parse_paged,
 )
 from imis_client.models import OutboxWrite, SyncRun, SyncState
-from imis_client.pages import PagePool, bulk_decoding
+from imis_client.page_workers import PagePool, bulk_decoding
 from imis_client.sync import EntitySyncer, entities, entity_names
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from imis_client.client import ImisClient
 from imis_client.contracts import Ctx, local_datetime, named_values, nested
 from imis_client.contracts import parsers as p
 from imis_client.mirror_writer import MirrorWriter
-from imis_client.pages import PagePool, local_pages
+from imis_client.page_workers import PagePool, local_pages
 
 BATCH_ROWS = 2000
 INVOICE_LOOKUP_CHUNK = 100

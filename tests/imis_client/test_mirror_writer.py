@@ -82,7 +82,7 @@ def test_rows_known_absent_go_in_without_a_lookup_and_duplicates_in_a_batch_keep
 def test_bulk_decoding_leaves_garbage_collection_as_it_found_it_even_after_an_error():
     import gc
 
-    from imis_client.pages import bulk_decoding
+    from imis_client.page_workers import bulk_decoding
 
     assert gc.get_freeze_count() == 0
     with pytest.raises(RuntimeError), bulk_decoding():

@@ -1,4 +1,4 @@
-"""Fetching and parsing pages for the sync, in this process or in worker processes.
+"""The sync's page workers: fetching and parsing pages, in this process or in worker processes.
 
 Decoding, parsing and formatting a row costs ~90 µs of Python; one process can only use one
 core for that. ``PagePool`` forks workers that each fetch pages, parse every record and format
