@@ -7,13 +7,38 @@ arrive before the organisation that pays for them.
 
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
+from psycopg.types.json import Json, Jsonb
+
+
+class ExactJSONField(models.JSONField):
+    """JSON kept as PostgreSQL ``json``: the exact text that was sent, validated, not rebuilt.
+
+    Nothing queries inside a mirror's payload in SQL, and building ``jsonb`` from it cost the
+    server more CPU than the rest of a full sync's inserts; ``json`` only checks the syntax.
+    It has no equality operator, so lookups on the column itself are not available.
+    """
+
+    def db_type(self, connection):
+        return "json"
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        adapted = super().get_db_prep_value(value, connection, prepared)
+        # Django hands JSONField values to psycopg as jsonb; this column is json.
+        if isinstance(adapted, Jsonb):
+            return Json(adapted.obj, dumps=adapted.dumps)
+        return adapted
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or not isinstance(value, str):
+            return value  # psycopg decodes json columns itself (Django only sets up jsonb)
+        return super().from_db_value(value, expression, connection)
 
 
 class MirrorModel(models.Model):
     """Columns every mirror table has."""
 
     imis_id = models.CharField(max_length=80, unique=True)
-    raw = models.JSONField(help_text="The record exactly as iMIS sent it.")
+    raw = ExactJSONField(help_text="The record exactly as iMIS sent it.")
     raw_hash = models.BigIntegerField(help_text="Hash of raw; equal hash means nothing changed.")
     synced_at = models.DateTimeField(help_text="When the sync last wrote this row.")
     deleted_at = models.DateTimeField(
