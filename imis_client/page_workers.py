@@ -116,6 +116,10 @@ class PagePool:
 
     def __init__(self, client: ImisClient, tz_name: str, processes: int = 2) -> None:
         self.client = client
+        # A worker fetches one page at a time: with fewer workers than the client's concurrency,
+        # fewer pages would be in flight than IMIS_CONCURRENCY says, and a slow site would be
+        # read that much slower.
+        processes = max(processes, client.concurrency)
         self.processes = processes
         self.window = processes * 2 + 1
         options = client.worker_options(share=processes)
