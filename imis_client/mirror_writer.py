@@ -47,11 +47,11 @@ def _copy_text(value) -> str:
 
 
 def encode_raw(record: dict) -> bytes:
-    """The record as stored: compact JSON; NUL characters (refused by jsonb) are dropped."""
-    data = orjson.dumps(record)
-    if b"\\u0000" in data:
-        data = data.replace(b"\\u0000", b"")
-    return data
+    """A record built here (not read from iMIS) as the mirror stores it: compact JSON."""
+    return orjson.dumps(record)
+
+
+_COPY_RAW_ESCAPES = ((b"\\", b"\\\\"), (b"\n", b"\\n"), (b"\r", b"\\r"), (b"\t", b"\\t"))
 
 
 class MirrorWriter:
@@ -94,9 +94,11 @@ class MirrorWriter:
         """
         digest = raw_hash(raw)
         head = "\t".join([_copy_text(row.get(n)) for n in self.data_fields]).encode()
-        # orjson escapes control characters inside strings, so only backslashes need doubling.
-        if b"\\" in raw:
-            raw = raw.replace(b"\\", b"\\\\")
+        # JSON strings hold no raw control characters, but whitespace between tokens may be a
+        # newline or tab, which COPY would read as the end of a row or field.
+        for plain, escaped in _COPY_RAW_ESCAPES:
+            if plain in raw:
+                raw = raw.replace(plain, escaped)
         return row["imis_id"], digest, b"%b\t%b\t%d" % (head, raw, digest)
 
     def _copy(self, cursor, target: str, rows: list[tuple[str, int, bytes]], now: datetime) -> None:

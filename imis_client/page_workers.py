@@ -16,9 +16,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+import orjson
+
 from imis_client.client import ImisClient, Page
 from imis_client.contracts import ContractError, Ctx
-from imis_client.mirror_writer import MirrorWriter, encode_raw
+from imis_client.mirror_writer import MirrorWriter
 
 
 @contextmanager
@@ -54,22 +56,25 @@ class PreparedPage:
 
 
 def prepare_page(entity, writer: MirrorWriter, tz: ZoneInfo, page: Page) -> PreparedPage:
+    """Parse a page fetched raw: each record is decoded for its parser, and its text as iMIS
+    sent it is what the mirror stores (and hashes), never an encoding of the decoded copy."""
     out = PreparedPage(
         page.offset, page.limit, page.total, page.has_next, page.next_offset, len(page.items)
     )
-    for record in page.items:
+    for raw in page.items:
+        record = orjson.loads(raw)
         record_id = entity.id_of(record) if isinstance(record, dict) else None
         try:
             row = entity.parse(record, Ctx(entity.name, record_id, tz))
         except ContractError as exc:
             out.problems.append((record_id, str(exc), exc.field, record))
             continue
-        out.rows.append(writer.prepare(row, encode_raw(record)))
+        out.rows.append(writer.prepare(row, raw))
     return out
 
 
 def local_pages(client: ImisClient, entity, writer, tz, params, start_offset) -> Iterator:
-    for page in client.iter_pages(entity.endpoint, params, start_offset=start_offset):
+    for page in client.iter_pages(entity.endpoint, params, start_offset=start_offset, raw=True):
         yield prepare_page(entity, writer, tz, page)
 
 
@@ -98,7 +103,7 @@ def _fetch_and_prepare(task: tuple) -> PreparedPage:
     client: ImisClient = _worker["client"]
     entity = _worker["entities"][name]
     writer = _worker["writers"].setdefault(name, MirrorWriter(entity.model))
-    page = client.fetch_page(entity.endpoint, params, offset, limit)
+    page = client.fetch_page(entity.endpoint, params, offset, limit, raw=True)
     prepared = prepare_page(entity, writer, _worker["tz"], page)
     before = _worker["reported"]
     prepared.stats = {k: v - before.get(k, 0) for k, v in client.stats.items()}

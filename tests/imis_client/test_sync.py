@@ -1,5 +1,6 @@
 """Sync into the mirror: exact under faults, silent when unchanged, resumable, quarantining."""
 
+import orjson
 import pytest
 from django.db import connection
 
@@ -37,6 +38,20 @@ def test_full_sync_mirror_equals_sandbox_id_for_id_and_field_for_field(client, s
     assert_mirror_equals_sandbox(sandbox)
     person = m.ImisParty.objects.filter(is_organization=False).exclude(email="").first()
     assert person.first_name and person.last_name and "@" in person.email
+
+
+def test_full_sync_stores_each_payload_as_the_exact_text_imis_sent(client, sandbox):
+    sync_run_execute(full=True, client=client)
+    sent = {
+        orjson.loads(item)["PartyId"]: item.decode()
+        for page in client.iter_pages("Party", raw=True)
+        for item in page.items
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT imis_id, raw::text FROM imis_client_imisparty")
+        stored = dict(cursor.fetchall())
+    assert len(stored) > 100
+    assert stored == {imis_id: sent[imis_id] for imis_id in stored}
 
 
 def test_sync_under_faults_still_ends_exact(client, sandbox):
