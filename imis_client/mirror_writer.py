@@ -42,8 +42,19 @@ def _copy_text(value) -> str:
             return value.translate(_COPY_ESCAPES)
         return value
     if isinstance(value, datetime | date):
-        return value.isoformat()
+        # The parsers hand out the same date objects for the same text (see contracts._Memo),
+        # and formatting one with its time zone costs ~1 µs.
+        text = _MOMENTS.get(value)
+        if text is None:
+            text = value.isoformat()
+            if len(_MOMENTS) >= 50_000:
+                _MOMENTS.clear()
+            _MOMENTS[value] = text
+        return text
     return str(value)
+
+
+_MOMENTS: dict = {}  # date or datetime -> its COPY text (a date never equals a datetime)
 
 
 def encode_raw(record: dict) -> bytes:
@@ -93,7 +104,16 @@ class MirrorWriter:
         handing bytes between processes costs a copy, not a transcoding.
         """
         digest = raw_hash(raw)
-        head = "\t".join([_copy_text(row.get(n)) for n in self.data_fields]).encode()
+        values = [row.get(n) for n in self.data_fields]
+        head = "\t".join([v if type(v) is str else _copy_text(v) for v in values])
+        if (
+            "\\" in head
+            or "\n" in head
+            or "\r" in head
+            or head.count("\t") != len(values) - 1  # a tab inside a value
+        ):
+            head = "\t".join([_copy_text(v) for v in values])  # the slow way, escaping
+        head = head.encode()
         # JSON strings hold no raw control characters, but whitespace between tokens may be a
         # newline or tab, which COPY would read as the end of a row or field.
         for plain, escaped in _COPY_RAW_ESCAPES:

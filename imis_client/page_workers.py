@@ -61,12 +61,14 @@ def prepare_page(entity, writer: MirrorWriter, tz: ZoneInfo, page: Page) -> Prep
     out = PreparedPage(
         page.offset, page.limit, page.total, page.has_next, page.next_offset, len(page.items)
     )
+    ctx = Ctx(entity.name, None, tz)  # one for the page: parsers only read it
     for raw in page.items:
         record = orjson.loads(raw)
-        record_id = entity.id_of(record) if isinstance(record, dict) else None
+        ctx.record_id = entity.id_of(record) if isinstance(record, dict) else None
         try:
-            row = entity.parse(record, Ctx(entity.name, record_id, tz))
+            row = entity.parse(record, ctx)
         except ContractError as exc:
+            record_id = ctx.record_id
             out.problems.append((record_id, str(exc), exc.field, record))
             continue
         out.rows.append(writer.prepare(row, raw))

@@ -1,7 +1,7 @@
 """Parsing iMIS JSON: real payload shapes from ASI's collections, and the contract's edges."""
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -114,3 +114,17 @@ def test_parse_invoice_open_flag_follows_the_balance():
     assert (row["bill_to_id"], row["sold_to_id"]) == ("18143", "253")
     record["Balance"] = {"Amount": 0.0}
     assert p.parse_invoice(record, ctx("invoice"))["is_open"] is False
+
+
+def test_repeated_dates_and_amounts_give_the_same_values_as_the_first_time():
+    # dates and amounts repeat across a sync and are remembered; what comes back must not change
+    for _ in range(2):
+        assert local_datetime(ctx(), "2024-11-03T01:30:00", "X") == datetime(
+            2024, 11, 3, 1, 30, tzinfo=NY
+        )
+        assert local_datetime(ctx(), "2024-11-03T01:30:00Z", "X") == datetime(
+            2024, 11, 3, 1, 30, tzinfo=UTC
+        )
+        assert money(ctx(), 305.1, "Amount") == Decimal("305.10")
+        assert str(money(ctx(), -0.0, "Amount")) == "-0.00"
+        assert str(money(ctx(), 0.0, "Amount")) == "0.00"
