@@ -123,9 +123,9 @@ class MirrorWriter:
 
     def _copy(self, cursor, target: str, rows: list[tuple[str, int, bytes]], now: datetime) -> None:
         tail = f"\t{now.isoformat()}\t\\N\n".encode()
-        data = tail.join([line for _, _, line in rows]) + tail
         with cursor.cursor.copy(f'COPY "{target}" ({self.copy_columns}) FROM STDIN') as copy:
-            copy.write(data)
+            copy.write(tail.join([line for _, _, line in rows]))  # megabytes: joined once
+            copy.write(tail)
 
     def write(
         self,

@@ -20,6 +20,7 @@ import orjson
 
 from imis_client.client import ImisClient, Page
 from imis_client.contracts import ContractError, Ctx
+from imis_client.contracts.wire import record_decoder
 from imis_client.mirror_writer import MirrorWriter
 
 
@@ -56,20 +57,21 @@ class PreparedPage:
 
 
 def prepare_page(entity, writer: MirrorWriter, tz: ZoneInfo, page: Page) -> PreparedPage:
-    """Parse a page fetched raw: each record is decoded for its parser, and its text as iMIS
-    sent it is what the mirror stores (and hashes), never an encoding of the decoded copy."""
+    """Parse a page fetched raw: each record is decoded for its parser (contracts.wire), and its
+    text as iMIS sent it is what the mirror stores (and hashes), never an encoding of a copy."""
     out = PreparedPage(
         page.offset, page.limit, page.total, page.has_next, page.next_offset, len(page.items)
     )
     ctx = Ctx(entity.name, None, tz)  # one for the page: parsers only read it
+    decode = record_decoder(entity.name)
     for raw in page.items:
-        record = orjson.loads(raw)
+        record = decode(raw)
         ctx.record_id = entity.id_of(record) if isinstance(record, dict) else None
         try:
             row = entity.parse(record, ctx)
         except ContractError as exc:
-            record_id = ctx.record_id
-            out.problems.append((record_id, str(exc), exc.field, record))
+            # Kept whole for a person to read, not only the parts the parser looked at.
+            out.problems.append((ctx.record_id, str(exc), exc.field, orjson.loads(raw)))
             continue
         out.rows.append(writer.prepare(row, raw))
     return out

@@ -12,6 +12,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
+from imis_client.contracts.wire import NamedValues
+
 EMPTY_DATE_PREFIX = "0001-01-01"
 CENT = Decimal("0.01")
 
@@ -72,6 +74,8 @@ def named_values(collection) -> dict:
 
     An absent Value (iMIS omits it for empty properties) maps to None.
     """
+    if type(collection) is NamedValues:  # decoded by contracts.wire, already in this form
+        return collection.as_dict()
     result = {}
     for entry in values(collection):
         if isinstance(entry, dict) and "Name" in entry:

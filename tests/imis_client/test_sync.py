@@ -146,6 +146,20 @@ def test_malformed_record_is_quarantined_with_reason_and_the_rest_lands(
     assert m.SyncQuarantine.objects.get(entity="party").resolved_at is not None
 
 
+def test_quarantined_activity_keeps_the_whole_record_not_the_parts_the_parser_read(
+    client, sandbox, association
+):
+    # given an Activity row (decoded only in part for its parser) with a date that is not one
+    activity_id = sorted(fetch_all(sandbox, "Activity"))[0]
+    association.malform("Activity", [activity_id], kind="bad_date")
+    run = sync_run_execute(full=True, client=client, only=["activity"])
+    assert run.results["activity"]["quarantined"] == 1
+    problem = m.SyncQuarantine.objects.get(entity="activity")
+    assert problem.imis_id == activity_id and "should be a date-time" in problem.reason
+    assert problem.raw["EntityTypeName"] == "Activity"
+    assert problem.raw["Properties"]["$type"].startswith("Asi.Soa.Core.DataContracts.")
+
+
 def test_wrong_credentials_stop_the_sync_and_write_nothing(sandbox, waits):
     bad = ImisClient(sandbox.base_url, "sandbox", "nope", sleep=waits)
     with pytest.raises(ImisAuthError, match="iMIS rejected the username or password"):
