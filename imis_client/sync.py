@@ -11,6 +11,8 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent import futures
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -202,10 +204,12 @@ class EntitySyncer:
         *,
         progress=None,
         pool: PagePool | None = None,
+        indexes: "IndexBuilder | None" = None,
         run_started: datetime | None = None,
     ) -> None:
         self.client = client
         self.pool = pool
+        self.indexes = indexes
         self.entity = entity
         self.progress = progress or NullProgress()
         self.tz = ZoneInfo(settings.IMIS_TIME_ZONE)
@@ -350,7 +354,10 @@ class EntitySyncer:
             else:
                 self._run_invoices(state, full=full)
         finally:
-            self._restore_indexes()
+            if self.indexes is not None:
+                self.indexes.submit(self._restore_indexes)
+            else:
+                self._restore_indexes()
         self.counts.seconds = time.monotonic() - started
         return self.counts
 
@@ -512,6 +519,37 @@ class EntitySyncer:
                 self.counts.deleted += self.entity.model.objects.filter(
                     imis_id__in=gone, deleted_at__isnull=True
                 ).update(deleted_at=timezone.now(), is_open=False)
+
+
+class IndexBuilder:
+    """Builds the indexes that initial loads deferred, on its own thread (and connection), one
+    table after another, while the next entities are read.
+
+    Building a table's indexes is PostgreSQL's work alone: done in line, it left the site idle
+    for that long (on a slow site) or the page workers' cores (on a fast one). Call ``wait`` to
+    raise a build's error, and ``close`` always.
+    """
+
+    def __init__(self) -> None:
+        # Threads start at the first submit, so after the page workers are forked.
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="sync-indexes")
+        self._pending: list = []
+
+    def submit(self, build: Callable[[], None]) -> None:
+        self._pending.append(self._thread.submit(build))
+
+    def wait(self) -> None:
+        for pending in self._pending:
+            pending.result()
+
+    def close(self) -> None:
+        futures.wait(self._pending)
+        self._thread.submit(_close_connection).result()
+        self._thread.shutdown()
+
+
+def _close_connection() -> None:
+    connection.close()  # the calling thread's own (the proxy resolves per thread)
 
 
 class BatchWriter:

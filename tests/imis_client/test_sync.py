@@ -240,3 +240,18 @@ def test_process_killed_during_an_initial_load_gets_its_indexes_back_on_the_next
     assert _index_names(table) == expected
     assert m.SyncState.objects.get(entity="activity").deferred_indexes == []
     assert_mirror_equals_sandbox(sandbox)
+
+
+def test_an_index_build_that_fails_fails_the_run_and_keeps_what_to_rebuild(
+    client, sandbox, monkeypatch
+):
+    # given an initial load whose deferred indexes (built beside the next entities) cannot be
+    def no_space(self, definitions):
+        raise RuntimeError("could not extend file: No space left on device")
+
+    monkeypatch.setattr("imis_client.mirror_writer.MirrorWriter.create_indexes", no_space)
+    with pytest.raises(RuntimeError, match="No space left on device"):
+        sync_run_execute(full=True, client=client, only=["party", "subscription"])
+    # then the run says so, and the next one knows what is still to build
+    assert m.SyncRun.objects.latest("pk").status == "failed"
+    assert m.SyncState.objects.get(entity="party").deferred_indexes
