@@ -21,7 +21,7 @@ import orjson
 from imis_client.client import ImisClient, Page
 from imis_client.contracts import ContractError, Ctx
 from imis_client.contracts.wire import record_decoder
-from imis_client.mirror_writer import MirrorWriter
+from imis_client.mirror_writer import MirrorWriter, PreparedRows
 
 
 @contextmanager
@@ -50,7 +50,7 @@ class PreparedPage:
     has_next: bool
     next_offset: int | None
     fetched: int
-    rows: list[tuple[str, int, bytes]] = field(default_factory=list)
+    rows: PreparedRows = field(default_factory=PreparedRows)
     # (record id, message, field, record) of records that did not parse
     problems: list[tuple[str | None, str, str, object]] = field(default_factory=list)
     stats: dict = field(default_factory=dict)
@@ -64,6 +64,7 @@ def prepare_page(entity, writer: MirrorWriter, tz: ZoneInfo, page: Page) -> Prep
     )
     ctx = Ctx(entity.name, None, tz)  # one for the page: parsers only read it
     decode = record_decoder(entity.name)
+    ids, hashes, lines = out.rows.ids, out.rows.hashes, []
     for raw in page.items:
         record = decode(raw)
         ctx.record_id = entity.id_of(record) if isinstance(record, dict) else None
@@ -73,7 +74,12 @@ def prepare_page(entity, writer: MirrorWriter, tz: ZoneInfo, page: Page) -> Prep
             # Kept whole for a person to read, not only the parts the parser looked at.
             out.problems.append((ctx.record_id, str(exc), exc.field, orjson.loads(raw)))
             continue
-        out.rows.append(writer.prepare(row, raw))
+        imis_id, digest, line = writer.prepare(row, raw)
+        ids.append(imis_id)
+        hashes.append(digest)
+        lines.append(line)
+    if lines:
+        out.rows.chunks.append(b"\n".join(lines) + b"\n")
     return out
 
 

@@ -25,7 +25,7 @@ from imis_client import models as m
 from imis_client.client import ImisClient
 from imis_client.contracts import Ctx, local_datetime, named_values, nested
 from imis_client.contracts import parsers as p
-from imis_client.mirror_writer import MirrorWriter
+from imis_client.mirror_writer import MirrorWriter, PreparedRows
 from imis_client.page_workers import PagePool, local_pages
 
 BATCH_ROWS = 2000
@@ -262,7 +262,7 @@ class EntitySyncer:
             pages = self.pool.pages(entity, params, start_offset)
         else:
             pages = local_pages(self.client, entity, self.writer, self.tz, params, start_offset)
-        batch: list[tuple[str, int, bytes]] = []
+        batch = PreparedRows()
         absent: set[str] = set()
         quarantine: list[tuple] = []
         started = time.monotonic()
@@ -278,10 +278,9 @@ class EntitySyncer:
                     )
                 batch.extend(page.rows)
                 quarantine.extend(page.problems)
-                ids = [row[0] for row in page.rows]
+                ids = page.rows.ids
                 if self.started_empty:
-                    seen = self.seen
-                    absent.update(i for i in ids if i not in seen)
+                    absent.update(set(ids) - self.seen)
                 self.seen.update(ids)
                 next_offset = page.next_offset if page.has_next else None
                 elapsed = max(time.monotonic() - started, 1e-6)
@@ -292,7 +291,7 @@ class EntitySyncer:
                 )
                 if len(batch) >= BATCH_ROWS or next_offset is None:
                     writer.submit(batch, absent, quarantine, resume_key, next_offset)
-                    batch, absent, quarantine = [], set(), []
+                    batch, absent, quarantine = PreparedRows(), set(), []
             if batch or quarantine:
                 writer.submit(batch, absent, quarantine, resume_key, None)
 
@@ -308,7 +307,7 @@ class EntitySyncer:
             self.counts.unchanged += unchanged
             for record_id, message, field_name, record in quarantine:
                 self._quarantine(record_id, message, field_name, record)
-            self._resolve_quarantine([row[0] for row in batch])
+            self._resolve_quarantine(batch.ids)
             if resume_key is not None:
                 resume = {**resume_key, "offset": next_offset} if next_offset else None
                 m.SyncState.objects.filter(entity=self.entity.name).update(resume=resume)
