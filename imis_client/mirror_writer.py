@@ -149,13 +149,12 @@ class MirrorWriter:
             or head.count("\t") != len(values) - 1  # a tab inside a value
         ):
             head = "\t".join([_copy_text(v) for v in values])  # the slow way, escaping
-        head = head.encode()
         # JSON strings hold no raw control characters, but whitespace between tokens may be a
         # newline or tab, which COPY would read as the end of a row or field.
         for plain, escaped in _COPY_RAW_ESCAPES:
             if plain in raw:
                 raw = raw.replace(plain, escaped)
-        return row["imis_id"], digest, b"%b\t%b\t%d" % (head, raw, digest)
+        return row["imis_id"], digest, b"%b\t%b\t%d" % (head.encode(), raw, digest)
 
     def _copy(self, cursor, target: str, rows: list[tuple[str, int, bytes]], now: datetime) -> None:
         tail = f"\t{now.isoformat()}\t\\N\n".encode()
