@@ -25,8 +25,8 @@ from imis_client.client import (
     parse_paged,
 )
 from imis_client.models import OutboxWrite, SyncRun, SyncState
-from imis_client.pages import PagePool, bulk_decoding
-from imis_client.sync import EntitySyncer, entities, entity_names
+from imis_client.page_workers import PagePool, bulk_decoding
+from imis_client.sync import EntitySyncer, IndexBuilder, entities, entity_names
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,7 @@ def sync_run_execute(
     client = client or ImisClient.from_settings(concurrency=settings.IMIS_CONCURRENCY)
     started = time.monotonic()
     pool = None
+    indexes = IndexBuilder()
     with bulk_decoding():
         try:
             # Workers are forked before the sync starts any thread of its own.
@@ -74,7 +75,12 @@ def sync_run_execute(
                 pool = PagePool(client, settings.IMIS_TIME_ZONE, settings.IMIS_SYNC_PROCESSES)
             for entity in chosen:
                 syncer = EntitySyncer(
-                    client, entity, progress=progress, pool=pool, run_started=run.created_at
+                    client,
+                    entity,
+                    progress=progress,
+                    pool=pool,
+                    indexes=indexes,
+                    run_started=run.created_at,
                 )
                 try:
                     counts = syncer.run(full=full)
@@ -89,6 +95,7 @@ def sync_run_execute(
                     continue
                 run.results[entity.name] = counts.as_dict()
                 SyncRun.objects.filter(pk=run.pk).update(results=run.results)
+            indexes.wait()
             errors = [r for r in run.results.values() if r.get("error")]
             _sync_run_transition(
                 run, SyncRun.Status.PARTIAL if errors else SyncRun.Status.SUCCEEDED
@@ -100,6 +107,7 @@ def sync_run_execute(
             )
             raise
         finally:
+            indexes.close()
             if pool is not None:
                 pool.close()
             run.seconds = round(time.monotonic() - started, 2)
