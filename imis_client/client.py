@@ -232,6 +232,7 @@ class ImisClient:
         with self._token_lock:
             if self._token is None or time.monotonic() >= self._token_expires:
                 self._login_locked()
+            assert self._token is not None  # set by the login, or it raised
             return self._token
 
     def _drop_token(self, stale: str) -> None:
@@ -390,17 +391,18 @@ class ImisClient:
         if not first.has_next or first.next_offset is None:
             return
         limit = max(first.limit or len(first.items) or self.page_size, 1)
-        expected = first.next_offset
+        expected: int | None = first.next_offset
         if self.concurrency == 1 or first.total is None:
             while expected is not None:
                 page = fetch_page(entity, params, expected, limit)
                 yield page
                 expected = page.next_offset if page.has_next else None
             return
+        start = first.next_offset  # an int here: checked above
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            offsets = list(range(expected, max(first.total, expected + 1), limit))
+            offsets = list(range(start, max(first.total, start + 1), limit))
             ahead = self.concurrency * 2
-            futures = {}
+            futures: dict = {}
             index = 0
 
             def submit_upto(i):

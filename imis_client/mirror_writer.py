@@ -117,7 +117,7 @@ class MirrorWriter:
         self.copy_columns = ", ".join(
             f'"{c}"'
             for c in [
-                *[model._meta.get_field(n).column for n in self.data_fields],
+                *[getattr(model._meta.get_field(n), "column", n) for n in self.data_fields],
                 "raw",
                 "raw_hash",
                 "synced_at",

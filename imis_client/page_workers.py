@@ -177,7 +177,7 @@ class PagePool:
         end = max(first.total or 0, first.next_offset + 1)
         planned = iter(range(first.next_offset, end, limit))
         in_flight: deque = deque()
-        expected = first.next_offset
+        expected: int | None = first.next_offset
         while expected is not None:
             while len(in_flight) < self.window:
                 offset = next(planned, None)

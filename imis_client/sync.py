@@ -245,6 +245,7 @@ class EntitySyncer:
         if not page.items:
             return None
         ctx = Ctx(entity.name, entity.id_of(page.items[0]), self.tz)
+        assert entity.stamp_of is not None  # entities with a stamp filter read a stamp
         return local_datetime(ctx, entity.stamp_of(page.items[0]), entity.stamp_filter)
 
     def _params(self, extra: dict | None = None) -> dict:
@@ -407,8 +408,9 @@ class EntitySyncer:
         """Where to start, and the probe to catch up from: a resumed scan keeps its first probe,
         so rows changed before the interruption are still read again."""
         offset = self._resume_offset(state, key)
-        if offset and (state.resume or {}).get("probe"):
-            return offset, datetime.fromisoformat(state.resume["probe"])
+        resume = state.resume or {}
+        if offset and resume.get("probe"):
+            return offset, datetime.fromisoformat(resume["probe"])
         return offset, (self.probe() if self.entity.stamp_filter else None)
 
     def _run_full(self, state: m.SyncState, *, deletions: bool) -> None:
@@ -509,7 +511,7 @@ class EntitySyncer:
     def _sweep_open_invoices(self) -> None:
         self.scan(self._params({"Balance": "ne:0"}))
         stale = list(
-            self.entity.model.objects.filter(is_open=True, deleted_at__isnull=True)
+            m.ImisInvoice.objects.filter(is_open=True, deleted_at__isnull=True)
             .exclude(imis_id__in=self.seen)
             .values_list("imis_id", flat=True)
         )
@@ -518,7 +520,7 @@ class EntitySyncer:
         gone = set(stale) - self.seen
         if gone:
             with transaction.atomic():
-                self.counts.deleted += self.entity.model.objects.filter(
+                self.counts.deleted += m.ImisInvoice.objects.filter(
                     imis_id__in=gone, deleted_at__isnull=True
                 ).update(deleted_at=timezone.now(), is_open=False)
 

@@ -10,6 +10,7 @@ our assumption; they are labelled "[U]" here so they are easy to correct against
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 from imis_client.contracts.wire import NamedValues
@@ -46,7 +47,7 @@ class Ctx:
     record_id: str | None
     tz: ZoneInfo
 
-    def fail(self, field: str, expected: str, got):
+    def fail(self, field: str, expected: str, got) -> NoReturn:
         raise ContractError(self.entity, self.record_id, field, expected, got)
 
 
@@ -222,7 +223,7 @@ def money(ctx: Ctx, value, field: str) -> Decimal | None:
     return amount
 
 
-def nested(obj: dict, *path: str):
+def nested(obj: Any, *path: str):
     """obj[path[0]][path[1]]... with None for any missing step."""
     for key in path:
         if not isinstance(obj, dict):
