@@ -227,13 +227,43 @@ def browser():
         instance.close()
 
 
+# The page's own securitypolicyviolation events, logged with a prefix of ours: Chromium's console
+# wording changes between versions ("Refused to apply ..." before, "Applying inline style
+# violates ..." now), the event does not.
+CSP_EVENT_LOGGER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`CSP violation: ${e.effectiveDirective} refused ${e.blockedURI || "inline"}` +
+    ` at ${e.sourceFile || e.documentURI}:${e.lineNumber}`);
+});
+"""
+
+
+def csp_refusals(tab) -> list[str]:
+    """What the Content-Security-Policy refused on this tab, as the browser reported it."""
+    refused: list[str] = []
+
+    def on_console(message) -> None:
+        text = message.text
+        if message.type == "error" and (
+            text.startswith(("Refused to", "CSP violation:")) or "Content Security Policy" in text
+        ):
+            refused.append(f"{tab.url}: {text}")
+
+    tab.add_init_script(CSP_EVENT_LOGGER)
+    tab.on("console", on_console)
+    return refused
+
+
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 860})
     context.set_default_timeout(15_000)
     tab = context.new_page()
+    refused = csp_refusals(tab)
     yield tab
     context.close()
+    # every browser test is also a CSP test: nothing it did may need more than the policy allows
+    assert refused == [], "the Content-Security-Policy refused:\n" + "\n".join(refused)
 
 
 def screenshot(tab, name: str) -> Path:

@@ -40,6 +40,20 @@ class Refund:
     provider_id: str
 
 
+def _hex_digest(value: str, *, length: int) -> bytes | None:
+    """The bytes of a hex signature, or None unless it is exactly ``length`` ASCII hex digits.
+
+    Headers arrive as str (WSGI decodes them as latin-1), and ``hmac.compare_digest`` raises on
+    str with non-ASCII characters, so the format is checked first and bytes are compared.
+    """
+    if len(value) != length or not value.isascii():
+        return None
+    try:
+        return bytes.fromhex(value)
+    except ValueError:
+        return None
+
+
 def _loads(body: bytes) -> dict:
     try:
         data = json.loads(body, parse_float=Decimal)
@@ -68,11 +82,16 @@ def stripe_verify(
             timestamp = value
         elif key == "v1":
             signatures.append(value)
-    if timestamp is None or not timestamp.isdigit() or not signatures:
+    # isdigit() alone takes "²" and other scripts' digits; a Unix time is ASCII
+    valid_time = timestamp is not None and timestamp.isascii() and timestamp.isdigit()
+    if not valid_time or not signatures:
         raise WebhookRejected("The Stripe-Signature header has no timestamp or no v1 signature.")
+    digests = [_hex_digest(given, length=64) for given in signatures]
+    if None in digests:
+        raise WebhookRejected("The Stripe-Signature v1 signature is not 64 hex digits.")
     signed = timestamp.encode() + b"." + body
-    expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-    if not any(hmac.compare_digest(expected, given) for given in signatures):
+    expected = hmac.new(secret.encode(), signed, hashlib.sha256).digest()
+    if not any(hmac.compare_digest(expected, given) for given in digests):
         raise WebhookRejected("No v1 signature matches the body.")
     age = now - int(timestamp)
     if age > tolerance or age < -tolerance:
@@ -245,8 +264,11 @@ def anet_verify(
     scheme, _, given = header.strip().partition("=")
     if scheme.lower() != "sha512" or not given:
         raise WebhookRejected("The X-ANET-Signature header is not of the form sha512=<hex>.")
-    expected = hmac.new(key.encode(), body, hashlib.sha512).hexdigest().upper()
-    if not hmac.compare_digest(expected, given.strip().upper()):
+    digest = _hex_digest(given.strip(), length=128)
+    if digest is None:
+        raise WebhookRejected("The X-ANET-Signature signature is not 128 hex digits.")
+    expected = hmac.new(key.encode(), body, hashlib.sha512).digest()
+    if not hmac.compare_digest(expected, digest):
         raise WebhookRejected("The signature does not match the body.")
     event = _loads(body)
     event_id, event_type = event.get("notificationId"), event.get("eventType")

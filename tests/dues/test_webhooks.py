@@ -140,6 +140,35 @@ def test_stripe_two_v1_signatures_of_which_one_is_valid_is_accepted(client):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("header", "error"),
+    [
+        # a v1 value with a non-ASCII character (a latin-1 byte as WSGI decodes it)
+        ("t={now},v1=\u00e9" + "0" * 63, "The Stripe-Signature v1 signature is not 64 hex digits."),
+        ("t={now},v1=" + "\u0661" * 64, "The Stripe-Signature v1 signature is not 64 hex digits."),
+        ("t={now},v1=" + "g" * 64, "The Stripe-Signature v1 signature is not 64 hex digits."),
+        ("t={now},v1=" + "0" * 63, "The Stripe-Signature v1 signature is not 64 hex digits."),
+        # digits that str.isdigit() accepts but are not a Unix time
+        (
+            "t=\u00b2,v1=" + "0" * 64,
+            "The Stripe-Signature header has no timestamp or no v1 signature.",
+        ),
+        (
+            "t=\u0661\u0662,v1=" + "0" * 64,
+            "The Stripe-Signature header has no timestamp or no v1 signature.",
+        ),
+    ],
+)
+def test_stripe_signature_header_that_is_not_ascii_hex_is_refused_with_400(client, header, error):
+    body = json.dumps(stripe_charge_event()).encode()
+    signature = header.replace("{now}", str(int(time.time())))
+    response = post(client, STRIPE, body, {"HTTP_STRIPE_SIGNATURE": signature})
+    assert response.status_code == 400
+    assert response.json() == {"error": error}
+    assert_nothing_stored()
+
+
+@pytest.mark.django_db
 def test_stripe_well_signed_body_that_is_not_an_event_is_refused(client):
     body = b'{"hello": "world"'
     response = post(client, STRIPE, body, stripe_headers(body))
@@ -291,6 +320,21 @@ def test_authorizenet_missing_or_misshapen_header_is_refused(client):
     assert post(client, ANET, body, sha256).json() == {
         "error": "The X-ANET-Signature header is not of the form sha512=<hex>."
     }
+    assert_nothing_stored()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "signature",
+    ["\u00c9" + "A" * 127, "A" * 127 + "\u00ff", "\u0661" * 128, "G" * 128, "A" * 127, "A" * 129],
+)
+def test_authorizenet_signature_that_is_not_128_ascii_hex_digits_is_refused_with_400(
+    client, signature
+):
+    body = anet_body(anet_event())
+    response = post(client, ANET, body, {"HTTP_X_ANET_SIGNATURE": "sha512=" + signature})
+    assert response.status_code == 400
+    assert response.json() == {"error": "The X-ANET-Signature signature is not 128 hex digits."}
     assert_nothing_stored()
 
 
