@@ -2,6 +2,7 @@
 
 from dues.models.ledger import Account, InvoiceCap, JournalLine, JournalTransaction
 from dues.models.payments import (
+    BankDeposit,
     DuesAccess,
     MatchLabel,
     Payment,
@@ -12,6 +13,7 @@ from dues.models.payments import (
 
 __all__ = [
     "Account",
+    "BankDeposit",
     "DuesAccess",
     "InvoiceCap",
     "JournalLine",

@@ -138,6 +138,17 @@ def test_upload_page_imports_a_bai2_file_and_shows_its_report(client, frank):
     assert "x.txt: Line 1 starts with &#x27;00&#x27;" in bad.content.decode()
 
 
+def test_import_page_shows_lockbox_deposits_and_the_payment_its_deposit(client, frank):
+    upload = SimpleUploadedFile("lockbox.bai", bai2_sample("lockbox-deposits.txt"))
+    response = client.post(reverse("dues:import"), {"file": upload})
+    report = client.get(response["Location"]).content.decode()
+    assert 'id="import-deposits"' in report
+    assert "Itemized" in report and "Waiting for the lockbox detail" in report
+    check = Payment.objects.get(line_number=5)
+    page = client.get(reverse("dues:payment_detail", args=[check.pk])).content.decode()
+    assert "LBX0701A (lockbox 4471): 955.00 in 3 items, itemized" in page
+
+
 def test_check_entry_form_records_a_check(client, frank):
     response = client.post(
         reverse("dues:check_new"),
