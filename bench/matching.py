@@ -89,6 +89,8 @@ def book_records(book: Book):
             is_org=p.is_org,
             informal_name=p.informal,
             postal_code=p.postal,
+            middle_name=p.middle,
+            former_names=p.former,
         )
         for p in book.parties.values()
     ]

@@ -202,7 +202,8 @@ def _block_names(ev: Evidence, index: MatchIndex, add, payer, *, relatives=True)
     if not payer.tokens:
         return
     firsts = [t for t in payer.tokens if len(t) > 1]
-    initials = {t for t in payer.tokens if len(t) == 1}
+    # Initials, also run together ("JM KOWALSKI": J and M).
+    initials = {t[0] for t in payer.tokens if len(t) <= 2}
     found = False
     for key in payer.keys:
         if key not in index.by_last:
@@ -215,6 +216,8 @@ def _block_names(ev: Evidence, index: MatchIndex, add, payer, *, relatives=True)
                 if pids:
                     hit = True
                     add(pids[:40])
+            # A record that holds only the initial of the name written ("J. Okafor").
+            add(index.by_last_first.get((key, token[0]), ())[:20])
         for initial in initials:
             add(index.by_last_initial.get((key, initial), ())[:40])
             initial_hit = initial_hit or (key, initial) in index.by_last_initial

@@ -120,6 +120,7 @@ def load_parties() -> list[Party]:
             "is_organization",
             "informal_name",
             "postal_code",
+            "middle_name",
         )
     )
     return [Party(*row) for row in rows.iterator(chunk_size=20_000)]

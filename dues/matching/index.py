@@ -49,6 +49,7 @@ class Person:
     org_words: tuple[str, ...]  # its distinctive words
     email: str
     display: str  # folded "first last", or the organisation's core name
+    middles: tuple[str, ...] = ()  # folded middle names and their initials
 
 
 class MatchIndex:
@@ -267,7 +268,14 @@ def _add_party(index: MatchIndex, party) -> None:
     firsts = tuple(first[:1])
     if informal and informal[0] not in firsts:
         firsts += (informal[0],)
+    # Second given names ("Mary Ann") and middle names, and their initials: a payer writes them
+    # or leaves them out ("J R TOLKIEN", "JOHN RONALD TOLKIEN").
+    middle_words = [*first[1:], *tx.fold(getattr(party, "middle_name", "") or "").split()]
+    middles = tuple(dict.fromkeys([*middle_words, *(w[0] for w in middle_words)]))
+    # Every surname the record holds: the current one first, then former ones (a maiden name).
     last_keys = tx.surname_keys(last)
+    for former in getattr(party, "former_names", ()) or ():
+        last_keys += tuple(k for k in tx.surname_keys(former) if k not in last_keys)
     initial = firsts[0][0] if firsts else ""
     display = " ".join([*first[:1], tx.fold(last)]).strip()
     index.people[pid] = Person(
@@ -281,6 +289,7 @@ def _add_party(index: MatchIndex, party) -> None:
         (),
         email,
         display,
+        middles,
     )
     index.n_persons += 1
     if last_keys and postal:

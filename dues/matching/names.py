@@ -66,13 +66,19 @@ def name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str)
     for t in payer.tokens:
         if t in person.last_keys or _surname_part(t, person, cut) or _particle_of(t, person):
             continue
+        if t in person.middles:
+            continue  # a middle name or its initial: neither for nor against
         fits = False
         for first in person.firsts:
             if tx.same_first_name(t, first):
                 first_kind, fits = "full", True
                 break
-            if len(t) == 1 and t == first[0]:
+            if (len(t) == 1 and t == first[0]) or (len(first) == 1 and t[0] == first):
+                # An initial for the given name, or a given name where the record holds only
+                # its initial ("J. Okafor" on file).
                 first_kind, fits = first_kind or "initial", True
+            elif len(t) == 2 and t[0] == first[0] and t[1] in person.middles:
+                first_kind, fits = first_kind or "initial", True  # initials run together: "JR"
             elif len(t) >= 3 and fuzz.ratio(t, first) >= 75:
                 first_kind, fits = first_kind or "fuzzy", True
         if first_kind == "full":

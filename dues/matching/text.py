@@ -7,38 +7,19 @@ evidence here, never interpreted as an instruction.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+
+from anyascii import anyascii
 
 
 def words_set(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# Letters NFKD does not decompose into ASCII.
-_FOLD = str.maketrans(
-    {
-        "ø": "o",
-        "Ø": "O",
-        "ł": "l",
-        "Ł": "L",
-        "ß": "ss",
-        "æ": "ae",
-        "Æ": "AE",
-        "œ": "oe",
-        "Œ": "OE",
-        "đ": "d",
-        "Đ": "D",
-        "ð": "d",
-        "þ": "th",
-        "\u0131": "i",
-        "\u2019": "'",
-        "\u2018": "'",
-        "`": "'",
-    }
-)
+# Quotes that are apostrophes in names (O\u2019Brien); anyascii reads the rest.
+_FOLD = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u02bc": "'"})
 # German umlauts are also written out (Müller = Mueller): names are indexed both ways.
 _UMLAUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "AE", "Ö": "OE", "Ü": "UE"})
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -46,12 +27,13 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 @lru_cache(maxsize=65536)
 def fold(text: str) -> str:
-    """Lower-case ASCII with accents removed and punctuation turned into single spaces."""
+    """Lower-case ASCII with accents removed, other scripts transliterated (Дмитрий Иванов ->
+    dmitriy ivanov, as a bank's systems write them) and punctuation turned into single spaces."""
     if not text:
         return ""
     text = text.translate(_FOLD)
     if not text.isascii():
-        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+        text = anyascii(text).translate(_FOLD)
     # Apostrophes join (O'Brien -> obrien); every other non-alphanumeric separates.
     return _NON_ALNUM.sub(" ", text.lower().replace("'", "")).strip()
 

@@ -44,6 +44,7 @@ class BookParty:
     org_id: str = ""  # a person's employer
     email: str = ""
     postal: str = ""
+    former: tuple[str, ...] = ()  # surnames the person was known by before (a maiden name)
 
     @property
     def name(self) -> str:

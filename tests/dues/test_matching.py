@@ -777,3 +777,58 @@ def test_match_an_employer_naming_its_employees_pays_something_for_each_of_them(
         ("80003", D("85.00")),
         ("80004", D("10.00")),
     ]
+
+
+NAMED_DIFFERENTLY = [
+    Party("61001", "Дмитрий Иванов", "Дмитрий", "Иванов", ""),
+    Party("61002", "Αλέξανδρος Παπαδόπουλος", "Αλέξανδρος", "Παπαδόπουλος", ""),
+    Party("61003", "Maria Lopez", "Maria", "Lopez", "", former_names=("Garcia",)),
+    Party("61004", "John Ronald Tolkien", "John", "Tolkien", "", middle_name="Ronald"),
+    Party("61005", "J. Okafor", "J.", "Okafor", ""),
+    Party("61006", "Margaret Oyelaran", "Margaret", "Oyelaran", "", informal_name="Peggy"),
+    Party("61007", "Sun Wei", "Wei", "Sun", ""),
+    # Others of the same surnames and initials, so that a name must tell them apart.
+    Party("61101", "Daria Ivanova", "Daria", "Ivanova", ""),
+    Party("61102", "Olga Ivanov", "Olga", "Ivanov", ""),
+    Party("61103", "Jane Tolkien", "Jane", "Tolkien", ""),
+    Party("61104", "Kemi Okafor", "Kemi", "Okafor", ""),
+    Party("61105", "Luis Garcia", "Luis", "Garcia", ""),
+    Party("61106", "Mei Sun", "Mei", "Sun", ""),
+]
+
+
+@pytest.fixture(scope="module")
+def differently():
+    parties = [*PARTIES, *NAMED_DIFFERENTLY]
+    invoices = [
+        *INVOICES,
+        *(_inv(str(70000 + i), p.party_id, "240.00") for i, p in enumerate(NAMED_DIFFERENTLY)),
+    ]
+    return build_index(invoices, parties)
+
+
+@pytest.mark.parametrize(
+    ("payer", "member"),
+    [
+        ("DMITRY IVANOV", "61001"),  # Cyrillic on file, another transliteration on the check
+        ("IVANOV DMITRII", "61001"),  # and the other order
+        ("Alexandros Papadopoulos", "61002"),  # Greek on file
+        ("MARIA GARCIA", "61003"),  # her former (maiden) name
+        ("Maria Garcia Lopez", "61003"),
+        ("J R TOLKIEN", "61004"),  # initials of the given and middle names
+        ("JR TOLKIEN", "61004"),  # run together
+        ("Mr. John Tolkien", "61004"),  # honorific
+        ("Ronald Tolkien John", "61004"),  # every order
+        ("Joseph Okafor", "61005"),  # the record holds only the initial
+        ("PEGGY OYELARAN", "61006"),  # the informal name on file
+        ("WEI SUN", "61007"),
+        ("SUN WEI", "61007"),
+    ],
+)
+def test_match_names_written_differently_from_the_record(differently, payer, member):
+    # when a check of the member's amount arrives under the name as the payer wrote it
+    candidates = match(Remittance(amount=D("240.00"), payer_name=payer), differently)
+    # then the member is the first candidate
+    assert candidates and candidates[0].member_id == member, [
+        (c.member_id, c.confidence, c.explanation) for c in candidates[:3]
+    ]
