@@ -50,6 +50,10 @@ class Person:
     email: str
     display: str  # folded "first last", or the organisation's core name
     middles: tuple[str, ...] = ()  # folded middle names and their initials
+    # A name on file in another script: the skeletons (text.skeleton) of its surnames and given
+    # names, which every transliteration of it shares.
+    last_skeletons: tuple[str, ...] = ()
+    first_skeletons: tuple[str, ...] = ()
 
 
 class MatchIndex:
@@ -91,6 +95,8 @@ class MatchIndex:
         self.postal_count: dict[str, int] = defaultdict(int)
         self.price_floor = 5.0
         self.sorted_lasts: list[str] = []
+        self.by_skeleton: dict[str, list[str]] = defaultdict(list)  # -> surname keys
+        self.tie_rule = "propose"  # several open invoices equal the amount: alloc.TIE_RULES
 
     # -- how common something is in this book (smoothed) ---------------------------------
     def f_last(self, key: str) -> float:
@@ -291,6 +297,13 @@ def _add_party(index: MatchIndex, party) -> None:
         display,
         middles,
     )
+    if tx.other_script(f"{party.first_name}{last}"):
+        person = index.people[pid]
+        person.last_skeletons = tuple(tx.skeleton(k) for k in last_keys)
+        person.first_skeletons = tuple(tx.skeleton(f) for f in firsts)
+        for key, skel in zip(last_keys, person.last_skeletons, strict=True):
+            if key not in index.by_skeleton[skel]:
+                index.by_skeleton[skel].append(key)
     index.n_persons += 1
     if last_keys and postal:
         ml.add_household(index.links, pid, last_keys[0], postal)

@@ -152,6 +152,28 @@ def same_first_name(a: str, b: str) -> bool:
     return bool(ga and gb and ga & gb)
 
 
+# Spellings that differ between transliteration systems (Dmitriy, Dmitrii, Dmitrij; Koks, Kox;
+# Iuliia, Yuliya): one skeleton for all of them.
+_SKELETON_PAIRS = (
+    "shch:sh sch:sh kh:h ks:x ph:f th:t ts:c ou:u yu:u iu:u ya:a ia:a y:i j:i w:v ii:i"
+)
+_SKELETON = tuple(tuple(pair.split(":")) for pair in _SKELETON_PAIRS.split(" "))
+
+
+@lru_cache(maxsize=65536)
+def skeleton(word: str) -> str:
+    """A folded word with the spellings transliteration systems disagree on made one, and
+    doubled letters single: two spellings of one Cyrillic or Greek name share it."""
+    for old, new in _SKELETON:
+        word = word.replace(old, new)
+    return re.sub(r"(.)\1+", r"\1", word)
+
+
+def other_script(text: str) -> bool:
+    """Letters beyond the Latin alphabets (Cyrillic, Greek, ...): a name payers transliterate."""
+    return any(c.isalpha() and ord(c) >= 0x250 for c in text)
+
+
 _SOUNDEX = str.maketrans("bfpvcgjkqsxzdtlmnr", "111122222222334556", "aeiouyhw")
 
 
