@@ -4,6 +4,7 @@ from dues.models.ledger import Account, InvoiceCap, JournalLine, JournalTransact
 from dues.models.payments import (
     BankDeposit,
     DuesAccess,
+    MatchingPolicy,
     MatchLabel,
     Payment,
     PaymentCandidate,
@@ -19,6 +20,7 @@ __all__ = [
     "JournalLine",
     "JournalTransaction",
     "MatchLabel",
+    "MatchingPolicy",
     "Payment",
     "PaymentCandidate",
     "PaymentImport",

@@ -102,6 +102,28 @@ class BankDeposit(TimeStampedModel):
         return self.bank_reference or f"{self.lockbox or 'lockbox'} {self.received_on:%Y-%m-%d}"
 
 
+class MatchingPolicy(TimeStampedModel):
+    """The manager's rules for matching (one row): what to do when several open invoices of a
+    payer equal the amount - propose each, or apply to the oldest or the current term's."""
+
+    class TieRule(models.TextChoices):
+        PROPOSE = "propose", "Propose each: a person chooses"
+        OLDEST = "oldest", "Apply to the oldest invoice"
+        CURRENT = "current", "Apply to the current term's invoice (the newest)"
+
+    tie_rule = models.CharField(max_length=8, choices=TieRule.choices, default=TieRule.PROPOSE)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "matching policies"
+
+    def __str__(self) -> str:
+        return f"Matching policy: {self.get_tie_rule_display()}"
+
+
 class WebhookEvent(TimeStampedModel):
     """A signed notification from a payment provider, stored once per event id as it arrived.
 

@@ -7,8 +7,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from common import roles
+from common.models import AuditEvent
 from dues import services
 from dues.models import Payment, PaymentImport
+from dues.services.policy import matching_policy
 from tests.conftest import PASSWORD
 from tests.dues.conftest import Cand, bai2_sample
 
@@ -195,3 +197,26 @@ def test_api_lists_payments_with_status_applied_invoices_and_candidates(client, 
         (1, "48213", "0.700"),
         (2, "48214", "0.250"),
     ]
+
+
+def test_manager_sets_the_rule_for_several_open_invoices_of_the_amount(client, make_user):
+    # given a manager on the Matching performance page
+    make_user(roles.MANAGER)
+    client.login(username="grace", password=PASSWORD)
+    page = client.get(reverse("dues:performance")).content.decode()
+    assert 'value="propose" checked' in page
+    # when she chooses the oldest invoice first
+    client.post(reverse("dues:matching_policy"), {"tie_rule": "oldest"})
+    # then matching runs with it, and the change is audited
+    assert matching_policy().tie_rule == "oldest"
+    event = AuditEvent.objects.get(action="dues.matching_policy_changed")
+    assert event.summary == "Several open invoices of the amount: Apply to the oldest invoice"
+    assert event.data == {"before": {"tie_rule": "propose"}, "after": {"tie_rule": "oldest"}}
+    refused = client.post(reverse("dues:matching_policy"), {"tie_rule": "newest"}, follow=True)
+    assert "Unknown rule &#x27;newest&#x27;: choose propose, oldest or current." in (
+        refused.content.decode()
+    )
+
+
+def test_finance_staff_cannot_set_the_matching_rule(client, frank):
+    assert client.post(reverse("dues:matching_policy"), {"tie_rule": "oldest"}).status_code == 403
