@@ -47,21 +47,42 @@ from sandbox.payments import (  # noqa: E402
     payment_history,
     synthetic_book,
 )
+from sandbox.payments.anet_api import transaction_details  # noqa: E402
+from sandbox.payments.files import authorizenet_transaction_id  # noqa: E402
 
 BANDS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.97, 0.99, 0.999, 1.01)
 
 
+ANET_DETAILS: dict = {}  # transaction id -> getTransactionDetails, as the sandbox answers it
+
+
 def remittance_of(payment) -> matching.Remittance:
-    """What intake hands to matching for one payment."""
+    """What intake hands to matching for one payment (an Authorize.Net payment with what
+    getTransactionDetails adds to its notification, as dues.intake.events does)."""
+    name, email, reference, postal, memo = (
+        payment.payer_name,
+        payment.email,
+        payment.reference,
+        payment.payer_postal,
+        payment.memo,
+    )
+    if payment.channel == "authorizenet" and ANET_DETAILS:
+        found = ANET_DETAILS.get(authorizenet_transaction_id(payment)) or {}
+        bill = found.get("billTo") or {}
+        name = name or " ".join(f"{bill.get('firstName', '')} {bill.get('lastName', '')}".split())
+        email = email or (found.get("customer") or {}).get("email", "")
+        reference = reference or (found.get("order") or {}).get("invoiceNumber", "")
+        postal = postal or bill.get("zip", "")
+        memo = memo or (found.get("order") or {}).get("description", "")
     return matching.Remittance(
         amount=(Decimal(payment.amount) / 100).quantize(Decimal("0.01")),
-        payer_name=payment.payer_name,
-        email=payment.email,
-        memo=payment.memo,
-        reference=payment.reference,
+        payer_name=name,
+        email=email,
+        memo=memo,
+        reference=reference,
         received_on=payment.received_on,
         method=payment.method,
-        payer_postal_code=payment.payer_postal,
+        payer_postal_code=postal,
     )
 
 
@@ -371,6 +392,11 @@ def main() -> None:
     parser.add_argument("--fit-calibration", action="store_true")
     parser.add_argument("--examples", action="store_true", help="list wrong auto-applications")
     parser.add_argument(
+        "--without-anet-details",
+        action="store_true",
+        help="Authorize.Net payments as their notifications alone carry them (no payer)",
+    )
+    parser.add_argument(
         "--without-links",
         action="store_true",
         help="no payment history and no postal codes (what the matcher does without them)",
@@ -382,6 +408,8 @@ def main() -> None:
     cpu: dict[str, float] = {}
     book = synthetic_book(args.invoices, seed=args.seed, profile=args.profile)
     payments = generate_payments(book, args.payments, seed=args.seed)
+    if not args.without_anet_details:
+        ANET_DETAILS.update(transaction_details(book, payments))
     past = [] if args.without_links else payment_history(book, seed=args.seed)
     history = history_records(past)
     if args.without_links:
@@ -442,6 +470,7 @@ def main() -> None:
         "payments_per_second": round(len(payments) / seconds["match"]),
         "calibration_knots": len(matcher.CALIBRATION),
         "profile": args.profile,
+        "authorizenet_details": not args.without_anet_details,
         "tie_rule": args.tie_rule,
         "accuracy": evaluate(payments, results, threshold),
     }
