@@ -138,12 +138,14 @@ def _queries(activity_types: list[str], payment_types: list[str]) -> dict:
                 "name": "str",
             },
         ),
+        # The amount is InvoiceAmount, the original: adjustments stay apart (a cancelled renewal
+        # is credited, not unbilled), and the note (raw, no mirror column) says why.
         "invoices": (
             MEMBER_CODES
             + sql.SQL(
                 "SELECT p.m, i.imis_id, bill_to_id <> '' AND bill_to_id <> sold_to_id,"
-                " {inv}, {due}, purpose, coalesce(amount, 0) + coalesce(adjustment_amount, 0),"
-                " balance FROM {invoice} i JOIN p ON p.imis_id = i.sold_to_id"
+                " {inv}, {due}, purpose, coalesce(amount, 0), adjustment_amount, payment_amount,"
+                " balance, i.raw ->> 'Note' FROM {invoice} i JOIN p ON p.imis_id = i.sold_to_id"
                 " WHERE i.deleted_at IS NULL AND i.invoice_date IS NOT NULL"
             ).format(inv=_day("invoice_date"), due=_day("due_date"), invoice=_table(m.ImisInvoice)),
             {
@@ -154,7 +156,10 @@ def _queries(activity_types: list[str], payment_types: list[str]) -> dict:
                 "due_day": "day",
                 "purpose": "str",
                 "amount": "num",
+                "adjustment": "num",
+                "paid_amount": "num",
                 "balance": "num",
+                "note": "str",
             },
         ),
         "activity": (

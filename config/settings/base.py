@@ -293,6 +293,14 @@ REVIEW_BASELINE_MINUTES = env.int("REVIEW_BASELINE_MINUTES", default=6)
 # Payments and cash application (dues app). Webhook secrets come only from the environment.
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 AUTHORIZENET_SIGNATURE_KEY = env.str("AUTHORIZENET_SIGNATURE_KEY", default="")
+# Authorize.Net's API (getTransactionDetails: the payer its webhooks leave out); empty login or
+# key: not asked. Credentials only from the environment.
+AUTHORIZENET_API_LOGIN_ID = env.str("AUTHORIZENET_API_LOGIN_ID", default="")
+AUTHORIZENET_TRANSACTION_KEY = env.str("AUTHORIZENET_TRANSACTION_KEY", default="")
+AUTHORIZENET_API_URL = env.str(
+    "AUTHORIZENET_API_URL", default="https://api.authorize.net/xml/v1/request.api"
+)
+AUTHORIZENET_API_TIMEOUT_S = env.float("AUTHORIZENET_API_TIMEOUT_S", default=10)
 # Seconds a webhook's signature timestamp (Stripe) or eventDate (Authorize.Net) stays acceptable.
 DUES_WEBHOOK_TOLERANCE_SECONDS = env.int("DUES_WEBHOOK_TOLERANCE_SECONDS", default=300)
 # Hours an applied payment waits, undoable, before it is posted to iMIS.

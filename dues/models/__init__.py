@@ -2,7 +2,9 @@
 
 from dues.models.ledger import Account, InvoiceCap, JournalLine, JournalTransaction
 from dues.models.payments import (
+    BankDeposit,
     DuesAccess,
+    MatchingPolicy,
     MatchLabel,
     Payment,
     PaymentCandidate,
@@ -12,11 +14,13 @@ from dues.models.payments import (
 
 __all__ = [
     "Account",
+    "BankDeposit",
     "DuesAccess",
     "InvoiceCap",
     "JournalLine",
     "JournalTransaction",
     "MatchLabel",
+    "MatchingPolicy",
     "Payment",
     "PaymentCandidate",
     "PaymentImport",

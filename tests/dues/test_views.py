@@ -8,8 +8,10 @@ from django.test import Client
 from django.urls import reverse
 
 from common import roles
+from common.models import AuditEvent
 from dues import services
 from dues.models import Payment, PaymentImport
+from dues.services.policy import matching_policy
 from tests.conftest import PASSWORD
 from tests.dues.conftest import Cand, bai2_sample
 
@@ -158,6 +160,17 @@ def test_upload_page_imports_a_bai2_file_and_shows_its_report(client, frank):
     assert "x.txt: Line 1 starts with &#x27;00&#x27;" in bad.content.decode()
 
 
+def test_import_page_shows_lockbox_deposits_and_the_payment_its_deposit(client, frank):
+    upload = SimpleUploadedFile("lockbox.bai", bai2_sample("lockbox-deposits.txt"))
+    response = client.post(reverse("dues:import"), {"file": upload})
+    report = client.get(response["Location"]).content.decode()
+    assert 'id="import-deposits"' in report
+    assert "Itemized" in report and "Waiting for the lockbox detail" in report
+    check = Payment.objects.get(line_number=5)
+    page = client.get(reverse("dues:payment_detail", args=[check.pk])).content.decode()
+    assert "LBX0701A (lockbox 4471): 955.00 in 3 items, itemized" in page
+
+
 def test_check_entry_form_records_a_check(client, frank):
     response = client.post(
         reverse("dues:check_new"),
@@ -251,3 +264,26 @@ def test_a_check_entered_by_hand_is_applied_only_by_someone_else(client, frank, 
     )
     payment.refresh_from_db()
     assert (payment.status, payment.member_id) == ("held", "48213")
+
+
+def test_manager_sets_the_rule_for_several_open_invoices_of_the_amount(client, make_user):
+    # given a manager on the Matching performance page
+    make_user(roles.MANAGER)
+    client.login(username="grace", password=PASSWORD)
+    page = client.get(reverse("dues:performance")).content.decode()
+    assert 'value="propose" checked' in page
+    # when she chooses the oldest invoice first
+    client.post(reverse("dues:matching_policy"), {"tie_rule": "oldest"})
+    # then matching runs with it, and the change is audited
+    assert matching_policy().tie_rule == "oldest"
+    event = AuditEvent.objects.get(action="dues.matching_policy_changed")
+    assert event.summary == "Several open invoices of the amount: Apply to the oldest invoice"
+    assert event.data == {"before": {"tie_rule": "propose"}, "after": {"tie_rule": "oldest"}}
+    refused = client.post(reverse("dues:matching_policy"), {"tie_rule": "newest"}, follow=True)
+    assert "Unknown rule &#x27;newest&#x27;: choose propose, oldest or current." in (
+        refused.content.decode()
+    )
+
+
+def test_finance_staff_cannot_set_the_matching_rule(client, frank):
+    assert client.post(reverse("dues:matching_policy"), {"tie_rule": "oldest"}).status_code == 403
