@@ -1,6 +1,6 @@
 """URLs of the payment pages, and the providers' webhooks (unnamed: they are not pages)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from dues import views
 from dues.intake import webhook_views
@@ -32,6 +32,7 @@ urlpatterns = [
         views.MemberPendingView.as_view(),
         name="member_pending",
     ),
+    path("billing/", include("dues.billing.urls")),
     path("webhooks/stripe/", webhook_views.stripe_webhook),
     path("webhooks/authorizenet/", webhook_views.authorizenet_webhook),
 ]

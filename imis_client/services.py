@@ -206,11 +206,9 @@ def outbox_deliver(*, write_id: int, client: ImisClient, now=None) -> OutboxWrit
     outcome: dict = {}
     try:
         if write.ambiguous and write.readback_path:
-            found = parse_paged(
-                client.get(write.readback_path, write.readback_params), write.entity
-            )
-            if found.items:
-                outcome = {"state": OutboxWrite.State.DELIVERED, "response": found.items[0]}
+            found = _read_back(client, write)
+            if found is not None:
+                outcome = {"state": OutboxWrite.State.DELIVERED, "response": found}
         if not outcome:
             response = client.request(write.method, write.path, json=write.body, write=True)
             outcome = {"state": OutboxWrite.State.DELIVERED, "response": response}
@@ -218,7 +216,8 @@ def outbox_deliver(*, write_id: int, client: ImisClient, now=None) -> OutboxWrit
         outcome = {"state": OutboxWrite.State.PENDING, "error": str(exc), "ambiguous": True}
     except ImisRequestError as exc:
         # iMIS read the write and said no: sending it again would get the same answer.
-        outcome = {"state": OutboxWrite.State.FAILED, "error": str(exc)}
+        answer = {"status": exc.status, "body": exc.body[:2000]}
+        outcome = {"state": OutboxWrite.State.FAILED, "error": str(exc), "response": answer}
     except ImisError as exc:
         outcome = {"state": OutboxWrite.State.PENDING, "error": str(exc)}
     with transaction.atomic():
@@ -232,8 +231,9 @@ def outbox_deliver(*, write_id: int, client: ImisClient, now=None) -> OutboxWrit
         _outbox_transition(write, state)
         write.last_error = outcome.get("error", "")
         write.ambiguous = write.ambiguous or outcome.get("ambiguous", False)
-        if state == OutboxWrite.State.DELIVERED:
+        if state in (OutboxWrite.State.DELIVERED, OutboxWrite.State.FAILED):
             write.response = outcome.get("response")
+        if state == OutboxWrite.State.DELIVERED:
             write.delivered_at = timezone.now()
         elif state == OutboxWrite.State.PENDING:
             write.next_attempt_at = timezone.now() + _outbox_backoff(write.attempts)
@@ -248,6 +248,22 @@ def outbox_deliver(*, write_id: int, client: ImisClient, now=None) -> OutboxWrit
                 data={"source": write.source, "error": write.last_error[:300]},
             )
     return write
+
+
+def _read_back(client: ImisClient, write: OutboxWrite) -> dict | None:
+    """The write as iMIS holds it, found by our reference: the first row of a list that the
+    read-back parameters filter, or, with ``$contains`` ({field: reference}), the one record
+    whose field holds it (an invoice whose Note carries the adjustment's reference)."""
+    params = dict(write.readback_params)
+    contains = params.pop("$contains", None)
+    body = client.get(write.readback_path, params or None)
+    if contains is not None:
+        held = isinstance(body, dict) and all(
+            str(text) in str(body.get(field) or "") for field, text in contains.items()
+        )
+        return body if held else None
+    found = parse_paged(body, write.entity)
+    return found.items[0] if found.items else None
 
 
 def outbox_relay(*, client: ImisClient | None = None, limit: int = 200, now=None) -> dict:

@@ -25,6 +25,7 @@ from imis_client import models as m
 from imis_client.client import ImisClient
 from imis_client.contracts import Ctx, local_datetime, named_values, nested
 from imis_client.contracts import parsers as p
+from imis_client.contracts.prices import item_price_id_of, parse_item_price
 from imis_client.mirror_writer import MirrorWriter, PreparedRows
 from imis_client.page_workers import PagePool, local_pages
 
@@ -73,6 +74,16 @@ def entities() -> list[SyncEntity]:
             "full",
             order_by="ItemId",
             params={"ItemClassId": "eq:DUES"},
+        ),
+        SyncEntity(
+            "item_price",
+            "Item",
+            m.ImisItemPrice,
+            parse_item_price,
+            item_price_id_of,
+            "full",
+            order_by="ItemId",
+            params={"ItemClassId": "in:DUES|SUBSCRIPTION"},
         ),
         SyncEntity(
             "party",

@@ -1,5 +1,16 @@
 """Models of payments and cash application: intake, candidates, labels, and the journal."""
 
+from dues.models.billing import (
+    AdjustmentAccount,
+    AdjustmentEntry,
+    AdjustmentLine,
+    BillingAccess,
+    BillingPolicySetting,
+    CheckRun,
+    CreditMemo,
+    Finding,
+    InvoiceCheck,
+)
 from dues.models.ledger import Account, InvoiceCap, JournalLine, JournalTransaction
 from dues.models.payments import (
     BankDeposit,
@@ -14,9 +25,18 @@ from dues.models.payments import (
 
 __all__ = [
     "Account",
+    "AdjustmentAccount",
+    "AdjustmentEntry",
+    "AdjustmentLine",
     "BankDeposit",
+    "BillingAccess",
+    "BillingPolicySetting",
+    "CheckRun",
+    "CreditMemo",
     "DuesAccess",
+    "Finding",
     "InvoiceCap",
+    "InvoiceCheck",
     "JournalLine",
     "JournalTransaction",
     "MatchLabel",

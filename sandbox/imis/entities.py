@@ -9,7 +9,7 @@ import numpy as np
 
 from . import shape_commerce, shape_engagement, shape_party, shapes
 from .schemas import ACTIVITY_BASE, AUDIT_BASE, COMMLOG_BASE, INVOICE_BASE, NOTE_BASE, PAYMENT_BASE
-from .table import BOOL, DATE, INT, MONEY, NUM, STR, obj_full
+from .table import BOOL, DATE, INT, MONEY, NUM, STR
 
 # A filterable property: (column, kind) or (callable(assoc) -> array, kind) for derived values.
 Prop = tuple[str | Callable, str]
@@ -77,10 +77,6 @@ def _group_field(pos: int):
 def _first_invoice(assoc) -> np.ndarray:
     ids = assoc.payments.col("invoice_ids")
     return np.array([int(s.split()[0]) if s else 0 for s in ids], dtype=np.int64)
-
-
-def _dues_class(assoc) -> np.ndarray:
-    return obj_full(assoc.items.n, "DUES")
 
 
 def _party_props() -> dict[str, Prop]:
@@ -254,7 +250,7 @@ def _build() -> dict[str, EntitySpec]:
                 "itemid": ("item_id", STR),
                 "itemcode": ("item_id", STR),
                 "name": ("name", STR),
-                "itemclassid": (_dues_class, STR),
+                "itemclassid": ("item_class", STR),
             },
             _by_key("items"),
             id_field="ItemId",

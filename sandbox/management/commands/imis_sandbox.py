@@ -29,6 +29,34 @@ class Command(BaseCommand):
         parser.add_argument("--faults", default="", help="e.g. latency=20ms,429=0.05,5xx=0.02")
         parser.add_argument("--token-ttl", type=int, default=1199)
         parser.add_argument(
+            "--billing",
+            type=float,
+            default=0.0,
+            metavar="RATE",
+            help="Add chapter and subscription items and lines, and mis-billed invoices of every "
+            "kind at this share of recent invoices each (e.g. 0.01); 0: none.",
+        )
+        parser.add_argument(
+            "--billing-truth",
+            default="",
+            metavar="PATH",
+            help="Write the billing scenarios' truth (one row per recent dues invoice) as CSV.",
+        )
+        parser.add_argument(
+            "--adjustments",
+            choices=("ok", "501", "404"),
+            default="ok",
+            help="How Invoice/_execute (ProcessCashAdjustment) answers: applies it, or 501/404 "
+            "as a site that cannot take adjustments over REST.",
+        )
+        parser.add_argument(
+            "--item-shape",
+            choices=("sdk", "legacy", "itemprice"),
+            default="sdk",
+            help="How Item prices are served: TempDefaultPrice, the legacy PRICE_1 columns, or "
+            "ItemPrice rows.",
+        )
+        parser.add_argument(
             "--payments-dir",
             default="",
             help="Also write incoming payments for the open invoices here (CSV, BAI2, signed "
@@ -50,6 +78,15 @@ class Command(BaseCommand):
         association = generate(options["members"], options["seed"], as_of)
         if options["advance_days"]:
             association.advance(options["advance_days"])
+        association.set_item_shape(options["item_shape"])
+        association.adjustments = options["adjustments"]
+        if options["billing"]:
+            from sandbox.imis.billing import add_billing
+
+            truth = add_billing(association, rate=options["billing"])
+            if options["billing_truth"]:
+                truth.to_csv(options["billing_truth"], index=False)
+            self.stdout.write(f"  billing scenarios: {int(truth['misbilled'].sum())} mis-billed")
         if options["payments_dir"]:
             self._write_payments(association, options)
             if options["payments_only"]:
