@@ -57,10 +57,11 @@ def main() -> None:
     from django.db import connection
 
     from bench.matching import write_mirror, write_payment_history
-    from dues import intake, matching, webhooks
+    from dues import intake, matching
+    from dues.intake import webhooks
     from dues.kinds import KIND
+    from dues.matching.run import payments_match
     from dues.models import Payment, WebhookEvent
-    from dues.runner import payments_match
     from reviews.services import review_policy_set
     from sandbox.payments import (
         generate_payments,

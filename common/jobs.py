@@ -13,6 +13,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from common.registry import Registry
+
 JobFunction = Callable[[dict, "JobReporter"], dict | None]
 
 
@@ -24,28 +26,25 @@ class JobKind:
     permission: str  # who may start it from a page
 
 
-_REGISTRY: dict[str, JobKind] = {}
+_JOBS: Registry[JobKind] = Registry("background job of kind")
 
 
 def register_job(kind: str, *, label: str, permission: str = "common.run_jobs"):
     """Decorator: make fn runnable as a background job of this kind."""
 
     def wrap(fn: JobFunction) -> JobFunction:
-        _REGISTRY[kind] = JobKind(kind=kind, label=label, fn=fn, permission=permission)
+        _JOBS.register(kind, JobKind(kind=kind, label=label, fn=fn, permission=permission))
         return fn
 
     return wrap
 
 
 def get_job_kind(kind: str) -> JobKind:
-    try:
-        return _REGISTRY[kind]
-    except KeyError:
-        raise LookupError(f"no background job of kind {kind!r} is registered") from None
+    return _JOBS.get(kind)
 
 
 def job_kinds() -> list[JobKind]:
-    return sorted(_REGISTRY.values(), key=lambda k: k.label)
+    return sorted(_JOBS.all(), key=lambda k: k.label)
 
 
 class JobCancelled(Exception):

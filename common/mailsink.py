@@ -2,6 +2,10 @@
 
 The demo runs it (``manage.py mail_sink``) so that sent email can be opened without a real mail
 server; the tests run it in-process so that email is tested over real SMTP.
+
+Like a mailbox that suppresses duplicates, it keeps one copy per Message-ID: a message handed
+over again after the sender crashed (reviews.communications) shows once. ``deliveries`` still
+lists every hand-off, so tests see a second one.
 """
 
 import mailbox
@@ -10,6 +14,7 @@ import threading
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 
 def free_port() -> int:
@@ -29,17 +34,23 @@ class _Handler:
 
 
 class MailSink:
-    """Start with ``start()``; ``messages`` holds what arrived, ``mbox`` (if given) too."""
+    """Start with ``start()``; ``messages`` holds what arrived (one per Message-ID), ``mbox`` (if
+    given) too; ``deliveries`` holds every message handed over, duplicates included."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, mbox: Path | None = None):
         self.host, self.port = host, port or free_port()
         self.mbox_path = Path(mbox) if mbox else None
         self.messages: list[EmailMessage] = []
+        self.deliveries: list[EmailMessage] = []
         self._lock = threading.Lock()
-        self._controller = None
+        self._controller: Any = None  # aiosmtpd Controller, imported when started
 
     def keep(self, message: EmailMessage, recipients: list[str]) -> None:
         with self._lock:
+            self.deliveries.append(message)
+            message_id = message.get("Message-ID")
+            if message_id and any(m.get("Message-ID") == message_id for m in self.messages):
+                return
             self.messages.append(message)
             if self.mbox_path is not None:
                 self.mbox_path.parent.mkdir(parents=True, exist_ok=True)

@@ -52,6 +52,14 @@ class JobRun(TimeStampedModel):
         Status.CANCELLED: set(),
     }
     FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    class Exclusive(models.TextChoices):
+        """How many runs of a kind ``job_run_enqueue_once`` lets exist at once."""
+
+        NO = "", "Any number"
+        WAITING = "waiting", "One waiting (it may start beside a running one)"
+        ACTIVE = "active", "One waiting or running"
 
     kind = models.CharField(max_length=80, db_index=True)
     label = models.CharField(max_length=200)
@@ -75,10 +83,27 @@ class JobRun(TimeStampedModel):
     )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    exclusive = models.CharField(
+        max_length=8, choices=Exclusive.choices, default=Exclusive.NO, blank=True
+    )
 
     class Meta:
         ordering = ["-id"]
         indexes = [models.Index(fields=["kind", "-id"], name="jobrun_kind_recent")]
+        # Two callers of job_run_enqueue_once at the same moment: the database lets one insert
+        # through and refuses the other, whatever either of them read before.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=models.Q(status="queued") & ~models.Q(exclusive=""),
+                name="jobrun_once_one_waiting",
+            ),
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=models.Q(status__in=["queued", "running"], exclusive="active"),
+                name="jobrun_once_one_active",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.label} #{self.pk} ({self.status})"

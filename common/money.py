@@ -26,6 +26,13 @@ def to_money(value, *, rule: str = HALF_UP) -> Decimal:
     return amount.quantize(CENT, rounding=rule)
 
 
+def typed_money(value) -> Decimal | None:
+    """An amount as a person types it ("$1,200.50", "95"): rounded to cents, or None when blank;
+    ValueError when it is not an amount."""
+    text = str(value if value is not None else "").replace(",", "").replace("$", "").strip()
+    return to_money(text) if text else None
+
+
 def from_minor_units(minor: int) -> Decimal:
     """Cents (as payment providers send them) to a Decimal amount."""
     return (Decimal(int(minor)) / 100).quantize(CENT)

@@ -1,12 +1,16 @@
-"""Registries that apps fill at startup: navigation entries and home-page attention cards.
+"""Registries that apps fill at startup: navigation entries, home-page attention cards, status
+rows, the panels of the member page, and the pages that common's own pages link to.
 
-common imports no app; each app registers its own entries in AppConfig.ready().
+common imports no app; each app registers its own entries in AppConfig.ready(). A page of one
+app shows what other apps contribute through these registries, never by naming their URLs.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.urls import reverse
+
+from common.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -18,15 +22,35 @@ class NavItem:
     section: str = "Work"
 
     def visible_to(self, user) -> bool:
-        if self.permission is None:
-            return True
-        if isinstance(self.permission, tuple):
-            return any(user.has_perm(p) for p in self.permission)
-        return user.has_perm(self.permission)
+        return user_may(user, self.permission)
 
     @property
     def url(self) -> str:
         return reverse(self.url_name)
+
+
+def user_may(user, permission: str | tuple[str, ...] | None) -> bool:
+    """None: everyone; a tuple: any one of them."""
+    if permission is None:
+        return True
+    if isinstance(permission, tuple):
+        return any(user.has_perm(p) for p in permission)
+    return user.has_perm(permission)
+
+
+@dataclass(frozen=True)
+class MemberPanel:
+    """A section another app adds to the member page, for the people who may see it.
+
+    ``template`` is the app's own template; it receives what ``context(request, member_id)``
+    returns as ``panel``.
+    """
+
+    name: str
+    template: str
+    context: Callable[[object, str], dict]
+    permission: str | tuple[str, ...] | None
+    order: int = 100
 
 
 @dataclass(frozen=True)
@@ -42,31 +66,39 @@ class AttentionCard:
 
 AttentionProvider = Callable[[object], list[AttentionCard]]
 
-_NAV: list[NavItem] = []
-_ATTENTION: list[tuple[str | None, AttentionProvider]] = []
-_STATUS: list[Callable[[], list[dict]]] = []
+_NAV: Registry[NavItem] = Registry("navigation entry for URL")
+_ATTENTION: Registry[tuple[str | None, AttentionProvider]] = Registry("home-card provider")
+_STATUS: Registry[Callable[[], list[dict]]] = Registry("status provider")
+_MEMBER_PANELS: Registry[MemberPanel] = Registry("member-page panel")
+_PAGES: Registry[str] = Registry("page")
 
 
 def register_nav(item: NavItem) -> None:
-    if all(existing.url_name != item.url_name for existing in _NAV):
-        _NAV.append(item)
+    _NAV.register(item.url_name, item)
 
 
 def register_attention(provider: AttentionProvider, *, permission: str | None = None) -> None:
-    if (permission, provider) not in _ATTENTION:
-        _ATTENTION.append((permission, provider))
+    _ATTENTION.register((permission, provider), (permission, provider))
 
 
 def register_status(provider: Callable[[], list[dict]]) -> None:
     """A provider returns rows of {label, value, tone, url} for the system status panel."""
-    if provider not in _STATUS:
-        _STATUS.append(provider)
+    _STATUS.register(provider, provider)
+
+
+def register_member_panel(panel: MemberPanel) -> MemberPanel:
+    return _MEMBER_PANELS.register(panel.name, panel)
+
+
+def register_page(name: str, url_name: str) -> None:
+    """Name the URL of a page common's own pages link to: ``("member", ...)`` takes a member id."""
+    _PAGES.register(name, url_name)
 
 
 def nav_for(user) -> list[tuple[str, list[NavItem]]]:
     """The entries this person may use, grouped by section in a stable order."""
     sections: dict[str, list[NavItem]] = {}
-    for item in sorted(_NAV, key=lambda i: (i.order, i.label)):
+    for item in sorted(_NAV.all(), key=lambda i: (i.order, i.label)):
         if item.visible_to(user):
             sections.setdefault(item.section, []).append(item)
     return list(sections.items())
@@ -74,15 +106,32 @@ def nav_for(user) -> list[tuple[str, list[NavItem]]]:
 
 def attention_for(user) -> list[AttentionCard]:
     cards: list[AttentionCard] = []
-    for permission, provider in _ATTENTION:
-        if permission is None or user.has_perm(permission):
+    for permission, provider in _ATTENTION.all():
+        if user_may(user, permission):
             cards.extend(provider(user))
     return cards
 
 
+def member_panels_for(request, member_id: str) -> list[dict]:
+    """The panels this person may see on a member's page, in order, each with its context."""
+    panels = sorted(_MEMBER_PANELS.all(), key=lambda p: (p.order, p.name))
+    return [
+        {"name": p.name, "template": p.template, "context": p.context(request, member_id)}
+        for p in panels
+        if user_may(request.user, p.permission)
+    ]
+
+
+def page_url(name: str, *args) -> str:
+    """The URL of a registered page, or "" while no app has registered one of that name."""
+    if name not in _PAGES:
+        return ""
+    return reverse(_PAGES.get(name), args=args)
+
+
 def status_rows() -> list[dict]:
     rows: list[dict] = []
-    for provider in _STATUS:
+    for provider in _STATUS.all():
         rows.extend(provider())
     return rows
 

@@ -8,6 +8,11 @@ SCHEDULES = [
         "minutes": 1,
     },
     {
+        "name": "common.audit_anchor",
+        "func": "common.tasks.audit_anchor_task",
+        "schedule_type": "D",
+    },
+    {
         "name": "common.housekeeping",
         "func": "common.tasks.housekeeping_task",
         "schedule_type": "D",

@@ -3,8 +3,9 @@
 import os
 import socket
 import traceback
+from collections.abc import Sequence
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -19,19 +20,32 @@ def _transition(job: JobRun, to: str) -> None:
     transition(job, to, subject=f"{job.label} #{job.pk}")
 
 
-def job_run_create(*, kind: str, params: dict | None = None, requested_by=None) -> JobRun:
+def job_run_create(
+    *, kind: str, params: dict | None = None, requested_by=None, exclusive: str = ""
+) -> JobRun:
     """Record a job run without queueing it (a command runs it in its own process)."""
     job_kind = get_job_kind(kind)
-    job = JobRun(kind=kind, label=job_kind.label, params=params or {}, requested_by=requested_by)
-    job.full_clean()
+    job = JobRun(
+        kind=kind,
+        label=job_kind.label,
+        params=params or {},
+        requested_by=requested_by,
+        exclusive=exclusive,
+    )
+    job.full_clean(validate_constraints=False)  # the database checks them, race-free
     job.save()
     return job
 
 
 @transaction.atomic
-def job_run_enqueue(*, kind: str, params: dict | None = None, requested_by=None) -> JobRun:
-    """Record a job run and queue it; the queue row commits or rolls back with the record."""
-    job = job_run_create(kind=kind, params=params, requested_by=requested_by)
+def job_run_enqueue(
+    *, kind: str, params: dict | None = None, requested_by=None, exclusive: str = ""
+) -> JobRun:
+    """Record a job run and queue it; the queue row commits or rolls back with the record.
+
+    Work that must not run twice at once goes through ``job_run_enqueue_once`` instead.
+    """
+    job = job_run_create(kind=kind, params=params, requested_by=requested_by, exclusive=exclusive)
     audit_record(
         action="job.queued",
         summary=f"Queued {job.label} #{job.pk}",
@@ -44,6 +58,60 @@ def job_run_enqueue(*, kind: str, params: dict | None = None, requested_by=None)
     )
     job.save(update_fields=["task_id", "updated_at"])
     return job
+
+
+_ONCE_CONSTRAINTS = {c.name for c in JobRun._meta.constraints}  # the indexes behind "once"
+
+
+def _job_run_busy(kind: str, statuses: Sequence[str]) -> JobRun | None:
+    return JobRun.objects.filter(kind=kind, status__in=statuses).order_by("id").first()
+
+
+def _busy_error(kind: str, busy: JobRun | None) -> DomainError:
+    if busy is None:  # the run that was in the way finished in the meantime
+        label = get_job_kind(kind).label
+        return DomainError(f"{label} was just started by someone else.", code="busy")
+    return DomainError(
+        f"{busy.label} is already {busy.get_status_display().lower()} (job #{busy.pk}); "
+        "wait for it to finish.",
+        code="busy",
+    )
+
+
+@transaction.atomic
+def job_run_enqueue_once(
+    *,
+    kind: str,
+    params: dict | None = None,
+    requested_by=None,
+    alongside_running: bool = False,
+) -> JobRun:
+    """Queue a run of ``kind`` unless one is already queued or running; otherwise refuse with
+    a DomainError (code ``busy``) naming that run.
+
+    ``alongside_running``: refuse only when one is already queued, for work that a run now
+    under way may have passed over but the queued one will take. Two callers at the same
+    moment get one run: partial unique indexes on JobRun let only one insert through.
+    """
+    if alongside_running:
+        statuses, exclusive = [JobRun.Status.QUEUED], JobRun.Exclusive.WAITING
+    else:
+        statuses, exclusive = list(JobRun.ACTIVE), JobRun.Exclusive.ACTIVE
+    if busy := _job_run_busy(kind, statuses):
+        raise _busy_error(kind, busy)
+    try:
+        with transaction.atomic():
+            return job_run_enqueue(
+                kind=kind, params=params, requested_by=requested_by, exclusive=exclusive
+            )
+    except IntegrityError as exc:
+        if (
+            getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+            not in _ONCE_CONSTRAINTS
+        ):
+            raise
+        # The other caller's insert committed first; ours waited for it and was refused.
+        raise _busy_error(kind, _job_run_busy(kind, statuses)) from None
 
 
 def job_run_execute(*, job_run_id: int) -> JobRun:

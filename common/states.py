@@ -8,8 +8,9 @@ from common.errors import DomainError
 def transition(obj: models.Model, to: str, *, subject: str, field: str = "status") -> None:
     """Move obj to state ``to`` if its TRANSITIONS allow it; otherwise say why not."""
     current = getattr(obj, field)
-    if to not in type(obj).TRANSITIONS[current]:
-        labels = dict(type(obj)._meta.get_field(field).choices)
+    transitions: dict[str, set[str]] = type(obj).TRANSITIONS  # type: ignore[attr-defined]
+    if to not in transitions[current]:
+        labels = dict(getattr(type(obj)._meta.get_field(field), "choices", None) or ())
         raise DomainError(
             f"{subject} is {str(labels.get(current, current)).lower()}; "
             f"it cannot become {str(labels.get(to, to)).lower()}.",

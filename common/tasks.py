@@ -14,3 +14,10 @@ def worker_heartbeat_task() -> str:
 
 def housekeeping_task() -> int:
     return services.job_run_enqueue(kind="common.housekeeping").pk
+
+
+def audit_anchor_task() -> dict | None:
+    """Write the audit chain's head outside the database (daily)."""
+    from common.audit import audit_anchor_write
+
+    return audit_anchor_write()

@@ -160,7 +160,7 @@ def healthz(request):
         else {"alive": None, "last_heartbeat": None, "age_seconds": None, "host": None}
     )
     healthy = database["ok"] and (workers["alive"] or request.GET.get("require_workers") != "1")
-    body = {"status": "ok" if healthy else "unavailable"}
+    body: dict[str, object] = {"status": "ok" if healthy else "unavailable"}
     detailed = database["ok"] and request.user.has_perm(permissions.VIEW_JOBS)
     if detailed:
         body.update(time=timezone.now().isoformat(), database=database, workers=workers)

@@ -3,18 +3,22 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from common import views as common_views
 from common.api.permissions import RolePermission
 from common.permissions import VIEW_API_DOCS
 
 
-class ApiDocsView(SpectacularSwaggerView):
-    """Swagger UI from local assets; the login middleware sends strangers to the login page."""
+class ApiDocsView(SpectacularSwaggerSplitView):
+    """Swagger UI from local assets; the login middleware sends strangers to the login page.
+
+    The split view serves its init script at ``?script`` as a file, which the CSP allows.
+    """
 
     permission_classes = [RolePermission]
     required_permission = VIEW_API_DOCS
+    template_name = "common/api_docs.html"
 
     @classmethod
     def as_view(cls, **initkwargs):

@@ -8,7 +8,7 @@ from dues import permissions
     "dues.match_payments", label="Match incoming payments", permission=permissions.MANAGE_PAYMENTS
 )
 def match_payments_job(params: dict, progress) -> dict:
-    from dues.runner import payments_match
+    from dues.matching.run import payments_match
 
     return payments_match(
         progress=progress,

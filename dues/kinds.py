@@ -1,30 +1,41 @@
-"""The payment-application review item: its payload, how it is checked, and its effect.
+"""The payment-application review item: its payload type, how it is checked, and its effect.
 
-The payload is flat text so that the generic review page can show and edit it:
-``payment`` (our id), ``action`` (apply | credit | not_ours), ``member`` and ``payer`` (iMIS ids),
-``invoices`` ("INVOICE=AMOUNT, ..."; invoice ids or numbers) and ``credit`` (kept on account).
+A payment application is one ``PaymentApplication``. The item keeps ``to_payload()`` (JSON: the
+payment id, the action, iMIS ids as text, amounts as strings) and whatever reads an item takes it
+back with ``from_payload``, which also reads the flat text that items filed before it kept
+(``invoices`` as "INVOICE=AMOUNT, ...", the payment id as text): those load as they are, and the
+next write of the item stores the typed form.
 """
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
 
 from common.errors import DomainError
-from common.money import ZERO, format_money, to_money
+from common.money import ZERO, format_money, to_money, typed_money
+from dues.forms import PaymentApplicationForm
 from imis_client.models import ImisInvoice, ImisParty
 from reviews.kinds import ReviewKind
 
 KIND = "dues.payment_application"
 ACTIONS = ("apply", "credit", "not_ours")
+ACTION_LABELS = {
+    "apply": "Apply to invoices",
+    "credit": "Keep as credit on account",
+    "not_ours": "Not ours (refund it)",
+}
 _PAIR = re.compile(r"^\s*([^=\s:]+)\s*[=:]\s*\$?\s*([\d,]+(?:\.\d{1,2})?)\s*$")
 
 
 def allocations_text(allocations) -> str:
+    """ "10234=120.00, 10240=60.00": how summaries, memos and the audit trail name allocations."""
     return ", ".join(f"{invoice}={to_money(amount)}" for invoice, amount in allocations)
 
 
 def parse_allocations(text: str) -> list[tuple[str, Decimal]]:
+    """Allocations typed as text ("10234=120.00, 10240=60"), as the payment page takes them."""
     pairs = []
     for part in filter(None, (p.strip() for p in re.split(r"[,;\n]+", str(text or "")))):
         match = _PAIR.match(part)
@@ -36,10 +47,135 @@ def parse_allocations(text: str) -> list[tuple[str, Decimal]]:
     return pairs
 
 
-def _resolve_invoices(pairs, invoices: dict) -> list[tuple[str, Decimal]]:
+def _amount(value, what: str) -> Decimal:
+    try:
+        return typed_money(value) or ZERO
+    except ValueError:
+        raise DomainError(f"The {what} “{value}” is not an amount.") from None
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """Part of a payment put on one invoice (an iMIS invoice id; a number until checked)."""
+
+    invoice_id: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class PaymentApplication:
+    """What one payment pays: invoices of a member (``apply``), credit on account (``credit``),
+    or nothing, because it is not the association's (``not_ours``).
+
+    ``member_id`` is the member whose invoices are paid, ``payer_id`` the party billed and
+    credited (the member when blank).
+    """
+
+    payment_id: int
+    action: str = "apply"
+    member_id: str = ""
+    payer_id: str = ""
+    allocations: tuple[Allocation, ...] = ()
+    credit: Decimal = ZERO
+
+    @property
+    def applied(self) -> Decimal:
+        """What goes on invoices, all together."""
+        return sum((a.amount for a in self.allocations), ZERO)
+
+    @property
+    def pairs(self) -> list[tuple[str, Decimal]]:
+        """The allocations as (invoice id, amount), as the services and the journal take them."""
+        return [(a.invoice_id, a.amount) for a in self.allocations]
+
+    @classmethod
+    def not_ours(cls, payment_id: int) -> "PaymentApplication":
+        return cls(payment_id=payment_id, action="not_ours")
+
+    @classmethod
+    def for_candidate(cls, payment, candidate) -> "PaymentApplication":
+        """Apply ``payment`` as a matcher's candidate says (a ``Candidate``, or a stored
+        ``PaymentCandidate`` whose amounts are text). Allocations larger than the payment are cut,
+        in the candidate's order, to what it brings; what is left is credit on account.
+        """
+        allocations, left = [], payment.available
+        for invoice_id, amount in candidate.allocations:
+            take = min(to_money(amount), left)
+            if take > 0:
+                allocations.append(Allocation(str(invoice_id), take))
+                left -= take
+        return cls(
+            payment_id=payment.pk,
+            action="apply" if allocations else "credit",
+            member_id=str(candidate.member_id),
+            payer_id=str(candidate.payer_id or candidate.member_id),
+            allocations=tuple(allocations),
+            credit=to_money(left),
+        )
+
+    def to_payload(self) -> dict:
+        """The review item's payload: JSON, amounts as strings."""
+        return {
+            "payment": self.payment_id,
+            "action": self.action,
+            "member": self.member_id,
+            "payer": self.payer_id,
+            "invoices": [
+                {"invoice": a.invoice_id, "amount": str(to_money(a.amount))}
+                for a in self.allocations
+            ],
+            "credit": str(to_money(self.credit)),
+        }
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> "PaymentApplication":
+        """Read a payload (typed, or the text form items kept before); refused, with what to
+        fix, when a value is not what its key needs. The mirror is not consulted here."""
+        ref = str(payload.get("payment", "")).strip()
+        if not ref.isdigit():
+            raise DomainError(f"Payment {ref or '(none)'} does not exist.")
+        action = str(payload.get("action") or "apply").strip().lower()
+        if action not in ACTIONS:
+            raise DomainError("The action must be apply, credit or not_ours.")
+        if action == "not_ours":
+            return cls.not_ours(int(ref))
+        invoices = payload.get("invoices") or []
+        if isinstance(invoices, str):
+            pairs = parse_allocations(invoices)
+        else:
+            pairs = [
+                (str(row.get("invoice", "")).strip(), _amount(row.get("amount"), "amount"))
+                for row in invoices
+            ]
+        return cls(
+            payment_id=int(ref),
+            action=action,
+            member_id=str(payload.get("member") or "").strip(),
+            payer_id=str(payload.get("payer") or "").strip(),
+            allocations=tuple(Allocation(invoice, amount) for invoice, amount in pairs),
+            credit=_amount(payload.get("credit"), "credit"),
+        )
+
+    def facts(self) -> list[tuple[str, str]]:
+        """Labelled lines for the review item's page."""
+        if self.action == "not_ours":
+            return [("Payment", f"#{self.payment_id}"), ("Action", ACTION_LABELS["not_ours"])]
+        invoices = "; ".join(f"{a.invoice_id}: {format_money(a.amount)}" for a in self.allocations)
+        return [
+            ("Payment", f"#{self.payment_id}"),
+            ("Action", ACTION_LABELS[self.action]),
+            ("Member", self.member_id),
+            ("Payer", self.payer_id or self.member_id),
+            ("Invoices", invoices or "—"),
+            ("Credit on account", format_money(self.credit)),
+        ]
+
+
+def _resolve_invoices(allocations, invoices: dict) -> tuple[Allocation, ...]:
     """``invoices``: the mirror's, by iMIS id and by number (``_invoices_named``)."""
     resolved, seen = [], set()
-    for ref, amount in pairs:
+    for allocation in allocations:
+        ref, amount = allocation.invoice_id, allocation.amount
         invoice = invoices["id"].get(ref) or invoices["number"].get(ref)
         if invoice is None:
             raise DomainError(f"Invoice {ref} is not in the iMIS mirror; check the number.")
@@ -50,8 +186,8 @@ def _resolve_invoices(pairs, invoices: dict) -> list[tuple[str, Decimal]]:
         if not invoice.is_open:
             raise DomainError(f"Invoice {invoice.number} is not open; choose an open invoice.")
         seen.add(invoice.imis_id)
-        resolved.append((invoice.imis_id, amount))
-    return resolved
+        resolved.append(Allocation(invoice.imis_id, amount))
+    return tuple(resolved)
 
 
 def _invoices_named(refs) -> dict:
@@ -64,7 +200,6 @@ def _invoices_named(refs) -> dict:
 
 
 def _party(ref: str, role: str, parties: set[str]) -> str:
-    ref = str(ref or "").strip()
     if not ref:
         raise DomainError(f"Name the {role} (iMIS id) the payment is for.")
     if ref not in parties:
@@ -78,127 +213,110 @@ def validate(payload: dict) -> dict:
 
 def validate_many(payloads: list[dict]) -> list[dict]:
     """Each payload checked against the payments and the mirror, read once for them all."""
+    return [application.to_payload() for application in checked_many(payloads)]
+
+
+def checked_many(payloads: list[dict]) -> list[PaymentApplication]:
+    """``validate_many``'s checks, giving the applications as they stand once checked (invoice
+    numbers resolved to iMIS ids, the payer filled in); the first refusal is raised."""
     from dues.models import Payment
 
-    refs = [str(p.get("payment", "")).strip() for p in payloads]
-    payments = Payment.objects.in_bulk([int(ref) for ref in refs if ref.isdigit()])
-    party_refs = {str(p.get(k) or "").strip() for p in payloads for k in ("member", "payer")}
-    parties = set(
-        ImisParty.objects.filter(imis_id__in=party_refs - {""}).values_list("imis_id", flat=True)
-    )
-    pairs = []
+    read: list[PaymentApplication | DomainError] = []
     for payload in payloads:
         try:
-            pairs.append(parse_allocations(payload.get("invoices", "")))
+            read.append(PaymentApplication.from_payload(payload))
         except DomainError as exc:
-            pairs.append(exc)
-    invoices = _invoices_named(
-        {ref for found in pairs if not isinstance(found, DomainError) for ref, _ in found}
+            read.append(exc)
+    apps = [a for a in read if isinstance(a, PaymentApplication)]
+    payments = Payment.objects.in_bulk([a.payment_id for a in apps])
+    party_refs = {ref for a in apps for ref in (a.member_id, a.payer_id)} - {""}
+    parties = set(
+        ImisParty.objects.filter(imis_id__in=party_refs).values_list("imis_id", flat=True)
     )
+    invoices = _invoices_named({al.invoice_id for a in apps for al in a.allocations})
     out = []
-    for payload, ref, found in zip(payloads, refs, pairs, strict=True):
-        payment = payments.get(int(ref)) if ref.isdigit() else None
-        out.append(_validated(payload, payment, parties, found, invoices))
+    for application in read:
+        if isinstance(application, DomainError):
+            raise application
+        payment = payments.get(application.payment_id)
+        out.append(_checked(application, payment, parties, invoices))
     return out
 
 
-def _validated(payload: dict, payment, parties: set[str], pairs, invoices: dict) -> dict:
-    ref = str(payload.get("payment", "")).strip()
+def _checked(application: PaymentApplication, payment, parties, invoices) -> PaymentApplication:
     if payment is None:
-        raise DomainError(f"Payment {ref or '(none)'} does not exist.")
-    action = str(payload.get("action", "apply")).strip().lower()
-    if action not in ACTIONS:
-        raise DomainError("The action must be apply, credit or not_ours.")
-    if action == "not_ours":
-        return {
-            "payment": str(payment.pk),
-            "action": action,
-            "member": "",
-            "payer": "",
-            "invoices": "",
-            "credit": "0.00",
-        }
-    member = _party(payload.get("member", ""), "member", parties)
-    payer = _party(payload.get("payer") or member, "payer", parties)
-    if isinstance(pairs, DomainError):
-        raise pairs
-    allocations = _resolve_invoices(pairs, invoices)
-    try:
-        credit = to_money(str(payload.get("credit") or "0").replace(",", "").replace("$", ""))
-    except ValueError:
-        raise DomainError(f"The credit “{payload.get('credit')}” is not an amount.") from None
-    applied = sum((amount for _, amount in allocations), ZERO)
-    if credit < 0 and applied > payment.available:
+        raise DomainError(f"Payment {application.payment_id} does not exist.")
+    if application.action == "not_ours":
+        return PaymentApplication.not_ours(payment.pk)
+    member = _party(application.member_id, "member", parties)
+    payer = _party(application.payer_id or member, "payer", parties)
+    allocations = _resolve_invoices(application.allocations, invoices)
+    applied = sum((a.amount for a in allocations), ZERO)
+    if applied > payment.available:
         raise DomainError(
             f"The invoices add up to {format_money(applied)}, more than the payment's "
             f"{format_money(payment.available)}; lower an amount."
         )
-    if credit < 0:
+    if application.credit < 0:
         raise DomainError("The credit on account cannot be negative.")
-    if action == "credit" and allocations:
+    if application.action == "credit" and allocations:
         raise DomainError("Credit on account goes on no invoice; clear the invoices or apply it.")
-    if action == "apply" and not allocations:
-        raise DomainError("Name at least one invoice, as INVOICE=AMOUNT.")
-    total = sum((amount for _, amount in allocations), ZERO) + credit
+    if application.action == "apply" and not allocations:
+        raise DomainError("Put an amount on at least one invoice.")
+    total = applied + application.credit
     if total != payment.available:
         raise DomainError(
             f"The amounts add up to {format_money(total)} but the payment is "
             f"{format_money(payment.available)}; put the difference on an invoice or in credit."
         )
-    return {
-        "payment": str(payment.pk),
-        "action": action,
-        "member": member,
-        "payer": payer,
-        "invoices": allocations_text(allocations),
-        "credit": str(credit),
-    }
+    return PaymentApplication(
+        payment_id=payment.pk,
+        action=application.action,
+        member_id=member,
+        payer_id=payer,
+        allocations=allocations,
+        credit=application.credit,
+    )
 
 
 def effect(item) -> dict:
-    from dues import services
-
-    payload = item.payload
-    if payload["action"] == "not_ours":
-        payment = services.payment_flag_not_ours(payment_id=int(payload["payment"]), item=item)
-    else:
-        payment = services.payment_apply(
-            payment_id=int(payload["payment"]),
-            member_id=payload["member"],
-            payer_id=payload["payer"],
-            allocations=parse_allocations(payload["invoices"]),
-            credit=to_money(payload["credit"]),
-            item=item,
-        )
-    return _result(payment)
+    (outcome,) = effect_many([item]).values()
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
 
 
 def effect_many(items) -> dict:
     """Applications carried out together (``payments_apply_many``); a payment flagged as not
-    ours one at a time. Item id -> result, or the error that item met."""
+    ours one at a time. Item id -> result, or the error that item met (its writes undone)."""
     from dues import services
 
     out: dict = {}
-    applications = []
+    applications: list = []
     for item in items:
-        payload = item.payload
-        if payload["action"] == "not_ours":
+        application = PaymentApplication.from_payload(item.payload)
+        if application.action == "not_ours":
             try:
                 with transaction.atomic():
-                    out[item.pk] = effect(item)
+                    payment = services.payment_flag_not_ours(
+                        payment_id=application.payment_id, item=item
+                    )
             except Exception as exc:  # kept on the item, as a single effect's would be
                 out[item.pk] = exc
+            else:
+                out[item.pk] = _result(payment)
             continue
-        application = services.Application(
-            payment_id=int(payload["payment"]),
-            member_id=payload["member"],
-            payer_id=payload["payer"],
-            allocations=parse_allocations(payload["invoices"]),
-            credit=to_money(payload["credit"]),
-            item=item,
+        applications.append(
+            services.Application(
+                payment_id=application.payment_id,
+                member_id=application.member_id,
+                payer_id=application.payer_id,
+                allocations=application.pairs,
+                credit=application.credit,
+                item=item,
+            )
         )
-        applications.append(application)
-    results = services.payments_apply_many(applications=applications)
+    results = services.payments_apply_many(applications=applications) if applications else []
     for application, result in zip(applications, results, strict=True):
         out[application.item.pk] = result if isinstance(result, Exception) else _result(result)
     return out
@@ -219,8 +337,9 @@ def recheck(item) -> str | None:
 def recheck_many(items) -> dict:
     from dues.models import Payment
 
-    payments = Payment.objects.in_bulk([int(item.payload["payment"]) for item in items])
-    return {item.pk: _stale(item, payments.get(int(item.payload["payment"]))) for item in items}
+    ids = {item.pk: PaymentApplication.from_payload(item.payload).payment_id for item in items}
+    payments = Payment.objects.in_bulk(list(ids.values()))
+    return {item.pk: _stale(item, payments.get(ids[item.pk])) for item in items}
 
 
 def _stale(item, payment) -> str | None:
@@ -245,4 +364,6 @@ PAYMENT_APPLICATION = ReviewKind(
     validate_many=validate_many,
     recheck_many=recheck_many,
     effect_many=effect_many,
+    payload_type=PaymentApplication,
+    edit_form=PaymentApplicationForm,
 )

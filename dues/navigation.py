@@ -3,9 +3,17 @@
 from django.urls import reverse
 from django.utils import timezone
 
-from common.navigation import AttentionCard, NavItem, register_attention, register_nav
+from common.navigation import (
+    AttentionCard,
+    MemberPanel,
+    NavItem,
+    register_attention,
+    register_member_panel,
+    register_nav,
+)
 from dues import permissions
 from dues.models import Payment
+from imis_client.permissions import VIEW_MEMBERS
 
 register_nav(NavItem("Cash application", "dues:queue", permissions.VIEW_PAYMENTS, order=20))
 register_nav(NavItem("Hold", "dues:hold", permissions.VIEW_PAYMENTS, order=21))
@@ -48,3 +56,13 @@ def _cards(user) -> list[AttentionCard]:
 
 
 register_attention(_cards, permission=permissions.VIEW_PAYMENTS)
+
+# The member page loads its flags for invoices with a payment on the way (htmx, after the page).
+register_member_panel(
+    MemberPanel(
+        "dues.pending",
+        "dues/partials/_member_panel.html",
+        lambda request, member_id: {"member_id": member_id},
+        VIEW_MEMBERS,
+    )
+)

@@ -1,7 +1,7 @@
 """django-q2 entry points of payments: thin wrappers that take ids and call one service."""
 
-from common.models import JobRun
-from common.services import job_run_enqueue
+from common.errors import DomainError
+from common.services import job_run_enqueue_once
 from dues import intake, notifications, services
 from dues.models import Payment
 
@@ -28,9 +28,9 @@ def hold_summary_email_task() -> int:
 
 def payments_match_scheduled_task() -> int | None:
     """Queue a matching run when payments wait for one and no run is queued or running."""
-    busy = JobRun.objects.filter(
-        kind="dues.match_payments", status__in=[JobRun.Status.QUEUED, JobRun.Status.RUNNING]
-    ).exists()
-    if busy or not Payment.objects.filter(status=Payment.Status.RECEIVED).exists():
+    if not Payment.objects.filter(status=Payment.Status.RECEIVED).exists():
         return None
-    return job_run_enqueue(kind="dues.match_payments").pk
+    try:
+        return job_run_enqueue_once(kind="dues.match_payments").pk
+    except DomainError:
+        return None

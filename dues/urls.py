@@ -2,7 +2,8 @@
 
 from django.urls import include, path
 
-from dues import views, webhook_views
+from dues import views
+from dues.intake import webhook_views
 
 app_name = "dues"
 
@@ -16,6 +17,12 @@ urlpatterns = [
     ),
     path("payments/check/", views.CheckEntryView.as_view(), name="check_new"),
     path("payments/performance/", views.MatchingPerformanceView.as_view(), name="performance"),
+    path(
+        "payments/matching-policy/",
+        views.MatchingPolicySetView.as_view(),
+        name="matching_policy",
+    ),
+    path("payments/parties/", views.PartySearchView.as_view(), name="party_search"),
     path("payments/<int:pk>/", views.PaymentDetailView.as_view(), name="payment_detail"),
     path("payments/<int:pk>/decide/", views.PaymentDecideView.as_view(), name="decide"),
     path("payments/<int:pk>/undo/", views.PaymentUndoView.as_view(), name="undo"),

@@ -12,14 +12,17 @@ from django.views import View
 
 from common.errors import DomainError
 from common.htmx import render_page_or_partial
-from common.money import format_money, to_money
-from common.services import job_run_enqueue
+from common.money import format_money, typed_money
+from common.services import job_run_enqueue_once
 from common.tables import keyset_paginate
 from dues import intake, permissions, selectors, services
 from dues.forms import CheckForm, ImportForm, RefundForm
 from dues.kinds import parse_allocations
-from dues.models import Payment, PaymentImport
+from dues.models import MatchingPolicy, Payment, PaymentImport
+from dues.services.policy import matching_policy, matching_policy_set
 from imis_client.permissions import VIEW_MEMBERS
+from imis_client.selectors import MemberFilters, member_search
+from reviews.permissions import MANAGE_POLICIES
 
 QUEUE_SORTS = {
     "id": "id",
@@ -139,6 +142,12 @@ class PaymentDecideView(PermissionRequiredMixin, View):
                 f"Payment #{pk} applied ({format_money(payment.available)}); on hold until "
                 f"{payment.hold_until:%Y-%m-%d %H:%M}. Undo it from the Hold page if needed.",
             )
+        elif payment.status in Payment.OPEN:
+            messages.success(
+                request,
+                f"Payment #{pk}: your choice is saved as a proposal; someone else must approve it "
+                "(whoever proposes or edits cannot also approve).",
+            )
         else:
             messages.success(request, f"Payment #{pk}: {payment.get_status_display().lower()}.")
         return redirect(_back(request, reverse("dues:queue")))
@@ -149,7 +158,7 @@ def _split_allocations(post) -> list:
     for key, value in post.items():
         if key.startswith("amount_") and value.strip():
             try:
-                amount = to_money(value.replace(",", "").replace("$", ""))
+                amount = typed_money(value)
             except ValueError:
                 raise DomainError(f"“{value}” is not an amount.") from None
             if amount:
@@ -205,9 +214,13 @@ class PaymentMatchStartView(PermissionRequiredMixin, View):
 
     def post(self, request):
         rematch = request.POST.get("rematch") == "1"
-        job = job_run_enqueue(
-            kind="dues.match_payments", params={"rematch": rematch}, requested_by=request.user
-        )
+        try:
+            job = job_run_enqueue_once(
+                kind="dues.match_payments", params={"rematch": rematch}, requested_by=request.user
+            )
+        except DomainError as exc:
+            messages.warning(request, str(exc))
+            return redirect("dues:queue")
         messages.success(request, f"Matching started as job #{job.pk}.")
         return redirect(job)
 
@@ -301,7 +314,28 @@ class MatchingPerformanceView(PermissionRequiredMixin, View):
             "precision": [row["precision"] for row in data["bands"]],
             "auto_rate": [row["auto_rate"] for row in data["bands"]],
         }
-        return render(request, "dues/performance.html", {**data, "chart": chart})
+        policy = {
+            "current": matching_policy(),
+            "choices": MatchingPolicy.TieRule.choices,
+            "can_set": request.user.has_perm(MANAGE_POLICIES),
+        }
+        return render(request, "dues/performance.html", {**data, "chart": chart, "policy": policy})
+
+
+class MatchingPolicySetView(PermissionRequiredMixin, View):
+    """A manager chooses what matching does when several open invoices equal the amount."""
+
+    permission_required = MANAGE_POLICIES
+    raise_exception = True
+
+    def post(self, request):
+        try:
+            matching_policy_set(user=request.user, tie_rule=request.POST.get("tie_rule", ""))
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Matching rule saved; the change is in the audit trail.")
+        return redirect("dues:performance")
 
 
 class MemberPendingView(PermissionRequiredMixin, View):
@@ -316,4 +350,26 @@ class MemberPendingView(PermissionRequiredMixin, View):
             request,
             "dues/partials/_member_pending.html",
             {"rows": rows, "can_see": request.user.has_perm(permissions.VIEW_PAYMENTS)},
+        )
+
+
+class PartySearchView(PermissionRequiredMixin, View):
+    """Members and organisations whose name, iMIS id or e-mail matches a search: the options of
+    a member picker (the payment-application edit form asks with htmx as the person types)."""
+
+    permission_required = permissions.MANAGE_PAYMENTS
+    raise_exception = True
+
+    def get(self, request):
+        q = (request.GET.get("q") or "").strip()[:100]
+        searched = len(q) >= 2
+        parties = (
+            list(member_search(MemberFilters(q=q)).order_by("name", "imis_id")[:10])
+            if searched
+            else []
+        )
+        return render(
+            request,
+            "dues/partials/_party_options.html",
+            {"parties": parties, "q": q, "searched": searched},
         )

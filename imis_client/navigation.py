@@ -7,12 +7,14 @@ from common.navigation import (
     NavItem,
     register_attention,
     register_nav,
+    register_page,
     register_status,
 )
 from imis_client import permissions, selectors
 from imis_client.models import SyncQuarantine
 
 register_nav(NavItem("Members", "imis_client:member_list", permissions.VIEW_MEMBERS, order=10))
+register_page("member", "imis_client:member_detail")
 register_nav(
     NavItem("Sync", "imis_client:sync_status", permissions.VIEW_SYNC, order=910, section="System")
 )

@@ -25,8 +25,8 @@ from imis_client.client import (
     parse_paged,
 )
 from imis_client.models import OutboxWrite, SyncRun, SyncState
-from imis_client.pages import PagePool, bulk_decoding
-from imis_client.sync import EntitySyncer, entities, entity_names
+from imis_client.page_workers import PagePool, bulk_decoding
+from imis_client.sync import EntitySyncer, IndexBuilder, entities, entity_names
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,10 @@ SYNC_LOCK = int.from_bytes(hashlib.blake2b(b"imis_sync", digest_size=4).digest()
 
 
 # --- sync --------------------------------------------------------------------------------
+
+
+def _sync_run_transition(run: SyncRun, to: str) -> None:
+    transition(run, to, subject=f"Sync #{run.pk}")
 
 
 def sync_run_execute(
@@ -58,13 +62,12 @@ def sync_run_execute(
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [SYNC_LOCK])
         if not cursor.fetchone()[0]:
             raise DomainError("A sync is already running; wait for it to finish.", code="busy")
-    run = SyncRun.objects.create(
-        full=full, entities=[e.name for e in chosen], job_run=job_run, status="running"
-    )
+    run = SyncRun.objects.create(full=full, entities=[e.name for e in chosen], job_run=job_run)
     own_client = client is None
     client = client or ImisClient.from_settings(concurrency=settings.IMIS_CONCURRENCY)
     started = time.monotonic()
     pool = None
+    indexes = IndexBuilder()
     with bulk_decoding():
         try:
             # Workers are forked before the sync starts any thread of its own.
@@ -72,7 +75,12 @@ def sync_run_execute(
                 pool = PagePool(client, settings.IMIS_TIME_ZONE, settings.IMIS_SYNC_PROCESSES)
             for entity in chosen:
                 syncer = EntitySyncer(
-                    client, entity, progress=progress, pool=pool, run_started=run.created_at
+                    client,
+                    entity,
+                    progress=progress,
+                    pool=pool,
+                    indexes=indexes,
+                    run_started=run.created_at,
                 )
                 try:
                     counts = syncer.run(full=full)
@@ -87,15 +95,19 @@ def sync_run_execute(
                     continue
                 run.results[entity.name] = counts.as_dict()
                 SyncRun.objects.filter(pk=run.pk).update(results=run.results)
+            indexes.wait()
             errors = [r for r in run.results.values() if r.get("error")]
-            run.status = SyncRun.Status.PARTIAL if errors else SyncRun.Status.SUCCEEDED
+            _sync_run_transition(
+                run, SyncRun.Status.PARTIAL if errors else SyncRun.Status.SUCCEEDED
+            )
         except Exception as exc:
-            run.status = SyncRun.Status.FAILED
+            _sync_run_transition(run, SyncRun.Status.FAILED)
             run.error = (
                 f"{exc}\n\n{traceback.format_exc()}" if not isinstance(exc, ImisError) else str(exc)
             )
             raise
         finally:
+            indexes.close()
             if pool is not None:
                 pool.close()
             run.seconds = round(time.monotonic() - started, 2)

@@ -9,7 +9,8 @@ from django.views import View
 from common.errors import DomainError
 from common.htmx import render_page_or_partial
 from common.models import JobRun
-from common.services import job_run_enqueue
+from common.navigation import member_panels_for
+from common.services import job_run_enqueue_once
 from common.tables import keyset_paginate
 from imis_client import models as m
 from imis_client import permissions, selectors, services
@@ -67,7 +68,8 @@ class MemberDetailView(PermissionRequiredMixin, View):
         record = selectors.member_detail(imis_id)
         if record is None:
             raise Http404("No member with that iMIS id has been synced.")
-        return render(request, "imis_client/member_detail.html", {"m": record})
+        panels = member_panels_for(request, imis_id)
+        return render(request, "imis_client/member_detail.html", {"m": record, "panels": panels})
 
 
 class SyncStatusView(PermissionRequiredMixin, View):
@@ -97,15 +99,13 @@ class SyncStartView(PermissionRequiredMixin, View):
 
     def post(self, request):
         full = request.POST.get("full") == "1"
-        busy = JobRun.objects.filter(
-            kind="imis_client.sync", status__in=[JobRun.Status.QUEUED, JobRun.Status.RUNNING]
-        ).first()
-        if busy:
-            messages.warning(request, f"A sync is already under way (job #{busy.pk}).")
+        try:
+            job = job_run_enqueue_once(
+                kind="imis_client.sync", params={"full": full}, requested_by=request.user
+            )
+        except DomainError as exc:
+            messages.warning(request, str(exc))
             return redirect("imis_client:sync_status")
-        job = job_run_enqueue(
-            kind="imis_client.sync", params={"full": full}, requested_by=request.user
-        )
         kind = "A full" if full else "An incremental"
         messages.success(request, f"{kind} sync was queued as job #{job.pk}; progress shows below.")
         return redirect("imis_client:sync_status")

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from renewals.selectors import MirrorFrames
+from renewals.settlement import settle
 
 YEAR = 365
 MIN_COVERAGE = 0.25
@@ -179,59 +180,6 @@ def _profile(frames, snap_m, snap_day, out) -> None:
 # --- dues and payment history ----------------------------------------------------------------
 
 
-def invoice_settlement(frames: MirrorFrames) -> pd.DataFrame:
-    """Per invoice: first and second payment day and the day it was paid in full (NaN: never).
-
-    Each dues payment belongs to the member's latest invoice dated on or before it (a payment
-    made before any invoice belongs to the first one).
-    """
-    invoices = frames.invoices
-    payments = frames.payments
-    result = pd.DataFrame(
-        {"first_pay": np.nan, "second_pay": np.nan, "full_day": np.nan, "paid": 0.0},
-        index=invoices.index,
-    )
-    if not payments.empty and not invoices.empty:
-        _settle_from_payments(invoices, payments, result)
-    # Zero-amount invoices are settled on the day they are issued.
-    free = invoices["amount"].to_numpy(float) <= 0.005
-    result.loc[free, "full_day"] = invoices.loc[free, "invoice_day"]
-    # A site that records no dues payment as an activity still shows paid invoices by their
-    # balance: with no payment on record, a zero balance counts as paid by the due date.
-    unrecorded = (result["paid"].to_numpy() == 0) & (invoices["balance"].to_numpy(float) <= 0.005)
-    unrecorded &= ~free
-    result.loc[unrecorded, "full_day"] = invoices.loc[unrecorded, "due_day"]
-    return result
-
-
-def _settle_from_payments(invoices, payments, result) -> None:
-    pays = payments[["m", "day", "amount"]].copy()
-    pays["order"] = np.arange(len(pays))
-    keys = invoices[["m", "invoice_day"]].copy()
-    keys["row"] = invoices.index
-    keys = keys.sort_values("invoice_day", kind="stable")
-    pays = pays.sort_values("day", kind="stable")
-    back = pd.merge_asof(
-        pays, keys, left_on="day", right_on="invoice_day", by="m", direction="backward"
-    )
-    ahead = pd.merge_asof(
-        pays, keys, left_on="day", right_on="invoice_day", by="m", direction="forward"
-    )
-    pays["row"] = back["row"].fillna(ahead["row"]).to_numpy()
-    pays = pays.dropna(subset=["row"]).sort_values(["row", "day", "order"])
-    pays["row"] = pays["row"].astype(np.int64)
-    pays["cum"] = pays.groupby("row")["amount"].cumsum()
-    pays["nth"] = pays.groupby("row").cumcount()
-    due = invoices["amount"].to_numpy(float)[pays["row"].to_numpy()]
-    full = pays[pays["cum"].to_numpy() >= due - 0.005].groupby("row")["day"].min()
-    result.loc[full.index, "full_day"] = full
-    first = pays[pays["nth"] == 0].set_index("row")["day"]
-    second = pays[pays["nth"] == 1].set_index("row")["day"]
-    result.loc[first.index, "first_pay"] = first
-    result.loc[second.index, "second_pay"] = second
-    result.loc[:, "paid"] = pays.groupby("row")["amount"].sum().reindex(result.index).fillna(0.0)
-
-
 def _terms(frames, snap_m, snap_day, snap_inv, grace, out) -> None:
     invoices = frames.invoices
     settled = frames.settlement
@@ -246,8 +194,11 @@ def _terms(frames, snap_m, snap_day, snap_inv, grace, out) -> None:
     upcoming_day = np.where(
         snap_inv >= 0, invoices["invoice_day"].to_numpy(float)[np.maximum(snap_inv, 0)], np.inf
     )
+    # An invoice replaced by another of the same term (re-issued) is not part of the history.
+    superseded = settled["superseded"].to_numpy(bool)[row]
     prior = (
-        (inv_day < pairs.day)
+        ~superseded
+        & (inv_day < pairs.day)
         & (row != snap_inv[pairs.snap])
         & (inv_day <= upcoming_day[pairs.snap])
     )
@@ -450,11 +401,11 @@ def _groups_and_communications(frames, snap_m, snap_day, out) -> None:
     out["bounced_365"] = np.where(covered, pairs.count(recent & bounced), np.nan)
 
 
-def prepare(frames: MirrorFrames) -> MirrorFrames:
+def prepare(frames: MirrorFrames, *, grace_days: int) -> MirrorFrames:
     """Sort and pre-compute once what every feature computation pairs against."""
     frames.activity_sorted = _sorted(frames.activity)
     frames.registrations_sorted = _sorted(frames.registrations)
     frames.groups_sorted = _sorted(frames.groups)
     frames.communications_sorted = _sorted(frames.communications)
-    frames.settlement = invoice_settlement(frames)
+    frames.settlement = settle(frames, grace_days=grace_days)
     return frames

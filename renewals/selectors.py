@@ -98,12 +98,17 @@ _READ = {"str": str, "day": "float64", "num": "float64", "bool": str, "int": "in
 _EMPTY = {"str": object, "day": "float64", "num": "float64", "bool": "boolean", "int": "int64"}
 
 
+def _table(model) -> sql.Identifier:
+    """A mirror table by its model, never by a name written here: imis_client owns the names."""
+    return sql.Identifier(model._meta.db_table)
+
+
 # Each party's position in the parties frame (ordered by id): rows of other tables arrive with
 # it as ``m``, a small integer, instead of the iMIS id; rows naming no known party drop out.
 MEMBER_CODES = sql.SQL(
     "WITH p AS (SELECT imis_id, row_number() OVER (ORDER BY id) - 1 AS m"
-    " FROM imis_client_imisparty WHERE deleted_at IS NULL) "
-)
+    " FROM {party} WHERE deleted_at IS NULL) "
+).format(party=_table(m.ImisParty))
 
 
 def _queries(activity_types: list[str], payment_types: list[str]) -> dict:
@@ -117,8 +122,8 @@ def _queries(activity_types: list[str], payment_types: list[str]) -> dict:
             sql.SQL(
                 "SELECT imis_id, is_organization, coalesce(is_member, false), status,"
                 " customer_type, {join}, {paid}, chapter, email <> '', primary_org_id, name"
-                " FROM imis_client_imisparty WHERE deleted_at IS NULL ORDER BY id"
-            ).format(join=_day("join_date"), paid=_day("paid_thru")),
+                " FROM {party} WHERE deleted_at IS NULL ORDER BY id"
+            ).format(join=_day("join_date"), paid=_day("paid_thru"), party=_table(m.ImisParty)),
             {
                 "imis_id": "str",
                 "is_org": "bool",
@@ -133,14 +138,16 @@ def _queries(activity_types: list[str], payment_types: list[str]) -> dict:
                 "name": "str",
             },
         ),
+        # The amount is InvoiceAmount, the original: adjustments stay apart (a cancelled renewal
+        # is credited, not unbilled), and the note (raw, no mirror column) says why.
         "invoices": (
             MEMBER_CODES
             + sql.SQL(
                 "SELECT p.m, i.imis_id, bill_to_id <> '' AND bill_to_id <> sold_to_id,"
-                " {inv}, {due}, purpose, coalesce(amount, 0) + coalesce(adjustment_amount, 0),"
-                " balance FROM imis_client_imisinvoice i JOIN p ON p.imis_id = i.sold_to_id"
+                " {inv}, {due}, purpose, coalesce(amount, 0), adjustment_amount, payment_amount,"
+                " balance, i.raw ->> 'Note' FROM {invoice} i JOIN p ON p.imis_id = i.sold_to_id"
                 " WHERE i.deleted_at IS NULL AND i.invoice_date IS NOT NULL"
-            ).format(inv=_day("invoice_date"), due=_day("due_date")),
+            ).format(inv=_day("invoice_date"), due=_day("due_date"), invoice=_table(m.ImisInvoice)),
             {
                 "m": "int",
                 "invoice_id": "str",
@@ -149,17 +156,21 @@ def _queries(activity_types: list[str], payment_types: list[str]) -> dict:
                 "due_day": "day",
                 "purpose": "str",
                 "amount": "num",
+                "adjustment": "num",
+                "paid_amount": "num",
                 "balance": "num",
+                "note": "str",
             },
         ),
         "activity": (
             MEMBER_CODES
             + sql.SQL(
                 "SELECT p.m, activity_type, {tx}, {eff}, {thru}, coalesce(units, 1)"
-                " FROM imis_client_imisactivity a JOIN p ON p.imis_id = a.party_id"
+                " FROM {activity} a JOIN p ON p.imis_id = a.party_id"
                 " WHERE a.deleted_at IS NULL"
                 " AND activity_type IN ({types}) AND transaction_date IS NOT NULL"
             ).format(
+                activity=_table(m.ImisActivity),
                 tx=_local_day("transaction_date"),
                 eff=_local_day("effective_date"),
                 thru=_local_day("thru_date"),
@@ -178,21 +189,27 @@ def _queries(activity_types: list[str], payment_types: list[str]) -> dict:
             MEMBER_CODES
             + sql.SQL(
                 "SELECT p.m, {tx}, coalesce(amount, 0), member_type"
-                " FROM imis_client_imisactivity a JOIN p ON p.imis_id = a.party_id"
+                " FROM {activity} a JOIN p ON p.imis_id = a.party_id"
                 " WHERE a.deleted_at IS NULL"
                 " AND activity_type IN ({types}) AND transaction_date IS NOT NULL"
-            ).format(tx=_local_day("transaction_date"), types=types(payment_types)),
+            ).format(
+                activity=_table(m.ImisActivity),
+                tx=_local_day("transaction_date"),
+                types=types(payment_types),
+            ),
             {"m": "int", "day": "day", "amount": "num", "member_type": "str"},
         ),
         "registrations": (
             MEMBER_CODES
             + sql.SQL(
                 "SELECT p.m, {reg}, r.status, r.attended, {start}, {end}, e.chapter"
-                " FROM imis_client_imiseventregistration r"
-                " JOIN imis_client_imisevent e ON e.imis_id = r.event_id"
+                " FROM {registration} r"
+                " JOIN {event} e ON e.imis_id = r.event_id"
                 " JOIN p ON p.imis_id = r.party_id"
                 " WHERE r.deleted_at IS NULL AND e.starts_at IS NOT NULL"
             ).format(
+                registration=_table(m.ImisEventRegistration),
+                event=_table(m.ImisEvent),
                 reg=_local_day("registered_on"),
                 start=_local_day("starts_at"),
                 end=_local_day("ends_at"),
@@ -211,10 +228,13 @@ def _queries(activity_types: list[str], payment_types: list[str]) -> dict:
             MEMBER_CODES
             + sql.SQL(
                 "SELECT p.m, group_class, coalesce({eff}, {join}), {exp}, role"
-                " FROM imis_client_imisgroupmember g JOIN p ON p.imis_id = g.party_id"
+                " FROM {group} g JOIN p ON p.imis_id = g.party_id"
                 " WHERE g.deleted_at IS NULL"
             ).format(
-                eff=_day("effective_date"), join=_day("join_date"), exp=_day("expiration_date")
+                group=_table(m.ImisGroupMember),
+                eff=_day("effective_date"),
+                join=_day("join_date"),
+                exp=_day("expiration_date"),
             ),
             {
                 "m": "int",
@@ -228,9 +248,9 @@ def _queries(activity_types: list[str], payment_types: list[str]) -> dict:
             MEMBER_CODES
             + sql.SQL(
                 "SELECT p.m, {sent}, channel, status, template"
-                " FROM imis_client_imiscommunication c JOIN p ON p.imis_id = c.party_id"
+                " FROM {communication} c JOIN p ON p.imis_id = c.party_id"
                 " WHERE c.deleted_at IS NULL AND sent_on IS NOT NULL"
-            ).format(sent=_local_day("sent_on")),
+            ).format(sent=_local_day("sent_on"), communication=_table(m.ImisCommunication)),
             {"m": "int", "day": "day", "channel": "str", "status": "str", "template": "str"},
         ),
     }
@@ -272,7 +292,7 @@ def mirror_frames(*, activity_types: list[str], payment_types: list[str]) -> Mir
     registrations["end_day"] = registrations["end_day"].fillna(registrations["start_day"])
     registrations["reg_day"] = registrations["reg_day"].fillna(registrations["start_day"])
     prices = {
-        item_code: float(price)
+        item_code: float(price or 0)
         for item_code, price in m.ImisItem.objects.filter(
             deleted_at__isnull=True, price__isnull=False
         ).values_list("code", "price")

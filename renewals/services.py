@@ -31,7 +31,8 @@ def load_frames(conf=None) -> MirrorFrames:
     return prepare(
         mirror_frames(
             activity_types=list(conf.engagement_types), payment_types=list(conf.payment_types)
-        )
+        ),
+        grace_days=conf.grace_days,
     )
 
 

@@ -12,7 +12,7 @@ from django.views import View
 
 from common.errors import DomainError
 from common.htmx import render_page_or_partial
-from common.services import job_run_enqueue
+from common.services import job_run_enqueue_once
 from common.tables import keyset_paginate
 from renewals import dashboard, permissions, selectors, services
 from renewals.models import Band, ModelVersion, Outreach, OutreachTask
@@ -153,7 +153,13 @@ class ModelTrainView(ManagerMixin, View):
                 problem = f"“{raw}” is not a date; use YYYY-MM-DD, or leave it empty."
                 messages.error(request, problem)
                 return redirect("renewals:models")
-        job = job_run_enqueue(kind="renewals.train", params=params, requested_by=request.user)
+        try:
+            job = job_run_enqueue_once(
+                kind="renewals.train", params=params, requested_by=request.user
+            )
+        except DomainError as exc:
+            messages.warning(request, str(exc))
+            return redirect("renewals:models")
         messages.success(request, f"Training started as job #{job.pk}; follow it below.")
         return redirect("renewals:models")
 
@@ -163,7 +169,11 @@ class ScoreNowView(ManagerMixin, View):
         if services.active_model_version() is None:
             messages.error(request, "No churn model is active yet: train one first.")
             return redirect("renewals:models")
-        job = job_run_enqueue(kind="renewals.score", requested_by=request.user)
+        try:
+            job = job_run_enqueue_once(kind="renewals.score", requested_by=request.user)
+        except DomainError as exc:
+            messages.warning(request, str(exc))
+            return redirect("renewals:models")
         messages.success(request, f"Scoring started as job #{job.pk}; follow it below.")
         return redirect("renewals:models")
 

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from common.registry import Registry
+
 
 @dataclass(frozen=True)
 class ReviewKind:
@@ -27,22 +29,26 @@ class ReviewKind:
     validate_many: Callable[[list[dict]], list[dict]] | None = None
     recheck_many: Callable[[list], dict] | None = None
     effect_many: Callable[[list], dict] | None = None
+    # Optional, for kinds whose payload is a typed value: ``payload_type`` reads it
+    # (``from_payload(dict)``, ``to_payload() -> dict``) and labels it for the item page
+    # (``facts() -> [(label, text)]``); ``edit_form`` is the Form the item page edits it with,
+    # built as ``edit_form(data, item=item, prefix=...)`` and shown by including its
+    # ``template_name``, whose ``payload()`` is the edited payload once valid. Without them the
+    # page shows and edits each key of the payload as text.
+    payload_type: type | None = None
+    edit_form: type | None = None
 
 
-_KINDS: dict[str, ReviewKind] = {}
+_KINDS: Registry[ReviewKind] = Registry("review-item kind")
 
 
 def register_kind(kind: ReviewKind) -> ReviewKind:
-    _KINDS[kind.name] = kind
-    return kind
+    return _KINDS.register(kind.name, kind)
 
 
 def get_kind(name: str) -> ReviewKind:
-    try:
-        return _KINDS[name]
-    except KeyError:
-        raise LookupError(f"no review-item kind {name!r} is registered") from None
+    return _KINDS.get(name)
 
 
 def kinds() -> list[ReviewKind]:
-    return sorted(_KINDS.values(), key=lambda k: k.label)
+    return sorted(_KINDS.all(), key=lambda k: k.label)

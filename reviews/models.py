@@ -181,8 +181,10 @@ class ReviewPolicy(TimeStampedModel):
 class Communication(TimeStampedModel):
     """A message the product sent (or tried to send) to a member: the local communication history.
 
-    One row per effect key, so that an effect run twice sends once. The iMIS Activity that logs
-    the message goes through the outbox; its reference is kept here.
+    One row per effect key, so that an effect run twice sends once. The row commits with the
+    effect (queued); the message is handed to the mail server or SMS provider after that
+    (reviews.communications). The iMIS Activity that logs it goes through the outbox once it
+    has been handed over; its reference is kept here.
     """
 
     class Channel(models.TextChoices):
@@ -190,9 +192,20 @@ class Communication(TimeStampedModel):
         SMS = "sms", "SMS"
 
     class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+
+    # Declared once; reviews.communications checks against it. SENDING → QUEUED: refused for
+    # now, tried again later. SENDING → SENDING: a hand-off cut off by a crash, taken up again
+    # by the recovery. FAILED → QUEUED: the effect was retried after a lasting refusal.
+    TRANSITIONS = {
+        Status.QUEUED: {Status.SENDING},
+        Status.SENDING: {Status.SENT, Status.QUEUED, Status.FAILED, Status.SENDING},
+        Status.FAILED: {Status.QUEUED},
+        Status.SENT: set(),
+    }
 
     key = models.CharField(max_length=120, unique=True, help_text="Idempotency key of the send.")
     member_id = models.CharField(max_length=80, db_index=True)
@@ -208,8 +221,16 @@ class Communication(TimeStampedModel):
     to_address = models.CharField(max_length=254)
     subject = models.CharField(max_length=250, blank=True)
     body = models.TextField()
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.SENDING)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Queued: when to hand it over. Sending: when the hand-off counts as cut off.",
+    )
+    sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the mail server or SMS provider accepted it."
+    )
     error = models.TextField(blank=True)
     message_id = models.CharField(max_length=250, blank=True)
     activity_reference = models.CharField(max_length=40, blank=True)
@@ -220,7 +241,14 @@ class Communication(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["member_id", "-created_at"], name="comm_member_recent")]
+        indexes = [
+            models.Index(fields=["member_id", "-created_at"], name="comm_member_recent"),
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status__in=["queued", "sending"]),
+                name="comm_undelivered",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} to {self.member_id}: {self.subject or self.body[:40]}"

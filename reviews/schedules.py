@@ -6,4 +6,10 @@ SCHEDULES = [
         "func": "reviews.tasks.review_items_expire_task",
         "schedule_type": "H",
     },
+    {
+        "name": "reviews.communications_deliver",
+        "func": "reviews.tasks.communications_deliver_due_task",
+        "schedule_type": "I",
+        "minutes": 1,
+    },
 ]

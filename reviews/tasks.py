@@ -1,6 +1,6 @@
 """django-q2 entry points of the review queues."""
 
-from reviews import services
+from reviews import communications, services
 
 
 def review_item_execute_task(item_id: int) -> str:
@@ -9,3 +9,7 @@ def review_item_execute_task(item_id: int) -> str:
 
 def review_items_expire_task() -> int:
     return services.review_items_expire()
+
+
+def communications_deliver_due_task() -> dict:
+    return communications.communications_deliver_due()

@@ -17,14 +17,20 @@ from reviews.drafting import hooks as draft_hooks
 from reviews.forms import DecisionForm
 from reviews.kinds import get_kind, kinds
 from reviews.models import ReviewItem, ReviewPolicy
-from reviews.permissions import DECIDE_MANAGER, MANAGE_POLICIES
+from reviews.permissions import DECIDE_MANAGER, MANAGE_POLICIES, QUEUE_PERMISSION
 
 QUEUE_SORTS = {"priority": "priority", "age": "created_at", "id": "id"}
+EDIT_PREFIX = "payload"  # the names of a kind's edit form fields, apart from the decision's
 
 
 class QueueMixin:
+    """For people with a review queue: they hold any one of ``permission_any``. Which items they
+    see is narrowed to their queues by the selectors."""
+
+    permission_any = tuple(QUEUE_PERMISSION.values())
+
     def dispatch(self, request, *args, **kwargs):
-        if not selectors.queues_for(request.user):
+        if not any(request.user.has_perm(perm) for perm in self.permission_any):
             raise PermissionDenied("Your role has no review queue.")
         return super().dispatch(request, *args, **kwargs)
 
@@ -76,20 +82,51 @@ def _render_item(request, item: ReviewItem, status: int = 200, **extra):
     history = AuditEvent.objects.filter(object_type="review_item", object_id=str(item.pk)).order_by(
         "id"
     )
+    spec = get_kind(item.kind)
+    edit_form = extra.pop("edit_form", None)
+    if (
+        edit_form is None
+        and spec.edit_form is not None
+        and item.status == ReviewItem.Status.PENDING
+    ):
+        edit_form = spec.edit_form(item=item, prefix=EDIT_PREFIX)
     return render(
         request,
         "reviews/item.html",
         {
             "item": item,
             "form": DecisionForm(),
+            "edit_form": edit_form,
+            "payload_facts": _facts(spec, item.payload),
+            "edit_changes": _changes(spec, item) if item.edit_diff else [],
             "history": history,
             "next_url": _next_url(request.user, item),
-            "reversible": get_kind(item.kind).reverse is not None,
+            "reversible": spec.reverse is not None,
             "communications": item.communications.all(),
             **extra,
         },
         status=status,
     )
+
+
+def _facts(spec, payload: dict) -> list[tuple[str, str]]:
+    """A typed payload's labelled lines (none for a kind without a payload type)."""
+    if spec.payload_type is None:
+        return []
+    try:
+        return spec.payload_type.from_payload(payload).facts()
+    except DomainError:  # shown key by key instead, as a kind without a type is
+        return []
+
+
+def _changes(spec, item: ReviewItem) -> list[tuple[str, str, str]]:
+    """An edit as (label, before, after) of the lines that changed, for a typed payload."""
+    before = dict(_facts(spec, item.original_payload))
+    return [
+        (label, before.get(label, ""), text)
+        for label, text in _facts(spec, item.payload)
+        if before.get(label, "") != text
+    ]
 
 
 def _next_url(user, item: ReviewItem) -> str:
@@ -104,25 +141,46 @@ class ReviewItemDecideView(QueueMixin, View):
         item = get_object_or_404(selectors.review_items_for(request.user, status=None), pk=pk)
         form = DecisionForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "Choose Accept, Save edit and accept, or Reject.")
+            messages.error(request, "Choose Accept, Save edit, or Reject.")
             return redirect("reviews:item", pk=pk)
         decision = form.cleaned_data["decision"]
+        spec = get_kind(item.kind)
+        edit_form = None
+        if decision == "edit" and spec.edit_form is not None:
+            # The kind's own form: its errors are shown beside the fields, the edit kept.
+            edit_form = spec.edit_form(request.POST, item=item, prefix=EDIT_PREFIX)
+            if not edit_form.is_valid():
+                return _render_item(request, item, 400, edit_form=edit_form)
+            payload = edit_form.payload()
+        elif decision == "edit":
+            payload = form.payload(request.POST, item)
+        else:
+            payload = None
         try:
             item = services.review_item_decide(
                 item_id=item.pk,
                 user=request.user,
                 decision=decision,
-                payload=form.payload(request.POST, item) if decision == "edit" else None,
+                payload=payload,
                 reason=form.cleaned_data["reason"],
                 note=form.cleaned_data["note"],
             )
         except DomainError as exc:
             messages.error(request, f"#{pk}: {exc}")
+            if edit_form is not None:
+                item.refresh_from_db()  # decided meanwhile, perhaps; the edit stays on the page
+                return _render_item(request, item, 400, edit_form=edit_form)
             if exc.code == "draft_blocked" and decision == "edit":
                 # Keep the person's text on the page, with its flags, rather than lose it.
                 edited = draft_hooks.checked(form.payload(request.POST, item), item.payload)
                 return _render_item(request, item, 400, draft_override=edited["draft"])
             return redirect("reviews:item", pk=pk)
+        if decision == "edit":
+            messages.success(
+                request,
+                f"#{item.pk} {item.title}: your edit is saved; someone else must approve it.",
+            )
+            return redirect("reviews:item", pk=item.pk)
         messages.success(request, f"#{item.pk} {item.title}: {item.get_status_display().lower()}.")
         return redirect(_next_url(request.user, item))
 
@@ -159,8 +217,18 @@ class ReviewBulkAcceptView(QueueMixin, View):
         if not ids:
             messages.error(request, "Select the items to accept first.")
             return redirect("reviews:queue")
+        # Only items in the person's own queues: another queue's item is neither decided nor
+        # described (not even who decided it).
+        visible = set(
+            selectors.review_items_for(request.user, status=None)
+            .filter(pk__in=ids)
+            .values_list("pk", flat=True)
+        )
         accepted = 0
         for item_id in ids:
+            if item_id not in visible:
+                messages.warning(request, f"#{item_id} not accepted: it is not in your queues.")
+                continue
             try:
                 services.review_item_decide(item_id=item_id, user=request.user, decision="accept")
                 accepted += 1

@@ -35,6 +35,7 @@ say "Migrating the database"
 "$PY" manage.py collectstatic --noinput >/dev/null
 "$PY" manage.py install_schedules >/dev/null
 LOGINS="$("$PY" manage.py create_demo_users --format text)"
+use_app_role
 
 # The demo association: an iMIS-compatible sandbox with a synthetic association, synced before
 # the dashboard opens so the first sign-in shows real members.

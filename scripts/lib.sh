@@ -143,6 +143,26 @@ ensure_secret_key() {
   fi
 }
 
+# The web server and the workers run as their own database role (manage.py db_app_role): the
+# owner in DATABASE_URL migrates; the app role may only read and append to the audit trail.
+# Sets DATABASE_URL to the app role's URL; keeps the owner's where no role can be created.
+use_app_role() {
+  local role="${DATABASE_APP_ROLE:-duesdesk_app}"
+  if [ -z "${DATABASE_APP_PASSWORD:-}" ]; then
+    [ -s "$LOCAL/app_role_password" ] || "$PY" -c 'import secrets; print(secrets.token_urlsafe(24))' >"$LOCAL/app_role_password"
+    DATABASE_APP_PASSWORD="$(cat "$LOCAL/app_role_password")"
+  fi
+  export DATABASE_APP_ROLE="$role" DATABASE_APP_PASSWORD
+  if "$PY" manage.py db_app_role >"$LOCAL/logs/app_role.json" 2>"$LOCAL/logs/app_role.log"; then
+    DATABASE_OWNER_URL="$DATABASE_URL"
+    DATABASE_URL="$("$PY" -c 'import sys, urllib.parse as u; p = u.urlparse(sys.argv[1]); host = p.hostname + (":%d" % p.port if p.port else ""); print(p._replace(netloc="%s:%s@%s" % (u.quote(sys.argv[2]), u.quote(sys.argv[3]), host)).geturl())' "$DATABASE_URL" "$role" "$DATABASE_APP_PASSWORD")"
+    export DATABASE_OWNER_URL DATABASE_URL
+    say "The web server and workers run as the database role $role (audit trail insert-only)"
+  else
+    say "Could not set up the database role $role (see .local/logs/app_role.log); running as the owner"
+  fi
+}
+
 ensure_chromium() {
   if [ -x /usr/bin/chromium ]; then return; fi
   say "Installing Chromium from the distribution's packages (for the browser tests)"

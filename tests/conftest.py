@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -75,6 +76,13 @@ def clock():
         travel.stop()
 
 
+@pytest.fixture(autouse=True)
+def audit_anchor_dir(settings, tmp_path):
+    """Each test anchors its own audit trail (ids differ between test databases)."""
+    settings.AUDIT_ANCHOR_DIR = str(tmp_path / "audit-anchors")
+    return Path(settings.AUDIT_ANCHOR_DIR)
+
+
 @pytest.fixture
 def make_user(db):
     def make(role: str | None, username: str | None = None, **extra):
@@ -143,6 +151,29 @@ def worker(transactional_db, worker_env):
         )
 
 
+def at_once(work, times: int = 2) -> list:
+    """Run ``work()`` on ``times`` threads, each on its own database connection, let go together
+    by a barrier; returns what each returned or raised, in the order they finished."""
+    barrier = threading.Barrier(times)
+    outcomes: list = []
+
+    def run() -> None:
+        try:
+            barrier.wait(timeout=10)
+            outcomes.append(work())
+        except Exception as exc:
+            outcomes.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -196,13 +227,43 @@ def browser():
         instance.close()
 
 
+# The page's own securitypolicyviolation events, logged with a prefix of ours: Chromium's console
+# wording changes between versions ("Refused to apply ..." before, "Applying inline style
+# violates ..." now), the event does not.
+CSP_EVENT_LOGGER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`CSP violation: ${e.effectiveDirective} refused ${e.blockedURI || "inline"}` +
+    ` at ${e.sourceFile || e.documentURI}:${e.lineNumber}`);
+});
+"""
+
+
+def csp_refusals(tab) -> list[str]:
+    """What the Content-Security-Policy refused on this tab, as the browser reported it."""
+    refused: list[str] = []
+
+    def on_console(message) -> None:
+        text = message.text
+        if message.type == "error" and (
+            text.startswith(("Refused to", "CSP violation:")) or "Content Security Policy" in text
+        ):
+            refused.append(f"{tab.url}: {text}")
+
+    tab.add_init_script(CSP_EVENT_LOGGER)
+    tab.on("console", on_console)
+    return refused
+
+
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 860})
     context.set_default_timeout(15_000)
     tab = context.new_page()
+    refused = csp_refusals(tab)
     yield tab
     context.close()
+    # every browser test is also a CSP test: nothing it did may need more than the policy allows
+    assert refused == [], "the Content-Security-Policy refused:\n" + "\n".join(refused)
 
 
 def screenshot(tab, name: str) -> Path:

@@ -1,4 +1,5 @@
-"""Who may import whom (GUIDE.md §2), and the sandbox kept out of the product.
+"""Who may import whom (GUIDE.md §2), and the sandbox kept out of the product; templates name
+the URLs of the same apps their app may import.
 
 Every module of the product packages is read with ``ast``, not imported, so an import inside a
 function, under ``TYPE_CHECKING`` or in a migration counts as much as one at the top, and so does
@@ -6,6 +7,7 @@ function, under ``TYPE_CHECKING`` or in a migration counts as much as one at the
 """
 
 import ast
+import re
 from pathlib import Path
 
 from django.conf import settings
@@ -141,3 +143,18 @@ def test_sandbox_app_is_installed_by_the_demo_and_test_settings_only():
     assert "sandbox" not in base.INSTALLED_APPS
     assert "sandbox" in demo.INSTALLED_APPS
     assert "sandbox" in settings.INSTALLED_APPS
+
+
+def test_templates_name_only_urls_of_apps_their_app_may_import():
+    # A page of a lower app shows what higher apps add through common.navigation's registries
+    # (member-page panels, registered pages), never by naming their URLs.
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: names {namespace}"
+        for app in APPS
+        for path in sorted((ROOT / "templates" / app).rglob("*.html"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        for namespace in re.findall(r"\{%\s*url\s+['\"](\w+):", line)
+        if namespace not in MAY_IMPORT[app]
+    ]
+
+    assert found == [], "Templates naming URLs of apps theirs may not import:\n" + "\n".join(found)

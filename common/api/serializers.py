@@ -6,7 +6,9 @@ from common.models import JobRun
 
 
 class JobRunSerializer(serializers.ModelSerializer):
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requested_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     percent = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:

@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -34,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.postgres",
     "django_htmx",
+    "csp",
     "axes",
     "django_q",
     "rest_framework",
@@ -49,6 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -102,6 +105,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+
+# The audit chain's head is anchored daily outside the database, under a key it never sees.
+AUDIT_ANCHOR_KEY = env.str("AUDIT_ANCHOR_KEY", default="")
+AUDIT_ANCHOR_DIR = env.str("AUDIT_ANCHOR_DIR", default=str(BASE_DIR / "var" / "audit-anchors"))
 
 # Sign-in throttling (django-axes): after AXES_FAILURE_LIMIT failures for one username from one
 # address, that pair is locked out for AXES_COOLOFF_MINUTES; a success resets the count. Locked
@@ -157,9 +164,28 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# A strict policy (django-csp): scripts and styles only from our own static files, so markup
+# that reaches a page (a payment memo, an iMIS free-text field) cannot run or restyle anything.
+# Behaviour lives in static/js (data-autosubmit, data-confirm), styles in static/css; Chart.js
+# and htmx set styles through the CSSOM, which style-src does not govern.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://127.0.0.1:1025")
 vars().update(EMAIL_CONFIG)
+# Seconds an SMTP hand-off may take; reviews.communications.SEND_LEASE assumes it ends well
+# within ten minutes (Django's default is no timeout at all).
+EMAIL_TIMEOUT = 60
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Membership <membership@example.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # SMS to members: a class with send(to, body, key); the default appends to a local file (demo).
@@ -267,6 +293,14 @@ REVIEW_BASELINE_MINUTES = env.int("REVIEW_BASELINE_MINUTES", default=6)
 # Payments and cash application (dues app). Webhook secrets come only from the environment.
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 AUTHORIZENET_SIGNATURE_KEY = env.str("AUTHORIZENET_SIGNATURE_KEY", default="")
+# Authorize.Net's API (getTransactionDetails: the payer its webhooks leave out); empty login or
+# key: not asked. Credentials only from the environment.
+AUTHORIZENET_API_LOGIN_ID = env.str("AUTHORIZENET_API_LOGIN_ID", default="")
+AUTHORIZENET_TRANSACTION_KEY = env.str("AUTHORIZENET_TRANSACTION_KEY", default="")
+AUTHORIZENET_API_URL = env.str(
+    "AUTHORIZENET_API_URL", default="https://api.authorize.net/xml/v1/request.api"
+)
+AUTHORIZENET_API_TIMEOUT_S = env.float("AUTHORIZENET_API_TIMEOUT_S", default=10)
 # Seconds a webhook's signature timestamp (Stripe) or eventDate (Authorize.Net) stays acceptable.
 DUES_WEBHOOK_TOLERANCE_SECONDS = env.int("DUES_WEBHOOK_TOLERANCE_SECONDS", default=300)
 # Hours an applied payment waits, undoable, before it is posted to iMIS.

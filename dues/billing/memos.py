@@ -464,19 +464,18 @@ def _post(memo: CreditMemo, how: str) -> None:
 def _explain(memo: CreditMemo) -> None:
     """The member's explanation, now that the adjustment is in iMIS (once: keyed by the memo).
     A failure to send leaves the posting as it is and is shown on the memo."""
-    from reviews.communications import communication_send
+    from reviews.communications import communication_send, recipient_for
 
     item = memo.review_item
     draft = (item.payload.get("draft") if item else None) or None
     if not draft:
         return
-    party = ImisParty.objects.filter(imis_id=memo.member_id).first()
     try:
         with transaction.atomic():
             communication_send(
                 key=f"billing-memo-{memo.pk}",
                 member_id=memo.member_id,
-                to_address=party.email if party else "",
+                to_address=recipient_for(memo.member_id, "email"),
                 subject=draft.get("subject", ""),
                 body=draft["body"],
                 purpose=PURPOSE,

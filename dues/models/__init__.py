@@ -13,7 +13,9 @@ from dues.models.billing import (
 )
 from dues.models.ledger import Account, InvoiceCap, JournalLine, JournalTransaction
 from dues.models.payments import (
+    BankDeposit,
     DuesAccess,
+    MatchingPolicy,
     MatchLabel,
     Payment,
     PaymentCandidate,
@@ -26,6 +28,7 @@ __all__ = [
     "AdjustmentAccount",
     "AdjustmentEntry",
     "AdjustmentLine",
+    "BankDeposit",
     "BillingAccess",
     "BillingPolicySetting",
     "CheckRun",
@@ -37,6 +40,7 @@ __all__ = [
     "JournalLine",
     "JournalTransaction",
     "MatchLabel",
+    "MatchingPolicy",
     "Payment",
     "PaymentCandidate",
     "PaymentImport",

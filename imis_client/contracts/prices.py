@@ -63,8 +63,8 @@ def _legacy_rows(record: dict, attrs: dict, ctx: Ctx) -> list[dict] | None:
     """Shape 2: PRICE_1 with FUTURE_PRICE_1 from FUTURE_PRICE_DATE, or None."""
     if "PRICE_1" not in record and "PRICE_1" not in attrs:
         return None
-    rows = [{"price": money(ctx, _field(record, attrs, "PRICE_1"), "PRICE_1"), "effective": None}]
-    rows[0]["label"] = CURRENT
+    current = money(ctx, _field(record, attrs, "PRICE_1"), "PRICE_1")
+    rows: list[dict] = [{"price": current, "effective": None, "label": CURRENT}]
     future = money(ctx, _field(record, attrs, "FUTURE_PRICE_1"), "FUTURE_PRICE_1")
     when = local_date(ctx, _field(record, attrs, "FUTURE_PRICE_DATE"), "FUTURE_PRICE_DATE")
     if when is not None and future is not None:

@@ -7,6 +7,7 @@ that CONTRACT.md fixes until a live site says otherwise.
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 GENERIC = "Asi.Soa.Core.DataContracts.GenericEntityData, Asi.Contracts"
 PROPERTY = "Asi.Soa.Core.DataContracts.GenericPropertyData, Asi.Contracts"
@@ -39,7 +40,7 @@ def generic_entity(
     parent_party: str | None = None,
     identity: list[str] | None = None,
 ) -> dict:
-    body = {
+    body: dict[str, Any] = {
         "$type": GENERIC,
         "EntityTypeName": entity,
         "PrimaryParentEntityTypeName": "Party" if parent_party else "Standalone",

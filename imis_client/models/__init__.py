@@ -15,7 +15,7 @@ from imis_client.models.mirror import (
 )
 from imis_client.models.outbox import OutboxWrite
 from imis_client.models.prices import ImisItemPrice
-from imis_client.models.sync import ImisAccess, SyncQuarantine, SyncRun, SyncState
+from imis_client.models.sync import ImisAccess, SyncMode, SyncQuarantine, SyncRun, SyncState
 
 __all__ = [
     "ImisAccess",
@@ -32,6 +32,7 @@ __all__ = [
     "ImisSubscription",
     "MirrorModel",
     "OutboxWrite",
+    "SyncMode",
     "SyncQuarantine",
     "SyncRun",
     "SyncState",

@@ -28,7 +28,7 @@ class ImisItemPrice(MirrorModel):
     shape = models.CharField(max_length=20, blank=True)
     schedule = models.JSONField(default=list)
 
-    class Meta:
+    class Meta(MirrorModel.Meta):
         ordering = ["code"]
         verbose_name = "iMIS item price"
 

@@ -45,6 +45,15 @@ class SyncState(models.Model):
         return f"{self.entity} @ {self.watermark}"
 
 
+class SyncMode(models.TextChoices):
+    """How a run reads an entity (``imis_client.sync.SyncEntity.mode``)."""
+
+    STAMP = "stamp", "Changes since the watermark, by change stamp"
+    RECENT = "recent", "New rows by creation stamp; all of it every IMIS_FULL_REREAD_HOURS"
+    FULL = "full", "All of it every run (small tables)"
+    INVOICE = "invoice", "New invoices, and every open one re-read"
+
+
 class SyncRun(TimeStampedModel):
     """One run of `imis_sync`, with per-entity counts."""
 
@@ -53,6 +62,14 @@ class SyncRun(TimeStampedModel):
         SUCCEEDED = "succeeded", "Succeeded"
         PARTIAL = "partial", "Finished with problems"
         FAILED = "failed", "Failed"
+
+    # Declared once; imis_client.services checks against it.
+    TRANSITIONS = {
+        Status.RUNNING: {Status.SUCCEEDED, Status.PARTIAL, Status.FAILED},
+        Status.SUCCEEDED: set(),
+        Status.PARTIAL: set(),
+        Status.FAILED: set(),
+    }
 
     full = models.BooleanField(default=False)
     entities = models.JSONField(default=list)

@@ -97,8 +97,14 @@ def _untrusted_block(facts: dict[str, Fact], masker: Masker) -> str:
     parts = []
     for fact in facts.values():
         if not fact.trusted and fact.value:
-            # json.dumps quotes the text, so it stays one string of data however it is written.
-            quoted = json.dumps(masker.mask(str(fact.value)), ensure_ascii=False)
+            # json.dumps quotes the text, so it stays one string of data however it is written;
+            # < and > as JSON escapes, so the text cannot close the block (</untrusted_data>)
+            # or open another tag: the model reads the same characters, the markup sees none.
+            quoted = (
+                json.dumps(masker.mask(str(fact.value)), ensure_ascii=False)
+                .replace("<", "\\u003c")
+                .replace(">", "\\u003e")
+            )
             parts.append(f'<untrusted_data name="{fact.name}">\n{quoted}\n</untrusted_data>')
     return "\n".join(parts)
 

@@ -22,7 +22,7 @@
     }
     var form = document.getElementById("decide");
     if (e.key === "a" && form) { document.getElementById("btn-accept").click(); e.preventDefault(); }
-    else if (e.key === "e" && form) { var f = form.querySelector("textarea"); if (f) { f.focus(); e.preventDefault(); } }
+    else if (e.key === "e" && form) { var f = form.querySelector("textarea, [data-edit] input:not([type=hidden])"); if (f) { f.focus(); e.preventDefault(); } }
     else if (e.key === "r" && form) { document.getElementById("id_reason").focus(); e.preventDefault(); }
     else if (e.key === "j") { var n = document.getElementById("next-link"); if (n) window.location = n.href; }
   });

@@ -48,7 +48,7 @@ def test_each_row_is_chained_to_the_one_before():
     third.refresh_from_db()
     assert third.prev_hash == second.row_hash
     assert len(third.row_hash) == 64
-    assert audit_verify() == {"rows": 3, "ok": True, "first_broken": None}
+    assert audit_verify() == {"rows": 3, "ok": True, "first_broken": None, "anchors": 0}
 
 
 def test_audit_verify_names_the_row_tampered_with_in_a_copy():
@@ -71,7 +71,7 @@ def test_audit_verify_command_prints_json_and_fails_on_a_broken_chain():
     _events(2)
     out = StringIO()
     call_command("audit_verify", stdout=out)
-    assert json.loads(out.getvalue()) == {"rows": 2, "ok": True, "first_broken": None}
+    assert json.loads(out.getvalue()) == {"rows": 2, "ok": True, "first_broken": None, "anchors": 0}
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE audit_copy2 AS SELECT * FROM common_auditevent")
         cursor.execute("UPDATE audit_copy2 SET actor_name = 'someone else'")
@@ -94,7 +94,7 @@ def test_concurrent_writers_keep_one_unbroken_chain():
         t.start()
     for t in threads:
         t.join()
-    assert audit_verify() == {"rows": 40, "ok": True, "first_broken": None}
+    assert audit_verify() == {"rows": 40, "ok": True, "first_broken": None, "anchors": 0}
 
 
 def test_sign_in_failure_and_role_change_are_recorded_with_who(client, make_user):
@@ -175,3 +175,61 @@ def test_every_text_cell_of_the_audit_export_is_safe_from_formulas(client, make_
     actor, summary = failed[2], failed[7]
     assert actor == f'\'{prefix}HYPERLINK("http://x")'
     assert summary.startswith("Failed sign-in as")
+
+
+def _rebuild_chain_as_owner(delete_id: int) -> None:
+    """What someone with the owner's credentials can do: drop the guard, delete, re-chain."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ALTER TABLE common_auditevent DISABLE TRIGGER common_auditevent_append_only"
+        )
+        cursor.execute("DELETE FROM common_auditevent WHERE id = %s", [delete_id])
+        cursor.execute("SELECT id FROM common_auditevent ORDER BY id")
+        previous = ""
+        for (row_id,) in cursor.fetchall():
+            cursor.execute(
+                "UPDATE common_auditevent SET prev_hash = %s, row_hash = common_audit_row_hash("
+                "%s, common_audit_canonical(id, occurred_at, actor_id, actor_name, action, "
+                "object_type, object_id, member_id, summary, data)) WHERE id = %s "
+                "RETURNING row_hash",
+                [previous, previous, row_id],
+            )
+            previous = cursor.fetchone()[0]
+        cursor.execute("ALTER TABLE common_auditevent ENABLE TRIGGER common_auditevent_append_only")
+
+
+def test_a_rebuilt_chain_passes_alone_but_fails_against_the_anchor_outside(audit_anchor_dir):
+    events = _events(4)
+    anchor = call_command_json("audit_anchor")
+    assert anchor["id"] == events[-1].pk
+    assert (audit_anchor_dir / "audit-anchors.jsonl").exists()
+    _rebuild_chain_as_owner(events[1].pk)
+    result = audit_verify()
+    assert result["ok"] is False
+    assert result["first_broken"]["id"] == events[-1].pk
+    assert result["first_broken"]["reason"].startswith("the chain was rebuilt")
+
+
+def test_a_deleted_tail_or_a_forged_anchor_is_found(audit_anchor_dir, settings):
+    events = _events(3)
+    call_command_json("audit_anchor")
+    assert audit_verify()["ok"] is True
+    settings.AUDIT_ANCHOR_KEY = "a different key than the one that signed"
+    forged = audit_verify()
+    assert forged["first_broken"]["reason"] == "an anchor outside the database fails its key"
+    settings.AUDIT_ANCHOR_KEY = ""
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE common_auditevent DISABLE TRIGGER ALL")
+        cursor.execute("DELETE FROM common_auditevent WHERE id = %s", [events[-1].pk])
+        cursor.execute("ALTER TABLE common_auditevent ENABLE TRIGGER ALL")
+    result = audit_verify()
+    assert result["first_broken"] == {
+        "id": events[-1].pk,
+        "reason": "an anchored row is missing from the trail",
+    }
+
+
+def call_command_json(name: str) -> dict:
+    out = StringIO()
+    call_command(name, stdout=out)
+    return json.loads(out.getvalue())

@@ -1,5 +1,7 @@
 """Background job runs: transitions, progress, failure, cancellation, and a real worker."""
 
+import threading
+
 import pytest
 from django.db import transaction
 from django_q.models import OrmQ
@@ -8,7 +10,7 @@ from common import services
 from common.errors import DomainError
 from common.jobs import JobReporter
 from common.models import JobRun
-from tests.conftest import wait_for
+from tests.conftest import at_once, wait_for
 
 
 @pytest.mark.django_db
@@ -94,6 +96,71 @@ def test_job_run_retry_only_failed_or_cancelled():
         services.job_run_execute(job_run_id=failed.pk)
     retry = services.job_run_retry(job_run_id=failed.pk)
     assert retry.pk != failed.pk and retry.kind == "tests.fail"
+
+
+@pytest.mark.django_db
+def test_job_run_enqueue_once_refuses_while_one_is_queued_or_running():
+    # given a queued run
+    first = services.job_run_enqueue_once(kind="tests.steps")
+    # when it is asked for again, then it is refused with the run in the way
+    busy = (
+        rf"^Test: counting in steps is already queued \(job #{first.pk}\); wait for it to finish\.$"
+    )
+    with pytest.raises(DomainError, match=busy) as refused:
+        services.job_run_enqueue_once(kind="tests.steps")
+    assert refused.value.code == "busy"
+    # and also while it runs, whoever queued it: a run started by a person counts too
+    JobRun.objects.filter(pk=first.pk).update(status=JobRun.Status.RUNNING)
+    with pytest.raises(DomainError, match=r"is already running \(job #\d+\)"):
+        services.job_run_enqueue_once(kind="tests.steps")
+    # and once it has finished, a new one is queued
+    JobRun.objects.filter(pk=first.pk).update(status=JobRun.Status.SUCCEEDED)
+    again = services.job_run_enqueue_once(kind="tests.steps")
+    assert (again.status, again.exclusive, JobRun.objects.count()) == ("queued", "active", 2)
+
+
+@pytest.mark.django_db
+def test_job_run_enqueue_once_alongside_running_queues_behind_a_run_but_not_a_second_waiting():
+    running = services.job_run_enqueue_once(kind="tests.steps")
+    JobRun.objects.filter(pk=running.pk).update(status=JobRun.Status.RUNNING)
+    waiting = services.job_run_enqueue_once(kind="tests.steps", alongside_running=True)
+    assert waiting.status == "queued"
+    with pytest.raises(DomainError, match=rf"already queued \(job #{waiting.pk}\)"):
+        services.job_run_enqueue_once(kind="tests.steps", alongside_running=True)
+    with pytest.raises(DomainError, match=rf"already running \(job #{running.pk}\)"):
+        services.job_run_enqueue_once(kind="tests.steps")
+
+
+@pytest.mark.parametrize("alongside_running", [False, True])
+def test_job_run_enqueue_once_two_callers_at_the_same_moment_make_one_run(
+    transactional_db, monkeypatch, alongside_running
+):
+    # given two callers that both look, find nothing in the way, and only then insert
+    barrier = threading.Barrier(2)
+    real_busy = services._job_run_busy
+    looked = threading.local()
+
+    def look_then_wait_for_the_other(kind, statuses):
+        found = real_busy(kind, statuses)
+        if not getattr(looked, "once", False):
+            looked.once = True
+            barrier.wait(timeout=10)
+        return found
+
+    monkeypatch.setattr(services, "_job_run_busy", look_then_wait_for_the_other)
+    # when both run at once, each on its own connection
+    outcomes = at_once(
+        lambda: services.job_run_enqueue_once(
+            kind="tests.steps", alongside_running=alongside_running
+        )
+    )
+    # then the database let one run in and the other caller is told which one
+    (job,) = JobRun.objects.all()
+    (refused,) = [o for o in outcomes if isinstance(o, DomainError)]
+    assert str(refused) == (
+        f"Test: counting in steps is already queued (job #{job.pk}); wait for it to finish."
+    )
+    assert OrmQ.objects.count() == 1
 
 
 @pytest.mark.django_db

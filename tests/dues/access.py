@@ -1,6 +1,6 @@
 """Access-matrix rows for the dues URLs; tests/common/test_access.py collects them.
 
-MATRIX rows are (url name, kwargs, method, roles allowed[, deny code or codes]); kwargs values
+MATRIX rows are (url name, kwargs, method, roles intended[, deny code or codes]); kwargs values
 that name a placeholder are resolved by objects(), which creates one of each object needed.
 """
 
@@ -17,10 +17,14 @@ MATRIX: list = [
     ("dues:import_detail", {"pk": "PAYMENT_IMPORT"}, "get", FINANCE),
     ("dues:check_new", {}, "get", FINANCE),
     ("dues:performance", {}, "get", FINANCE),
+    # The rule for several open invoices of the amount: managers, as the Governance page.
+    ("dues:matching_policy", {}, "post", {MG}),
     ("dues:payment_detail", {"pk": "PAYMENT"}, "get", FINANCE),
     ("dues:decide", {"pk": "PAYMENT"}, "post", FINANCE),
     ("dues:undo", {"pk": "PAYMENT"}, "post", FINANCE),
     ("dues:refund", {"pk": "PAYMENT"}, "post", FINANCE),
+    # The member picker of the payment-application edit form.
+    ("dues:party_search", {}, "get", FINANCE),
     # The pending-payment flags show on the member page, to everyone who may read members.
     ("dues:member_pending", {"imis_id": "MEMBER"}, "get", {M, F, MG, A}),
     ("api:dues:payment-list", {}, "get", FINANCE),

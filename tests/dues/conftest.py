@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from dues import webhooks
+from dues.intake import webhooks
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "dues"
 STRIPE_SECRET = "whsec_test_5f0d4c2b9a7e"

@@ -6,8 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from dues import candidates
-from dues.matching import PastPayment, Remittance, auto_applicable, match
+from dues.matching import PastPayment, Remittance, auto_applicable, candidates, match
 from dues.models import Payment
 from imis_client.models import ImisInvoice, ImisParty
 

@@ -13,10 +13,11 @@ from django.db import connection, transaction
 
 from common import roles
 from common.models import AuditEvent, JobRun
-from dues import candidates, intake, ledger, matching, services
+from dues import intake, ledger, matching, services
 from dues.kinds import KIND
+from dues.matching import candidates
+from dues.matching.run import payments_match, remittance_for
 from dues.models import JournalLine, Payment
-from dues.runner import payments_match, remittance_for
 from reviews import services as reviews
 from tests.dues.conftest import Mirror
 
@@ -66,7 +67,7 @@ def test_match_payments_command_files_proposals_and_prints_a_summary(book):
     exact.refresh_from_db()
     stranger.refresh_from_db()
     assert exact.status == "proposed"
-    assert exact.review_item.payload["invoices"] == "10234=120.00"
+    assert exact.review_item.payload["invoices"] == [{"invoice": "10234", "amount": "120.00"}]
     top = exact.candidates.get(rank=1)
     assert (top.member_id, top.invoice_ids) == ("48213", ["10234"])
     assert "10234" in top.explanation

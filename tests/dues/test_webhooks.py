@@ -14,8 +14,10 @@ from django_q.models import OrmQ
 
 from common import roles
 from dues import intake
+from dues.matching.run import remittance_for
 from dues.models import JournalTransaction, Payment, WebhookEvent
-from dues.runner import remittance_for
+from sandbox.imis import SandboxServer
+from sandbox.payments.anet_api import API_PATH, AnetTransactionApi
 from tests.conftest import PASSWORD, wait_for
 from tests.dues.conftest import (
     ANET_KEY,
@@ -137,6 +139,35 @@ def test_stripe_two_v1_signatures_of_which_one_is_valid_is_accepted(client):
     response = post(client, STRIPE, second, {"HTTP_STRIPE_SIGNATURE": both_wrong})
     assert response.status_code == 400
     assert WebhookEvent.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("header", "error"),
+    [
+        # a v1 value with a non-ASCII character (a latin-1 byte as WSGI decodes it)
+        ("t={now},v1=\u00e9" + "0" * 63, "The Stripe-Signature v1 signature is not 64 hex digits."),
+        ("t={now},v1=" + "\u0661" * 64, "The Stripe-Signature v1 signature is not 64 hex digits."),
+        ("t={now},v1=" + "g" * 64, "The Stripe-Signature v1 signature is not 64 hex digits."),
+        ("t={now},v1=" + "0" * 63, "The Stripe-Signature v1 signature is not 64 hex digits."),
+        # digits that str.isdigit() accepts but are not a Unix time
+        (
+            "t=\u00b2,v1=" + "0" * 64,
+            "The Stripe-Signature header has no timestamp or no v1 signature.",
+        ),
+        (
+            "t=\u0661\u0662,v1=" + "0" * 64,
+            "The Stripe-Signature header has no timestamp or no v1 signature.",
+        ),
+    ],
+)
+def test_stripe_signature_header_that_is_not_ascii_hex_is_refused_with_400(client, header, error):
+    body = json.dumps(stripe_charge_event()).encode()
+    signature = header.replace("{now}", str(int(time.time())))
+    response = post(client, STRIPE, body, {"HTTP_STRIPE_SIGNATURE": signature})
+    assert response.status_code == 400
+    assert response.json() == {"error": error}
+    assert_nothing_stored()
 
 
 @pytest.mark.django_db
@@ -295,6 +326,21 @@ def test_authorizenet_missing_or_misshapen_header_is_refused(client):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "signature",
+    ["\u00c9" + "A" * 127, "A" * 127 + "\u00ff", "\u0661" * 128, "G" * 128, "A" * 127, "A" * 129],
+)
+def test_authorizenet_signature_that_is_not_128_ascii_hex_digits_is_refused_with_400(
+    client, signature
+):
+    body = anet_body(anet_event())
+    response = post(client, ANET, body, {"HTTP_X_ANET_SIGNATURE": "sha512=" + signature})
+    assert response.status_code == 400
+    assert response.json() == {"error": "The X-ANET-Signature signature is not 128 hex digits."}
+    assert_nothing_stored()
+
+
+@pytest.mark.django_db
 def test_authorizenet_event_301_seconds_old_is_refused(client):
     from datetime import UTC, datetime, timedelta
 
@@ -416,3 +462,85 @@ def test_a_refund_that_arrives_before_its_payment_is_retried_by_the_sweep(client
     payment = Payment.objects.get()
     assert (payment.refunded_amount, payment.status) == (Decimal("20.00"), "unmatched")
     assert payment.attention == "Partly refunded ($20.00); decide what the rest pays."
+
+
+ANET_LOGIN, ANET_TRANSACTION_KEY = "dues-desk-login", "4kJ9s8Qx2LmN7pRt"
+
+
+def _anet_api(settings, server, key=ANET_TRANSACTION_KEY):
+    settings.AUTHORIZENET_API_LOGIN_ID = ANET_LOGIN
+    settings.AUTHORIZENET_TRANSACTION_KEY = key
+    settings.AUTHORIZENET_API_URL = server.base_url + API_PATH
+
+
+@pytest.mark.django_db
+def test_authorizenet_payment_gets_its_payer_from_the_transaction_details(
+    client, settings, make_user
+):
+    # given Authorize.Net's API (the sandbox's, over HTTP) holding the transaction's details
+    details = {
+        "60020981676": {
+            "transId": "60020981676",
+            "order": {"invoiceNumber": "INV-10234", "description": "Membership dues 2025"},
+            "billTo": {"firstName": "Maria", "lastName": "Gonzalez", "zip": "02139"},
+            "customer": {"type": "individual", "id": "48213", "email": "mgonzalez@example.org"},
+        }
+    }
+    api = AnetTransactionApi(details, login=ANET_LOGIN, transaction_key=ANET_TRANSACTION_KEY)
+    with SandboxServer(api) as server:
+        _anet_api(settings, server)
+        # when a capture arrives whose notification names no payer, and is processed
+        body = anet_body(anet_event())
+        post(client, ANET, body, anet_headers(body))
+        (event,) = process_all()
+    # then the payment carries the payer from the details, for matching and for people
+    payment = Payment.objects.get()
+    assert event.status == "processed" and api.requests == 1
+    assert (payment.payer_name, payment.payer_email, payment.reference, payment.memo) == (
+        "Maria Gonzalez",
+        "mgonzalez@example.org",
+        "INV-10234",
+        "Membership dues 2025",
+    )
+    assert payment.payer_postal_code == "02139"
+    assert payment.raw["transaction_details"]["customer_id"] == "48213"
+    make_user(roles.FINANCE)
+    client.login(username="frank", password=PASSWORD)
+    page = client.get(reverse("dues:payment_detail", args=[payment.pk])).content.decode()
+    assert (
+        "Maria Gonzalez, mgonzalez@example.org; customer 48213; invoice INV-10234; "
+        "“Membership dues 2025”"
+    ) in page
+
+
+@pytest.mark.django_db
+def test_authorizenet_details_refused_keep_the_payment_and_say_why(client, settings):
+    api = AnetTransactionApi({}, login=ANET_LOGIN, transaction_key=ANET_TRANSACTION_KEY)
+    with SandboxServer(api) as server:
+        _anet_api(settings, server, key="wrong-key")
+        body = anet_body(anet_event())
+        post(client, ANET, body, anet_headers(body))
+        process_all()
+    payment = Payment.objects.get()
+    assert payment.payer_name == ""
+    assert payment.raw["transaction_details_error"] == (
+        "Authorize.Net refused getTransactionDetails for 60020981676: E00007 User "
+        "authentication failed due to invalid authentication values."
+    )
+
+
+def test_sandbox_answers_the_details_of_its_own_authorizenet_payments():
+    from sandbox.payments import generate_payments, synthetic_book
+    from sandbox.payments.anet_api import transaction_details
+    from sandbox.payments.files import authorizenet_transaction_id
+
+    book = synthetic_book(2000, seed=4)
+    payments = [p for p in generate_payments(book, 400, seed=4) if p.channel == "authorizenet"]
+    details = transaction_details(book, payments)
+    own = next(p for p in payments if p.scenario == "self")
+    found = details[authorizenet_transaction_id(own)]
+    party = book.parties[own.truth_member]
+    assert (found["billTo"]["lastName"], found["order"]["invoiceNumber"]) == (
+        party.last,
+        own.reference,
+    )

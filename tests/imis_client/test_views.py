@@ -144,3 +144,21 @@ def test_api_sync_runs_are_for_managers_and_administrators(synced, staff, make_u
     manager.login(username="grace", password=PASSWORD)
     runs = manager.get(reverse("api:imis_client:sync-run-list")).json()["results"]
     assert runs[0]["status"] == "succeeded" and runs[0]["results"]["party"]["created"] > 0
+
+
+def test_sync_started_twice_queues_one_job_and_says_which(make_user):
+    from django.test import Client
+
+    from common.models import JobRun
+    from imis_client.tasks import sync_scheduled_task
+
+    make_user(roles.ADMINISTRATOR)
+    admin = Client()
+    admin.login(username="arjun", password=PASSWORD)
+    admin.post(reverse("imis_client:sync_start"), {"full": "1"})
+    again = admin.post(reverse("imis_client:sync_start"), follow=True).content.decode()
+    job = JobRun.objects.get(kind="imis_client.sync")
+    assert f"Sync from iMIS is already queued (job #{job.pk}); wait for it to finish." in again
+    # and the schedule does not queue another behind it
+    assert sync_scheduled_task() is None
+    assert JobRun.objects.filter(kind="imis_client.sync").count() == 1

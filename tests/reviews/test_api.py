@@ -83,3 +83,14 @@ def test_anonymous_gets_401_and_no_items():
     propose()
     response = Client().get(reverse("api:reviews:review-item-list"))
     assert response.status_code == 401 and "results" not in response.json()
+
+
+def test_bulk_accept_skips_other_queues_without_saying_who_decided(make_user):
+    item = propose()  # a finance item
+    grace = make_user(roles.MANAGER)
+    services.review_item_decide(item_id=item.pk, user=grace, decision="accept")
+    maya = signed_in(make_user(roles.MEMBERSHIP))
+    response = maya.post(reverse("reviews:bulk_accept"), {"items": [item.pk]}, follow=True)
+    shown = [str(m) for m in response.context["messages"]]
+    assert f"#{item.pk} not accepted: it is not in your queues." in shown
+    assert not any("grace" in m for m in shown)

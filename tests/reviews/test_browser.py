@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from common import roles
 from reviews import services
-from reviews.models import ReviewItem
+from reviews.models import Communication, ReviewItem
 from tests.conftest import browser_login, screenshot, wait_for
 
 pytestmark = pytest.mark.browser
@@ -39,27 +39,32 @@ def test_finance_user_clears_a_queue_by_keyboard_and_the_audit_shows_it(page, ma
     page.get_by_role("heading", name=items[0].title).wait_for()
     page.keyboard.press("a")
     page.get_by_role("heading", name=items[1].title).wait_for()
-    # e to edit the second, then save the edit and accept
+    # e to edit the second, then save the edit: it waits for someone else to approve it
     page.keyboard.press("e")
     page.keyboard.press("Control+a")
     page.keyboard.type("Thank you, and see you at the spring meeting.")
-    page.get_by_role("button", name="Save edit and accept").click()
+    page.get_by_role("button", name="Save edit for a second approval").click()
+    expect(page.locator(".message-success")).to_contain_text("someone else must approve it")
+    page.goto(f"/reviews/{items[2].pk}/")
     page.get_by_role("heading", name=items[2].title).wait_for()
     # r to reject the third, with a reason
     page.keyboard.press("r")
     page.get_by_label("Reason").select_option("duplicate")
     page.get_by_role("button", name="Reject").click()
-    page.get_by_role("heading", name="Review queue").wait_for()
-    assert "Nothing waiting" in page.content()
+    expect(page.locator(".message-success")).to_contain_text("rejected")
     statuses = [ReviewItem.objects.get(pk=i.pk).status for i in items]
-    assert statuses == ["approved", "edited", "rejected"]
-    # a manager reads the three decisions in the audit trail
+    assert statuses == ["approved", "pending", "rejected"]
+    # a manager approves the edit, and reads the three decisions in the audit trail
     page.context.clear_cookies()
     browser_login(page, "grace")
+    page.goto(f"/reviews/{items[1].pk}/")
+    page.get_by_role("button", name="Accept", exact=True).click()
+    expect(page.locator(".message-success")).to_contain_text("edited")
+    assert ReviewItem.objects.get(pk=items[1].pk).status == "edited"
     page.goto("/audit/?person=frank&kind=review.")
     expect(page.locator("#audit tbody tr")).to_have_count(3)
     text = page.locator("#audit tbody").inner_text()
-    assert "approved" in text and "edited and approved" in text and "rejected" in text
+    assert "approved" in text and "edited" in text and "rejected" in text
 
 
 def test_manager_switches_a_kind_to_auto_on_the_governance_page(page, make_user):
@@ -123,6 +128,7 @@ def test_approved_email_is_sent_by_the_worker_shown_in_history_and_reversible(
     # when maya accepts it, the worker sends it over SMTP
     page.get_by_role("button", name="Accept", exact=True).click()
     wait_for(lambda: ReviewItem.objects.get(pk=item.pk).status == "done")
+    wait_for(lambda: Communication.objects.filter(item=item, status="sent").exists())
     assert [m["To"] for m in smtp_sink.messages] == ["zoe@example.org"]
     # then the item shows where it went, and the history lists it with its iMIS Activity
     page.goto(f"/reviews/{item.pk}/")

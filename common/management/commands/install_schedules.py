@@ -29,7 +29,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         declared = declared_schedules()
         names = {entry["name"] for entry in declared}
-        report = {"created": [], "updated": [], "removed": []}
+        report: dict[str, list[str]] = {"created": [], "updated": [], "removed": []}
         for entry in declared:
             fields = {k: v for k, v in entry.items() if k != "name"}
             _, created = Schedule.objects.update_or_create(name=entry["name"], defaults=fields)

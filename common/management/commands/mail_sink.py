@@ -2,6 +2,7 @@
 
 import signal
 import threading
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -17,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--mbox", default=str(settings.BASE_DIR / "var" / "mail.mbox"))
 
     def handle(self, *args, port: int, mbox: str, **options):
-        sink = MailSink(port=port, mbox=mbox).start()
+        sink = MailSink(port=port, mbox=Path(mbox)).start()
         self.stdout.write(f"Mail sink on 127.0.0.1:{port}, keeping messages in {mbox}")
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -18,7 +18,7 @@ import httpx
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from dues import webhooks
+from dues.intake import webhooks
 
 _EVENT_DATE = re.compile(rb'("eventDate"\s*:\s*")[^"]*(")')
 

@@ -1,0 +1,175 @@
+"""Providers' webhook events: stored once as they arrive, then turned into a payment or a
+refund by a worker (and swept up again when a task was lost or a refund came first).
+"""
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from common.errors import DomainError
+from common.states import transition
+from dues.intake import anet_api, webhooks
+from dues.intake.receipts import Receipt
+from dues.intake.store import payment_record
+from dues.models import Payment, WebhookEvent
+
+
+def webhook_event_receive(*, source: str, event: webhooks.VerifiedEvent, body: bytes) -> bool:
+    """Store a verified event once and queue its processing; False when it was seen before.
+
+    One INSERT .. ON CONFLICT and one queue row, in one transaction: cheap enough to answer the
+    provider at once, and ten concurrent deliveries of one event store and queue it once.
+    """
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO dues_webhookevent (source, event_id, event_type, body, payload, "
+                "status, error, attempts, created_at, updated_at) "
+                "VALUES (%s, %s, %s, %s, %s, 'received', '', 0, now(), now()) "
+                "ON CONFLICT (source, event_id) DO NOTHING RETURNING id",
+                [
+                    source,
+                    event.event_id[:120],
+                    event.event_type[:120],
+                    body.decode("utf-8", "replace"),
+                    json.dumps(event.payload, cls=DjangoJSONEncoder),
+                ],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            return False
+        async_task(
+            "dues.tasks.webhook_event_process_task",
+            row[0],
+            task_name=f"webhook-{row[0]}",
+            group="dues.webhooks",
+        )
+    return True
+
+
+def _event_transition(event: WebhookEvent, to: str) -> None:
+    transition(event, to, subject=f"{event.get_source_display()} event {event.event_id}")
+
+
+def _anet_details(event_id: int) -> dict:
+    """For an Authorize.Net capture whose payload names no payer: the transaction's details
+    from the API ({"details": ...}, or {"error": ...} when they could not be had), asked before
+    the event is locked, so no row waits on the network."""
+    if not anet_api.configured():
+        return {}
+    event = WebhookEvent.objects.filter(
+        pk=event_id, source="authorizenet", event_type__in=webhooks.ANET_CAPTURES
+    ).first()
+    payload = (event.payload or {}).get("payload") if event else None
+    if not isinstance(payload, dict) or not payload.get("id"):
+        return {}
+    bill_to = payload.get("billTo") if isinstance(payload.get("billTo"), dict) else {}
+    if bill_to.get("firstName") or bill_to.get("lastName") or bill_to.get("company"):
+        return {}
+    try:
+        return {"details": anet_api.transaction_details(str(payload["id"]))}
+    except anet_api.AnetApiError as exc:
+        return {"error": str(exc)}
+
+
+def _with_details(found, asked: dict):
+    """The receipt with what getTransactionDetails gave; what the event said stays first."""
+    if not asked or not isinstance(found, Receipt):
+        return found
+    if "error" in asked:
+        return replace(found, raw={**found.raw, "transaction_details_error": asked["error"]})
+    details = asked["details"]
+    return replace(
+        found,
+        payer_name=found.payer_name or details.payer_name,
+        payer_email=found.payer_email or details.email,
+        payer_postal_code=found.payer_postal_code or details.postal_code,
+        reference=found.reference or details.invoice_number,
+        memo=found.memo or details.description,
+        raw={**found.raw, "transaction_details": details.as_raw()},
+    )
+
+
+def webhook_event_process(*, event_id: int) -> WebhookEvent:
+    """Turn a stored event into a payment or a refund. Safe to run twice."""
+    asked = _anet_details(event_id)
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update().get(pk=event_id)
+        if event.status not in (WebhookEvent.Status.RECEIVED, WebhookEvent.Status.FAILED):
+            return event
+        event.attempts += 1
+        tz = ZoneInfo(settings.TIME_ZONE)
+        # Re-read the stored body with Decimal floats: amounts must not pass through float.
+        payload = json.loads(event.body, parse_float=Decimal)
+        reader = webhooks.stripe_receipt if event.source == "stripe" else webhooks.anet_receipt
+        try:
+            with transaction.atomic():
+                outcome = _process(event, _with_details(reader(payload, tz=tz), asked))
+        except (DomainError, webhooks.WebhookRejected) as exc:
+            _event_transition(event, WebhookEvent.Status.FAILED)
+            event.error = str(exc)[:2000]
+            event.save()
+            return event
+        _event_transition(event, outcome)
+        event.error = ""
+        event.processed_at = timezone.now()
+        event.save()
+        return event
+
+
+MAX_EVENT_ATTEMPTS = 5
+
+
+def webhook_events_sweep(*, now=None) -> dict:
+    """Process events whose task was lost, and retry failed ones (a refund that arrived before
+    its payment, say) a few times, ten minutes apart."""
+    now = now or timezone.now()
+    lost = WebhookEvent.objects.filter(
+        status=WebhookEvent.Status.RECEIVED, created_at__lt=now - timedelta(minutes=2)
+    )
+    failed = WebhookEvent.objects.filter(
+        status=WebhookEvent.Status.FAILED,
+        attempts__lt=MAX_EVENT_ATTEMPTS,
+        updated_at__lt=now - timedelta(minutes=10),
+    )
+    counts: dict[str, int] = {}
+    for event_id in list(lost.values_list("pk", flat=True)[:500]) + list(
+        failed.values_list("pk", flat=True)[:500]
+    ):
+        status = webhook_event_process(event_id=event_id).status
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def _process(event: WebhookEvent, found) -> str:
+    if found is None:
+        return WebhookEvent.Status.IGNORED
+    if isinstance(found, webhooks.Refund):
+        from dues.services import payment_refund
+
+        payment = Payment.objects.filter(source=event.source, dedupe_key=found.dedupe_key).first()
+        if payment is None or not found.dedupe_key:
+            raise DomainError(
+                f"Refund {found.provider_id} names no payment we received "
+                f"({found.dedupe_key or 'no original transaction id'}); check it with the provider."
+            )
+        amount = found.amount
+        if found.refunded_total is not None:
+            amount = found.refunded_total - payment.refunded_amount
+        event.payment = payment
+        if amount > 0:
+            payment_refund(payment_id=payment.pk, amount=amount, reference=found.provider_id)
+        return WebhookEvent.Status.PROCESSED
+    payment, created = payment_record(
+        source=event.source, dedupe_key=found.dedupe_key, **found.payment_fields()
+    )
+    event.payment = payment
+    return WebhookEvent.Status.PROCESSED if created else WebhookEvent.Status.DUPLICATE

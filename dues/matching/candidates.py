@@ -1,0 +1,153 @@
+"""Load what payment matching needs from the iMIS mirror: open invoices, their parties, history.
+
+One query per table with ``values_list`` (no model instances): a 100,000-invoice book loads in
+about a second. The parties loaded are those an open invoice is for or billed to, the employers
+of those members, whoever was billed for one of those members' invoices before, and the people
+living with them (same surname, same postal code), so that an organisation, a household member
+or a past payer paying for a member is recognised. The billing history is the mirror's closed
+invoices billed to someone other than the member; the product's own record of applied payments
+(payer name and e-mail as each payment said, and the member it was applied to) is the rest of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat, Lower, Replace, Upper
+
+from dues.matching.index import MatchIndex
+from dues.matching.matcher import build_index
+from dues.matching.records import OpenInvoice, Party, PastPayment
+from dues.models import Payment
+from imis_client.models import ImisInvoice, ImisParty
+
+_OPEN = Q(is_open=True, balance__gt=0)
+
+
+def _past_billing() -> Q:
+    """Closed invoices of members who owe now, billed to someone other than the member."""
+    owing = open_invoices_queryset().values("sold_to_id")
+    return (
+        Q(is_open=False, sold_to_id__in=owing) & ~Q(bill_to_id="") & ~Q(bill_to_id=F("sold_to_id"))
+    )
+
+
+def open_invoices_queryset():
+    """Open, not deleted invoices with something left to pay."""
+    return ImisInvoice.objects.filter(_OPEN, deleted_at__isnull=True)
+
+
+def past_billing_queryset():
+    """Closed invoices of members who owe now, billed to someone other than the member."""
+    return ImisInvoice.objects.filter(_past_billing(), deleted_at__isnull=True)
+
+
+def load_open_invoices() -> list[OpenInvoice]:
+    return load_invoices()[0]
+
+
+def load_invoices() -> tuple[list[OpenInvoice], list[PastPayment]]:
+    """Open invoices, and the billing history of their members, in one query: who was billed
+    for a member's invoices before when not the member (an employer, a household member), a
+    party who may well pay for them again."""
+    rows = (
+        ImisInvoice.objects.filter(_OPEN | _past_billing(), deleted_at__isnull=True)
+        .values_list(
+            "imis_id", "number", "sold_to_id", "bill_to_id", "balance", "invoice_date", "is_open"
+        )
+        .iterator(chunk_size=20_000)
+    )
+    open_invoices, history = [], []
+    for imis_id, number, sold_to, bill_to, balance, invoice_date, is_open in rows:
+        if not is_open:
+            history.append(PastPayment(member_id=sold_to, payer_id=bill_to, paid_on=invoice_date))
+            continue
+        open_invoices.append(
+            OpenInvoice(
+                invoice_id=imis_id,
+                number=number or imis_id,
+                member_id=sold_to or bill_to,
+                payer_id=bill_to or sold_to,
+                balance=balance,
+                invoice_date=invoice_date,
+            )
+        )
+    return open_invoices, history
+
+
+def _household():
+    """A person's surname and postal code as one comparable key ("garcia|02139")."""
+    return Concat(
+        Lower("last_name"), Value("|"), Upper(Replace("postal_code", Value(" "), Value("")))
+    )
+
+
+def load_parties() -> list[Party]:
+    """Parties related to an open invoice (member, bill-to, the member's employer, who was
+    billed for the member before, who lives with the member)."""
+    invoices = open_invoices_queryset()
+    members = invoices.values("sold_to_id")
+    payers = invoices.values("bill_to_id")
+    employers = ImisParty.objects.filter(imis_id__in=members).values("primary_org_id")
+    past_payers = past_billing_queryset().values("bill_to_id")
+    households = (
+        ImisParty.objects.filter(imis_id__in=members, is_organization=False)
+        .exclude(postal_code="")
+        .exclude(last_name="")
+        .annotate(household=_household())
+        .values("household")
+    )
+    rows = (
+        ImisParty.objects.filter(deleted_at__isnull=True)
+        .annotate(household=_household())
+        .filter(
+            Q(imis_id__in=members)
+            | Q(imis_id__in=payers)
+            | Q(imis_id__in=employers)
+            | Q(imis_id__in=past_payers)
+            | Q(is_organization=False, household__in=households)
+        )
+        # Party's fields, in their order.
+        .values_list(
+            "imis_id",
+            "name",
+            "first_name",
+            "last_name",
+            "email",
+            "primary_org_id",
+            "primary_org_name",
+            "is_organization",
+            "informal_name",
+            "postal_code",
+            "middle_name",
+        )
+    )
+    return [Party(*row) for row in rows.iterator(chunk_size=20_000)]
+
+
+def load_payment_history() -> list[PastPayment]:
+    """Payments the product applied (on hold or posted): the member each was applied to, and the
+    payer's name and e-mail as the payment said them. One query."""
+    rows = (
+        Payment.objects.filter(status__in=[Payment.Status.HELD, Payment.Status.POSTED])
+        .exclude(member_id="")
+        .values_list("member_id", "payer_name", "payer_email", "received_on")
+        .iterator(chunk_size=20_000)
+    )
+    return [
+        PastPayment(member_id=member, payer_name=name, email=email, paid_on=paid_on)
+        for member, name, email, paid_on in rows
+    ]
+
+
+def match_index(
+    *, history: Iterable[PastPayment] | None = None, tie_rule: str = "propose"
+) -> MatchIndex:
+    """The matching index over the mirror as it is now, with the mirror's billing history and
+    ``history``: the payments the product applied (``load_payment_history``, read when not
+    given); ``tie_rule``: the manager's rule for several open invoices of the amount."""
+    open_invoices, billing = load_invoices()
+    if history is None:
+        history = load_payment_history()
+    return build_index(open_invoices, load_parties(), [*billing, *history], tie_rule=tie_rule)
