@@ -17,4 +17,5 @@ urlpatterns = [
     path("calculator/", views.CalculatorView.as_view(), name="calculator"),
     path("calculator/propose/", views.CalculatorProposeView.as_view(), name="calculator_propose"),
     path("policy/", views.BillingPolicyView.as_view(), name="policy"),
+    path("policy/save/", views.BillingPolicyUpdateView.as_view(), name="policy_update"),
 ]

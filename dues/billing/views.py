@@ -3,7 +3,6 @@ and the proration & refund calculator. One view per action; each checks its perm
 
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -55,9 +54,14 @@ class BillingPolicyView(PermissionRequiredMixin, View):
     def get(self, request):
         return render(request, "dues/billing/policy.html", self._context(request))
 
+
+class BillingPolicyUpdateView(BillingPolicyView):
+    """A manager saves changed rules (each change audited, before and after)."""
+
+    permission_required = permissions.MANAGE_POLICY
+    http_method_names = ["post"]
+
     def post(self, request):
-        if not request.user.has_perm(permissions.MANAGE_POLICY):
-            raise PermissionDenied("Only a manager can change the billing policy.")
         texts = as_texts(current_policy())
         form = BillingPolicyForm(request.POST, texts=texts)
         if form.is_valid():

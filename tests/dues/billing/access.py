@@ -7,7 +7,7 @@ FINANCE = {F, MG}
 
 MATRIX: list = [
     ("dues:billing:policy", {}, "get", FINANCE),
-    ("dues:billing:policy", {}, "post", {MG}),
+    ("dues:billing:policy_update", {}, "post", {MG}),
     ("dues:billing:checks", {}, "get", FINANCE),
     ("dues:billing:checks_run", {}, "post", FINANCE),
     ("dues:billing:invoice", {"invoice_id": "BILLING_INVOICE"}, "get", FINANCE),

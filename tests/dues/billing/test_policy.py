@@ -95,7 +95,7 @@ def test_policy_page_manager_changes_a_rule(client, make_user):
     page = client.get(reverse("dues:billing:policy"))
     assert page.status_code == 200
     assert "BILLING_REFUND_WINDOW_DAYS" in page.content.decode()
-    response = client.post(reverse("dues:billing:policy"), {"refund_window_days": "45"})
+    response = client.post(reverse("dues:billing:policy_update"), {"refund_window_days": "45"})
     assert response.status_code == 302
     assert current_policy().refund_window_days == 45
 
@@ -103,7 +103,7 @@ def test_policy_page_manager_changes_a_rule(client, make_user):
 def test_policy_page_shows_the_error_and_keeps_the_policy(client, make_user):
     make_user(roles.MANAGER)
     client.login(username="grace", password=PASSWORD)
-    response = client.post(reverse("dues:billing:policy"), {"term_start_month": "13"})
+    response = client.post(reverse("dues:billing:policy_update"), {"term_start_month": "13"})
     assert response.status_code == 400
     assert "13 is outside 1 to 12" in response.content.decode()
     assert current_policy().term_start_month == 1
@@ -116,5 +116,7 @@ def test_policy_page_is_read_only_for_finance(client, make_user):
         "Only a manager can change the policy"
         in client.get(reverse("dues:billing:policy")).content.decode()
     )
-    assert client.post(reverse("dues:billing:policy"), {"proration": "none"}).status_code == 403
+    assert (
+        client.post(reverse("dues:billing:policy_update"), {"proration": "none"}).status_code == 403
+    )
     assert current_policy().proration == "monthly"
