@@ -1,5 +1,7 @@
 """DomainError: a refusal a person can act on, raised by services and shown as-is."""
 
+from django.core.exceptions import ValidationError
+
 
 class DomainError(Exception):
     """A business rule refused the action; the message says what to do instead."""
@@ -11,3 +13,12 @@ class DomainError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+def validation_text(exc: ValidationError) -> str:
+    """A model's ValidationError as one line a person reads: "field: message; field: message"."""
+    return "; ".join(
+        f"{name.replace('_', ' ')}: {message.rstrip('.')}"
+        for name, messages in exc.message_dict.items()
+        for message in messages
+    )

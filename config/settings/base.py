@@ -195,12 +195,14 @@ SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms.jso
 # Background work: django-q2 on the ORM broker, so an enqueue commits or rolls back with the
 # business rows. retry must exceed timeout or a slow task runs twice at once.
 Q_TIMEOUT = env.int("Q_TIMEOUT", default=1800)
+# A task whose worker died (killed, out of memory) is handed out again this long after timeout.
+Q_RETRY_MARGIN = max(1, env.int("Q_RETRY_MARGIN", default=300))
 Q_CLUSTER = {
     "name": "duesdesk",
     "orm": "default",
     "workers": env.int("Q_WORKERS", default=2),
     "timeout": Q_TIMEOUT,
-    "retry": Q_TIMEOUT + 300,
+    "retry": Q_TIMEOUT + Q_RETRY_MARGIN,
     "max_attempts": 3,
     "ack_failures": True,
     "save_limit": 2000,

@@ -185,7 +185,9 @@ def _detail_fields(body: str, line: int, result: ParseResult) -> dict | None:
             "customer_reference": "",
             "text": ",".join(parts[4:]).strip(),
         }
-    except (ValueError, IndexError) as exc:
+    except (ValueError, IndexError, AttributeError, TypeError) as exc:
+        # the bai2 package fails on some malformed details with these (a type code it reads
+        # as None, say): the line is refused by number all the same
         result.error(line, f"the transaction detail could not be read ({exc})")
         return None
 

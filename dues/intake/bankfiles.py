@@ -26,6 +26,15 @@ def decode(content: bytes) -> str:
 
 def parse_file(filename: str, content: bytes) -> ParseResult:
     text = decode(content)
+    if "\x00" in text:
+        # a UTF-16 export or a binary file; PostgreSQL could not store its text either
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        result = ParseResult(detect_format(filename, content))
+        result.fatal = (
+            f"Line {line} holds a NUL character: this is not a text bank file (a UTF-16 export, "
+            "or a spreadsheet?). Save it as CSV (UTF-8) or BAI2 and import that."
+        )
+        return result
     if detect_format(filename, content) == "bai2":
         return parse_bai2(text)
     return parse_csv(text)

@@ -92,8 +92,15 @@ def parse_csv(text: str) -> ParseResult:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    header = next(reader, None)
+    # newline="": the csv module reads the line ends itself (a lone \r is one, as in old Macs')
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        result.fatal = (
+            f"Line 1 could not be read as CSV ({exc}); the first row must name the columns."
+        )
+        return result
     if not header:
         result.fatal = "The file is empty."
         return result

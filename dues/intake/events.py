@@ -112,7 +112,7 @@ def webhook_event_process(*, event_id: int) -> WebhookEvent:
         reader = webhooks.stripe_receipt if event.source == "stripe" else webhooks.anet_receipt
         try:
             with transaction.atomic():
-                outcome = _process(event, _with_details(reader(payload, tz=tz), asked))
+                outcome = _process(event, _with_details(_read(reader, payload, tz), asked))
         except (DomainError, webhooks.WebhookRejected) as exc:
             _event_transition(event, WebhookEvent.Status.FAILED)
             event.error = str(exc)[:2000]
@@ -123,6 +123,19 @@ def webhook_event_process(*, event_id: int) -> WebhookEvent:
         event.processed_at = timezone.now()
         event.save()
         return event
+
+
+def _read(reader, payload: dict, tz: ZoneInfo):
+    """The event's payment or refund. Reading touches no database, so a failure of a shape the
+    reader did not foresee is the event's fault: it fails with the reason, not the worker."""
+    try:
+        return reader(payload, tz=tz)
+    except webhooks.WebhookRejected:
+        raise
+    except (LookupError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
+        raise webhooks.WebhookRejected(
+            f"The event could not be read ({type(exc).__name__}: {exc})."
+        ) from exc
 
 
 MAX_EVENT_ATTEMPTS = 5

@@ -4,10 +4,11 @@ and the same file twice adds nothing.
 
 import hashlib
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from common.audit import audit_event, audit_record, audit_record_many
-from common.errors import DomainError
+from common.errors import DomainError, validation_text
 from common.money import format_money
 from common.states import transition
 from dues.intake import bankfiles
@@ -42,17 +43,18 @@ def payment_import_file(*, filename: str, content: bytes, uploaded_by=None) -> P
     record.save()
     source = Payment.Source.BAI2 if parsed.file_format == "bai2" else Payment.Source.CSV
     deposits = _import_deposits(record, parsed.deposits, uploaded_by)
-    added, duplicates = _import_lines(record, source, parsed.lines, uploaded_by, deposits)
-    record.lines = len(parsed.lines)
-    record.added, record.duplicates, record.errors = len(added), len(duplicates), len(parsed.errors)
+    added, duplicates, refused = _import_lines(record, source, parsed.lines, uploaded_by, deposits)
+    errors = sorted(parsed.errors + refused, key=lambda e: e["line"])
+    record.lines = len(parsed.lines) - len(refused)
+    record.added, record.duplicates, record.errors = len(added), len(duplicates), len(errors)
     record.report = {
         "file": filename,
         "format": parsed.file_format,
-        "payment_lines": len(parsed.lines),
+        "payment_lines": record.lines,
         "added": len(added),
         "already_imported": len(duplicates),
-        "errors": len(parsed.errors),
-        "error_lines": parsed.errors[:MAX_REPORT_ROWS],
+        "errors": len(errors),
+        "error_lines": errors[:MAX_REPORT_ROWS],
         "warning_lines": parsed.warnings[:MAX_REPORT_ROWS],
         "skipped_lines": parsed.skipped[:MAX_REPORT_ROWS],
         "skipped": len(parsed.skipped),
@@ -79,14 +81,14 @@ def payment_import_file(*, filename: str, content: bytes, uploaded_by=None) -> P
     audit_record(
         action="dues.file_imported",
         summary=f"Imported {filename}: {len(added)} payments added, {len(duplicates)} already "
-        f"imported, {len(parsed.errors)} lines with errors",
+        f"imported, {len(errors)} lines with errors",
         actor=uploaded_by,
         object_type="payment_import",
         object_id=record.pk,
         data={
             "added": len(added),
             "duplicates": len(duplicates),
-            "errors": len(parsed.errors),
+            "errors": len(errors),
             "sha256": record.sha256,
         },
     )
@@ -165,11 +167,16 @@ def _import_deposits(
     return stored
 
 
+def _line_error(line: int | None, exc: ValidationError) -> dict:
+    """A line whose payment the model refuses (a value past its column, say), as a line error."""
+    return {"line": line or 0, "error": validation_text(exc)}
+
+
 def _import_lines(record: PaymentImport, source: str, lines: list, uploaded_by, deposits: dict):
     """Store a file's new lines in bulk: payments, intake entries and audit events.
 
     Imports of one source take turns (an advisory lock), so the same file uploaded twice at once
-    still adds its lines once.
+    still adds its lines once. A line the model refuses is reported by number, and not stored.
     """
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"dues_import:{source}"])
@@ -199,13 +206,20 @@ def _import_lines(record: PaymentImport, source: str, lines: list, uploaded_by, 
         for ln in lines
         if ln.dedupe_key not in existing
     ]
+    valid, refused = [], []
     for payment in payments:
         # the import and the uploader are known to exist: no query per line for them
-        payment.full_clean(
-            exclude=["import_file", "entered_by", "deposit"],
-            validate_unique=False,
-            validate_constraints=False,
-        )
+        try:
+            payment.full_clean(
+                exclude=["import_file", "entered_by", "deposit"],
+                validate_unique=False,
+                validate_constraints=False,
+            )
+        except ValidationError as exc:
+            refused.append(_line_error(payment.line_number, exc))
+            continue
+        valid.append(payment)
+    payments = valid
     Payment.objects.bulk_create(payments, batch_size=1000)
     actor_name = uploaded_by.get_username() if uploaded_by else source
     journal_record_many([intake_entry(payment, actor_name) for payment in payments])
@@ -228,7 +242,8 @@ def _import_lines(record: PaymentImport, source: str, lines: list, uploaded_by, 
             for payment in payments
         ]
     )
-    return [{"line": p.line_number, "payment": p.pk} for p in payments], duplicates
+    added = [{"line": p.line_number, "payment": p.pk} for p in payments]
+    return added, duplicates, refused
 
 
 def import_report(record: PaymentImport) -> dict:

@@ -9,11 +9,12 @@ from contextlib import suppress
 from datetime import date
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 
 from common.audit import audit_record
-from common.errors import DomainError
+from common.errors import DomainError, validation_text
 from common.money import format_money, to_money
 from dues.ledger import Entry, credit, debit, journal_record_many
 from dues.models import Account, JournalTransaction, Payment, PaymentImport
@@ -35,7 +36,10 @@ def _insert_payment(*, source: str, dedupe_key: str, fields: dict) -> tuple[Paym
     """Insert under the (source, dedupe key) unique constraint: of concurrent deliveries, one
     creates it; the others wait for it to commit, fail the constraint, and read it instead."""
     payment = Payment(source=source, dedupe_key=dedupe_key, **fields)
-    payment.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        payment.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        raise DomainError(f"The payment cannot be stored: {validation_text(exc)}.") from exc
     if payment.amount <= 0:
         raise DomainError("A payment's amount must be more than zero.")
     try:

@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from common.money import from_minor_units, to_money
@@ -54,13 +54,35 @@ def _hex_digest(value: str, *, length: int) -> bytes | None:
         return None
 
 
+def _refuse_constant(name: str):
+    raise WebhookRejected(f"The body is not JSON: {name} is not a JSON number.")
+
+
+def _has_nul(data) -> bool:
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
+
+
 def _loads(body: bytes) -> dict:
     try:
-        data = json.loads(body, parse_float=Decimal)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(body, parse_float=Decimal, parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise WebhookRejected(f"The body is not JSON: {exc}.") from None
     if not isinstance(data, dict):
         raise WebhookRejected("The body is not a JSON object.")
+    # PostgreSQL's text and jsonb hold no NUL character, and no payment event carries one
+    if _has_nul(data):
+        raise WebhookRejected("The body holds a NUL character (\\u0000), which no event carries.")
     return data
 
 
@@ -116,6 +138,36 @@ def stripe_sign(body: bytes, *, secret: str, timestamp: int) -> str:
 
 
 REFERENCE_KEYS = ("invoice", "invoice_number", "reference")
+# The largest amount a payment holds (its column: 14 digits, 2 after the point).
+MAX_AMOUNT = Decimal("999999999999.99")
+MAX_ID_LENGTH = 120  # a provider's id (Stripe's are about 30 characters, Authorize.Net's 12)
+
+# An event is read field by field with these: a field of another JSON type than the provider
+# documents reads as absent, rather than failing the reader half-way.
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _text(value) -> str:
+    """A string or number as text; "" for anything else (null, true, an object, a list)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def _id(value, what: str) -> str:
+    text = _text(value).strip()
+    if len(text) > MAX_ID_LENGTH:
+        raise WebhookRejected(f"The {what} is longer than {MAX_ID_LENGTH} characters.")
+    return text
 
 
 def _metadata_text(metadata) -> str:
@@ -133,13 +185,13 @@ def _join(*parts) -> str:
 def _stripe_day(epoch, tz: ZoneInfo) -> date:
     try:
         return datetime.fromtimestamp(int(epoch), tz=UTC).astimezone(tz).date()
-    except (TypeError, ValueError, OverflowError):
+    except (TypeError, ValueError, OverflowError, OSError, ArithmeticError):
         return datetime.now(tz).date()
 
 
 def _stripe_method(obj: dict) -> str:
-    kind = ((obj.get("payment_method_details") or {}).get("type")) or ""
-    types = obj.get("payment_method_types") or []
+    kind = _text(_dict(obj.get("payment_method_details")).get("type"))
+    types = _list(obj.get("payment_method_types"))
     if (
         kind in ("us_bank_account", "ach_debit", "ach_credit_transfer")
         or "us_bank_account" in types
@@ -150,13 +202,17 @@ def _stripe_method(obj: dict) -> str:
 
 def _postal_code(address) -> str:
     """The postal code of a billing address object (Stripe's ``address``), or ""."""
-    if not isinstance(address, dict):
-        return ""
-    return str(address.get("postal_code") or "").strip()[:20]
+    return _text(_dict(address).get("postal_code")).strip()[:20]
 
 
 def _minor(value, what: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | Decimal) or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | Decimal)
+        or value < 0
+        or value > MAX_AMOUNT * 100
+        or (isinstance(value, Decimal) and value != value.to_integral_value())
+    ):
         raise WebhookRejected(f"The {what} is not an amount in minor units: {value!r}.")
     return from_minor_units(int(value))
 
@@ -168,48 +224,48 @@ def stripe_receipt(event: dict, *, tz: ZoneInfo) -> Receipt | Refund | None:
     if kind not in STRIPE_EVENTS:
         return None
     if kind.startswith("charge."):
-        charge_id = str(obj.get("id") or "")
+        charge_id = _id(obj.get("id"), "charge id")
     elif kind.startswith("payment_intent."):
         latest = obj.get("latest_charge")
-        charge_id = str((latest.get("id") if isinstance(latest, dict) else latest) or "")
+        charge_id = _id(_dict(latest).get("id") if isinstance(latest, dict) else latest, "charge")
     else:
-        charge_id = str(obj.get("charge") or "")
+        charge_id = _id(obj.get("charge"), "charge")
     intent = obj.get("id") if kind.startswith("payment_intent.") else obj.get("payment_intent")
-    key = intent if isinstance(intent, str) and intent else (charge_id or obj.get("id", ""))
+    key = _id(intent, "payment intent") or charge_id or _id(obj.get("id"), "object id")
     if not key:
         raise WebhookRejected("The event's object has no id.")
     if kind == "charge.refunded":
         refunded = _minor(obj.get("amount_refunded", 0), "amount refunded")
         return Refund(dedupe_key=key, refunded_total=refunded, amount=None, provider_id=charge_id)
-    currency = str(obj.get("currency") or "usd").upper()[:3]
+    currency = (_text(obj.get("currency")) or "usd").upper()[:3]
     metadata = _metadata_text(obj.get("metadata"))
     if kind == "invoice.paid":
         amount = _minor(obj.get("amount_paid", 0), "amount paid")
-        name, email = obj.get("customer_name") or "", obj.get("customer_email") or ""
+        name, email = _text(obj.get("customer_name")), _text(obj.get("customer_email"))
         postal = _postal_code(obj.get("customer_address"))
-        lines = ((obj.get("lines") or {}).get("data")) or []
-        line_text = "; ".join(str(li.get("description") or "") for li in lines[:5] if li)
-        memo = _join(obj.get("description"), line_text, metadata)
-        reference = str(obj.get("number") or "")
+        lines = _list(_dict(obj.get("lines")).get("data"))
+        line_text = "; ".join(_text(_dict(li).get("description")) for li in lines[:5] if li)
+        memo = _join(_text(obj.get("description")), line_text, metadata)
+        reference = _text(obj.get("number"))
         day, method = _stripe_day(obj.get("created"), tz), "card"
     else:
         if kind == "payment_intent.succeeded":
             amount = _minor(obj.get("amount_received", obj.get("amount", 0)), "amount received")
-            charges = ((obj.get("charges") or {}).get("data")) or []
+            charges = _list(_dict(obj.get("charges")).get("data"))
             latest = obj.get("latest_charge")
-            charge = latest if isinstance(latest, dict) else (charges[0] if charges else {})
+            charge = latest if isinstance(latest, dict) else _dict(charges[0] if charges else {})
         else:
             captured = obj.get("amount_captured") or obj.get("amount", 0)
             amount = _minor(captured, "amount")
             charge = obj
-        billing = (charge or {}).get("billing_details") or {}
-        shipping = obj.get("shipping") or {}
-        name = billing.get("name") or shipping.get("name") or ""
-        email = obj.get("receipt_email") or billing.get("email") or ""
+        billing = _dict(charge.get("billing_details"))
+        shipping = _dict(obj.get("shipping"))
+        name = _text(billing.get("name")) or _text(shipping.get("name"))
+        email = _text(obj.get("receipt_email")) or _text(billing.get("email"))
         postal = _postal_code(billing.get("address"))
-        memo = _join(obj.get("description"), metadata)
-        meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-        reference = str(next((meta[k] for k in REFERENCE_KEYS if meta.get(k)), ""))
+        memo = _join(_text(obj.get("description")), metadata)
+        meta = _dict(obj.get("metadata"))
+        reference = _text(next((meta[k] for k in REFERENCE_KEYS if meta.get(k)), ""))
         day, method = _stripe_day(obj.get("created"), tz), _stripe_method(charge or obj)
     if amount <= 0:
         raise WebhookRejected("The payment's amount is zero.")
@@ -219,8 +275,8 @@ def stripe_receipt(event: dict, *, tz: ZoneInfo) -> Receipt | Refund | None:
         amount=amount,
         currency=currency,
         received_on=day,
-        payer_name=str(name)[:300],
-        payer_email=str(email)[:254],
+        payer_name=name[:300],
+        payer_email=email[:254],
         payer_postal_code=postal,
         memo=memo[:2000],
         reference=reference[:200],
@@ -288,22 +344,24 @@ def anet_verify(
 def _anet_amount(value) -> Decimal:
     try:
         amount = to_money(value if isinstance(value, Decimal | int | str) else str(value))
-    except (ValueError, TypeError, InvalidOperation):
+    except (ValueError, TypeError, ArithmeticError):
         raise WebhookRejected(f"The authAmount {value!r} is not an amount.") from None
     if amount <= 0:
         raise WebhookRejected("The payment's amount is zero.")
+    if amount > MAX_AMOUNT:
+        raise WebhookRejected(f"The authAmount {value!r} is larger than any payment.")
     return amount
 
 
 def anet_receipt(event: dict, *, tz: ZoneInfo) -> Receipt | Refund | None:
     kind, payload = event["eventType"], event["payload"]
-    txn = str(payload.get("id") or "")
+    txn = _id(payload.get("id"), "transaction id")
     if kind not in ANET_CAPTURES + ANET_REFUNDS:
         return None
     if not txn:
         raise WebhookRejected("The event's payload has no transaction id.")
     if kind in ANET_REFUNDS:
-        original = str(payload.get("refTransId") or payload.get("refTransID") or "")
+        original = _id(payload.get("refTransId") or payload.get("refTransID"), "refTransId")
         return Refund(
             dedupe_key=original,
             refunded_total=None,
@@ -312,12 +370,13 @@ def anet_receipt(event: dict, *, tz: ZoneInfo) -> Receipt | Refund | None:
         )
     if str(payload.get("responseCode", "1")) != "1":
         return None  # declined or held for review: no money arrived
-    bill_to = payload.get("billTo") if isinstance(payload.get("billTo"), dict) else {}
-    customer = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
+    bill_to = _dict(payload.get("billTo"))
+    customer = _dict(payload.get("customer"))
     name = " ".join(
-        str(bill_to.get(k) or "").strip() for k in ("firstName", "lastName") if bill_to.get(k)
-    ) or str(bill_to.get("company") or "")
+        _text(bill_to.get(k)).strip() for k in ("firstName", "lastName") if _text(bill_to.get(k))
+    ) or _text(bill_to.get("company"))
     when = anet_time(event.get("eventDate")).astimezone(tz).date()
+    memo = _join(_text(payload.get("description")), _text(payload.get("merchantReferenceId")))
     return Receipt(
         dedupe_key=txn,
         provider_id=txn,
@@ -325,10 +384,10 @@ def anet_receipt(event: dict, *, tz: ZoneInfo) -> Receipt | Refund | None:
         currency="USD",
         received_on=when,
         payer_name=name[:300],
-        payer_email=str(customer.get("email") or payload.get("email") or "")[:254],
-        payer_postal_code=str(bill_to.get("zip") or "").strip()[:20],
-        memo=_join(payload.get("description"), payload.get("merchantReferenceId"))[:2000],
-        reference=str(payload.get("invoiceNumber") or "")[:200],
+        payer_email=(_text(customer.get("email")) or _text(payload.get("email")))[:254],
+        payer_postal_code=_text(bill_to.get("zip")).strip()[:20],
+        memo=memo[:2000],
+        reference=_text(payload.get("invoiceNumber"))[:200],
         method="card",
         raw=payload,
     )

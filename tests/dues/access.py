@@ -30,6 +30,7 @@ MATRIX: list = [
     ("api:dues:payment-list", {}, "get", FINANCE),
     ("api:dues:payment-detail", {"pk": "PAYMENT"}, "get", FINANCE),
     ("api:dues:payment-candidates", {"pk": "PAYMENT"}, "get", FINANCE),
+    ("api:dues:payment-undo", {"pk": "PAYMENT"}, "post", FINANCE),
 ]
 
 

@@ -287,3 +287,29 @@ def test_manager_sets_the_rule_for_several_open_invoices_of_the_amount(client, m
 
 def test_finance_staff_cannot_set_the_matching_rule(client, frank):
     assert client.post(reverse("dues:matching_policy"), {"tie_rule": "oldest"}).status_code == 403
+
+
+def test_api_undoes_an_application_inside_its_hold_and_says_why_it_cannot_after(
+    client, frank, proposed
+):
+    # given a payment applied from its page, now on hold
+    client.post(reverse("dues:decide", args=[proposed.pk]), {"action": "candidate", "rank": "1"})
+    url = reverse("api:dues:payment-undo", args=[proposed.pk])
+    # when finance undoes it through the API
+    response = client.post(url)
+    # then it is back in review, as the Hold page's Undo leaves it
+    assert response.status_code == 200
+    assert response.json()["status"] == "proposed"
+    # and a second undo (a double click) is refused with the reason
+    again = client.post(url)
+    assert again.status_code == 409
+    assert again.json() == {
+        "detail": f"Payment #{proposed.pk} is proposed; only a payment on hold can be undone.",
+        "code": "not_held",
+    }
+
+
+def test_api_undo_needs_the_right_to_manage_payments(client, make_user, proposed):
+    make_user(roles.MEMBERSHIP)
+    client.login(username="maya", password=PASSWORD)
+    assert client.post(reverse("api:dues:payment-undo", args=[proposed.pk])).status_code == 403
