@@ -88,6 +88,7 @@ INVOICE = {
     "paid": MONEY,
     "balance": MONEY,
     "description": STR,
+    "note": STR,  # Note: what an adjustment left on the invoice (why it was credited)
     "item": STR,
     "term_begin": DATE,
     "term_end": DATE,

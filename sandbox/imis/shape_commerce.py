@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import behaviour as bh
+from .profile_b import served_item
 from .shapes import (
     COMM,
     DUES_CLASS,
@@ -18,12 +19,13 @@ from .shapes import (
 )
 
 
-def _item_summary(item_id: str) -> dict:
+def _item_summary(item_id: str, served: str | None = None) -> dict:
     type_idx = bh.ITEM_CODES.index(item_id) if item_id in bh.ITEM_CODES else 0
+    served = served or item_id
     return {
         "$type": T(COMM, "ItemSummaryData"),
-        "ItemId": item_id,
-        "ItemCode": item_id,
+        "ItemId": served,
+        "ItemCode": served,
         "Name": f"{bh.TYPE_NAMES[type_idx]} Dues",
         "ItemClass": DUES_CLASS,
     }
@@ -61,8 +63,8 @@ def subscription_dicts(assoc, idx: np.ndarray) -> list[dict]:
         d = {
             "$type": T(COMM, "SubscriptionData"),
             "PartyId": str(c["party_id"][i]),
-            "ItemId": c["item"][i],
-            "Item": _item_summary(c["item"][i]),
+            "ItemId": served_item(assoc, c["item"][i]),
+            "Item": _item_summary(c["item"][i], served_item(assoc, c["item"][i])),
             "ProductType": "DUES",
             "Status": c["status"][i],
             "BeginDate": c["begin_date"][i],
@@ -110,6 +112,7 @@ _INV_COLS = [
     "paid",
     "balance",
     "description",
+    "note",
 ]
 
 
@@ -140,6 +143,8 @@ def invoice_dicts(assoc, idx: np.ndarray) -> list[dict]:
                 "FinancialEntity": FINANCIAL_ENTITY,
             }
         )
+        if c["note"][i]:
+            out[-1]["Note"] = c["note"][i]  # what an adjustment left (a cancelled renewal)
     return out
 
 
@@ -194,8 +199,8 @@ def item_dicts(assoc, idx: np.ndarray) -> list[dict]:
     return [
         {
             "$type": T(COMM, "ItemData"),
-            "ItemId": c["item_id"][i],
-            "ItemCode": c["item_id"][i],
+            "ItemId": served_item(assoc, c["item_id"][i]),
+            "ItemCode": served_item(assoc, c["item_id"][i]),
             "Name": c["name"][i],
             "Description": c["name"][i],
             "ItemClass": DUES_CLASS,
