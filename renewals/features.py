@@ -91,6 +91,7 @@ class FeatureConfig:
             "engagement_trend",
             "engagement_recent_change",
             "engagement_drop",
+            "engagement_total_trend",
         ]
         names += [
             "events_365",
@@ -393,9 +394,23 @@ def _engagement(frames, snap_m, snap_day, data_day, activity_types, out) -> None
         out["engagement_recent_change"] = _nanmean(
             [out[f"{s}_recent_change"] for s in slugs], len(day)
         )
+        # All channels together this year against the member's own year before (pooled, so
+        # that a fall shows through the noise of each channel's small counts).
+        now = _nansum([out[f"{s}_365"] for s in slugs], len(day))
+        before = _nansum([out[f"{s}_prior_365"] for s in slugs], len(day))
+        out["engagement_total_trend"] = np.log1p(now) - np.log1p(before)
         # The steepest fall of any channel against the member's own year before.
         trends = [out[f"{s}_trend"] for s in slugs]
         out["engagement_drop"] = np.fmin.reduce(trends) if trends else np.full(len(day), np.nan)
+
+
+def _nansum(arrays: list[np.ndarray], n: int) -> np.ndarray:
+    """Element-wise sum of the known values; NaN where none is known."""
+    if not arrays:
+        return np.full(n, np.nan)
+    stacked = np.vstack(arrays)
+    known = ~np.isnan(stacked)
+    return np.where(known.any(axis=0), np.where(known, stacked, 0.0).sum(axis=0), np.nan)
 
 
 def _nanmean(arrays: list[np.ndarray], n: int) -> np.ndarray:

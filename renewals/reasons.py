@@ -49,6 +49,7 @@ STATIC_TOPICS = {
     "engagement_trend": "engagement",
     "engagement_recent_change": "engagement",
     "engagement_drop": "engagement",
+    "engagement_total_trend": "engagement",
     "events_365": "events",
     "events_prior_365": "events",
     "events_trend": "events",

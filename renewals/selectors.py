@@ -147,9 +147,8 @@ def _queries(activity_types: list[str], payment_types: list[str], failure_types:
             + sql.SQL(
                 "SELECT p.m, i.imis_id, bill_to_id <> '' AND bill_to_id <> sold_to_id,"
                 " {inv}, {due}, purpose, coalesce(amount, 0), adjustment_amount, payment_amount,"
-                " balance, i.raw ->> 'Note', coalesce(b.m, -1)"
+                " balance, i.raw ->> 'Note', bill_to_id"
                 " FROM {invoice} i JOIN p ON p.imis_id = i.sold_to_id"
-                " LEFT JOIN p b ON b.imis_id = i.bill_to_id"
                 " WHERE i.deleted_at IS NULL AND i.invoice_date IS NOT NULL"
             ).format(inv=_day("invoice_date"), due=_day("due_date"), invoice=_table(m.ImisInvoice)),
             {
@@ -164,7 +163,7 @@ def _queries(activity_types: list[str], payment_types: list[str], failure_types:
                 "paid_amount": "num",
                 "balance": "num",
                 "note": "str",
-                "payer_m": "int",
+                "bill_to_id": "str",
             },
         ),
         "activity": (
@@ -303,6 +302,10 @@ def mirror_frames(
     parties = read["parties"]
     parties["m"] = np.arange(len(parties), dtype=np.int64)
     invoices = read["invoices"]
+    # Who was billed, as a member code (-1: nobody in the mirror); mapped here, as a second
+    # join to the member codes makes PostgreSQL loop over every pair.
+    codes = pd.Categorical(invoices["bill_to_id"], categories=parties["imis_id"]).codes
+    invoices["payer_m"] = codes.astype(np.int64)
     invoices["due_day"] = invoices["due_day"].fillna(invoices["invoice_day"] + 30)
     invoices["renewal"] = invoices["purpose"].str.contains("renew", case=False)
     invoices["org_paid"] = invoices["org_paid"].fillna(False).astype(bool)

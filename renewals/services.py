@@ -56,16 +56,18 @@ def active_model_version() -> ModelVersion | None:
 
 
 def model_version_train(
-    *, as_of: date | None = None, trained_by=None, progress=None, frames=None
+    *, as_of: date | None = None, trained_by=None, progress=None, frames=None, result=None
 ) -> ModelVersion:
     """Train a candidate on the closed cycles as of a date, measure it, and make it active when
-    it beats the active version on the same validation terms (or when none is active)."""
+    it beats the engagement rule and the active version on the same validation terms (or when
+    none is active). ``result``: a training already run on these frames (benchmarks)."""
     conf = renewal_settings()
     as_of = as_of or timezone.localdate()
-    if progress:
-        progress.stage("Reading the iMIS mirror")
-    frames = frames or load_frames(conf)
-    result = train(frames, as_of_day=day_number(as_of), config=conf.features, progress=progress)
+    if result is None:
+        if progress:
+            progress.stage("Reading the iMIS mirror")
+        frames = frames or load_frames(conf)
+        result = train(frames, as_of_day=day_number(as_of), config=conf.features, progress=progress)
     with transaction.atomic():
         active = (
             ModelVersion.objects.select_for_update()

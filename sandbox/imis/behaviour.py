@@ -84,13 +84,17 @@ def engagement(latent: dict[str, np.ndarray], idx: np.ndarray, t_years) -> np.nd
     )
 
 
-def draw_latent(rng: np.random.Generator, n: int, type_idx: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-party hidden factors (organisations get them too; CORP members renew like people)."""
+def draw_latent(
+    rng: np.random.Generator, n: int, type_idx: np.ndarray, profile: str = "default"
+) -> dict[str, np.ndarray]:
+    """Per-party hidden factors (organisations get them too; CORP members renew like people).
+    In profile b more members' engagement falls, and further (``SHOCKS_B``)."""
     shock_kind = rng.random(n)
+    falls, rises, fall_size = (0.18, 0.24, (0.8, 1.8)) if profile != "b" else SHOCKS_B
     shock_size = np.where(
-        shock_kind < 0.18,
-        -rng.uniform(0.8, 1.8, n),
-        np.where(shock_kind < 0.24, rng.uniform(0.4, 1.0, n), 0.0),
+        shock_kind < falls,
+        -rng.uniform(*fall_size, n),
+        np.where(shock_kind < rises, rng.uniform(0.4, 1.0, n), 0.0),
     )
     ps = rng.beta(2.0, 3.0, n)
     ps = np.clip(
@@ -208,8 +212,9 @@ def _outcomes_from_logit(rng, x, logit, raise_term) -> dict[str, np.ndarray]:
 
 
 def period_rates(latent: dict[str, np.ndarray], idx: np.ndarray, eng: np.ndarray) -> dict:
-    """Expected engagement counts per half-year for members ``idx`` at engagement ``eng``."""
-    offline = np.where(latent["offline"][idx], 0.05, 1.0)
+    """Expected engagement counts per half-year for members ``idx`` at engagement ``eng``
+    (``latent["activity_scale"]``: a site whose members use its portal more, profile b)."""
+    offline = np.where(latent["offline"][idx], 0.05, 1.0) * latent.get("activity_scale", 1.0)
     return {
         "WEBLOGIN": np.exp(0.9 + 1.0 * eng + latent["u_login"][idx]) * offline,
         "EMAIL_OPEN_P": sigmoid(-0.6 + 0.9 * eng + latent["u_email"][idx]),
@@ -228,6 +233,11 @@ EMAILS_PER_PERIOD = 6  # monthly newsletter
 # member's engagement against their own past (the level itself says nothing here), the first
 # renewals, and what the member's dues did. Organisation members lapse when the employees they
 # sponsor leave. The base rate is higher than the default profile's.
+# Engagement in profile b: more members' engagement falls (share with a fall, share with a fall
+# or a rise, size of a fall), and its members use the portal more than the default's.
+SHOCKS_B = (0.3, 0.36, (0.9, 2.2))
+ACTIVITY_SCALE_B = 8.0
+ACTIVITY_PERIODS_B = 10  # half-years of activity the site keeps
 LAPSE_BASE_B = -2.1
 LAPSE_COEF_B = {
     "fall": -4.2,  # engagement now against the member's own level a year and a half before

@@ -74,6 +74,7 @@ def generate(
     tables = new_tables()
     now = as_of_d.astype("datetime64[ms]") + np.timedelta64(17 * 3_600_000, "ms")
     b = _Builder(seed, members, as_of, as_of_d, pop, hist, prices, tables)
+    b.profile = profile
     b.run(chapters, groups)
     truth = b.truth()
     if profile == "b":

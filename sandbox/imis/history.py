@@ -138,7 +138,11 @@ def simulate_history(
         if profile == "b":
             left = np.bincount(employer[org_paid & (employer >= 0)], minlength=pop.n)
             loss = (sponsored - left) / np.maximum(sponsored, 1)
-            x["fall"] = eng - bh.engagement(pop.latent, pidx[b], t_r - 1.75)
+            # The fall a renewal team can see at billing: the half-year before it against
+            # the member's own level a year and a half earlier.
+            x["fall"] = bh.engagement(pop.latent, pidx[b], t_r - 0.5) - bh.engagement(
+                pop.latent, pidx[b], t_r - 2.0
+            )
             x["tier_changed"] = changed[b].astype(float)
             # Card declines before the renewal: more often for the less disciplined payer.
             rate = np.exp(-1.3 - 0.7 * pop.latent["payment_discipline"][pidx[b]])

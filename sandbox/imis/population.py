@@ -143,7 +143,9 @@ def draw_population(
     stability[:n_org] = rng.beta(5.0, 1.5, n_org)
     employer, org_paid = _employers(rng, n_org, n, type_idx, cat, payer)
 
-    latent = bh.draw_latent(rng, n, type_idx)
+    latent = bh.draw_latent(rng, n, type_idx, profile)
+    if profile == "b":
+        latent["activity_scale"] = bh.ACTIVITY_SCALE_B
     committee = (
         (cat == MEMBER)
         & persons

@@ -1,13 +1,13 @@
 """Profile b: a second association, drawn independently of the default one.
 
 Its lapses have other causes, in other shapes and strengths (``behaviour.renewal_outcomes_b``):
-card declines and late payment, a change of employer or of member type, a fall in engagement
-against the member's own past (not a low level), the first renewals and dues raises; organisation
-members lapse when the employees they sponsor leave. Its base rate is higher, its dues other, and
-it looks different to a client: other activity codes and dues item codes (sites choose them;
-CONTRACT.md), card declines logged as ``PAYFAIL`` activity, and a renewal that lapses is
-cancelled in iMIS's way - ``AdjustmentAmount`` minus what was unpaid and a note on the invoice
-(written off, when part was paid).
+card declines in the year before and late payment, a change of employer or of member type, a
+fall in engagement against the member's own past (not a low level), the first renewals and dues
+raises; organisation members lapse when the employees they sponsor leave. Its base rate is
+higher, its dues other, and it looks different to a client: other activity codes and dues item
+codes (sites choose them; CONTRACT.md), card declines logged as ``PAYFAIL`` activity, and a
+renewal that lapses is cancelled in iMIS's way - ``AdjustmentAmount`` minus what was unpaid and
+a note on the invoice (written off, when part was paid).
 
 ``generate(..., profile="b")`` draws it; ``finish`` adds what the builder does not know of.
 """
@@ -97,13 +97,14 @@ def _write_off(builder) -> None:
 
 
 def _declines(builder, rng: np.random.Generator) -> None:
-    """One PAYFAIL activity per card decline, in the months before the term's renewal."""
+    """One PAYFAIL activity per card decline, in the year before the term is billed (a
+    declined instalment, event fee or auto-pay: what a renewal team sees at billing)."""
     terms = builder.hist["terms"]
     count = terms["x_declines"].astype(np.int64)
     party = np.repeat(terms["party"], count)
     due = np.repeat(terms["renewal_date"], count).astype("datetime64[D]")
     mtype = np.repeat(terms["type"], count)
-    day = due - rng.integers(10, 150, len(due))
+    day = due - rng.integers(65, 330, len(due))
     keep = day <= builder.as_of_d
     party, day, mtype = party[keep], day[keep], mtype[keep]
     order = np.lexsort((party, day))
