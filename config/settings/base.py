@@ -398,3 +398,5 @@ BILLING_VALIDATION_DAYS = env.int("BILLING_VALIDATION_DAYS", default=120)
 BILLING_DUES_PURPOSES = env.list(
     "BILLING_DUES_PURPOSES", default=["MembershipJoin", "MembershipRenewal", "MembershipChange"]
 )
+# Activity types that record a failed payment (a declined card, a returned debit); none: unread.
+RENEWALS_PAYMENT_FAILURE_TYPES = env.list("RENEWALS_PAYMENT_FAILURE_TYPES", default=["PAYFAIL"])

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import shape_commerce, shape_engagement, shape_party, shapes
+from .profile_b import served_codes
 from .schemas import ACTIVITY_BASE, AUDIT_BASE, COMMLOG_BASE, INVOICE_BASE, NOTE_BASE, PAYMENT_BASE
 from .table import BOOL, DATE, INT, MONEY, NUM, STR
 
@@ -168,7 +169,14 @@ def _generic_props(spec_props) -> dict[str, Prop]:
 
 def _activity(assoc, idx):
     return shape_engagement.generic_json(
-        assoc, assoc.activities, idx, "Activity", shape_engagement.ACTIVITY_PROPS, "seqn", "Party"
+        assoc,
+        assoc.activities,
+        idx,
+        "Activity",
+        shape_engagement.ACTIVITY_PROPS,
+        "seqn",
+        "Party",
+        codes=served_codes(assoc),
     )
 
 

@@ -31,6 +31,8 @@ class EngagementRows:
             member_from,
             self.member_until,
             self.as_of_d,
+            # Profile b's site keeps five years of activity; the default's two and a half.
+            periods=bh.ACTIVITY_PERIODS_B if getattr(self, "profile", "default") == "b" else 5,
         )
         d = self.dues
         nd, ne = len(d["party"]), len(eng["party"])

@@ -107,7 +107,7 @@ INVOICE = {
     "paid": MONEY,
     "balance": MONEY,
     "description": STR,
-    "note": STR,  # ProcessCashAdjustment appends each adjustment's reference here
+    "note": STR,  # Note: what adjustments left (ProcessCashAdjustment appends its reference)
     "item": STR,
     "term_begin": DATE,
     "term_end": DATE,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import behaviour as bh
+from .profile_b import served_item
 from .shapes import (
     COMM,
     DUES_CLASS,
@@ -19,7 +20,8 @@ from .shapes import (
 from .table import EMPTY_DATE
 
 
-def _item_summary(item_id: str, assoc=None) -> dict:
+def _item_summary(item_id: str, assoc=None, served: str | None = None) -> dict:
+    served = served or item_id
     if item_id in bh.ITEM_CODES or assoc is None:
         type_idx = bh.ITEM_CODES.index(item_id) if item_id in bh.ITEM_CODES else 0
         name, cls = f"{bh.TYPE_NAMES[type_idx]} Dues", DUES_CLASS
@@ -30,8 +32,8 @@ def _item_summary(item_id: str, assoc=None) -> dict:
         cls = {**DUES_CLASS, "ItemClassId": code, "Name": code.title()}
     return {
         "$type": T(COMM, "ItemSummaryData"),
-        "ItemId": item_id,
-        "ItemCode": item_id,
+        "ItemId": served,
+        "ItemCode": served,
         "Name": name,
         "ItemClass": cls,
     }
@@ -72,8 +74,8 @@ def subscription_dicts(assoc, idx: np.ndarray) -> list[dict]:
         d = {
             "$type": T(COMM, "SubscriptionData"),
             "PartyId": str(c["party_id"][i]),
-            "ItemId": c["item"][i],
-            "Item": _item_summary(c["item"][i], assoc),
+            "ItemId": served_item(assoc, c["item"][i]),
+            "Item": _item_summary(c["item"][i], assoc, served_item(assoc, c["item"][i])),
             "ProductType": c["product_type"][i] or "DUES",
             "Status": c["status"][i],
             "BeginDate": c["begin_date"][i],
@@ -154,6 +156,8 @@ def invoice_dicts(assoc, idx: np.ndarray) -> list[dict]:
                 "FinancialEntity": FINANCIAL_ENTITY,
             }
         )
+        if c["note"][i]:
+            out[-1]["Note"] = c["note"][i]  # what an adjustment left (a cancelled renewal)
     return out
 
 
@@ -237,8 +241,8 @@ def item_dicts(assoc, idx: np.ndarray) -> list[dict]:
         cls = c["item_class"][i] or "DUES"
         d = {
             "$type": T(COMM, "ItemData"),
-            "ItemId": c["item_id"][i],
-            "ItemCode": c["item_id"][i],
+            "ItemId": served_item(assoc, c["item_id"][i]),
+            "ItemCode": served_item(assoc, c["item_id"][i]),
             "Name": c["name"][i],
             "Description": c["name"][i],
             "ItemClass": {

@@ -16,6 +16,12 @@ class Command(BaseCommand):
         parser.add_argument("--members", type=int, default=2000)
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument(
+            "--profile",
+            choices=["default", "b"],
+            default="default",
+            help="b: another association (other lapse causes, codes and write-off practice).",
+        )
+        parser.add_argument(
             "--as-of",
             type=date.fromisoformat,
             default=None,
@@ -75,7 +81,9 @@ class Command(BaseCommand):
             f"Generating {options['members']} members (seed {options['seed']}, "
             f"as of {as_of.isoformat()})..."
         )
-        association = generate(options["members"], options["seed"], as_of)
+        association = generate(
+            options["members"], options["seed"], as_of, profile=options["profile"]
+        )
         if options["advance_days"]:
             association.advance(options["advance_days"])
         association.set_item_shape(options["item_shape"])
