@@ -72,7 +72,7 @@ def payment_decide(
             job="dues.cash_application",
             summary=f"Chosen by {user.get_username()} on the payment page.",
         )
-        if payment.status == S.UNMATCHED:
+        if payment.status in (S.RECEIVED, S.UNMATCHED):
             payment_transition(payment, S.PROPOSED)
         payment.save()
         return payment
