@@ -137,7 +137,15 @@ def _import_deposits(
                 items_total=d.items_total,
                 raw=jsonable(d.raw),
             )
-            found.full_clean(exclude=["import_file"])
+            try:
+                found.full_clean(exclude=["import_file"])
+            except ValidationError as exc:
+                # A deposit groups the payments after it: without it the file cannot be read
+                # as the bank meant it, so the file is refused whole, naming the line.
+                raise DomainError(
+                    f"Line {d.line}: the lockbox deposit record cannot be kept "
+                    f"({validation_text(exc)}); nothing from this file was stored."
+                ) from exc
             found.save()
             stored[d.dedupe_key] = found
             action, before = "dues.deposit_received", None
