@@ -138,10 +138,15 @@ def main() -> None:
         "sandbox_cpu": round(sandbox_sync_cpu, 2),
     }
     total = main_cpu + worker_cpu + backend_cpu
+    fetch_cpu_per_record = fetch["fetching_process_cpu"] / max(fetch["records"], 1)
     report = {
         "members": args.members,
         "entities": sorted(only) or "all",
-        "raw_fetch": {**fetch, "wall_us_per_record": per_record(fetch["wall"], records)},
+        "raw_fetch": {
+            **fetch,
+            "wall_us_per_record": per_record(fetch["wall"], records),
+            "cpu_us_per_record": round(fetch_cpu_per_record * 1e6, 1),
+        },
         "full_sync": {
             **sync,
             "us_per_record": {
@@ -151,6 +156,10 @@ def main() -> None:
                 "total_cpu": per_record(total, synced),
             },
         },
+        # The sync's CPU (all its processes and PostgreSQL's) over the bare client's, a record.
+        "sync_cpu_over_fetch_cpu": round(total / max(synced, 1) / fetch_cpu_per_record, 2),
+        "target_sync_cpu_over_fetch_cpu_max": 2.5,
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
         "sync_over_fetch": round(summary["seconds"] / max(fetch["wall"], 1e-6), 3),
         # With two cores and perfect overlap the sync cannot take less than half its CPU.
         "floor_sync_over_fetch_on_2_cores": round(total / 2 / max(fetch["wall"], 1e-6), 3),

@@ -1,6 +1,6 @@
 """Money: the only place that rounds. Amounts are Decimal; every rounding names its rule."""
 
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -8,6 +8,9 @@ ZERO = Decimal("0.00")
 # Named rules, so a reader of any computation knows which convention applied.
 HALF_UP = ROUND_HALF_UP  # invoices, prorations: what members expect on paper
 BANKERS = ROUND_HALF_EVEN  # aggregates where bias matters
+DOWN = ROUND_DOWN  # instalments of a plan: each rounded down, the last takes the remainder
+# The rules a setting may name (the billing policy's rounding), by their setting value.
+RULES = {"half_up": HALF_UP, "bankers": BANKERS}
 
 
 def to_money(value, *, rule: str = HALF_UP) -> Decimal:

@@ -292,7 +292,7 @@ def effect_many(items) -> dict:
     from dues import services
 
     out: dict = {}
-    applications = []
+    applications: list = []
     for item in items:
         application = PaymentApplication.from_payload(item.payload)
         if application.action == "not_ours":

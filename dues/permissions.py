@@ -18,3 +18,8 @@ GRANTS = {
     roles.ADMINISTRATOR: [],
     roles.MEMBERSHIP: [],
 }
+
+# Billing checks and credit memos declare theirs beside their code (dues.billing.permissions).
+from dues.billing.permissions import GRANTS as _BILLING_GRANTS  # noqa: E402
+
+GRANTS = {role: [*codes, *_BILLING_GRANTS.get(role, [])] for role, codes in GRANTS.items()}

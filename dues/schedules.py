@@ -31,3 +31,8 @@ SCHEDULES = [
         "schedule_type": "D",
     },
 ]
+
+# Billing checks declare theirs beside their code.
+from dues.billing.schedules import SCHEDULES as _BILLING  # noqa: E402
+
+SCHEDULES += _BILLING

@@ -1,6 +1,6 @@
 """URLs of the payment pages, and the providers' webhooks (unnamed: they are not pages)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from dues import views
 from dues.intake import webhook_views
@@ -17,6 +17,11 @@ urlpatterns = [
     ),
     path("payments/check/", views.CheckEntryView.as_view(), name="check_new"),
     path("payments/performance/", views.MatchingPerformanceView.as_view(), name="performance"),
+    path(
+        "payments/matching-policy/",
+        views.MatchingPolicySetView.as_view(),
+        name="matching_policy",
+    ),
     path("payments/parties/", views.PartySearchView.as_view(), name="party_search"),
     path("payments/<int:pk>/", views.PaymentDetailView.as_view(), name="payment_detail"),
     path("payments/<int:pk>/decide/", views.PaymentDecideView.as_view(), name="decide"),
@@ -27,6 +32,7 @@ urlpatterns = [
         views.MemberPendingView.as_view(),
         name="member_pending",
     ),
+    path("billing/", include("dues.billing.urls")),
     path("webhooks/stripe/", webhook_views.stripe_webhook),
     path("webhooks/authorizenet/", webhook_views.authorizenet_webhook),
 ]

@@ -18,9 +18,11 @@ from common.tables import keyset_paginate
 from dues import intake, permissions, selectors, services
 from dues.forms import CheckForm, ImportForm, RefundForm
 from dues.kinds import parse_allocations
-from dues.models import Payment, PaymentImport
+from dues.models import MatchingPolicy, Payment, PaymentImport
+from dues.services.policy import matching_policy, matching_policy_set
 from imis_client.permissions import VIEW_MEMBERS
 from imis_client.selectors import MemberFilters, member_search
+from reviews.permissions import MANAGE_POLICIES
 
 QUEUE_SORTS = {
     "id": "id",
@@ -139,6 +141,12 @@ class PaymentDecideView(PermissionRequiredMixin, View):
                 request,
                 f"Payment #{pk} applied ({format_money(payment.available)}); on hold until "
                 f"{payment.hold_until:%Y-%m-%d %H:%M}. Undo it from the Hold page if needed.",
+            )
+        elif payment.status in Payment.OPEN:
+            messages.success(
+                request,
+                f"Payment #{pk}: your choice is saved as a proposal; someone else must approve it "
+                "(whoever proposes or edits cannot also approve).",
             )
         else:
             messages.success(request, f"Payment #{pk}: {payment.get_status_display().lower()}.")
@@ -306,7 +314,28 @@ class MatchingPerformanceView(PermissionRequiredMixin, View):
             "precision": [row["precision"] for row in data["bands"]],
             "auto_rate": [row["auto_rate"] for row in data["bands"]],
         }
-        return render(request, "dues/performance.html", {**data, "chart": chart})
+        policy = {
+            "current": matching_policy(),
+            "choices": MatchingPolicy.TieRule.choices,
+            "can_set": request.user.has_perm(MANAGE_POLICIES),
+        }
+        return render(request, "dues/performance.html", {**data, "chart": chart, "policy": policy})
+
+
+class MatchingPolicySetView(PermissionRequiredMixin, View):
+    """A manager chooses what matching does when several open invoices equal the amount."""
+
+    permission_required = MANAGE_POLICIES
+    raise_exception = True
+
+    def post(self, request):
+        try:
+            matching_policy_set(user=request.user, tie_rule=request.POST.get("tie_rule", ""))
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Matching rule saved; the change is in the audit trail.")
+        return redirect("dues:performance")
 
 
 class MemberPendingView(PermissionRequiredMixin, View):

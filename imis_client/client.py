@@ -11,9 +11,11 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urlsplit
 
 import httpx
+import msgspec
 import orjson
 
 log = logging.getLogger(__name__)
@@ -57,7 +59,7 @@ RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 
 @dataclass
 class Page:
-    items: list[dict]
+    items: list  # decoded records (dicts), or each one's JSON text (bytes) if fetched raw
     offset: int
     limit: int
     total: int | None
@@ -230,6 +232,7 @@ class ImisClient:
         with self._token_lock:
             if self._token is None or time.monotonic() >= self._token_expires:
                 self._login_locked()
+            assert self._token is not None  # set by the login, or it raised
             return self._token
 
     def _drop_token(self, stale: str) -> None:
@@ -296,6 +299,28 @@ class ImisClient:
         write: bool = False,
     ) -> dict | list | None:
         """One API call, with login, one re-login on 401, and retries. Returns decoded JSON."""
+        response = self._answer(method, path, params=params, json=json, write=write)
+        if not response.content:
+            return None
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            raise _not_json(method, path, response) from exc
+
+    def get_bytes(self, path: str, params: dict | None = None) -> bytes:
+        """A GET's body as iMIS sent it (for callers that decode it themselves)."""
+        return self._answer("GET", path, params=params).content
+
+    def _answer(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        json: object | None = None,
+        write: bool = False,
+    ) -> httpx.Response:
+        """A successful answer to one API call, or the error that says why there is none."""
         url = f"{self.base_url}{path}"
         content = orjson.dumps(json) if json is not None else None
         for auth_attempt in range(2):
@@ -326,15 +351,7 @@ class ImisClient:
                 status=response.status_code,
                 body=response.text[:2000],
             )
-        if not response.content:
-            return None
-        try:
-            return orjson.loads(response.content)
-        except orjson.JSONDecodeError as exc:
-            raise ImisError(
-                f"iMIS answered {method} {path} with something that is not JSON: "
-                f"{response.text[:200]!r}"
-            ) from exc
+        return response
 
     def get(self, path: str, params: dict | None = None):
         return self.request("GET", path, params=params)
@@ -347,40 +364,51 @@ class ImisClient:
 
     # --- paging -------------------------------------------------------------------------
 
-    def fetch_page(self, entity: str, params: dict | None, offset: int, limit: int) -> Page:
+    def fetch_page(
+        self, entity: str, params: dict | None, offset: int, limit: int, *, raw: bool = False
+    ) -> Page:
+        """One page of a list. ``raw``: its items are each record's JSON text as iMIS sent it
+        (bytes), for callers that decode only what they need and keep the text."""
         query = dict(params or {})
         query.update(offset=offset, limit=limit)
-        body = self.get(f"/api/{entity}", query)
-        return parse_paged(body, entity)
+        path = f"/api/{entity}"
+        if raw:
+            return parse_paged_raw(self.get_bytes(path, query), entity, path)
+        return parse_paged(self.get(path, query), entity)
 
     def iter_pages(
-        self, entity: str, params: dict | None = None, *, start_offset: int = 0
+        self, entity: str, params: dict | None = None, *, start_offset: int = 0, raw: bool = False
     ) -> Iterator[Page]:
-        """Every page of a list, in order, following NextOffset.
+        """Every page of a list, in order, following NextOffset (``raw``: see fetch_page).
 
         After the first page tells the server's real page size and total, the next pages are
         fetched ahead by a small thread pool; they are still yielded in order, and the chain of
         NextOffset is checked so that a page the server shaped differently is fetched again.
         """
-        first = self.fetch_page(entity, params, start_offset, self.page_size)
+        fetch_page = partial(self.fetch_page, raw=raw)
+        first = fetch_page(entity, params, start_offset, self.page_size)
         yield first
         if not first.has_next or first.next_offset is None:
             return
         limit = max(first.limit or len(first.items) or self.page_size, 1)
-        expected = first.next_offset
+        expected: int | None = first.next_offset
         if self.concurrency == 1 or first.total is None:
-            yield from self._sequential(entity, params, expected, limit)
+            while expected is not None:
+                page = fetch_page(entity, params, expected, limit)
+                yield page
+                expected = page.next_offset if page.has_next else None
             return
+        start = first.next_offset  # an int here: checked above
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            offsets = list(range(expected, max(first.total, expected + 1), limit))
+            offsets = list(range(start, max(first.total, start + 1), limit))
             ahead = self.concurrency * 2
-            futures = {}
+            futures: dict = {}
             index = 0
 
             def submit_upto(i):
                 while len(futures) < ahead and i < len(offsets):
                     off = offsets[i]
-                    futures[off] = pool.submit(self.fetch_page, entity, params, off, limit)
+                    futures[off] = pool.submit(fetch_page, entity, params, off, limit)
                     i += 1
                 return i
 
@@ -390,18 +418,18 @@ class ImisClient:
                     page = futures.pop(expected).result()
                 else:
                     # Rows were added past the total seen at the start: continue one by one.
-                    page = self.fetch_page(entity, params, expected, limit)
+                    page = fetch_page(entity, params, expected, limit)
                 index = submit_upto(index)
                 yield page
                 expected = page.next_offset if page.has_next else None
             for future in futures.values():
                 future.cancel()
 
-    def _sequential(self, entity, params, offset, limit) -> Iterator[Page]:
-        while offset is not None:
-            page = self.fetch_page(entity, params, offset, limit)
-            yield page
-            offset = page.next_offset if page.has_next else None
+
+def _not_json(method: str, path: str, response: httpx.Response) -> ImisError:
+    return ImisError(
+        f"iMIS answered {method} {path} with something that is not JSON: {response.text[:200]!r}"
+    )
 
 
 def parse_paged(body, entity: str) -> Page:
@@ -412,6 +440,52 @@ def parse_paged(body, entity: str) -> Page:
     values = items.get("$values") if isinstance(items, dict) else items
     if not isinstance(values, list):
         raise ImisError(f"iMIS answered the {entity} list with Items that hold no $values")
+    return _page(body, values)
+
+
+class _RawValues(msgspec.Struct):
+    values: list[msgspec.Raw] = msgspec.field(name="$values")
+
+
+class _RawPagedResult(msgspec.Struct):
+    """The envelope of a list, each item left as the text iMIS sent (msgspec skips over it)."""
+
+    Items: _RawValues | list[msgspec.Raw] | None = None
+    Offset: object = None
+    Limit: object = None
+    TotalCount: object = None
+    HasNext: object = None
+    NextOffset: object = None
+
+
+_RAW_PAGED = msgspec.json.Decoder(_RawPagedResult)
+
+
+def parse_paged_raw(body: bytes, entity: str, path: str) -> Page:
+    """parse_paged for a body not decoded yet: the items are each record's JSON text (bytes)."""
+    try:
+        envelope = _RAW_PAGED.decode(body)
+    except msgspec.ValidationError as exc:
+        if "$values" in str(exc):
+            raise ImisError(
+                f"iMIS answered the {entity} list with Items that hold no $values"
+            ) from exc
+        raise ImisError(
+            f"iMIS answered the {entity} list without a PagedResult: {body[:200]!r}"
+        ) from exc
+    except msgspec.DecodeError as exc:
+        raise ImisError(
+            f"iMIS answered GET {path} with something that is not JSON: {body[:200]!r}"
+        ) from exc
+    items = envelope.Items
+    if items is None:
+        raise ImisError(f"iMIS answered the {entity} list without a PagedResult: {body[:200]!r}")
+    values = items if isinstance(items, list) else items.values
+    fields = {name: getattr(envelope, name) for name in _RawPagedResult.__struct_fields__}
+    return _page(fields, [bytes(value) for value in values])
+
+
+def _page(body: dict, values: list) -> Page:
     has_next = bool(body.get("HasNext"))
     next_offset = body.get("NextOffset")
     offset = int(body.get("Offset") or 0)

@@ -8,6 +8,7 @@ services.sync_run_execute), so no other writer can insert the same id between ch
 """
 
 from collections.abc import Container
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import orjson
@@ -42,16 +43,62 @@ def _copy_text(value) -> str:
             return value.translate(_COPY_ESCAPES)
         return value
     if isinstance(value, datetime | date):
-        return value.isoformat()
+        # The parsers hand out the same date objects for the same text (see contracts._Memo),
+        # and formatting one with its time zone costs ~1 µs.
+        text = _MOMENTS.get(value)
+        if text is None:
+            text = value.isoformat()
+            if len(_MOMENTS) >= 50_000:
+                _MOMENTS.clear()
+            _MOMENTS[value] = text
+        return text
     return str(value)
 
 
+_MOMENTS: dict = {}  # date or datetime -> its COPY text (a date never equals a datetime)
+
+
 def encode_raw(record: dict) -> bytes:
-    """The record as stored: compact JSON; NUL characters (refused by jsonb) are dropped."""
-    data = orjson.dumps(record)
-    if b"\\u0000" in data:
-        data = data.replace(b"\\u0000", b"")
-    return data
+    """A record built here (not read from iMIS) as the mirror stores it: compact JSON."""
+    return orjson.dumps(record)
+
+
+_COPY_RAW_ESCAPES = ((b"\\", b"\\\\"), (b"\n", b"\\n"), (b"\r", b"\\r"), (b"\t", b"\\t"))
+
+
+@dataclass
+class PreparedRows:
+    """Rows prepared for COPY, kept compact to cross from a page worker to the writer: their ids
+    and payload hashes, and their COPY lines (without the bookkeeping stamps) joined in chunks,
+    each line ended by a newline. A line holds no newline of its own (COPY's escapes), so a
+    chunk splits back into its lines exactly, and an initial load's chunks go to COPY whole."""
+
+    ids: list[str] = field(default_factory=list)
+    hashes: list[int] = field(default_factory=list)
+    chunks: list[bytes] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, rows: list[tuple[str, int, bytes]]) -> "PreparedRows":
+        """From MirrorWriter.prepare's (imis_id, hash, line) tuples."""
+        if not rows:
+            return cls()
+        ids, hashes, lines = zip(*rows, strict=True)
+        return cls(list(ids), list(hashes), [b"\n".join(lines) + b"\n"])
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def extend(self, other: "PreparedRows") -> None:
+        self.ids.extend(other.ids)
+        self.hashes.extend(other.hashes)
+        self.chunks.extend(other.chunks)
+
+    def rows(self) -> list[tuple[str, int, bytes]]:
+        lines: list[bytes] = []
+        for chunk in self.chunks:
+            lines.extend(chunk.split(b"\n"))
+            lines.pop()  # after the last newline
+        return list(zip(self.ids, self.hashes, lines, strict=True))
 
 
 class MirrorWriter:
@@ -70,7 +117,7 @@ class MirrorWriter:
         self.copy_columns = ", ".join(
             f'"{c}"'
             for c in [
-                *[model._meta.get_field(n).column for n in self.data_fields],
+                *[getattr(model._meta.get_field(n), "column", n) for n in self.data_fields],
                 "raw",
                 "raw_hash",
                 "synced_at",
@@ -93,21 +140,31 @@ class MirrorWriter:
         handing bytes between processes costs a copy, not a transcoding.
         """
         digest = raw_hash(raw)
-        head = "\t".join([_copy_text(row.get(n)) for n in self.data_fields]).encode()
-        # orjson escapes control characters inside strings, so only backslashes need doubling.
-        if b"\\" in raw:
-            raw = raw.replace(b"\\", b"\\\\")
-        return row["imis_id"], digest, b"%b\t%b\t%d" % (head, raw, digest)
+        values = [row.get(n) for n in self.data_fields]
+        head = "\t".join([v if type(v) is str else _copy_text(v) for v in values])
+        if (
+            "\\" in head
+            or "\n" in head
+            or "\r" in head
+            or head.count("\t") != len(values) - 1  # a tab inside a value
+        ):
+            head = "\t".join([_copy_text(v) for v in values])  # the slow way, escaping
+        # JSON strings hold no raw control characters, but whitespace between tokens may be a
+        # newline or tab, which COPY would read as the end of a row or field.
+        for plain, escaped in _COPY_RAW_ESCAPES:
+            if plain in raw:
+                raw = raw.replace(plain, escaped)
+        return row["imis_id"], digest, b"%b\t%b\t%d" % (head.encode(), raw, digest)
 
     def _copy(self, cursor, target: str, rows: list[tuple[str, int, bytes]], now: datetime) -> None:
         tail = f"\t{now.isoformat()}\t\\N\n".encode()
-        data = tail.join([line for _, _, line in rows]) + tail
         with cursor.cursor.copy(f'COPY "{target}" ({self.copy_columns}) FROM STDIN') as copy:
-            copy.write(data)
+            copy.write(tail.join([line for _, _, line in rows]))  # megabytes: joined once
+            copy.write(tail)
 
     def write(
         self,
-        rows: list[tuple[str, int, bytes]],
+        rows: list[tuple[str, int, bytes]] | PreparedRows,
         *,
         now: datetime,
         absent: Container[str] = (),
@@ -118,18 +175,27 @@ class MirrorWriter:
         same record twice. ``absent``: ids the caller knows are not in the table (an initial load
         into an empty table, ids not met before in this run); they are inserted without a lookup.
         """
+        if isinstance(rows, PreparedRows):
+            ids = set(rows.ids)
+            if isinstance(absent, set | frozenset) and len(ids) == len(rows) and ids <= absent:
+                self._copy_chunks(rows.chunks, now)  # all new, none twice: as they came
+                return len(rows), 0, 0
+            rows = rows.rows()
         if not rows:
             return 0, 0, 0
         latest = {row[0]: row for row in rows}
         unknown = [imis_id for imis_id in latest if imis_id not in absent]
-        stored = self._stored(unknown) if unknown else {}
         new, changed = [], []
-        for imis_id, row in latest.items():
-            known = stored.get(imis_id)
-            if known is None:
-                new.append(row)
-            elif known[0] != row[1] or known[1]:
-                changed.append(row)
+        if not unknown:  # an initial load: every row is new
+            new = rows if len(latest) == len(rows) else list(latest.values())
+        else:
+            stored = self._stored(unknown)
+            for imis_id, row in latest.items():
+                known = stored.get(imis_id)
+                if known is None:
+                    new.append(row)
+                elif known[0] != row[1] or known[1]:
+                    changed.append(row)
         with connection.cursor() as cursor:
             if new:
                 self._copy(cursor, self.table, new, now)
@@ -143,6 +209,15 @@ class MirrorWriter:
                 )
                 cursor.execute(f'TRUNCATE "{self.stage}"')
         return len(new), len(changed), len(latest) - len(new) - len(changed)
+
+    def _copy_chunks(self, chunks: list[bytes], now: datetime) -> None:
+        tail = f"\t{now.isoformat()}\t\\N\n".encode()
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f'COPY "{self.table}" ({self.copy_columns}) FROM STDIN') as copy,
+        ):
+            for chunk in chunks:
+                copy.write(chunk.replace(b"\n", tail))
 
     def _stored(self, ids: list[str]) -> dict[str, tuple[int, bool]]:
         """The stored hash and deleted flag of each id present. The ids go as one bound array

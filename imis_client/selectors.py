@@ -24,7 +24,8 @@ class MemberFilters:
     @classmethod
     def from_query(cls, get) -> "MemberFilters":
         """The filters of the Members page and API, from their query string."""
-        dates, bad = {}, []
+        dates: dict[str, date | None] = {}
+        bad: list[str] = []
         for label, key in (("from", "paid_from"), ("to", "paid_to")):
             raw = get.get(key) or ""
             try:
@@ -136,7 +137,7 @@ def member_detail(imis_id: str, *, activity_limit: int = 200) -> MemberRecord | 
         for e in m.ImisEvent.objects.filter(imis_id__in={r.event_id for r in registrations})
     }
     for registration in registrations:
-        registration.event = events.get(registration.event_id)
+        registration.event = events.get(registration.event_id)  # type: ignore[attr-defined]
     open_balance = sum((i.balance or 0) for i in invoices if i.is_open)
     activities = list(
         m.ImisActivity.objects.filter(party_id=imis_id).order_by("-transaction_date")[
@@ -192,7 +193,7 @@ def sync_status() -> list[dict]:
                 "name": entity.name,
                 "endpoint": entity.endpoint,
                 "mode": entity.mode,
-                "rows": entity.model.objects.filter(deleted_at__isnull=True).count(),
+                "rows": entity.model._default_manager.filter(deleted_at__isnull=True).count(),
                 "state": state,
                 "last": last_results.get(entity.name),
                 "open_problems": problems.get(entity.name, 0),
@@ -232,7 +233,7 @@ def outbox_stuck_count() -> int:
 
 def sync_age_text() -> str:
     run = m.SyncRun.objects.filter(finished_at__isnull=False).order_by("-id").first()
-    if run is None:
+    if run is None or run.finished_at is None:
         return "never"
     minutes = int((timezone.now() - run.finished_at).total_seconds() // 60)
     return f"{minutes} min ago" if minutes < 120 else f"{minutes // 60} h ago"

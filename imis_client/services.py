@@ -25,8 +25,8 @@ from imis_client.client import (
     parse_paged,
 )
 from imis_client.models import OutboxWrite, SyncRun, SyncState
-from imis_client.pages import PagePool, bulk_decoding
-from imis_client.sync import EntitySyncer, entities, entity_names
+from imis_client.page_workers import PagePool, bulk_decoding
+from imis_client.sync import EntitySyncer, IndexBuilder, entities, entity_names
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,7 @@ def sync_run_execute(
     client = client or ImisClient.from_settings(concurrency=settings.IMIS_CONCURRENCY)
     started = time.monotonic()
     pool = None
+    indexes = IndexBuilder()
     with bulk_decoding():
         try:
             # Workers are forked before the sync starts any thread of its own.
@@ -74,7 +75,12 @@ def sync_run_execute(
                 pool = PagePool(client, settings.IMIS_TIME_ZONE, settings.IMIS_SYNC_PROCESSES)
             for entity in chosen:
                 syncer = EntitySyncer(
-                    client, entity, progress=progress, pool=pool, run_started=run.created_at
+                    client,
+                    entity,
+                    progress=progress,
+                    pool=pool,
+                    indexes=indexes,
+                    run_started=run.created_at,
                 )
                 try:
                     counts = syncer.run(full=full)
@@ -89,6 +95,7 @@ def sync_run_execute(
                     continue
                 run.results[entity.name] = counts.as_dict()
                 SyncRun.objects.filter(pk=run.pk).update(results=run.results)
+            indexes.wait()
             errors = [r for r in run.results.values() if r.get("error")]
             _sync_run_transition(
                 run, SyncRun.Status.PARTIAL if errors else SyncRun.Status.SUCCEEDED
@@ -100,6 +107,7 @@ def sync_run_execute(
             )
             raise
         finally:
+            indexes.close()
             if pool is not None:
                 pool.close()
             run.seconds = round(time.monotonic() - started, 2)
@@ -260,11 +268,9 @@ def _outbox_send(write: OutboxWrite, client: ImisClient) -> OutboxWrite | None:
     outcome: dict = {}
     try:
         if write.ambiguous and write.readback_path:
-            found = parse_paged(
-                client.get(write.readback_path, write.readback_params), write.entity
-            )
-            if found.items:
-                outcome = {"state": OutboxWrite.State.DELIVERED, "response": found.items[0]}
+            found = _read_back(client, write)
+            if found is not None:
+                outcome = {"state": OutboxWrite.State.DELIVERED, "response": found}
         if not outcome:
             response = client.request(write.method, write.path, json=write.body, write=True)
             outcome = {"state": OutboxWrite.State.DELIVERED, "response": response}
@@ -272,7 +278,8 @@ def _outbox_send(write: OutboxWrite, client: ImisClient) -> OutboxWrite | None:
         outcome = {"state": OutboxWrite.State.PENDING, "error": str(exc), "ambiguous": True}
     except ImisRequestError as exc:
         # iMIS read the write and said no: sending it again would get the same answer.
-        outcome = {"state": OutboxWrite.State.FAILED, "error": str(exc)}
+        answer = {"status": exc.status, "body": exc.body[:2000]}
+        outcome = {"state": OutboxWrite.State.FAILED, "error": str(exc), "response": answer}
     except ImisError as exc:
         outcome = {"state": OutboxWrite.State.PENDING, "error": str(exc)}
     with transaction.atomic():
@@ -292,8 +299,9 @@ def _outbox_send(write: OutboxWrite, client: ImisClient) -> OutboxWrite | None:
         _outbox_transition(write, state)
         write.last_error = outcome.get("error", "")
         write.ambiguous = write.ambiguous or outcome.get("ambiguous", False)
-        if state == OutboxWrite.State.DELIVERED:
+        if state in (OutboxWrite.State.DELIVERED, OutboxWrite.State.FAILED):
             write.response = outcome.get("response")
+        if state == OutboxWrite.State.DELIVERED:
             write.delivered_at = timezone.now()
         elif state == OutboxWrite.State.PENDING:
             write.next_attempt_at = timezone.now() + _outbox_backoff(write.attempts)
@@ -308,6 +316,22 @@ def _outbox_send(write: OutboxWrite, client: ImisClient) -> OutboxWrite | None:
                 data={"source": write.source, "error": write.last_error[:300]},
             )
     return write
+
+
+def _read_back(client: ImisClient, write: OutboxWrite) -> dict | None:
+    """The write as iMIS holds it, found by our reference: the first row of a list that the
+    read-back parameters filter, or, with ``$contains`` ({field: reference}), the one record
+    whose field holds it (an invoice whose Note carries the adjustment's reference)."""
+    params = dict(write.readback_params)
+    contains = params.pop("$contains", None)
+    body = client.get(write.readback_path, params or None)
+    if contains is not None:
+        held = isinstance(body, dict) and all(
+            str(text) in str(body.get(field) or "") for field, text in contains.items()
+        )
+        return body if held else None
+    found = parse_paged(body, write.entity)
+    return found.items[0] if found.items else None
 
 
 def outbox_relay(*, client: ImisClient | None = None, limit: int = 200, now=None) -> dict:

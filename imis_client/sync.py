@@ -11,6 +11,8 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent import futures
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -23,8 +25,9 @@ from imis_client import models as m
 from imis_client.client import ImisClient
 from imis_client.contracts import Ctx, local_datetime, named_values, nested
 from imis_client.contracts import parsers as p
-from imis_client.mirror_writer import MirrorWriter
-from imis_client.pages import PagePool, local_pages
+from imis_client.contracts.prices import item_price_id_of, parse_item_price
+from imis_client.mirror_writer import MirrorWriter, PreparedRows
+from imis_client.page_workers import PagePool, local_pages
 
 BATCH_ROWS = 2000
 INVOICE_LOOKUP_CHUNK = 100
@@ -71,6 +74,16 @@ def entities() -> list[SyncEntity]:
             "full",
             order_by="ItemId",
             params={"ItemClassId": "eq:DUES"},
+        ),
+        SyncEntity(
+            "item_price",
+            "Item",
+            m.ImisItemPrice,
+            parse_item_price,
+            item_price_id_of,
+            "full",
+            order_by="ItemId",
+            params={"ItemClassId": "in:DUES|SUBSCRIPTION"},
         ),
         SyncEntity(
             "party",
@@ -205,10 +218,12 @@ class EntitySyncer:
         *,
         progress=None,
         pool: PagePool | None = None,
+        indexes: "IndexBuilder | None" = None,
         run_started: datetime | None = None,
     ) -> None:
         self.client = client
         self.pool = pool
+        self.indexes = indexes
         self.entity = entity
         self.progress = progress or NullProgress()
         self.tz = ZoneInfo(settings.IMIS_TIME_ZONE)
@@ -241,6 +256,7 @@ class EntitySyncer:
         if not page.items:
             return None
         ctx = Ctx(entity.name, entity.id_of(page.items[0]), self.tz)
+        assert entity.stamp_of is not None  # entities with a stamp filter read a stamp
         return local_datetime(ctx, entity.stamp_of(page.items[0]), entity.stamp_filter)
 
     def _params(self, extra: dict | None = None) -> dict:
@@ -261,7 +277,7 @@ class EntitySyncer:
             pages = self.pool.pages(entity, params, start_offset)
         else:
             pages = local_pages(self.client, entity, self.writer, self.tz, params, start_offset)
-        batch: list[tuple[str, int, bytes]] = []
+        batch = PreparedRows()
         absent: set[str] = set()
         quarantine: list[tuple] = []
         started = time.monotonic()
@@ -277,10 +293,9 @@ class EntitySyncer:
                     )
                 batch.extend(page.rows)
                 quarantine.extend(page.problems)
-                ids = [row[0] for row in page.rows]
+                ids = page.rows.ids
                 if self.started_empty:
-                    seen = self.seen
-                    absent.update(i for i in ids if i not in seen)
+                    absent.update(set(ids) - self.seen)
                 self.seen.update(ids)
                 next_offset = page.next_offset if page.has_next else None
                 elapsed = max(time.monotonic() - started, 1e-6)
@@ -291,7 +306,7 @@ class EntitySyncer:
                 )
                 if len(batch) >= BATCH_ROWS or next_offset is None:
                     writer.submit(batch, absent, quarantine, resume_key, next_offset)
-                    batch, absent, quarantine = [], set(), []
+                    batch, absent, quarantine = PreparedRows(), set(), []
             if batch or quarantine:
                 writer.submit(batch, absent, quarantine, resume_key, None)
 
@@ -307,7 +322,7 @@ class EntitySyncer:
             self.counts.unchanged += unchanged
             for record_id, message, field_name, record in quarantine:
                 self._quarantine(record_id, message, field_name, record)
-            self._resolve_quarantine([row[0] for row in batch])
+            self._resolve_quarantine(batch.ids)
             if resume_key is not None:
                 resume = {**resume_key, "offset": next_offset} if next_offset else None
                 m.SyncState.objects.filter(entity=self.entity.name).update(resume=resume)
@@ -353,7 +368,10 @@ class EntitySyncer:
             else:
                 self._run_invoices(state, full=full)
         finally:
-            self._restore_indexes()
+            if self.indexes is not None:
+                self.indexes.submit(self._restore_indexes)
+            else:
+                self._restore_indexes()
         self.counts.seconds = time.monotonic() - started
         return self.counts
 
@@ -401,8 +419,9 @@ class EntitySyncer:
         """Where to start, and the probe to catch up from: a resumed scan keeps its first probe,
         so rows changed before the interruption are still read again."""
         offset = self._resume_offset(state, key)
-        if offset and (state.resume or {}).get("probe"):
-            return offset, datetime.fromisoformat(state.resume["probe"])
+        resume = state.resume or {}
+        if offset and resume.get("probe"):
+            return offset, datetime.fromisoformat(resume["probe"])
         return offset, (self.probe() if self.entity.stamp_filter else None)
 
     def _run_full(self, state: m.SyncState, *, deletions: bool) -> None:
@@ -503,7 +522,7 @@ class EntitySyncer:
     def _sweep_open_invoices(self) -> None:
         self.scan(self._params({"Balance": "ne:0"}))
         stale = list(
-            self.entity.model.objects.filter(is_open=True, deleted_at__isnull=True)
+            m.ImisInvoice.objects.filter(is_open=True, deleted_at__isnull=True)
             .exclude(imis_id__in=self.seen)
             .values_list("imis_id", flat=True)
         )
@@ -512,9 +531,40 @@ class EntitySyncer:
         gone = set(stale) - self.seen
         if gone:
             with transaction.atomic():
-                self.counts.deleted += self.entity.model.objects.filter(
+                self.counts.deleted += m.ImisInvoice.objects.filter(
                     imis_id__in=gone, deleted_at__isnull=True
                 ).update(deleted_at=timezone.now(), is_open=False)
+
+
+class IndexBuilder:
+    """Builds the indexes that initial loads deferred, on its own thread (and connection), one
+    table after another, while the next entities are read.
+
+    Building a table's indexes is PostgreSQL's work alone: done in line, it left the site idle
+    for that long (on a slow site) or the page workers' cores (on a fast one). Call ``wait`` to
+    raise a build's error, and ``close`` always.
+    """
+
+    def __init__(self) -> None:
+        # Threads start at the first submit, so after the page workers are forked.
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="sync-indexes")
+        self._pending: list = []
+
+    def submit(self, build: Callable[[], None]) -> None:
+        self._pending.append(self._thread.submit(build))
+
+    def wait(self) -> None:
+        for pending in self._pending:
+            pending.result()
+
+    def close(self) -> None:
+        futures.wait(self._pending)
+        self._thread.submit(_close_connection).result()
+        self._thread.shutdown()
+
+
+def _close_connection() -> None:
+    connection.close()  # the calling thread's own (the proxy resolves per thread)
 
 
 class BatchWriter:

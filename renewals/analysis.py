@@ -18,7 +18,7 @@ def renewal_rate_by_month(frames: MirrorFrames, *, as_of_day: int, grace_days: i
     """Per month of due date, renewed / lapsed / pending, for the twelve months of due dates up
     to today ("this cycle") and the twelve before ("last cycle")."""
     terms = renewal_terms(frames, as_of_day=as_of_day, grace_days=grace_days)
-    full = frames.settlement["full_day"].to_numpy(float)[terms["inv"].to_numpy()]
+    full = terms["renewed_day"].to_numpy(float)
     due = terms["due_day"].to_numpy(np.int64)
     renewed = full <= np.minimum(due + grace_days, as_of_day)
     lapsed = terms["closed"].to_numpy(bool) & ~renewed
@@ -129,9 +129,12 @@ def root_causes(frames: MirrorFrames, *, as_of_day: int, config: FeatureConfig) 
     rows = [r for r in rows if significant(r)]
     rows.sort(key=lambda r: -r["excess_lapses"])
     first, last = day_date(terms["due_day"].min()), day_date(terms["due_day"].max())
+    # How the lapses ended (cancelled, written off, part paid, unpaid, paid after grace).
+    ended = terms.loc[lapsed, "outcome"].value_counts()
     return {
         "n": len(terms),
         "lapsed": total_lapsed,
+        "outcomes": {str(k): int(v) for k, v in ended.items()},
         "rate": round(base, 4),
         "from": first.isoformat(),
         "to": last.isoformat(),

@@ -174,3 +174,44 @@ def population_stability(expected: list[int], actual: list[int]) -> float | None
 
 def dumps(value) -> str:
     return json.dumps(value, default=float)
+
+
+DRIFT_BINS = 10
+
+
+def feature_reference(frame, names: list[str]) -> dict:
+    """Per numeric feature, the deciles of the training data and how many rows fell in each
+    (and how many were unknown): what later scoring runs are compared against."""
+    out = {}
+    for name in names:
+        if name not in frame or not pd.api.types.is_numeric_dtype(frame[name]):
+            continue  # member type and chapter: categories, not measured here
+        values = np.asarray(frame[name], dtype=float)
+        known = values[~np.isnan(values)]
+        if len(known) < 20:
+            continue
+        edges = np.unique(np.quantile(known, np.linspace(0, 1, DRIFT_BINS + 1))[1:-1])
+        counts = np.bincount(np.searchsorted(edges, known, side="right"), minlength=len(edges) + 1)
+        out[name] = {
+            "edges": [float(e) for e in edges],
+            "counts": [int(c) for c in counts] + [int(np.isnan(values).sum())],
+        }
+    return out
+
+
+def feature_drift(reference: dict, frame) -> list[dict]:
+    """PSI of each feature of ``frame`` against the training reference, largest first."""
+    rows = []
+    for name, ref in reference.items():
+        if name not in frame:
+            continue
+        values = np.asarray(frame[name], dtype=float)
+        known = values[~np.isnan(values)]
+        edges = np.asarray(ref["edges"], dtype=float)
+        counts = np.bincount(np.searchsorted(edges, known, side="right"), minlength=len(edges) + 1)
+        actual = [int(c) for c in counts] + [int(np.isnan(values).sum())]
+        psi = population_stability(ref["counts"], actual)
+        if psi is not None:
+            rows.append({"feature": name, "psi": psi})
+    rows.sort(key=lambda r: -r["psi"])
+    return rows

@@ -24,6 +24,7 @@ class RenewalSettings:
     winback_days: int
     engagement_types: tuple[str, ...]
     payment_types: tuple[str, ...]
+    failure_types: tuple[str, ...] = ()
 
     @property
     def features(self) -> "FeatureConfig":
@@ -51,4 +52,5 @@ def renewal_settings() -> RenewalSettings:
         winback_days=settings.RENEWALS_WINBACK_DAYS,
         engagement_types=tuple(settings.RENEWALS_ENGAGEMENT_TYPES),
         payment_types=tuple(settings.RENEWALS_PAYMENT_TYPES),
+        failure_types=tuple(settings.RENEWALS_PAYMENT_FAILURE_TYPES),
     )

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from renewals.selectors import MirrorFrames
+from renewals.settlement import settle
 
 YEAR = 365
 MIN_COVERAGE = 0.25
@@ -73,12 +74,25 @@ class FeatureConfig:
             "past_lapses",
             "last_days_to_pay",
             "mean_days_late",
+            "last_days_late",
+            "payment_failures_365",
+            "days_since_payment_failure",
+            "sponsored_365",
+            "sponsored_prior_365",
+            "sponsored_change",
+            "payer_mean_days_to_pay",
         ]
         for activity_type in self.activity_types:
             slug, _ = activity_slug(activity_type)
             names += [f"{slug}_{window}" for window in ("30", "90", "365", "prior_365")]
             names += [f"{slug}_trend", f"{slug}_recent_change", f"days_since_{slug}"]
-        names += ["engagement_index", "engagement_trend", "engagement_recent_change"]
+        names += [
+            "engagement_index",
+            "engagement_trend",
+            "engagement_recent_change",
+            "engagement_drop",
+            "engagement_total_trend",
+        ]
         names += [
             "events_365",
             "events_prior_365",
@@ -144,6 +158,8 @@ def compute_features(
     out: dict[str, np.ndarray] = {}
     _profile(frames, snap_m, snap_day, out)
     _terms(frames, snap_m, snap_day, snap_inv, config.grace_days, out)
+    _payment_failures(frames, snap_m, snap_day, out)
+    _sponsored(frames, snap_m, snap_day, out)
     _engagement(frames, snap_m, snap_day, data_day, config.activity_types, out)
     _events(frames, snap_m, snap_day, out)
     _groups_and_communications(frames, snap_m, snap_day, out)
@@ -179,59 +195,6 @@ def _profile(frames, snap_m, snap_day, out) -> None:
 # --- dues and payment history ----------------------------------------------------------------
 
 
-def invoice_settlement(frames: MirrorFrames) -> pd.DataFrame:
-    """Per invoice: first and second payment day and the day it was paid in full (NaN: never).
-
-    Each dues payment belongs to the member's latest invoice dated on or before it (a payment
-    made before any invoice belongs to the first one).
-    """
-    invoices = frames.invoices
-    payments = frames.payments
-    result = pd.DataFrame(
-        {"first_pay": np.nan, "second_pay": np.nan, "full_day": np.nan, "paid": 0.0},
-        index=invoices.index,
-    )
-    if not payments.empty and not invoices.empty:
-        _settle_from_payments(invoices, payments, result)
-    # Zero-amount invoices are settled on the day they are issued.
-    free = invoices["amount"].to_numpy(float) <= 0.005
-    result.loc[free, "full_day"] = invoices.loc[free, "invoice_day"]
-    # A site that records no dues payment as an activity still shows paid invoices by their
-    # balance: with no payment on record, a zero balance counts as paid by the due date.
-    unrecorded = (result["paid"].to_numpy() == 0) & (invoices["balance"].to_numpy(float) <= 0.005)
-    unrecorded &= ~free
-    result.loc[unrecorded, "full_day"] = invoices.loc[unrecorded, "due_day"]
-    return result
-
-
-def _settle_from_payments(invoices, payments, result) -> None:
-    pays = payments[["m", "day", "amount"]].copy()
-    pays["order"] = np.arange(len(pays))
-    keys = invoices[["m", "invoice_day"]].copy()
-    keys["row"] = invoices.index
-    keys = keys.sort_values("invoice_day", kind="stable")
-    pays = pays.sort_values("day", kind="stable")
-    back = pd.merge_asof(
-        pays, keys, left_on="day", right_on="invoice_day", by="m", direction="backward"
-    )
-    ahead = pd.merge_asof(
-        pays, keys, left_on="day", right_on="invoice_day", by="m", direction="forward"
-    )
-    pays["row"] = back["row"].fillna(ahead["row"]).to_numpy()
-    pays = pays.dropna(subset=["row"]).sort_values(["row", "day", "order"])
-    pays["row"] = pays["row"].astype(np.int64)
-    pays["cum"] = pays.groupby("row")["amount"].cumsum()
-    pays["nth"] = pays.groupby("row").cumcount()
-    due = invoices["amount"].to_numpy(float)[pays["row"].to_numpy()]
-    full = pays[pays["cum"].to_numpy() >= due - 0.005].groupby("row")["day"].min()
-    result.loc[full.index, "full_day"] = full
-    first = pays[pays["nth"] == 0].set_index("row")["day"]
-    second = pays[pays["nth"] == 1].set_index("row")["day"]
-    result.loc[first.index, "first_pay"] = first
-    result.loc[second.index, "second_pay"] = second
-    result.loc[:, "paid"] = pays.groupby("row")["amount"].sum().reindex(result.index).fillna(0.0)
-
-
 def _terms(frames, snap_m, snap_day, snap_inv, grace, out) -> None:
     invoices = frames.invoices
     settled = frames.settlement
@@ -246,8 +209,11 @@ def _terms(frames, snap_m, snap_day, snap_inv, grace, out) -> None:
     upcoming_day = np.where(
         snap_inv >= 0, invoices["invoice_day"].to_numpy(float)[np.maximum(snap_inv, 0)], np.inf
     )
+    # An invoice replaced by another of the same term (re-issued) is not part of the history.
+    superseded = settled["superseded"].to_numpy(bool)[row]
     prior = (
-        (inv_day < pairs.day)
+        ~superseded
+        & (inv_day < pairs.day)
         & (row != snap_inv[pairs.snap])
         & (inv_day <= upcoming_day[pairs.snap])
     )
@@ -282,6 +248,15 @@ def _terms(frames, snap_m, snap_day, snap_inv, grace, out) -> None:
         last_full - invoices["invoice_day"].to_numpy(float)[last],
         np.nan,
     )
+    # How late the last renewal before this one was paid (negative: early), when it was.
+    last_renewal = np.where(prior & renewal, inv_day * 1e7 + row, -np.inf)
+    best_renewal = np.full(pairs.n_snaps, -np.inf)
+    np.maximum.at(best_renewal, pairs.snap, last_renewal)
+    is_last_renewal = (last_renewal == best_renewal[pairs.snap]) & np.isfinite(last_renewal)
+    late_by = np.full(pairs.n_snaps, np.nan)
+    known = is_last_renewal & full_known
+    late_by[pairs.snap[known]] = (full - due)[known]
+    out["last_days_late"] = late_by
     previous_amount = np.where(has_last, amounts[last], np.nan)
     has_next = snap_inv >= 0
     nxt = np.maximum(snap_inv, 0)
@@ -302,6 +277,45 @@ def _terms(frames, snap_m, snap_day, snap_inv, grace, out) -> None:
     out["employer_stopped_paying"] = np.where(
         has_next, (org_before & ~org[nxt]).astype(float), np.nan
     )
+
+
+def _payment_failures(frames, snap_m, snap_day, out) -> None:
+    """Failed payments (declined cards) in the year before, and how long since the last."""
+    failures = frames.failures
+    day = snap_day.astype(float)
+    if failures is None or failures.empty:
+        out["payment_failures_365"] = np.zeros(len(day))
+        out["days_since_payment_failure"] = np.full(len(day), np.nan)
+        return
+    pairs = _pair(snap_m, snap_day, failures["m"].to_numpy(np.int64))
+    when = failures["day"].to_numpy(float)[pairs.row]
+    before = when < pairs.day
+    out["payment_failures_365"] = pairs.count(before & (when >= pairs.day - YEAR))
+    out["days_since_payment_failure"] = day - pairs.max(when, before)
+
+
+def _sponsored(frames, snap_m, snap_day, out) -> None:
+    """For an organisation: the members' dues it was billed for in the year before and the year
+    before that (employees it sponsors, and how that changed), and how long it takes to pay."""
+    invoices = frames.invoices_by_payer
+    payer = invoices["payer_m"].to_numpy(np.int64)
+    pairs = _pair(snap_m, snap_day, payer)
+    r = pairs.row
+    inv_day = invoices["invoice_day"].to_numpy(float)[r]
+    for_others = invoices["m"].to_numpy(np.int64)[r] != payer[r]
+    recent = for_others & (inv_day < pairs.day) & (inv_day >= pairs.day - YEAR)
+    earlier = for_others & (inv_day < pairs.day - YEAR) & (inv_day >= pairs.day - 2 * YEAR)
+    is_org = frames.parties["is_org"].fillna(False).to_numpy(bool)[snap_m]
+    now, before = pairs.count(recent), pairs.count(earlier)
+    out["sponsored_365"] = np.where(is_org, now, np.nan)
+    out["sponsored_prior_365"] = np.where(is_org, before, np.nan)
+    out["sponsored_change"] = np.where(is_org, now - before, np.nan)
+    full = frames.settlement["full_day"].to_numpy(float)[invoices["row"].to_numpy(np.int64)][r]
+    paid = (inv_day < pairs.day) & (full < pairs.day)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n = pairs.count(paid)
+        mean = np.where(n > 0, pairs.sum(full - inv_day, paid) / np.maximum(n, 1), np.nan)
+    out["payer_mean_days_to_pay"] = np.where(is_org, mean, np.nan)
 
 
 # --- engagement --------------------------------------------------------------------------------
@@ -380,6 +394,23 @@ def _engagement(frames, snap_m, snap_day, data_day, activity_types, out) -> None
         out["engagement_recent_change"] = _nanmean(
             [out[f"{s}_recent_change"] for s in slugs], len(day)
         )
+        # All channels together this year against the member's own year before (pooled, so
+        # that a fall shows through the noise of each channel's small counts).
+        now = _nansum([out[f"{s}_365"] for s in slugs], len(day))
+        before = _nansum([out[f"{s}_prior_365"] for s in slugs], len(day))
+        out["engagement_total_trend"] = np.log1p(now) - np.log1p(before)
+        # The steepest fall of any channel against the member's own year before.
+        trends = [out[f"{s}_trend"] for s in slugs]
+        out["engagement_drop"] = np.fmin.reduce(trends) if trends else np.full(len(day), np.nan)
+
+
+def _nansum(arrays: list[np.ndarray], n: int) -> np.ndarray:
+    """Element-wise sum of the known values; NaN where none is known."""
+    if not arrays:
+        return np.full(n, np.nan)
+    stacked = np.vstack(arrays)
+    known = ~np.isnan(stacked)
+    return np.where(known.any(axis=0), np.where(known, stacked, 0.0).sum(axis=0), np.nan)
 
 
 def _nanmean(arrays: list[np.ndarray], n: int) -> np.ndarray:
@@ -450,11 +481,13 @@ def _groups_and_communications(frames, snap_m, snap_day, out) -> None:
     out["bounced_365"] = np.where(covered, pairs.count(recent & bounced), np.nan)
 
 
-def prepare(frames: MirrorFrames) -> MirrorFrames:
+def prepare(frames: MirrorFrames, *, grace_days: int) -> MirrorFrames:
     """Sort and pre-compute once what every feature computation pairs against."""
     frames.activity_sorted = _sorted(frames.activity)
     frames.registrations_sorted = _sorted(frames.registrations)
     frames.groups_sorted = _sorted(frames.groups)
     frames.communications_sorted = _sorted(frames.communications)
-    frames.settlement = invoice_settlement(frames)
+    frames.settlement = settle(frames, grace_days=grace_days)
+    by_payer = frames.invoices[["payer_m", "m", "invoice_day"]].assign(row=frames.invoices.index)
+    frames.invoices_by_payer = by_payer.sort_values("payer_m", kind="stable").reset_index(drop=True)
     return frames

@@ -5,6 +5,7 @@ logged locally and in iMIS); every change in iMIS goes through the outbox. Effec
 review item's transaction and are keyed by the item, so running one twice acts once.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -41,59 +42,118 @@ def _text(payload: dict, key: str) -> str:
     return str(payload.get(key, "") or "").strip()
 
 
-def _validate_message(payload: dict) -> dict:
-    cleaned = {"draft": _draft(payload), "to": _text(payload, "to")}
-    if not cleaned["to"]:
-        raise DomainError("Add the address to send to (e-mail, or mobile number for an SMS).")
-    return cleaned
+# --- the payloads, typed ---------------------------------------------------------------------
+# No payload names a recipient: a message goes to the member's own address in the iMIS mirror,
+# read when it is sent (reviews.communications.recipient_for). Items filed before carried a
+# "to", which is dropped on reading.
 
 
-def _validate_outreach(payload: dict) -> dict:
-    cleaned = _validate_message(payload)
-    staff = _text(payload, "staff")
-    if not staff:
-        raise DomainError("Name the staff member who will call (their username).")
-    if not get_user_model().objects.filter(username=staff, is_active=True).exists():
-        raise DomainError(f"No active staff member is called {staff!r}; use their username.")
-    try:
-        incentive = to_money(_text(payload, "incentive") or "0")
-    except ValueError:
-        raise DomainError(
-            f"The incentive {_text(payload, 'incentive')!r} is not an amount; write e.g. 32.50."
-        ) from None
-    if incentive < 0:
-        raise DomainError("The incentive cannot be negative.")
-    return {
-        **cleaned,
-        "staff": staff,
-        "notes": _text(payload, "notes"),
-        "incentive": str(incentive),
-    }
+@dataclass(frozen=True)
+class DraftedMessage:
+    """A renewal reminder, notice or win-back: the drafted message (and a win-back's offer)."""
+
+    draft: dict
+    offer: str = ""
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> "DraftedMessage":
+        return cls(draft=_draft(payload), offer=_text(payload, "offer"))
+
+    def to_payload(self) -> dict:
+        return {"draft": self.draft, **({"offer": self.offer} if self.offer else {})}
+
+    def facts(self) -> list[tuple[str, str]]:
+        channel = "SMS" if self.draft.get("channel") == "sms" else "Email"
+        rows = [
+            ("Sent to", f"the member's {channel.lower()} in iMIS"),
+            ("Subject", str(self.draft.get("subject", ""))),
+        ]
+        return [*rows, ("Offer", self.offer)] if self.offer else rows
 
 
-def _validate_win_back(payload: dict) -> dict:
-    return {**_validate_message(payload), "offer": _text(payload, "offer")}
+@dataclass(frozen=True)
+class OutreachProposal:
+    """High-risk outreach: the drafted message, who calls, their notes and the incentive."""
+
+    draft: dict
+    staff: str
+    notes: str = ""
+    incentive: Decimal = Decimal("0.00")
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> "OutreachProposal":
+        staff = _text(payload, "staff")
+        if not staff:
+            raise DomainError("Name the staff member who will call (their username).")
+        if not get_user_model().objects.filter(username=staff, is_active=True).exists():
+            raise DomainError(f"No active staff member is called {staff!r}; use their username.")
+        try:
+            incentive = to_money(_text(payload, "incentive") or "0")
+        except ValueError:
+            raise DomainError(
+                f"The incentive {_text(payload, 'incentive')!r} is not an amount; write e.g. 32.50."
+            ) from None
+        if incentive < 0:
+            raise DomainError("The incentive cannot be negative.")
+        return cls(
+            draft=_draft(payload), staff=staff, notes=_text(payload, "notes"), incentive=incentive
+        )
+
+    def to_payload(self) -> dict:
+        return {
+            "draft": self.draft,
+            "staff": self.staff,
+            "notes": self.notes,
+            "incentive": str(self.incentive),
+        }
+
+    def facts(self) -> list[tuple[str, str]]:
+        return [
+            *DraftedMessage(draft=self.draft).facts(),
+            ("Caller", self.staff),
+            ("Call notes", self.notes),
+            ("Incentive", format_money(self.incentive)),
+        ]
 
 
-def _validate_writeback(payload: dict) -> dict:
-    try:
-        run = int(payload.get("run"))
-    except (TypeError, ValueError):
-        raise DomainError("The write-back names no scoring run.") from None
-    return {"run": run, "members": int(payload.get("members") or 0)}
+@dataclass(frozen=True)
+class RiskWriteback:
+    """A scoring run's risk scores, to be written to iMIS."""
+
+    run: int
+    members: int = 0
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> "RiskWriteback":
+        try:
+            run = int(payload.get("run"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise DomainError("The write-back names no scoring run.") from None
+        return cls(run=run, members=int(payload.get("members") or 0))
+
+    def to_payload(self) -> dict:
+        return {"run": self.run, "members": self.members}
+
+    def facts(self) -> list[tuple[str, str]]:
+        return [("Scoring run", f"#{self.run}"), ("Members scored", str(self.members))]
+
+
+def _validator(payload_type):
+    return lambda payload: payload_type.from_payload(payload).to_payload()
 
 
 def _send(item, purpose: str):
-    from reviews.communications import communication_send
+    from reviews.communications import communication_send, recipient_for
 
     draft = item.payload["draft"]
+    channel = draft.get("channel", "email")
     return communication_send(
         key=f"renewals-{item.pk}-{item.effect_key}",
         member_id=item.member_id,
-        to_address=item.payload["to"],
+        to_address=recipient_for(item.member_id, channel),
         subject=draft.get("subject", ""),
         body=draft["body"],
-        channel=draft.get("channel", "email"),
+        channel=channel,
         purpose=purpose,
         item=item,
         actor=item.decided_by,
@@ -218,54 +278,55 @@ def _recheck_win_back(item) -> str | None:
 
 
 def register_kinds() -> None:
+    """Every renewals kind is reviewed by membership staff; its payload type validates it."""
     threshold = renewal_settings().incentive_threshold
-    register_kind(
-        ReviewKind(
-            name=OUTREACH,
-            label="High-risk outreach",
-            queue="membership",
-            validate=_validate_outreach,
-            effect=_effect_outreach,
-            recheck=_recheck_outreach,
-            threshold=threshold,
+    never_stale = ReviewKind.recheck
+    table = [
+        # name, label, payload type, effect, recheck, manager above
+        (
+            OUTREACH,
+            "High-risk outreach",
+            OutreachProposal,
+            _effect_outreach,
+            _recheck_outreach,
+            threshold,
+        ),
+        (
+            REMINDER,
+            "Renewal reminder",
+            DraftedMessage,
+            _effect_message("renewal_reminder"),
+            _recheck_renewal,
+            None,
+        ),
+        (
+            NOTICE,
+            "Standard renewal notice",
+            DraftedMessage,
+            _effect_message("renewal_notice"),
+            _recheck_renewal,
+            None,
+        ),
+        (
+            WIN_BACK,
+            "Win-back offer",
+            DraftedMessage,
+            _effect_message("win_back"),
+            _recheck_win_back,
+            None,
+        ),
+        (WRITEBACK, "Risk scores to iMIS", RiskWriteback, _effect_writeback, never_stale, None),
+    ]
+    for name, label, payload_type, effect, recheck, above in table:
+        register_kind(
+            ReviewKind(
+                name=name,
+                label=label,
+                queue="membership",
+                validate=_validator(payload_type),
+                payload_type=payload_type,
+                effect=effect,
+                recheck=recheck,
+                threshold=above,
+            )
         )
-    )
-    register_kind(
-        ReviewKind(
-            name=REMINDER,
-            label="Renewal reminder",
-            queue="membership",
-            validate=_validate_message,
-            effect=_effect_message("renewal_reminder"),
-            recheck=_recheck_renewal,
-        )
-    )
-    register_kind(
-        ReviewKind(
-            name=NOTICE,
-            label="Standard renewal notice",
-            queue="membership",
-            validate=_validate_message,
-            effect=_effect_message("renewal_notice"),
-            recheck=_recheck_renewal,
-        )
-    )
-    register_kind(
-        ReviewKind(
-            name=WIN_BACK,
-            label="Win-back offer",
-            queue="membership",
-            validate=_validate_win_back,
-            effect=_effect_message("win_back"),
-            recheck=_recheck_win_back,
-        )
-    )
-    register_kind(
-        ReviewKind(
-            name=WRITEBACK,
-            label="Risk scores to iMIS",
-            queue="membership",
-            validate=_validate_writeback,
-            effect=_effect_writeback,
-        )
-    )

@@ -219,7 +219,7 @@ def _propose_one(score, contact: Contact, holdout, picker, *, conf, today, run) 
         invoice_id=score.invoice_id,
         extra_facts=extra,
     )
-    payload = {"draft": draft.as_payload(), "to": to, **payload}
+    payload = {"draft": draft.as_payload(), **payload}
     label = {
         kinds.OUTREACH: "Personal outreach",
         kinds.REMINDER: "Renewal reminder",

@@ -38,9 +38,18 @@ STATIC_TOPICS = {
     "past_lapses": "payment",
     "last_days_to_pay": "payment",
     "mean_days_late": "payment",
+    "last_days_late": "payment",
+    "payment_failures_365": "payment",
+    "days_since_payment_failure": "payment",
+    "sponsored_365": "sponsored",
+    "sponsored_prior_365": "sponsored",
+    "sponsored_change": "sponsored",
+    "payer_mean_days_to_pay": "sponsored",
     "engagement_index": "engagement",
     "engagement_trend": "engagement",
     "engagement_recent_change": "engagement",
+    "engagement_drop": "engagement",
+    "engagement_total_trend": "engagement",
     "events_365": "events",
     "events_prior_365": "events",
     "events_trend": "events",
@@ -63,6 +72,7 @@ ACTIONS = {
     "events": "Personal call; invite them to the next chapter event",
     "committees": "Personal call; invite them to volunteer on a committee",
     "engagement": "Personal call; point them to the benefits they have not used",
+    "sponsored": "Call the organisation: review who it sponsors and what the membership gives",
 }
 BAND_ACTIONS = {
     "high": "Personal call from the relationship owner",
@@ -80,6 +90,10 @@ def topic_of(feature: str) -> str:
             return f"activity:{activity_type}"
     if feature.startswith("days_since_"):
         return f"activity:{feature.removeprefix('days_since_').upper()}"
+    # A site's own activity types (their features are "<slug>_<window or measure>").
+    for suffix in ("_prior_365", "_recent_change", "_trend", "_365", "_90", "_30"):
+        if feature.endswith(suffix):
+            return f"activity:{feature.removesuffix(suffix).upper()}"
     return f"activity:{feature.rsplit('_', 1)[0].upper()}"
 
 
@@ -225,9 +239,21 @@ def _payment(row) -> str:
         parts.append(f"paid late {late} of the last {_count(max(renewals, late), 'renewal')}")
     if partial:
         parts.append(f"paid in parts or only partly {_count(partial, 'time')}")
+    failures = _n(row.get("payment_failures_365")) or 0
+    if failures:
+        parts.insert(0, f"{_count(failures, 'payment')} declined in the last 12 months")
     if not parts and days is not None:
         parts.append(f"took {_count(days, 'day')} to pay the last invoice")
     return "; ".join(parts) or "a record of slow payment"
+
+
+def _sponsored(row) -> str:
+    now, before = _n(row.get("sponsored_365")), _n(row.get("sponsored_prior_365"))
+    if now is None:
+        return "an organisation membership"
+    if before is not None and before > now:
+        return f"sponsors {_count(now, 'member')} this year, down from {before}"
+    return f"sponsors {_count(now, 'member')}"
 
 
 def _engagement(row) -> str:
@@ -273,4 +299,5 @@ _TOPIC_TEXT = {
     "engagement": _engagement,
     "events": _events,
     "committees": _committees,
+    "sponsored": _sponsored,
 }

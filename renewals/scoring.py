@@ -48,9 +48,12 @@ def score_members(
     *,
     data_day: int,
     conf: RenewalSettings,
+    features: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Probability, band, reasons and next action for each snapshot (same order)."""
-    features = compute_features(frames, snaps, data_day=data_day, config=conf.features)
+    """Probability, band, reasons and next action for each snapshot (same order); ``features``
+    of the snapshots when already computed."""
+    if features is None:
+        features = compute_features(frames, snaps, data_day=data_day, config=conf.features)
     probability, contributions = model.explain(features)
     names = model.features
     reasons = top_reasons(features[names], contributions, names)

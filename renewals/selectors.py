@@ -46,12 +46,14 @@ class MirrorFrames:
     groups: pd.DataFrame
     communications: pd.DataFrame
     prices: dict  # dues item code → current price (float; features only, never money)
+    failures: pd.DataFrame | None = None  # failed payments (m, day): declined cards
     # Filled by features.prepare(): the same rows sorted by member, and invoice settlement.
     activity_sorted: pd.DataFrame | None = None
     registrations_sorted: pd.DataFrame | None = None
     groups_sorted: pd.DataFrame | None = None
     communications_sorted: pd.DataFrame | None = None
     settlement: pd.DataFrame | None = None
+    invoices_by_payer: pd.DataFrame | None = None  # rows of invoices, sorted by who was billed
 
     def member_codes(self, imis_ids) -> np.ndarray:
         """Positions in ``parties`` of these iMIS ids (-1: not in the mirror)."""
@@ -111,7 +113,7 @@ MEMBER_CODES = sql.SQL(
 ).format(party=_table(m.ImisParty))
 
 
-def _queries(activity_types: list[str], payment_types: list[str]) -> dict:
+def _queries(activity_types: list[str], payment_types: list[str], failure_types: list[str]) -> dict:
     """Name → (query, typed columns) of every table the model reads."""
 
     def types(names):
@@ -138,12 +140,16 @@ def _queries(activity_types: list[str], payment_types: list[str]) -> dict:
                 "name": "str",
             },
         ),
+        # The amount is InvoiceAmount, the original: adjustments stay apart (a cancelled renewal
+        # is credited, not unbilled), and the note (raw, no mirror column) says why; read only
+        # where there was a credit, as reading every invoice's raw record costs.
         "invoices": (
             MEMBER_CODES
             + sql.SQL(
                 "SELECT p.m, i.imis_id, bill_to_id <> '' AND bill_to_id <> sold_to_id,"
-                " {inv}, {due}, purpose, coalesce(amount, 0) + coalesce(adjustment_amount, 0),"
-                " balance FROM {invoice} i JOIN p ON p.imis_id = i.sold_to_id"
+                " {inv}, {due}, purpose, coalesce(amount, 0), adjustment_amount, payment_amount,"
+                " balance, CASE WHEN adjustment_amount < 0 THEN i.raw ->> 'Note' END, bill_to_id"
+                " FROM {invoice} i JOIN p ON p.imis_id = i.sold_to_id"
                 " WHERE i.deleted_at IS NULL AND i.invoice_date IS NOT NULL"
             ).format(inv=_day("invoice_date"), due=_day("due_date"), invoice=_table(m.ImisInvoice)),
             {
@@ -154,7 +160,11 @@ def _queries(activity_types: list[str], payment_types: list[str]) -> dict:
                 "due_day": "day",
                 "purpose": "str",
                 "amount": "num",
+                "adjustment": "num",
+                "paid_amount": "num",
                 "balance": "num",
+                "note": "str",
+                "bill_to_id": "str",
             },
         ),
         "activity": (
@@ -193,6 +203,19 @@ def _queries(activity_types: list[str], payment_types: list[str]) -> dict:
                 types=types(payment_types),
             ),
             {"m": "int", "day": "day", "amount": "num", "member_type": "str"},
+        ),
+        "failures": (
+            MEMBER_CODES
+            + sql.SQL(
+                "SELECT p.m, {tx} FROM {activity} a JOIN p ON p.imis_id = a.party_id"
+                " WHERE a.deleted_at IS NULL"
+                " AND activity_type IN ({types}) AND transaction_date IS NOT NULL"
+            ).format(
+                activity=_table(m.ImisActivity),
+                tx=_local_day("transaction_date"),
+                types=types(failure_types),
+            ),
+            {"m": "int", "day": "day"},
         ),
         "registrations": (
             MEMBER_CODES
@@ -272,22 +295,29 @@ def _read_all(queries: dict) -> dict[str, pd.DataFrame]:
         return {name: future.result() for name, future in futures.items()}
 
 
-def mirror_frames(*, activity_types: list[str], payment_types: list[str]) -> MirrorFrames:
+def mirror_frames(
+    *, activity_types: list[str], payment_types: list[str], failure_types=()
+) -> MirrorFrames:
     """Read every table the model needs: one COPY each, never a query per member."""
-    read = _read_all(_queries(list(activity_types), list(payment_types)))
+    read = _read_all(_queries(list(activity_types), list(payment_types), list(failure_types)))
     parties = read["parties"]
     parties["m"] = np.arange(len(parties), dtype=np.int64)
     invoices = read["invoices"]
+    # Who was billed, as a member code (-1: nobody in the mirror); mapped here, as a second
+    # join to the member codes makes PostgreSQL loop over every pair.
+    codes = pd.Categorical(invoices["bill_to_id"], categories=parties["imis_id"]).codes
+    invoices["payer_m"] = codes.astype(np.int64)
     invoices["due_day"] = invoices["due_day"].fillna(invoices["invoice_day"] + 30)
     invoices["renewal"] = invoices["purpose"].str.contains("renew", case=False)
     invoices["org_paid"] = invoices["org_paid"].fillna(False).astype(bool)
     invoices = invoices.sort_values(["m", "invoice_day", "invoice_id"]).reset_index(drop=True)
     payments = read["payments"].sort_values(["m", "day"]).reset_index(drop=True)
+    failures = read["failures"].sort_values(["m", "day"]).reset_index(drop=True)
     registrations = read["registrations"]
     registrations["end_day"] = registrations["end_day"].fillna(registrations["start_day"])
     registrations["reg_day"] = registrations["reg_day"].fillna(registrations["start_day"])
     prices = {
-        item_code: float(price)
+        item_code: float(price or 0)
         for item_code, price in m.ImisItem.objects.filter(
             deleted_at__isnull=True, price__isnull=False
         ).values_list("code", "price")
@@ -296,6 +326,7 @@ def mirror_frames(*, activity_types: list[str], payment_types: list[str]) -> Mir
         parties=parties,
         invoices=invoices,
         payments=payments,
+        failures=failures,
         activity=read["activity"],
         registrations=registrations,
         groups=read["groups"],
@@ -321,6 +352,18 @@ def latest_scores(*, band: str = "", chapter: str = "", q: str = "") -> QuerySet
         for word in q.split():
             queryset = queryset.filter(member_name__icontains=word)
     return queryset
+
+
+def latest_run_of(version):
+    """The latest successful scoring run of a model version (its feature drift), or None."""
+    from renewals.models import ScoringRun
+
+    return (
+        ScoringRun.objects.filter(model_version=version, status=ScoringRun.Status.SUCCEEDED)
+        .only("id", "as_of", "analysis")
+        .order_by("-id")
+        .first()
+    )
 
 
 def score_history(member_id: str) -> QuerySet:

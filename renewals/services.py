@@ -16,9 +16,15 @@ from common.errors import DomainError
 from common.states import transition
 from renewals import kinds
 from renewals.analysis import cycle_analysis
-from renewals.churn_model import ChurnModel, evaluate, histogram, population_stability
+from renewals.churn_model import (
+    ChurnModel,
+    evaluate,
+    feature_drift,
+    histogram,
+    population_stability,
+)
 from renewals.conf import renewal_settings
-from renewals.features import prepare
+from renewals.features import compute_features, prepare
 from renewals.models import ModelVersion, OutreachTask, RenewalScore, ScoringRun
 from renewals.scoring import members_to_score, score_members
 from renewals.selectors import MirrorFrames, day_date, day_number, mirror_frames
@@ -30,8 +36,11 @@ def load_frames(conf=None) -> MirrorFrames:
     conf = conf or renewal_settings()
     return prepare(
         mirror_frames(
-            activity_types=list(conf.engagement_types), payment_types=list(conf.payment_types)
-        )
+            activity_types=list(conf.engagement_types),
+            payment_types=list(conf.payment_types),
+            failure_types=list(conf.failure_types),
+        ),
+        grace_days=conf.grace_days,
     )
 
 
@@ -47,16 +56,18 @@ def active_model_version() -> ModelVersion | None:
 
 
 def model_version_train(
-    *, as_of: date | None = None, trained_by=None, progress=None, frames=None
+    *, as_of: date | None = None, trained_by=None, progress=None, frames=None, result=None
 ) -> ModelVersion:
     """Train a candidate on the closed cycles as of a date, measure it, and make it active when
-    it beats the active version on the same validation terms (or when none is active)."""
+    it beats the engagement rule and the active version on the same validation terms (or when
+    none is active). ``result``: a training already run on these frames (benchmarks)."""
     conf = renewal_settings()
     as_of = as_of or timezone.localdate()
-    if progress:
-        progress.stage("Reading the iMIS mirror")
-    frames = frames or load_frames(conf)
-    result = train(frames, as_of_day=day_number(as_of), config=conf.features, progress=progress)
+    if result is None:
+        if progress:
+            progress.stage("Reading the iMIS mirror")
+        frames = frames or load_frames(conf)
+        result = train(frames, as_of_day=day_number(as_of), config=conf.features, progress=progress)
     with transaction.atomic():
         active = (
             ModelVersion.objects.select_for_update()
@@ -76,6 +87,7 @@ def model_version_train(
                 **result.model.spec(),
                 "activity_types": list(conf.engagement_types),
                 "grace_days": conf.grace_days,
+                "reference": result.feature_reference,
             },
             booster=result.model.to_bytes(),
             score_histogram=result.score_histogram,
@@ -110,8 +122,20 @@ def _headline(metrics: dict) -> dict:
 
 def _compare(active: ModelVersion | None, result) -> dict:
     """Score the new validation terms with the active version too: the same terms, the same
-    measure. The new one replaces it only with a higher AUC."""
+    measure. The new one replaces it only with a higher AUC, and only when it beats the
+    engagement rule on the latest closed cycle: a model that does not is not worth its
+    reasons."""
     new_auc = result.metrics.get("auc")
+    rule_auc = result.baseline_metrics.get("auc")
+    if new_auc is None or (rule_auc is not None and new_auc <= rule_auc):
+        return {
+            "decision": "keep",
+            "active": active.pk if active else None,
+            "new_auc": new_auc,
+            "baseline_auc": rule_auc,
+            "why": f"AUC {new_auc} does not beat the engagement rule's {rule_auc} on the latest "
+            "closed cycle",
+        }
     if active is None:
         return {"decision": "activate", "why": "no version was active", "new_auc": new_auc}
     model = load_model(active)
@@ -213,8 +237,14 @@ def scoring_run_execute(
         )
         if progress:
             progress.stage("Scoring members", total=len(snaps))
-        scored = score_members(frames, load_model(version), snaps, data_day=day, conf=conf)
+        features = compute_features(frames, snaps, data_day=day, config=conf.features)
+        scored = score_members(
+            frames, load_model(version), snaps, data_day=day, conf=conf, features=features
+        )
         analysis = cycle_analysis(frames, as_of_day=day, config=conf.features)
+        # Which inputs moved since training: the members scored against the training data.
+        reference = version.feature_spec.get("reference") or {}
+        analysis["feature_drift"] = feature_drift(reference, features)[:15] if reference else []
         names = frames.parties["name"].to_numpy(object)[snaps["m"].to_numpy(np.int64)]
         with transaction.atomic():
             _store_scores(run, version, scored, names, as_of)

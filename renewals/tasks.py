@@ -11,3 +11,12 @@ def score_renewals_task() -> int | None:
         return job_run_enqueue_once(kind="renewals.score").pk
     except DomainError:
         return None
+
+
+def train_churn_model_task() -> int | None:
+    """The monthly retraining (schedules.py), queued as a job with progress; not while a
+    training is already queued or running."""
+    try:
+        return job_run_enqueue_once(kind="renewals.train").pk
+    except DomainError:
+        return None

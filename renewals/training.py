@@ -16,7 +16,14 @@ import xgboost as xgb
 
 from common.errors import DomainError
 from renewals import baseline
-from renewals.churn_model import ChurnModel, category_lists, evaluate, fit_platt, histogram
+from renewals.churn_model import (
+    ChurnModel,
+    category_lists,
+    evaluate,
+    feature_reference,
+    fit_platt,
+    histogram,
+)
 from renewals.features import FeatureConfig, compute_features
 from renewals.labels import renewal_terms
 from renewals.selectors import MirrorFrames, day_date
@@ -52,6 +59,7 @@ class TrainingResult:
     score_histogram: list[int]
     seconds: dict = field(default_factory=dict)
     validation: pd.DataFrame | None = None  # terms with features, label and probability
+    feature_reference: dict = field(default_factory=dict)  # training distributions, for drift
 
 
 def _held_back(member_ids: pd.Series, share: float = 0.2) -> np.ndarray:
@@ -124,6 +132,7 @@ def train(
     ranking = evaluate(valid_y, baseline.risk_percentile(points_valid))
     for key in ("auc", "pr_auc", "lift_top_decile"):
         baseline_metrics[key] = ranking[key]
+    metrics["by_member_type"] = _by_member_type(valid_x["member_type"], valid_y, probability)
     clock["evaluation"] = time.perf_counter()
     if progress:
         progress.advance(2)
@@ -164,7 +173,19 @@ def train(
         score_histogram=histogram(probability),
         seconds=steps,
         validation=validation,
+        feature_reference=feature_reference(train_x, config.names()),
     )
+
+
+def _by_member_type(member_type: pd.Series, y: np.ndarray, p: np.ndarray) -> dict:
+    """AUC and base rate on the validation cycle for each member type (organisations too)."""
+    out = {}
+    types = member_type.fillna("").astype(str).to_numpy()
+    for code in sorted(set(types)):
+        mask = types == code
+        measured = evaluate(y[mask], p[mask])
+        out[code or "(none)"] = {k: measured[k] for k in ("n", "base_rate", "auc")}
+    return out
 
 
 class _Progress(xgb.callback.TrainingCallback):

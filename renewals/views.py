@@ -119,6 +119,7 @@ class ModelVersionListView(RenewalsMixin, View):
 class ModelVersionDetailView(RenewalsMixin, View):
     def get(self, request, pk: int):
         version = get_object_or_404(ModelVersion.objects.defer("booster"), pk=pk)
+        run = selectors.latest_run_of(version)
         return render(
             request,
             "renewals/model_detail.html",
@@ -126,6 +127,9 @@ class ModelVersionDetailView(RenewalsMixin, View):
                 "version": version,
                 "can_manage": request.user.has_perm(permissions.MANAGE_MODELS),
                 "importances": version.importances[:20],
+                "by_type": sorted((version.metrics.get("by_member_type") or {}).items()),
+                "drift_run": run,
+                "drift": (run.analysis or {}).get("feature_drift", []) if run else [],
             },
         )
 

@@ -119,7 +119,7 @@ def _propose(party, dues, used, events, band, *, today, job) -> None:
     item = review_item_propose(
         kind=kinds.WIN_BACK,
         title=f"Win-back offer: {party.name}"[:200],
-        payload={"draft": draft.as_payload(), "to": party.email, "offer": " ".join(lines)},
+        payload={"draft": draft.as_payload(), "offer": " ".join(lines)},
         member_id=party.imis_id,
         object_ref=f"lapsed term to {party.paid_thru:%Y-%m-%d}",
         summary=f"{party.name} ({party.imis_id}), paid through {party.paid_thru:%Y-%m-%d}",

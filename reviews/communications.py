@@ -100,6 +100,18 @@ def _deliver_after_commit(communication_id: int) -> None:
     )
 
 
+def recipient_for(member_id: str, channel: str) -> str:
+    """Where a message to a member goes, read from the iMIS mirror when it is sent: the member's
+    own email, or phone for an SMS (an organisation member's own record is its billing
+    contact). Never a field of a proposal, which a person could edit to send it elsewhere."""
+    from imis_client.models import ImisParty
+
+    party = ImisParty.objects.filter(imis_id=member_id).only("email", "phone").first()
+    if party is None:
+        return ""
+    return party.phone if channel == Communication.Channel.SMS else party.email
+
+
 @transaction.atomic
 def communication_send(
     *,
@@ -114,7 +126,10 @@ def communication_send(
     actor=None,
     auto: bool = False,
 ) -> Communication:
-    """Queue one message to a member, at most once per key; it is handed over after commit."""
+    """Queue one message to a member, at most once per key; it is handed over after commit.
+
+    ``to_address`` comes from the records (``recipient_for``), never from an editable payload.
+    """
     existing = Communication.objects.select_for_update().filter(key=key).first()
     if existing is not None:
         if existing.status == S.FAILED:  # the effect is retried after a lasting refusal

@@ -7,7 +7,11 @@ from reviews.models import ReviewItem
 
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(
-        choices=[("accept", "Accept"), ("edit", "Save edit and accept"), ("reject", "Reject")]
+        choices=[
+            ("accept", "Accept"),
+            ("edit", "Save edit for a second approval"),
+            ("reject", "Reject"),
+        ]
     )
     reason = forms.ChoiceField(
         choices=[("", "Choose a reason"), *ReviewItem.RejectReason.choices], required=False

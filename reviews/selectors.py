@@ -87,10 +87,12 @@ def review_metrics(*, days: int = 90) -> list[dict]:
 
 def decisions_by_day(*, days: int = 30) -> dict:
     """Counts per day and outcome, for the metrics chart."""
+    from datetime import timedelta
+
     from django.db.models.functions import TruncDate
     from django.utils import timezone
 
-    since = timezone.now() - timezone.timedelta(days=days)
+    since = timezone.now() - timedelta(days=days)
     rows = (
         ReviewItem.objects.filter(decided_at__gte=since)
         .annotate(day=TruncDate("decided_at"))

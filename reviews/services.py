@@ -9,7 +9,7 @@ from django_q.tasks import async_task
 from common.audit import audit_event, audit_record, audit_record_many
 from common.bulk import rows_update
 from common.errors import DomainError
-from common.money import format_money
+from common.money import ZERO, format_money
 from common.states import transition
 from imis_client.contracts import writes
 from imis_client.services import outbox_enqueue_many
@@ -146,7 +146,12 @@ def review_items_propose_many(
             events.append(
                 _audit_event(item, "observed", "recorded under an Observe policy", actor=actor)
             )
-        elif mode == ReviewPolicy.Mode.AUTO and _within_auto_limits(policy, item):
+        elif (
+            mode == ReviewPolicy.Mode.AUTO
+            and actor is None  # a person's own proposal (a check entered by hand) needs a second
+            and policy is not None
+            and _within_auto_limits(policy, item)
+        ):
             # A message sent with no person reviewing it says so.
             item.payload = item.original_payload = draft_hooks.labelled_auto(item.payload)
             _transition(item, S.APPROVED)
@@ -219,7 +224,7 @@ def review_item_edit(*, item_id: int, user, payload: dict) -> ReviewItem:
         )
     cleaned = draft_hooks.checked(get_kind(item.kind).validate(dict(payload)), item.payload)
     if cleaned == item.payload:
-        raise DomainError("Nothing was changed.", code="unchanged")
+        raise DomainError("Nothing was changed; accept the item instead.", code="unchanged")
     voided = item.status in (S.APPROVED, S.EDITED)
     if voided:
         _transition(item, S.PENDING)
@@ -249,8 +254,8 @@ def _check_may_approve(item: ReviewItem, user) -> None:
     if item.needs_manager and not user.has_perm(DECIDE_MANAGER):
         spec = get_kind(item.kind)
         raise DomainError(
-            f"Approving {format_money(item.amount)} needs a Manager: it is above the "
-            f"{format_money(spec.threshold)} limit for {spec.label}.",
+            f"Approving {format_money(item.amount or ZERO)} needs a Manager: it is above the "
+            f"{format_money(spec.threshold or ZERO)} limit for {spec.label}.",
             code="threshold",
         )
 
@@ -290,20 +295,20 @@ def review_item_decide(
             raise DomainError("Say why in a few words when the reason is Other.", code="reason")
         _transition(item, S.REJECTED)
         item.reject_reason, item.reject_note = reason, note.strip()
-    elif decision in ("accept", "edit"):
+    elif decision == "edit":
+        # Four eyes: whoever edits a proposal becomes its proposer, so the edit waits, pending,
+        # for someone else to approve it (review_item_edit records who edited it last). An edit
+        # sent for approval must pass the drafting guardrails, as an approval would.
+        cleaned = draft_hooks.checked(
+            get_kind(item.kind).validate(dict(payload or {})), item.payload
+        )
+        draft_hooks.refuse_if_blocked(cleaned)
+        return review_item_edit(item_id=item.pk, user=user, payload=dict(payload or {}))
+    elif decision == "accept":
         _check_may_approve(item, user)
-        if decision == "edit":
-            cleaned = get_kind(item.kind).validate(dict(payload or {}))
-            cleaned = draft_hooks.checked(cleaned, item.payload)
-            if cleaned == item.payload:
-                raise DomainError("Nothing was changed; accept the item instead.", code="unchanged")
-            draft_hooks.refuse_if_blocked(cleaned)
-            item.edit_diff = _diff(item.original_payload, cleaned)
-            item.payload = cleaned
-            _transition(item, S.EDITED)
-        else:
-            draft_hooks.refuse_if_blocked(item.payload)
-            _transition(item, S.APPROVED)
+        draft_hooks.refuse_if_blocked(item.payload)
+        # Approved as edited when someone else's edit is what is being approved.
+        _transition(item, S.EDITED if item.edit_diff else S.APPROVED)
     else:
         raise DomainError(f"Unknown decision {decision!r}: accept, edit or reject.")
     item.decided_by, item.decided_at = user, timezone.now()
@@ -457,7 +462,7 @@ def review_item_close(*, item_id: int, to: str, reason: str, actor=None) -> Revi
     if to not in (S.STALE, S.REVERSED):
         raise ValueError(f"an app may close an item as stale or reversed, not {to!r}")
     item = ReviewItem.objects.select_for_update().get(pk=item_id)
-    if to not in ReviewItem.TRANSITIONS[item.status]:
+    if to not in ReviewItem.TRANSITIONS[S(item.status)]:
         return item
     _transition(item, to)
     if to == S.STALE:

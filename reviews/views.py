@@ -141,7 +141,7 @@ class ReviewItemDecideView(QueueMixin, View):
         item = get_object_or_404(selectors.review_items_for(request.user, status=None), pk=pk)
         form = DecisionForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "Choose Accept, Save edit and accept, or Reject.")
+            messages.error(request, "Choose Accept, Save edit, or Reject.")
             return redirect("reviews:item", pk=pk)
         decision = form.cleaned_data["decision"]
         spec = get_kind(item.kind)
@@ -175,6 +175,12 @@ class ReviewItemDecideView(QueueMixin, View):
                 edited = draft_hooks.checked(form.payload(request.POST, item), item.payload)
                 return _render_item(request, item, 400, draft_override=edited["draft"])
             return redirect("reviews:item", pk=pk)
+        if decision == "edit":
+            messages.success(
+                request,
+                f"#{item.pk} {item.title}: your edit is saved; someone else must approve it.",
+            )
+            return redirect("reviews:item", pk=item.pk)
         messages.success(request, f"#{item.pk} {item.title}: {item.get_status_display().lower()}.")
         return redirect(_next_url(request.user, item))
 

@@ -47,8 +47,11 @@ if port_answers 127.0.0.1 "$SANDBOX_PORT"; then
   die "port $SANDBOX_PORT is taken; stop what uses it or set SANDBOX_PORT"
 fi
 say "Starting the iMIS sandbox with $DEMO_MEMBERS members (log: .local/logs/sandbox.log)"
+# Billing (#15): item prices as ItemPrice rows, chapter and subscription lines, and a few invoices
+# mis-billed in each way the billing checks look for (DEMO_BILLING_RATE of recent ones, at least two).
 "$PY" manage.py imis_sandbox --members "$DEMO_MEMBERS" --seed 1 --port "$SANDBOX_PORT" \
-  --username "$IMIS_USERNAME" --password "$IMIS_PASSWORD" >"$LOCAL/logs/sandbox.log" 2>&1 &
+  --username "$IMIS_USERNAME" --password "$IMIS_PASSWORD" --item-shape itemprice \
+  --billing "${DEMO_BILLING_RATE:-0.002}" >"$LOCAL/logs/sandbox.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 120); do port_answers 127.0.0.1 "$SANDBOX_PORT" && break; sleep 0.5; done
 port_answers 127.0.0.1 "$SANDBOX_PORT" || die "the sandbox did not start; see $LOCAL/logs/sandbox.log"
@@ -56,6 +59,13 @@ say "Syncing the demo association from the sandbox"
 "$PY" manage.py imis_sync >"$LOCAL/logs/sync.json" 2>"$LOCAL/logs/sync.log" \
   || die "the sync failed; see $LOCAL/logs/sync.log"
 "$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print("    synced in %ss: " % r["seconds"] + ", ".join("%s %s" % (v["fetched"], k) for k, v in r.items() if isinstance(v, dict)))' "$LOCAL/logs/sync.json"
+
+# --- Billing (issue #15): check the recent dues invoices against the billing policy and file a
+# credit memo or debit adjustment for each mis-billed one, so the finance queue shows them.
+say "Checking dues invoices against the billing policy (log: .local/logs/billing.log)"
+"$PY" manage.py validate_invoices --propose >"$LOCAL/logs/billing.json" 2>"$LOCAL/logs/billing.log" \
+  || die "the invoice checks failed; see $LOCAL/logs/billing.log"
+"$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print("    %s invoices checked, %s clean, %s flagged; %s memos waiting in the finance queue" % (r["checked"], r["clean"], r["flagged_total"], r["memos_filed"]))' "$LOCAL/logs/billing.json"
 
 # --- Renewals (issue #6): train the churn model on the synced history and score the coming
 # renewals, so that the first sign-in shows risk scores, outreach proposals and the dashboard.

@@ -21,6 +21,8 @@ say "ruff check"
 "$ROOT/.venv/bin/ruff" check .
 say "ruff format --check"
 "$ROOT/.venv/bin/ruff" format --check .
+say "mypy"
+"$ROOT/.venv/bin/mypy"
 say "manage.py check"
 "$PY" manage.py check --fail-level WARNING
 say "makemigrations --check"

@@ -295,6 +295,14 @@ REVIEW_BASELINE_MINUTES = env.int("REVIEW_BASELINE_MINUTES", default=6)
 # Payments and cash application (dues app). Webhook secrets come only from the environment.
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 AUTHORIZENET_SIGNATURE_KEY = env.str("AUTHORIZENET_SIGNATURE_KEY", default="")
+# Authorize.Net's API (getTransactionDetails: the payer its webhooks leave out); empty login or
+# key: not asked. Credentials only from the environment.
+AUTHORIZENET_API_LOGIN_ID = env.str("AUTHORIZENET_API_LOGIN_ID", default="")
+AUTHORIZENET_TRANSACTION_KEY = env.str("AUTHORIZENET_TRANSACTION_KEY", default="")
+AUTHORIZENET_API_URL = env.str(
+    "AUTHORIZENET_API_URL", default="https://api.authorize.net/xml/v1/request.api"
+)
+AUTHORIZENET_API_TIMEOUT_S = env.float("AUTHORIZENET_API_TIMEOUT_S", default=10)
 # Seconds a webhook's signature timestamp (Stripe) or eventDate (Authorize.Net) stays acceptable.
 DUES_WEBHOOK_TOLERANCE_SECONDS = env.int("DUES_WEBHOOK_TOLERANCE_SECONDS", default=300)
 # Hours an applied payment waits, undoable, before it is posted to iMIS.
@@ -354,3 +362,41 @@ RENEWALS_WINBACK_DAYS = env.int("RENEWALS_WINBACK_DAYS", default=180)
 _ENGAGEMENT = "WEBLOGIN,EMAIL_OPEN,EMAIL_CLICK,COMMUNITY,DOWNLOAD,MEETING,VOLUNTEER"
 RENEWALS_ENGAGEMENT_TYPES = env.list("RENEWALS_ENGAGEMENT_TYPES", default=_ENGAGEMENT.split(","))
 RENEWALS_PAYMENT_TYPES = env.list("RENEWALS_PAYMENT_TYPES", default=["DUES"])
+
+# --- dues billing: the association's billing policy (issue #15, ../shared/billing-policy.md) ---
+# Defaults of the policy; a manager overrides any of them on the Billing policy page (audited),
+# and dues.billing.policy.current_policy() merges the two. Nothing in the code repeats them.
+# Term model: anniversary (12 months from the begin date) or calendar (from the first of
+# BILLING_TERM_START_MONTH; joiners prorated).
+BILLING_TERM_MODEL = env.str("BILLING_TERM_MODEL", default="anniversary")
+BILLING_TERM_START_MONTH = env.int("BILLING_TERM_START_MONTH", default=1)
+# Multi-year terms: years:percent off the dues line, comma-separated.
+BILLING_MULTI_YEAR_DISCOUNTS = env.str("BILLING_MULTI_YEAR_DISCOUNTS", default="2:5,3:10")
+# Member types billed 0.00 (honorary, life, staff).
+BILLING_COMPLIMENTARY_TYPES = env.list(
+    "BILLING_COMPLIMENTARY_TYPES", default=["HON", "LIFE", "STAFF"]
+)
+# Organisational member types: they pay the organisational price, never an individual's.
+BILLING_ORGANISATION_TYPES = env.list("BILLING_ORGANISATION_TYPES", default=["ORG"])
+# The dues item of a member type when the item names none ({type}), and a chapter's item.
+BILLING_DUES_ITEM = env.str("BILLING_DUES_ITEM", default="DUES/{type}")
+BILLING_CHAPTER_ITEM = env.str("BILLING_CHAPTER_ITEM", default="CHAPT/{chapter}")
+# Proration of part of a term: monthly, daily or none; in monthly mode a change within the
+# first BILLING_PRORATION_FIRST_DAYS days of a monthly period counts that period.
+BILLING_PRORATION = env.str("BILLING_PRORATION", default="monthly")
+BILLING_PRORATION_FIRST_DAYS = env.int("BILLING_PRORATION_FIRST_DAYS", default=15)
+# Cancellations: refundable within this many days of the term's begin date, less the fee.
+BILLING_REFUND_WINDOW_DAYS = env.int("BILLING_REFUND_WINDOW_DAYS", default=90)
+BILLING_CANCELLATION_FEE = env.str("BILLING_CANCELLATION_FEE", default="0.00")
+# How each computed figure is rounded to the cent: half_up (the policy) or bankers.
+BILLING_ROUNDING = env.str("BILLING_ROUNDING", default="half_up")
+# Credit memos and debit adjustments above this amount need a manager's approval.
+BILLING_MEMO_THRESHOLD = env.str("BILLING_MEMO_THRESHOLD", default="100.00")
+# Invoices dated within this many days are checked (older billing is not re-opened).
+BILLING_VALIDATION_DAYS = env.int("BILLING_VALIDATION_DAYS", default=120)
+# iMIS InvoicePurpose values of dues invoices (an invoice with no dues line is one of these).
+BILLING_DUES_PURPOSES = env.list(
+    "BILLING_DUES_PURPOSES", default=["MembershipJoin", "MembershipRenewal", "MembershipChange"]
+)
+# Activity types that record a failed payment (a declined card, a returned debit); none: unread.
+RENEWALS_PAYMENT_FAILURE_TYPES = env.list("RENEWALS_PAYMENT_FAILURE_TYPES", default=["PAYFAIL"])

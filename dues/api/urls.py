@@ -1,5 +1,6 @@
 """API routes of payments."""
 
+from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from dues.api import views
@@ -7,4 +8,4 @@ from dues.api import views
 router = SimpleRouter()
 router.register("payments", views.PaymentViewSet, basename="payment")
 
-urlpatterns = [*router.urls]
+urlpatterns = [*router.urls, path("", include("dues.billing.api"))]

@@ -14,8 +14,8 @@ from bai2.exceptions import NotSupportedYetException
 from bai2.helpers import IteratorHelper
 from bai2.parsers import GroupHeaderParser, TransactionDetailParser
 
-from common.money import from_minor_units
-from dues.intake.receipts import LineKeys, ParseResult, Receipt
+from common.money import format_money, from_minor_units
+from dues.intake.receipts import Deposit, LineKeys, ParseResult, Receipt
 
 _START = re.compile(r"^\s*(0[123]|16|49|88|98|99),")
 _PACKED = re.compile(r"/\s*(?=(?:0[123]|16|49|88|98|99),)")
@@ -49,6 +49,57 @@ _FIELD = re.compile(
 )
 _PAYER_FIELDS = ("REMITTER", "IND NAME", "ORIGINATOR", "PAYER", "ORIG CO NAME", "FROM")
 _REMITTANCE_FIELDS = ("MEMO", "ADDENDA", "OBI", "REMITTANCE INFO")
+
+
+LOCKBOX_DEPOSIT, LOCKBOX_ITEM = "115", "116"
+
+
+class _Deposits:
+    """The lockbox deposit (115) being read and the items (116) that follow it in its account.
+
+    The items are the payments and the deposit groups them; a deposit with no items after it is
+    the bank's total alone, kept to wait for the lockbox detail, never as a payment."""
+
+    def __init__(self, result: ParseResult) -> None:
+        self.result = result
+        self.current: Deposit | None = None
+
+    def open(self, deposit: Deposit) -> None:
+        self.close()
+        self.current = deposit
+
+    def item(self, amount) -> str:
+        """The key of the deposit an item belongs to ("" when none is open)."""
+        if self.current is None:
+            return ""
+        self.current.items += 1
+        self.current.items_total += amount
+        return self.current.dedupe_key
+
+    def close(self) -> None:
+        deposit, self.current = self.current, None
+        if deposit is None:
+            return
+        self.result.deposits.append(deposit)
+        total = format_money(deposit.amount, deposit.currency)
+        if not deposit.items:
+            self.result.warnings.append(
+                {
+                    "line": deposit.line,
+                    "warning": f"lockbox deposit of {total} with no items after it: kept as a "
+                    "deposit waiting for the lockbox detail, not as a payment",
+                }
+            )
+        elif deposit.items_total != deposit.amount:
+            items = format_money(deposit.items_total, deposit.currency)
+            self.result.warnings.append(
+                {
+                    "line": deposit.line,
+                    "warning": f"the {deposit.items} items after the lockbox deposit of {total} "
+                    f"add up to {items}: the items are kept as payments; check the deposit "
+                    "against the lockbox detail",
+                }
+            )
 
 
 def _records(text: str) -> list[list]:
@@ -191,10 +242,11 @@ def parse_bai2(text: str) -> ParseResult:
     keys = LineKeys()
     group_date, group_currency, account, currency = None, "USD", "", "USD"
     pending = None  # the 16 record whose 88 continuations are being collected
+    deposits = _Deposits(result)
 
     def flush():
         if pending is not None:
-            _detail(result, keys, pending, group_date, account, currency)
+            _detail(result, keys, pending, group_date, account, currency, deposits)
 
     for code, body, line in records:
         if code == "88":
@@ -203,6 +255,8 @@ def parse_bai2(text: str) -> ParseResult:
             continue
         flush()
         pending = None
+        if code != "16":
+            deposits.close()  # an account's, group's or file's end ends its deposit
         if code is None:
             result.error(
                 line, "this is not a BAI2 record (it should start with a code such as 16,)"
@@ -224,14 +278,17 @@ def parse_bai2(text: str) -> ParseResult:
         elif code == "16":
             pending = {"body": body, "line": line, "continuations": []}
     flush()
+    deposits.close()
     return result
 
 
-def _detail(result, keys, record, group_date, account, currency) -> None:
+def _detail(result, keys, record, group_date, account, currency, deposits: _Deposits) -> None:
     line = record["line"]
     fields = _detail_fields(record["body"], line, result)
     if fields is None:
         return
+    if fields["type_code"] != LOCKBOX_ITEM:
+        deposits.close()  # only the items right after a deposit belong to it
     tags, free = _tags(record["continuations"])
     text = " ".join([fields["text"], *free]).strip()
     if not fields["credit"]:
@@ -260,6 +317,31 @@ def _detail(result, keys, record, group_date, account, currency) -> None:
         result.error(line, "the amount is zero")
         return
     amount = from_minor_units(fields["amount"])
+    if fields["type_code"] == LOCKBOX_DEPOSIT:
+        deposits.open(
+            Deposit(
+                dedupe_key=keys(
+                    account,
+                    received_on,
+                    fields["type_code"],
+                    fields["amount"],
+                    fields["bank_reference"],
+                    fields["customer_reference"],
+                    text,
+                ),
+                amount=amount,
+                received_on=received_on,
+                line=line,
+                currency=currency or "USD",
+                account=account,
+                bank_reference=fields["bank_reference"][:120],
+                lockbox=fields["customer_reference"][:120],
+                text=text[:500],
+                raw={"record": record["body"], "continuations": record["continuations"]},
+            )
+        )
+        return
+    deposit_key = deposits.item(amount) if fields["type_code"] == LOCKBOX_ITEM else ""
     payer, memo, labelled_reference = _remittance(text, tags)
     reference = (
         fields["customer_reference"]
@@ -298,5 +380,6 @@ def _detail(result, keys, record, group_date, account, currency) -> None:
                 "record": record["body"],
                 "continuations": record["continuations"],
             },
+            deposit_key=deposit_key,
         )
     )

@@ -3,6 +3,7 @@ refund by a worker (and swept up again when a task was lost or a refund came fir
 """
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -15,7 +16,8 @@ from django_q.tasks import async_task
 
 from common.errors import DomainError
 from common.states import transition
-from dues.intake import webhooks
+from dues.intake import anet_api, webhooks
+from dues.intake.receipts import Receipt
 from dues.intake.store import payment_record
 from dues.models import Payment, WebhookEvent
 
@@ -57,8 +59,48 @@ def _event_transition(event: WebhookEvent, to: str) -> None:
     transition(event, to, subject=f"{event.get_source_display()} event {event.event_id}")
 
 
+def _anet_details(event_id: int) -> dict:
+    """For an Authorize.Net capture whose payload names no payer: the transaction's details
+    from the API ({"details": ...}, or {"error": ...} when they could not be had), asked before
+    the event is locked, so no row waits on the network."""
+    if not anet_api.configured():
+        return {}
+    event = WebhookEvent.objects.filter(
+        pk=event_id, source="authorizenet", event_type__in=webhooks.ANET_CAPTURES
+    ).first()
+    payload = (event.payload or {}).get("payload") if event else None
+    if not isinstance(payload, dict) or not payload.get("id"):
+        return {}
+    bill_to = payload.get("billTo") if isinstance(payload.get("billTo"), dict) else {}
+    if bill_to.get("firstName") or bill_to.get("lastName") or bill_to.get("company"):
+        return {}
+    try:
+        return {"details": anet_api.transaction_details(str(payload["id"]))}
+    except anet_api.AnetApiError as exc:
+        return {"error": str(exc)}
+
+
+def _with_details(found, asked: dict):
+    """The receipt with what getTransactionDetails gave; what the event said stays first."""
+    if not asked or not isinstance(found, Receipt):
+        return found
+    if "error" in asked:
+        return replace(found, raw={**found.raw, "transaction_details_error": asked["error"]})
+    details = asked["details"]
+    return replace(
+        found,
+        payer_name=found.payer_name or details.payer_name,
+        payer_email=found.payer_email or details.email,
+        payer_postal_code=found.payer_postal_code or details.postal_code,
+        reference=found.reference or details.invoice_number,
+        memo=found.memo or details.description,
+        raw={**found.raw, "transaction_details": details.as_raw()},
+    )
+
+
 def webhook_event_process(*, event_id: int) -> WebhookEvent:
     """Turn a stored event into a payment or a refund. Safe to run twice."""
+    asked = _anet_details(event_id)
     with transaction.atomic():
         event = WebhookEvent.objects.select_for_update().get(pk=event_id)
         if event.status not in (WebhookEvent.Status.RECEIVED, WebhookEvent.Status.FAILED):
@@ -70,7 +112,7 @@ def webhook_event_process(*, event_id: int) -> WebhookEvent:
         reader = webhooks.stripe_receipt if event.source == "stripe" else webhooks.anet_receipt
         try:
             with transaction.atomic():
-                outcome = _process(event, _read(reader, payload, tz))
+                outcome = _process(event, _with_details(_read(reader, payload, tz), asked))
         except (DomainError, webhooks.WebhookRejected) as exc:
             _event_transition(event, WebhookEvent.Status.FAILED)
             event.error = str(exc)[:2000]

@@ -9,10 +9,13 @@ from django.db import connection, transaction
 
 from common.audit import audit_event, audit_record, audit_record_many
 from common.errors import DomainError, validation_text
+from common.money import format_money
+from common.states import transition
 from dues.intake import bankfiles
+from dues.intake.receipts import Deposit
 from dues.intake.store import intake_entry, jsonable, match_soon, received_summary
 from dues.ledger import journal_record_many
-from dues.models import Payment, PaymentImport
+from dues.models import BankDeposit, Payment, PaymentImport
 
 MAX_REPORT_ROWS = 500  # a report lists at most this many errors, warnings and skipped lines
 
@@ -39,7 +42,8 @@ def payment_import_file(*, filename: str, content: bytes, uploaded_by=None) -> P
     record.full_clean()
     record.save()
     source = Payment.Source.BAI2 if parsed.file_format == "bai2" else Payment.Source.CSV
-    added, duplicates, refused = _import_lines(record, source, parsed.lines, uploaded_by)
+    deposits = _import_deposits(record, parsed.deposits, uploaded_by)
+    added, duplicates, refused = _import_lines(record, source, parsed.lines, uploaded_by, deposits)
     errors = sorted(parsed.errors + refused, key=lambda e: e["line"])
     record.lines = len(parsed.lines) - len(refused)
     record.added, record.duplicates, record.errors = len(added), len(duplicates), len(errors)
@@ -56,6 +60,22 @@ def payment_import_file(*, filename: str, content: bytes, uploaded_by=None) -> P
         "skipped": len(parsed.skipped),
         "payments": [a["payment"] for a in added][:5000],
         "duplicate_lines": duplicates[:MAX_REPORT_ROWS],
+        "deposits": [
+            {
+                "line": d.line,
+                "deposit": deposits[d.dedupe_key].pk,
+                "amount": d.amount,
+                "items": d.items,
+                "items_total": d.items_total,
+                "status": deposits[d.dedupe_key].status,
+                "status_label": deposits[d.dedupe_key].get_status_display(),
+            }
+            for d in parsed.deposits
+        ][:MAX_REPORT_ROWS],
+        "deposits_awaiting_detail": sum(
+            deposits[d.dedupe_key].status == BankDeposit.Status.AWAITING_DETAIL
+            for d in parsed.deposits
+        ),
     }
     record.save()
     audit_record(
@@ -77,12 +97,82 @@ def payment_import_file(*, filename: str, content: bytes, uploaded_by=None) -> P
     return record
 
 
+def _deposit_status(deposit: Deposit) -> str:
+    if not deposit.items:
+        return BankDeposit.Status.AWAITING_DETAIL
+    if deposit.items_total != deposit.amount:
+        return BankDeposit.Status.UNBALANCED
+    return BankDeposit.Status.ITEMIZED
+
+
+def _import_deposits(
+    record: PaymentImport, deposits: list[Deposit], uploaded_by
+) -> dict[str, BankDeposit]:
+    """Keep each lockbox deposit once (by its record's content); one that was waiting for its
+    detail is itemized by the file that brings its items. Returns them by dedupe key."""
+    if not deposits:
+        return {}
+    keys = [d.dedupe_key for d in deposits]
+    stored = {
+        d.dedupe_key: d for d in BankDeposit.objects.select_for_update().filter(dedupe_key__in=keys)
+    }
+    events = []
+    for d in deposits:
+        status = _deposit_status(d)
+        found = stored.get(d.dedupe_key)
+        if found is None:
+            found = BankDeposit(
+                dedupe_key=d.dedupe_key,
+                import_file=record,
+                line_number=d.line,
+                account=d.account[:60],
+                received_on=d.received_on,
+                amount=d.amount,
+                currency=d.currency,
+                bank_reference=d.bank_reference,
+                lockbox=d.lockbox,
+                text=d.text,
+                status=status,
+                items=d.items,
+                items_total=d.items_total,
+                raw=jsonable(d.raw),
+            )
+            found.full_clean(exclude=["import_file"])
+            found.save()
+            stored[d.dedupe_key] = found
+            action, before = "dues.deposit_received", None
+        elif found.status == BankDeposit.Status.AWAITING_DETAIL and d.items:
+            before = found.status
+            transition(found, status, subject=f"Deposit {found.reference}")
+            found.items, found.items_total = d.items, d.items_total
+            found.save(update_fields=["status", "items", "items_total", "updated_at"])
+            action = "dues.deposit_itemized"
+        else:
+            continue
+        events.append(
+            audit_event(
+                action=action,
+                summary=f"Lockbox deposit {found.reference}: "
+                f"{format_money(found.amount, found.currency)}, "
+                f"{found.get_status_display().lower()} ({d.items} items, line {d.line} of "
+                f"{record.filename})",
+                actor=uploaded_by,
+                actor_name=uploaded_by.get_username() if uploaded_by else "bai2",
+                object_type="bank_deposit",
+                object_id=found.pk,
+                data={"before": before, "after": found.status, "amount": found.amount},
+            )
+        )
+    audit_record_many(events)
+    return stored
+
+
 def _line_error(line: int | None, exc: ValidationError) -> dict:
     """A line whose payment the model refuses (a value past its column, say), as a line error."""
     return {"line": line or 0, "error": validation_text(exc)}
 
 
-def _import_lines(record: PaymentImport, source: str, lines: list, uploaded_by):
+def _import_lines(record: PaymentImport, source: str, lines: list, uploaded_by, deposits: dict):
     """Store a file's new lines in bulk: payments, intake entries and audit events.
 
     Imports of one source take turns (an advisory lock), so the same file uploaded twice at once
@@ -110,6 +200,7 @@ def _import_lines(record: PaymentImport, source: str, lines: list, uploaded_by):
             **{**ln.payment_fields(), "raw": jsonable(ln.raw)},
             import_file=record,
             line_number=ln.line,
+            deposit=deposits.get(ln.deposit_key),
             entered_by=uploaded_by,
         )
         for ln in lines
@@ -120,7 +211,7 @@ def _import_lines(record: PaymentImport, source: str, lines: list, uploaded_by):
         # the import and the uploader are known to exist: no query per line for them
         try:
             payment.full_clean(
-                exclude=["import_file", "entered_by"],
+                exclude=["import_file", "entered_by", "deposit"],
                 validate_unique=False,
                 validate_constraints=False,
             )

@@ -30,6 +30,7 @@ class Receipt:
     method: str = "other"
     line: int | None = None  # the bank file's line it was read from
     raw: dict = field(default_factory=dict)
+    deposit_key: str = ""  # the lockbox deposit (a BAI2 115) it arrived in, by its dedupe key
 
     def payment_fields(self) -> dict:
         """What the stored payment takes from it, beside its source and where it came from."""
@@ -49,12 +50,33 @@ class Receipt:
 
 
 @dataclass
+class Deposit:
+    """A bank's deposit record (a BAI2 115 lockbox deposit): not a payment but the total of the
+    items that follow it. ``items`` counts them, ``items_total`` sums them; with none, the
+    deposit waits for the lockbox detail."""
+
+    dedupe_key: str
+    amount: Decimal
+    received_on: date
+    line: int
+    currency: str = "USD"
+    account: str = ""
+    bank_reference: str = ""
+    lockbox: str = ""  # the customer reference: the lockbox number most banks put there
+    text: str = ""
+    items: int = 0
+    items_total: Decimal = Decimal("0.00")
+    raw: dict = field(default_factory=dict)
+
+
+@dataclass
 class ParseResult:
     file_format: str
     lines: list[Receipt] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)  # {"line", "error"}: not imported
     warnings: list[dict] = field(default_factory=list)  # {"line", "warning"}: imported, check it
     skipped: list[dict] = field(default_factory=list)  # {"line", "reason"}: not a payment
+    deposits: list[Deposit] = field(default_factory=list)  # grouping records, not payments
     fatal: str = ""  # the whole file was refused
 
     def error(self, line: int, message: str) -> None:

@@ -82,14 +82,28 @@ def allocate(
     out = []
     ways = 1
     basis = "named"
+    tie = None
     if left > 0 and rest:
         exact = [r for r in rest if balance[r] == left]
         billed = [r for r in rest if index.invoices[r].payer_id == account]
+        if exact and not is_org and not used and len(exact) > 1:
+            # Two open invoices of this amount (last year's and this year's dues at one price):
+            # no sure match, unless the manager's rule picks one (``TIE_RULES``).
+            tie = _tie(index, exact, left)
+            if tie[0] is not None:
+                exact = [tie[0]]
         if exact:
             basis = "single"
             owners = {index.invoices[r].member_id for r in exact}
             ways = len(owners) if is_org else 1
             alloc.append((exact[0], left))
+            if tie is not None:
+                for rival in tie[1]:
+                    hyp = _hypothesis(
+                        index, account, [*alloc[:-1], (rival, left)], 0, 1, used, basis
+                    )
+                    hyp.signals["tie"] = tie[2]
+                    out.append(hyp)
             if is_org and len(owners) > 1:
                 # Which employee? Offer the next one too, so a person sees both.
                 first = index.invoices[exact[0]].member_id
@@ -125,7 +139,35 @@ def allocate(
         return []
     if not is_org and len(alloc) > 1 and left == 0 and len(alloc) == len(rows):
         basis = "all"  # everything the member owes, one invoice of it named
-    return [_hypothesis(index, account, alloc, left, ways, used, basis), *out]
+    chosen = _hypothesis(index, account, alloc, left, ways, used, basis)
+    if tie is not None and tie[2]:
+        chosen.signals["tie"] = tie[2]
+    return [chosen, *out]
+
+
+# What to do when a payer has several open invoices the amount equals: propose them all (a
+# person chooses), or apply by the rule a manager chose, which the explanation names.
+TIE_RULES = {
+    "propose": "Propose each: a person chooses",
+    "oldest": "Apply to the oldest invoice",
+    "current": "Apply to the current term's invoice (the newest)",
+}
+
+
+def _tie(index, exact: list[int], cents: int):
+    """(the invoice the rule picks or None, rivals to propose beside it, the explanation)."""
+    rule = getattr(index, "tie_rule", "propose")
+    n, amount = len(exact), f"{cents // 100}.{cents % 100:02d}"
+    by_date = sorted(exact, key=lambda r: (index.dates[r], r))
+    if rule == "oldest":
+        return by_date[0], [], f"{n} open invoices of {amount}: the oldest, by the policy's rule"
+    if rule == "current":
+        return (
+            by_date[-1],
+            [],
+            f"{n} open invoices of {amount}: the current term's, by the policy's rule",
+        )
+    return None, by_date[1:3], f"{n} open invoices of {amount}: a person chooses"
 
 
 def _hypothesis(index, account, alloc, credit, ways, named, basis) -> Hypothesis:

@@ -202,9 +202,12 @@ def _block_names(ev: Evidence, index: MatchIndex, add, payer, *, relatives=True)
     if not payer.tokens:
         return
     firsts = [t for t in payer.tokens if len(t) > 1]
-    initials = {t for t in payer.tokens if len(t) == 1}
+    # Initials, also run together ("JM KOWALSKI": J and M).
+    initials = {t[0] for t in payer.tokens if len(t) <= 2}
     found = False
-    for key in payer.keys:
+    # Surnames on file in another script that a word of the payer transliterates.
+    spelled = [k for t in payer.tokens for k in index.by_skeleton.get(tx.skeleton(t), ())]
+    for key in dict.fromkeys([*payer.keys, *spelled]):
         if key not in index.by_last:
             continue
         named = [t for t in firsts if t != key and t not in tx.PARTICLES]
@@ -215,9 +218,14 @@ def _block_names(ev: Evidence, index: MatchIndex, add, payer, *, relatives=True)
                 if pids:
                     hit = True
                     add(pids[:40])
+            # A record that holds only the initial of the name written ("J. Okafor").
+            add(index.by_last_first.get((key, token[0]), ())[:20])
         for initial in initials:
             add(index.by_last_initial.get((key, initial), ())[:40])
             initial_hit = initial_hit or (key, initial) in index.by_last_initial
+        if not hit and key in spelled:
+            add(index.by_last.get(key, ())[:40])  # the given name transliterated too
+            hit = True
         if not hit:
             # "Jon" for "John", "Micheal", "nna" for Anna: the same surname and a close first
             # name (an initial that fits someone may be a middle initial: "LUCI C WISNIEWSKI").

@@ -120,6 +120,7 @@ def load_parties() -> list[Party]:
             "is_organization",
             "informal_name",
             "postal_code",
+            "middle_name",
         )
     )
     return [Party(*row) for row in rows.iterator(chunk_size=20_000)]
@@ -140,11 +141,13 @@ def load_payment_history() -> list[PastPayment]:
     ]
 
 
-def match_index(*, history: Iterable[PastPayment] | None = None) -> MatchIndex:
+def match_index(
+    *, history: Iterable[PastPayment] | None = None, tie_rule: str = "propose"
+) -> MatchIndex:
     """The matching index over the mirror as it is now, with the mirror's billing history and
     ``history``: the payments the product applied (``load_payment_history``, read when not
-    given)."""
+    given); ``tie_rule``: the manager's rule for several open invoices of the amount."""
     open_invoices, billing = load_invoices()
     if history is None:
         history = load_payment_history()
-    return build_index(open_invoices, load_parties(), [*billing, *history])
+    return build_index(open_invoices, load_parties(), [*billing, *history], tie_rule=tie_rule)

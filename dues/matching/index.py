@@ -49,6 +49,11 @@ class Person:
     org_words: tuple[str, ...]  # its distinctive words
     email: str
     display: str  # folded "first last", or the organisation's core name
+    middles: tuple[str, ...] = ()  # folded middle names and their initials
+    # A name on file in another script: the skeletons (text.skeleton) of its surnames and given
+    # names, which every transliteration of it shares.
+    last_skeletons: tuple[str, ...] = ()
+    first_skeletons: tuple[str, ...] = ()
 
 
 class MatchIndex:
@@ -90,6 +95,8 @@ class MatchIndex:
         self.postal_count: dict[str, int] = defaultdict(int)
         self.price_floor = 5.0
         self.sorted_lasts: list[str] = []
+        self.by_skeleton: dict[str, list[str]] = defaultdict(list)  # -> surname keys
+        self.tie_rule = "propose"  # several open invoices equal the amount: alloc.TIE_RULES
 
     # -- how common something is in this book (smoothed) ---------------------------------
     def f_last(self, key: str) -> float:
@@ -267,7 +274,14 @@ def _add_party(index: MatchIndex, party) -> None:
     firsts = tuple(first[:1])
     if informal and informal[0] not in firsts:
         firsts += (informal[0],)
+    # Second given names ("Mary Ann") and middle names, and their initials: a payer writes them
+    # or leaves them out ("J R TOLKIEN", "JOHN RONALD TOLKIEN").
+    middle_words = [*first[1:], *tx.fold(getattr(party, "middle_name", "") or "").split()]
+    middles = tuple(dict.fromkeys([*middle_words, *(w[0] for w in middle_words)]))
+    # Every surname the record holds: the current one first, then former ones (a maiden name).
     last_keys = tx.surname_keys(last)
+    for former in getattr(party, "former_names", ()) or ():
+        last_keys += tuple(k for k in tx.surname_keys(former) if k not in last_keys)
     initial = firsts[0][0] if firsts else ""
     display = " ".join([*first[:1], tx.fold(last)]).strip()
     index.people[pid] = Person(
@@ -281,7 +295,15 @@ def _add_party(index: MatchIndex, party) -> None:
         (),
         email,
         display,
+        middles,
     )
+    if tx.other_script(f"{party.first_name}{last}"):
+        person = index.people[pid]
+        person.last_skeletons = tuple(tx.skeleton(k) for k in last_keys)
+        person.first_skeletons = tuple(tx.skeleton(f) for f in firsts)
+        for key, skel in zip(last_keys, person.last_skeletons, strict=True):
+            if key not in index.by_skeleton[skel]:
+                index.by_skeleton[skel].append(key)
     index.n_persons += 1
     if last_keys and postal:
         ml.add_household(index.links, pid, last_keys[0], postal)

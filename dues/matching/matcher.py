@@ -72,9 +72,15 @@ def build_index(
     invoices: Iterable[OpenInvoice],
     parties: Iterable[Party],
     history: Iterable[PastPayment] = (),
+    *,
+    tie_rule: str = "propose",
 ) -> MatchIndex:
-    """Index open invoices, parties and past payments for ``match`` (one pass over each)."""
-    return mi.build(invoices, parties, history)
+    """Index open invoices, parties and past payments for ``match`` (one pass over each).
+    ``tie_rule``: what to do when several open invoices of a payer equal the amount
+    (``alloc.TIE_RULES``)."""
+    index = mi.build(invoices, parties, history)
+    index.tie_rule = tie_rule
+    return index
 
 
 def match(remittance: Remittance, index: MatchIndex, *, limit: int = 5) -> list[Candidate]:
@@ -185,6 +191,6 @@ def _candidate(ev: Evidence, index: MatchIndex, hyp: Hypothesis, confidence: flo
         credit=from_minor_units(ev.cents - applied),
         shortfall=from_minor_units(owed - applied),
         confidence=round(confidence, 4),
-        explanation="; ".join(hyp.why),
+        explanation="; ".join([*hyp.why, *([hyp.signals["tie"]] if "tie" in hyp.signals else [])]),
         signals={**hyp.signals, "score": round(hyp.score, 3)},
     )

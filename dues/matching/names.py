@@ -45,6 +45,10 @@ def name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str)
     keys = payer.keys
     cut = cut_off(payer)
     last_hit = any(k in keys for k in person.last_keys)
+    spelled = ()  # a name on file in another script: the payer's transliteration of it
+    if person.last_skeletons:
+        spelled = tuple(tx.skeleton(t) for t in payer.tokens)
+        last_hit = last_hit or any(s in spelled for s in person.last_skeletons)
     last_fuzzy = False
     if not last_hit:
         for t in payer.tokens:
@@ -62,17 +66,31 @@ def name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str)
     matched = [k for k in person.last_keys if k in keys]
     f_last = max(map(index.f_last, matched or person.last_keys[:1]))
     first_kind = ""
+    middle_hit = False  # the middle name or its initial written too
     other_name = False  # a first name that is not this person's
-    for t in payer.tokens:
+    for n, t in enumerate(payer.tokens):
         if t in person.last_keys or _surname_part(t, person, cut) or _particle_of(t, person):
             continue
+        if t in person.middles:
+            middle_hit = True  # a middle name or its initial: no other person's first name
+            continue
+        if spelled and spelled[n] in person.last_skeletons:
+            continue
+        if spelled and spelled[n] in person.first_skeletons:
+            first_kind = "full"
+            break
         fits = False
         for first in person.firsts:
             if tx.same_first_name(t, first):
                 first_kind, fits = "full", True
                 break
-            if len(t) == 1 and t == first[0]:
+            if (len(t) == 1 and t == first[0]) or (len(first) == 1 and t[0] == first):
+                # An initial for the given name, or a given name where the record holds only
+                # its initial ("J. Okafor" on file).
                 first_kind, fits = first_kind or "initial", True
+            elif len(t) == 2 and t[0] == first[0] and t[1] in person.middles:
+                first_kind, fits = first_kind or "initial", True  # initials run together: "JR"
+                middle_hit = True
             elif len(t) >= 3 and fuzz.ratio(t, first) >= 75:
                 first_kind, fits = first_kind or "fuzzy", True
         if first_kind == "full":
@@ -88,12 +106,19 @@ def name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str)
     if first_kind == "initial" and last_fuzzy:
         return "fuzzy", m.P_NAME["fuzzy"] / (5 * f_last * index.f_initial(person.initial))
     if first_kind == "initial" and last_hit:
-        return "initial", m.P_NAME["initial"] / (f_last * index.f_initial(person.initial))
+        # Both initials agreeing ("I N FAIRANHAM") is rarer by chance than the first alone.
+        middle = MIDDLE_AGREES if middle_hit else 1.0
+        return "initial", middle * m.P_NAME["initial"] / (f_last * index.f_initial(person.initial))
     if last_hit:
         return "last_only", m.P_NAME["last_only"] / f_last
     if last_fuzzy:
         return "last_typo", m.P_NAME["last_only"] * m.P_NAME_TYPO / f_last
     return "", 0.0
+
+
+# How much likelier a middle initial agrees when the person is right than by chance (a
+# middle initial is one of about twenty letters, and most payers leave it out).
+MIDDLE_AGREES = 4.0
 
 
 def _particle_of(token: str, person: mi.Person) -> bool:

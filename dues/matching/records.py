@@ -53,6 +53,8 @@ class Party:
     is_org: bool = False
     informal_name: str = ""
     postal_code: str = ""  # with the surname, who lives together (a household)
+    middle_name: str = ""
+    former_names: tuple[str, ...] = ()  # surnames the person was known by (a maiden name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from dues.matching import candidates as candidate_index
 from dues.matching import matcher
 from dues.matching.records import Remittance
 from dues.models import Payment
+from dues.services.policy import matching_policy
 from reviews.models import ReviewPolicy
 from reviews.services import policy_for
 
@@ -80,7 +81,8 @@ def payments_match(*, progress=None, payment_ids=None, rematch: bool = False) ->
         return {**counts, "seconds": round(time.monotonic() - started, 2)}
     if progress:
         progress.stage("Loading open invoices and members")
-    index = candidate_index.match_index()  # with the payments applied before: who pays for whom
+    # With the payments applied before (who pays for whom) and the manager's matching rules.
+    index = candidate_index.match_index(tie_rule=matching_policy().tie_rule)
     auto_on, threshold = auto_threshold()
     if progress:
         progress.stage("Matching payments", total=len(ids))

@@ -7,38 +7,19 @@ evidence here, never interpreted as an instruction.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+
+from anyascii import anyascii
 
 
 def words_set(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# Letters NFKD does not decompose into ASCII.
-_FOLD = str.maketrans(
-    {
-        "ø": "o",
-        "Ø": "O",
-        "ł": "l",
-        "Ł": "L",
-        "ß": "ss",
-        "æ": "ae",
-        "Æ": "AE",
-        "œ": "oe",
-        "Œ": "OE",
-        "đ": "d",
-        "Đ": "D",
-        "ð": "d",
-        "þ": "th",
-        "\u0131": "i",
-        "\u2019": "'",
-        "\u2018": "'",
-        "`": "'",
-    }
-)
+# Quotes that are apostrophes in names (O\u2019Brien); anyascii reads the rest.
+_FOLD = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u02bc": "'"})
 # German umlauts are also written out (Müller = Mueller): names are indexed both ways.
 _UMLAUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "AE", "Ö": "OE", "Ü": "UE"})
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -46,12 +27,13 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 @lru_cache(maxsize=65536)
 def fold(text: str) -> str:
-    """Lower-case ASCII with accents removed and punctuation turned into single spaces."""
+    """Lower-case ASCII with accents removed, other scripts transliterated (Дмитрий Иванов ->
+    dmitriy ivanov, as a bank's systems write them) and punctuation turned into single spaces."""
     if not text:
         return ""
     text = text.translate(_FOLD)
     if not text.isascii():
-        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+        text = anyascii(text).translate(_FOLD)
     # Apostrophes join (O'Brien -> obrien); every other non-alphanumeric separates.
     return _NON_ALNUM.sub(" ", text.lower().replace("'", "")).strip()
 
@@ -168,6 +150,28 @@ def same_first_name(a: str, b: str) -> bool:
         return True
     ga, gb = NICKNAMES.get(a), NICKNAMES.get(b)
     return bool(ga and gb and ga & gb)
+
+
+# Spellings that differ between transliteration systems (Dmitriy, Dmitrii, Dmitrij; Koks, Kox;
+# Iuliia, Yuliya): one skeleton for all of them.
+_SKELETON_PAIRS = (
+    "shch:sh sch:sh kh:h ks:x ph:f th:t ts:c ou:u yu:u iu:u ya:a ia:a y:i j:i w:v ii:i"
+)
+_SKELETON = tuple(tuple(pair.split(":")) for pair in _SKELETON_PAIRS.split(" "))
+
+
+@lru_cache(maxsize=65536)
+def skeleton(word: str) -> str:
+    """A folded word with the spellings transliteration systems disagree on made one, and
+    doubled letters single: two spellings of one Cyrillic or Greek name share it."""
+    for old, new in _SKELETON:
+        word = word.replace(old, new)
+    return re.sub(r"(.)\1+", r"\1", word)
+
+
+def other_script(text: str) -> bool:
+    """Letters beyond the Latin alphabets (Cyrillic, Greek, ...): a name payers transliterate."""
+    return any(c.isalpha() and ord(c) >= 0x250 for c in text)
 
 
 _SOUNDEX = str.maketrans("bfpvcgjkqsxzdtlmnr", "111122222222334556", "aeiouyhw")

@@ -1,8 +1,21 @@
 """Models of payments and cash application: intake, candidates, labels, and the journal."""
 
+from dues.models.billing import (
+    AdjustmentAccount,
+    AdjustmentEntry,
+    AdjustmentLine,
+    BillingAccess,
+    BillingPolicySetting,
+    CheckRun,
+    CreditMemo,
+    Finding,
+    InvoiceCheck,
+)
 from dues.models.ledger import Account, InvoiceCap, JournalLine, JournalTransaction
 from dues.models.payments import (
+    BankDeposit,
     DuesAccess,
+    MatchingPolicy,
     MatchLabel,
     Payment,
     PaymentCandidate,
@@ -12,11 +25,22 @@ from dues.models.payments import (
 
 __all__ = [
     "Account",
+    "AdjustmentAccount",
+    "AdjustmentEntry",
+    "AdjustmentLine",
+    "BankDeposit",
+    "BillingAccess",
+    "BillingPolicySetting",
+    "CheckRun",
+    "CreditMemo",
     "DuesAccess",
+    "Finding",
     "InvoiceCap",
+    "InvoiceCheck",
     "JournalLine",
     "JournalTransaction",
     "MatchLabel",
+    "MatchingPolicy",
     "Payment",
     "PaymentCandidate",
     "PaymentImport",

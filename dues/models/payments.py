@@ -55,6 +55,75 @@ class PaymentImport(TimeStampedModel):
         return reverse("dues:import_detail", args=[self.pk])
 
 
+class BankDeposit(TimeStampedModel):
+    """A bank's lockbox deposit (BAI2 type 115): the total of the check items (116) that follow
+    it, not a payment. Its items are the payments and carry it (``Payment.deposit``), for the
+    month-end close; a deposit read without items waits for the lockbox detail, and is never
+    matched to a member."""
+
+    class Status(models.TextChoices):
+        AWAITING_DETAIL = "awaiting", "Waiting for the lockbox detail"
+        ITEMIZED = "itemized", "Itemized"
+        UNBALANCED = "unbalanced", "Items do not add up"
+
+    # A later file with the deposit and its items itemizes a deposit that was waiting.
+    TRANSITIONS = {
+        Status.AWAITING_DETAIL: {Status.ITEMIZED, Status.UNBALANCED},
+        Status.UNBALANCED: set(),
+        Status.ITEMIZED: set(),
+    }
+
+    dedupe_key = models.CharField(max_length=200, unique=True, help_text="The record's content.")
+    import_file = models.ForeignKey(
+        PaymentImport, on_delete=models.PROTECT, related_name="deposits"
+    )
+    line_number = models.PositiveIntegerField()
+    account = models.CharField(max_length=60, blank=True)
+    received_on = models.DateField(db_index=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+    bank_reference = models.CharField(max_length=120, blank=True)
+    lockbox = models.CharField(max_length=120, blank=True, help_text="The lockbox number.")
+    text = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, db_index=True)
+    items = models.PositiveIntegerField(default=0)
+    items_total = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    raw = models.JSONField(encoder=DjangoJSONEncoder, default=dict)
+
+    class Meta:
+        ordering = ["-received_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"Deposit {self.reference} {self.amount} {self.currency}"
+
+    @property
+    def reference(self) -> str:
+        """How finance names the deposit: the bank's reference, else the lockbox and date."""
+        return self.bank_reference or f"{self.lockbox or 'lockbox'} {self.received_on:%Y-%m-%d}"
+
+
+class MatchingPolicy(TimeStampedModel):
+    """The manager's rules for matching (one row): what to do when several open invoices of a
+    payer equal the amount - propose each, or apply to the oldest or the current term's."""
+
+    class TieRule(models.TextChoices):
+        PROPOSE = "propose", "Propose each: a person chooses"
+        OLDEST = "oldest", "Apply to the oldest invoice"
+        CURRENT = "current", "Apply to the current term's invoice (the newest)"
+
+    tie_rule = models.CharField(max_length=8, choices=TieRule.choices, default=TieRule.PROPOSE)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "matching policies"
+
+    def __str__(self) -> str:
+        return f"Matching policy: {self.get_tie_rule_display()}"
+
+
 class WebhookEvent(TimeStampedModel):
     """A signed notification from a payment provider, stored once per event id as it arrived.
 
@@ -192,6 +261,14 @@ class Payment(TimeStampedModel):
         PaymentImport, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
     )
     line_number = models.PositiveIntegerField(null=True, blank=True)
+    deposit = models.ForeignKey(
+        BankDeposit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+        help_text="The lockbox deposit the bank grouped it in.",
+    )
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -58,7 +58,7 @@ def invoice_cap_values(invoices) -> dict[str, Decimal]:
     )
     synced = {inv.imis_id: inv.synced_at for inv in invoices}
     for invoice_id, pk, amount in by_payment:
-        when = delivered.get(references.get(pk))
+        when = delivered.get(references.get(pk, ""))
         if when is not None and synced[invoice_id] is not None and when <= synced[invoice_id]:
             caps[invoice_id] += amount
     return caps

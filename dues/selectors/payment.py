@@ -31,7 +31,7 @@ def payment_detail(payment_id: int) -> PaymentRecord | None:
     from common.models import AuditEvent
 
     payment = (
-        Payment.objects.select_related("review_item", "import_file", "entered_by")
+        Payment.objects.select_related("review_item", "import_file", "deposit", "entered_by")
         .filter(pk=payment_id)
         .first()
     )

@@ -31,7 +31,7 @@ def pending_payments(invoice_ids) -> dict[str, list[dict]]:
         .values("invoice_id", "payment_id")
         .annotate(total=Sum("amount"))
     )
-    payments = {}
+    payments: dict[int, None] = {}
     for row in held:
         if row["total"] < 0:
             payments[row["payment_id"]] = None
@@ -45,16 +45,16 @@ def pending_payments(invoice_ids) -> dict[str, list[dict]]:
         confidence__gte=minimum,
         payment__status__in=Payment.OPEN,
     ).values("payment_id", "allocations", "confidence")
-    for row in probable:
-        payments[row["payment_id"]] = None
-        for invoice_id, amount in row["allocations"]:
+    for candidate in probable:
+        payments[candidate["payment_id"]] = None
+        for invoice_id, amount in candidate["allocations"]:
             if invoice_id in invoice_ids:
                 found[invoice_id].append(
                     {
-                        "payment_id": row["payment_id"],
+                        "payment_id": candidate["payment_id"],
                         "kind": "probable",
                         "amount": to_money(amount),
-                        "confidence": row["confidence"],
+                        "confidence": candidate["confidence"],
                     }
                 )
     loaded = Payment.objects.in_bulk(list(payments))

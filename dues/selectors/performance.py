@@ -2,6 +2,7 @@
 often the top candidate was right."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count
 
@@ -31,15 +32,15 @@ def band_of(confidence: Decimal) -> int:
 def matching_performance() -> dict:
     """Per confidence band: payments matched, auto-applied, labelled by people (or policy and
     left standing), and how often the top candidate was right (precision)."""
-    latest = {}
-    auto = set()
+    latest: dict[int, dict[str, Any]] = {}
+    auto: set[int] = set()
     for label in MatchLabel.objects.order_by("payment_id", "id").values(
         "payment_id", "top_correct", "by_policy", "outcome"
     ):
-        latest[label["payment_id"]] = label
+        latest[label["payment_id"]] = dict(label)
         if label["by_policy"]:
             auto.add(label["payment_id"])
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "band": f"{int(low * 100)} to {min(int(high * 100), 100)} %",
             "low": low,
@@ -54,20 +55,20 @@ def matching_performance() -> dict:
     for pk, confidence in Payment.objects.filter(top_confidence__isnull=False).values_list(
         "pk", "top_confidence"
     ):
-        row = rows[band_of(confidence)]
+        row = rows[band_of(Decimal(confidence or 0))]
         row["payments"] += 1
         row["auto"] += pk in auto
-        label = latest.get(pk)
-        if label is not None:
+        labelled = latest.get(pk)
+        if labelled is not None:
             row["labelled"] += 1
-            row["correct"] += label["top_correct"]
+            row["correct"] += labelled["top_correct"]
     for row in rows:
         row["precision"] = round(row["correct"] / row["labelled"], 4) if row["labelled"] else None
         row["auto_rate"] = round(row["auto"] / row["payments"], 4) if row["payments"] else None
         row["precision_pct"] = _pct(row["precision"])
         row["auto_pct"] = _pct(row["auto_rate"])
     labelled = sum(r["labelled"] for r in rows)
-    totals = {
+    totals: dict[str, Any] = {
         "payments": sum(r["payments"] for r in rows),
         "auto": sum(r["auto"] for r in rows),
         "labelled": labelled,

@@ -4,6 +4,7 @@ and names."""
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -48,13 +49,13 @@ class QueueFilters:
     @classmethod
     def from_query(cls, get) -> "QueueFilters":
         problems = []
-        ages = {}
+        ages: dict[str, Any] = {}
         for key in ("min_age", "max_age"):
             raw = (get.get(key) or "").strip()
             ages[key] = int(raw) if raw.isdigit() else None
             if raw and not raw.isdigit():
                 problems.append(f"“{raw}” is not a number of days.")
-        numbers = {}
+        numbers: dict[str, Any] = {}
         for key in ("min_amount", "max_amount", "min_confidence", "max_confidence"):
             raw = (get.get(key) or "").strip()
             numbers[key] = _decimal(raw)

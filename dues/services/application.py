@@ -8,6 +8,7 @@ invoices' cap rows in invoice-id order.
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -46,7 +47,7 @@ class Application:
     allocations: list[tuple[str, Decimal]]
     credit: Decimal
     item: ReviewItem | None = None
-    actor: object = None
+    actor: Any = None  # the user who applied it by hand, if a person did
 
 
 @transaction.atomic
@@ -153,7 +154,8 @@ def payments_apply_many(
         ],
     )
     _after_applications(done)
-    return results
+    # Every position holds the payment or its refusal by now.
+    return cast(list[Payment | DomainError], results)
 
 
 def _checked_amounts(payment: Payment, application: Application):

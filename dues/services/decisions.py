@@ -29,8 +29,9 @@ def payment_decide(
 ) -> Payment:
     """One click on the payment page: apply to a candidate, split, keep as credit, not ours.
 
-    The choice decides the payment's review item (accepting it, or editing it to the choice),
-    then carries it out at once, so the person sees the payment on hold (or the conflict).
+    Accepting the proposal carries it out at once, so the person sees the payment on hold (or
+    the conflict). Any other choice is the person's own proposal (an edit of the item, or a new
+    item where none is pending): it waits for someone else to approve it.
     """
     payment = payment_lock(payment_id)
     if payment.status not in Payment.OPEN:
@@ -40,7 +41,7 @@ def payment_decide(
             code="not_open",
         )
     if action == "candidate":
-        candidate = payment.candidates.filter(rank=candidate_rank).first()
+        candidate = payment.candidates.filter(rank=candidate_rank or 0).first()
         if candidate is None:
             raise DomainError(f"Payment #{payment.pk} has no candidate #{candidate_rank}.")
         application = PaymentApplication.for_candidate(payment, candidate)
@@ -62,23 +63,29 @@ def payment_decide(
         raise DomainError(f"Unknown action {action!r}: candidate, split, credit or not_ours.")
     item = payment.review_item
     if item is None or item.status != R.PENDING:
+        # The person's own choice is their proposal: someone else approves it (four eyes).
         item = file_item(
             payment,
             application,
+            proposed_by=user,
             confidence=None,
             job="dues.cash_application",
             summary=f"Chosen by {user.get_username()} on the payment page.",
         )
+        if payment.status in (S.RECEIVED, S.UNMATCHED):
+            payment_transition(payment, S.PROPOSED)
         payment.save()
-        decision = "accept"
-    else:
-        same = item.kind == KIND and PaymentApplication.from_payload(item.payload) == application
-        decision = "accept" if same else "edit"
+        return payment
+    if not (item.kind == KIND and PaymentApplication.from_payload(item.payload) == application):
+        # Another choice than the proposal's is an edit; the editor cannot also approve it.
+        reviews.review_item_decide(
+            item_id=item.pk, user=user, decision="edit", payload=application.to_payload()
+        )
+        return payment
     reviews.review_item_decide(
         item_id=item.pk,
         user=user,
-        decision=decision,
-        payload=application.to_payload() if decision == "edit" else None,
+        decision="accept",
         enqueue=False,  # carried out below, before the person sees the page
     )
     done = reviews.review_item_execute(item_id=item.pk)

@@ -17,9 +17,35 @@ from reviews import services as reviews
 from reviews.models import ReviewItem
 
 
-def file_item(payment: Payment, application: PaymentApplication, **fields) -> ReviewItem:
-    """File the payment's next review item now (``_proposal``'s fields)."""
-    item = reviews.review_item_propose(kind=KIND, **_proposal(payment, application, **fields))
+def payment_proposers(payments: list[Payment]) -> dict[int, object]:
+    """Who put each payment in (entered it by hand, or uploaded its bank file), by payment id.
+
+    That person is its proposals' proposer, so the four-eyes rule stops them approving where
+    the money goes; payments from webhooks have none. Two queries, however many payments.
+    """
+    from django.contrib.auth import get_user_model
+
+    from dues.models import PaymentImport
+
+    uploads = dict(
+        PaymentImport.objects.filter(
+            pk__in={p.import_file_id for p in payments if p.import_file_id}
+        ).values_list("pk", "uploaded_by_id")
+    )
+    ids = {p.pk: p.entered_by_id or uploads.get(p.import_file_id or 0) for p in payments}
+    users = get_user_model().objects.in_bulk({i for i in ids.values() if i})
+    return {pk: users.get(user_id) for pk, user_id in ids.items() if user_id}
+
+
+def file_item(
+    payment: Payment, application: PaymentApplication, *, proposed_by=None, **fields
+) -> ReviewItem:
+    """File the payment's next review item now (``_proposal``'s fields). The proposer is the
+    person given, else whoever put the payment in."""
+    proposer = proposed_by or payment_proposers([payment]).get(payment.pk)
+    item = reviews.review_item_propose(
+        kind=KIND, **_proposal(payment, application, proposer=proposer, **fields)
+    )
     payment.review_item = item
     return item
 
@@ -33,6 +59,7 @@ def _proposal(
     rationale: str = "",
     evidence: list | None = None,
     job: str,
+    proposer=None,
 ) -> dict:
     """The payment's next review item, as reviews' propose services take it."""
     payment.review_round += 1
@@ -48,6 +75,7 @@ def _proposal(
         "evidence": evidence or [],
         "confidence": confidence,
         "amount": payment.available,
+        "proposed_by": proposer,
         "proposed_by_job": job,
         "dedupe_key": f"{KIND}:{payment.pk}:{payment.review_round}",
     }
@@ -138,6 +166,7 @@ def payments_candidates_file_many(
     PaymentCandidate.objects.bulk_create([c for rows in stored.values() for c in rows])
     now = timezone.now()
     proposals = []
+    proposers = payment_proposers([payment for payment, _ in todo])
     for payment, filing in todo:
         rows = stored[payment.pk]
         payment.candidate_count = len(rows)
@@ -154,6 +183,7 @@ def payments_candidates_file_many(
                 rationale=filing.not_auto_reason,
                 evidence=payment_evidence(payment, rows),
                 job=job,
+                proposer=proposers.get(payment.pk),
             )
         else:
             payment_transition(payment, S.UNMATCHED)
@@ -165,6 +195,7 @@ def payments_candidates_file_many(
                 "it as credit, or confirm it is not ours.",
                 evidence=payment_evidence(payment, rows),
                 job=job,
+                proposer=proposers.get(payment.pk),
             )
         proposals.append(proposal)
     # Whatever an Auto policy approves is carried out below, in this transaction.

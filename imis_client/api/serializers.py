@@ -83,13 +83,13 @@ class MemberDetailSerializer(MemberSerializer):
         fields = [*MemberSerializer.Meta.fields, "subscriptions", "invoices"]
         read_only_fields = fields
 
-    def get_subscriptions(self, party) -> list[dict]:
+    def get_subscriptions(self, party) -> list:
         rows = m.ImisSubscription.objects.filter(party_id=party.imis_id, deleted_at__isnull=True)
-        return SubscriptionSerializer(rows, many=True).data
+        return list(SubscriptionSerializer(rows, many=True).data)
 
-    def get_invoices(self, party) -> list[dict]:
+    def get_invoices(self, party) -> list:
         rows = m.ImisInvoice.objects.filter(sold_to_id=party.imis_id, deleted_at__isnull=True)
-        return InvoiceSerializer(rows.order_by("-invoice_date")[:100], many=True).data
+        return list(InvoiceSerializer(rows.order_by("-invoice_date")[:100], many=True).data)
 
 
 class SyncRunSerializer(serializers.ModelSerializer):

@@ -7,6 +7,7 @@ that CONTRACT.md fixes until a live site says otherwise.
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 GENERIC = "Asi.Soa.Core.DataContracts.GenericEntityData, Asi.Contracts"
 PROPERTY = "Asi.Soa.Core.DataContracts.GenericPropertyData, Asi.Contracts"
@@ -39,7 +40,7 @@ def generic_entity(
     parent_party: str | None = None,
     identity: list[str] | None = None,
 ) -> dict:
-    body = {
+    body: dict[str, Any] = {
         "$type": GENERIC,
         "EntityTypeName": entity,
         "PrimaryParentEntityTypeName": "Party" if parent_party else "Standalone",
@@ -196,3 +197,24 @@ def combo_order_payment(
         },
     }
     return "POST", "/api/ComboOrder", body, "/api/Payment", {"ReferenceNumber": f"eq:{reference}"}
+
+
+EXECUTE = "Asi.Soa.Core.DataContracts.GenericExecuteRequest, Asi.Contracts"
+OBJECTS = "System.Collections.ObjectModel.Collection`1[[System.Object, mscorlib]], mscorlib"
+
+
+def cash_adjustment(*, memo_reference: str, invoice_id: str, amount: Decimal, reason: str):
+    """[U] exact body: ``ProcessCashAdjustment`` on one invoice through ``Invoice/_execute``: a
+    credit memo negative, a debit adjustment positive. ``ReferenceNumber`` is the memo's own
+    reference (what finance sees in iMIS); the site appends it to the invoice's Note, so a
+    read-back of the invoice finds it there before any retry."""
+    body = {
+        "$type": EXECUTE,
+        "OperationName": "ProcessCashAdjustment",
+        "Parameters": {
+            "$type": OBJECTS,
+            "$values": [str(invoice_id), _box(Decimal(amount)), reason[:255], memo_reference],
+        },
+    }
+    readback = f"/api/InvoiceSummary/{invoice_id}"
+    return "POST", "/api/Invoice/_execute", body, readback, {"$contains": {"Note": memo_reference}}

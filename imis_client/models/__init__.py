@@ -14,6 +14,7 @@ from imis_client.models.mirror import (
     MirrorModel,
 )
 from imis_client.models.outbox import OutboxWrite
+from imis_client.models.prices import ImisItemPrice
 from imis_client.models.sync import ImisAccess, SyncMode, SyncQuarantine, SyncRun, SyncState
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "ImisGroupMember",
     "ImisInvoice",
     "ImisItem",
+    "ImisItemPrice",
     "ImisParty",
     "ImisRelationshipOwner",
     "ImisSubscription",

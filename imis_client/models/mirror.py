@@ -7,13 +7,38 @@ arrive before the organisation that pays for them.
 
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
+from psycopg.types.json import Json, Jsonb
+
+
+class ExactJSONField(models.JSONField):
+    """JSON kept as PostgreSQL ``json``: the exact text that was sent, validated, not rebuilt.
+
+    Nothing queries inside a mirror's payload in SQL, and building ``jsonb`` from it cost the
+    server more CPU than the rest of a full sync's inserts; ``json`` only checks the syntax.
+    It has no equality operator, so lookups on the column itself are not available.
+    """
+
+    def db_type(self, connection):
+        return "json"
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        adapted = super().get_db_prep_value(value, connection, prepared)
+        # Django hands JSONField values to psycopg as jsonb; this column is json.
+        if isinstance(adapted, Jsonb):
+            return Json(adapted.obj, dumps=adapted.dumps)
+        return adapted
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or not isinstance(value, str):
+            return value  # psycopg decodes json columns itself (Django only sets up jsonb)
+        return super().from_db_value(value, expression, connection)
 
 
 class MirrorModel(models.Model):
     """Columns every mirror table has."""
 
-    imis_id = models.CharField(max_length=80, unique=True)
-    raw = models.JSONField(help_text="The record exactly as iMIS sent it.")
+    imis_id = models.CharField(max_length=80)
+    raw = ExactJSONField(help_text="The record exactly as iMIS sent it.")
     raw_hash = models.BigIntegerField(help_text="Hash of raw; equal hash means nothing changed.")
     synced_at = models.DateTimeField(help_text="When the sync last wrote this row.")
     deleted_at = models.DateTimeField(
@@ -22,6 +47,12 @@ class MirrorModel(models.Model):
 
     class Meta:
         abstract = True
+        # A constraint rather than unique=True, which on PostgreSQL also builds a second,
+        # varchar_pattern_ops index for LIKE: nothing searches iMIS ids by prefix, and a full
+        # sync would build and maintain it for every row.
+        constraints = [
+            models.UniqueConstraint(fields=["imis_id"], name="%(app_label)s_%(class)s_imis_id_key")
+        ]
 
 
 class ImisParty(MirrorModel):
@@ -63,7 +94,7 @@ class ImisParty(MirrorModel):
     imis_created_on = models.DateTimeField(null=True, blank=True)
     imis_updated_on = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
+    class Meta(MirrorModel.Meta):
         ordering = ["name"]
         verbose_name = "iMIS party"
         verbose_name_plural = "iMIS parties"
@@ -104,7 +135,7 @@ class ImisSubscription(MirrorModel):
     reminder_date = models.DateField(null=True, blank=True)
     last_updated = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
+    class Meta(MirrorModel.Meta):
         ordering = ["party_id", "item_code"]
         verbose_name = "iMIS subscription"
 
@@ -131,7 +162,7 @@ class ImisInvoice(MirrorModel):
     description = models.CharField(max_length=500, blank=True)
     is_open = models.BooleanField(default=False, db_index=True)
 
-    class Meta:
+    class Meta(MirrorModel.Meta):
         ordering = ["-invoice_date", "imis_id"]
         verbose_name = "iMIS invoice"
 
@@ -148,7 +179,7 @@ class ImisItem(MirrorModel):
     status = models.CharField(max_length=10, blank=True)
     price = models.DecimalField(max_digits=14, decimal_places=2, null=True)
 
-    class Meta:
+    class Meta(MirrorModel.Meta):
         ordering = ["code"]
         verbose_name = "iMIS item"
 
@@ -168,7 +199,7 @@ class ImisEvent(MirrorModel):
     chapter = models.CharField(max_length=60, blank=True)
     fee = models.DecimalField(max_digits=14, decimal_places=2, null=True)
 
-    class Meta:
+    class Meta(MirrorModel.Meta):
         ordering = ["-starts_at"]
         verbose_name = "iMIS event"
 
@@ -186,7 +217,7 @@ class ImisEventRegistration(MirrorModel):
     attended = models.BooleanField(null=True)
     amount_paid = models.DecimalField(max_digits=14, decimal_places=2, null=True)
 
-    class Meta:
+    class Meta(MirrorModel.Meta):
         ordering = ["-registered_on"]
         verbose_name = "iMIS event registration"
 
@@ -209,7 +240,7 @@ class ImisActivity(MirrorModel):
     source_code = models.CharField(max_length=80, blank=True)
     member_type = models.CharField(max_length=20, blank=True)
 
-    class Meta:
+    class Meta(MirrorModel.Meta):
         ordering = ["-transaction_date"]
         verbose_name = "iMIS activity"
         verbose_name_plural = "iMIS activities"
@@ -235,7 +266,7 @@ class ImisGroupMember(MirrorModel):
     effective_date = models.DateField(null=True, blank=True)
     expiration_date = models.DateField(null=True, blank=True)
 
-    class Meta:
+    class Meta(MirrorModel.Meta):
         ordering = ["group_id", "party_id"]
         verbose_name = "iMIS group member"
 
@@ -255,7 +286,7 @@ class ImisCommunication(MirrorModel):
     sent_by = models.CharField(max_length=120, blank=True)
     invoice_id = models.CharField(max_length=80, blank=True)
 
-    class Meta:
+    class Meta(MirrorModel.Meta):
         ordering = ["-sent_on"]
         verbose_name = "iMIS communication"
 
@@ -270,7 +301,7 @@ class ImisRelationshipOwner(MirrorModel):
     staff_user_id = models.CharField(max_length=120, blank=True)
     role = models.CharField(max_length=120, blank=True)
 
-    class Meta:
+    class Meta(MirrorModel.Meta):
         ordering = ["party_id"]
         verbose_name = "iMIS relationship owner"
 

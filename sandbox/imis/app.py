@@ -33,6 +33,7 @@ _REASONS = {
     429: "Too Many Requests",
     500: "Internal Server Error",
     502: "Bad Gateway",
+    501: "Not Implemented",
     503: "Service Unavailable",
 }
 _DENIED = "Authorization has been denied for this request."
@@ -231,6 +232,19 @@ class SandboxApp:
                     405, f"The requested resource does not support http method '{method}'."
                 )
             return self._write(writes.combo_order, "ComboOrder", body)
+        if name.lower() == "invoice" and len(parts) == 2 and parts[1].lower() == "_execute":
+            if method != "POST":
+                return _error(
+                    405, f"The requested resource does not support http method '{method}'."
+                )
+            mode = self.association.adjustments
+            if mode == "501":
+                return _error(501, "The method or operation is not implemented.")
+            if mode == "404":
+                return _error(
+                    404, "No HTTP resource was found that matches the request URI '/api/Invoice'."
+                )
+            return self._write(writes.execute_invoice, "Invoice", body)
         key = resolve(name, self.relationship_entity)
         if key is None:
             return _error(
@@ -342,6 +356,15 @@ class SandboxApp:
             if action == "faults/next" and method == "POST":
                 self._queue_fault(args)
                 return self._json(self.faults.describe())
+            if action == "adjustments" and method in ("PUT", "POST"):
+                mode = str(args.get("mode", "ok"))
+                if mode not in writes.ADJUSTMENT_MODES:
+                    raise ValueError(f"mode must be one of {', '.join(writes.ADJUSTMENT_MODES)}")
+                assoc.adjustments = mode
+                return self._json({"adjustments": mode})
+            if action == "item_shape" and method in ("PUT", "POST"):
+                assoc.set_item_shape(str(args.get("shape", "")))
+                return self._json({"item_shape": assoc.item_shape})
             if action == "tokens/expire" and method == "POST":
                 self.expire_tokens()
                 return self._json({"expired": True})
@@ -398,6 +421,8 @@ class SandboxApp:
             "token_ttl": self.token_ttl,
             "max_page_size": self.max_page_size,
             "faults": self.faults.describe(),
+            "item_shape": a.item_shape,
+            "adjustments": a.adjustments,
         }
 
     @staticmethod

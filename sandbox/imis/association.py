@@ -33,6 +33,8 @@ class Truth:
     terms: pd.DataFrame
     duplicates: list[tuple[str, str]]
     employer_drops: pd.DataFrame
+    # One row per recent dues invoice once billing scenarios are added (sandbox/imis/billing).
+    billing: pd.DataFrame | None = None
 
     def add_terms(self, frame: pd.DataFrame) -> np.ndarray:
         """Append terms; returns their row numbers (stored on the invoice schedule)."""
@@ -71,6 +73,10 @@ class Association:
         self.site_utc_offset_minutes = -300
         self.lock = threading.RLock()
         self.malformed: dict[tuple[str, int], str] = {}
+        # Which of the price shapes of CONTRACT.md the Item endpoint serves (a site's switch).
+        self.item_shape = "sdk"
+        # Whether Invoice/_execute takes adjustments ("ok") or answers 501 / 404 (writes.py).
+        self.adjustments = "ok"
         self._last_stamp = now
         self.days_advanced = 0
         # Half-year whose aggregated engagement rows advance() keeps counting into.
@@ -94,6 +100,16 @@ class Association:
     def note_stamp(self, value: np.datetime64) -> None:
         if value > self._last_stamp:
             self._last_stamp = value
+
+    def set_item_shape(self, shape: str) -> None:
+        """Serve item prices in another shape: sdk, legacy or itemprice (shape_commerce)."""
+        from .shape_commerce import ITEM_SHAPES
+
+        if shape not in ITEM_SHAPES:
+            raise ValueError(f"unknown item shape {shape!r}; use one of {', '.join(ITEM_SHAPES)}")
+        with self.lock:
+            self.item_shape = shape
+            self.items.invalidate(np.arange(self.items.n))
 
     # -- lookups -------------------------------------------------------------------------
     def party_row(self, party_id) -> int | None:

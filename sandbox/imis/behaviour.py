@@ -84,13 +84,17 @@ def engagement(latent: dict[str, np.ndarray], idx: np.ndarray, t_years) -> np.nd
     )
 
 
-def draw_latent(rng: np.random.Generator, n: int, type_idx: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-party hidden factors (organisations get them too; CORP members renew like people)."""
+def draw_latent(
+    rng: np.random.Generator, n: int, type_idx: np.ndarray, profile: str = "default"
+) -> dict[str, np.ndarray]:
+    """Per-party hidden factors (organisations get them too; CORP members renew like people).
+    In profile b more members' engagement falls, and further (``SHOCKS_B``)."""
     shock_kind = rng.random(n)
+    falls, rises, fall_size = (0.18, 0.24, (0.8, 1.8)) if profile != "b" else SHOCKS_B
     shock_size = np.where(
-        shock_kind < 0.18,
-        -rng.uniform(0.8, 1.8, n),
-        np.where(shock_kind < 0.24, rng.uniform(0.4, 1.0, n), 0.0),
+        shock_kind < falls,
+        -rng.uniform(*fall_size, n),
+        np.where(shock_kind < rises, rng.uniform(0.4, 1.0, n), 0.0),
     )
     ps = rng.beta(2.0, 3.0, n)
     ps = np.clip(
@@ -157,6 +161,12 @@ def renewal_outcomes(rng: np.random.Generator, x: dict[str, np.ndarray]) -> dict
         + TYPE_EFFECT[x["type_idx"]]
         + rng.normal(0.0, LAPSE_NOISE, n)
     )
+    return _outcomes_from_logit(rng, x, logit, raise_term)
+
+
+def _outcomes_from_logit(rng, x, logit, raise_term) -> dict[str, np.ndarray]:
+    """The destined outcome and the payment schedule of terms whose lapse log-odds are given."""
+    n = len(logit)
     p_lapse = sigmoid(logit)
     lapses = rng.random(n) < p_lapse
     late_logit = (
@@ -202,8 +212,9 @@ def renewal_outcomes(rng: np.random.Generator, x: dict[str, np.ndarray]) -> dict
 
 
 def period_rates(latent: dict[str, np.ndarray], idx: np.ndarray, eng: np.ndarray) -> dict:
-    """Expected engagement counts per half-year for members ``idx`` at engagement ``eng``."""
-    offline = np.where(latent["offline"][idx], 0.05, 1.0)
+    """Expected engagement counts per half-year for members ``idx`` at engagement ``eng``
+    (``latent["activity_scale"]``: a site whose members use its portal more, profile b)."""
+    offline = np.where(latent["offline"][idx], 0.05, 1.0) * latent.get("activity_scale", 1.0)
     return {
         "WEBLOGIN": np.exp(0.9 + 1.0 * eng + latent["u_login"][idx]) * offline,
         "EMAIL_OPEN_P": sigmoid(-0.6 + 0.9 * eng + latent["u_email"][idx]),
@@ -214,3 +225,74 @@ def period_rates(latent: dict[str, np.ndarray], idx: np.ndarray, eng: np.ndarray
 
 
 EMAILS_PER_PERIOD = 6  # monthly newsletter
+
+
+# -- profile b: an association whose lapses have other causes ------------------------------------
+# What renewal teams report as lapse signals, sized so that no one of them dominates: payment
+# trouble (card declines, late payment), a change of employer or of member type, a FALL in the
+# member's engagement against their own past (the level itself says nothing here), the first
+# renewals, and what the member's dues did. Organisation members lapse when the employees they
+# sponsor leave. The base rate is higher than the default profile's.
+# Engagement in profile b: more members' engagement falls (share with a fall, share with a fall
+# or a rise, size of a fall), and its members use the portal more than the default's.
+SHOCKS_B = (0.3, 0.36, (0.9, 2.2))
+ACTIVITY_SCALE_B = 8.0
+ACTIVITY_PERIODS_B = 10  # half-years of activity the site keeps
+LAPSE_BASE_B = -2.1
+LAPSE_COEF_B = {
+    "fall": -4.2,  # engagement now against the member's own level a year and a half before
+    "declines": 1.4,  # card declines in the months before the renewal
+    "past_late": 0.8,
+    "dropped_employer": 2.8,
+    "tier_changed": 1.8,
+    "price_raise": 5.5,
+    "first_renewal": 1.4,
+    "log_tenure": -0.5,
+    "sponsor_loss": 4.5,  # organisation members: share of sponsored employees gone this year
+    "sponsored": -0.8,  # organisation members: log(1 + employees sponsored)
+}
+TYPE_EFFECT_B = np.array([0.0, 0.3, -0.2, 0.1, 0.0, 0.35, 0.0])
+# Dues of profile b: other prices, and raises that come more often and bigger.
+BASE_PRICE_B = [410, 75, 150, 220, 1900, 120, 0]
+RAISE_STEPS_B = (np.array([0.0, 0.02, 0.04, 0.06, 0.1, 0.15]), [0.35, 0.15, 0.2, 0.12, 0.1, 0.08])
+
+
+class PriceBookB(PriceBook):
+    """Profile b's dues: its own base prices and a lumpier history of raises."""
+
+    def __init__(self, seed: int):
+        rng = np.random.default_rng([seed, 515151])
+        years = self.LAST_YEAR - self.FIRST_YEAR + 1
+        steps, weights = RAISE_STEPS_B
+        pct = steps[rng.choice(len(steps), size=(6, years), p=weights)]
+        anchor = _ANCHOR_YEAR - self.FIRST_YEAR
+        growth = np.cumprod(1 + pct, axis=1)
+        growth = growth / growth[:, [anchor]]
+        dollars = np.array(BASE_PRICE_B[:6], dtype=float)[:, None] * growth
+        cents = (np.round(dollars / 5) * 5 * 100).astype(np.int64)
+        self._cents = np.vstack([cents, np.zeros((1, years), dtype=np.int64)])
+
+
+def renewal_outcomes_b(rng: np.random.Generator, x: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Profile b's outcome of each billed term (see ``renewal_outcomes`` for ``x``; also
+    ``fall``, ``declines``, ``tier_changed`` and ``sponsor_loss``). The payment schedule is
+    drawn as in the default profile."""
+    n = len(x["engagement"])
+    c = LAPSE_COEF_B
+    raise_term = x["price_sensitivity"] * np.log1p(np.clip(x["price_change"], 0.0, None))
+    logit = (
+        LAPSE_BASE_B
+        + c["fall"] * np.clip(x["fall"], None, 0.5)
+        + c["declines"] * np.minimum(x["declines"], 3)
+        + c["past_late"] * np.minimum(x["past_late"], 3)
+        + c["dropped_employer"] * x["dropped_employer"]
+        + c["tier_changed"] * x["tier_changed"]
+        + c["price_raise"] * raise_term
+        + c["first_renewal"] * x["first_renewal"]
+        + c["log_tenure"] * np.log1p(x["tenure"])
+        + c["sponsor_loss"] * x["sponsor_loss"]
+        + c["sponsored"] * x["sponsored"]
+        + TYPE_EFFECT_B[x["type_idx"]]
+        + rng.normal(0.0, LAPSE_NOISE, n)
+    )
+    return _outcomes_from_logit(rng, x, logit, raise_term)

@@ -74,13 +74,16 @@ def draw_counts(rng, latent, idx, eng, factor, frac, has_email) -> dict[str, np.
     }
 
 
-def engagement_history(rng, pop, member_from, member_until, as_of_d) -> dict[str, np.ndarray]:
-    """Aggregated engagement rows for persons over the last four half-years."""
+def engagement_history(
+    rng, pop, member_from, member_until, as_of_d, periods: int = N_PERIODS
+) -> dict[str, np.ndarray]:
+    """Aggregated engagement rows for persons over the last ``periods`` half-years (the one
+    under way included)."""
     persons = np.flatnonzero(np.arange(pop.n) >= pop.n_org)
     has_email = pop.text["has_email"][persons]
     h_now = int(half_year(as_of_d))
     cols: dict[str, list] = {k: [] for k in ("party", "type", "tx", "eff", "thru", "units", "h")}
-    for h in range(h_now - N_PERIODS + 1, h_now + 1):
+    for h in range(h_now - periods + 1, h_now + 1):
         start, end = half_bounds(h)
         last = min(end, as_of_d)
         span = (end - start).astype(int) + 1

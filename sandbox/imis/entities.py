@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import shape_commerce, shape_engagement, shape_party, shapes
+from .profile_b import served_codes
 from .schemas import ACTIVITY_BASE, AUDIT_BASE, COMMLOG_BASE, INVOICE_BASE, NOTE_BASE, PAYMENT_BASE
-from .table import BOOL, DATE, INT, MONEY, NUM, STR, obj_full
+from .table import BOOL, DATE, INT, MONEY, NUM, STR
 
 # A filterable property: (column, kind) or (callable(assoc) -> array, kind) for derived values.
 Prop = tuple[str | Callable, str]
@@ -77,10 +78,6 @@ def _group_field(pos: int):
 def _first_invoice(assoc) -> np.ndarray:
     ids = assoc.payments.col("invoice_ids")
     return np.array([int(s.split()[0]) if s else 0 for s in ids], dtype=np.int64)
-
-
-def _dues_class(assoc) -> np.ndarray:
-    return obj_full(assoc.items.n, "DUES")
 
 
 def _party_props() -> dict[str, Prop]:
@@ -172,7 +169,14 @@ def _generic_props(spec_props) -> dict[str, Prop]:
 
 def _activity(assoc, idx):
     return shape_engagement.generic_json(
-        assoc, assoc.activities, idx, "Activity", shape_engagement.ACTIVITY_PROPS, "seqn", "Party"
+        assoc,
+        assoc.activities,
+        idx,
+        "Activity",
+        shape_engagement.ACTIVITY_PROPS,
+        "seqn",
+        "Party",
+        codes=served_codes(assoc),
     )
 
 
@@ -254,7 +258,7 @@ def _build() -> dict[str, EntitySpec]:
                 "itemid": ("item_id", STR),
                 "itemcode": ("item_id", STR),
                 "name": ("name", STR),
-                "itemclassid": (_dues_class, STR),
+                "itemclassid": ("item_class", STR),
             },
             _by_key("items"),
             id_field="ItemId",

@@ -10,6 +10,7 @@ import pandas as pd
 
 from . import behaviour as bh
 from . import names as nm
+from . import profile_b
 from .association import Association, Truth
 from .history import reminder_mask, simulate_history
 from .population import (
@@ -20,6 +21,7 @@ from .population import (
     month_start,
     seeded_rng,
 )
+from .profile_b import PROFILES
 from .rows_billing import BillingRows
 from .rows_engagement import EngagementRows
 from .schemas import (
@@ -42,37 +44,54 @@ NAT_D = np.datetime64("NaT", "D")
 DAY_MS = 86_400_000
 
 
-def generate(members: int = 2000, seed: int = 1, as_of: date = DEFAULT_AS_OF) -> Association:
+def generate(
+    members: int = 2000, seed: int = 1, as_of: date = DEFAULT_AS_OF, profile: str = "default"
+) -> Association:
     """Generate a synthetic association of ``members`` people (plus ~4 % organisations).
 
-    Deterministic: the same (members, seed, as_of) give byte-identical data. The hidden
-    drivers of each member's renewal behaviour are on ``association.truth``.
+    Deterministic: the same (members, seed, as_of, profile) give byte-identical data. The
+    hidden drivers of each member's renewal behaviour are on ``association.truth``.
+    ``profile="b"`` is another association (``profile_b``): lapses with other causes, another
+    base rate, other item and activity codes, and renewals written off when they lapse.
     """
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}: one of {', '.join(PROFILES)}")
     as_of_d = np.datetime64(as_of, "D")
-    prices = bh.PriceBook(seed)
-    chapter_rng = seeded_rng(seed, members, as_of, 0)
+    salt = PROFILES[profile].salt  # profile b draws its own population, history and rows
+    prices = bh.PriceBookB(seed) if profile == "b" else bh.PriceBook(seed)
+    chapter_rng = seeded_rng(seed, members, as_of, 0 + salt)
     n_chapters = int(chapter_rng.integers(15, 26))
     chapters = nm.CHAPTERS[:n_chapters]
     groups = [(f"CHAPTER/{c}", n, "CHAPTER", "Chapter") for c, n, _ in chapters] + [
         (gid, name, "COMMITTEE", "Committee") for gid, name in nm.COMMITTEES
     ]
-    pop = draw_population(seeded_rng(seed, members, as_of, 1), members, as_of_d, chapters)
-    hist = simulate_history(seeded_rng(seed, members, as_of, 2), pop, prices, as_of_d)
+    pop = draw_population(
+        seeded_rng(seed, members, as_of, 1 + salt), members, as_of_d, chapters, profile=profile
+    )
+    hist = simulate_history(
+        seeded_rng(seed, members, as_of, 2 + salt), pop, prices, as_of_d, profile=profile
+    )
     tables = new_tables()
     now = as_of_d.astype("datetime64[ms]") + np.timedelta64(17 * 3_600_000, "ms")
     b = _Builder(seed, members, as_of, as_of_d, pop, hist, prices, tables)
+    b.profile = profile
     b.run(chapters, groups)
+    truth = b.truth()
+    if profile == "b":
+        profile_b.finish(b, seeded_rng(seed, members, as_of, 3 + salt))
+        profile_b.add_truth(truth, hist)
     assoc = Association(
         members=members,
         seed=seed,
         as_of=as_of,
         tables=tables,
-        truth=b.truth(),
+        truth=truth,
         prices=prices,
         chapters=chapters,
         groups=groups,
         now=now,
     )
+    assoc.profile = profile
     return assoc
 
 

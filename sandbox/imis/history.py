@@ -21,8 +21,11 @@ def _years_from(as_of_d: np.datetime64, days) -> np.ndarray:
     return (np.asarray(days, dtype="datetime64[D]") - as_of_d).astype(np.int64) / 365.25
 
 
-def simulate_history(rng, pop: Population, prices: bh.PriceBook, as_of_d: np.datetime64) -> dict:
-    """Per-member renewal history; returns join records, term records and final state."""
+def simulate_history(
+    rng, pop: Population, prices: bh.PriceBook, as_of_d: np.datetime64, profile: str = "default"
+) -> dict:
+    """Per-member renewal history; returns join records, term records and final state.
+    ``profile`` "b" draws outcomes from ``behaviour.renewal_outcomes_b`` and its drivers."""
     pidx = np.flatnonzero(np.isin(pop.cat, [MEMBER, ORG_MEMBER]))
     m = len(pidx)
     join = pop.join[pidx].astype("datetime64[D]")
@@ -71,6 +74,8 @@ def simulate_history(rng, pop: Population, prices: bh.PriceBook, as_of_d: np.dat
         rk = month_start(rk_m)
         part = alive & (tenure_years >= 4 - k)
 
+        # Profile b: employees each organisation sponsors before this term's job changes.
+        sponsored = np.bincount(employer[org_paid & (employer >= 0)], minlength=pop.n)
         # Job changes during the term before renewal drop the PrimaryOrganization link.
         emp = np.maximum(employer, 0)
         hazard = np.where(org_paid, 0.04 + 0.3 * (1 - pop.stability[emp]), 0.08)
@@ -130,7 +135,24 @@ def simulate_history(rng, pop: Population, prices: bh.PriceBook, as_of_d: np.dat
             "discipline": pop.latent["payment_discipline"][pidx[b]],
             "amount": price[b],
         }
-        out = bh.renewal_outcomes(rng, x)
+        if profile == "b":
+            left = np.bincount(employer[org_paid & (employer >= 0)], minlength=pop.n)
+            loss = (sponsored - left) / np.maximum(sponsored, 1)
+            # The fall a renewal team can see at billing: the half-year before it against
+            # the member's own level a year and a half earlier.
+            x["fall"] = bh.engagement(pop.latent, pidx[b], t_r - 0.5) - bh.engagement(
+                pop.latent, pidx[b], t_r - 2.0
+            )
+            x["tier_changed"] = changed[b].astype(float)
+            # Card declines before the renewal: more often for the less disciplined payer.
+            rate = np.exp(-1.3 - 0.7 * pop.latent["payment_discipline"][pidx[b]])
+            x["declines"] = np.minimum(rng.poisson(rate), 3).astype(float)
+            corp = type_cur[b] == bh.CORP
+            x["sponsor_loss"] = np.where(corp, loss[pidx[b]], 0.0)
+            x["sponsored"] = np.where(corp, np.log1p(sponsored[pidx[b]]), 0.0)
+            out = bh.renewal_outcomes_b(rng, x)
+        else:
+            out = bh.renewal_outcomes(rng, x)
         sched = schedule_payments(rk[b], rk_m[b], price[b], out)
 
         full = sched["full_paid"]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import behaviour as bh
+from .profile_b import CANCELLED_NOTE, WRITTEN_OFF_NOTE
 from .rows_billing import COMMLOG_SUBJECTS, COMMLOG_TEMPLATES
 from .schemas import ACTIVITY_BASE, COMMLOG_BASE, PARTY_BASE, PAYMENT_BASE
 from .table import DT, obj_full
@@ -156,6 +157,15 @@ def lapse(assoc, member: int, inv_row: int, day, ch: Changes) -> None:
         ch.subscriptions.add(sub)
         ch.add("Subscription")
     paid_part = int(assoc.invoices.col("paid")[inv_row]) > 0
+    if getattr(assoc, "profile", "default") == "b":
+        # This site cancels the lapsed renewal: credited down to what was paid, with a note.
+        inv = assoc.invoices
+        unpaid = int(inv.col("balance")[inv_row])
+        note = WRITTEN_OFF_NOTE if paid_part else CANCELLED_NOTE
+        inv.set(
+            inv_row, adjustment=int(inv.col("adjustment")[inv_row]) - unpaid, balance=0, note=note
+        )
+        ch.add("InvoiceSummary")
     st.set(
         member,
         alive=False,

@@ -80,8 +80,11 @@ def _choice(rng, pool, size, p=None) -> np.ndarray:
     return np.asarray(pool, dtype=object)[rng.choice(len(pool), size=size, p=p)]
 
 
-def draw_population(rng: np.random.Generator, n_persons: int, as_of_d: np.datetime64, chapters):
-    """Organisations and persons with their static attributes and hidden factors."""
+def draw_population(
+    rng: np.random.Generator, n_persons: int, as_of_d: np.datetime64, chapters, profile="default"
+):
+    """Organisations and persons with their static attributes and hidden factors (in profile b,
+    most organisation members sponsor employees' dues)."""
     n_org = max(6, n_persons // 25)
     n = n_org + n_persons
     org = np.arange(n) < n_org
@@ -135,12 +138,14 @@ def draw_population(rng: np.random.Generator, n_persons: int, as_of_d: np.dateti
     chapter[(cat == NONMEMBER) & (rng.random(n) < 0.7)] = ""
 
     payer = np.zeros(n, dtype=bool)
-    payer[:n_org] = rng.random(n_org) < 0.30
+    payer[:n_org] = rng.random(n_org) < np.where(corp & (profile == "b"), 0.85, 0.30)
     stability = np.ones(n)
     stability[:n_org] = rng.beta(5.0, 1.5, n_org)
     employer, org_paid = _employers(rng, n_org, n, type_idx, cat, payer)
 
-    latent = bh.draw_latent(rng, n, type_idx)
+    latent = bh.draw_latent(rng, n, type_idx, profile)
+    if profile == "b":
+        latent["activity_scale"] = bh.ACTIVITY_SCALE_B
     committee = (
         (cat == MEMBER)
         & persons

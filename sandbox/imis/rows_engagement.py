@@ -31,6 +31,8 @@ class EngagementRows:
             member_from,
             self.member_until,
             self.as_of_d,
+            # Profile b's site keeps five years of activity; the default's two and a half.
+            periods=bh.ACTIVITY_PERIODS_B if getattr(self, "profile", "default") == "b" else 5,
         )
         d = self.dues
         nd, ne = len(d["party"]), len(eng["party"])
@@ -164,12 +166,21 @@ class EngagementRows:
     def _items(self) -> None:
         year = int(self.as_of_d.astype("datetime64[Y]").astype(int)) + 1970
         types = np.arange(6)
+        # Dues change on January 1: the price book's next-year price is the future price.
         self.t["items"].append(
             item_id=np.asarray(bh.ITEM_CODES, dtype=object),
             name=np.array([f"{bh.TYPE_NAMES[i]} Dues" for i in types], dtype=object),
             type_idx=types,
             price=self.prices.cents(types, np.full(6, year)),
             updated_on=np.full(6, np.datetime64(f"{year}-01-01T06:00:00", "ms")),
+            item_class="DUES",
+            member_type=np.asarray(bh.TYPE_CODES[:6], dtype=object),
+            has_price=True,
+            price_since=np.datetime64(f"{year}-01-01", "ms"),
+            prev_price=self.prices.cents(types, np.full(6, year - 1)),
+            prev_since=np.datetime64(f"{year - 1}-01-01", "ms"),
+            future_price=self.prices.cents(types, np.full(6, year + 1)),
+            future_date=np.datetime64(f"{year + 1}-01-01", "ms"),
         )
 
     # -- parties -------------------------------------------------------------------------

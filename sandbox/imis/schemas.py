@@ -49,7 +49,22 @@ PARTY = {
     "updated_by": STR,
 }
 
-ITEM = {"item_id": STR, "name": STR, "type_idx": INT, "price": MONEY, "updated_on": DATE}
+ITEM = {
+    "item_id": STR,
+    "name": STR,
+    "type_idx": INT,
+    "price": MONEY,
+    "updated_on": DATE,
+    # What the item bills and its price list (served in the shape the site's switch chooses):
+    "item_class": STR,  # DUES, SUBSCRIPTION
+    "member_type": STR,  # the member type a dues item bills, "" for chapter and subscriptions
+    "has_price": BOOL,  # False: the item has no price at all
+    "price_since": DATE,  # when the current price took effect
+    "prev_price": MONEY,  # the price before it (ItemPrice rows carry it)
+    "prev_since": DATE,
+    "future_price": MONEY,
+    "future_date": DATE,  # NaT: no future price
+}
 
 SUBSCRIPTION = {
     "key": STR,  # "~{PartyId}|{ItemId}", iMIS's composite-key form
@@ -74,6 +89,10 @@ SUBSCRIPTION = {
     "balance": MONEY,
     "reminder_count": INT,
     "reminder_date": DATE,
+    # Lines the billing scenarios add (sandbox/imis/billing.py); "" / 0: a dues line of 12 months.
+    "product_type": STR,
+    "renew_months": INT,
+    "member_component": BOOL,
 }
 
 INVOICE = {
@@ -88,6 +107,7 @@ INVOICE = {
     "paid": MONEY,
     "balance": MONEY,
     "description": STR,
+    "note": STR,  # Note: what adjustments left (ProcessCashAdjustment appends its reference)
     "item": STR,
     "term_begin": DATE,
     "term_end": DATE,

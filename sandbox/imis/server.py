@@ -103,7 +103,9 @@ class SandboxServer:
     def __init__(
         self, app: SandboxApp | Association, host: str = "127.0.0.1", port: int = 0, **app_kwargs
     ):
-        self.app = app if isinstance(app, SandboxApp) else SandboxApp(app, **app_kwargs)
+        # A SandboxApp, or another sandbox WSGI app with a root_path (payments' provider APIs).
+        wsgi = isinstance(app, SandboxApp) or (callable(app) and hasattr(app, "root_path"))
+        self.app = app if wsgi else SandboxApp(app, **app_kwargs)
         self.host, self.port = host, port
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None

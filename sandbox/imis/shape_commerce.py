@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import behaviour as bh
+from .profile_b import served_item
 from .shapes import (
     COMM,
     DUES_CLASS,
@@ -16,16 +17,25 @@ from .shapes import (
     party_summary,
     update_info,
 )
+from .table import EMPTY_DATE
 
 
-def _item_summary(item_id: str) -> dict:
-    type_idx = bh.ITEM_CODES.index(item_id) if item_id in bh.ITEM_CODES else 0
+def _item_summary(item_id: str, assoc=None, served: str | None = None) -> dict:
+    served = served or item_id
+    if item_id in bh.ITEM_CODES or assoc is None:
+        type_idx = bh.ITEM_CODES.index(item_id) if item_id in bh.ITEM_CODES else 0
+        name, cls = f"{bh.TYPE_NAMES[type_idx]} Dues", DUES_CLASS
+    else:
+        row = assoc.items.find(item_id)
+        name = assoc.items.get(row, "name") if row is not None else item_id
+        code = (assoc.items.get(row, "item_class") if row is not None else "") or "DUES"
+        cls = {**DUES_CLASS, "ItemClassId": code, "Name": code.title()}
     return {
         "$type": T(COMM, "ItemSummaryData"),
-        "ItemId": item_id,
-        "ItemCode": item_id,
-        "Name": f"{bh.TYPE_NAMES[type_idx]} Dues",
-        "ItemClass": DUES_CLASS,
+        "ItemId": served,
+        "ItemCode": served,
+        "Name": name,
+        "ItemClass": cls,
     }
 
 
@@ -51,6 +61,9 @@ _SUB_COLS = [
     "balance",
     "reminder_count",
     "reminder_date",
+    "product_type",
+    "renew_months",
+    "member_component",
 ]
 
 
@@ -61,9 +74,9 @@ def subscription_dicts(assoc, idx: np.ndarray) -> list[dict]:
         d = {
             "$type": T(COMM, "SubscriptionData"),
             "PartyId": str(c["party_id"][i]),
-            "ItemId": c["item"][i],
-            "Item": _item_summary(c["item"][i]),
-            "ProductType": "DUES",
+            "ItemId": served_item(assoc, c["item"][i]),
+            "Item": _item_summary(c["item"][i], assoc, served_item(assoc, c["item"][i])),
+            "ProductType": c["product_type"][i] or "DUES",
             "Status": c["status"][i],
             "BeginDate": c["begin_date"][i],
             "BillBegin": c["bill_begin"][i],
@@ -85,11 +98,12 @@ def subscription_dicts(assoc, idx: np.ndarray) -> list[dict]:
             "PreviousBalance": 0.0,
             "FutureCredits": 0.0,
             "Copies": 1,
-            "RenewMonths": 12,
+            "RenewMonths": c["renew_months"][i] or 12,
             "ReminderCount": c["reminder_count"][i],
             "ReminderDate": c["reminder_date"][i],
             "IsComplimentary": False,
-            "IsMemberComponent": True,
+            # Lines of the sandbox's own dues rows are the membership; added lines say so.
+            "IsMemberComponent": c["member_component"][i] or not c["product_type"][i],
             "BillSubscription": True,
         }
         if c["invoice_id"][i]:
@@ -110,6 +124,7 @@ _INV_COLS = [
     "paid",
     "balance",
     "description",
+    "note",
 ]
 
 
@@ -137,9 +152,12 @@ def invoice_dicts(assoc, idx: np.ndarray) -> list[dict]:
                 "PreviousBalance": money(0),
                 "Balance": money(c["balance"][i]),
                 "Description": c["description"][i],
+                "Note": c["note"][i],
                 "FinancialEntity": FINANCIAL_ENTITY,
             }
         )
+        if c["note"][i]:
+            out[-1]["Note"] = c["note"][i]  # what an adjustment left (a cancelled renewal)
     return out
 
 
@@ -188,22 +206,88 @@ def payment_dicts(assoc, idx: np.ndarray) -> list[dict]:
     return out
 
 
+ITEM_SHAPES = ("sdk", "legacy", "itemprice")
+_ITEM_COLS = [
+    "item_id",
+    "name",
+    "price",
+    "updated_on",
+    "item_class",
+    "member_type",
+    "has_price",
+    "price_since",
+    "prev_price",
+    "prev_since",
+    "future_price",
+    "future_date",
+]
+_CLASSES = {"DUES": "Dues", "SUBSCRIPTION": "Subscriptions"}
+
+
 def item_dicts(assoc, idx: np.ndarray) -> list[dict]:
-    """[U] price field: TempDefaultPrice (a bare number), as in ASI's SDK item samples."""
-    c = assoc.items.rows(idx, ["item_id", "name", "price", "updated_on"])
-    return [
-        {
+    """[U] the price fields: ``assoc.item_shape`` chooses what the site serves (CONTRACT.md):
+
+    - ``sdk``: ``TempDefaultPrice`` (a bare number, as in ASI's SDK item samples) and
+      ``MemberType``; no future price;
+    - ``legacy``: the legacy product columns ``PRICE_1``, ``FUTURE_PRICE_1`` and
+      ``FUTURE_PRICE_DATE``, and no ``MemberType`` (the desk's mapping names the item);
+    - ``itemprice``: ``ItemPrice`` rows (``Price``, ``EffectiveDate``) for last year's, the
+      current and the future price, beside ``TempDefaultPrice`` and ``MemberType``.
+    """
+    shape = getattr(assoc, "item_shape", "sdk")
+    c = assoc.items.rows(idx, _ITEM_COLS)
+    out = []
+    for i in range(len(idx)):
+        cls = c["item_class"][i] or "DUES"
+        d = {
             "$type": T(COMM, "ItemData"),
-            "ItemId": c["item_id"][i],
-            "ItemCode": c["item_id"][i],
+            "ItemId": served_item(assoc, c["item_id"][i]),
+            "ItemCode": served_item(assoc, c["item_id"][i]),
             "Name": c["name"][i],
             "Description": c["name"][i],
-            "ItemClass": DUES_CLASS,
+            "ItemClass": {
+                "$type": T(COMM, "ItemClassSummaryData"),
+                "ItemClassId": cls,
+                "Name": _CLASSES.get(cls, cls.title()),
+            },
             "ItemStatus": "A",
-            "TempDefaultPrice": c["price"][i] / 100,
             "UpdateInformation": update_info(
                 c["updated_on"][i], "MANAGER", c["updated_on"][i], "MANAGER"
             ),
         }
-        for i in range(len(idx))
-    ]
+        priced = c["has_price"][i]
+        current = c["price"][i] / 100 if priced else None
+        future = c["future_date"][i] != EMPTY_DATE
+        if shape == "legacy":
+            d["PRICE_1"] = current
+            if future and priced:
+                d["FUTURE_PRICE_1"] = c["future_price"][i] / 100
+                d["FUTURE_PRICE_DATE"] = c["future_date"][i]
+            else:
+                d["FUTURE_PRICE_1"] = 0.0
+                d["FUTURE_PRICE_DATE"] = EMPTY_DATE
+        else:
+            d["TempDefaultPrice"] = current
+            if c["member_type"][i]:
+                d["MemberType"] = c["member_type"][i]
+        if shape == "itemprice" and priced:
+            rows = [
+                (c["prev_price"][i], c["prev_since"][i]),
+                (c["price"][i], c["price_since"][i]),
+            ]
+            if future:
+                rows.append((c["future_price"][i], c["future_date"][i]))
+            d["ItemPrice"] = collection(
+                T(COMM, "ItemPriceDataCollection"),
+                [
+                    {
+                        "$type": T(COMM, "ItemPriceData"),
+                        "Price": money(cents),
+                        "EffectiveDate": since,
+                    }
+                    for cents, since in rows
+                    if since != EMPTY_DATE
+                ],
+            )
+        out.append(d)
+    return out

@@ -288,13 +288,16 @@ def _property(name: str, kind, raw) -> str:
     return f'{head},"Value":{{"$type":"{box}","$value":{_js(value)}}}}}'
 
 
-def generic_json(assoc, table, idx, entity, props, key_col, parent) -> list[bytes]:
+def generic_json(assoc, table, idx, entity, props, key_col, parent, codes=None) -> list[bytes]:
     """GenericEntityData rows (Activity, user-defined tables), encoded from fragments.
 
     Activity is the largest table a sync reads, so rows are written as text rather than
-    built as nested dicts; the JSON is the same.
+    built as nested dicts; the JSON is the same. ``codes``: column -> {stored: served} for a
+    site that names its codes otherwise (profile b).
     """
     c = table.rows(idx, [col for _n, col, _k in props])
+    for col, mapping in (codes or {}).items():
+        c[col] = [mapping.get(v, v) for v in c[col]]
     columns = [(name, c[col], kind) for name, col, kind in props]
     keys = c[key_col]
     parents = c["party_id"] if parent == "Party" else None

@@ -70,7 +70,10 @@ def advance(assoc, days: int) -> dict[str, int]:
 
 def _latent(assoc) -> dict[str, np.ndarray]:
     st = assoc.state
-    return {k: st.col(k) for k in LATENT_KEYS}
+    latent = {k: st.col(k) for k in LATENT_KEYS}
+    if getattr(assoc, "profile", "default") == "b":
+        latent["activity_scale"] = bh.ACTIVITY_SCALE_B
+    return latent
 
 
 def _years(assoc, day) -> float | np.ndarray:
@@ -127,7 +130,17 @@ def _billing_run(assoc, day, rng, ch: Changes) -> None:
         "discipline": latent["payment_discipline"][cand],
         "amount": price,
     }
-    out = bh.renewal_outcomes(rng, x)
+    if getattr(assoc, "profile", "default") == "b":
+        # Profile b's drivers; an organisation's sponsored employees are not followed as time
+        # moves on (their loss counts in the generated history only).
+        x["fall"] = bh.engagement(latent, cand, t_r - 0.5) - bh.engagement(latent, cand, t_r - 2.0)
+        x["tier_changed"] = (type_now != old_type).astype(float)
+        rate = np.exp(-1.3 - 0.7 * latent["payment_discipline"][cand])
+        x["declines"] = np.minimum(rng.poisson(rate), 3).astype(float)
+        x["sponsor_loss"] = x["sponsored"] = np.zeros(n)
+        out = bh.renewal_outcomes_b(rng, x)
+    else:
+        out = bh.renewal_outcomes(rng, x)
     sched = schedule_payments(np.full(n, r), np.full(n, r_m), price, out)
     bill_to = np.where(org_paid, st.col("employer")[cand], cand)
     term_end = month_start(r_m + 12) - 1

@@ -379,3 +379,57 @@ def combo_order(assoc, body) -> tuple[int, bytes]:
         "Payments": shapes.collection(shapes.T(shapes.COMM, "RemittanceDataCollection"), echo),
     }
     return 201, orjson.dumps(out)
+
+
+# -- Invoice/_execute: ProcessCashAdjustment -----------------------------------------------------
+ADJUSTMENT_MODES = ("ok", "501", "404")
+
+
+def execute_invoice(assoc, body) -> tuple[int, bytes]:
+    """[U] ``ProcessCashAdjustment`` (CONTRACT.md): Parameters are InvoiceId, Amount (a credit
+    negative, a debit positive), Reason and ReferenceNumber. The site appends "[reference]
+    reason" to the invoice's Note, so the same reference twice adjusts once (the second call
+    answers with the invoice as it is). A credit larger than the balance plus what was paid is
+    refused. Answers the invoice's InvoiceSummaryData after the adjustment."""
+    if not isinstance(body, dict) or body.get("OperationName") != "ProcessCashAdjustment":
+        name = body.get("OperationName") if isinstance(body, dict) else None
+        raise WriteError(
+            f"Operation '{name}' is not supported on Invoice.", [("OperationName", "unknown")]
+        )
+    params = _values(body.get("Parameters"))
+    if len(params) != 4:
+        raise WriteError(
+            "ProcessCashAdjustment takes InvoiceId, Amount, Reason and ReferenceNumber.",
+            [("Parameters", "expected 4 values")],
+        )
+    raw_id, raw_amount, reason, reference = (_unbox(p) for p in params)
+    inv = assoc.invoices
+    try:
+        row = int(raw_id) - INVOICE_BASE
+    except (TypeError, ValueError):
+        row = -1
+    if not 0 <= row < inv.n:
+        raise WriteError(f"Invoice '{raw_id}' was not found.", status=404)
+    reference = str(reference or "").strip()
+    if not reference:
+        raise WriteError("ReferenceNumber is required.", [("ReferenceNumber", "missing")])
+    note = inv.get(row, "note")
+    if f"[{reference}]" not in note:
+        cents = _money(raw_amount, "Amount")
+        if cents == 0:
+            raise WriteError("Amount must not be zero.", [("Amount", "zero")])
+        balance, paid = int(inv.col("balance")[row]), int(inv.col("paid")[row])
+        if cents < 0 and -cents > balance + paid:
+            raise WriteError(
+                f"The credit of {-cents / 100:.2f} is more than invoice {raw_id}'s balance of "
+                f"{balance / 100:.2f} plus {paid / 100:.2f} paid.",
+                [("Amount", "credit exceeds the invoice")],
+            )
+        line = f"[{reference}] {str(reason or '').strip()[:200]}"
+        inv.set(
+            row,
+            adjustment=int(inv.col("adjustment")[row]) + cents,
+            balance=balance + cents,
+            note=f"{note}\n{line}".strip(),
+        )
+    return 200, orjson.dumps(shape_commerce.invoice_dicts(assoc, np.array([row]))[0])

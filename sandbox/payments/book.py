@@ -44,6 +44,7 @@ class BookParty:
     org_id: str = ""  # a person's employer
     email: str = ""
     postal: str = ""
+    former: tuple[str, ...] = ()  # surnames the person was known by before (a maiden name)
 
     @property
     def name(self) -> str:
@@ -72,6 +73,7 @@ class Book:
     by_member: dict[str, list[BookInvoice]] = field(default_factory=dict)
     by_payer: dict[str, list[BookInvoice]] = field(default_factory=dict)
     employees: dict[str, list[str]] = field(default_factory=dict)
+    profile: str = "default"  # "b": names written further from the record (profile_b)
 
     def __post_init__(self) -> None:
         for inv in self.invoices:
@@ -214,14 +216,18 @@ def _zipf_choice(rng: random.Random, pool: list[str], skew: float = 0.9):
 
 
 def synthetic_book(
-    open_invoices: int = 100_000, seed: int = 1, as_of: date = date(2025, 6, 30)
+    open_invoices: int = 100_000,
+    seed: int = 1,
+    as_of: date = date(2025, 6, 30),
+    profile: str = "default",
 ) -> Book:
     """A book with about ``open_invoices`` open invoices, drawn directly (for benchmarks).
 
     Persons and employers with the sandbox's name pools plus a long tail of surnames (the most
     common surname about 1 % of people, as Smith is in the US); some
     employers are billed for their employees; a few members owe two years; look-alike
-    duplicate records; some balances left over from earlier partial payments.
+    duplicate records; some balances left over from earlier partial payments. ``profile="b"``
+    writes names further from the record (``profile_b``).
     """
     rng = random.Random(seed * 7919 + open_invoices)
     shuffled_last = list(nm.LAST_NAMES)
@@ -333,7 +339,12 @@ def synthetic_book(
     from .history import add_households
 
     relatives = add_households(parties, twins, seed=seed, next_id=next_id)
-    return Book(parties, invoices, relatives)
+    book = Book(parties, invoices, relatives)
+    if profile == "b":
+        from .profile_b import harden_book
+
+        return harden_book(book, seed=seed)
+    return book
 
 
 def generate_payments(

@@ -155,6 +155,12 @@ class _Draw:
         # Draws again for an account already paid come from a stream of their own, so that the
         # rest of the batch stays as it was.
         self.redraw_rng = random.Random(seed * 104_729 + 13)
+        # Profile b: payer names further from the record, from streams of their own.
+        self.hard = None
+        if book.profile == "b":
+            from .profile_b import HardNames
+
+            self.hard = HardNames(seed if pools else seed + 1)
         if not pools:
             return  # names and memos only
         self.postal_codes = sorted({p.postal for p in book.parties.values() if p.postal})
@@ -177,6 +183,17 @@ class _Draw:
         self.employee_invoices = [
             i for i in book.invoices if book.parties[i.member_id].org_id and i.member_id != ""
         ]
+        # Profile b: organisations whose employees are billed one by one (no statement).
+        self.orgs_of_employees = (
+            sorted(
+                org
+                for org, staff in book.employees.items()
+                if sum(i.payer_id == i.member_id for e in staff for i in book.by_member.get(e, ()))
+                >= 2
+            )
+            if self.hard
+            else []
+        )
         # Members whose relative usually pays; those payments draw from a stream of their own.
         self.habitual = [i for i in self.self_billed if i.member_id in book.relatives]
         self.household = _Draw(book, seed * 7013 + 3, as_of, pools=False)
@@ -235,6 +252,10 @@ class _Draw:
         return name[:i] + name[i + 1 :]
 
     def person_name(self, p: BookParty, method: str) -> str:
+        if self.hard is not None:
+            written = self.hard.name(p, method)
+            if written is not None:
+                return written
         rng = self.rng
         first, last = p.first, p.last
         informal = p.informal or first
@@ -506,6 +527,10 @@ class _Draw:
             pick = self.open_choice(self.orgs, self.statement_open)
         if pick is None and scenario in ("self_multi", "employer_one", "employer_multi"):
             scenario = "self"  # everyone it could be has paid
+        if scenario == "employer_multi" and self.orgs_of_employees and self.hard.rng.random() < 0.5:
+            found = self.employer_employees(number, received)
+            if found is not None:
+                return found
         if scenario.startswith("employer"):
             return self.employer(number, received, scenario, pick)
         if scenario == "self_multi":
@@ -619,6 +644,49 @@ class _Draw:
         alloc = [(i.invoice_id, i.balance) for i in invs]
         return self.build(
             number, channel, method, received, amount, fields, scenario, member, alloc, 0
+        )
+
+    def employer_employees(self, number: int, received: date) -> IncomingPayment | None:
+        """Profile b: an organisation paying for several of its employees who were billed one
+        by one, with a vague memo or their names only."""
+        rng, book = self.hard.rng, self.book
+        org_id = rng.choice(self.orgs_of_employees)
+        # Each employee's oldest open invoice (a clerk applies a member's payment so).
+        own = []
+        for e in book.employees[org_id]:
+            billed = [i for i in book.by_member.get(e, ()) if i.payer_id == i.member_id]
+            if billed and all(map(self.is_open, billed)):
+                own.append(min(billed, key=lambda i: (i.invoice_date, i.invoice_id)))
+        if len(own) < 2:
+            return None
+        invs = sorted(rng.sample(own, rng.randint(2, min(5, len(own)))), key=lambda i: i.invoice_id)
+        org = book.parties[org_id]
+        channel, method, _ = self.weighted(ORG_CHANNELS)
+        fields = {
+            "payer_name": self.org_name(org, method),
+            "email": "",
+            "memo": rng.choice(("EMPLOYEE DUES", "MEMBERSHIP DUES", "DUES", "")),
+            "reference": "",
+            "check_number": str(rng.randrange(101, 9999)) if method == "check" else "",
+        }
+        if rng.random() < 0.65:  # accounts payable names whom it pays for, mostly
+            people = [book.parties[i.member_id] for i in invs]
+            fields["memo"] = "Dues " + ", ".join(
+                self.hard.latin(f"{p.first[:1]} {p.last}").upper() for p in people
+            )
+        amount = sum(i.balance for i in invs)
+        alloc = [(i.invoice_id, i.balance) for i in invs]
+        return self.build(
+            number,
+            channel,
+            method,
+            received,
+            amount,
+            fields,
+            "employer_employees",
+            org_id,
+            alloc,
+            0,
         )
 
     def not_ours(self, number: int, received: date) -> IncomingPayment:

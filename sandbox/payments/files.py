@@ -273,6 +273,11 @@ def authorizenet_notification_id(p: IncomingPayment) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"anet|{p.payment_id}"))
 
 
+def authorizenet_transaction_id(p: IncomingPayment) -> str:
+    """The transaction id Authorize.Net gives the payment (its webhook's ``payload.id``)."""
+    return str(int(_digest("anet", p.payment_id)[6:16], 16) % 10**11)
+
+
 def authorizenet_events(payments: list[IncomingPayment], signature_key: str) -> list[SignedRequest]:
     """``net.authorize.payment.authcapture.created`` notifications, signed."""
     out = []
@@ -286,7 +291,7 @@ def authorizenet_events(payments: list[IncomingPayment], signature_key: str) -> 
             "avsResponse": "Y",
             "authAmount": "__AMOUNT__",
             "entityName": "transaction",
-            "id": str(int(h[6:16], 16) % 10**11),
+            "id": authorizenet_transaction_id(p),
         }
         if p.reference:
             payload["invoiceNumber"] = p.reference

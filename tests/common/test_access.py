@@ -78,7 +78,12 @@ MATRIX = [
     ("reviews:communications", {}, "get", {M, F, MG}),
 ]
 # Each app keeps its own rows beside its tests, so that apps grow without editing this file.
-EXTRA_MODULES = ("tests.reviews.drafting_access", "tests.renewals.access", "tests.dues.access")
+EXTRA_MODULES = (
+    "tests.reviews.drafting_access",
+    "tests.renewals.access",
+    "tests.dues.access",
+    "tests.dues.billing.access",
+)
 APP_ACCESS = [importlib.import_module(m) for m in EXTRA_MODULES]
 MATRIX += [row for module in APP_ACCESS for row in module.MATRIX]
 # --- The routes, generated from the URL confs ------------------------------------------------

@@ -155,13 +155,15 @@ def test_confirm_and_submit_on_change_work_from_static_js(page, make_user):
     page.wait_for_load_state("networkidle")
     assert asked == ["Flag this payment as not ours? It will wait for a refund."]
     payment.refresh_from_db()
-    assert payment.status != Payment.Status.NOT_OURS
-    # OK submits it
+    assert payment.review_item is None
+    # OK submits it: frank's choice, filed as his proposal for a second person (four eyes)
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#btn-not-ours").click()
     page.wait_for_load_state("networkidle")
     payment.refresh_from_db()
-    assert payment.status == Payment.Status.NOT_OURS
+    assert payment.status == Payment.Status.PROPOSED
+    assert payment.review_item.payload["action"] == "not_ours"
+    assert payment.review_item.proposed_by.username == ROLE_USERNAMES[roles.FINANCE]
     # a filter that submits itself when changed
     page.context.clear_cookies()
     browser_login(page, ROLE_USERNAMES[roles.ADMINISTRATOR])

@@ -17,6 +17,8 @@ MATRIX: list = [
     ("dues:import_detail", {"pk": "PAYMENT_IMPORT"}, "get", FINANCE),
     ("dues:check_new", {}, "get", FINANCE),
     ("dues:performance", {}, "get", FINANCE),
+    # The rule for several open invoices of the amount: managers, as the Governance page.
+    ("dues:matching_policy", {}, "post", {MG}),
     ("dues:payment_detail", {"pk": "PAYMENT"}, "get", FINANCE),
     ("dues:decide", {"pk": "PAYMENT"}, "post", FINANCE),
     ("dues:undo", {"pk": "PAYMENT"}, "post", FINANCE),

@@ -91,9 +91,9 @@ def test_bai2_file_that_is_not_bai2_is_refused_whole():
 BAD_LINES = """01,0004,12345,060321,0829,001,80,1,2/
 02,12345,0004,1,060317,,USD,/
 03,10200123456,USD,040,+000000000000,,,045,+000000000000,,/
-16,115,000000012000,V,060316,,,,LOCKBOX SMITH J 48213/
+16,116,000000012000,V,060316,,,,LOCKBOX SMITH J 48213/
 88,CHECK 1001 INV 10234/
-16,115,00000001X000,V,060316,,,,GARBLED AMOUNT/
+16,116,00000001X000,V,060316,,,,GARBLED AMOUNT/
 this line is not a record
 16,999,000000004000,V,060316,,,,BANK-SPECIFIC CODE/
 16,142,000000003500,Z,,,ACH PPD DOE JANE DUES/
@@ -208,3 +208,64 @@ def test_csv_without_the_required_columns_is_refused_whole():
         "The first row must name the columns date, amount, payer name, reference, memo, method; "
         "missing: date, amount, payer name."
     )
+
+
+def test_bai2_lockbox_deposit_groups_the_items_that_follow_it_and_is_no_payment():
+    result = parse_file("lockbox.txt", bai2_sample("lockbox-deposits.txt"))
+    assert (result.fatal, result.errors) == ("", [])
+    # the three check items and the ACH credit are the payments; neither 115 is one
+    assert [(line.line, line.amount, line.method) for line in result.lines] == [
+        (5, Decimal("325.00"), "check"),
+        (7, Decimal("325.00"), "check"),
+        (9, Decimal("305.00"), "check"),
+        (10, Decimal("175.00"), "ach"),
+    ]
+    itemized, waiting = result.deposits
+    assert (itemized.line, itemized.amount, itemized.items, itemized.items_total) == (
+        4,
+        Decimal("955.00"),
+        3,
+        Decimal("955.00"),
+    )
+    assert (itemized.bank_reference, itemized.lockbox, itemized.account) == (
+        "LBX0701A",
+        "4471",
+        "000123456789",
+    )
+    # each check carries its deposit; the ACH after them does not belong to it
+    assert [line.deposit_key for line in result.lines] == [itemized.dedupe_key] * 3 + [""]
+    assert result.lines[0].payer_name == "MARIA GONZALEZ"
+    assert result.lines[0].memo == "DUES 2025 INV 120031"
+    # a deposit with no items after it (the next account starts) waits for its detail
+    assert (waiting.line, waiting.amount, waiting.items) == (14, Decimal("650.00"), 0)
+    assert result.warnings == [
+        {
+            "line": 14,
+            "warning": "lockbox deposit of $650.00 with no items after it: kept as a deposit "
+            "waiting for the lockbox detail, not as a payment",
+        }
+    ]
+
+
+def test_bai2_lockbox_items_that_do_not_add_up_to_the_deposit_are_kept_and_flagged():
+    text = (
+        "01,121000248,DUESDESK,250702,0600,8,80,,2/\n"
+        "02,DUESDESK,121000248,1,250701,2400,USD,2/\n"
+        "03,000123456789,USD,010,0,,,015,0,,,100,0,2,0/\n"
+        "16,115,50000,0,LBX9,4471,LOCKBOX DEPOSIT/\n"
+        "16,116,32500,0,LBX9001,1001,LOCKBOX ITEM CHECK 1001 REMITTER:ANA LIMA/\n"
+        "49,82500,4/\n"
+        "98,82500,1,6/\n"
+        "99,82500,1,8/\n"
+    )
+    result = parse_bai2(text)
+    assert [(line.amount, bool(line.deposit_key)) for line in result.lines] == [
+        (Decimal("325.00"), True)
+    ]
+    assert result.warnings == [
+        {
+            "line": 4,
+            "warning": "the 1 items after the lockbox deposit of $500.00 add up to $325.00: the "
+            "items are kept as payments; check the deposit against the lockbox detail",
+        }
+    ]

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 LOCKBOX = """01,021000021,ASSOCDUES,260302,0600,1,80,,2/
 02,ASSOCDUES,021000021,1,260302,0600,USD,2/
 03,4410098812,USD,010,1250000,,,015,1295500,,/
-16,115,12000,0,LBX10001,1001,LOCKBOX DEPOSIT ITEM/
+16,116,12000,0,LBX10001,1001,LOCKBOX DEPOSIT ITEM/
 88,CHECK 1001 SMITH JOHN INV 10234
 16,142,24000,0,ACH7781,52001,ACH CREDIT PPD PATEL PRIYA/
 88,REMI: DUES 2026 MBR 52001
@@ -70,6 +70,16 @@ def test_finance_uploads_a_bai2_file_clears_three_matches_and_undoes_one(
     smith = Payment.objects.get(amount=Decimal("120.00"))
     patel = Payment.objects.get(amount=Decimal("240.00"))
     jane = Payment.objects.get(amount=Decimal("100.00"))
+    # frank uploaded the file, so he proposed these payments: a second person decides (four eyes)
+    page.locator(f'tr[data-payment="{smith.pk}"] a').first.click()
+    page.locator("#apply-1").click()
+    expect(page.locator(".message-error")).to_contain_text(
+        "You proposed this item; someone else must approve it."
+    )
+    make_user(roles.FINANCE, "fiona")
+    page.context.clear_cookies()
+    browser_login(page, "fiona")
+    page.get_by_role("link", name="Cash application").click()
     # 1. John Smith's check: the proposal is right, one click
     page.locator(f'tr[data-payment="{smith.pk}"] a').first.click()
     expect(page.locator(".candidate").first).to_contain_text("10234")
@@ -88,6 +98,7 @@ def test_finance_uploads_a_bai2_file_clears_three_matches_and_undoes_one(
     split.get_by_label("Amount for invoice 10241").fill("40.00")
     screenshot(page, "dues-split")
     split.get_by_role("button", name="Apply split").click()
+    # the split she typed is what the matcher proposed, so it is an approval, applied at once
     expect(page.locator(".message-success")).to_contain_text(f"Payment #{jane.pk} applied")
     expect(page.locator("#payments tbody tr")).to_have_count(1)  # the "no payments" row
     assert ledger.payment_held_allocations(jane.pk) == (
@@ -201,8 +212,14 @@ def test_finance_edits_a_payment_application_row_by_row_on_its_review_page(page,
     expect(total).to_have_text("$150.00")
     expect(balance).to_have_text("All $150.00 placed.")
     screenshot(page, "dues-application-edit")
-    page.get_by_role("button", name="Save edit and accept").click()
-    expect(page.locator(".message-success")).to_contain_text(f"#{item.pk}")
+    page.get_by_role("button", name="Save edit for a second approval").click()
+    expect(page.locator(".message-success")).to_contain_text("someone else must approve it")
+    # a second finance person approves the edited application
+    make_user(roles.FINANCE, "fiona")
+    page.context.clear_cookies()
+    browser_login(page, "fiona")
+    page.goto(f"/reviews/{item.pk}/")
+    page.get_by_role("button", name="Accept", exact=True).click()
     page.goto(f"/reviews/{item.pk}/")
     facts = page.locator("#payload-facts")
     expect(facts).to_contain_text("10234: $120.00; 10235: $20.00")

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from common import roles
@@ -115,7 +116,7 @@ def frank(client, make_user):
     client.login(username="frank", password=PASSWORD)
 
 
-def test_the_review_page_edits_the_application_through_its_form(client, frank, item):
+def test_the_review_page_edits_the_application_through_its_form(client, frank, item, make_user):
     url = reverse("reviews:item", args=[item.pk])
     page = client.get(url).content.decode()
     assert 'id="allocation-rows"' in page and 'name="payload-amount_10235"' in page
@@ -140,8 +141,13 @@ def test_the_review_page_edits_the_application_through_its_form(client, frank, i
     saved = client.post(reverse("reviews:decide", args=[item.pk]), {**data, "payload-credit": "0"})
     assert saved.status_code == 302
     item = ReviewItem.objects.get(pk=item.pk)
-    assert item.status == "edited"
+    assert (item.status, item.last_edited_by.username) == ("pending", "frank")  # for a second
     assert item.payload["payer"] == "48214"
+    make_user(roles.FINANCE, "fiona")
+    fiona = Client()
+    fiona.login(username="fiona", password=PASSWORD)
+    fiona.post(reverse("reviews:decide", args=[item.pk]), {"decision": "accept"})
+    assert ReviewItem.objects.get(pk=item.pk).status == "edited"
     shown = client.get(url).content.decode()
     assert "<dt>Invoices</dt><dd>10234: $100.00; 10235: $50.00</dd>" in shown
     assert "Credit on account “$30.00” → “$0.00”" in shown

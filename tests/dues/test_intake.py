@@ -14,7 +14,7 @@ from common import roles
 from common.errors import DomainError
 from common.models import AuditEvent, JobRun
 from dues import intake
-from dues.models import JournalLine, JournalTransaction, Payment, PaymentImport
+from dues.models import BankDeposit, JournalLine, JournalTransaction, Payment, PaymentImport
 from tests.dues.conftest import FIXTURES, bai2_sample
 from tests.dues.test_bankfiles import CSV
 
@@ -155,3 +155,64 @@ def test_new_payments_queue_a_matching_run_behind_a_running_one_but_not_a_second
     intake.match_soon()
     waiting = JobRun.objects.exclude(pk=running.pk).get(kind="dues.match_payments")
     assert (waiting.status, waiting.exclusive) == ("queued", "waiting")
+
+
+def test_a_lockbox_deposit_is_stored_as_the_grouping_of_its_items_and_never_as_a_payment():
+    # when a file with an itemized lockbox deposit and one without items is imported
+    record = intake.payment_import_file(
+        filename="lockbox.txt", content=bai2_sample("lockbox-deposits.txt")
+    )
+    # then the items are the payments, each carrying its deposit
+    assert (record.lines, record.added) == (4, 4)
+    itemized, waiting = BankDeposit.objects.order_by("line_number")
+    assert (itemized.status, itemized.amount, itemized.items) == ("itemized", Decimal("955.00"), 3)
+    assert [(p.line_number, p.deposit_id) for p in Payment.objects.order_by("line_number")] == [
+        (5, itemized.pk),
+        (7, itemized.pk),
+        (9, itemized.pk),
+        (10, None),
+    ]
+    assert sum(p.amount for p in itemized.payments.all()) == itemized.amount
+    # and the deposit without items waits for the lockbox detail: no payment, no journal entry
+    assert (waiting.status, waiting.amount, waiting.payments.count()) == (
+        "awaiting",
+        Decimal("650.00"),
+        0,
+    )
+    assert not Payment.objects.filter(amount=Decimal("650.00")).exists()
+    assert JournalTransaction.objects.count() == 4
+    assert record.report["deposits_awaiting_detail"] == 1
+    assert AuditEvent.objects.get(
+        object_type="bank_deposit", object_id=str(waiting.pk)
+    ).summary == (
+        "Lockbox deposit LBX0701B: $650.00, waiting for the lockbox detail (0 items, line 14 of "
+        "lockbox.txt)"
+    )
+
+
+def test_the_lockbox_detail_itemizes_a_deposit_that_was_waiting():
+    # given yesterday's file with the lockbox deposit's total alone
+    head = (
+        "01,121000248,DUESDESK,250702,0600,{n},80,,2/\n"
+        "02,DUESDESK,121000248,1,250701,2400,USD,2/\n"
+        "03,000123456790,USD,010,0,,,015,0,,,100,0,1,0/\n"
+        "16,115,65000,0,LBX0701B,4472,LOCKBOX DEPOSIT/\n"
+    )
+    total_only = head.format(n=1) + "49,65000,3/\n98,65000,1,5/\n99,65000,1,7/\n"
+    intake.payment_import_file(filename="prior-day.txt", content=total_only.encode())
+    deposit = BankDeposit.objects.get()
+    assert deposit.status == "awaiting" and Payment.objects.count() == 0
+    # when the lockbox detail arrives with the same deposit and its two checks
+    detail = head.format(n=2) + (
+        "16,116,32500,0,LBX0701B001,501,LOCKBOX ITEM CHECK 501 REMITTER:ANA LIMA/\n"
+        "16,116,32500,0,LBX0701B002,502,LOCKBOX ITEM CHECK 502 REMITTER:TOM REYES/\n"
+        "49,130000,5/\n98,130000,1,7/\n99,130000,1,9/\n"
+    )
+    record = intake.payment_import_file(filename="lockbox-detail.txt", content=detail.encode())
+    # then the same deposit is itemized by them
+    deposit.refresh_from_db()
+    assert (deposit.status, deposit.items, deposit.items_total) == ("itemized", 2, Decimal("650"))
+    assert BankDeposit.objects.count() == 1 and record.added == 2
+    assert {p.deposit_id for p in Payment.objects.all()} == {deposit.pk}
+    event = AuditEvent.objects.get(action="dues.deposit_itemized")
+    assert (event.data["before"], event.data["after"]) == ("awaiting", "itemized")

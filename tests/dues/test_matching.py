@@ -777,3 +777,99 @@ def test_match_an_employer_naming_its_employees_pays_something_for_each_of_them(
         ("80003", D("85.00")),
         ("80004", D("10.00")),
     ]
+
+
+NAMED_DIFFERENTLY = [
+    Party("61001", "Дмитрий Иванов", "Дмитрий", "Иванов", ""),
+    Party("61002", "Αλέξανδρος Παπαδόπουλος", "Αλέξανδρος", "Παπαδόπουλος", ""),
+    Party("61003", "Maria Lopez", "Maria", "Lopez", "", former_names=("Garcia",)),
+    Party("61004", "John Ronald Tolkien", "John", "Tolkien", "", middle_name="Ronald"),
+    Party("61005", "J. Okafor", "J.", "Okafor", ""),
+    Party("61006", "Margaret Oyelaran", "Margaret", "Oyelaran", "", informal_name="Peggy"),
+    Party("61007", "Sun Wei", "Wei", "Sun", ""),
+    Party("61008", "Σοφία Κοξ", "Σοφία", "Κοξ", ""),
+    Party("61009", "Юлия Щербакова", "Юлия", "Щербакова", ""),
+    # Others of the same surnames and initials, so that a name must tell them apart.
+    Party("61101", "Daria Ivanova", "Daria", "Ivanova", ""),
+    Party("61102", "Olga Ivanov", "Olga", "Ivanov", ""),
+    Party("61103", "Jane Tolkien", "Jane", "Tolkien", ""),
+    Party("61104", "Kemi Okafor", "Kemi", "Okafor", ""),
+    Party("61105", "Luis Garcia", "Luis", "Garcia", ""),
+    Party("61106", "Mei Sun", "Mei", "Sun", ""),
+]
+
+
+@pytest.fixture(scope="module")
+def differently():
+    parties = [*PARTIES, *NAMED_DIFFERENTLY]
+    invoices = [
+        *INVOICES,
+        *(_inv(str(70000 + i), p.party_id, "240.00") for i, p in enumerate(NAMED_DIFFERENTLY)),
+    ]
+    return build_index(invoices, parties)
+
+
+@pytest.mark.parametrize(
+    ("payer", "member"),
+    [
+        ("DMITRY IVANOV", "61001"),  # Cyrillic on file, another transliteration on the check
+        ("IVANOV DMITRII", "61001"),  # and the other order
+        ("Alexandros Papadopoulos", "61002"),  # Greek on file
+        ("MARIA GARCIA", "61003"),  # her former (maiden) name
+        ("Maria Garcia Lopez", "61003"),
+        ("J R TOLKIEN", "61004"),  # initials of the given and middle names
+        ("JR TOLKIEN", "61004"),  # run together
+        ("Mr. John Tolkien", "61004"),  # honorific
+        ("Ronald Tolkien John", "61004"),  # every order
+        ("Joseph Okafor", "61005"),  # the record holds only the initial
+        ("PEGGY OYELARAN", "61006"),  # the informal name on file
+        ("WEI SUN", "61007"),
+        ("SUN WEI", "61007"),
+        ("SOFIA KOKS", "61008"),  # another system's spelling of each letter
+        ("IULIIA SCHERBAKOVA", "61009"),
+    ],
+)
+def test_match_names_written_differently_from_the_record(differently, payer, member):
+    # when a check of the member's amount arrives under the name as the payer wrote it
+    candidates = match(Remittance(amount=D("240.00"), payer_name=payer), differently)
+    # then the member is the first candidate
+    assert candidates and candidates[0].member_id == member, [
+        (c.member_id, c.confidence, c.explanation) for c in candidates[:3]
+    ]
+
+
+def _two_years_owed(tie_rule: str):
+    invoices = [
+        *INVOICES,
+        _inv("80001", "48221", "240.00", on=date(2024, 5, 1)),
+        _inv("80002", "48221", "240.00", on=date(2025, 5, 1)),
+    ]
+    return build_index(invoices, PARTIES, tie_rule=tie_rule)
+
+
+def test_match_two_open_invoices_of_the_amount_are_both_proposed_and_none_applied():
+    # given a member owing last year's and this year's dues at one price
+    index = _two_years_owed("propose")
+    # when the member pays that price with no invoice number
+    remittance = Remittance(amount=D("240.00"), payer_name="William Thompson")
+    candidates = match(remittance, index)
+    # then both invoices are proposed, equally, and neither is applied alone
+    assert {c.allocations[0][0] for c in candidates[:2]} == {"80001", "80002"}
+    assert candidates[0].confidence == candidates[1].confidence < 0.6
+    assert not auto_applicable(candidates, remittance)
+    assert "2 open invoices of 240.00: a person chooses" in candidates[0].explanation
+
+
+@pytest.mark.parametrize(
+    ("rule", "invoice", "words"),
+    [("oldest", "80001", "the oldest"), ("current", "80002", "the current term's")],
+)
+def test_match_two_open_invoices_of_the_amount_by_the_managers_rule(rule, invoice, words):
+    index = _two_years_owed(rule)
+    remittance = Remittance(amount=D("240.00"), payer_name="William Thompson")
+    candidates = match(remittance, index)
+    assert [i for i, _ in candidates[0].allocations] == [invoice]
+    assert candidates[0].explanation.endswith(
+        f"2 open invoices of 240.00: {words}, by the policy's rule"
+    )
+    assert auto_applicable(candidates, remittance)

@@ -47,6 +47,17 @@ def books(mirror):
     return mirror
 
 
+def chosen_then_confirmed(make_user, payment_id: int, user, **choice) -> Payment:
+    """A choice other than the proposal is the chooser's own proposal (four eyes): it waits,
+    and a second finance person making the same choice approves and carries it out."""
+    waiting = services.payment_decide(payment_id=payment_id, user=user, **choice)
+    assert waiting.status in Payment.OPEN
+    item = ReviewItem.objects.get(pk=waiting.review_item_id)
+    assert item.status == "pending" and user.pk in (item.proposed_by_id, item.last_edited_by_id)
+    second = make_user(roles.FINANCE, "fiona")
+    return services.payment_decide(payment_id=payment_id, user=second, **choice)
+
+
 def exact(member="48213", invoice="10234", amount="120.00", confidence=0.99):
     return Cand(
         member_id=member,
@@ -172,9 +183,18 @@ def test_apply_to_the_second_candidate_is_labelled_as_such(books, make_payment, 
     payment = services.payment_decide(
         payment_id=payment.pk, user=frank, action="candidate", candidate_rank=2
     )
+    assert payment.status == "proposed"
+    with pytest.raises(DomainError, match="You edited this item last; someone else must approve"):
+        services.payment_decide(
+            payment_id=payment.pk, user=frank, action="candidate", candidate_rank=2
+        )
+    fiona = make_user(roles.FINANCE, "fiona")
+    payment = services.payment_decide(
+        payment_id=payment.pk, user=fiona, action="candidate", candidate_rank=2
+    )
     assert (payment.status, payment.member_id) == ("held", "48214")
     item = ReviewItem.objects.get(pk=payment.review_item_id)
-    assert (item.status, item.decided_by) == ("done", frank)
+    assert (item.status, item.decided_by, item.last_edited_by) == ("done", fiona, frank)
     assert item.edit_diff == {
         "invoices": [
             [{"invoice": "10234", "amount": "120.00"}],
@@ -184,7 +204,7 @@ def test_apply_to_the_second_candidate_is_labelled_as_such(books, make_payment, 
         "payer": ["48213", "48214"],
     }
     label = MatchLabel.objects.get(payment=payment)
-    assert (label.outcome, label.top_correct, label.decided_by) == ("other", False, frank)
+    assert (label.outcome, label.top_correct, label.decided_by) == ("other", False, fiona)
 
 
 def test_split_across_two_invoices_with_the_rest_as_credit(books, make_payment, make_user):
@@ -200,9 +220,10 @@ def test_split_across_two_invoices_with_the_rest_as_credit(books, make_payment, 
             )
         ],
     )
-    payment = services.payment_decide(
-        payment_id=payment.pk,
-        user=frank,
+    payment = chosen_then_confirmed(
+        make_user,
+        payment.pk,
+        frank,
         action="split",
         member_id="48300",
         payer_id="70001",
@@ -216,9 +237,10 @@ def test_split_across_two_invoices_with_the_rest_as_credit(books, make_payment, 
 
 def test_keep_as_credit_and_not_ours(books, make_payment, make_user):
     frank = make_user(roles.FINANCE)
-    credit = services.payment_decide(
-        payment_id=file(make_payment("50.00"), [exact()]).pk,
-        user=frank,
+    credit = chosen_then_confirmed(
+        make_user,
+        file(make_payment("50.00"), [exact()]).pk,
+        frank,
         action="credit",
         member_id="48213",
     )
@@ -233,6 +255,9 @@ def test_keep_as_credit_and_not_ours(books, make_payment, make_user):
 def test_amounts_that_do_not_add_up_are_refused_with_what_to_fix(books, make_payment, make_user):
     frank = make_user(roles.FINANCE)
     payment = file(make_payment("200.00"), [exact()])
+    too_much = {"action": "split", "member_id": "48213", "allocations": [("10234", D("150.00"))]}
+    services.payment_decide(payment_id=payment.pk, user=frank, **too_much)
+    fiona = make_user(roles.FINANCE, "fiona")
     with pytest.raises(
         DomainError,
         match=exactly(
@@ -241,17 +266,11 @@ def test_amounts_that_do_not_add_up_are_refused_with_what_to_fix(books, make_pay
             "it first: choose another invoice or keep the money as credit."
         ),
     ):
-        services.payment_decide(
-            payment_id=payment.pk,
-            user=frank,
-            action="split",
-            member_id="48213",
-            allocations=[("10234", D("150.00"))],
-        )
-    # nothing half-done: the proposal still waits, unchanged
+        services.payment_decide(payment_id=payment.pk, user=fiona, **too_much)
+    # nothing half-done: frank's proposal still waits, unapproved
     payment.refresh_from_db()
     assert payment.status == "proposed" and payment.review_item.status == "pending"
-    assert payment.review_item.payload["invoices"] == [{"invoice": "10234", "amount": "120.00"}]
+    assert payment.review_item.payload["invoices"] == [{"invoice": "10234", "amount": "150.00"}]
 
 
 def test_a_decision_through_the_review_item_api_applies_the_payment(
@@ -290,10 +309,8 @@ def test_a_rejected_proposal_sends_the_payment_back_to_a_person_and_is_a_label(
     )
     label = MatchLabel.objects.get(payment=payment)
     assert (label.outcome, label.top_correct) == ("rejected", False)
-    # a person then applies it another way: a new round of review
-    done = services.payment_decide(
-        payment_id=payment.pk, user=frank, action="credit", member_id="48214"
-    )
+    # a person then applies it another way: a new round of review, approved by a second person
+    done = chosen_then_confirmed(make_user, payment.pk, frank, action="credit", member_id="48214")
     assert done.status == "held" and done.review_round == 2
 
 
@@ -387,9 +404,10 @@ def test_after_the_window_exactly_one_outbox_write_posts_it(books, make_payment,
 
 def test_credit_on_account_posts_as_a_note_on_the_member(books, make_payment, make_user):
     frank = make_user(roles.FINANCE)
-    payment = services.payment_decide(
-        payment_id=file(make_payment("50.00"), [exact()]).pk,
-        user=frank,
+    payment = chosen_then_confirmed(
+        make_user,
+        file(make_payment("50.00"), [exact()]).pk,
+        frank,
         action="credit",
         member_id="48213",
     )

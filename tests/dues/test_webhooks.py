@@ -16,6 +16,8 @@ from common import roles
 from dues import intake
 from dues.matching.run import remittance_for
 from dues.models import JournalTransaction, Payment, WebhookEvent
+from sandbox.imis import SandboxServer
+from sandbox.payments.anet_api import API_PATH, AnetTransactionApi
 from tests.conftest import PASSWORD, wait_for
 from tests.dues.conftest import (
     ANET_KEY,
@@ -460,3 +462,85 @@ def test_a_refund_that_arrives_before_its_payment_is_retried_by_the_sweep(client
     payment = Payment.objects.get()
     assert (payment.refunded_amount, payment.status) == (Decimal("20.00"), "unmatched")
     assert payment.attention == "Partly refunded ($20.00); decide what the rest pays."
+
+
+ANET_LOGIN, ANET_TRANSACTION_KEY = "dues-desk-login", "4kJ9s8Qx2LmN7pRt"
+
+
+def _anet_api(settings, server, key=ANET_TRANSACTION_KEY):
+    settings.AUTHORIZENET_API_LOGIN_ID = ANET_LOGIN
+    settings.AUTHORIZENET_TRANSACTION_KEY = key
+    settings.AUTHORIZENET_API_URL = server.base_url + API_PATH
+
+
+@pytest.mark.django_db
+def test_authorizenet_payment_gets_its_payer_from_the_transaction_details(
+    client, settings, make_user
+):
+    # given Authorize.Net's API (the sandbox's, over HTTP) holding the transaction's details
+    details = {
+        "60020981676": {
+            "transId": "60020981676",
+            "order": {"invoiceNumber": "INV-10234", "description": "Membership dues 2025"},
+            "billTo": {"firstName": "Maria", "lastName": "Gonzalez", "zip": "02139"},
+            "customer": {"type": "individual", "id": "48213", "email": "mgonzalez@example.org"},
+        }
+    }
+    api = AnetTransactionApi(details, login=ANET_LOGIN, transaction_key=ANET_TRANSACTION_KEY)
+    with SandboxServer(api) as server:
+        _anet_api(settings, server)
+        # when a capture arrives whose notification names no payer, and is processed
+        body = anet_body(anet_event())
+        post(client, ANET, body, anet_headers(body))
+        (event,) = process_all()
+    # then the payment carries the payer from the details, for matching and for people
+    payment = Payment.objects.get()
+    assert event.status == "processed" and api.requests == 1
+    assert (payment.payer_name, payment.payer_email, payment.reference, payment.memo) == (
+        "Maria Gonzalez",
+        "mgonzalez@example.org",
+        "INV-10234",
+        "Membership dues 2025",
+    )
+    assert payment.payer_postal_code == "02139"
+    assert payment.raw["transaction_details"]["customer_id"] == "48213"
+    make_user(roles.FINANCE)
+    client.login(username="frank", password=PASSWORD)
+    page = client.get(reverse("dues:payment_detail", args=[payment.pk])).content.decode()
+    assert (
+        "Maria Gonzalez, mgonzalez@example.org; customer 48213; invoice INV-10234; "
+        "“Membership dues 2025”"
+    ) in page
+
+
+@pytest.mark.django_db
+def test_authorizenet_details_refused_keep_the_payment_and_say_why(client, settings):
+    api = AnetTransactionApi({}, login=ANET_LOGIN, transaction_key=ANET_TRANSACTION_KEY)
+    with SandboxServer(api) as server:
+        _anet_api(settings, server, key="wrong-key")
+        body = anet_body(anet_event())
+        post(client, ANET, body, anet_headers(body))
+        process_all()
+    payment = Payment.objects.get()
+    assert payment.payer_name == ""
+    assert payment.raw["transaction_details_error"] == (
+        "Authorize.Net refused getTransactionDetails for 60020981676: E00007 User "
+        "authentication failed due to invalid authentication values."
+    )
+
+
+def test_sandbox_answers_the_details_of_its_own_authorizenet_payments():
+    from sandbox.payments import generate_payments, synthetic_book
+    from sandbox.payments.anet_api import transaction_details
+    from sandbox.payments.files import authorizenet_transaction_id
+
+    book = synthetic_book(2000, seed=4)
+    payments = [p for p in generate_payments(book, 400, seed=4) if p.channel == "authorizenet"]
+    details = transaction_details(book, payments)
+    own = next(p for p in payments if p.scenario == "self")
+    found = details[authorizenet_transaction_id(own)]
+    party = book.parties[own.truth_member]
+    assert (found["billTo"]["lastName"], found["order"]["invoiceNumber"]) == (
+        party.last,
+        own.reference,
+    )

@@ -2,14 +2,17 @@
 
 import socket
 
+import orjson
 import pytest
 
 from imis_client.client import (
     ImisAmbiguousWrite,
     ImisAuthError,
     ImisClient,
+    ImisError,
     ImisRequestError,
     ImisUnavailable,
+    parse_paged_raw,
 )
 
 
@@ -126,3 +129,41 @@ def test_client_keeps_to_the_request_rate_cap(sandbox):
     for _ in range(10):
         capped.get("/api/Item")
     assert time.monotonic() - started >= 9 / 20 - 0.01
+
+
+def test_client_raw_pages_hold_each_record_exactly_as_sent(client):
+    # given the same list read decoded and raw
+    decoded = list(client.iter_pages("Party", {"OrderBy": "PartyId"}))
+    raw = list(client.iter_pages("Party", {"OrderBy": "PartyId"}, raw=True))
+    # then the raw items are each record's own JSON text, and the paging is the same
+    assert [orjson.loads(item) for p in raw for item in p.items] == [
+        r for p in decoded for r in p.items
+    ]
+    assert [(p.offset, p.total, p.next_offset) for p in raw] == [
+        (p.offset, p.total, p.next_offset) for p in decoded
+    ]
+    assert all(isinstance(item, bytes) for p in raw for item in p.items)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"Items": {"$type": "x"}}', "the Party list with Items that hold no \\$values"),
+        (b'{"Count": 0}', "the Party list without a PagedResult"),
+        (b"[1, 2]", "the Party list without a PagedResult"),
+        (b"<html>busy</html>", "GET /api/Party with something that is not JSON"),
+    ],
+)
+def test_raw_page_that_is_not_a_paged_result_says_what_came(body, message):
+    with pytest.raises(ImisError, match=message):
+        parse_paged_raw(body, "Party", "/api/Party")
+
+
+def test_raw_page_keeps_escapes_and_unicode_byte_for_byte():
+    record = b'{"Name": "Zo\\u00eb \\"Q\\" \xe2\x98\x83",\n "Note": "C:\\\\temp"}'
+    page = parse_paged_raw(
+        b'{"Items": {"$values": [' + record + b']}, "HasNext": false, "TotalCount": 1}',
+        "Party",
+        "/api/Party",
+    )
+    assert page.items == [record] and page.total == 1 and not page.has_next

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from imis_client.contracts import Ctx
 from imis_client.contracts.parsers import parse_party
-from imis_client.mirror_writer import MirrorWriter, encode_raw
+from imis_client.mirror_writer import MirrorWriter, PreparedRows, encode_raw
 from imis_client.models import ImisParty
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +82,7 @@ def test_rows_known_absent_go_in_without_a_lookup_and_duplicates_in_a_batch_keep
 def test_bulk_decoding_leaves_garbage_collection_as_it_found_it_even_after_an_error():
     import gc
 
-    from imis_client.pages import bulk_decoding
+    from imis_client.page_workers import bulk_decoding
 
     assert gc.get_freeze_count() == 0
     with pytest.raises(RuntimeError), bulk_decoding():
@@ -105,3 +105,20 @@ def test_the_sync_command_starts_without_the_machine_learning_stack():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_rows_prepared_a_page_at_a_time_write_as_rows_one_by_one_do():
+    writer = MirrorWriter(ImisParty)
+    tricky = [writer.prepare(*_row(str(i), f"{TRICKY} {i}")) for i in range(3)]
+    assert PreparedRows.of(tricky).rows() == tricky
+    # an initial load's pages go in whole
+    page = PreparedRows.of(tricky)
+    assert writer.write(page, now=timezone.now(), absent={"0", "1", "2"}) == (3, 0, 0)
+    assert ImisParty.objects.get(imis_id="1").name == f"{TRICKY} 1"
+    # pages with an id met before, or twice, go row by row: the last one wins
+    again = PreparedRows.of([writer.prepare(*_row("1", "Renamed")), *tricky[2:]])
+    again.extend(PreparedRows.of([writer.prepare(*_row("3", "New")), *tricky[2:]]))
+    assert writer.write(again, now=timezone.now(), absent={"3"}) == (1, 1, 1)
+    assert sorted(ImisParty.objects.values_list("name", flat=True)) == sorted(
+        [f"{TRICKY} 0", f"{TRICKY} 2", "New", "Renamed"]
+    )

@@ -1,5 +1,6 @@
 """Sync into the mirror: exact under faults, silent when unchanged, resumable, quarantining."""
 
+import orjson
 import pytest
 from django.db import connection
 
@@ -38,6 +39,20 @@ def test_full_sync_mirror_equals_sandbox_id_for_id_and_field_for_field(client, s
     assert_mirror_equals_sandbox(sandbox)
     person = m.ImisParty.objects.filter(is_organization=False).exclude(email="").first()
     assert person.first_name and person.last_name and "@" in person.email
+
+
+def test_full_sync_stores_each_payload_as_the_exact_text_imis_sent(client, sandbox):
+    sync_run_execute(full=True, client=client)
+    sent = {
+        orjson.loads(item)["PartyId"]: item.decode()
+        for page in client.iter_pages("Party", raw=True)
+        for item in page.items
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT imis_id, raw::text FROM imis_client_imisparty")
+        stored = dict(cursor.fetchall())
+    assert len(stored) > 100
+    assert stored == {imis_id: sent[imis_id] for imis_id in stored}
 
 
 def test_sync_under_faults_still_ends_exact(client, sandbox):
@@ -130,6 +145,20 @@ def test_malformed_record_is_quarantined_with_reason_and_the_rest_lands(
     sync_run_execute(full=True, client=client)
     assert m.ImisParty.objects.filter(imis_id="10005").exists()
     assert m.SyncQuarantine.objects.get(entity="party").resolved_at is not None
+
+
+def test_quarantined_activity_keeps_the_whole_record_not_the_parts_the_parser_read(
+    client, sandbox, association
+):
+    # given an Activity row (decoded only in part for its parser) with a date that is not one
+    activity_id = sorted(fetch_all(sandbox, "Activity"))[0]
+    association.malform("Activity", [activity_id], kind="bad_date")
+    run = sync_run_execute(full=True, client=client, only=["activity"])
+    assert run.results["activity"]["quarantined"] == 1
+    problem = m.SyncQuarantine.objects.get(entity="activity")
+    assert problem.imis_id == activity_id and "should be a date-time" in problem.reason
+    assert problem.raw["EntityTypeName"] == "Activity"
+    assert problem.raw["Properties"]["$type"].startswith("Asi.Soa.Core.DataContracts.")
 
 
 def test_wrong_credentials_stop_the_sync_and_write_nothing(sandbox, waits):
@@ -230,3 +259,18 @@ def test_every_entity_declares_a_known_mode_and_a_typo_is_refused():
     item = entities()[0]
     with pytest.raises(ValueError, match="'stmap' is not a valid SyncMode"):
         type(item)(item.name, item.endpoint, item.model, item.parse, item.id_of, "stmap")
+
+
+def test_an_index_build_that_fails_fails_the_run_and_keeps_what_to_rebuild(
+    client, sandbox, monkeypatch
+):
+    # given an initial load whose deferred indexes (built beside the next entities) cannot be
+    def no_space(self, definitions):
+        raise RuntimeError("could not extend file: No space left on device")
+
+    monkeypatch.setattr("imis_client.mirror_writer.MirrorWriter.create_indexes", no_space)
+    with pytest.raises(RuntimeError, match="No space left on device"):
+        sync_run_execute(full=True, client=client, only=["party", "subscription"])
+    # then the run says so, and the next one knows what is still to build
+    assert m.SyncRun.objects.latest("pk").status == "failed"
+    assert m.SyncState.objects.get(entity="party").deferred_indexes

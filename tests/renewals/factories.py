@@ -20,7 +20,7 @@ def _site(day: date, hour: int = 12) -> datetime:
 def _mirror(model, **fields):
     return model.objects.create(
         imis_id=fields.pop("imis_id", f"T{next(_ids)}"),
-        raw={},
+        raw=fields.pop("raw", {}),
         raw_hash=0,
         synced_at=timezone.now(),
         **fields,
@@ -52,9 +52,17 @@ def invoice(
     purpose="MembershipRenewal",
     bill_to: str | None = None,
     balance: str = "0.00",
+    adjustment: str | None = None,
+    paid: str | None = None,
+    note: str = "",
 ) -> m.ImisInvoice:
+    """A dues invoice; ``adjustment`` (AdjustmentAmount), ``paid`` (PaymentAmount) and ``note``
+    only where the test's site sends them."""
     return _mirror(
         m.ImisInvoice,
+        raw={"Note": note} if note else {},
+        adjustment_amount=None if adjustment is None else Decimal(adjustment),
+        payment_amount=None if paid is None else Decimal(paid),
         number=f"INV{next(_ids)}",
         invoice_date=invoice_date,
         due_date=due,

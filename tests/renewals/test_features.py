@@ -92,3 +92,47 @@ def test_features_read_dues_payments_and_periods_known_before_the_date():
     assert (x["events_365"], x["events_prior_365"]) == (1, 1)
     assert (x["registered_ahead"], x["committees_now"]) == (1, 1)
     assert x["days_since_event"] == (AS_OF - date(2024, 6, 10)).days
+
+
+@pytest.mark.django_db
+def test_features_of_change_against_the_members_own_history():
+    # given a member whose card was declined twice before the 2025 renewal, one decline after
+    # the day it was billed, and who paid the last renewal 20 days late
+    _member_history()
+    f.activity("2001", "PAYFAIL", date(2024, 9, 3), date(2024, 9, 3), date(2024, 9, 3), 1)
+    f.activity("2001", "PAYFAIL", date(2025, 1, 10), date(2025, 1, 10), date(2025, 1, 10), 1)
+    f.activity("2001", "PAYFAIL", date(2025, 2, 20), date(2025, 2, 20), date(2025, 2, 20), 1)
+    # when its features are taken as of the billing day
+    row = _features_as_of(AS_OF)
+    # then the declines known then, the last one 22 days before, and the lateness are read
+    assert row["payment_failures_365"] == 2
+    assert row["days_since_payment_failure"] == 22
+    assert row["last_days_late"] == 20
+    # a person sponsors no one: the organisation features are unknown, not zero
+    assert np.isnan(row["sponsored_365"]) and np.isnan(row["payer_mean_days_to_pay"])
+
+
+@pytest.mark.django_db
+def test_features_of_an_organisation_member_count_the_employees_it_sponsors():
+    # given an organisation member billed for three employees' dues in 2023 and one in 2024
+    f.party("9000", is_organization=True, name="Acme Labs", customer_type="CORP")
+    f.invoice("9000", date(2024, 2, 1), date(2024, 3, 31), "1500.00", paid="1500.00")
+    f.invoice("9000", date(2025, 2, 1), date(2025, 3, 31), "1500.00", balance="1500.00")
+    for n, member in enumerate(("9001", "9002", "9003")):
+        f.party(member, primary_org_id="9000")
+        billed = date(2023, 5, 1 + n)
+        f.invoice(member, billed, billed, "325.00", bill_to="9000", paid="325.00")
+        f.payment("9000", billed + pd.Timedelta(days=10 * (n + 1)), "325.00")
+    f.invoice("9001", date(2024, 5, 1), date(2024, 5, 1), "325.00", bill_to="9000", paid="325.00")
+    frames = load_frames()
+    m = frames.member_codes(["9000"])[0]
+    renewal = frames.invoices[
+        (frames.invoices["m"] == m) & (frames.invoices["invoice_day"] == day_number(AS_OF))
+    ]
+    snaps = pd.DataFrame({"m": [m], "day": [day_number(AS_OF)], "inv": [renewal.index[0]]})
+    # when its features are taken as of the day its 2025 renewal is billed
+    row = compute_features(
+        frames, snaps, data_day=day_number(MIRROR_DAY), config=renewal_settings().features
+    ).iloc[0]
+    # then it sponsored one member in the last year, three the year before
+    assert (row["sponsored_365"], row["sponsored_prior_365"], row["sponsored_change"]) == (1, 3, -2)

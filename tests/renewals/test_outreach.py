@@ -217,7 +217,10 @@ def test_medium_risk_member_without_email_gets_an_sms_reminder(version, staff, n
     propose(run)
     item = ReviewItem.objects.get(member_id="4061")
     assert item.kind == kinds.REMINDER
-    assert (item.payload["to"], item.payload["draft"]["channel"]) == ("+1 617 555 0101", "sms")
+    assert item.payload["draft"]["channel"] == "sms" and "to" not in item.payload
+    from reviews.communications import recipient_for
+
+    assert recipient_for(item.member_id, "sms") == "+1 617 555 0101"
 
 
 def test_win_back_offers_a_first_term_prorated_to_the_old_anniversary(staff):
@@ -236,6 +239,32 @@ def test_win_back_offers_a_first_term_prorated_to_the_old_anniversary(staff):
         "logins (40)."
     )
     assert propose_win_backs(today=TODAY, conf=renewal_settings()) == {}  # once per term
+
+
+def test_a_win_back_goes_to_the_members_own_address_whatever_an_edit_says(
+    staff, django_capture_on_commit_callbacks
+):
+    f.party("4071", status="I", paid_thru=date(2025, 1, 31), chapter="NE")
+    f.invoice("4071", date(2024, 12, 1), date(2025, 1, 31), "325.00", balance="325.00")
+    propose_win_backs(today=TODAY, conf=renewal_settings())
+    item = ReviewItem.objects.get(member_id="4071")
+    assert "to" not in item.payload
+    # membership staff edit the message and slip in another recipient
+    draft = {**item.payload["draft"], "body": item.payload["draft"]["body"] + "\n\nSee you!"}
+    edited = review_item_decide(
+        item_id=item.pk,
+        user=staff["maya"],
+        decision="edit",
+        payload={**item.payload, "draft": draft, "to": "collector@outside.example"},
+    )
+    assert "to" not in edited.payload
+    review_item_decide(item_id=item.pk, user=staff["jo"], decision="accept")
+    with django_capture_on_commit_callbacks(execute=True):
+        review_item_execute(item_id=item.pk)
+    [sent] = mail.outbox
+    member_email = Communication.objects.get(item=item).to_address
+    assert sent.to == [member_email] and member_email.endswith("@example.org")
+    assert "collector@outside.example" not in str(sent.message())
 
 
 def test_write_back_puts_each_changed_band_in_imis_once(version, staff, no_holdout):

@@ -3,6 +3,7 @@ activation rule, and reasons that name the largest contributions."""
 
 import json
 from io import StringIO
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -49,6 +50,12 @@ def test_train_command_beats_the_engagement_baseline_on_the_latest_closed_cycle(
     assert version.training_size == result["training_size"] > version.validation_size
     shares = [row["share"] for row in version.importances]
     assert shares == sorted(shares, reverse=True)
+    # measured per member type too, organisation members among them
+    by_type = version.metrics["by_member_type"]
+    assert {"REG", "CORP"} <= set(by_type)
+    assert sum(row["n"] for row in by_type.values()) == version.validation_size
+    # and the training distribution of its inputs is kept, for drift
+    assert "dues_change_pct" in version.feature_spec["reference"]
     assert sum(shares) == pytest.approx(1.0, abs=0.01)
     assert AuditEvent.objects.filter(action="renewals.model_activated").count() == 1
 
@@ -114,3 +121,25 @@ def test_manager_starts_training_on_the_models_page_and_a_worker_runs_it(
     version = ModelVersion.objects.get(pk=job.result["model_version"])
     assert version.status == "active"
     assert job.result["metrics"]["auc"] == version.metrics["auc"]
+
+
+def test_a_version_that_does_not_beat_the_engagement_rule_is_not_activated():
+    # given a candidate measured no better than the engagement rule on the latest closed cycle
+    result = SimpleNamespace(metrics={"auc": 0.61}, baseline_metrics={"auc": 0.63})
+    # when compared, with no version active
+    comparison = services._compare(None, result)
+    # then it is kept as a candidate, and the reason says why
+    assert comparison["decision"] == "keep"
+    assert comparison["why"] == (
+        "AUC 0.61 does not beat the engagement rule's 0.63 on the latest closed cycle"
+    )
+
+
+def test_retraining_is_scheduled_monthly():
+    from renewals.schedules import SCHEDULES
+
+    (monthly,) = [s for s in SCHEDULES if s["name"] == "renewals.train_monthly"]
+    assert (monthly["func"], monthly["schedule_type"]) == (
+        "renewals.tasks.train_churn_model_task",
+        "M",
+    )

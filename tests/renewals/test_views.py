@@ -137,3 +137,24 @@ def test_only_the_caller_can_close_their_call(client, maya, make_user):
     client.post(reverse("renewals:task_done", args=[mine.pk]), {"outcome": "Renewing online"})
     mine.refresh_from_db()
     assert (mine.status, mine.outcome) == ("done", "Renewing online")
+
+
+def test_model_page_shows_auc_per_member_type_and_feature_drift(client, maya):
+    # given a version measured per member type, and a scoring run that compared its inputs
+    version = _version()
+    version.metrics["by_member_type"] = {
+        "CORP": {"n": 40, "base_rate": 0.1, "auc": 0.77},
+        "REG": {"n": 300, "base_rate": 0.15, "auc": 0.82},
+    }
+    version.save()
+    run = _run(version, date(2025, 6, 29), [])
+    run.analysis = {"feature_drift": [{"feature": "dues_change_pct", "psi": 0.31}]}
+    run.save()
+    # when the model page is read
+    page = client.get(reverse("renewals:model_detail", args=[version.pk])).content.decode()
+    # then both show
+    assert (
+        '<td>CORP</td><td class="num">40</td><td class="num">10%</td><td class="num">0.77</td>'
+        in (page)
+    )
+    assert "dues_change_pct" in page and "0.31" in page and "shifted" in page

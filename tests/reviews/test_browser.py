@@ -39,27 +39,32 @@ def test_finance_user_clears_a_queue_by_keyboard_and_the_audit_shows_it(page, ma
     page.get_by_role("heading", name=items[0].title).wait_for()
     page.keyboard.press("a")
     page.get_by_role("heading", name=items[1].title).wait_for()
-    # e to edit the second, then save the edit and accept
+    # e to edit the second, then save the edit: it waits for someone else to approve it
     page.keyboard.press("e")
     page.keyboard.press("Control+a")
     page.keyboard.type("Thank you, and see you at the spring meeting.")
-    page.get_by_role("button", name="Save edit and accept").click()
+    page.get_by_role("button", name="Save edit for a second approval").click()
+    expect(page.locator(".message-success")).to_contain_text("someone else must approve it")
+    page.goto(f"/reviews/{items[2].pk}/")
     page.get_by_role("heading", name=items[2].title).wait_for()
     # r to reject the third, with a reason
     page.keyboard.press("r")
     page.get_by_label("Reason").select_option("duplicate")
     page.get_by_role("button", name="Reject").click()
-    page.get_by_role("heading", name="Review queue").wait_for()
-    assert "Nothing waiting" in page.content()
+    expect(page.locator(".message-success")).to_contain_text("rejected")
     statuses = [ReviewItem.objects.get(pk=i.pk).status for i in items]
-    assert statuses == ["approved", "edited", "rejected"]
-    # a manager reads the three decisions in the audit trail
+    assert statuses == ["approved", "pending", "rejected"]
+    # a manager approves the edit, and reads the three decisions in the audit trail
     page.context.clear_cookies()
     browser_login(page, "grace")
+    page.goto(f"/reviews/{items[1].pk}/")
+    page.get_by_role("button", name="Accept", exact=True).click()
+    expect(page.locator(".message-success")).to_contain_text("edited")
+    assert ReviewItem.objects.get(pk=items[1].pk).status == "edited"
     page.goto("/audit/?person=frank&kind=review.")
     expect(page.locator("#audit tbody tr")).to_have_count(3)
     text = page.locator("#audit tbody").inner_text()
-    assert "approved" in text and "edited and approved" in text and "rejected" in text
+    assert "approved" in text and "edited" in text and "rejected" in text
 
 
 def test_manager_switches_a_kind_to_auto_on_the_governance_page(page, make_user):

@@ -110,10 +110,10 @@ def test_reviewer_sees_flags_inline_and_fixes_the_draft_before_approving(page, m
     expect(flags).to_contain_text("no blocking flags")
     expect(flags.locator("mark")).to_have_count(0)
     screenshot(page, "drafting-item-fixed")
-    page.get_by_role("button", name="Save edit and accept").click()
-    page.wait_for_url(lambda url: f"/reviews/{item.pk}/" not in url)
+    page.get_by_role("button", name="Save edit for a second approval").click()
+    expect(page.locator(".message-success")).to_contain_text("someone else must approve it")
     item.refresh_from_db()
-    assert item.status == ReviewItem.Status.EDITED
+    assert item.status == ReviewItem.Status.PENDING and item.last_edited_by.username == "maya"
     assert "a balance of $245.00" in item.payload["draft"]["body"]
     assert item.payload["draft"]["flags"] == []
 

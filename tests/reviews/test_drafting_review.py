@@ -74,12 +74,15 @@ def test_proposal_is_rechecked_and_cannot_be_accepted_while_blocked(make_user):
 @pytest.mark.django_db
 def test_edit_that_fixes_the_text_clears_the_flags_and_can_be_approved(make_user):
     maya = make_user(roles.MEMBERSHIP)
+    grace = make_user(roles.MANAGER)
     item = _propose(body=_inflate)
     draft = item.payload["draft"]
     fixed = {"draft": {**draft, "body": draft["body"].replace("$295.00", "$245.00")}}
     item = services.review_item_decide(item_id=item.pk, user=maya, decision="edit", payload=fixed)
-    assert item.status == "edited"
+    assert item.status == "pending" and item.last_edited_by == maya
     assert item.payload["draft"]["flags"] == [] and item.payload["draft"]["blocking"] is False
+    item = services.review_item_decide(item_id=item.pk, user=grace, decision="accept")
+    assert item.status == "edited"
 
 
 @pytest.mark.django_db

@@ -72,14 +72,21 @@ def test_accept_approves_and_queues_the_effect(make_user):
     assert writes_by_entity() == {"PartyNote": 1, "AI_Audit_Log": 1}
 
 
-def test_edit_then_accept_keeps_the_diff(make_user):
+def test_an_edit_waits_for_a_second_person_and_keeps_the_diff(make_user):
     finance = make_user(roles.FINANCE)
+    manager = make_user(roles.MANAGER)
     item = services.review_item_decide(
         item_id=propose().pk, user=finance, decision="edit", payload={"text": "Thank you!"}
     )
-    assert item.status == "edited"
+    assert (item.status, item.last_edited_by, item.decided_by) == ("pending", finance, None)
     assert item.edit_diff == {"text": ["Thanks!", "Thank you!"]}
-    with pytest.raises(DomainError, match=r"^Already decided by frank at "):
+    with pytest.raises(
+        DomainError, match=exactly("You edited this item last; someone else must approve it.")
+    ):
+        services.review_item_decide(item_id=item.pk, user=finance, decision="accept")
+    item = services.review_item_decide(item_id=item.pk, user=manager, decision="accept")
+    assert (item.status, item.decided_by) == ("edited", manager)
+    with pytest.raises(DomainError, match=r"^Already decided by grace at "):
         services.review_item_decide(item_id=item.pk, user=finance, decision="accept")
 
 
@@ -129,7 +136,7 @@ def test_last_editor_cannot_approve_and_edit_voids_an_approval(make_user):
     ):
         services.review_item_decide(item_id=item.pk, user=finance, decision="accept")
     approved = services.review_item_decide(item_id=item.pk, user=manager, decision="accept")
-    assert approved.status == "approved"
+    assert approved.status == "edited"  # approved, as someone else edited it
     voided = services.review_item_edit(item_id=item.pk, user=finance, payload={"text": "Again"})
     assert voided.status == "pending" and voided.decided_by is None
 
@@ -286,6 +293,7 @@ def test_review_metrics_count_each_outcome_exactly(make_user):
     a, b, c = propose(), propose(), propose()
     services.review_item_decide(item_id=a.pk, user=frank, decision="accept")
     services.review_item_decide(item_id=b.pk, user=frank, decision="edit", payload={"text": "x"})
+    services.review_item_decide(item_id=b.pk, user=grace, decision="accept")
     services.review_item_decide(item_id=c.pk, user=frank, decision="reject", reason="duplicate")
     propose(amount=Decimal("500.00"))  # escalated to a manager, still pending
     services.review_policy_set(

@@ -16,6 +16,12 @@ class Command(BaseCommand):
         parser.add_argument("--members", type=int, default=2000)
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument(
+            "--profile",
+            choices=["default", "b"],
+            default="default",
+            help="b: another association (other lapse causes, codes and write-off practice).",
+        )
+        parser.add_argument(
             "--as-of",
             type=date.fromisoformat,
             default=None,
@@ -28,6 +34,34 @@ class Command(BaseCommand):
         parser.add_argument("--password", default="sandbox")
         parser.add_argument("--faults", default="", help="e.g. latency=20ms,429=0.05,5xx=0.02")
         parser.add_argument("--token-ttl", type=int, default=1199)
+        parser.add_argument(
+            "--billing",
+            type=float,
+            default=0.0,
+            metavar="RATE",
+            help="Add chapter and subscription items and lines, and mis-billed invoices of every "
+            "kind at this share of recent invoices each (e.g. 0.01); 0: none.",
+        )
+        parser.add_argument(
+            "--billing-truth",
+            default="",
+            metavar="PATH",
+            help="Write the billing scenarios' truth (one row per recent dues invoice) as CSV.",
+        )
+        parser.add_argument(
+            "--adjustments",
+            choices=("ok", "501", "404"),
+            default="ok",
+            help="How Invoice/_execute (ProcessCashAdjustment) answers: applies it, or 501/404 "
+            "as a site that cannot take adjustments over REST.",
+        )
+        parser.add_argument(
+            "--item-shape",
+            choices=("sdk", "legacy", "itemprice"),
+            default="sdk",
+            help="How Item prices are served: TempDefaultPrice, the legacy PRICE_1 columns, or "
+            "ItemPrice rows.",
+        )
         parser.add_argument(
             "--payments-dir",
             default="",
@@ -47,9 +81,20 @@ class Command(BaseCommand):
             f"Generating {options['members']} members (seed {options['seed']}, "
             f"as of {as_of.isoformat()})..."
         )
-        association = generate(options["members"], options["seed"], as_of)
+        association = generate(
+            options["members"], options["seed"], as_of, profile=options["profile"]
+        )
         if options["advance_days"]:
             association.advance(options["advance_days"])
+        association.set_item_shape(options["item_shape"])
+        association.adjustments = options["adjustments"]
+        if options["billing"]:
+            from sandbox.imis.billing import add_billing
+
+            truth = add_billing(association, rate=options["billing"])
+            if options["billing_truth"]:
+                truth.to_csv(options["billing_truth"], index=False)
+            self.stdout.write(f"  billing scenarios: {int(truth['misbilled'].sum())} mis-billed")
         if options["payments_dir"]:
             self._write_payments(association, options)
             if options["payments_only"]:

@@ -1,4 +1,4 @@
-"""Fetching and parsing pages for the sync, in this process or in worker processes.
+"""The sync's page workers: fetching and parsing pages, in this process or in worker processes.
 
 Decoding, parsing and formatting a row costs ~90 µs of Python; one process can only use one
 core for that. ``PagePool`` forks workers that each fetch pages, parse every record and format
@@ -16,9 +16,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+import orjson
+
 from imis_client.client import ImisClient, Page
 from imis_client.contracts import ContractError, Ctx
-from imis_client.mirror_writer import MirrorWriter, encode_raw
+from imis_client.contracts.wire import record_decoder
+from imis_client.mirror_writer import MirrorWriter, PreparedRows
 
 
 @contextmanager
@@ -47,29 +50,41 @@ class PreparedPage:
     has_next: bool
     next_offset: int | None
     fetched: int
-    rows: list[tuple[str, int, bytes]] = field(default_factory=list)
+    rows: PreparedRows = field(default_factory=PreparedRows)
     # (record id, message, field, record) of records that did not parse
     problems: list[tuple[str | None, str, str, object]] = field(default_factory=list)
     stats: dict = field(default_factory=dict)
 
 
 def prepare_page(entity, writer: MirrorWriter, tz: ZoneInfo, page: Page) -> PreparedPage:
+    """Parse a page fetched raw: each record is decoded for its parser (contracts.wire), and its
+    text as iMIS sent it is what the mirror stores (and hashes), never an encoding of a copy."""
     out = PreparedPage(
         page.offset, page.limit, page.total, page.has_next, page.next_offset, len(page.items)
     )
-    for record in page.items:
-        record_id = entity.id_of(record) if isinstance(record, dict) else None
+    ctx = Ctx(entity.name, None, tz)  # one for the page: parsers only read it
+    decode = record_decoder(entity.name)
+    ids, hashes, lines = out.rows.ids, out.rows.hashes, []
+    for raw in page.items:
+        record = decode(raw)
+        ctx.record_id = entity.id_of(record) if isinstance(record, dict) else None
         try:
-            row = entity.parse(record, Ctx(entity.name, record_id, tz))
+            row = entity.parse(record, ctx)
         except ContractError as exc:
-            out.problems.append((record_id, str(exc), exc.field, record))
+            # Kept whole for a person to read, not only the parts the parser looked at.
+            out.problems.append((ctx.record_id, str(exc), exc.field, orjson.loads(raw)))
             continue
-        out.rows.append(writer.prepare(row, encode_raw(record)))
+        imis_id, digest, line = writer.prepare(row, raw)
+        ids.append(imis_id)
+        hashes.append(digest)
+        lines.append(line)
+    if lines:
+        out.rows.chunks.append(b"\n".join(lines) + b"\n")
     return out
 
 
 def local_pages(client: ImisClient, entity, writer, tz, params, start_offset) -> Iterator:
-    for page in client.iter_pages(entity.endpoint, params, start_offset=start_offset):
+    for page in client.iter_pages(entity.endpoint, params, start_offset=start_offset, raw=True):
         yield prepare_page(entity, writer, tz, page)
 
 
@@ -98,7 +113,7 @@ def _fetch_and_prepare(task: tuple) -> PreparedPage:
     client: ImisClient = _worker["client"]
     entity = _worker["entities"][name]
     writer = _worker["writers"].setdefault(name, MirrorWriter(entity.model))
-    page = client.fetch_page(entity.endpoint, params, offset, limit)
+    page = client.fetch_page(entity.endpoint, params, offset, limit, raw=True)
     prepared = prepare_page(entity, writer, _worker["tz"], page)
     before = _worker["reported"]
     prepared.stats = {k: v - before.get(k, 0) for k, v in client.stats.items()}
@@ -116,6 +131,10 @@ class PagePool:
 
     def __init__(self, client: ImisClient, tz_name: str, processes: int = 2) -> None:
         self.client = client
+        # A worker fetches one page at a time: with fewer workers than the client's concurrency,
+        # fewer pages would be in flight than IMIS_CONCURRENCY says, and a slow site would be
+        # read that much slower.
+        processes = max(processes, client.concurrency)
         self.processes = processes
         self.window = processes * 2 + 1
         options = client.worker_options(share=processes)
@@ -158,7 +177,7 @@ class PagePool:
         end = max(first.total or 0, first.next_offset + 1)
         planned = iter(range(first.next_offset, end, limit))
         in_flight: deque = deque()
-        expected = first.next_offset
+        expected: int | None = first.next_offset
         while expected is not None:
             while len(in_flight) < self.window:
                 offset = next(planned, None)
