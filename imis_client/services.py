@@ -9,7 +9,7 @@ import traceback
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -181,6 +181,58 @@ def outbox_enqueue_many(writes: list[tuple]) -> list[OutboxWrite]:
     return rows
 
 
+# A write being sent holds this advisory lock in its sender's database session until iMIS's
+# answer is recorded. A write left SENDING whose lock nobody holds was being sent by a process
+# that died (a worker killed mid-send, a restart): its session, and so its lock, went with it.
+SENDING_LOCK = int.from_bytes(hashlib.blake2b(b"imis_outbox_sending", digest_size=4).digest()) >> 1
+
+
+def _sending_lock(write_id: int) -> tuple[int, int]:
+    return SENDING_LOCK, write_id % 2**31
+
+
+def _sending_unlock(write_id: int) -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", _sending_lock(write_id))
+    except DatabaseError:
+        pass  # the session is gone (the database restarted), and its lock with it
+
+
+def outbox_reclaim(*, limit: int = 200, now=None) -> int:
+    """Writes left SENDING by a process that died before recording iMIS's answer: back to
+    PENDING, marked ambiguous, so that the next try reads back by our reference first."""
+    reclaimed = 0
+    stuck = OutboxWrite.objects.filter(state=OutboxWrite.State.SENDING)
+    for write_id in stuck.values_list("pk", flat=True)[:limit]:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", _sending_lock(write_id))
+                if not cursor.fetchone()[0]:
+                    continue  # its sender is alive
+            write = stuck.select_for_update().filter(pk=write_id).first()
+            if write is None:
+                continue
+            _outbox_transition(write, OutboxWrite.State.PENDING)
+            write.ambiguous = True
+            write.last_error = (
+                "The process sending it stopped before recording iMIS's answer; it is read "
+                "back by its reference before it is sent again."
+            )
+            write.next_attempt_at = now or timezone.now()
+            write.save()
+            audit_record(
+                action="imis.write_reclaimed",
+                summary=f"{write.method} {write.path} taken up again ({write.reference})",
+                actor_name="system",
+                object_type="outbox_write",
+                object_id=write.pk,
+                data={"source": write.source, "attempts": write.attempts},
+            )
+            reclaimed += 1
+    return reclaimed
+
+
 def _outbox_backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(3600, 5 * 2 ** max(attempts - 1, 0)) * random.uniform(0.8, 1.2))
 
@@ -200,9 +252,19 @@ def outbox_deliver(*, write_id: int, client: ImisClient, now=None) -> OutboxWrit
         )
         if write is None:
             return None
+        # taken before SENDING commits, so that a SENDING row always has its sender's lock
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", _sending_lock(write.pk))
         _outbox_transition(write, OutboxWrite.State.SENDING)
         write.attempts += 1
         write.save(update_fields=["state", "attempts", "updated_at"])
+    try:
+        return _outbox_send(write, client)
+    finally:
+        _sending_unlock(write.pk)
+
+
+def _outbox_send(write: OutboxWrite, client: ImisClient) -> OutboxWrite | None:
     outcome: dict = {}
     try:
         if write.ambiguous and write.readback_path:
@@ -222,6 +284,12 @@ def outbox_deliver(*, write_id: int, client: ImisClient, now=None) -> OutboxWrit
         outcome = {"state": OutboxWrite.State.PENDING, "error": str(exc)}
     with transaction.atomic():
         write = OutboxWrite.objects.select_for_update().get(pk=write.pk)
+        if write.state == OutboxWrite.State.PENDING:
+            # taken up meanwhile (this session lost its lock when the database restarted), not
+            # yet sent again: this answer is the latest word on it
+            _outbox_transition(write, OutboxWrite.State.SENDING)
+        elif write.state != OutboxWrite.State.SENDING:
+            return write  # another sender recorded its outcome
         state = outcome["state"]
         if (
             state == OutboxWrite.State.PENDING
@@ -269,12 +337,13 @@ def _read_back(client: ImisClient, write: OutboxWrite) -> dict | None:
 def outbox_relay(*, client: ImisClient | None = None, limit: int = 200, now=None) -> dict:
     """Deliver every due write; returns counts by resulting state."""
     now = now or timezone.now()
+    reclaimed = outbox_reclaim(limit=limit, now=now)
     due = list(
         OutboxWrite.objects.filter(state=OutboxWrite.State.PENDING, next_attempt_at__lte=now)
         .order_by("next_attempt_at", "id")
         .values_list("pk", flat=True)[:limit]
     )
-    counts: dict[str, int] = {}
+    counts: dict[str, int] = {"reclaimed": reclaimed} if reclaimed else {}
     if not due:
         return counts
     own_client = client is None

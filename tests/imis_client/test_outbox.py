@@ -142,3 +142,43 @@ def test_outbox_retry_and_cancel_follow_declared_transitions(client):
     with pytest.raises(DomainError, match=r"is cancelled; it cannot become pending\."):
         outbox_retry(write_id=write.pk)
     assert OutboxWrite.objects.get(pk=write.pk).state == "cancelled"
+
+
+def test_outbox_write_left_sending_by_a_dead_sender_is_read_back_and_delivered_once(
+    client, sandbox
+):
+    # given a sender that posted the write to iMIS and died before recording the answer
+    write = _audit()
+    client.request(write.method, write.path, json=write.body, write=True)
+    OutboxWrite.objects.filter(pk=write.pk).update(state="sending", attempts=1)
+    # when the relay runs
+    assert outbox_relay(client=client) == {"reclaimed": 1, "delivered": 1}
+    # then it was taken up again, found in iMIS by its reference, and not written twice
+    write.refresh_from_db()
+    assert (write.state, write.ambiguous, write.attempts) == ("delivered", True, 2)
+    assert len(_audit_rows(sandbox, write.reference)) == 1
+
+
+def test_outbox_write_whose_sender_is_alive_is_left_to_it(client, django_db_blocker):
+    import psycopg
+    from django.db import connection
+
+    from imis_client.services import _sending_lock
+
+    write = _audit()
+    OutboxWrite.objects.filter(pk=write.pk).update(state="sending", attempts=1)
+    # given its sender's session holds the write's lock (another connection: another process)
+    settings = connection.settings_dict
+    with psycopg.connect(
+        host=settings["HOST"] or "127.0.0.1",
+        port=settings["PORT"] or 5432,
+        user=settings["USER"],
+        password=settings["PASSWORD"],
+        dbname=settings["NAME"],
+        autocommit=True,
+    ) as sender:
+        sender.execute("SELECT pg_advisory_lock(%s, %s)", _sending_lock(write.pk))
+        # when the relay runs, it does not take the write from its sender
+        assert outbox_relay(client=client) == {}
+    write.refresh_from_db()
+    assert write.state == "sending"
