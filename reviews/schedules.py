@@ -7,6 +7,12 @@ SCHEDULES = [
         "schedule_type": "H",
     },
     {
+        "name": "reviews.execute_due",
+        "func": "reviews.tasks.review_items_execute_due_task",
+        "schedule_type": "I",
+        "minutes": 1,
+    },
+    {
         "name": "reviews.communications_deliver",
         "func": "reviews.tasks.communications_deliver_due_task",
         "schedule_type": "I",

@@ -1,6 +1,9 @@
 """Reads of the review queues: what a person may see, filtered and counted."""
 
+from datetime import timedelta
+
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
 from reviews.models import ReviewItem
 from reviews.permissions import QUEUE_PERMISSION
@@ -112,3 +115,17 @@ def manager_attention(user) -> dict:
         "needs_manager": pending.filter(needs_manager=True).order_by("-priority", "id")[:200],
         "overdue": pending.filter(due_by__lt=timezone.now()).order_by("due_by")[:200],
     }
+
+
+# An approved item's effect is queued with its decision and normally runs within seconds.
+EFFECT_GRACE = timedelta(minutes=2)
+
+
+def review_items_awaiting_effect(*, now=None, limit: int = 500) -> list[int]:
+    """Approved items whose effect has not run well after their decision: their task was lost
+    (a worker killed mid-task, a task that failed on a database restart and was acknowledged)."""
+    cutoff = (now or timezone.now()) - EFFECT_GRACE
+    due = ReviewItem.objects.filter(
+        status__in=(ReviewItem.Status.APPROVED, ReviewItem.Status.EDITED), decided_at__lt=cutoff
+    )
+    return list(due.order_by("decided_at", "id").values_list("pk", flat=True)[:limit])
