@@ -1,15 +1,18 @@
 """Pages of the common app: home, jobs with live progress, health."""
 
 import json
+import sys
 from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.http import JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template import loader
 from django.utils import timezone
-from django.views import View
+from django.views import View, defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
@@ -266,3 +269,22 @@ class AuditEventExportView(PermissionRequiredMixin, View):
             for e in queryset.order_by("id").iterator(chunk_size=2000)
         )
         return csv_response("audit-trail.csv", header, rows)
+
+
+# Paths whose callers read JSON (providers, API clients, monitors), not pages.
+JSON_PREFIXES = ("/api/", "/webhooks/", "/healthz")
+
+
+def server_error(request):
+    """handler500. A database that does not answer (a restart, a failover) is 503 with
+    Retry-After: nothing was stored, and providers and API clients retry. Anything else is 500."""
+    error = sys.exc_info()[1]
+    if not isinstance(error, OperationalError | InterfaceError):
+        return defaults.server_error(request)
+    message = "The database did not answer; nothing was stored. Try again in a moment."
+    if request.path.startswith(JSON_PREFIXES):
+        response = JsonResponse({"error": message}, status=503)
+    else:
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+    response["Retry-After"] = "5"
+    return response

@@ -1,5 +1,6 @@
 """Health check, home page state, and the job pages' behaviour."""
 
+import json
 import subprocess
 import sys
 import time
@@ -205,3 +206,55 @@ def test_openapi_schema_generates_without_warnings():
     )
     assert result.returncode == 0, result.stderr
     assert "/api/v1/members/" in result.stdout
+
+
+UNREACHABLE = "connection failed: FATAL:  the database system is shutting down"
+
+
+@pytest.mark.django_db
+def test_a_database_that_does_not_answer_is_a_503_with_retry_after_not_a_500(
+    make_user, monkeypatch, settings
+):
+    from django.db import OperationalError
+    from django.test import Client
+
+    from dues.intake import events
+    from tests.dues.conftest import STRIPE_SECRET, stripe_charge_event, stripe_headers
+
+    def down(**kwargs):
+        raise OperationalError(UNREACHABLE)
+
+    settings.STRIPE_WEBHOOK_SECRET = STRIPE_SECRET
+    monkeypatch.setattr(events, "webhook_event_receive", down)
+    client = Client(raise_request_exception=False)
+    # a provider's webhook, mid-restart: it will retry, nothing was stored
+    body = json.dumps(stripe_charge_event()).encode()
+    response = client.post(
+        "/webhooks/stripe/", data=body, content_type="application/json", **stripe_headers(body)
+    )
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response.json() == {
+        "error": "The database did not answer; nothing was stored. Try again in a moment."
+    }
+    # a page says the same to a person
+    client.force_login(make_user(roles.MANAGER))
+    monkeypatch.setattr("common.views.HomeView.get_context_data", lambda *a, **k: down())
+    page = client.get("/")
+    assert page.status_code == 503
+    assert "The database did not answer" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_any_other_error_is_still_a_500(make_user, monkeypatch):
+    from django.test import Client
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    client = Client(raise_request_exception=False)
+    client.force_login(make_user(roles.MANAGER))
+    monkeypatch.setattr("common.views.HomeView.get_context_data", broken)
+    response = client.get("/")
+    assert response.status_code == 500
+    assert "Something went wrong" in response.content.decode()
