@@ -171,24 +171,19 @@ class Webhooks:
             "metadata": obj.get("metadata") or {},
             "latest_charge": obj,
         }
-        doc = {
-            "id": charge.event_id + "_pi",
-            "object": "event",
-            "type": "payment_intent.succeeded",
-            "data": {"object": intent},
-        }
-        return Delivery("stripe", doc["id"], doc, charge.dedupe_key, "intent")
+        return self._related(charge, "_pi", "payment_intent.succeeded", intent, "intent")
 
     def _refund_of(self, charge: Delivery) -> Delivery:
         obj = copy.deepcopy(charge.doc["data"]["object"])
         obj.update(amount_refunded=obj["amount"], refunded=True)
-        doc = {
-            "id": charge.event_id + "_rf",
-            "object": "event",
-            "type": "charge.refunded",
-            "data": {"object": obj},
-        }
-        return Delivery("stripe", doc["id"], doc, charge.dedupe_key, "refund")
+        return self._related(charge, "_rf", "charge.refunded", obj, "refund")
+
+    @staticmethod
+    def _related(charge: Delivery, suffix: str, event_type: str, obj: dict, kind: str):
+        """Another Stripe event about the same payment as ``charge``."""
+        doc = {"id": charge.event_id + suffix, "object": "event", "type": event_type}
+        doc["data"] = {"object": obj}
+        return Delivery("stripe", doc["id"], doc, charge.dedupe_key, kind)
 
     def _signed(self, delivery: Delivery, *, bad: bool = False) -> tuple[str, bytes, dict]:
         from dues.intake import webhooks
