@@ -282,6 +282,7 @@ def server_error(request):
     if not isinstance(error, OperationalError | InterfaceError):
         return defaults.server_error(request)
     message = "The database did not answer; nothing was stored. Try again in a moment."
+    response: HttpResponse
     if request.path.startswith(JSON_PREFIXES):
         response = JsonResponse({"error": message}, status=503)
     else:
