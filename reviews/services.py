@@ -1,64 +1,47 @@
-"""Writes of the review queues: propose, edit, decide, execute. Pages and API call these only."""
+"""Writes of the review queues: propose, edit, decide, close, expire. Pages and API call these
+only. Carrying out decided items lives in ``reviews.execution`` and policies in
+``reviews.policies``; their service functions are named here too, so that callers have one
+module of review writes."""
 
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django_q.tasks import async_task
 
-from common.audit import audit_event, audit_record, audit_record_many
+from common.audit import audit_record_many
 from common.bulk import rows_update
 from common.errors import DomainError
 from common.money import ZERO, format_money
-from common.states import transition
-from imis_client.contracts import writes
-from imis_client.services import outbox_enqueue_many
 from reviews.drafting import hooks as draft_hooks
+from reviews.execution import (
+    enqueue_execute,
+    review_item_execute,
+    review_item_retry,
+    review_item_reverse,
+    review_items_execute_many,
+)
+from reviews.item_events import item_audit, item_audit_event, item_transition, record_in_imis
 from reviews.kinds import get_kind
 from reviews.models import ReviewItem, ReviewPolicy
 from reviews.permissions import DECIDE_MANAGER, QUEUE_PERMISSION
+from reviews.policies import policy_for, review_policy_set, within_auto_limits
+
+__all__ = [
+    "policy_for",
+    "review_item_close",
+    "review_item_decide",
+    "review_item_edit",
+    "review_item_execute",
+    "review_item_propose",
+    "review_item_retry",
+    "review_item_reverse",
+    "review_items_execute_many",
+    "review_items_expire",
+    "review_items_propose_many",
+    "review_policy_set",
+]
 
 S = ReviewItem.Status
-
-
-def _transition(item: ReviewItem, to: str) -> None:
-    transition(item, to, subject=f"Item #{item.pk}")
-
-
-def _audit_event(item: ReviewItem, action: str, summary: str, *, actor=None, **data):
-    return audit_event(
-        action=f"review.{action}",
-        summary=f"#{item.pk} {item.title}: {summary}",
-        actor=actor,
-        actor_name=None if actor else ("policy" if item.decided_by_policy else None),
-        object_type="review_item",
-        object_id=item.pk,
-        member_id=item.member_id,
-        data={"kind": item.kind, **data},
-    )
-
-
-def _audit(item: ReviewItem, action: str, summary: str, *, actor=None, **data) -> None:
-    audit_record_many([_audit_event(item, action, summary, actor=actor, **data)])
-
-
-def policy_for(kind: str, segment: str = "") -> ReviewPolicy | None:
-    policies = {
-        p.segment: p for p in ReviewPolicy.objects.filter(kind=kind, segment__in=[segment, ""])
-    }
-    return policies.get(segment) or policies.get("")
-
-
-def _within_auto_limits(policy: ReviewPolicy, item: ReviewItem) -> bool:
-    if item.needs_manager or draft_hooks.blocking(item.payload):
-        return False
-    if policy.min_confidence is not None and (item.confidence or 0) < policy.min_confidence:
-        return False
-    return not (
-        policy.max_amount is not None
-        and item.amount is not None
-        and item.amount > policy.max_amount
-    )
 
 
 @transaction.atomic
@@ -144,24 +127,26 @@ def review_items_propose_many(
         if mode == ReviewPolicy.Mode.OBSERVE:
             item.status = S.OBSERVED
             events.append(
-                _audit_event(item, "observed", "recorded under an Observe policy", actor=actor)
+                item_audit_event(item, "observed", "recorded under an Observe policy", actor=actor)
             )
         elif (
             mode == ReviewPolicy.Mode.AUTO
             and actor is None  # a person's own proposal (a check entered by hand) needs a second
             and policy is not None
-            and _within_auto_limits(policy, item)
+            and within_auto_limits(policy, item)
         ):
             # A message sent with no person reviewing it says so.
             item.payload = item.original_payload = draft_hooks.labelled_auto(item.payload)
-            _transition(item, S.APPROVED)
+            item_transition(item, S.APPROVED)
             item.decided_by_policy = True
             item.decided_at = timezone.now()
-            events.append(_audit_event(item, "auto_approved", "approved by an Auto policy"))
+            events.append(item_audit_event(item, "auto_approved", "approved by an Auto policy"))
             approved.append(item)
         else:
             events.append(
-                _audit_event(item, "proposed", f"proposed to the {item.queue} queue", actor=actor)
+                item_audit_event(
+                    item, "proposed", f"proposed to the {item.queue} queue", actor=actor
+                )
             )
     rows_update(
         [item for item in items if item.status != S.PENDING],
@@ -170,7 +155,7 @@ def review_items_propose_many(
     audit_record_many(events)
     if enqueue:
         for item in approved:
-            _enqueue_execute(item)
+            enqueue_execute(item)
     return items
 
 
@@ -227,13 +212,13 @@ def review_item_edit(*, item_id: int, user, payload: dict) -> ReviewItem:
         raise DomainError("Nothing was changed; accept the item instead.", code="unchanged")
     voided = item.status in (S.APPROVED, S.EDITED)
     if voided:
-        _transition(item, S.PENDING)
+        item_transition(item, S.PENDING)
         item.decided_by, item.decided_at, item.decided_by_policy = None, None, False
     item.edit_diff = _diff(item.original_payload, cleaned)
     item.payload = cleaned
     item.last_edited_by = user
     item.save()
-    _audit(
+    item_audit(
         item,
         "edited",
         "edited; approval voided" if voided else "edited",
@@ -293,7 +278,7 @@ def review_item_decide(
             raise DomainError("Choose a reason for rejecting.", code="reason")
         if reason == ReviewItem.RejectReason.OTHER and not note.strip():
             raise DomainError("Say why in a few words when the reason is Other.", code="reason")
-        _transition(item, S.REJECTED)
+        item_transition(item, S.REJECTED)
         item.reject_reason, item.reject_note = reason, note.strip()
     elif decision == "edit":
         # Four eyes: whoever edits a proposal becomes its proposer, so the edit waits, pending,
@@ -308,12 +293,12 @@ def review_item_decide(
         _check_may_approve(item, user)
         draft_hooks.refuse_if_blocked(item.payload)
         # Approved as edited when someone else's edit is what is being approved.
-        _transition(item, S.EDITED if item.edit_diff else S.APPROVED)
+        item_transition(item, S.EDITED if item.edit_diff else S.APPROVED)
     else:
         raise DomainError(f"Unknown decision {decision!r}: accept, edit or reject.")
     item.decided_by, item.decided_at = user, timezone.now()
     item.save()
-    _audit(
+    item_audit(
         item,
         item.status,
         item.get_status_display().lower(),
@@ -323,132 +308,7 @@ def review_item_decide(
         diff=item.edit_diff,
     )
     if enqueue and item.status in (S.APPROVED, S.EDITED):
-        _enqueue_execute(item)
-    return item
-
-
-def _enqueue_execute(item: ReviewItem) -> None:
-    # The ORM broker: the task row commits or rolls back with the decision.
-    async_task("reviews.tasks.review_item_execute_task", item.pk, task_name=f"review-{item.pk}")
-
-
-def review_item_execute(*, item_id: int) -> ReviewItem:
-    """Carry out an approved item once: re-check it, then run its effect in one transaction.
-
-    A second run finds it done and does nothing; a failed run is kept with its error.
-    """
-    done = review_items_execute_many(item_ids=[item_id])
-    if not done:
-        raise ReviewItem.DoesNotExist(f"Review item #{item_id} does not exist.")
-    return done[0]
-
-
-@transaction.atomic
-def review_items_execute_many(*, item_ids: list[int]) -> list[ReviewItem]:
-    """``review_item_execute`` for many items in one transaction: the same re-checks, effects
-    and rows for each, the effects of a kind that has ``effect_many`` run together (each
-    item's failure undoes that item's writes only). Items not approved are returned as they
-    are."""
-    items = list(ReviewItem.objects.select_for_update().filter(pk__in=item_ids).order_by("id"))
-    due = [item for item in items if item.status in (S.APPROVED, S.EDITED, S.FAILED)]
-    events, writes, changed = [], [], []
-    by_kind: dict[str, list[ReviewItem]] = {}
-    for item in due:
-        by_kind.setdefault(item.kind, []).append(item)
-    for kind, batch in by_kind.items():
-        spec = get_kind(kind)
-        if spec.recheck_many is not None:
-            stale = spec.recheck_many(batch)
-        else:
-            stale = {item.pk: spec.recheck(item) for item in batch}
-        runnable = []
-        for item in batch:
-            reason = stale.get(item.pk)
-            if reason:
-                _transition(item, S.STALE)
-                item.stale_reason = reason[:300]
-                events.append(_audit_event(item, "stale", reason))
-            else:
-                _transition(item, S.EXECUTING)
-                item.effect_attempts += 1
-                runnable.append(item)
-            changed.append(item)
-        if spec.effect_many is not None and runnable:
-            outcomes = spec.effect_many(runnable)
-        else:
-            outcomes = {item.pk: _effect(spec, item) for item in runnable}
-        for item in runnable:
-            outcome = outcomes[item.pk]
-            if isinstance(outcome, Exception):  # kept on the item; a person can retry
-                _transition(item, S.FAILED)
-                item.effect_error = f"{type(outcome).__name__}: {outcome}"
-                events.append(_audit_event(item, "failed", item.effect_error))
-                continue
-            _transition(item, S.DONE)
-            item.effect_result, item.effect_error = outcome or {}, ""
-            events.append(_audit_event(item, "done", "carried out", result=item.effect_result))
-            writes.append(_imis_record(item, "done", f"{spec.label} carried out: {item.title}"))
-    rows_update(
-        changed, ["status", "stale_reason", "effect_attempts", "effect_result", "effect_error"]
-    )
-    audit_record_many(events)
-    outbox_enqueue_many(writes)
-    found = {item.pk: item for item in items}
-    return [found[pk] for pk in item_ids if pk in found]
-
-
-def _effect(spec, item: ReviewItem):
-    """One item's effect, its writes undone alone when it fails: its result or the error."""
-    try:
-        with transaction.atomic():
-            return spec.effect(item)
-    except Exception as exc:  # kept on the item; a person can retry
-        return exc
-
-
-def _actor_name(item: ReviewItem, user=None) -> str:
-    if user is not None:
-        return user.get_username()
-    if item.decided_by_policy:
-        return "policy"
-    return item.decided_by.get_username() if item.decided_by else "system"
-
-
-def _record_in_imis(item: ReviewItem, action: str, summary: str, *, user=None) -> None:
-    """Effects are also recorded in iMIS's AI_Audit_Log, through the outbox (CONTRACT.md)."""
-    outbox_enqueue_many([_imis_record(item, action, summary, user=user)])
-
-
-def _imis_record(item: ReviewItem, action: str, summary: str, *, user=None) -> tuple:
-    """The AI_Audit_Log write of an item's event, for ``outbox_enqueue_many``."""
-    return (
-        writes.audit_log,
-        f"review item {item.pk}",
-        {
-            "action": f"{item.kind}:{action}",
-            "actor": _actor_name(item, user),
-            "review_item_id": str(item.pk),
-            "summary": summary,
-            "created_on": timezone.now(),
-            "party_id": item.member_id,
-        },
-    )
-
-
-@transaction.atomic
-def review_item_retry(*, item_id: int, user) -> ReviewItem:
-    """Run a failed effect again (after fixing what its error names)."""
-    item = ReviewItem.objects.select_for_update().get(pk=item_id)
-    if item.status != S.FAILED:
-        raise DomainError(
-            f"Item #{item.pk} is {item.get_status_display().lower()}; only a failed effect can be "
-            "retried.",
-            code="not_failed",
-        )
-    if not user.has_perm(QUEUE_PERMISSION[item.queue]):
-        raise DomainError(f"Your role cannot retry items in the {item.queue} queue.", code="queue")
-    _audit(item, "retry", f"retry requested after: {item.effect_error[:200]}", actor=user)
-    _enqueue_execute(item)
+        enqueue_execute(item)
     return item
 
 
@@ -464,91 +324,15 @@ def review_item_close(*, item_id: int, to: str, reason: str, actor=None) -> Revi
     item = ReviewItem.objects.select_for_update().get(pk=item_id)
     if to not in ReviewItem.TRANSITIONS[S(item.status)]:
         return item
-    _transition(item, to)
+    item_transition(item, to)
     if to == S.STALE:
         item.stale_reason = reason[:300]
     item.save()
-    _audit(item, to, reason, actor=actor)
+    item_audit(item, to, reason, actor=actor)
     if to == S.REVERSED:
         spec = get_kind(item.kind)
-        _record_in_imis(item, "reversed", f"{spec.label} reversed: {reason}", user=actor)
+        record_in_imis(item, "reversed", f"{spec.label} reversed: {reason}", user=actor)
     return item
-
-
-@transaction.atomic
-def review_item_reverse(*, item_id: int, user, reason: str) -> ReviewItem:
-    """Undo a carried-out effect where its kind allows it; the undo is audited here and in iMIS."""
-    item = ReviewItem.objects.select_for_update().get(pk=item_id)
-    spec = get_kind(item.kind)
-    if spec.reverse is None:
-        raise DomainError(f"{spec.label} items cannot be reversed.", code="irreversible")
-    if item.status != S.DONE:
-        raise DomainError(
-            f"Item #{item.pk} is {item.get_status_display().lower()}; only a carried-out item "
-            "can be reversed.",
-            code="not_done",
-        )
-    if not user.has_perm(QUEUE_PERMISSION[item.queue]):
-        raise DomainError(
-            f"Your role cannot reverse items in the {item.queue} queue.", code="queue"
-        )
-    if not reason.strip():
-        raise DomainError("Say why the effect is being reversed.", code="reason")
-    result = spec.reverse(item) or {}
-    _transition(item, S.REVERSED)
-    item.effect_result = {**(item.effect_result or {}), "reversal": result}
-    item.save()
-    _audit(item, "reversed", reason.strip(), actor=user, result=result)
-    _record_in_imis(item, "reversed", f"{spec.label} reversed: {reason.strip()}", user=user)
-    return item
-
-
-@transaction.atomic
-def review_policy_set(
-    *,
-    user,
-    kind: str,
-    segment: str = "",
-    mode: str,
-    min_confidence: Decimal | None = None,
-    max_amount: Decimal | None = None,
-) -> ReviewPolicy:
-    """Set how a kind is handled for a segment; the change itself is audited."""
-    spec = get_kind(kind)
-    if mode not in ReviewPolicy.Mode.values:
-        raise DomainError(f"Unknown mode {mode!r}: observe, assist or auto.")
-    if mode == ReviewPolicy.Mode.AUTO and min_confidence is None:
-        raise DomainError("An Auto policy needs a minimum confidence; set one between 0 and 1.")
-    if min_confidence is not None and not (Decimal(0) <= min_confidence <= Decimal(1)):
-        raise DomainError("Minimum confidence must be between 0 and 1 (e.g. 0.95).")
-    if max_amount is not None and max_amount < 0:
-        raise DomainError("The amount limit cannot be negative.")
-    policy, created = ReviewPolicy.objects.select_for_update().get_or_create(
-        kind=kind, segment=segment, defaults={"mode": mode}
-    )
-    before = (
-        {}
-        if created
-        else {
-            "mode": policy.mode,
-            "min_confidence": policy.min_confidence,
-            "max_amount": policy.max_amount,
-        }
-    )
-    policy.mode, policy.min_confidence, policy.max_amount = mode, min_confidence, max_amount
-    policy.updated_by = user
-    policy.full_clean()
-    policy.save()
-    after = {"mode": mode, "min_confidence": min_confidence, "max_amount": max_amount}
-    audit_record(
-        action="review.policy_changed",
-        summary=f"{spec.label} for {segment or 'every member'}: {policy.get_mode_display()}",
-        actor=user,
-        object_type="review_policy",
-        object_id=policy.pk,
-        data={"kind": kind, "segment": segment, "before": before, "after": after},
-    )
-    return policy
 
 
 def review_items_expire(*, now=None) -> int:
@@ -562,8 +346,8 @@ def review_items_expire(*, now=None) -> int:
             item = ReviewItem.objects.select_for_update().get(pk=item_id)
             if item.status != S.PENDING or not item.due_by or item.due_by >= now:
                 continue  # decided meanwhile
-            _transition(item, S.EXPIRED)
+            item_transition(item, S.EXPIRED)
             item.save()
-            _audit(item, "expired", f"expired undecided (due {item.due_by:%Y-%m-%d %H:%M})")
+            item_audit(item, "expired", f"expired undecided (due {item.due_by:%Y-%m-%d %H:%M})")
             expired += 1
     return expired

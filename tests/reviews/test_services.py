@@ -13,7 +13,7 @@ from common import roles
 from common.errors import DomainError
 from common.models import AuditEvent
 from imis_client.models import OutboxWrite
-from reviews import services
+from reviews import item_events, services
 from reviews.models import ReviewItem, ReviewPolicy
 from tests.support.kinds import STALE_MEMBERS
 
@@ -177,7 +177,7 @@ def test_forbidden_transitions_are_refused_with_their_message(start, to, message
     item = propose()
     item.status = start
     with pytest.raises(DomainError, match=message):
-        services._transition(item, to)
+        item_events.item_transition(item, to)
 
 
 def test_every_declared_transition_is_allowed():
@@ -185,7 +185,7 @@ def test_every_declared_transition_is_allowed():
     for start, targets in ReviewItem.TRANSITIONS.items():
         for to in targets:
             item.status = start
-            services._transition(item, to)
+            item_events.item_transition(item, to)
             assert item.status == to
 
 
