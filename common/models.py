@@ -206,3 +206,16 @@ class MemberLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} link for {self.party_id} ({self.subject or 'no subject'})"
+
+
+class TaskWake(models.Model):
+    """One row per coalesced background task: set while a run of it is queued, so that a burst
+    of work (ten thousand webhooks) queues one run that drains it, not ten thousand tasks that
+    would keep staff decisions' effects waiting behind them. ``common.wake`` is its only writer."""
+
+    name = models.CharField(max_length=80, primary_key=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {'queued' if self.queued_at else 'idle'}"

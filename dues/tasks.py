@@ -7,7 +7,12 @@ from dues.models import Payment
 
 
 def webhook_event_process_task(event_id: int) -> str:
+    """One event (tasks queued before events were drained together still call it)."""
     return intake.webhook_event_process(event_id=event_id).status
+
+
+def webhook_events_drain_task() -> dict:
+    return intake.webhook_events_drain()
 
 
 def webhook_events_sweep_task() -> dict:

@@ -8,7 +8,12 @@ queues matching.
 """
 
 from dues.intake.checks import check_enter
-from dues.intake.events import webhook_event_process, webhook_event_receive, webhook_events_sweep
+from dues.intake.events import (
+    webhook_event_process,
+    webhook_event_receive,
+    webhook_events_drain,
+    webhook_events_sweep,
+)
 from dues.intake.imports import import_report, payment_import_file
 from dues.intake.store import match_soon, payment_record
 
@@ -20,5 +25,6 @@ __all__ = [
     "payment_record",
     "webhook_event_process",
     "webhook_event_receive",
+    "webhook_events_drain",
     "webhook_events_sweep",
 ]

@@ -3,6 +3,7 @@ refund by a worker (and swept up again when a task was lost or a refund came fir
 """
 
 import json
+import time
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -12,10 +13,10 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from common.errors import DomainError
 from common.states import transition
+from common.wake import task_wake, task_wake_clear
 from dues.intake import anet_api, webhooks
 from dues.intake.receipts import Receipt
 from dues.intake.store import payment_record
@@ -46,13 +47,41 @@ def webhook_event_receive(*, source: str, event: webhooks.VerifiedEvent, body: b
             row = cursor.fetchone()
         if row is None:
             return False
-        async_task(
-            "dues.tasks.webhook_event_process_task",
-            row[0],
-            task_name=f"webhook-{row[0]}",
-            group="dues.webhooks",
-        )
+        task_wake(name=WAKE, func="dues.tasks.webhook_events_drain_task")
     return True
+
+
+WAKE = "dues.webhooks"
+DRAIN_BATCH = 200
+DRAIN_SECONDS = 60.0
+
+
+def webhook_events_drain(*, budget_seconds: float = DRAIN_SECONDS) -> dict:
+    """Process every received event, oldest first: the one queued run that a burst of
+    deliveries asked for. After ``budget_seconds`` it queues its successor and returns, so that
+    the other work in the queue (staff decisions' effects) takes its turn during a long burst.
+    """
+    task_wake_clear(name=WAKE)
+    started = time.monotonic()
+    counts: dict[str, int] = {}
+    after = 0
+    while True:
+        ids = list(
+            WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED, pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:DRAIN_BATCH]
+        )
+        if not ids:
+            return counts
+        for event_id in ids:
+            status = webhook_event_process(event_id=event_id).status
+            counts[status] = counts.get(status, 0) + 1
+            after = event_id
+            if time.monotonic() - started > budget_seconds:
+                with transaction.atomic():
+                    task_wake(name=WAKE, func="dues.tasks.webhook_events_drain_task")
+                counts["continued"] = 1
+                return counts
 
 
 def _event_transition(event: WebhookEvent, to: str) -> None:

@@ -208,6 +208,43 @@ def test_stripe_redelivery_and_the_intent_event_of_the_same_payment_store_one_pa
     assert JournalTransaction.objects.count() == 1
 
 
+def _distinct_charge(event_id: str, n: int) -> dict:
+    event = stripe_charge_event(event_id=event_id, intent=f"pi_burst_{n:04d}", amount=10000 + n)
+    event["data"]["object"]["id"] = f"ch_burst_{n:04d}"
+    return event
+
+
+@pytest.mark.django_db
+def test_a_burst_of_events_queues_one_drain_that_processes_them_all_in_order(client):
+    bodies = [json.dumps(_distinct_charge(f"evt_burst_{n}", n)).encode() for n in range(30)]
+    for body in bodies:
+        assert post(client, STRIPE, body, stripe_headers(body)).status_code == 200
+    # thirty deliveries, one queued run: staff decisions' effects do not wait behind thirty tasks
+    assert [task.name() for task in OrmQ.objects.all()] == ["wake-dues.webhooks"]
+    assert intake.webhook_events_drain() == {"processed": 30}
+    assert Payment.objects.count() == 30
+    assert list(
+        WebhookEvent.objects.order_by("processed_at", "pk").values_list("event_id", flat=True)
+    ) == [f"evt_burst_{n}" for n in range(30)]
+    # the run cleared its wake on starting: the next delivery queues the next run
+    more = json.dumps(_distinct_charge("evt_after", 99)).encode()
+    post(client, STRIPE, more, stripe_headers(more))
+    assert OrmQ.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_drain_past_its_time_budget_queues_its_successor_and_loses_nothing(client):
+    for n in range(5):
+        body = json.dumps(_distinct_charge(f"evt_b_{n}", n)).encode()
+        post(client, STRIPE, body, stripe_headers(body))
+    OrmQ.objects.all().delete()  # as the worker took the queued run
+    first = intake.webhook_events_drain(budget_seconds=0)
+    assert first == {"processed": 1, "continued": 1}
+    assert [task.name() for task in OrmQ.objects.all()] == ["wake-dues.webhooks"]
+    assert intake.webhook_events_drain() == {"processed": 4}
+    assert WebhookEvent.objects.filter(status="processed").count() == 5
+
+
 @pytest.mark.django_db
 def test_stripe_refund_of_an_unapplied_payment_returns_the_money(client):
     charge = json.dumps(stripe_charge_event()).encode()
