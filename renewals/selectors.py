@@ -148,7 +148,8 @@ def _queries(activity_types: list[str], payment_types: list[str], failure_types:
             + sql.SQL(
                 "SELECT p.m, i.imis_id, bill_to_id <> '' AND bill_to_id <> sold_to_id,"
                 " {inv}, {due}, purpose, coalesce(amount, 0), adjustment_amount, payment_amount,"
-                " balance, CASE WHEN adjustment_amount < 0 THEN i.raw::json ->> 'Note' END, bill_to_id"
+                " balance, CASE WHEN adjustment_amount < 0 THEN i.raw::json ->> 'Note' END,"
+                " bill_to_id"
                 " FROM {invoice} i JOIN p ON p.imis_id = i.sold_to_id"
                 " WHERE i.deleted_at IS NULL AND i.invoice_date IS NOT NULL"
             ).format(inv=_day("invoice_date"), due=_day("due_date"), invoice=_table(m.ImisInvoice)),
