@@ -5,6 +5,8 @@ another by iMIS id (text), not by foreign key: iMIS sends them in any order, and
 arrive before the organisation that pays for them.
 """
 
+import json
+
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from psycopg.types.json import Json, Jsonb
@@ -49,7 +51,8 @@ class JSONTextField(ExactJSONField):
     def get_db_prep_value(self, value, connection, prepared=False):
         adapted = super().get_db_prep_value(value, connection, prepared)
         if isinstance(adapted, Json):  # JSON built here (not read from iMIS): its text
-            return adapted.dumps(adapted.obj)
+            text = (adapted.dumps or json.dumps)(adapted.obj)
+            return text.decode() if isinstance(text, bytes) else text
         return adapted
 
 
