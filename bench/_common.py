@@ -76,3 +76,65 @@ def start_sandbox(members: int, seed: int, env: dict, *, extra=(), limit: float 
         process.terminate()
         raise
     return process, url, time.perf_counter() - started
+
+
+class BackendCpu:
+    """CPU seconds of the PostgreSQL backends serving one database, sampled from /proc (Linux)
+    by a thread, so backends whose connection closed are still counted.
+
+    ``with BackendCpu(name) as cpu: ...`` then ``cpu.seconds``: what the backends of database
+    ``name`` used while the block ran (a backend already open when it starts counts only what it
+    used after).
+    """
+
+    def __init__(self, database: str, interval: float = 0.2) -> None:
+        self.database = database.encode()
+        self.interval = interval
+        self.seconds = 0.0
+        self._start: dict[str, float] = {}
+        self._latest: dict[str, float] = {}
+        self._running = False
+
+    @staticmethod
+    def _cpu(pid: str) -> float:
+        import os
+        from pathlib import Path
+
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def _sample(self) -> dict[str, float]:
+        from pathlib import Path
+
+        found = {}
+        for path in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                line = path.read_bytes()
+                if b"postgres" in line and self.database in line:
+                    found[path.parent.name] = self._cpu(path.parent.name)
+            except (OSError, IndexError):
+                continue
+        return found
+
+    def _run(self) -> None:
+        import time
+
+        while self._running:
+            self._latest.update(self._sample())
+            time.sleep(self.interval)
+
+    def __enter__(self) -> "BackendCpu":
+        import threading
+
+        self._start = self._sample()
+        self._latest = dict(self._start)
+        self._running = True
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._running = False
+        self._thread.join()
+        self._latest.update(self._sample())
+        self.seconds = sum(v - self._start.get(pid, 0.0) for pid, v in self._latest.items())

@@ -135,9 +135,17 @@ def measure(args) -> dict:
         ScoringRun.objects.all().delete()
         ModelVersion.objects.all().delete()
 
+    from django.conf import settings as django_settings
+
+    from bench._common import BackendCpu
+
+    database = django_settings.DATABASES["default"]["NAME"]
+    cpu_started = time.process_time()
     started = time.perf_counter()
-    frames = services.load_frames(conf)
+    with BackendCpu(database) as read_backends:
+        frames = services.load_frames(conf)
     read_seconds = time.perf_counter() - started
+    read_cpu = time.process_time() - cpu_started
     report["mirror_rows"] = {
         "parties": len(frames.parties),
         "invoices": len(frames.invoices),
@@ -161,6 +169,7 @@ def measure(args) -> dict:
     # Every member, as of the same date: the 100,000-member features + scoring figure.
     members = frames.parties[frames.parties["is_member"].fillna(False).to_numpy(bool)]
     snaps = pd.DataFrame({"m": members["m"].to_numpy(np.int64), "day": day, "inv": -1})
+    cpu_started = time.process_time()
     started = time.perf_counter()
     features = compute_features(frames, snaps, data_day=day, config=conf.features)
     features_seconds = time.perf_counter() - started
@@ -172,6 +181,7 @@ def measure(args) -> dict:
     bands = [conf.band(p) for p in probability]
     actions = [next_action(b, r) for b, r in zip(bands, reasons, strict=True)]
     reasons_seconds = time.perf_counter() - started
+    scoring_cpu = time.process_time() - cpu_started
 
     started = time.perf_counter()
     run = services.scoring_run_execute(
@@ -189,6 +199,14 @@ def measure(args) -> dict:
             "predict_and_contributions_seconds": round(predict_seconds, 2),
             "reasons_and_actions_seconds": round(reasons_seconds, 2),
             "seconds_including_mirror_read": round(scoring_total, 2),
+            # CPU seconds (all threads of this process, and the PostgreSQL backends serving
+            # the read): on a machine other jobs share, wall seconds stretch, these do not.
+            "cpu_seconds": {
+                "read_mirror_process": round(read_cpu, 2),
+                "read_mirror_postgres": round(read_backends.seconds, 2),
+                "features_predict_reasons": round(scoring_cpu, 2),
+                "total": round(read_cpu + read_backends.seconds + scoring_cpu, 2),
+            },
             "high": bands.count("high"),
             "actions": len(actions),
         },

@@ -101,7 +101,15 @@ def _init_worker(client_args: tuple, client_options: dict, tz_name: str) -> None
     _worker["writers"] = {}
     _worker["tz"] = ZoneInfo(tz_name)
     _worker["reported"] = {}
-    gc.freeze()  # what the worker set up is long-lived; see bulk_decoding
+    _worker["pages"] = 0
+    # What the worker set up is long-lived (see bulk_decoding); and what it makes afterwards is
+    # decoded JSON, which holds no cycles: reference counting frees it, so the collector only
+    # runs between pages, every COLLECT_EVERY, for whatever else (an HTTP library's) might.
+    gc.freeze()
+    gc.disable()
+
+
+COLLECT_EVERY = 50
 
 
 def _ready() -> bool:
@@ -118,6 +126,9 @@ def _fetch_and_prepare(task: tuple) -> PreparedPage:
     before = _worker["reported"]
     prepared.stats = {k: v - before.get(k, 0) for k, v in client.stats.items()}
     _worker["reported"] = dict(client.stats)
+    _worker["pages"] += 1
+    if _worker["pages"] % COLLECT_EVERY == 0:
+        gc.collect()
     return prepared
 
 

@@ -5,11 +5,12 @@ with counts and a short written summary). Computed from the same bulk frames as 
 import math
 
 import numpy as np
+import pandas as pd
 
 from renewals.features import CATEGORICAL, FeatureConfig, compute_features
 from renewals.labels import renewal_terms
 from renewals.reasons import TYPE_NAMES
-from renewals.selectors import MirrorFrames, day_date
+from renewals.selectors import MirrorFrames, day_date, day_number
 
 MIN_GROUP = 20
 
@@ -166,3 +167,45 @@ def cycle_analysis(frames: MirrorFrames, *, as_of_day: int, config: FeatureConfi
         ),
         "root_causes": root_causes(frames, as_of_day=as_of_day, config=config),
     }
+
+
+def term_outcomes(frames: MirrorFrames, keys, *, as_of_day: int, grace_days: int) -> dict[str, str]:
+    """The outcome of each (member id, term) in ``keys`` (term: the paid-through date the term
+    renews from, as outreach records keep it): "renewed", "lapsed" or "pending", keyed
+    ``"member id|YYYY-MM-DD"``.
+
+    The renewal labels decide (``renewal_terms``: what was paid against the original amount, a
+    cancelled or written-off renewal is a lapse), taking the member's renewal invoice due within
+    a month of the term, as scoring does. Only a term no renewal invoice was found for falls back
+    to whether the site moved the member's paid-through date past it.
+    """
+    keys = list(keys)
+    if not keys:
+        return {}
+    ids = [member for member, _ in keys]
+    asked = pd.DataFrame(
+        {
+            "key": [f"{member}|{term.isoformat()}" for member, term in keys],
+            "m": frames.member_codes(ids),
+            "term_day": [day_number(term) for _, term in keys],
+        }
+    )
+    terms = renewal_terms(frames, as_of_day=as_of_day, grace_days=grace_days)
+    joined = asked.merge(terms[["m", "due_day", "closed", "renewed"]], on="m", how="left")
+    joined["gap"] = (joined["due_day"] - joined["term_day"]).abs()
+    joined = joined[joined["gap"] <= 31].sort_values(["key", "gap"]).drop_duplicates("key")
+    out = {}
+    for key, closed, renewed in zip(
+        joined["key"], joined["closed"], joined["renewed"], strict=True
+    ):
+        out[key] = "pending" if not closed else ("renewed" if renewed == 1.0 else "lapsed")
+    paid_thru = frames.parties["paid_thru_day"].to_numpy(float)
+    for key, code, term_day in zip(asked["key"], asked["m"], asked["term_day"], strict=True):
+        if key in out:
+            continue
+        moved = code >= 0 and paid_thru[code] > term_day
+        if moved:
+            out[key] = "renewed"
+        else:
+            out[key] = "lapsed" if term_day + grace_days < as_of_day else "pending"
+    return out

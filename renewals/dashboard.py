@@ -3,13 +3,11 @@ the table beside it shows. Live counts are a handful of aggregate queries; the c
 comes from the latest scoring run."""
 
 import math
-from datetime import date, timedelta
+from datetime import date
 
-from django.conf import settings
 from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import TruncMonth
 
-from imis_client.models import ImisParty
 from renewals.models import Band, ModelVersion, Outreach, RenewalScore, ScoringRun
 from reviews.models import Communication, ReviewItem
 
@@ -44,34 +42,29 @@ def upcoming_by_month(run: ScoringRun | None) -> list[dict]:
     return list(months.values())
 
 
-def _outcomes(queryset, *, today: date):
-    """Annotate each outreach record with whether the member renewed the term since."""
-    renewed = ImisParty.objects.filter(
-        imis_id=OuterRef("member_id"), paid_thru__gt=OuterRef("term")
-    )
-    return queryset.annotate(renewed=Exists(renewed))
+def _outcome_of(outcomes: dict, member_id: str, term: date) -> str:
+    """The outcome of an outreach record's term as the latest scoring run labelled it (the
+    renewal labels: what was paid, a cancelled or written-off renewal is a lapse); "pending"
+    for a term that run did not know yet."""
+    return outcomes.get(f"{member_id}|{term.isoformat()}", "pending")
 
 
-def _decided(record, *, today: date, grace: int) -> str:
-    if record.renewed:
-        return "renewed"
-    if record.term + timedelta(days=grace) < today:
-        return "lapsed"
-    return "pending"
+def _stored_outcomes() -> dict:
+    run = latest_run()
+    return (run.analysis or {}).get("outreach_outcomes", {}) if run else {}
 
 
 def lift_vs_holdout(*, today: date) -> dict:
     """Renewal rate of at-risk members offered outreach against the hold-out group, on terms
     whose outcome is known, with a 95% confidence interval for the difference."""
-    grace = settings.RENEWALS_GRACE_DAYS
+    outcomes = _stored_outcomes()
     groups = {}
-    records = _outcomes(
-        Outreach.objects.filter(group__in=[Outreach.Group.OUTREACH, Outreach.Group.HOLDOUT]),
-        today=today,
-    ).only("term", "group", "member_id")
-    for record in records:
-        outcome = _decided(record, today=today, grace=grace)
-        counts = groups.setdefault(record.group, {"renewed": 0, "lapsed": 0, "pending": 0})
+    records = Outreach.objects.filter(
+        group__in=[Outreach.Group.OUTREACH, Outreach.Group.HOLDOUT]
+    ).values_list("term", "group", "member_id")
+    for term, group, member_id in records:
+        outcome = _outcome_of(outcomes, member_id, term)
+        counts = groups.setdefault(group, {"renewed": 0, "lapsed": 0, "pending": 0})
         counts[outcome] += 1
     out = {}
     for name in (Outreach.Group.OUTREACH, Outreach.Group.HOLDOUT):
@@ -102,13 +95,16 @@ def funnel(*, today: date) -> list[dict]:
     """Outreach proposals → approved → sent → renewed (the personal outreach and reminders)."""
     base = Outreach.objects.filter(group=Outreach.Group.OUTREACH)
     sent = Communication.objects.filter(item_id=OuterRef("item_id"), status="sent")
-    rows = _outcomes(base, today=today).annotate(was_sent=Exists(sent))
+    rows = base.annotate(was_sent=Exists(sent))
+    outcomes = _stored_outcomes()
     counts = {"proposed": 0, "approved": 0, "sent": 0, "renewed": 0}
-    for status, was_sent, renewed in rows.values_list("item__status", "was_sent", "renewed"):
+    for status, was_sent, member_id, term in rows.values_list(
+        "item__status", "was_sent", "member_id", "term"
+    ):
         counts["proposed"] += 1
         counts["approved"] += status in APPROVED
         counts["sent"] += was_sent
-        counts["renewed"] += was_sent and renewed
+        counts["renewed"] += was_sent and _outcome_of(outcomes, member_id, term) == "renewed"
     return [
         {"stage": stage, "count": counts[stage]}
         for stage in ("proposed", "approved", "sent", "renewed")

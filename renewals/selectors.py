@@ -148,7 +148,8 @@ def _queries(activity_types: list[str], payment_types: list[str], failure_types:
             + sql.SQL(
                 "SELECT p.m, i.imis_id, bill_to_id <> '' AND bill_to_id <> sold_to_id,"
                 " {inv}, {due}, purpose, coalesce(amount, 0), adjustment_amount, payment_amount,"
-                " balance, CASE WHEN adjustment_amount < 0 THEN i.raw ->> 'Note' END, bill_to_id"
+                " balance, CASE WHEN adjustment_amount < 0 THEN i.raw::json ->> 'Note' END,"
+                " bill_to_id"
                 " FROM {invoice} i JOIN p ON p.imis_id = i.sold_to_id"
                 " WHERE i.deleted_at IS NULL AND i.invoice_date IS NOT NULL"
             ).format(inv=_day("invoice_date"), due=_day("due_date"), invoice=_table(m.ImisInvoice)),
@@ -167,10 +168,14 @@ def _queries(activity_types: list[str], payment_types: list[str], failure_types:
                 "bill_to_id": "str",
             },
         ),
+        # One scan of the activity table (the largest: every record's raw payload is stored
+        # beside it) for the engagement, the dues payments and the failed payments alike;
+        # mirror_frames splits the rows by type.
         "activity": (
             MEMBER_CODES
             + sql.SQL(
-                "SELECT p.m, activity_type, {tx}, {eff}, {thru}, coalesce(units, 1)"
+                "SELECT p.m, activity_type, {tx}, {eff}, {thru}, coalesce(units, 1),"
+                " coalesce(amount, 0), member_type"
                 " FROM {activity} a JOIN p ON p.imis_id = a.party_id"
                 " WHERE a.deleted_at IS NULL"
                 " AND activity_type IN ({types}) AND transaction_date IS NOT NULL"
@@ -179,7 +184,7 @@ def _queries(activity_types: list[str], payment_types: list[str], failure_types:
                 tx=_local_day("transaction_date"),
                 eff=_local_day("effective_date"),
                 thru=_local_day("thru_date"),
-                types=types(activity_types),
+                types=types([*activity_types, *payment_types, *failure_types]),
             ),
             {
                 "m": "int",
@@ -188,34 +193,9 @@ def _queries(activity_types: list[str], payment_types: list[str], failure_types:
                 "eff_day": "day",
                 "thru_day": "day",
                 "units": "num",
+                "amount": "num",
+                "member_type": "str",
             },
-        ),
-        "payments": (
-            MEMBER_CODES
-            + sql.SQL(
-                "SELECT p.m, {tx}, coalesce(amount, 0), member_type"
-                " FROM {activity} a JOIN p ON p.imis_id = a.party_id"
-                " WHERE a.deleted_at IS NULL"
-                " AND activity_type IN ({types}) AND transaction_date IS NOT NULL"
-            ).format(
-                activity=_table(m.ImisActivity),
-                tx=_local_day("transaction_date"),
-                types=types(payment_types),
-            ),
-            {"m": "int", "day": "day", "amount": "num", "member_type": "str"},
-        ),
-        "failures": (
-            MEMBER_CODES
-            + sql.SQL(
-                "SELECT p.m, {tx} FROM {activity} a JOIN p ON p.imis_id = a.party_id"
-                " WHERE a.deleted_at IS NULL"
-                " AND activity_type IN ({types}) AND transaction_date IS NOT NULL"
-            ).format(
-                activity=_table(m.ImisActivity),
-                tx=_local_day("transaction_date"),
-                types=types(failure_types),
-            ),
-            {"m": "int", "day": "day"},
         ),
         "registrations": (
             MEMBER_CODES
@@ -311,8 +291,23 @@ def mirror_frames(
     invoices["renewal"] = invoices["purpose"].str.contains("renew", case=False)
     invoices["org_paid"] = invoices["org_paid"].fillna(False).astype(bool)
     invoices = invoices.sort_values(["m", "invoice_day", "invoice_id"]).reset_index(drop=True)
-    payments = read["payments"].sort_values(["m", "day"]).reset_index(drop=True)
-    failures = read["failures"].sort_values(["m", "day"]).reset_index(drop=True)
+    rows = read["activity"]
+    kind = rows["type"]
+    activity = rows.loc[
+        kind.isin(list(activity_types)), ["m", "type", "tx_day", "eff_day", "thru_day", "units"]
+    ].reset_index(drop=True)
+    payments = (
+        rows.loc[kind.isin(list(payment_types)), ["m", "tx_day", "amount", "member_type"]]
+        .rename(columns={"tx_day": "day"})
+        .sort_values(["m", "day"])
+        .reset_index(drop=True)
+    )
+    failures = (
+        rows.loc[kind.isin(list(failure_types)), ["m", "tx_day"]]
+        .rename(columns={"tx_day": "day"})
+        .sort_values(["m", "day"])
+        .reset_index(drop=True)
+    )
     registrations = read["registrations"]
     registrations["end_day"] = registrations["end_day"].fillna(registrations["start_day"])
     registrations["reg_day"] = registrations["reg_day"].fillna(registrations["start_day"])
@@ -327,7 +322,7 @@ def mirror_frames(
         invoices=invoices,
         payments=payments,
         failures=failures,
-        activity=read["activity"],
+        activity=activity,
         registrations=registrations,
         groups=read["groups"],
         communications=read["communications"],

@@ -15,7 +15,7 @@ from common.audit import audit_record
 from common.errors import DomainError
 from common.states import transition
 from renewals import kinds
-from renewals.analysis import cycle_analysis
+from renewals.analysis import cycle_analysis, term_outcomes
 from renewals.churn_model import (
     ChurnModel,
     evaluate,
@@ -25,7 +25,7 @@ from renewals.churn_model import (
 )
 from renewals.conf import renewal_settings
 from renewals.features import compute_features, prepare
-from renewals.models import ModelVersion, OutreachTask, RenewalScore, ScoringRun
+from renewals.models import ModelVersion, Outreach, OutreachTask, RenewalScore, ScoringRun
 from renewals.scoring import members_to_score, score_members
 from renewals.selectors import MirrorFrames, day_date, day_number, mirror_frames
 from renewals.training import train
@@ -242,6 +242,13 @@ def scoring_run_execute(
             frames, load_model(version), snaps, data_day=day, conf=conf, features=features
         )
         analysis = cycle_analysis(frames, as_of_day=day, config=conf.features)
+        # The true outcome of every outreach and hold-out term, for the dashboard's lift.
+        compared = Outreach.objects.filter(
+            group__in=[Outreach.Group.OUTREACH, Outreach.Group.HOLDOUT]
+        ).values_list("member_id", "term")
+        analysis["outreach_outcomes"] = term_outcomes(
+            frames, compared, as_of_day=day, grace_days=conf.grace_days
+        )
         # Which inputs moved since training: the members scored against the training data.
         reference = version.feature_spec.get("reference") or {}
         analysis["feature_drift"] = feature_drift(reference, features)[:15] if reference else []
