@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import transaction
@@ -51,7 +52,8 @@ def parse_period(text: str) -> date:
         raise DomainError(f"“{text}” is not a month; write it like 2026-11.") from None
 
 
-def _weights(begin: date, end: date, method: str, start: date) -> dict[str, Decimal]:
+@lru_cache(maxsize=4096)
+def _weights(begin: date, end: date, method: str, start: date) -> tuple[tuple[str, Decimal], ...]:
     """How the part of the term [max(begin, start), end] is spread over calendar months.
 
     By months: each monthly period of the term (from its begin day) weighs one, in the month
@@ -63,13 +65,22 @@ def _weights(begin: date, end: date, method: str, start: date) -> dict[str, Deci
             if begins >= start:
                 weights[month_key(begins)] = weights.get(month_key(begins), ZERO) + 1
             k += 1
-        return weights
+        return tuple(sorted(weights.items()))
     day = max(begin, start)
     while day <= end:
         last = min(end, next_month(day) - timedelta(days=1))
         weights[month_key(day)] = Decimal((last - day).days + 1)
         day = last + timedelta(days=1)
-    return weights
+    return tuple(sorted(weights.items()))
+
+
+@lru_cache(maxsize=16384)
+def _spread(target: Decimal, weights: tuple[tuple[str, Decimal], ...]) -> tuple:
+    """``target`` over the weighted months, to the cent (many invoices share a term and price)."""
+    keys = [m for m, _ in weights]
+    if not target:
+        return tuple(zip(keys, [ZERO] * len(keys), strict=True))
+    return tuple(zip(keys, allocate(target, [w for _, w in weights]), strict=True))
 
 
 @dataclass(frozen=True)
@@ -100,12 +111,10 @@ def reshape(
     applied, excess = delta, ZERO
     if target < 0:
         applied, excess, target = -remaining, target, ZERO
-    weights = _weights(begin, new_end, method, period) if new_end >= begin else {}
+    weights = _weights(begin, new_end, method, period) if new_end >= begin else ()
     if not weights:  # nothing of the term left from this month: recognised in it
-        weights = {key: Decimal(1)}
-    keys = sorted(weights)
-    spread = allocate(target, [weights[m] for m in keys]) if target else [ZERO] * len(keys)
-    for m, amount in zip(keys, spread, strict=True):
+        weights = ((key, Decimal(1)),)
+    for m, amount in _spread(target, weights):
         kept[m] = kept.get(m, ZERO) + amount
     return Reshaped(
         {m: str(v) for m, v in sorted(kept.items()) if v}, applied, excess, max(new_end, begin)
@@ -243,41 +252,52 @@ class Change:
     cancel_on: date | None = None
 
 
-def schedules_open(terms: Iterable[InvoiceTerm]) -> int:
-    """Open a schedule for each invoice not yet scheduled (under today's settings)."""
-    terms = list(terms)
-    how, spread = basis(), method()
+def _check_terms(terms: list[InvoiceTerm]) -> None:
     for term in terms:
         if term.end < term.begin:
             raise DomainError(
                 f"Invoice {term.invoice_number or term.invoice_id}: its term ends "
                 f"{term.end} before it begins {term.begin}; correct the dues line in iMIS."
             )
+
+
+def _new_schedule(term: InvoiceTerm, how: str, spread: str) -> RevenueSchedule:
+    return RevenueSchedule(
+        invoice_id=term.invoice_id,
+        invoice_number=term.invoice_number,
+        member_id=term.member_id,
+        item_code=term.item_code,
+        revenue_account=acct.dues_revenue(term.item_code),
+        term_begin=term.begin,
+        term_end=term.end,
+        basis=how,
+        method=spread,
+    )
+
+
+def schedules_open(terms: Iterable[InvoiceTerm]) -> int:
+    """Open a schedule for each invoice not yet scheduled (under today's settings)."""
+    terms = list(terms)
+    _check_terms(terms)
+    how, spread = basis(), method()
     made = RevenueSchedule.objects.bulk_create(
-        [
-            RevenueSchedule(
-                invoice_id=t.invoice_id,
-                invoice_number=t.invoice_number,
-                member_id=t.member_id,
-                item_code=t.item_code,
-                revenue_account=acct.dues_revenue(t.item_code),
-                term_begin=t.begin,
-                term_end=t.end,
-                basis=how,
-                method=spread,
-            )
-            for t in terms
-        ],
-        batch_size=2000,
-        ignore_conflicts=True,
+        [_new_schedule(t, how, spread) for t in terms], batch_size=2000, ignore_conflicts=True
     )
     return len(made)
 
 
 @transaction.atomic
-def revenue_events_apply(*, changes: list[Change], actor_name: str) -> int:
+def revenue_events_apply(
+    *, changes: list[Change], actor_name: str, new_terms: Iterable[InvoiceTerm] = ()
+) -> int:
     """Apply events to their schedules in date order, each once (by reference), writing the
-    event rows, the re-shaped slices and the revenue journal's entries together."""
+    event rows, the re-shaped slices and the revenue journal's entries together.
+
+    ``new_terms`` open schedules in the same pass (an invoice already scheduled keeps its own):
+    a month's new invoices are built with their deferrals in one insert, not inserted and then
+    updated."""
+    new_terms = list(new_terms)
+    _check_terms(new_terms)
     changes = sorted(changes, key=lambda c: (c.on, c.reference))
     seen = set(
         RevenueEvent.objects.filter(reference__in=[c.reference for c in changes]).values_list(
@@ -285,14 +305,28 @@ def revenue_events_apply(*, changes: list[Change], actor_name: str) -> int:
         )
     )
     changes = [c for c in changes if c.reference not in seen]
+    known = set(
+        RevenueSchedule.objects.filter(
+            invoice_id__in=[t.invoice_id for t in new_terms]
+        ).values_list("invoice_id", flat=True)
+    )
+    fresh = {
+        t.invoice_id: _new_schedule(t, basis(), method())
+        for t in new_terms
+        if t.invoice_id not in known
+    }
     if not changes:
+        RevenueSchedule.objects.bulk_create(list(fresh.values()), batch_size=5000)
         return 0
+    wanted = {c.invoice_id for c in changes} - set(fresh)
     schedules = {
         s.invoice_id: s
         for s in RevenueSchedule.objects.select_for_update()
-        .filter(invoice_id__in={c.invoice_id for c in changes})
+        .filter(invoice_id__in=wanted)
         .order_by("id")
     }
+    existing = list(schedules.values())
+    schedules.update(fresh)
     opened, now = open_period(), timezone.now()
     events, grouped = [], defaultdict(lambda: defaultdict(lambda: ZERO))
     for change in changes:
@@ -336,9 +370,8 @@ def revenue_events_apply(*, changes: list[Change], actor_name: str) -> int:
         entry_kind = RevenueEntry.Kind.DEFER if change.kind == Kind.DEFER else "adjust"
         for account, amount in _event_lines(schedule, change.kind, result.applied, result.excess):
             grouped[(period, entry_kind, change.kind, schedule.basis)][account] += amount
-    rows_update(
-        list(schedules.values()), ["slices", "term_end", "deferred", "cancelled_on", "updated_at"]
-    )
+    rows_update(existing, ["slices", "term_end", "deferred", "cancelled_on", "updated_at"])
+    RevenueSchedule.objects.bulk_create(list(fresh.values()), batch_size=5000)
     RevenueEvent.objects.bulk_create(events, batch_size=5000)
     first, last = events[0].reference, events[-1].reference
     postings = [

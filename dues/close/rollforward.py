@@ -11,13 +11,13 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Q, Sum
+from django.db.models import Sum
 
 from common.money import ZERO
 from dues.billing.calculator import add_months
 from dues.close.recognition import month_key, month_start
 from dues.ledger import accounts as acct
-from dues.models import RecognitionRun, RevenueEntry, RevenueEvent, RevenueLine
+from dues.models import RecognitionRun, RevenueEvent, RevenueLine
 
 
 @dataclass
@@ -60,80 +60,93 @@ class RollForward:
         }
 
 
-def _slices_sum(where: str, key: str, *, by_account: bool = False):
-    group = ", r.revenue_account" if by_account else ""
-    sql = (
-        f"SELECT coalesce(sum(s.value::numeric), 0){group} "  # noqa: S608 (fixed fragments)
-        "FROM dues_revenueschedule r, jsonb_each_text(r.slices) s "
-        f"WHERE s.key {where} %s"
-        + (" GROUP BY r.revenue_account ORDER BY r.revenue_account" if by_account else "")
-    )
+def _slices_by_month() -> dict[str, Decimal]:
+    """What the schedules recognise in each month, all schedules, one scan."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [key])
-        rows = cursor.fetchall()
-    if by_account:
-        return [(account, Decimal(total)) for total, account in rows if total]
-    return Decimal(rows[0][0]).quantize(Decimal("0.01"))
+        cursor.execute(
+            "SELECT s.key, sum(s.value::numeric) "
+            "FROM dues_revenueschedule r, jsonb_each_text(r.slices) s GROUP BY s.key"
+        )
+        return {key: Decimal(total) for key, total in cursor.fetchall()}
 
 
 def recognised_by_account(period: date) -> list[tuple[str, Decimal]]:
     """What the schedules recognise in a month, per revenue account."""
-    return _slices_sum("=", month_key(period), by_account=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT r.revenue_account, sum((r.slices ->> %s)::numeric) "
+            "FROM dues_revenueschedule r WHERE r.slices ? %s "
+            "GROUP BY r.revenue_account ORDER BY r.revenue_account",
+            [month_key(period), month_key(period)],
+        )
+        return [(account, Decimal(total)) for account, total in cursor.fetchall() if total]
 
 
-def _deferred_balance(*, before: date) -> Decimal:
-    """The journal's deferred revenue (a credit balance, shown positive) before a date."""
-    total = RevenueLine.objects.filter(
-        account=acct.DEFERRED_DUES, entry__period__lt=before
-    ).aggregate(t=Sum("amount"))["t"]
-    return -(total or ZERO)
+def _before(totals: dict, upto) -> Decimal:
+    return sum((v for k, v in totals.items() if k < upto), ZERO)
+
+
+def roll_forward_many(periods: list[date]) -> list[RollForward]:
+    """The roll-forwards of several months from a handful of aggregate queries."""
+    periods = [month_start(p) for p in periods]
+    slices = _slices_by_month()
+    events: dict[tuple[date, str], tuple[Decimal, Decimal]] = {
+        (row["period"], row["kind"]): (row["amount"], row["excess"])
+        for row in RevenueEvent.objects.values("period", "kind")
+        .annotate(amount=Sum("amount"), excess=Sum("excess"))
+        .order_by()
+    }
+    ledger: dict[tuple[date, str], Decimal] = {
+        (row["entry__period"], row["entry__kind"]): row["total"]
+        for row in RevenueLine.objects.filter(account=acct.DEFERRED_DUES)
+        .values("entry__period", "entry__kind")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    }
+    runs = dict(RecognitionRun.objects.filter(period__in=periods).values_list("period", "status"))
+    defer = RevenueEvent.Kind.DEFER
+    result = []
+    for period in periods:
+        key, after = month_key(period), add_months(period, 1)
+        in_month = {kind: v for (p, kind), v in events.items() if p == period}
+        before = sum((v[0] for (p, _), v in events.items() if p < period), ZERO)
+        opening = before - _before(slices, key)
+        deferred = in_month.get(defer, (ZERO, ZERO))[0]
+        adjusted = -sum((v[0] for kind, v in in_month.items() if kind != defer), ZERO)
+        by_account = recognised_by_account(period)
+        recognised = slices.get(key, ZERO)
+        posted = sum(
+            (v for (p, kind), v in ledger.items() if p < after and kind == "recognise"), ZERO
+        )
+        result.append(
+            RollForward(
+                period=period,
+                opening=opening,
+                deferred=deferred,
+                recognised=recognised,
+                adjusted=adjusted,
+                closing=opening + deferred - recognised - adjusted,
+                ledger_opening=-sum((v for (p, _), v in ledger.items() if p < period), ZERO),
+                ledger_closing=-sum((v for (p, _), v in ledger.items() if p < after), ZERO),
+                recognition_status=runs.get(period, ""),
+                pending=_before(slices, month_key(after)) - posted,
+                by_account=by_account,
+                adjusted_by_kind=[
+                    (RevenueEvent.Kind(kind).label, -v[0])
+                    for kind, v in sorted(in_month.items())
+                    if kind != defer
+                ],
+                excess=-sum((v[1] for v in in_month.values()), ZERO),
+            )
+        )
+    return result
 
 
 def roll_forward(period: date) -> RollForward:
-    period = month_start(period)
-    key, after = month_key(period), add_months(period, 1)
-    events = RevenueEvent.objects.aggregate(
-        before=Sum("amount", filter=Q(period__lt=period)),
-        deferred=Sum("amount", filter=Q(period=period, kind=RevenueEvent.Kind.DEFER)),
-        adjusted=Sum("amount", filter=Q(period=period) & ~Q(kind=RevenueEvent.Kind.DEFER)),
-        excess=Sum("excess", filter=Q(period=period)),
-    )
-    by_kind = (
-        RevenueEvent.objects.filter(period=period)
-        .exclude(kind=RevenueEvent.Kind.DEFER)
-        .values("kind")
-        .annotate(total=Sum("amount"))
-        .order_by("kind")
-    )
-    by_account = recognised_by_account(period)
-    opening = (events["before"] or ZERO) - _slices_sum("<", key)
-    deferred = events["deferred"] or ZERO
-    adjusted = -(events["adjusted"] or ZERO)
-    recognised = sum((amount for _, amount in by_account), ZERO)
-    run = RecognitionRun.objects.filter(period=period).first()
-    posted = RevenueLine.objects.filter(
-        account=acct.DEFERRED_DUES,
-        entry__kind=RevenueEntry.Kind.RECOGNISE,
-        entry__period__lt=after,
-    ).aggregate(t=Sum("amount"))["t"]
-    return RollForward(
-        period=period,
-        opening=opening,
-        deferred=deferred,
-        recognised=recognised,
-        adjusted=adjusted,
-        closing=opening + deferred - recognised - adjusted,
-        ledger_opening=_deferred_balance(before=period),
-        ledger_closing=_deferred_balance(before=after),
-        recognition_status=run.status if run else "",
-        pending=_slices_sum("<=", key) - (posted or ZERO),
-        by_account=by_account,
-        adjusted_by_kind=[(RevenueEvent.Kind(row["kind"]).label, -row["total"]) for row in by_kind],
-        excess=-(events["excess"] or ZERO),
-    )
+    return roll_forward_many([period])[0]
 
 
 def roll_forward_series(*, through: date, months: int = 12) -> list[RollForward]:
     """The last ``months`` months' roll-forwards, oldest first (the page's chart)."""
     last = month_start(through)
-    return [roll_forward(add_months(last, -k)) for k in range(months - 1, -1, -1)]
+    return roll_forward_many([add_months(last, -k) for k in range(months - 1, -1, -1)])
