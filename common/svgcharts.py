@@ -46,7 +46,7 @@ def chart_svg(
     plot_w, plot_h = width - left - right, height - top - bottom
     numbers = [float(v) for s in series for v in s.values if v is not None]
     low = min([0.0, *numbers])
-    high = _nice_max(max([0.0, *numbers]))
+    high = 100.0 if percent else _nice_max(max([0.0, *numbers]))
     if low < 0:
         low = -_nice_max(-low)
     span = (high - low) or 1.0

@@ -6,3 +6,7 @@ from dues.close import revenue_permissions as perms
 register_nav(
     NavItem("Deferred revenue", "dues:revenue:rollforward", perms.VIEW_REVENUE, 40, "Close")
 )
+register_nav(
+    NavItem("New-member billing", "dues:revenue:newmembers", perms.VIEW_REVENUE, 41, "Close")
+)
+register_nav(NavItem("Board pack", "dues:revenue:boardpack", perms.VIEW_BOARD_PACK, 42, "Close"))

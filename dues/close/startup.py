@@ -5,7 +5,7 @@ from django.db import transaction
 from django_q.tasks import async_task
 
 from dues.billing.newmember import NEW_MEMBER_BILLING
-from dues.close import navigation  # noqa: F401  (menu entries)
+from dues.close import boardpack, navigation  # noqa: F401  (board pack sections, menu)
 from dues.close.recognition_entries import REVENUE_RECOGNITION
 from imis_client.hooks import sync_finished
 from reviews.kinds import register_kind
