@@ -23,8 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def joiner(billing_association):
     """A member of type REG in a chapter who joined on the sandbox's today with no dues line."""
     from sandbox.imis.joining import create_people
-    from sandbox.imis.ledger import Changes
-    from sandbox.imis.ledger import day_ms
+    from sandbox.imis.ledger import Changes, day_ms
 
     assoc = billing_association
     row = int(create_people(assoc, np.random.default_rng(5), 1, assoc.today, Changes(), False)[0])
