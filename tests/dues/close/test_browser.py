@@ -4,6 +4,7 @@ from its page as a PDF and a CSV."""
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -55,8 +56,8 @@ def test_finance_drafts_recognition_and_downloads_the_board_pack(page, make_user
     with page.expect_download() as pdf:
         page.locator("#download-pdf").click()
     assert pdf.value.suggested_filename == "board-pack-2026-01.pdf"
-    assert open(pdf.value.path(), "rb").read(5) == b"%PDF-"
+    assert Path(pdf.value.path()).read_bytes()[:5] == b"%PDF-"
     with page.expect_download() as sheet:
         page.locator("#download-csv").click()
-    text = open(sheet.value.path(), encoding="utf-8").read()
+    text = Path(sheet.value.path()).read_text(encoding="utf-8")
     assert "revenue,deferred_closing,Closing deferred revenue,$110.00" in text
