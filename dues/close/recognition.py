@@ -18,7 +18,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from common.bulk import rows_update
@@ -275,6 +275,34 @@ def _new_schedule(term: InvoiceTerm, how: str, spread: str) -> RevenueSchedule:
     )
 
 
+def copy_insert(objs: list, *, assign_ids: bool = False) -> None:
+    """Insert many rows of one model with COPY: at a hundred thousand rows, building and
+    escaping ``bulk_create``'s arrays costs more than the insert. ``assign_ids`` draws the
+    primary keys from the table's sequence first, so the objects can be referred to after."""
+    if not objs:
+        return
+    meta = type(objs[0])._meta
+    quote = connection.ops.quote_name
+    if assign_ids:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [meta.db_table, len(objs)],
+            )
+            for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+                obj.pk = pk
+    fields = [f for f in meta.concrete_fields if not (f.primary_key and not assign_ids)]
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="copy_insert")
+    columns = ", ".join(quote(f.column) for f in fields)
+    sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for obj in objs:
+            copy.write_row(
+                [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
+            )
+
+
 def schedules_open(terms: Iterable[InvoiceTerm]) -> int:
     """Open a schedule for each invoice not yet scheduled (under today's settings)."""
     terms = list(terms)
@@ -316,7 +344,7 @@ def revenue_events_apply(
         if t.invoice_id not in known
     }
     if not changes:
-        RevenueSchedule.objects.bulk_create(list(fresh.values()), batch_size=5000)
+        copy_insert(list(fresh.values()), assign_ids=True)
         return 0
     wanted = {c.invoice_id for c in changes} - set(fresh)
     schedules = {
@@ -371,8 +399,8 @@ def revenue_events_apply(
         for account, amount in _event_lines(schedule, change.kind, result.applied, result.excess):
             grouped[(period, entry_kind, change.kind, schedule.basis)][account] += amount
     rows_update(existing, ["slices", "term_end", "deferred", "cancelled_on", "updated_at"])
-    RevenueSchedule.objects.bulk_create(list(fresh.values()), batch_size=5000)
-    RevenueEvent.objects.bulk_create(events, batch_size=5000)
+    copy_insert(list(fresh.values()), assign_ids=True)
+    copy_insert(events, assign_ids=True)
     first, last = events[0].reference, events[-1].reference
     postings = [
         Posting(
