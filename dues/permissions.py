@@ -23,3 +23,8 @@ GRANTS = {
 from dues.billing.permissions import GRANTS as _BILLING_GRANTS  # noqa: E402
 
 GRANTS = {role: [*codes, *_BILLING_GRANTS.get(role, [])] for role, codes in GRANTS.items()}
+
+# Revenue recognition, new-member billing and the board pack (dues.close.revenue_permissions).
+from dues.close.revenue_permissions import GRANTS as _REVENUE_GRANTS  # noqa: E402
+
+GRANTS = {role: [*codes, *_REVENUE_GRANTS.get(role, [])] for role, codes in GRANTS.items()}

@@ -24,6 +24,7 @@ from imis_client.client import (
     ImisRequestError,
     parse_paged,
 )
+from imis_client.hooks import sync_finished
 from imis_client.models import OutboxWrite, SyncRun, SyncState
 from imis_client.page_workers import PagePool, bulk_decoding
 from imis_client.sync import EntitySyncer, IndexBuilder, entities, entity_names
@@ -127,6 +128,8 @@ def sync_run_execute(
                 client.close()
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [SYNC_LOCK])
+    if run.status in (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL):
+        sync_finished.send(sender=SyncRun, run=run)
     return run
 
 

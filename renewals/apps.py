@@ -9,7 +9,7 @@ class RenewalsConfig(AppConfig):
     verbose_name = "Renewals"
 
     def ready(self) -> None:
-        from renewals import jobs, navigation  # noqa: F401  (registers jobs, pages, home cards)
+        from renewals import boardpack, jobs, navigation  # noqa: F401  (jobs, pages, board pack)
         from renewals.kinds import register_kinds
 
         register_kinds()

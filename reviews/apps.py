@@ -11,7 +11,7 @@ class ReviewsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from reviews import navigation  # noqa: F401  (registers the queue page and home card)
+        from reviews import boardpack, navigation  # noqa: F401  (queue page, card, board pack)
         from reviews.drafting.signals import seed_drafting_defaults
 
         post_migrate.connect(seed_drafting_defaults, sender=self, dispatch_uid="drafting_seed")

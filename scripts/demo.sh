@@ -20,6 +20,7 @@ ensure_uv
 uv_sync --no-dev --inexact
 ensure_postgres "duesdesk"
 ensure_secret_key
+ensure_pdf_libraries
 # The demo settings: the base settings plus the sandbox app (the synthetic iMIS site, its
 # payments and their commands); the web server and the workers started below use them too.
 export DJANGO_SETTINGS_MODULE=config.settings.demo

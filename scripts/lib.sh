@@ -163,6 +163,28 @@ use_app_role() {
   fi
 }
 
+# WeasyPrint (the board pack's PDF) needs Pango, HarfBuzz, libffi and fonts from the distribution;
+# poppler-utils' pdftoppm turns the PDF's pages into images for the tests to look at.
+WEASYPRINT_PACKAGES="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libffi8 fonts-dejavu-core poppler-utils"
+
+ensure_pdf_libraries() {
+  local missing="" pkg
+  for pkg in $WEASYPRINT_PACKAGES; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
+  done
+  [ -n "$missing" ] || return 0
+  say "Installing the PDF libraries from the distribution's packages:$missing"
+  local sudo=""
+  [ "$(id -u)" = "0" ] || sudo="sudo"
+  if command -v apt-get >/dev/null 2>&1; then
+    # shellcheck disable=SC2086  (a list of package names)
+    $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null \
+      || die "could not install$missing with apt-get; the board pack's PDF needs them"
+  else
+    die "the board pack's PDF needs$missing (Pango, HarfBuzz, libffi, fonts, poppler-utils); install them"
+  fi
+}
+
 ensure_chromium() {
   if [ -x /usr/bin/chromium ]; then return; fi
   say "Installing Chromium from the distribution's packages (for the browser tests)"

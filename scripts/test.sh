@@ -15,6 +15,7 @@ ensure_uv
 uv_sync
 ensure_postgres "duesdesk"
 [ -n "$FAST" ] || ensure_chromium
+ensure_pdf_libraries
 export DJANGO_SETTINGS_MODULE=config.settings.test
 
 say "ruff check"

@@ -404,5 +404,12 @@ BILLING_VALIDATION_DAYS = env.int("BILLING_VALIDATION_DAYS", default=120)
 BILLING_DUES_PURPOSES = env.list(
     "BILLING_DUES_PURPOSES", default=["MembershipJoin", "MembershipRenewal", "MembershipChange"]
 )
+# Revenue recognition of deferred dues (month-end close): `accrual` defers an invoice's revenue
+# when it is billed, `cash` when it is paid; recognised monthly by `months` (whole monthly
+# periods of the term) or `days`.
+REVENUE_ACCOUNTING = env.str("REVENUE_ACCOUNTING", default="accrual")
+REVENUE_RECOGNITION = env.str("REVENUE_RECOGNITION", default="months")
+# Recognition entries above this amount need a manager's approval.
+REVENUE_ENTRY_THRESHOLD = env.str("REVENUE_ENTRY_THRESHOLD", default="10000.00")
 # Activity types that record a failed payment (a declined card, a returned debit); none: unread.
 RENEWALS_PAYMENT_FAILURE_TYPES = env.list("RENEWALS_PAYMENT_FAILURE_TYPES", default=["PAYFAIL"])

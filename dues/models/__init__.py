@@ -22,6 +22,13 @@ from dues.models.payments import (
     PaymentImport,
     WebhookEvent,
 )
+from dues.models.revenue import (
+    RecognitionRun,
+    RevenueEntry,
+    RevenueEvent,
+    RevenueLine,
+    RevenueSchedule,
+)
 
 __all__ = [
     "Account",
@@ -44,5 +51,10 @@ __all__ = [
     "Payment",
     "PaymentCandidate",
     "PaymentImport",
+    "RecognitionRun",
+    "RevenueEntry",
+    "RevenueEvent",
+    "RevenueLine",
+    "RevenueSchedule",
     "WebhookEvent",
 ]

@@ -5,7 +5,7 @@ and how to find it again by our reference after an ambiguous failure. [U] shapes
 that CONTRACT.md fixes until a live site says otherwise.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -218,3 +218,33 @@ def cash_adjustment(*, memo_reference: str, invoice_id: str, amount: Decimal, re
     }
     readback = f"/api/InvoiceSummary/{invoice_id}"
     return "POST", "/api/Invoice/_execute", body, readback, {"$contains": {"Note": memo_reference}}
+
+
+def subscription_create(
+    *,
+    reference: str,
+    party_id: str,
+    item_id: str,
+    bill_begin: date,
+    bill_through: date,
+    amount: Decimal,
+    member_component: bool,
+    source_code: str = "",
+):
+    """A new member's billing line (CONTRACT.md, REFERENCE.md §3): ``SourceCode`` carries our
+    reference, so a retry reads the member's lines back and finds it before posting again."""
+    code = source_code or reference
+    body = {
+        "$type": "Asi.Soa.Commerce.DataContracts.SubscriptionData, Asi.Contracts",
+        "PartyId": party_id,
+        "ItemId": item_id,
+        "BeginDate": bill_begin.isoformat(),
+        "BillBegin": bill_begin.isoformat(),
+        "BillThrough": bill_through.isoformat(),
+        "IsMemberComponent": member_component,
+        "BillSubscription": True,
+        "BilledAmount": float(Decimal(amount)),  # a plain number, as ComboOrder sends amounts
+        "SourceCode": code,
+    }
+    readback = {"PartyId": f"eq:{party_id}", "SourceCode": f"eq:{code}"}
+    return "POST", "/api/Subscription", body, "/api/Subscription", readback

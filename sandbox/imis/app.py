@@ -262,6 +262,7 @@ class SandboxApp:
                 "ai_audit_log": writes.post_audit,
                 "activity": writes.post_activity,
                 "partynote": writes.post_note,
+                "subscription": writes.post_subscription,
             }[key]
             return self._write(handler, spec.name, body)
         return _error(405, f"The requested resource does not support http method '{method}'.")

@@ -150,6 +150,7 @@ def _subscription_props() -> dict[str, Prop]:
             "paymentamount": ("paid", MONEY),
             "balance": ("balance", MONEY),
             "remindercount": ("reminder_count", INT),
+            "sourcecode": ("source_code", STR),
         }
     )
     return props
@@ -225,6 +226,7 @@ def _build() -> dict[str, EntitySpec]:
             _by_key("subscriptions"),
             date_field="PaidThru",
             id_field="PartyId",
+            writable=frozenset({"POST"}),
         ),
         EntitySpec(
             "InvoiceSummary",
@@ -410,7 +412,12 @@ def _build() -> dict[str, EntitySpec]:
     out["activity"] = EntitySpec(**{**activity.__dict__, "writable": frozenset({"POST"})})
     legacy = out["subscription"]
     out["legacysubscription"] = EntitySpec(
-        **{**legacy.__dict__, "name": "LegacySubscription", "alias_of": "subscription"}
+        **{
+            **legacy.__dict__,
+            "name": "LegacySubscription",
+            "alias_of": "subscription",
+            "writable": frozenset(),
+        }
     )
     return out
 

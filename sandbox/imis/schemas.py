@@ -93,6 +93,8 @@ SUBSCRIPTION = {
     "product_type": STR,
     "renew_months": INT,
     "member_component": BOOL,
+    # What the API caller put in SourceCode (POST /api/Subscription); "" for the site's own lines.
+    "source_code": STR,
 }
 
 INVOICE = {

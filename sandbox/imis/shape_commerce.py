@@ -64,6 +64,7 @@ _SUB_COLS = [
     "product_type",
     "renew_months",
     "member_component",
+    "source_code",
 ]
 
 
@@ -106,6 +107,8 @@ def subscription_dicts(assoc, idx: np.ndarray) -> list[dict]:
             "IsMemberComponent": c["member_component"][i] or not c["product_type"][i],
             "BillSubscription": True,
         }
+        if c["source_code"][i]:
+            d["SourceCode"] = c["source_code"][i]
         if c["invoice_id"][i]:
             d["InvoiceId"] = str(c["invoice_id"][i])
         out.append(d)
