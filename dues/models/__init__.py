@@ -11,6 +11,12 @@ from dues.models.billing import (
     Finding,
     InvoiceCheck,
 )
+from dues.models.collections import (
+    CollectionsAccess,
+    InvoiceRisk,
+    LatePaymentModel,
+    RiskBand,
+)
 from dues.models.ledger import Account, InvoiceCap, JournalLine, JournalTransaction
 from dues.models.payments import (
     BankDeposit,
@@ -32,17 +38,21 @@ __all__ = [
     "BillingAccess",
     "BillingPolicySetting",
     "CheckRun",
+    "CollectionsAccess",
     "CreditMemo",
     "DuesAccess",
     "Finding",
     "InvoiceCap",
     "InvoiceCheck",
+    "InvoiceRisk",
     "JournalLine",
     "JournalTransaction",
+    "LatePaymentModel",
     "MatchLabel",
     "MatchingPolicy",
     "Payment",
     "PaymentCandidate",
     "PaymentImport",
+    "RiskBand",
     "WebhookEvent",
 ]
