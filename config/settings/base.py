@@ -407,3 +407,12 @@ BILLING_DUES_PURPOSES = env.list(
 )
 # Activity types that record a failed payment (a declined card, a returned debit); none: unread.
 RENEWALS_PAYMENT_FAILURE_TYPES = env.list("RENEWALS_PAYMENT_FAILURE_TYPES", default=["PAYFAIL"])
+# Activity types the late-payment model reads as payments, card failures and engagement
+# (default: the renewal model's).
+COLLECTIONS_PAYMENT_TYPES = env.list("COLLECTIONS_PAYMENT_TYPES", default=RENEWALS_PAYMENT_TYPES)
+COLLECTIONS_FAILURE_TYPES = env.list(
+    "COLLECTIONS_FAILURE_TYPES", default=RENEWALS_PAYMENT_FAILURE_TYPES
+)
+COLLECTIONS_ENGAGEMENT_TYPES = env.list(
+    "COLLECTIONS_ENGAGEMENT_TYPES", default=RENEWALS_ENGAGEMENT_TYPES
+)
