@@ -55,7 +55,7 @@ def test_model_learns_the_hidden_payment_behaviour_and_beats_the_rule(sandbox_mi
     frames = late_frames()
     th = services.thresholds()
     settled = settle(frames)
-    late, known = labels(frames, settled, as_of_day=day_number(AS_OF), th=th)
+    _, known = labels(frames, settled, as_of_day=day_number(AS_OF), th=th)
     rows = np.flatnonzero(known)
     features = compute_features(frames, settled, rows, th=th)
     p = services.load_model(version).probability(features)
