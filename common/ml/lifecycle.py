@@ -3,7 +3,9 @@ measurements, compare it with the rule baseline and the active version on the sa
 rows, activate it only when it is better, and let a manager activate a version by hand. Every
 step is audited under the app's own action names."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,14 +20,14 @@ from common.states import transition
 class ModelKind:
     """How one app names and loads its versions."""
 
-    version_model: type  # a concrete AbstractModelVersion
+    version_model: Any  # a concrete AbstractModelVersion
     action_prefix: str  # "renewals" -> renewals.model_trained, renewals.model_activated
     what: str  # "Churn model"
     rule: str  # "the engagement rule"
     period: str  # "the latest closed cycle"
     rows: str  # "terms"
     label_column: str  # the validation frame's outcome column
-    load: object  # version -> a BoosterModel
+    load: Callable[[Any], Any]  # version -> a BoosterModel
 
 
 def headline(metrics: dict) -> dict:

@@ -56,7 +56,9 @@ def fit_booster(
     fit_y, stop_y = train_y[~held], train_y[held]
     d_fit = model.matrix(fit_x, label=fit_y)
     d_stop = model.matrix(stop_x, label=stop_y)
-    callbacks = [xgb.callback.EarlyStopping(rounds=early_stop, save_best=True)]
+    callbacks: list[xgb.callback.TrainingCallback] = [
+        xgb.callback.EarlyStopping(rounds=early_stop, save_best=True)
+    ]
     if progress:
         callbacks.append(BoostingProgress(progress))
     model.booster = xgb.train(
@@ -74,7 +76,11 @@ def fit_booster(
 def gain_importances(booster: xgb.Booster, names: list[str]) -> list[dict]:
     """Share of total gain per feature, as a list largest first (a JSON object would lose the
     order in the database)."""
-    gains = booster.get_score(importance_type="total_gain")
+    # total_gain gives one number per feature (lists are for multi-output models)
+    gains = {
+        name: float(value) if not isinstance(value, list) else float(sum(value))
+        for name, value in booster.get_score(importance_type="total_gain").items()
+    }
     total_gain = sum(gains.values()) or 1.0
     return [
         {"feature": name, "share": round(gains.get(name, 0.0) / total_gain, 4)}

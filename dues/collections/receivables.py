@@ -86,7 +86,7 @@ def bucket_of(days_past_due: int) -> str:
     return "over_90"
 
 
-def _bucket_case(as_of: date) -> Case:
+def _bucket_case(as_of: date) -> tuple[Case, Coalesce]:
     due = due_expression()
     return Case(
         When(due__gte=as_of, then=Value("current")),

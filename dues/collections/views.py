@@ -85,6 +85,7 @@ class ReceivablesView(PermissionRequiredMixin, View):
                 expected=receivables.expected_collections(as_of=as_of),
                 chart=_chart(aging, dso),
                 segment=segment,
+                segment_label=SEGMENTS[segment],
                 segments=SEGMENTS.items(),
                 buckets=BUCKETS,
                 bands=[*RiskBand.choices, ("unscored", "Not scored")],
