@@ -6,13 +6,17 @@ member's terms fall on one side) is held back to stop boosting early and to fit 
 calibration; the validation cycle is touched only to measure.
 """
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
 
 from common.errors import DomainError
-from common.ml.training import MAX_ROUNDS, Stopwatch, fit_booster, gain_importances
+from common.ml.training import (
+    MAX_ROUNDS,
+    Stopwatch,
+    TrainingResult,
+    fit_booster,
+    gain_importances,
+)
 from renewals import baseline
 from renewals.churn_model import (
     ChurnModel,
@@ -26,21 +30,6 @@ from renewals.labels import renewal_terms
 from renewals.selectors import MirrorFrames, day_date
 
 MIN_TERMS = 200
-
-
-@dataclass
-class TrainingResult:
-    model: ChurnModel
-    metrics: dict
-    baseline_metrics: dict
-    importances: list[dict]
-    window: dict
-    training_size: int
-    validation_size: int
-    score_histogram: list[int]
-    seconds: dict = field(default_factory=dict)
-    validation: pd.DataFrame | None = None  # terms with features, label and probability
-    feature_reference: dict = field(default_factory=dict)  # training distributions, for drift
 
 
 def train(

@@ -5,6 +5,7 @@ rows of the older period to ``fit_booster`` and measures on the newer one only."
 
 import time
 import zlib
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,24 @@ PARAMS = {
 }
 MAX_ROUNDS = 600
 EARLY_STOP = 30
+
+
+@dataclass
+class TrainingResult:
+    """What a training produced: the model, its measurements and the baseline's on the same
+    validation rows, and what lifecycle.record_trained stores on a version."""
+
+    model: BoosterModel
+    metrics: dict
+    baseline_metrics: dict
+    importances: list[dict]
+    window: dict
+    training_size: int
+    validation_size: int
+    score_histogram: list[int]
+    seconds: dict = field(default_factory=dict)
+    validation: pd.DataFrame | None = None  # rows with features, label and probability
+    feature_reference: dict = field(default_factory=dict)  # training distributions, for drift
 
 
 def held_back(subject_ids: pd.Series, share: float = 0.2) -> np.ndarray:

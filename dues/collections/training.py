@@ -6,8 +6,6 @@ Booster, calibration, metrics and the held-back early-stopping share are common.
 churn model.
 """
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
 
@@ -15,7 +13,13 @@ from common.errors import DomainError
 from common.ml.booster import BoosterModel, category_lists
 from common.ml.frames import day_date
 from common.ml.metrics import evaluate, feature_reference, histogram
-from common.ml.training import MAX_ROUNDS, Stopwatch, fit_booster, gain_importances
+from common.ml.training import (
+    MAX_ROUNDS,
+    Stopwatch,
+    TrainingResult,
+    fit_booster,
+    gain_importances,
+)
 from dues.collections.features import (
     CATEGORICAL,
     FEATURES,
@@ -34,21 +38,6 @@ class LatePaymentBooster(BoosterModel):
     categorical = CATEGORICAL
 
 
-@dataclass
-class LateTrainingResult:
-    model: LatePaymentBooster
-    metrics: dict
-    baseline_metrics: dict
-    importances: list[dict]
-    window: dict
-    training_size: int
-    validation_size: int
-    score_histogram: list[int]
-    seconds: dict = field(default_factory=dict)
-    validation: pd.DataFrame | None = None  # features, label "late" and probability
-    feature_reference: dict = field(default_factory=dict)
-
-
 def rule_baseline(train_last: np.ndarray, train_y: np.ndarray, last: np.ndarray) -> np.ndarray:
     """ "Paid late last time": the late rate of training invoices whose payer was late on the
     previous one, was not, or had none, given to each validation invoice by the same test."""
@@ -64,9 +53,7 @@ def rule_baseline(train_last: np.ndarray, train_y: np.ndarray, last: np.ndarray)
     return rates[g]
 
 
-def train(
-    frames: LateFrames, *, as_of_day: int, th: Thresholds, progress=None
-) -> LateTrainingResult:
+def train(frames: LateFrames, *, as_of_day: int, th: Thresholds, progress=None) -> TrainingResult:
     clock = Stopwatch()
     settled = settle(frames)
     late, known = labels(frames, settled, as_of_day=as_of_day, th=th)
@@ -120,7 +107,7 @@ def train(
         probability=probability,
         invoice_id=frames.invoices["invoice_id"].to_numpy(object)[rows_valid],
     )
-    return LateTrainingResult(
+    return TrainingResult(
         model=model,
         metrics=metrics,
         baseline_metrics=baseline_metrics,
