@@ -47,7 +47,12 @@ def _refs(source: str, payload: dict) -> tuple[str, str, datetime | None]:
     customer = inner.get("customer") if isinstance(inner.get("customer"), dict) else {}
     order = inner.get("order") if isinstance(inner.get("order"), dict) else {}
     party = str(customer.get("id") or "")
-    ref = str(order.get("invoiceNumber") or inner.get("merchantReferenceId") or "")
+    ref = str(
+        order.get("invoiceNumber")
+        or inner.get("invoiceNumber")
+        or inner.get("merchantReferenceId")
+        or ""
+    )
     when = None
     with contextlib.suppress(ValueError):
         when = datetime.fromisoformat(str(payload.get("eventDate", "")).replace("Z", "+00:00"))
