@@ -102,7 +102,7 @@ def invoices_score(
     if frames is None:
         if progress:
             progress.stage("Reading the iMIS mirror")
-        frames = late_frames()
+        frames = late_frames(open_only=True)
     read = time.perf_counter()
     inv = frames.invoices
     rows = np.flatnonzero(inv["is_open"].to_numpy(bool) & (inv["balance"].to_numpy(float) > 0))

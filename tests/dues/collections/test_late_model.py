@@ -141,3 +141,19 @@ def test_features_do_not_leak_what_happened_after_the_snapshot(sandbox_mirror):
     late_full, _ = labels(frames, settle(frames), as_of_day=day_number(AS_OF), th=th)
     late_cut, _ = labels(cut, settle(cut), as_of_day=day_number(AS_OF), th=th)
     assert (late_full[rows] != late_cut[rows]).sum() > 20
+
+
+def test_scoring_reads_only_open_invoices_parties_and_gets_the_same_features(sandbox_mirror):
+    th = Thresholds()
+
+    def open_features(frames: LateFrames) -> pd.DataFrame:
+        inv = frames.invoices
+        rows = np.flatnonzero(inv["is_open"].to_numpy(bool) & (inv["balance"].to_numpy() > 0))
+        features = compute_features(frames, settle(frames), rows, th=th)
+        features.index = inv["invoice_id"].to_numpy(object)[rows]
+        return features.sort_index()
+
+    full, narrow = late_frames(), late_frames(open_only=True)
+    assert len(narrow.invoices) < len(full.invoices)
+    assert len(narrow.engagement) < len(full.engagement)
+    pd.testing.assert_frame_equal(open_features(full), open_features(narrow))
