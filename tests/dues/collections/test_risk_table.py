@@ -56,3 +56,26 @@ def test_status_registry_empty_until_a_provider_registers():
     finally:
         invoice_status_providers._entries.pop(key)
     assert got == {"A": InvoiceStatus("Reminder on 2026-12-14", ""), "B": InvoiceStatus()}
+
+
+def test_daily_scoring_waits_for_an_active_model_then_queues_one_job():
+    from common.models import JobRun
+    from dues.collections.tasks import score_invoices_task
+    from dues.models import LatePaymentModel
+    from dues.schedules import SCHEDULES
+
+    assert {"dues.score_invoices_daily", "dues.train_late_payment_monthly"} <= {
+        s["name"] for s in SCHEDULES
+    }
+    assert score_invoices_task() is None
+    LatePaymentModel.objects.create(
+        status="active",
+        as_of="2026-12-01",
+        training_size=1,
+        validation_size=1,
+        booster=b"",
+    )
+    first = score_invoices_task()
+    assert first is not None
+    assert score_invoices_task() is None  # one already queued
+    assert JobRun.objects.filter(kind="dues.score_invoices").count() == 1
