@@ -19,12 +19,13 @@ GRANTS = {
     roles.MEMBERSHIP: [],
 }
 
-# Billing checks and credit memos declare theirs beside their code (dues.billing.permissions).
+# Each part of dues declares its own beside its code; a role holds the union.
 from dues.billing.permissions import GRANTS as _BILLING_GRANTS  # noqa: E402
-
-GRANTS = {role: [*codes, *_BILLING_GRANTS.get(role, [])] for role, codes in GRANTS.items()}
-
-# Revenue recognition, new-member billing and the board pack (dues.close.revenue_permissions).
 from dues.close.revenue_permissions import GRANTS as _REVENUE_GRANTS  # noqa: E402
+from dues.collections.permissions import GRANTS as _COLLECTIONS_GRANTS  # noqa: E402
 
-GRANTS = {role: [*codes, *_REVENUE_GRANTS.get(role, [])] for role, codes in GRANTS.items()}
+_PARTS = (_BILLING_GRANTS, _COLLECTIONS_GRANTS, _REVENUE_GRANTS)
+GRANTS = {
+    role: [*codes, *(code for part in _PARTS for code in part.get(role, []))]
+    for role, codes in GRANTS.items()
+}

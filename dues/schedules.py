@@ -36,3 +36,7 @@ SCHEDULES = [
 from dues.billing.schedules import SCHEDULES as _BILLING  # noqa: E402
 
 SCHEDULES += _BILLING
+
+from dues.collections.schedules import SCHEDULES as _COLLECTIONS  # noqa: E402
+
+SCHEDULES += _COLLECTIONS

@@ -31,11 +31,11 @@ from common.errors import DomainError
 from common.money import ZERO, format_money
 from common.svgcharts import Series, as_number, chart_svg
 from dues.billing.calculator import add_months
-from dues.close import receivables_fallback as receivables
 from dues.close import revenue_permissions as perms
 from dues.close.recognition import month_key, parse_period
 from dues.close.revenue_views import rollforward_chart
 from dues.close.rollforward import roll_forward_series
+from dues.collections import receivables
 from dues.models import CreditMemo, RevenueEvent
 from dues.selectors.performance import matching_performance
 
@@ -66,15 +66,20 @@ def cash_section(month: date) -> Section:
 
 def receivables_section(month: date) -> Section:
     as_of = min(_end(month), timezone.localdate()) if month <= timezone.localdate() else _end(month)
-    aging = receivables.receivables_aging(as_of=as_of)
-    dso = receivables.receivables_dso_by_month(months=6, as_of=as_of)
+    # the receivables page's own figures (dues.collections.receivables), so the two agree
+    by_bucket = receivables.receivables_aging(as_of=as_of)
+    aging = [(b["key"], b["label"], by_bucket["total"][b["key"]]) for b in by_bucket["buckets"]]
+    dso = [
+        (row["as_of"], row["dso"])
+        for row in receivables.receivables_dso_by_month(months=6, as_of=as_of)
+    ]
     latest = dso[-1][1]
-    total = sum((amount for _, amount in aging), ZERO)
+    total = by_bucket["total_open"]
     dso_text = "n/a" if latest is None else f"{latest} days"
     figures = [
         Figure("dso", "Days sales outstanding", dso_text, f"as of {as_of:%d %b %Y}"),
         Figure("receivables", "Open receivables", format_money(total)),
-        *[Figure(f"aging_{n.replace(' ', '_')}", f"Aging {n}", format_money(a)) for n, a in aging],
+        *[Figure(f"aging_{key}", f"Aging {label}", format_money(a)) for key, label, a in aging],
     ]
     chart = chart_svg(
         title="Days sales outstanding by month",
@@ -85,11 +90,11 @@ def receivables_section(month: date) -> Section:
     )
     aging_chart = chart_svg(
         title="Receivables aging (days past due)",
-        labels=[n for n, _ in aging],
-        series=[Series("Open balance", [as_number(a) for _, a in aging])],
+        labels=[label for _, label, _ in aging],
+        series=[Series("Open balance", [as_number(a) for _, _, a in aging])],
         height=200,
     )
-    over = format_money(aging[-1][1])
+    over = format_money(aging[-1][2])
     sentence = (
         f"Receivables stood at {format_money(total)} with DSO of {dso_text}; {over} is over "
         "90 days past due."

@@ -11,6 +11,12 @@ from dues.models.billing import (
     Finding,
     InvoiceCheck,
 )
+from dues.models.collections import (
+    CollectionsAccess,
+    InvoiceRisk,
+    LatePaymentModel,
+    RiskBand,
+)
 from dues.models.ledger import Account, InvoiceCap, JournalLine, JournalTransaction
 from dues.models.payments import (
     BankDeposit,
@@ -39,13 +45,16 @@ __all__ = [
     "BillingAccess",
     "BillingPolicySetting",
     "CheckRun",
+    "CollectionsAccess",
     "CreditMemo",
     "DuesAccess",
     "Finding",
     "InvoiceCap",
     "InvoiceCheck",
+    "InvoiceRisk",
     "JournalLine",
     "JournalTransaction",
+    "LatePaymentModel",
     "MatchLabel",
     "MatchingPolicy",
     "Payment",
@@ -56,5 +65,6 @@ __all__ = [
     "RevenueEvent",
     "RevenueLine",
     "RevenueSchedule",
+    "RiskBand",
     "WebhookEvent",
 ]

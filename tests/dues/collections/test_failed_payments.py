@@ -1,0 +1,81 @@
+"""Failed card payments arrive as signed webhooks: they are stored as events like any other,
+create no payment, and become the card failures of the member they were for."""
+
+import json
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from dues.collections.failures import failed_payment_days
+from dues.models import Payment, WebhookEvent
+from imis_client.models import ImisInvoice
+from tests.dues.conftest import (
+    anet_body,
+    anet_event,
+    anet_headers,
+    stripe_headers,
+    stripe_object,
+)
+from tests.dues.test_webhooks import ANET, STRIPE, post, process_all
+
+pytestmark = pytest.mark.django_db
+
+
+def _invoice(imis_id: str, number: str, party: str) -> None:
+    ImisInvoice.objects.create(
+        imis_id=imis_id,
+        number=number,
+        sold_to_id=party,
+        bill_to_id=party,
+        raw={},
+        raw_hash=0,
+        synced_at=timezone.now(),
+        invoice_date=timezone.localdate() - timedelta(days=10),
+        is_open=True,
+    )
+
+
+def _stripe(kind: str, obj: dict, event_id: str) -> bytes:
+    event = {
+        "id": event_id,
+        "object": "event",
+        "type": kind,
+        "created": int(time.time()),
+        "data": {"object": obj},
+    }
+    return json.dumps(event).encode()
+
+
+def test_failures_are_stored_create_no_payment_and_count_for_the_member(client):
+    _invoice("7001", "INV-7001", "P-31")
+    intent = stripe_object("payment_intent")
+    intent.update(status="requires_payment_method", metadata={"invoice_number": "INV-7001"})
+    stripe_invoice = stripe_object("invoice")
+    stripe_invoice.update(status="open", metadata={"imis_id": "P-42"})
+    declined = anet_event(
+        notification="a1f0", txn="60020990001", responseCode=2, customer={"id": "P-55"}
+    )
+    bodies = [
+        (STRIPE, _stripe("payment_intent.payment_failed", intent, "evt_fail_1")),
+        (STRIPE, _stripe("invoice.payment_failed", stripe_invoice, "evt_fail_2")),
+        (ANET, anet_body(declined)),
+    ]
+    for url, body in bodies:
+        headers = stripe_headers(body) if url == STRIPE else anet_headers(body)
+        response = post(client, url, body, headers)
+        assert response.status_code == 200, response.content
+    assert WebhookEvent.objects.count() == 3
+    events = process_all()
+    assert {e.status for e in events} == {"ignored"}
+    assert Payment.objects.count() == 0
+    days = failed_payment_days()
+    assert sorted(days["party_id"]) == ["P-31", "P-42", "P-55"]
+    assert set(days["date"]) == {timezone.localdate()}
+
+
+def test_a_successful_capture_is_not_a_failure(client):
+    body = anet_body(anet_event(notification="b2", txn="60020990002", customer={"id": "P-9"}))
+    assert post(client, ANET, body, anet_headers(body)).status_code == 200
+    assert failed_payment_days().empty
