@@ -23,3 +23,8 @@ GRANTS = {
 from dues.billing.permissions import GRANTS as _BILLING_GRANTS  # noqa: E402
 
 GRANTS = {role: [*codes, *_BILLING_GRANTS.get(role, [])] for role, codes in GRANTS.items()}
+
+# Dunning, payment plans and consent declare theirs beside their code.
+from dues.collections.dunning_permissions import GRANTS as _DUNNING_GRANTS  # noqa: E402
+
+GRANTS = {role: [*codes, *_DUNNING_GRANTS.get(role, [])] for role, codes in GRANTS.items()}

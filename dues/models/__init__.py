@@ -11,6 +11,19 @@ from dues.models.billing import (
     Finding,
     InvoiceCheck,
 )
+from dues.models.dunning import (
+    ContactOptOut,
+    DunningAccess,
+    DunningAction,
+    DunningChannel,
+    DunningPause,
+    DunningStep,
+    PauseReason,
+    PaymentFailure,
+    PaymentPlan,
+    PlanInstalment,
+    StepMode,
+)
 from dues.models.ledger import Account, InvoiceCap, JournalLine, JournalTransaction
 from dues.models.payments import (
     BankDeposit,
@@ -24,6 +37,17 @@ from dues.models.payments import (
 )
 
 __all__ = [
+    "ContactOptOut",
+    "DunningAccess",
+    "DunningAction",
+    "DunningChannel",
+    "DunningPause",
+    "DunningStep",
+    "PauseReason",
+    "PaymentFailure",
+    "PaymentPlan",
+    "PlanInstalment",
+    "StepMode",
     "Account",
     "AdjustmentAccount",
     "AdjustmentEntry",
