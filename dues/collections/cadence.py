@@ -26,6 +26,37 @@ FIELDS = (
 )
 
 
+# The issue's default cadence: written when missing after every migrate (and database flush);
+# a manager's changes are kept, and steps are switched off rather than deleted.
+DEFAULT_CADENCE = [
+    ("pre_due", "Friendly reminder before the due date", -7, "email", "dunning_1", ["high"], None),
+    ("reminder", "Reminder", 7, "email", "dunning_1", [], None),
+    ("sms", "SMS reminder", 21, "sms", "dunning_2", [], None),
+    ("plan_offer", "Payment-plan offer", 35, "email", "payment_plan", [], None),
+    ("call", "Staff call with the payment history", 50, "call", "", ["high"], "500.00"),
+    ("final", "Final notice", 60, "email", "dunning_3", [], None),
+]
+
+
+def cadence_defaults_ensure(**_signal) -> int:
+    """Write the default steps that are missing (post_migrate); returns how many."""
+    written = 0
+    for code, label, offset, channel, purpose, bands, or_amount in DEFAULT_CADENCE:
+        _, created = DunningStep.objects.get_or_create(
+            code=code,
+            defaults={
+                "label": label,
+                "offset_days": offset,
+                "channel": channel,
+                "purpose": purpose,
+                "risk_bands": bands,
+                "or_amount_at_least": Decimal(or_amount) if or_amount else None,
+            },
+        )
+        written += created
+    return written
+
+
 def step_segment(code: str) -> str:
     """The review-policy segment of one step's items (its mode lives there)."""
     return f"dunning-step:{code}"[:60]

@@ -24,9 +24,7 @@ KEEP = ("invoice", "step", "channel", "history", "instalment", "draft")
 def _validate_step(payload: dict) -> dict:
     if not payload.get("invoice") or not payload.get("step"):
         raise DomainError("A dunning step names its invoice and step; they cannot be removed.")
-    if payload.get("channel") != DunningChannel.CALL and not isinstance(
-        payload.get("draft"), dict
-    ):
+    if payload.get("channel") != DunningChannel.CALL and not isinstance(payload.get("draft"), dict):
         raise DomainError('A dunning message keeps its draft: {"subject": ..., "body": ...}.')
     return {k: payload[k] for k in KEEP if k in payload}
 

@@ -28,7 +28,7 @@ def _pending_payment(invoice_ids: list[str]) -> dict[str, str]:
 
 
 def _billing_finding(invoice_ids: list[str]) -> dict[str, str]:
-    rows = Finding.objects.filter(invoice_id__in=invoice_ids, status=Finding.Status.OPEN)
+    rows = Finding.objects.filter(invoice_id__in=invoice_ids, status__in=Finding.ACTIVE)
     return {
         invoice_id: f"billing finding: {kind}"
         for invoice_id, kind in rows.values_list("invoice_id", "kind")

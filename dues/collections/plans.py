@@ -244,7 +244,7 @@ def recheck(item) -> str | None:
 
 
 def plan_url(token: str) -> str:
-    return absolute_url(reverse("member_plan", kwargs={"token": token}))
+    return absolute_url(reverse("dues:dunning:member_plan", kwargs={"token": token}))
 
 
 def effect(item) -> dict:

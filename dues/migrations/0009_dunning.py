@@ -43,35 +43,6 @@ DROP TRIGGER IF EXISTS dues_plan_balanced_plan ON dues_paymentplan;
 DROP FUNCTION IF EXISTS dues_plan_balanced();
 """
 
-# The issue's default cadence (a manager changes it on the cadence page).
-DEFAULT_CADENCE = [
-    ("pre_due", "Friendly reminder before the due date", -7, "email", "dunning_1", ["high"], None),
-    ("reminder", "Reminder", 7, "email", "dunning_1", [], None),
-    ("sms", "SMS reminder", 21, "sms", "dunning_2", [], None),
-    ("plan_offer", "Payment-plan offer", 35, "email", "payment_plan", [], None),
-    ("call", "Staff call with the payment history", 50, "call", "", ["high"], "500.00"),
-    ("final", "Final notice", 60, "email", "dunning_3", [], None),
-]
-
-
-def seed_cadence(apps, schema_editor):
-    from decimal import Decimal
-
-    step = apps.get_model("dues", "DunningStep")
-    for code, label, offset, channel, purpose, bands, or_amount in DEFAULT_CADENCE:
-        step.objects.get_or_create(
-            code=code,
-            defaults={
-                "label": label,
-                "offset_days": offset,
-                "channel": channel,
-                "purpose": purpose,
-                "risk_bands": bands,
-                "or_amount_at_least": Decimal(or_amount) if or_amount else None,
-            },
-        )
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("dues", "0008_merge_20261207_1017"),
@@ -534,5 +505,4 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunSQL(PLAN_BALANCED_SQL, PLAN_BALANCED_REVERSE),
-        migrations.RunPython(seed_cadence, migrations.RunPython.noop),
     ]

@@ -46,9 +46,7 @@ class DunningStep(models.Model):
     purpose = models.CharField(max_length=40, blank=True, help_text="Drafting purpose.")
     risk_bands = ArrayField(models.CharField(max_length=6), default=list, blank=True)
     min_amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
-    or_amount_at_least = models.DecimalField(
-        max_digits=14, decimal_places=2, null=True, blank=True
-    )
+    or_amount_at_least = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     mode = models.CharField(max_length=7, choices=StepMode.choices, default=StepMode.ASSIST)
     active = models.BooleanField(default=True)
     updated_by = models.ForeignKey(
