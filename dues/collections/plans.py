@@ -359,8 +359,8 @@ def plan_accept(*, link, client_ip: str = "") -> PaymentPlan:
 
 
 def plans_in_good_standing(invoice_ids: list[str]) -> dict[str, str]:
-    """Invoices whose plan pauses dunning: offered (waiting for the member) or accepted with no
-    instalment missed."""
+    """Invoices whose plan pauses the cadence: offered (waiting for the member) or accepted. A
+    missed instalment does not restart the cadence: the plan's own reminder runs instead."""
     found = {}
     plans = PaymentPlan.objects.filter(invoice_id__in=invoice_ids, status__in=PaymentPlan.LIVE)
     missed = set(
@@ -369,9 +369,10 @@ def plans_in_good_standing(invoice_ids: list[str]) -> dict[str, str]:
         ).values_list("plan_id", flat=True)
     )
     for plan in plans:
+        state = plan.get_status_display().lower()
         if plan.pk in missed:
-            continue
-        found[plan.invoice_id] = f"plan {plan.pk} {plan.get_status_display().lower()}"
+            state += ", an instalment missed (the plan's own reminder runs)"
+        found[plan.invoice_id] = f"payment plan {plan.pk} {state}"
     return found
 
 
