@@ -91,15 +91,17 @@ def invoice_collections(invoice_id: str) -> dict:
         if later:
             step = later[0]
             next_step = {"step": step, "on": invoice.due_date + timedelta(days=step.offset_days)}
+    plans = list(
+        PaymentPlan.objects.filter(invoice_id=invoice_id)
+        .prefetch_related("instalments")
+        .select_related("review_item", "proposed_by", "last_edited_by")
+        .order_by("-created_at")
+    )
     return {
         "invoice": invoice,
         "party_id": party,
-        "plans": list(
-            PaymentPlan.objects.filter(invoice_id=invoice_id)
-            .prefetch_related("instalments")
-            .select_related("review_item", "proposed_by", "last_edited_by")
-            .order_by("-created_at")
-        ),
+        "plans": plans,
+        "live_plan": next((p for p in plans if p.status in PaymentPlan.LIVE), None),
         "pauses": live,
         "actions": list(
             DunningAction.objects.filter(invoice_id=invoice_id)

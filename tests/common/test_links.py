@@ -46,7 +46,7 @@ def test_a_valid_link_opens_its_members_page_without_signing_in(client):
     response = _open(client, token)
     assert response.status_code == 200
     assert response.content.decode() == "plan page for 1042 about plan:7"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "no-cache" in response["Cache-Control"]
     link = MemberLink.objects.get()
     assert link.opens == 1 and link.last_opened_at is not None
