@@ -8,7 +8,7 @@ payment. Each failure is kept once per provider event, and is also a feature of 
 late-payment model (``PaymentFailure`` rows by member).
 """
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -64,7 +64,7 @@ def _stripe(event: dict) -> dict | None:
         "party_id": _text(metadata.get("party_id") or metadata.get("member_id")),
         "invoice_number": _text(metadata.get("invoice_number")) or number,
         "reason": reason or "declined",
-        "when": datetime.fromtimestamp(int(event.get("created") or 0), tz=timezone.UTC)
+        "when": datetime.fromtimestamp(int(event.get("created") or 0), tz=UTC)
         if event.get("created")
         else timezone.now(),
     }
