@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from dues import views
+from dues.collections import views as collection_views
 from dues.intake import webhook_views
 
 app_name = "dues"
@@ -34,6 +35,7 @@ urlpatterns = [
     ),
     path("billing/", include("dues.billing.urls")),
     path("", include("dues.collections.dunning_urls")),
+    path("receivables/", collection_views.ReceivablesView.as_view(), name="receivables"),
     path("webhooks/stripe/", webhook_views.stripe_webhook),
     path("webhooks/authorizenet/", webhook_views.authorizenet_webhook),
 ]

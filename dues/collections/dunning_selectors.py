@@ -62,7 +62,7 @@ def open_pauses_list(*, limit: int = 50) -> list[DunningPause]:
 def invoice_collections(invoice_id: str) -> dict:
     """What the invoice page shows of collections: plans, why dunning is paused now (asked
     live), the steps filed, the next step, and the member's opt-outs."""
-    from dues.collections.planner import step_of_day
+    from dues.collections.planner import next_step
     from dues.models import DunningStep
 
     invoice = ImisInvoice.objects.filter(imis_id=invoice_id).first()
@@ -75,22 +75,13 @@ def invoice_collections(invoice_id: str) -> dict:
             ("opt_out", f"the member opted out of {o.channel}")
             for o in ContactOptOut.objects.filter(party_id=party, withdrawn_at__isnull=True)
         ]
-    next_step = None
+    found = None
     if invoice is not None and invoice.due_date and not live:
         active = list(DunningStep.objects.filter(active=True).order_by("offset_days"))
         filed = set(
             DunningAction.objects.filter(invoice_id=invoice_id).values_list("step_id", flat=True)
         )
-        days = (timezone.localdate() - invoice.due_date).days
-        current = step_of_day(active, days)
-        later = [
-            s
-            for s in active
-            if s.pk not in filed and (current is None or s.offset_days >= current.offset_days)
-        ]
-        if later:
-            step = later[0]
-            next_step = {"step": step, "on": invoice.due_date + timedelta(days=step.offset_days)}
+        found = next_step(active, filed, invoice.due_date, timezone.localdate())
     plans = list(
         PaymentPlan.objects.filter(invoice_id=invoice_id)
         .prefetch_related("instalments")
@@ -108,6 +99,38 @@ def invoice_collections(invoice_id: str) -> dict:
             .select_related("step", "review_item")
             .order_by("-created_at")[:20]
         ),
-        "next_step": next_step,
+        "next_step": {"step": found[0], "on": found[1]} if found else None,
         "opt_outs": list(ContactOptOut.objects.filter(party_id=party)) if party else [],
     }
+
+
+def invoice_status(invoice_ids: list[str]) -> dict:
+    """Each invoice's next dunning step and pause, for the receivables drill-down
+    (registered in ``invoice_status_providers``): pauses as the planner last recorded them."""
+    from dues.collections.planner import next_step
+    from dues.collections.status import InvoiceStatus
+    from dues.models import DunningStep
+
+    today = timezone.localdate()
+    active = list(DunningStep.objects.filter(active=True).order_by("offset_days"))
+    paused: dict[str, list[str]] = {}
+    for pause in DunningPause.objects.filter(invoice_id__in=invoice_ids, ended_at__isnull=True):
+        paused.setdefault(pause.invoice_id, []).append(pause.detail or pause.get_reason_display())
+    filed: dict[str, set[int]] = {}
+    for invoice_id, step_id in DunningAction.objects.filter(invoice_id__in=invoice_ids).values_list(
+        "invoice_id", "step_id"
+    ):
+        filed.setdefault(invoice_id, set()).add(step_id)
+    found = {}
+    for invoice_id, due_date in ImisInvoice.objects.filter(
+        imis_id__in=invoice_ids, is_open=True, due_date__isnull=False
+    ).values_list("imis_id", "due_date"):
+        step = next_step(active, filed.get(invoice_id, set()), due_date, today)
+        found[invoice_id] = InvoiceStatus(
+            next_step=f"{step[0].label} ({step[0].get_channel_display().lower()}) on "
+            f"{step[1].isoformat()}"
+            if step
+            else "",
+            pause="Paused: " + "; ".join(paused[invoice_id]) if invoice_id in paused else "",
+        )
+    return found

@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from dues.collections import member_views, views
+from dues.collections import dunning_views as views
+from dues.collections import member_views
 
 app_name = "dunning"
 

@@ -6,7 +6,6 @@ batch is filed (a second planner waits, then finds the step filed), and the data
 constraints on ``DunningAction`` (each step once per invoice, one open step per invoice).
 """
 
-import importlib
 import zlib
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -19,6 +18,7 @@ from django.utils import timezone
 from common.money import format_money
 from dues.collections import consent, pauses
 from dues.collections.cadence import DUNNING_KIND, step_segment
+from dues.collections.selectors import invoice_risk
 from dues.models import DunningAction, DunningChannel, DunningStep, PauseReason, StepMode
 from imis_client.models import ImisInvoice, ImisParty
 from reviews.models import ReviewItem
@@ -52,18 +52,8 @@ class Due:
 
 
 def risk_bands(invoice_ids: list[str]) -> dict[str, str]:
-    """{invoice_id: band} from the late-payment scores (collections' selector), when scored."""
-    try:
-        selectors = importlib.import_module("dues.collections.selectors")
-    except ImportError:
-        return {}
-    risks = selectors.invoice_risk(invoice_ids)
-    bands = {}
-    for invoice_id, risk in risks.items():
-        band = risk.get("band") if isinstance(risk, dict) else getattr(risk, "band", "")
-        if band:
-            bands[invoice_id] = str(band)
-    return bands
+    """{invoice_id: band} from the late-payment scores, for the invoices scored."""
+    return {i: risk.band for i, risk in invoice_risk(invoice_ids).items() if risk.band}
 
 
 def step_of_day(active: list[DunningStep], days: int) -> DunningStep | None:
@@ -73,6 +63,16 @@ def step_of_day(active: list[DunningStep], days: int) -> DunningStep | None:
         if step.offset_days <= days:
             current = step
     return current
+
+
+def next_step(active: list[DunningStep], filed: set[int], due_date: date, today: date):
+    """(step, date) of the next step not yet filed from today's position on, or None."""
+    current = step_of_day(active, (today - due_date).days)
+    for step in active:
+        if step.pk in filed or (current is not None and step.offset_days < current.offset_days):
+            continue
+        return step, due_date + timedelta(days=step.offset_days)
+    return None
 
 
 def applies(step: DunningStep, balance: Decimal, band: str) -> bool:

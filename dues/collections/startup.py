@@ -11,8 +11,10 @@ from common.navigation import NavItem, register_nav
 from dues.collections import consent
 from dues.collections import dunning_permissions as perms
 from dues.collections.cadence import cadence_defaults_ensure
+from dues.collections.dunning_selectors import invoice_status
 from dues.collections.kinds import DUNNING_STEP, PAYMENT_FAILURE, PLAN_OFFER
 from dues.collections.member_views import unsubscribe_link
+from dues.collections.status import invoice_status_providers
 from reviews.communications import send_refusals
 from reviews.kinds import register_kind
 
@@ -26,6 +28,8 @@ register_kind(PLAN_OFFER)
 register_kind(PAYMENT_FAILURE)
 send_refusals.register("dues.opt_outs", consent.send_refusal)
 member_email_links.register("unsubscribe", EmailLink(label="Unsubscribe", build=unsubscribe_link))
+
+invoice_status_providers.register("dunning", invoice_status)
 
 register_nav(NavItem("Dunning", "dues:dunning:today", perms.VIEW_DUNNING, 40, "Collections"))
 register_nav(

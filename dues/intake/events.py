@@ -165,7 +165,7 @@ def webhook_events_sweep(*, now=None) -> dict:
 def _process(event: WebhookEvent, found, payload: dict | None = None) -> str:
     if found is None:
         # Not a payment: a failed one (a declined card) is kept and its member asked for a card.
-        from dues.collections.failures import payment_failure_from_event
+        from dues.collections.card_failures import payment_failure_from_event
 
         if payload is not None and payment_failure_from_event(
             source=event.source, event_id=event.event_id, event=payload

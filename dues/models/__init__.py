@@ -11,6 +11,12 @@ from dues.models.billing import (
     Finding,
     InvoiceCheck,
 )
+from dues.models.collections import (
+    CollectionsAccess,
+    InvoiceRisk,
+    LatePaymentModel,
+    RiskBand,
+)
 from dues.models.dunning import (
     ContactOptOut,
     DunningAccess,
@@ -45,6 +51,7 @@ __all__ = [
     "BillingAccess",
     "BillingPolicySetting",
     "CheckRun",
+    "CollectionsAccess",
     "ContactOptOut",
     "CreditMemo",
     "DuesAccess",
@@ -56,8 +63,10 @@ __all__ = [
     "Finding",
     "InvoiceCap",
     "InvoiceCheck",
+    "InvoiceRisk",
     "JournalLine",
     "JournalTransaction",
+    "LatePaymentModel",
     "MatchLabel",
     "MatchingPolicy",
     "PauseReason",
@@ -67,6 +76,7 @@ __all__ = [
     "PaymentImport",
     "PaymentPlan",
     "PlanInstalment",
+    "RiskBand",
     "StepMode",
     "WebhookEvent",
 ]

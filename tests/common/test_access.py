@@ -84,6 +84,7 @@ EXTRA_MODULES = (
     "tests.dues.access",
     "tests.dues.billing.access",
     "tests.dues.dunning_access",
+    "tests.dues.collections.access",
 )
 APP_ACCESS = [importlib.import_module(m) for m in EXTRA_MODULES]
 MATRIX += [row for module in APP_ACCESS for row in module.MATRIX]

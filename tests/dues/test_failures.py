@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from dues import intake
-from dues.collections.failures import retry_date
+from dues.collections.card_failures import retry_date
 from dues.models import PaymentFailure, WebhookEvent
 from reviews.models import ReviewItem
 from tests.dues.conftest import anet_body, anet_event, anet_headers, stripe_headers

@@ -45,7 +45,7 @@ DROP FUNCTION IF EXISTS dues_plan_balanced();
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dues", "0008_merge_20261207_1017"),
+        ("dues", "0009_collections"),
         ("reviews", "0005_merge_20261207_1017"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
