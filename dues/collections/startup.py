@@ -41,6 +41,9 @@ register_nav(
     "dues.dunning_run", label="Plan and file the day's dunning", permission=perms.MANAGE_CADENCE
 )
 def dunning_run_job(params: dict, progress) -> dict:
+    from datetime import date
+
     from dues.collections.planner import dunning_run
 
-    return dunning_run(progress=progress)
+    day = params.get("date")
+    return dunning_run(today=date.fromisoformat(day) if day else None, progress=progress)
