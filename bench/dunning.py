@@ -14,12 +14,18 @@ as a sync would leave it; the sandbox's HTTP sync is measured by bench/sync.py a
 repeated here.
 """
 
+import sys
+
+# bench/collections.py is named like the standard library's ``collections``: run as a script
+# from bench/, that folder comes first on the path and would shadow it. Drop it first.
+if sys.path and sys.path[0].rstrip("/").endswith("bench"):
+    sys.path.pop(0)
+
 import argparse
 import json
 import os
 import random
 import subprocess
-import sys
 import time
 from datetime import timedelta
 from decimal import Decimal

@@ -46,12 +46,12 @@ def dunning_series(*, days: int = 30) -> dict:
         .values("day")
         .annotate(filed=Count("id"), sent=Count("id", filter=Q(status=DunningAction.Status.SENT)))
     )
-    by_day = {r["day"]: r for r in rows}
+    by_day = {r["day"]: (r["filed"], r["sent"]) for r in rows}
     labels = [since + timedelta(days=n) for n in range(days)]
     return {
         "labels": [d.isoformat() for d in labels],
-        "filed": [by_day.get(d, {}).get("filed", 0) for d in labels],
-        "sent": [by_day.get(d, {}).get("sent", 0) for d in labels],
+        "filed": [by_day.get(d, (0, 0))[0] for d in labels],
+        "sent": [by_day.get(d, (0, 0))[1] for d in labels],
     }
 
 
@@ -125,6 +125,8 @@ def invoice_status(invoice_ids: list[str]) -> dict:
     for invoice_id, due_date in ImisInvoice.objects.filter(
         imis_id__in=invoice_ids, is_open=True, due_date__isnull=False
     ).values_list("imis_id", "due_date"):
+        if due_date is None:  # excluded by the query; for the types
+            continue
         step = next_step(active, filed.get(invoice_id, set()), due_date, today)
         found[invoice_id] = InvoiceStatus(
             next_step=f"{step[0].label} ({step[0].get_channel_display().lower()}) on "

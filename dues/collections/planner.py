@@ -120,6 +120,8 @@ def dunning_due(*, today: date | None = None, sync_pauses: bool = True) -> dict:
     bands = risk_bands(ids)
     candidates: list[Due] = []
     for invoice_id, number, bill_to, sold_to, balance, due_date in rows:
+        if due_date is None or balance is None:  # the query excludes both; for the types
+            continue
         step = step_of_day(active, (today - due_date).days)
         if step is None or invoice_id in open_held:
             continue
@@ -191,7 +193,8 @@ def _still_due(batch: list[Due], instalments: dict | None = None) -> list[Due]:
     taken = DunningAction.objects.filter(invoice_id__in=ids).filter(
         Q(is_open=True) | Q(plan_instalment__isnull=True)
     )
-    open_ids, filed = set(), {}
+    open_ids: set[str] = set()
+    filed: dict[str, int] = {}
     for invoice_id, offset, is_open in taken.values_list(
         "invoice_id", "step__offset_days", "is_open"
     ):
@@ -281,7 +284,8 @@ def payment_history(party_id: str) -> str:
         state = "open" if inv.is_open else "paid"
         lines.append(
             f"{inv.number or inv.imis_id} ({inv.invoice_date or '-'}): "
-            f"{format_money(inv.amount or 0)}, balance {format_money(inv.balance or 0)}, {state}"
+            f"{format_money(inv.amount or Decimal(0))}, balance "
+            f"{format_money(inv.balance or Decimal(0))}, {state}"
         )
     return "; ".join(lines) or "no invoices in the mirror"
 

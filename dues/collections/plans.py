@@ -65,6 +65,10 @@ def schedule_text(rows) -> str:
     return "; ".join(f"{day.isoformat()}: {format_money(amount)}" for day, amount in rows)
 
 
+def _owed(invoice: ImisInvoice) -> Decimal:
+    return invoice.balance if invoice.balance is not None else Decimal("0.00")
+
+
 def _open_invoice(invoice_id: str) -> ImisInvoice:
     invoice = ImisInvoice.objects.filter(imis_id=invoice_id).first()
     if invoice is None:
@@ -199,7 +203,7 @@ def plan_offer_propose(
     proposal = plan_offer_proposal(
         invoice_id=invoice_id,
         party_id=invoice.bill_to_id or invoice.sold_to_id,
-        balance=invoice.balance,
+        balance=_owed(invoice),
         instalments=instalments,
         reason=reason or "Proposed by staff",
         today=timezone.localdate(),
@@ -237,7 +241,7 @@ def recheck(item) -> str | None:
         return "the invoice is paid or closed"
     if invoice.balance != plan.balance:
         return (
-            f"the balance is now {format_money(invoice.balance)}, not the plan's "
+            f"the balance is now {format_money(_owed(invoice))}, not the plan's "
             f"{format_money(plan.balance)}; change the plan"
         )
     return None
@@ -461,7 +465,7 @@ def plan_change(*, plan_id: int, instalments: int, first_due: date, by) -> Revie
             "accepted can be changed (cancel it and offer a new one)."
         )
     invoice = _open_invoice(plan.invoice_id)
-    rows = schedule_split(invoice.balance, instalments, first_due)
+    rows = schedule_split(_owed(invoice), instalments, first_due)
     before = schedule_text(plan.instalments.values_list("due_on", "amount"))
     links_revoke_for(purpose="plan", party_id=plan.party_id, subject=f"plan:{plan.pk}", by=by)
     if plan.review_item_id:
@@ -470,7 +474,7 @@ def plan_change(*, plan_id: int, instalments: int, first_due: date, by) -> Revie
         )
     if plan.status == P.OFFERED:
         transition(plan, P.PROPOSED, subject=f"Plan {plan.pk}")
-    plan.balance = invoice.balance
+    plan.balance = _owed(invoice)
     plan.last_edited_by = by
     plan.save()
     _instalments_write(plan, rows)
