@@ -198,7 +198,8 @@ class PlanCancelView(PermissionRequiredMixin, View):
 
 
 class OptOutView(PermissionRequiredMixin, View):
-    """Staff record a member's opt-out (or opt-in again) they were told of by phone or letter."""
+    """Staff record a member's opt-out (or opt-in again) they were told of by phone or letter;
+    the member's page shows it."""
 
     permission_required = perms.MANAGE_CONSENT
     raise_exception = True
@@ -207,33 +208,29 @@ class OptOutView(PermissionRequiredMixin, View):
         form = OptOutForm(request.POST)
         if not form.is_valid():
             messages.error(request, f"Nothing recorded: {form.errors.as_text()}")
-            return redirect("dues:dunning:today")
+            return redirect("home")
         data = form.cleaned_data
+        party, channel = data["party_id"], data["channel"]
         try:
             if data["action"] == "out":
                 consent.opt_out_record(
-                    party_id=data["party_id"],
-                    channel=data["channel"],
+                    party_id=party,
+                    channel=channel,
                     source="staff",
                     note=data.get("note") or "",
                     by=request.user,
                 )
-                messages.success(
-                    request, f"{data['party_id']} no longer receives {data['channel']}."
-                )
+                messages.success(request, f"Member {party} no longer receives {channel}.")
             else:
                 n = consent.opt_out_withdraw(
-                    party_id=data["party_id"],
-                    channel=data["channel"],
-                    source="staff",
-                    by=request.user,
+                    party_id=party, channel=channel, source="staff", by=request.user
                 )
                 messages.success(
                     request,
-                    f"{data['party_id']} receives {data['channel']} again."
+                    f"Member {party} receives {channel} again."
                     if n
-                    else f"{data['party_id']} had not opted out of {data['channel']}.",
+                    else f"Member {party} had not opted out of {channel}; nothing changed.",
                 )
         except DomainError as exc:
             messages.error(request, f"Nothing recorded: {exc}")
-        return redirect("dues:dunning:today")
+        return redirect("imis_client:member_detail", imis_id=party)

@@ -7,7 +7,7 @@ from django.db.models.signals import post_migrate
 
 from common.jobs import register_job
 from common.links import EmailLink, member_email_links
-from common.navigation import NavItem, register_nav
+from common.navigation import MemberPanel, NavItem, register_member_panel, register_nav
 from dues.collections import consent
 from dues.collections import dunning_permissions as perms
 from dues.collections.cadence import cadence_defaults_ensure
@@ -30,6 +30,18 @@ send_refusals.register("dues.opt_outs", consent.send_refusal)
 member_email_links.register("unsubscribe", EmailLink(label="Unsubscribe", build=unsubscribe_link))
 
 invoice_status_providers.register("dunning", invoice_status)
+register_member_panel(
+    MemberPanel(
+        "dues.consent",
+        "dues/collections/partials/_member_consent.html",
+        lambda request, member_id: {
+            "member_id": member_id,
+            "opt_outs": consent.opt_outs_for(member_id),
+        },
+        perms.MANAGE_CONSENT,
+        order=120,
+    )
+)
 
 register_nav(NavItem("Dunning", "dues:dunning:today", perms.VIEW_DUNNING, 40, "Collections"))
 register_nav(
