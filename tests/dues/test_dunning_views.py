@@ -41,7 +41,9 @@ def test_manager_changes_a_step_and_it_is_audited(client, make_user):
 def test_a_bad_step_is_refused_saying_what_to_fix(client, make_user):
     client.force_login(make_user(roles.MANAGER, "boss"))
 
-    response = client.post("/dunning/cadence/save/", step_post(channel="sms", purpose="payment_plan"))
+    response = client.post(
+        "/dunning/cadence/save/", step_post(channel="sms", purpose="payment_plan")
+    )
 
     assert response.status_code == 400
     assert "Payment-plan offer is not drafted for sms; use email." in response.content.decode()
