@@ -167,9 +167,12 @@ def _process(event: WebhookEvent, found, payload: dict | None = None) -> str:
         # Not a payment: a failed one (a declined card) is kept and its member asked for a card.
         from dues.collections.card_failures import payment_failure_from_event
 
-        if payload is not None and payment_failure_from_event(
-            source=event.source, event_id=event.event_id, event=payload
-        ):
+        failure = None
+        if payload is not None:
+            failure = payment_failure_from_event(
+                source=event.source, event_id=event.event_id, event=payload
+            )
+        if failure is not None and failure.party_id:  # kept either way; filed for a member
             return WebhookEvent.Status.PROCESSED
         return WebhookEvent.Status.IGNORED
     if isinstance(found, webhooks.Refund):
