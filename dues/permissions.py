@@ -29,3 +29,8 @@ GRANTS = {
     role: [*codes, *(code for part in _PARTS for code in part.get(role, []))]
     for role, codes in GRANTS.items()
 }
+
+# Dunning, payment plans and consent declare theirs beside their code.
+from dues.collections.dunning_permissions import GRANTS as _DUNNING_GRANTS  # noqa: E402
+
+GRANTS = {role: [*codes, *_DUNNING_GRANTS.get(role, [])] for role, codes in GRANTS.items()}

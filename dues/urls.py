@@ -35,6 +35,7 @@ urlpatterns = [
     ),
     path("billing/", include("dues.billing.urls")),
     path("close/revenue/", include("dues.close.revenue_urls")),
+    path("", include("dues.collections.dunning_urls")),
     path("receivables/", collection_views.ReceivablesView.as_view(), name="receivables"),
     path("webhooks/stripe/", webhook_views.stripe_webhook),
     path("webhooks/authorizenet/", webhook_views.authorizenet_webhook),

@@ -294,6 +294,10 @@ REVIEW_BASELINE_MINUTES = env.int("REVIEW_BASELINE_MINUTES", default=6)
 
 # Payments and cash application (dues app). Webhook secrets come only from the environment.
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# Twilio's auth token: inbound SMS (STOP) are refused with 403 without it or a valid signature.
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+# The public URL Twilio posts to, as Twilio signs it (empty: the request's own URL).
+TWILIO_WEBHOOK_URL = env.str("TWILIO_WEBHOOK_URL", default="")
 AUTHORIZENET_SIGNATURE_KEY = env.str("AUTHORIZENET_SIGNATURE_KEY", default="")
 # Authorize.Net's API (getTransactionDetails: the payer its webhooks leave out); empty login or
 # key: not asked. Credentials only from the environment.

@@ -1,4 +1,5 @@
-"""django-q2 entry points of collections: thin wrappers that queue a job with progress."""
+"""django-q2 entry points of collections: thin wrappers that call one service or queue a job
+with progress."""
 
 from common.errors import DomainError
 from common.services import job_run_enqueue_once
@@ -21,5 +22,19 @@ def train_late_payment_task() -> int | None:
     """The monthly retraining (schedules.py); the new version is activated only when better."""
     try:
         return job_run_enqueue_once(kind="dues.train_late_payment").pk
+    except DomainError:
+        return None
+
+
+def dunning_run_task() -> dict:
+    from dues.collections.planner import dunning_run
+
+    return dunning_run()
+
+
+def dunning_run_scheduled_task() -> int | None:
+    """Queue the day's run as a job (progress on the Jobs page) unless one is under way."""
+    try:
+        return job_run_enqueue_once(kind="dues.dunning_run").pk
     except DomainError:
         return None

@@ -84,6 +84,7 @@ EXTRA_MODULES = (
     "tests.dues.access",
     "tests.dues.billing.access",
     "tests.dues.close.access",
+    "tests.dues.dunning_access",
     "tests.dues.collections.access",
 )
 APP_ACCESS = [importlib.import_module(m) for m in EXTRA_MODULES]
@@ -99,10 +100,16 @@ PUBLIC = {
     "healthz",
     "/webhooks/stripe/",
     "/webhooks/authorizenet/",
+    # inbound SMS (STOP): signed by Twilio (X-Twilio-Signature); a bad signature is 403
+    "dues:dunning:sms_inbound",
+    # member pages opened by a signed link (common.links): no sign-in, refused plainly otherwise
+    "dues:dunning:member_plan",
+    "dues:dunning:member_unsubscribe",
     # the admin site's own sign-in and sign-out pages
     "admin:login",
     "admin:logout",
 }
+SIGNED_403 = {"dues:dunning:sms_inbound"}
 # Pages for anyone signed in, whatever their role (Django's own password views have no
 # permission to declare).
 SIGNED_IN = {"home", "password_change", "password_change_done"}
@@ -296,7 +303,10 @@ def check(route: Route, role: str | None, response, allowed: bool) -> str | None
     if status >= 500:
         return f"{status}"
     if declared.kind == "public":
-        # answered: a page, a 400 for an unsigned webhook, or sign-out's redirect to the login
+        # answered: a page, a 400 for an unsigned webhook, or sign-out's redirect to the login;
+        # the inbound-SMS webhook answers an unsigned post 403, as Twilio's documentation asks
+        if route.name in SIGNED_403 and status == 403:
+            return None
         return f"refused with {status}" if status in (401, 403) else None
     if declared.kind == "admin":
         # the admin site lets in active staff (administrators) only, and sends the rest to a login
