@@ -21,5 +21,9 @@ GRANTS = {
 
 # Billing checks and credit memos declare theirs beside their code (dues.billing.permissions).
 from dues.billing.permissions import GRANTS as _BILLING_GRANTS  # noqa: E402
+from dues.inquiries.permissions import GRANTS as _INQUIRY_GRANTS  # noqa: E402
 
-GRANTS = {role: [*codes, *_BILLING_GRANTS.get(role, [])] for role, codes in GRANTS.items()}
+GRANTS = {
+    role: [*codes, *_BILLING_GRANTS.get(role, []), *_INQUIRY_GRANTS.get(role, [])]
+    for role, codes in GRANTS.items()
+}

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from dues import views
+from dues.inquiries import webhook_views as inquiry_webhooks
 from dues.intake import webhook_views
 
 app_name = "dues"
@@ -33,6 +34,8 @@ urlpatterns = [
         name="member_pending",
     ),
     path("billing/", include("dues.billing.urls")),
+    path("inquiries/", include("dues.inquiries.urls")),
     path("webhooks/stripe/", webhook_views.stripe_webhook),
     path("webhooks/authorizenet/", webhook_views.authorizenet_webhook),
+    path("webhooks/inbound-email/", inquiry_webhooks.inbound_email_webhook),
 ]

@@ -11,6 +11,7 @@ from dues.models.billing import (
     Finding,
     InvoiceCheck,
 )
+from dues.models.inquiries import Inquiry, InquiryMessage, PolicyChunk, PolicyDocument
 from dues.models.ledger import Account, InvoiceCap, JournalLine, JournalTransaction
 from dues.models.payments import (
     BankDeposit,
@@ -35,6 +36,8 @@ __all__ = [
     "CreditMemo",
     "DuesAccess",
     "Finding",
+    "Inquiry",
+    "InquiryMessage",
     "InvoiceCap",
     "InvoiceCheck",
     "JournalLine",
@@ -44,5 +47,7 @@ __all__ = [
     "Payment",
     "PaymentCandidate",
     "PaymentImport",
+    "PolicyChunk",
+    "PolicyDocument",
     "WebhookEvent",
 ]

@@ -1,0 +1,133 @@
+"""One member's own account, read for an answer or the member page: open invoices with each
+line and the billing calculator's breakdown, payments, credits, plans and pending payments.
+
+Every read is filtered by the one member id it is given; nothing here takes a second id.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Q
+
+from common.money import ZERO
+from dues.billing import checks
+from dues.billing.policy import current_policy
+from dues.billing.prices import price_book
+from dues.models import CreditMemo
+from dues.selectors.pending import pending_payments
+from imis_client.models import ImisActivity, ImisInvoice, ImisParty, ImisSubscription
+
+PAYMENT_TYPES = ("DUES", "PAYMENT")
+# Other apps (payment plans) add the member's plans here: fn(member_id) -> [{"text", ...}].
+PLAN_READERS: list = []
+
+
+@dataclass
+class Line:
+    item: str
+    name: str
+    amount: Decimal | None
+    begin: date | None
+    through: date | None
+
+    @property
+    def text(self) -> str:
+        span = ""
+        if self.begin and self.through:
+            span = f" for {self.begin:%B} {self.begin.day}, {self.begin.year} to "
+            span += f"{self.through:%B} {self.through.day}, {self.through.year}"
+        return f"{self.name or self.item}{span}"
+
+
+@dataclass
+class OpenInvoice:
+    invoice: ImisInvoice
+    lines: list[Line]
+    steps: list[str]  # the calculator's breakdown, in words
+    pending: list[str]
+
+    @property
+    def billed(self) -> Decimal:
+        return (self.invoice.amount or ZERO) + (self.invoice.adjustment_amount or ZERO)
+
+    @property
+    def prorated(self) -> bool:
+        return any("prorat" in s.lower() or "part of" in s.lower() for s in self.steps)
+
+
+@dataclass
+class Account:
+    party: ImisParty
+    invoices: list[OpenInvoice] = field(default_factory=list)
+    payments: list[ImisActivity] = field(default_factory=list)
+    credits: list[CreditMemo] = field(default_factory=list)
+    plans: list[dict] = field(default_factory=list)
+
+    @property
+    def total_due(self) -> Decimal:
+        return sum(((i.invoice.balance or ZERO) for i in self.invoices), ZERO)
+
+    def invoice(self, invoice_id: str) -> OpenInvoice | None:
+        return next((i for i in self.invoices if i.invoice.imis_id == invoice_id), None)
+
+
+def _breakdown(invoice_ids: list[str]) -> dict[str, list[str]]:
+    """The calculator's steps for each invoice (what the policy bills and why), as words."""
+    if not invoice_ids:
+        return {}
+    snapshot = checks.load(checks.invoices_query(invoice_ids=invoice_ids))
+    if not snapshot.invoices:
+        return {}
+    checker = checks.Checker(current_policy(), price_book(), snapshot, explain=True)
+    out = {}
+    for inv in snapshot.invoices:
+        outcome = checker.check(inv)
+        steps = (outcome.breakdown or {}).get("expected") or []
+        out[inv.id] = [s["text"] for s in steps if s.get("text")]
+    return out
+
+
+def member_account(member_id: str, *, with_breakdown: bool = True) -> Account | None:
+    """The member's account, or None when the member is not in the mirror."""
+    party = ImisParty.objects.filter(imis_id=member_id, deleted_at__isnull=True).first()
+    if party is None:
+        return None
+    invoices = list(
+        ImisInvoice.objects.filter(Q(sold_to_id=member_id) | Q(bill_to_id=member_id))
+        .filter(is_open=True, deleted_at__isnull=True)
+        .order_by("-invoice_date", "imis_id")[:20]
+    )
+    ids = [i.imis_id for i in invoices]
+    lines: dict[str, list[Line]] = {}
+    for sub in ImisSubscription.objects.filter(
+        invoice_id__in=ids, deleted_at__isnull=True
+    ).order_by("-is_member_component", "item_code"):
+        lines.setdefault(sub.invoice_id, []).append(
+            Line(sub.item_code, sub.item_name, sub.billed_amount, sub.bill_begin, sub.bill_through)
+        )
+    steps = _breakdown(ids) if with_breakdown else {}
+    pending = pending_payments(ids)
+    account = Account(party=party)
+    for invoice in invoices:
+        account.invoices.append(
+            OpenInvoice(
+                invoice,
+                lines.get(invoice.imis_id, []),
+                steps.get(invoice.imis_id, []),
+                [e.get("text", "") for e in pending.get(invoice.imis_id, [])],
+            )
+        )
+    account.payments = list(
+        ImisActivity.objects.filter(
+            party_id=member_id, activity_type__in=PAYMENT_TYPES, amount__isnull=False
+        ).order_by("-transaction_date")[:10]
+    )
+    account.credits = list(
+        CreditMemo.objects.filter(member_id=member_id)
+        .exclude(status__in=[CreditMemo.Status.REJECTED, CreditMemo.Status.OBSERVED])
+        .order_by("-created_at")[:10]
+    )
+    for reader in PLAN_READERS:
+        account.plans += list(reader(member_id) or [])
+    return account

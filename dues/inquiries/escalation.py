@@ -1,0 +1,181 @@
+"""What an inquiry needs besides words: a billing error found (a credit memo of billing's kind
+for finance), a request that needs action (a refund from the calculator, a plan offer, a contact
+change for staff), and the PartyNote that tells iMIS users an inquiry was escalated."""
+
+import re
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from common.errors import DomainError
+from common.money import ZERO, format_money
+from dues.billing import memos
+from dues.billing.calculate import calculate
+from dues.inquiries.account import Account, OpenInvoice
+from dues.models import CreditMemo, Finding, Inquiry
+from imis_client.contracts import writes
+from imis_client.services import outbox_enqueue
+
+JOB = "dues.inquiries"
+# Hooks other apps fill (payment plans): fn(*, invoice_id, reason) -> text saying what was
+# proposed, or raises DomainError. Empty: the plan request waits for finance by hand.
+PLAN_PROPOSERS: list = []
+
+
+@dataclass
+class Outcome:
+    escalation: str = ""
+    notes: list[str] | None = None
+
+    def note(self, text: str) -> None:
+        self.notes = [*(self.notes or []), text]
+
+
+def _memo_in_progress(invoice_id: str) -> CreditMemo | None:
+    return CreditMemo.objects.filter(
+        invoice_id=invoice_id,
+        status__in=[CreditMemo.Status.PROPOSED, CreditMemo.Status.APPROVED],
+    ).first()
+
+
+def _duplicate_of(account: Account, invoice: OpenInvoice) -> OpenInvoice | None:
+    """Another open invoice of this member billing the same dues line for the same term."""
+    key = {(li.item, li.begin, li.through) for li in invoice.lines if li.begin}
+    for other in account.invoices:
+        if other is invoice or other.billed != invoice.billed or invoice.billed <= ZERO:
+            continue
+        if key and key & {(li.item, li.begin, li.through) for li in other.lines if li.begin}:
+            return other
+    return None
+
+
+def billing_error(account: Account, invoice: OpenInvoice | None, outcome: Outcome) -> bool:
+    """A genuine error on the invoice asked about: propose its credit memo (or point to the one
+    in progress). True when one was found."""
+    if invoice is None:
+        return False
+    inv = invoice.invoice
+    finding = (
+        Finding.objects.filter(invoice_id=inv.imis_id, status__in=Finding.ACTIVE)
+        .order_by("-id")
+        .first()
+    )
+    duplicate = _duplicate_of(account, invoice) if finding is None else None
+    if finding is None and duplicate is None:
+        return False
+    existing = _memo_in_progress(inv.imis_id)
+    if existing is not None:
+        outcome.note(f"{existing.label} {existing.reference} is already proposed on this invoice.")
+        return True
+    later, earlier = invoice, duplicate
+    if duplicate is not None and (duplicate.invoice.invoice_date or timezone.localdate()) > (
+        inv.invoice_date or timezone.localdate()
+    ):
+        later, earlier = duplicate, invoice
+    try:
+        if finding is not None and finding.expected is not None and finding.difference:
+            memo = memos.credit_memo_propose(
+                invoice_id=finding.invoice_id,
+                amount=finding.difference,
+                reason=memos.REASONS.get(finding.kind, memos.REASONS["other_difference"]),
+                breakdown=finding.breakdown.get("expected", []),
+                origin=CreditMemo.Origin.CHECK,
+                finding=finding if finding.status == Finding.Status.OPEN else None,
+                job=JOB,
+                segment=finding.kind,
+            )
+        elif duplicate is not None and earlier is not None:
+            memo = memos.credit_memo_propose(
+                invoice_id=later.invoice.imis_id,
+                amount=-later.billed,
+                reason=memos.REASONS["duplicate"],
+                breakdown=[
+                    {
+                        "rule": "duplicate",
+                        "text": f"Invoice {later.invoice.number} bills the same term as invoice "
+                        f"{earlier.invoice.number} ({format_money(later.billed)}).",
+                        "amount": str(-later.billed),
+                    }
+                ],
+                origin=CreditMemo.Origin.CHECK,
+                job=JOB,
+                segment="duplicate",
+            )
+        else:
+            outcome.note(f"Billing finding: {finding.summary}" if finding else "")
+            return True
+    except DomainError as exc:
+        outcome.note(f"A credit memo could not be proposed: {exc}")
+        return True
+    outcome.note(
+        f"{memo.label} {memo.reference} of {format_money(memo.amount)} proposed on invoice "
+        f"{memo.invoice_number} for finance to decide."
+    )
+    return True
+
+
+def refund_proposal(member_id: str, outcome: Outcome) -> None:
+    """A cancellation: the calculator's refund (or write-off) proposed as billing's memo."""
+    try:
+        result = calculate(member_id=member_id, change="cancellation", on=timezone.localdate())
+        if result.amount == 0:
+            outcome.note("The calculator finds nothing to refund or write off on cancelling today.")
+            return
+        memo = memos.credit_memo_propose(
+            invoice_id=result.invoice.imis_id,
+            amount=result.amount,
+            reason=result.reason,
+            breakdown=result.steps,
+            parts=result.parts,
+            origin=CreditMemo.Origin.CALCULATOR,
+            job=JOB,
+            segment="calculator",
+        )
+    except DomainError as exc:
+        outcome.note(f"No refund could be calculated: {exc}")
+        return
+    outcome.note(
+        f"Cancellation: {memo.label} {memo.reference} of {format_money(memo.amount)} proposed "
+        f"on invoice {memo.invoice_number} (the calculator's figures)."
+    )
+
+
+def plan_proposal(invoice: OpenInvoice | None, outcome: Outcome) -> None:
+    if invoice is None:
+        outcome.note("Payment plan asked for, but the member has no open invoice.")
+        return
+    if not PLAN_PROPOSERS:
+        outcome.note(
+            f"Payment plan asked for on invoice {invoice.invoice.number}: offer one by hand "
+            "(no plan service is installed)."
+        )
+        return
+    for propose in PLAN_PROPOSERS:
+        try:
+            outcome.note(propose(invoice_id=invoice.invoice.imis_id, reason="member inquiry"))
+        except DomainError as exc:
+            outcome.note(f"No plan offer could be proposed: {exc}")
+
+
+_CONTACT_LINE = re.compile(
+    r"(?i)(\d+\s+\w+.*\b(street|st|avenue|ave|road|rd|drive|dr|lane|ln|way|blvd|court|ct|place|"
+    r"pl|suite|apt)\b|@|\bphone\b|\btel\b|\bzip\b|\bpost ?code\b|\bnew address\b|\bname\b)"
+)
+
+
+def new_contact_from(text: str) -> str:
+    """The lines of the member's own words that carry the new details (all of them if none do);
+    kept as untrusted text for staff to key in by hand."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    picked = [line for line in lines if _CONTACT_LINE.search(line)]
+    return "\n".join(picked or lines)[:1000]
+
+
+def party_note(inquiry: Inquiry, text: str):
+    """A PartyNote on the member in iMIS (through the outbox) saying what the desk did."""
+    return outbox_enqueue(
+        build=writes.party_note,
+        source=f"inquiry {inquiry.pk}",
+        party_id=inquiry.member_id,
+        text=f"Dues desk inquiry #{inquiry.pk} ({inquiry.get_category_display()}): {text}"[:1900],
+    )
