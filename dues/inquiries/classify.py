@@ -211,7 +211,7 @@ class Classification:
 
 
 def normalise(text: str) -> str:
-    text = (text or "").lower().replace("’", "'").replace("‘", "'")
+    text = (text or "").lower().replace("\u2019", "'").replace("\u2018", "'")
     text = re.sub(r"[^a-z0-9'@.$\s-]", " ", text)
     return " ".join(text.split())
 
