@@ -175,3 +175,34 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_name}: {self.action}"
+
+
+class MemberLink(models.Model):
+    """One signed link a member opens without signing in (a plan offer, their account page, an
+    unsubscribe). The token carries this row's id; the row holds what the link is bound to and
+    whether it still holds: expiry, single use, revocation. ``common.links`` is its only writer."""
+
+    purpose = models.CharField(max_length=40, db_index=True)
+    party_id = models.CharField(max_length=80, db_index=True, help_text="The member it opens for.")
+    subject = models.CharField(max_length=120, blank=True, help_text="What it is about: plan:42.")
+    nonce = models.CharField(max_length=32, unique=True, editable=False)
+    issued_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(db_index=True)
+    single_use = models.BooleanField(default=False)
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    last_opened_at = models.DateTimeField(null=True, blank=True)
+    opens = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["purpose", "party_id", "subject"], name="link_bound_to")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} link for {self.party_id} ({self.subject or 'no subject'})"

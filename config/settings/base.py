@@ -343,6 +343,12 @@ DRAFTING_ASSOCIATION_NAME = env.str(
 DRAFTING_PORTAL_URL = env.str("DRAFTING_PORTAL_URL", default="https://members.example.org/renew")
 DRAFTING_CONTACT_EMAIL = env.str("DRAFTING_CONTACT_EMAIL", default="membership@example.org")
 
+# --- member-facing links (common.links): pages a member opens from an e-mail without signing in ---
+# Where members reach this server; the links in e-mails are built on it.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000")
+# Requests a minute one client address may make to member pages (per web process).
+MEMBER_LINK_RATE_PER_MINUTE = env.int("MEMBER_LINK_RATE_PER_MINUTE", default=30)
+
 # --- renewals: churn model, daily scoring, outreach and win-back (issue #6) ---
 # Days after the paid-through date before an unpaid term counts as lapsed.
 RENEWALS_GRACE_DAYS = env.int("RENEWALS_GRACE_DAYS", default=90)
