@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from dues import views
+from dues.inquiries import member_views
 from dues.inquiries import webhook_views as inquiry_webhooks
 from dues.intake import webhook_views
 
@@ -35,6 +36,9 @@ urlpatterns = [
     ),
     path("billing/", include("dues.billing.urls")),
     path("inquiries/", include("dues.inquiries.urls")),
+    # The member's own page (a signed link, no sign-in: common.links).
+    path("m/account/<str:token>/", member_views.member_account_page, name="member_account"),
+    path("m/account/<str:token>/ask/", member_views.member_account_ask, name="member_account_ask"),
     path("webhooks/stripe/", webhook_views.stripe_webhook),
     path("webhooks/authorizenet/", webhook_views.authorizenet_webhook),
     path("webhooks/inbound-email/", inquiry_webhooks.inbound_email_webhook),

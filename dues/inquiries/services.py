@@ -384,6 +384,16 @@ def inquiry_reply_effect(item) -> dict:
     return {"communication": comm.pk, "inquiry": inquiry.pk, "status": inquiry.status}
 
 
+def portal_recorded(inquiry: Inquiry, *, answered: bool) -> None:
+    """A member-page question: audited; answered at once from the records, or left new for
+    staff (processed like any inquiry)."""
+    _audit(inquiry, "asked", "question on the member page", category=inquiry.category)
+    if answered:
+        inquiry.answered_at, inquiry.answered_without_edit = timezone.now(), True
+        inquiry.save()
+        _move(inquiry, S.ANSWERED, why="answered on the member page from the records")
+
+
 def inquiry_contact_done(item) -> dict:
     inquiry = Inquiry.objects.get(pk=int(item.payload["inquiry"]))
     _audit(

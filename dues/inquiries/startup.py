@@ -1,6 +1,6 @@
 """Registrations of inquiries, imported once from DuesConfig.ready(): review kinds and menu."""
 
-from dues.inquiries import navigation  # noqa: F401  (menu entries, home card)
+from dues.inquiries import navigation, portal  # noqa: F401  (menu, home card, e-mail link)
 from dues.inquiries.kinds import KINDS
 from reviews.kinds import register_kind
 

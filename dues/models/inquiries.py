@@ -22,7 +22,8 @@ class Inquiry(models.Model):
         CLOSED = "closed", "Closed"
 
     TRANSITIONS = {
-        Status.NEW: {Status.DRAFTED, Status.WAITING, Status.CLOSED},
+        # A question on the member page answered at once from the records: new -> answered.
+        Status.NEW: {Status.DRAFTED, Status.WAITING, Status.ANSWERED, Status.CLOSED},
         Status.DRAFTED: {Status.ANSWERED, Status.WAITING, Status.NEW, Status.CLOSED},
         Status.WAITING: {Status.DRAFTED, Status.ANSWERED, Status.CLOSED},
         Status.ANSWERED: {Status.NEW, Status.CLOSED},
@@ -92,7 +93,7 @@ class Inquiry(models.Model):
     )
     received_at = models.DateTimeField(db_index=True)
     answered_at = models.DateTimeField(null=True, blank=True)
-    answered_without_edit = models.BooleanField(null=True)
+    answered_without_edit = models.BooleanField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
