@@ -83,6 +83,7 @@ EXTRA_MODULES = (
     "tests.renewals.access",
     "tests.dues.access",
     "tests.dues.billing.access",
+    "tests.dues.inquiries.access",
 )
 APP_ACCESS = [importlib.import_module(m) for m in EXTRA_MODULES]
 MATRIX += [row for module in APP_ACCESS for row in module.MATRIX]
@@ -97,12 +98,18 @@ PUBLIC = {
     "healthz",
     "/webhooks/stripe/",
     "/webhooks/authorizenet/",
+    "/webhooks/inbound-email/",
+    # the member's own page and its question form: a signed link (common.links) opens them for
+    # one member, without sign-in; anything else gets the same "not valid" page (404)
+    "dues:member_account",
+    "dues:member_account_ask",
     # the admin site's own sign-in and sign-out pages
     "admin:login",
     "admin:logout",
 }
 # Pages for anyone signed in, whatever their role (Django's own password views have no
 # permission to declare).
+REFUSE_UNSIGNED_WITH_403 = {"/webhooks/inbound-email/"}
 SIGNED_IN = {"home", "password_change", "password_change_done"}
 ADMIN_NAMESPACE = "admin"
 INT_PLACEHOLDER = 999_999_999  # an id no test creates: found only after the permission check
@@ -294,7 +301,10 @@ def check(route: Route, role: str | None, response, allowed: bool) -> str | None
     if status >= 500:
         return f"{status}"
     if declared.kind == "public":
-        # answered: a page, a 400 for an unsigned webhook, or sign-out's redirect to the login
+        # answered: a page, a 400 for an unsigned webhook, or sign-out's redirect to the login;
+        # the inbound-email webhook answers an unsigned request 403 (issue #19's contract)
+        if status == 403 and route.name in REFUSE_UNSIGNED_WITH_403:
+            return None
         return f"refused with {status}" if status in (401, 403) else None
     if declared.kind == "admin":
         # the admin site lets in active staff (administrators) only, and sends the rest to a login
@@ -319,6 +329,7 @@ def test_every_role_and_anonymous_get_what_the_route_declares(make_user, objects
     permission check); one without it gets 403; anonymous visitors go to the login page or get
     401/403; only the public routes answer them."""
     settings.STRIPE_WEBHOOK_SECRET = settings.AUTHORIZENET_SIGNATURE_KEY = "configured"
+    settings.INQUIRY_WEBHOOK_SECRET = "configured"
     perms = group_perms()
     method = request_method(route)
     url = route_url(route, objects)

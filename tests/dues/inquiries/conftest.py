@@ -6,8 +6,8 @@ import json
 import pytest
 
 from dues.inquiries import intake
-from imis_client.models import ImisInvoice, ImisParty
 from imis_client.client import ImisClient
+from imis_client.models import ImisInvoice, ImisParty
 from imis_client.services import sync_run_execute
 from tests.dues.billing.conftest import (  # noqa: F401  (fixtures of the browser tests)
     BILLING_ENTITIES,

@@ -11,7 +11,6 @@ from imis_client.models import ImisInvoice, ImisParty
 from tests.dues.inquiries.conftest import member_alone_on_email, signed_post
 
 
-
 def _email(party: ImisParty, **extra) -> dict:
     return {
         "from": f"{party.name} <{party.email}>",
@@ -56,8 +55,12 @@ def test_signed_email_from_a_member_is_matched_by_sender_and_threaded(mirror, cl
     again = signed_post(client, _email(party, message_id="<m1@example.com>"))
     reply = signed_post(
         client,
-        _email(party, subject="RE: Fwd: Question about my dues", text="And a second thing",
-               message_id="<m2@example.com>"),
+        _email(
+            party,
+            subject="RE: Fwd: Question about my dues",
+            text="And a second thing",
+            message_id="<m2@example.com>",
+        ),
     )
 
     assert first.status_code == again.status_code == reply.status_code == 200
@@ -112,15 +115,26 @@ def test_invoice_number_in_the_text_matches_its_member(mirror, client):
 def test_html_only_attachment_only_and_empty_bodies_are_kept(mirror, client):
     party = member_alone_on_email()
 
-    html = signed_post(client, _email(party, subject="a", text="", html=(
-        "<p>Why was I <b>charged</b> twice?</p><script>alert(1)</script><br>Thanks"
-    )))
-    attached = signed_post(client, _email(
-        party, subject="b", text="", attachments=[{"filename": "statement.pdf"}, "scan.jpg"]
-    ))
+    html = signed_post(
+        client,
+        _email(
+            party,
+            subject="a",
+            text="",
+            html=("<p>Why was I <b>charged</b> twice?</p><script>alert(1)</script><br>Thanks"),
+        ),
+    )
+    attached = signed_post(
+        client,
+        _email(
+            party, subject="b", text="", attachments=[{"filename": "statement.pdf"}, "scan.jpg"]
+        ),
+    )
     empty = signed_post(client, _email(party, subject="c", text=""))
     not_json = client.post(
-        "/webhooks/inbound-email/", data=b"nope", content_type="application/json",
+        "/webhooks/inbound-email/",
+        data=b"nope",
+        content_type="application/json",
         HTTP_X_INQUIRY_SIGNATURE=intake.sign(b"nope", secret="inbound-test-7c1e0a9d"),
     )
 
@@ -145,7 +159,9 @@ def test_inquiry_by_hand_needs_text_and_a_known_member(mirror, make_user):
     )
 
     assert (inquiry.member_id, inquiry.matched_by, inquiry.created_by) == (
-        party.imis_id, "staff", staff
+        party.imis_id,
+        "staff",
+        staff,
     )
     assert inquiry.subject.startswith("Letter of ")
 
