@@ -4,6 +4,7 @@ line and the billing calculator's breakdown, payments, credits, plans and pendin
 Every read is filtered by the one member id it is given; nothing here takes a second id.
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -19,6 +20,8 @@ from dues.selectors.pending import pending_payments
 from imis_client.models import ImisActivity, ImisInvoice, ImisParty, ImisSubscription
 
 PAYMENT_TYPES = ("DUES", "PAYMENT")
+# A charge for part of a term, in the calculator's words ("10 of 12 months", "prorated").
+PART = re.compile(r"(?i)prorat|\b\d+ of \d+ (?:months|days)\b|part of the term")
 # Other apps (payment plans) add the member's plans here: fn(member_id) -> [{"text", ...}].
 PLAN_READERS: list = []
 
@@ -46,6 +49,7 @@ class OpenInvoice:
     lines: list[Line]
     steps: list[str]  # the calculator's breakdown, in words
     pending: list[str]
+    check: checks.Outcome | None = None  # the invoice checks' outcome now (flagged or clean)
 
     @property
     def billed(self) -> Decimal:
@@ -53,7 +57,17 @@ class OpenInvoice:
 
     @property
     def prorated(self) -> bool:
-        return any("prorat" in s.lower() or "part of" in s.lower() for s in self.steps)
+        return any(PART.search(s) for s in self.steps)
+
+    @property
+    def error(self) -> bool:
+        """The checks find it mis-billed by an amount (a duplicate, a wrong price...)."""
+        return bool(
+            self.check is not None
+            and self.check.outcome == "flagged"
+            and self.check.expected is not None
+            and self.check.difference
+        )
 
 
 @dataclass
@@ -72,20 +86,21 @@ class Account:
         return next((i for i in self.invoices if i.invoice.imis_id == invoice_id), None)
 
 
-def _breakdown(invoice_ids: list[str]) -> dict[str, list[str]]:
-    """The calculator's steps for each invoice (what the policy bills and why), as words."""
+def _checked(invoice_ids: list[str]) -> dict[str, checks.Outcome]:
+    """The invoice checks' outcome for each invoice, with the calculator's breakdown of what
+    the policy bills and why (the same reading as the billing pages)."""
     if not invoice_ids:
         return {}
     snapshot = checks.load(checks.invoices_query(invoice_ids=invoice_ids))
     if not snapshot.invoices:
         return {}
     checker = checks.Checker(current_policy(), price_book(), snapshot, explain=True)
-    out = {}
-    for inv in snapshot.invoices:
-        outcome = checker.check(inv)
-        steps = (outcome.breakdown or {}).get("expected") or []
-        out[inv.id] = [s["text"] for s in steps if s.get("text")]
-    return out
+    return {inv.id: checker.check(inv) for inv in snapshot.invoices}
+
+
+def _words(outcome: checks.Outcome | None) -> list[str]:
+    steps = ((outcome.breakdown or {}).get("expected") or []) if outcome else []
+    return [s["text"] for s in steps if s.get("text")]
 
 
 def member_account(member_id: str, *, with_breakdown: bool = True) -> Account | None:
@@ -106,7 +121,7 @@ def member_account(member_id: str, *, with_breakdown: bool = True) -> Account | 
         lines.setdefault(sub.invoice_id, []).append(
             Line(sub.item_code, sub.item_name, sub.billed_amount, sub.bill_begin, sub.bill_through)
         )
-    steps = _breakdown(ids) if with_breakdown else {}
+    outcomes = _checked(ids) if with_breakdown else {}
     pending = pending_payments(ids)
     account = Account(party=party)
     for invoice in invoices:
@@ -114,8 +129,9 @@ def member_account(member_id: str, *, with_breakdown: bool = True) -> Account | 
             OpenInvoice(
                 invoice,
                 lines.get(invoice.imis_id, []),
-                steps.get(invoice.imis_id, []),
+                _words(outcomes.get(invoice.imis_id)),
                 [e.get("text", "") for e in pending.get(invoice.imis_id, [])],
+                outcomes.get(invoice.imis_id),
             )
         )
     account.payments = list(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from common.errors import DomainError
-from common.money import ZERO, format_money
+from common.money import format_money
 from dues.billing import memos
 from dues.billing.calculate import calculate
 from dues.inquiries.account import Account, OpenInvoice
@@ -38,80 +38,56 @@ def _memo_in_progress(invoice_id: str) -> CreditMemo | None:
     ).first()
 
 
-def _duplicate_of(account: Account, invoice: OpenInvoice) -> OpenInvoice | None:
-    """Another open invoice of this member billing the same dues line for the same term."""
-    key = {(li.item, li.begin, li.through) for li in invoice.lines if li.begin}
-    for other in account.invoices:
-        if other is invoice or other.billed != invoice.billed or invoice.billed <= ZERO:
+def billing_error(
+    account: Account, invoice: OpenInvoice | None, outcome: Outcome, *, any_invoice: bool = False
+) -> bool:
+    """A genuine error on the invoice asked about (else, for a dispute that names none, on any
+    of the member's open invoices): a finding of the checks kept from their last run, or what
+    the checks find now (a duplicate, a wrong price...). Its credit memo is proposed (or the one
+    in progress named). True when one was found."""
+    candidates = [invoice] if invoice is not None else []
+    if any_invoice:
+        candidates += [i for i in account.invoices if i is not invoice]
+    for open_invoice in candidates:
+        inv = open_invoice.invoice
+        finding = (
+            Finding.objects.filter(invoice_id=inv.imis_id, status__in=Finding.ACTIVE)
+            .order_by("-id")
+            .first()
+        )
+        if finding is None and not open_invoice.error:
             continue
-        if key and key & {(li.item, li.begin, li.through) for li in other.lines if li.begin}:
-            return other
-    return None
-
-
-def billing_error(account: Account, invoice: OpenInvoice | None, outcome: Outcome) -> bool:
-    """A genuine error on the invoice asked about: propose its credit memo (or point to the one
-    in progress). True when one was found."""
-    if invoice is None:
-        return False
-    inv = invoice.invoice
-    finding = (
-        Finding.objects.filter(invoice_id=inv.imis_id, status__in=Finding.ACTIVE)
-        .order_by("-id")
-        .first()
-    )
-    duplicate = _duplicate_of(account, invoice) if finding is None else None
-    if finding is None and duplicate is None:
-        return False
-    existing = _memo_in_progress(inv.imis_id)
-    if existing is not None:
-        outcome.note(f"{existing.label} {existing.reference} is already proposed on this invoice.")
-        return True
-    later, earlier = invoice, duplicate
-    if duplicate is not None and (duplicate.invoice.invoice_date or timezone.localdate()) > (
-        inv.invoice_date or timezone.localdate()
-    ):
-        later, earlier = duplicate, invoice
-    try:
-        if finding is not None and finding.expected is not None and finding.difference:
-            memo = memos.credit_memo_propose(
-                invoice_id=finding.invoice_id,
-                amount=finding.difference,
-                reason=memos.REASONS.get(finding.kind, memos.REASONS["other_difference"]),
-                breakdown=finding.breakdown.get("expected", []),
-                origin=CreditMemo.Origin.CHECK,
-                finding=finding if finding.status == Finding.Status.OPEN else None,
-                job=JOB,
-                segment=finding.kind,
+        existing = _memo_in_progress(inv.imis_id)
+        if existing is not None:
+            outcome.note(
+                f"{existing.label} {existing.reference} is already proposed on invoice "
+                f"{inv.number}."
             )
-        elif duplicate is not None and earlier is not None:
-            memo = memos.credit_memo_propose(
-                invoice_id=later.invoice.imis_id,
-                amount=-later.billed,
-                reason=memos.REASONS["duplicate"],
-                breakdown=[
-                    {
-                        "rule": "duplicate",
-                        "text": f"Invoice {later.invoice.number} bills the same term as invoice "
-                        f"{earlier.invoice.number} ({format_money(later.billed)}).",
-                        "amount": str(-later.billed),
-                    }
-                ],
-                origin=CreditMemo.Origin.CHECK,
-                job=JOB,
-                segment="duplicate",
-            )
-        else:
-            outcome.note(f"Billing finding: {finding.summary}" if finding else "")
             return True
-    except DomainError as exc:
-        outcome.note(f"A credit memo could not be proposed: {exc}")
+        check = open_invoice.check
+        kind = finding.kind if finding is not None else check.kind
+        try:
+            memo = memos.credit_memo_propose(
+                invoice_id=inv.imis_id,
+                amount=finding.difference if finding is not None else check.difference,
+                reason=memos.REASONS.get(kind, memos.REASONS["other_difference"]),
+                breakdown=(finding.breakdown if finding is not None else check.breakdown).get(
+                    "expected", []
+                ),
+                origin=CreditMemo.Origin.CHECK,
+                finding=finding if finding is not None and finding.status == "open" else None,
+                job=JOB,
+                segment=kind,
+            )
+        except DomainError as exc:
+            outcome.note(f"A credit memo could not be proposed on invoice {inv.number}: {exc}")
+            return True
+        outcome.note(
+            f"{memo.label} {memo.reference} of {format_money(memo.amount)} proposed on invoice "
+            f"{memo.invoice_number} ({kind.replace('_', ' ')}) for finance to decide."
+        )
         return True
-    outcome.note(
-        f"{memo.label} {memo.reference} of {format_money(memo.amount)} proposed on invoice "
-        f"{memo.invoice_number} for finance to decide."
-    )
-    return True
+    return False
 
 
 def refund_proposal(member_id: str, outcome: Outcome) -> None:

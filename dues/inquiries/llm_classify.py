@@ -10,7 +10,8 @@ from django.conf import settings
 from pydantic import BaseModel, Field
 
 from reviews.drafting import llm
-from reviews.drafting.pii import Masker, MemberPII
+from reviews.drafting.facts import MemberPII
+from reviews.drafting.pii import Masker
 
 logger = logging.getLogger(__name__)
 

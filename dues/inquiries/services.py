@@ -242,7 +242,7 @@ def inquiry_process(*, inquiry_id: int, user=None) -> Inquiry:
     grounding = answers.ground(account, text=text, category=found.category)
     outcome = escalation.Outcome()
     error = found.category in (C.DISPUTE, C.CHARGE) and escalation.billing_error(
-        account, grounding.invoice, outcome
+        account, grounding.invoice, outcome, any_invoice=found.category == C.DISPUTE
     )
     if found.category == C.CANCELLATION:
         escalation.refund_proposal(party.imis_id, outcome)

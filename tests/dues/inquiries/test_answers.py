@@ -10,6 +10,7 @@ import pytest
 from common import roles
 from common.errors import DomainError
 from dues.inquiries import classify, kinds, policy_docs, services
+from dues.inquiries.account import PART
 from dues.models import CreditMemo, Inquiry, InquiryMessage
 from imis_client.models import ImisParty, OutboxWrite
 from reviews.models import Communication, ReviewItem
@@ -53,7 +54,7 @@ def test_prorated_charge_question_is_answered_from_the_calculators_breakdown(mir
         f"dues.billing calculator breakdown of invoice {invoice.imis_id}"
     )
     assert facts["charge_breakdown"]["value"] in draft["body"]
-    assert "prorat" in facts["charge_breakdown"]["value"].lower()
+    assert PART.search(facts["charge_breakdown"]["value"])  # "10 of 12 months"
     assert f"invoice {invoice.number}" in draft["body"]
     assert not [f for f in draft["flags"] if f["code"] in UNTRACED]
     assert draft["blocking"] is False
@@ -97,7 +98,7 @@ def test_low_confidence_goes_to_staff_with_a_summary_and_a_party_note(mirror, ma
         "low_confidence",
     )
     assert inquiry.review_item.queue == "membership"
-    assert inquiry.summary.startswith("Other (confidence 0.3")
+    assert inquiry.summary.startswith("Other (confidence 0.500, rules).")
     assert "Escalated: Low confidence (staff)." in inquiry.summary
     assert OutboxWrite.objects.filter(source=f"inquiry {inquiry.pk}").count() == 1
 
