@@ -7,6 +7,31 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# The shipped inquiry reply before issue #19, and the one that states the calculator's breakdown,
+# a cited policy passage and when staff will reply. A site still on the old text gets the new
+# one as its next version; a template a manager has changed is left alone.
+OLD_BODY = 'Dear {{ first_name }},\n\nThank you for your message; a member of staff has read it.\n{% if invoice_number %}\nAbout invoice {{ invoice_number }}: {% if amount_due %}the balance is {{ amount_due }}{% if due_date %}, due {{ due_date }}{% endif %}.{% else %}we show no balance due.{% endif %}\n{% endif %}{% if last_payment_amount %}\nThe last payment we recorded from you was {{ last_payment_amount }} on {{ last_payment_date }}.\n{% endif %}{% if paid_thru %}\nYour membership is paid through {{ paid_thru }}.\n{% endif %}\nIf this does not answer your question, reply to this email and we will follow up personally.\n\nWith thanks,\nThe membership team'
+NEW_BODY = 'Dear {{ first_name }},\n\nThank you for your message; a member of staff has read it.\n{% if answer_summary %}\n{{ answer_summary }}\n{% endif %}{% if charge_breakdown %}\nHow the charge on invoice {{ invoice_number }} is worked out:\n{{ charge_breakdown }}\n{% endif %}{% if invoice_number %}\nAbout invoice {{ invoice_number }}: {% if amount_due %}the balance is {{ amount_due }}{% if due_date %}, due {{ due_date }}{% endif %}.{% else %}we show no balance due.{% endif %}\n{% endif %}{% if last_payment_amount %}\nThe last payment we recorded from you was {{ last_payment_amount }} on {{ last_payment_date }}.\n{% endif %}{% if paid_thru %}\nYour membership is paid through {{ paid_thru }}.\n{% endif %}{% if policy_passage %}\nFrom our {{ policy_source }}: "{{ policy_passage }}"\n{% endif %}{% if reply_by %}\nA member of staff will follow up by {{ reply_by }}.\n{% endif %}\nIf this does not answer your question, reply to this email and we will follow up personally.\n\nWith thanks,\nThe membership team'
+
+
+def upgrade_inquiry_template(apps, schema_editor):
+    Version = apps.get_model("reviews", "MessageTemplateVersion")
+    latest = (
+        Version.objects.filter(template__purpose="inquiry_reply", template__channel="email")
+        .order_by("-version")
+        .first()
+    )
+    if latest is None or latest.body.strip() != OLD_BODY:
+        return
+    Version.objects.create(
+        template=latest.template,
+        version=latest.version + 1,
+        subject=latest.subject,
+        body=NEW_BODY,
+        note="Shipped default: member inquiries (issue #19)",
+    )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -97,4 +122,5 @@ class Migration(migrations.Migration):
                 'indexes': [django.contrib.postgres.indexes.GinIndex(fields=['search'], name='policy_chunk_search')],
             },
         ),
+        migrations.RunPython(upgrade_inquiry_template, migrations.RunPython.noop),
     ]
