@@ -140,6 +140,8 @@ def main() -> None:
         }
     os.environ["DATABASE_URL"] = db_url
     os.environ["SECURE_SSL_REDIRECT"] = "false"
+    # Pages are rendered here without collectstatic: static URLs are not what is measured.
+    os.environ["STATICFILES_BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
     result = measure(args.pages, args.questions, args.seed)
     report = {
         "members": args.members,

@@ -115,9 +115,15 @@ def member_account(member_id: str, *, with_breakdown: bool = True) -> Account | 
     )
     ids = [i.imis_id for i in invoices]
     lines: dict[str, list[Line]] = {}
-    for sub in ImisSubscription.objects.filter(
-        invoice_id__in=ids, deleted_at__isnull=True
-    ).order_by("-is_member_component", "item_code"):
+    # By party (indexed), then by invoice: the mirror has no index on a line's invoice.
+    parties = {i.sold_to_id for i in invoices if i.sold_to_id} | {member_id}
+    subs = (
+        ImisSubscription.objects.filter(party_id__in=parties, deleted_at__isnull=True)
+        .filter(invoice_id__in=ids)
+        .only("invoice_id", "item_code", "item_name", "billed_amount", "bill_begin", "bill_through")
+        .order_by("-is_member_component", "item_code")
+    )
+    for sub in subs:
         lines.setdefault(sub.invoice_id, []).append(
             Line(sub.item_code, sub.item_name, sub.billed_amount, sub.bill_begin, sub.bill_through)
         )
@@ -137,7 +143,9 @@ def member_account(member_id: str, *, with_breakdown: bool = True) -> Account | 
     account.payments = list(
         ImisActivity.objects.filter(
             party_id=member_id, activity_type__in=PAYMENT_TYPES, amount__isnull=False
-        ).order_by("-transaction_date")[:10]
+        )
+        .only("imis_id", "amount", "transaction_date", "description")
+        .order_by("-transaction_date")[:10]
     )
     account.credits = list(
         CreditMemo.objects.filter(member_id=member_id)
