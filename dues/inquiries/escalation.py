@@ -17,8 +17,8 @@ from imis_client.contracts import writes
 from imis_client.services import outbox_enqueue
 
 JOB = "dues.inquiries"
-# Hooks other apps fill (payment plans): fn(*, invoice_id, reason) -> text saying what was
-# proposed, or raises DomainError. Empty: the plan request waits for finance by hand.
+# Hooks other modules fill (payment plans): fn(*, invoice_id, reason, proposed_by) -> text saying
+# what was proposed, or raises DomainError. Empty: the plan request waits for finance by hand.
 PLAN_PROPOSERS: list = []
 
 
@@ -116,7 +116,7 @@ def refund_proposal(member_id: str, outcome: Outcome) -> None:
     )
 
 
-def plan_proposal(invoice: OpenInvoice | None, outcome: Outcome) -> None:
+def plan_proposal(invoice: OpenInvoice | None, outcome: Outcome, *, proposed_by=None) -> None:
     if invoice is None:
         outcome.note("Payment plan asked for, but the member has no open invoice.")
         return
@@ -128,7 +128,13 @@ def plan_proposal(invoice: OpenInvoice | None, outcome: Outcome) -> None:
         return
     for propose in PLAN_PROPOSERS:
         try:
-            outcome.note(propose(invoice_id=invoice.invoice.imis_id, reason="member inquiry"))
+            outcome.note(
+                propose(
+                    invoice_id=invoice.invoice.imis_id,
+                    reason="the member asked to pay in instalments",
+                    proposed_by=proposed_by,
+                )
+            )
         except DomainError as exc:
             outcome.note(f"No plan offer could be proposed: {exc}")
 

@@ -247,7 +247,7 @@ def inquiry_process(*, inquiry_id: int, user=None) -> Inquiry:
     if found.category == C.CANCELLATION:
         escalation.refund_proposal(party.imis_id, outcome)
     elif found.category == C.PLAN:
-        escalation.plan_proposal(grounding.invoice, outcome)
+        escalation.plan_proposal(grounding.invoice, outcome, proposed_by=user or inquiry.created_by)
     if error:
         inquiry.escalation = Inquiry.Escalation.ERROR
     elif found.confidence < Decimal(str(settings.INQUIRY_CONFIDENCE_FLOOR)):
