@@ -74,6 +74,16 @@ def test_signed_email_from_a_member_is_matched_by_sender_and_threaded(mirror, cl
     ]
 
 
+def test_the_same_email_posted_twice_without_an_id_is_one_message(mirror, client):
+    party = member_alone_on_email()
+
+    first = signed_post(client, _email(party))
+    second = signed_post(client, _email(party))
+
+    assert (first.json()["duplicate"], second.json()["duplicate"]) == (False, True)
+    assert InquiryMessage.objects.count() == 1
+
+
 def test_unknown_sender_becomes_an_inquiry_to_match_by_hand(mirror, client, make_user):
     response = signed_post(
         client,
