@@ -218,7 +218,9 @@ def member_link_view(purpose: str) -> Callable:
                 opens=F("opens") + 1, last_opened_at=timezone.now()
             )
             response = view(request, link, **kwargs)
-            response["Referrer-Policy"] = "no-referrer"  # the token must not leak to other sites
+            # The token must not leak to other sites; same-origin (not no-referrer, under which
+            # browsers send "Origin: null" and Django's CSRF check refuses the page's own form).
+            response["Referrer-Policy"] = "same-origin"
             response["X-Robots-Tag"] = "noindex"
             return response
 

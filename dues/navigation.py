@@ -12,6 +12,7 @@ from common.navigation import (
     register_nav,
 )
 from dues import permissions
+from dues.collections.permissions import VIEW_RECEIVABLES
 from dues.models import Payment
 from imis_client.permissions import VIEW_MEMBERS
 
@@ -22,6 +23,7 @@ register_nav(NavItem("Enter a check", "dues:check_new", permissions.MANAGE_PAYME
 register_nav(
     NavItem("Matching performance", "dues:performance", permissions.VIEW_MATCHING, order=24)
 )
+register_nav(NavItem("Receivables", "dues:receivables", VIEW_RECEIVABLES, order=25))
 
 
 def _cards(user) -> list[AttentionCard]:

@@ -21,9 +21,19 @@ GRANTS = {
 
 # Billing checks and credit memos declare theirs beside their code (dues.billing.permissions).
 from dues.billing.permissions import GRANTS as _BILLING_GRANTS  # noqa: E402
-from dues.inquiries.permissions import GRANTS as _INQUIRY_GRANTS  # noqa: E402
+from dues.collections.permissions import GRANTS as _COLLECTIONS_GRANTS  # noqa: E402
 
 GRANTS = {
-    role: [*codes, *_BILLING_GRANTS.get(role, []), *_INQUIRY_GRANTS.get(role, [])]
+    role: [*codes, *_BILLING_GRANTS.get(role, []), *_COLLECTIONS_GRANTS.get(role, [])]
     for role, codes in GRANTS.items()
 }
+
+# Dunning, payment plans and consent declare theirs beside their code.
+from dues.collections.dunning_permissions import GRANTS as _DUNNING_GRANTS  # noqa: E402
+
+GRANTS = {role: [*codes, *_DUNNING_GRANTS.get(role, [])] for role, codes in GRANTS.items()}
+
+# Member inquiries declare theirs beside their code (dues.inquiries.permissions).
+from dues.inquiries.permissions import GRANTS as _INQUIRY_GRANTS  # noqa: E402
+
+GRANTS = {role: [*codes, *_INQUIRY_GRANTS.get(role, [])] for role, codes in GRANTS.items()}

@@ -26,6 +26,11 @@ SCHEDULES = [
         "minutes": 10,
     },
     {
+        "name": "dues.dunning_daily",
+        "func": "dues.collections.tasks.dunning_run_scheduled_task",
+        "schedule_type": "D",
+    },
+    {
         "name": "dues.hold_summary_email",
         "func": "dues.tasks.hold_summary_email_task",
         "schedule_type": "D",

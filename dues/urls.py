@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from dues import views
+from dues.collections import views as collection_views
 from dues.inquiries import member_views
 from dues.inquiries import webhook_views as inquiry_webhooks
 from dues.intake import webhook_views
@@ -35,6 +36,8 @@ urlpatterns = [
         name="member_pending",
     ),
     path("billing/", include("dues.billing.urls")),
+    path("", include("dues.collections.dunning_urls")),
+    path("receivables/", collection_views.ReceivablesView.as_view(), name="receivables"),
     path("inquiries/", include("dues.inquiries.urls")),
     # The member's own page (a signed link, no sign-in: common.links).
     path("m/account/<str:token>/", member_views.member_account_page, name="member_account"),

@@ -6,6 +6,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.urls import reverse
 
+from common.ml.versions import AbstractModelVersion
 from common.models import TimeStampedModel
 from renewals import permissions
 
@@ -29,82 +30,19 @@ class Band(models.TextChoices):
     LOW = "low", "Low"
 
 
-class ModelVersion(TimeStampedModel):
+class ModelVersion(AbstractModelVersion):
     """A trained churn model, what it was trained on, and how it measured on the latest closed
     cycle against the engagement-percentile baseline. Only one version is active at a time."""
 
-    class Status(models.TextChoices):
-        CANDIDATE = "candidate", "Candidate"
-        ACTIVE = "active", "Active"
-        RETIRED = "retired", "Retired"
-
-    TRANSITIONS = {
-        Status.CANDIDATE: {Status.ACTIVE, Status.RETIRED},
-        Status.ACTIVE: {Status.RETIRED},
-        Status.RETIRED: {Status.ACTIVE},
-    }
-
-    status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.CANDIDATE, db_index=True
-    )
-    as_of = models.DateField(help_text="Outcomes known up to this date were used.")
-    algorithm = models.CharField(max_length=40, default="xgboost")
-    data_window = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
-    training_size = models.PositiveIntegerField()
-    validation_size = models.PositiveIntegerField()
-    metrics = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
-    baseline_metrics = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
-    importances = models.JSONField(
-        default=list, encoder=DjangoJSONEncoder, help_text="[{feature, share}], largest first."
-    )
-    feature_spec = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
-    booster = models.BinaryField(help_text="The XGBoost model (UBJSON).")
-    score_histogram = models.JSONField(
-        default=list, help_text="Validation probabilities in 20 bins: the reference for drift."
-    )
-    comparison = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
-    seconds = models.JSONField(default=dict, blank=True)
-    trained_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    activated_at = models.DateTimeField(null=True, blank=True)
-    activated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-
-    class Meta:
-        ordering = ["-id"]
+    class Meta(AbstractModelVersion.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["status"], condition=models.Q(status="active"), name="one_active_model"
             )
         ]
 
-    def __str__(self) -> str:
-        return f"Model v{self.pk} ({self.get_status_display().lower()})"
-
     def get_absolute_url(self) -> str:
         return reverse("renewals:model_detail", args=[self.pk])
-
-    @property
-    def label(self) -> str:
-        return f"v{self.pk}"
-
-    @property
-    def auc(self) -> float | None:
-        return self.metrics.get("auc")
-
-    @property
-    def baseline_auc(self) -> float | None:
-        return self.baseline_metrics.get("auc")
 
 
 class ScoringRun(TimeStampedModel):

@@ -7,31 +7,20 @@ their position in ``MirrorFrames.parties`` (column ``m``); every other frame car
 code, ``-1`` when it names someone the mirror does not hold.
 """
 
-import io
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 import pandas as pd
-from django.conf import settings
-from django.db import connection
 from django.db.models import Count, QuerySet
 from psycopg import sql
 
+from common.ml.frames import EPOCH, READ_THREADS, day_date, day_number  # noqa: F401
+from common.ml.frames import copy_frame as _copy  # noqa: F401
+from common.ml.frames import day as _day
+from common.ml.frames import local_day as _local_day
+from common.ml.frames import read_all as _read_all
+from common.ml.frames import table as _table
 from imis_client import models as m
-
-EPOCH = date(1970, 1, 1)
-READ_THREADS = 3
-
-
-def day_number(value: date) -> int:
-    """Whole days since 1970-01-01, the unit every frame uses."""
-    return (value - EPOCH).days
-
-
-def day_date(number: int) -> date:
-    return date.fromordinal(EPOCH.toordinal() + int(number))
 
 
 @dataclass
@@ -58,51 +47,6 @@ class MirrorFrames:
     def member_codes(self, imis_ids) -> np.ndarray:
         """Positions in ``parties`` of these iMIS ids (-1: not in the mirror)."""
         return pd.Categorical(imis_ids, categories=self.parties["imis_id"]).codes.astype(np.int64)
-
-
-def _local_day(column: str) -> sql.Composable:
-    return sql.SQL("(({} AT TIME ZONE {})::date - DATE '1970-01-01')").format(
-        sql.Identifier(column), sql.Literal(settings.IMIS_TIME_ZONE)
-    )
-
-
-def _day(column: str) -> sql.Composable:
-    return sql.SQL("({} - DATE '1970-01-01')").format(sql.Identifier(column))
-
-
-def _copy(query: sql.Composable, columns: dict[str, str]) -> pd.DataFrame:
-    """Run one COPY (query) TO STDOUT and parse the CSV into typed columns."""
-    connection.ensure_connection()
-    buffer = io.BytesIO()
-    with connection.connection.cursor() as cursor:
-        statement = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv)").format(query)
-        with cursor.copy(statement) as copy:
-            for chunk in copy:
-                buffer.write(chunk)
-    buffer.seek(0)
-    if not buffer.getbuffer().nbytes:
-        return pd.DataFrame({name: pd.Series(dtype=_EMPTY[kind]) for name, kind in columns.items()})
-    frame = pd.read_csv(
-        buffer,
-        header=None,
-        names=list(columns),
-        dtype={k: _READ[v] for k, v in columns.items()},
-        keep_default_na=False,
-        na_values={k: [""] for k, v in columns.items() if v != "str"},
-    )
-    for name, kind in columns.items():
-        if kind == "bool":
-            frame[name] = frame[name].map({"t": True, "f": False}).astype("boolean")
-    return frame
-
-
-_READ = {"str": str, "day": "float64", "num": "float64", "bool": str, "int": "int64"}
-_EMPTY = {"str": object, "day": "float64", "num": "float64", "bool": "boolean", "int": "int64"}
-
-
-def _table(model) -> sql.Identifier:
-    """A mirror table by its model, never by a name written here: imis_client owns the names."""
-    return sql.Identifier(model._meta.db_table)
 
 
 # Each party's position in the parties frame (ordered by id): rows of other tables arrive with
@@ -272,27 +216,6 @@ def _queries(activity_types: list[str], payment_types: list[str], failure_types:
             {"m": "int", "day": "day", "channel": "str", "status": "str", "template": "str"},
         ),
     }
-
-
-def _read_in_thread(query, columns) -> pd.DataFrame:
-    try:
-        return _copy(query, columns)
-    finally:
-        connection.close()  # this thread's own connection
-
-
-def _read_all(queries: dict) -> dict[str, pd.DataFrame]:
-    """Run the reads side by side on their own connections (the database works on one core
-    per read), or one after another inside a transaction, whose rows other connections do not
-    see yet."""
-    if connection.in_atomic_block:
-        return {name: _copy(query, columns) for name, (query, columns) in queries.items()}
-    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
-        futures = {
-            name: pool.submit(_read_in_thread, query, columns)
-            for name, (query, columns) in queries.items()
-        }
-        return {name: future.result() for name, future in futures.items()}
 
 
 def mirror_frames(

@@ -13,12 +13,12 @@ from django.utils import timezone
 
 from common.audit import audit_record
 from common.errors import DomainError
+from common.ml import lifecycle
 from common.states import transition
 from renewals import kinds
 from renewals.analysis import cycle_analysis
 from renewals.churn_model import (
     ChurnModel,
-    evaluate,
     feature_drift,
     histogram,
     population_stability,
@@ -48,6 +48,18 @@ def load_model(version: ModelVersion) -> ChurnModel:
     return ChurnModel.load(bytes(version.booster), version.feature_spec)
 
 
+CHURN = lifecycle.ModelKind(
+    version_model=ModelVersion,
+    action_prefix="renewals",
+    what="Churn model",
+    rule="the engagement rule",
+    period="the latest closed cycle",
+    rows="terms",
+    label_column="lapsed",
+    load=load_model,
+)
+
+
 def active_model_version() -> ModelVersion | None:
     return ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
 
@@ -68,133 +80,26 @@ def model_version_train(
             progress.stage("Reading the iMIS mirror")
         frames = frames or load_frames(conf)
         result = train(frames, as_of_day=day_number(as_of), config=conf.features, progress=progress)
-    with transaction.atomic():
-        active = (
-            ModelVersion.objects.select_for_update()
-            .filter(status=ModelVersion.Status.ACTIVE)
-            .first()
-        )
-        comparison = _compare(active, result)
-        version = ModelVersion(
-            as_of=as_of,
-            data_window=result.window,
-            training_size=result.training_size,
-            validation_size=result.validation_size,
-            metrics=result.metrics,
-            baseline_metrics=result.baseline_metrics,
-            importances=result.importances,
-            feature_spec={
-                **result.model.spec(),
-                "activity_types": list(conf.engagement_types),
-                "grace_days": conf.grace_days,
-                "reference": result.feature_reference,
-            },
-            booster=result.model.to_bytes(),
-            score_histogram=result.score_histogram,
-            comparison=comparison,
-            seconds=result.seconds,
-            trained_by=trained_by,
-        )
-        version.full_clean()
-        version.save()
-        audit_record(
-            action="renewals.model_trained",
-            summary=f"Churn model {version.label} trained: AUC {version.auc} on the latest "
-            f"closed cycle (baseline {version.baseline_auc})",
-            actor=trained_by,
-            actor_name=None if trained_by else "system",
-            object_type="model_version",
-            object_id=version.pk,
-            data={
-                "metrics": _headline(result.metrics),
-                "baseline": _headline(result.baseline_metrics),
-                "comparison": comparison,
-            },
-        )
-        if comparison["decision"] == "activate":
-            _activate(version, active, user=None, why=comparison["why"])
-    return version
-
-
-def _headline(metrics: dict) -> dict:
-    return {k: metrics.get(k) for k in ("auc", "pr_auc", "brier", "lift_top_decile", "n")}
+    return lifecycle.record_trained(
+        CHURN,
+        result=result,
+        as_of=as_of,
+        feature_spec={
+            "activity_types": list(conf.engagement_types),
+            "grace_days": conf.grace_days,
+            "reference": result.feature_reference,
+        },
+        trained_by=trained_by,
+    )
 
 
 def _compare(active: ModelVersion | None, result) -> dict:
-    """Score the new validation terms with the active version too: the same terms, the same
-    measure. The new one replaces it only with a higher AUC, and only when it beats the
-    engagement rule on the latest closed cycle: a model that does not is not worth its
-    reasons."""
-    new_auc = result.metrics.get("auc")
-    rule_auc = result.baseline_metrics.get("auc")
-    if new_auc is None or (rule_auc is not None and new_auc <= rule_auc):
-        return {
-            "decision": "keep",
-            "active": active.pk if active else None,
-            "new_auc": new_auc,
-            "baseline_auc": rule_auc,
-            "why": f"AUC {new_auc} does not beat the engagement rule's {rule_auc} on the latest "
-            "closed cycle",
-        }
-    if active is None:
-        return {"decision": "activate", "why": "no version was active", "new_auc": new_auc}
-    model = load_model(active)
-    frame = result.validation
-    missing = [f for f in model.features if f not in frame.columns]
-    if missing:
-        lacks = ", ".join(missing[:3])
-        return {
-            "decision": "keep",
-            "active": active.pk,
-            "new_auc": new_auc,
-            "why": f"the active {active.label} reads features this data lacks ({lacks}); "
-            "a manager may activate the new one",
-        }
-    active_auc = evaluate(frame["lapsed"].to_numpy(), model.probability(frame))["auc"]
-    better = new_auc is not None and (active_auc is None or new_auc > active_auc)
-    return {
-        "decision": "activate" if better else "keep",
-        "active": active.pk,
-        "active_auc": active_auc,
-        "new_auc": new_auc,
-        "why": (
-            f"AUC {new_auc} against {active_auc} for the active {active.label} on the same "
-            f"{len(frame):,} terms"
-        ),
-    }
+    return lifecycle.compare(CHURN, active, result)
 
 
-def _activate(version: ModelVersion, previous: ModelVersion | None, *, user, why: str) -> None:
-    if previous is not None and previous.pk != version.pk:
-        transition(previous, ModelVersion.Status.RETIRED, subject=f"Model {previous.label}")
-        previous.save(update_fields=["status", "updated_at"])
-    transition(version, ModelVersion.Status.ACTIVE, subject=f"Model {version.label}")
-    version.activated_at, version.activated_by = timezone.now(), user
-    version.save(update_fields=["status", "activated_at", "activated_by", "updated_at"])
-    audit_record(
-        action="renewals.model_activated",
-        summary=f"Churn model {version.label} activated"
-        + (f", replacing {previous.label}" if previous and previous.pk != version.pk else "")
-        + f": {why}",
-        actor=user,
-        actor_name=None if user else "system",
-        object_type="model_version",
-        object_id=version.pk,
-        data={"previous": previous.pk if previous else None, "why": why},
-    )
-
-
-@transaction.atomic
 def model_version_activate(*, version_id: int, user) -> ModelVersion:
     """A manager makes a version active (a candidate, or a retired one brought back)."""
-    version = ModelVersion.objects.select_for_update().get(pk=version_id)
-    if version.status == ModelVersion.Status.ACTIVE:
-        raise DomainError(f"Model {version.label} is already the active one.", code="active")
-    previous = (
-        ModelVersion.objects.select_for_update().filter(status=ModelVersion.Status.ACTIVE).first()
-    )
-    _activate(version, previous, user=user, why=f"chosen by {user.get_username()}")
-    return version
+    return lifecycle.activate_chosen(CHURN, version_id=version_id, user=user)
 
 
 # --- scoring -----------------------------------------------------------------------------------

@@ -6,44 +6,25 @@ member's terms fall on one side) is held back to stop boosting early and to fit 
 calibration; the validation cycle is touched only to measure.
 """
 
-import time
-import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import xgboost as xgb
 
 from common.errors import DomainError
+from common.ml.training import MAX_ROUNDS, Stopwatch, fit_booster, gain_importances
 from renewals import baseline
 from renewals.churn_model import (
     ChurnModel,
     category_lists,
     evaluate,
     feature_reference,
-    fit_platt,
     histogram,
 )
 from renewals.features import FeatureConfig, compute_features
 from renewals.labels import renewal_terms
 from renewals.selectors import MirrorFrames, day_date
 
-PARAMS = {
-    "objective": "binary:logistic",
-    "eval_metric": "logloss",
-    "tree_method": "hist",
-    "max_depth": 4,
-    "eta": 0.1,
-    "subsample": 0.8,
-    "colsample_bytree": 0.8,
-    "min_child_weight": 10,
-    "lambda": 2.0,
-    "max_cat_to_onehot": 64,  # one-vs-rest splits: partitions of many chapters overfit
-    "nthread": 2,
-    "seed": 7,
-}
-MAX_ROUNDS = 600
-EARLY_STOP = 30
 MIN_TERMS = 200
 
 
@@ -62,12 +43,6 @@ class TrainingResult:
     feature_reference: dict = field(default_factory=dict)  # training distributions, for drift
 
 
-def _held_back(member_ids: pd.Series, share: float = 0.2) -> np.ndarray:
-    """A stable pseudo-random fifth of members (CRC32 of the id), independent of row order."""
-    hashes = member_ids.map(lambda s: zlib.crc32(str(s).encode())).to_numpy(np.int64)
-    return (hashes % 1000) < share * 1000
-
-
 def train(
     frames: MirrorFrames,
     *,
@@ -77,7 +52,7 @@ def train(
     progress=None,
 ) -> TrainingResult:
     """Train on closed cycles 1..max_cycles, validate on cycle 0 (the latest closed one)."""
-    clock = {"started": time.perf_counter()}
+    clock = Stopwatch()
     terms = renewal_terms(frames, as_of_day=as_of_day, grace_days=config.grace_days)
     terms = terms[terms["closed"] & (terms["cycle"] <= max_cycles)].reset_index(drop=True)
     valid_mask = terms["cycle"].to_numpy() == 0
@@ -92,7 +67,7 @@ def train(
     if progress:
         progress.stage("Computing point-in-time features", total=len(terms))
     features = compute_features(frames, terms, data_day=as_of_day, config=config)
-    clock["features"] = time.perf_counter()
+    clock.lap("features")
     if progress:
         progress.advance(len(terms))
         progress.stage("Training the model", total=MAX_ROUNDS)
@@ -100,24 +75,10 @@ def train(
     train_x = features[train_mask]
     categories = category_lists(train_x)
     model = ChurnModel(booster=None, features=config.names(), categories=categories)
-    held = _held_back(terms.loc[train_mask, "member_id"])
-    fit_x, stop_x = train_x[~held], train_x[held]
-    fit_y, stop_y = y[train_mask][~held], y[train_mask][held]
-    d_fit = model.matrix(fit_x, label=fit_y)
-    d_stop = model.matrix(stop_x, label=stop_y)
-    callbacks = [xgb.callback.EarlyStopping(rounds=EARLY_STOP, save_best=True)]
-    if progress:
-        callbacks.append(_Progress(progress))
-    model.booster = xgb.train(
-        PARAMS,
-        d_fit,
-        num_boost_round=MAX_ROUNDS,
-        evals=[(d_stop, "held_back")],
-        callbacks=callbacks,
-        verbose_eval=False,
+    fit_booster(
+        model, train_x, y[train_mask], terms.loc[train_mask, "member_id"], progress=progress
     )
-    model.platt = fit_platt(model.margin(stop_x), stop_y)
-    clock["training"] = time.perf_counter()
+    clock.lap("training")
     if progress:
         progress.stage("Measuring on the latest closed cycle", total=2)
 
@@ -133,17 +94,11 @@ def train(
     for key in ("auc", "pr_auc", "lift_top_decile"):
         baseline_metrics[key] = ranking[key]
     metrics["by_member_type"] = _by_member_type(valid_x["member_type"], valid_y, probability)
-    clock["evaluation"] = time.perf_counter()
+    clock.lap("evaluation")
     if progress:
         progress.advance(2)
 
-    gains = model.booster.get_score(importance_type="total_gain")
-    total_gain = sum(gains.values()) or 1.0
-    # A list, largest first: a JSON object would lose the order in the database.
-    importances = [
-        {"feature": name, "share": round(gains.get(name, 0.0) / total_gain, 4)}
-        for name in sorted(config.names(), key=lambda n: -gains.get(n, 0.0))
-    ]
+    importances = gain_importances(model.booster, config.names())
     train_terms, valid_terms = terms[train_mask], terms[valid_mask]
     window = {
         "as_of": day_date(as_of_day).isoformat(),
@@ -157,11 +112,6 @@ def train(
     }
     validation = valid_terms.assign(lapsed=valid_y, probability=probability)
     validation = pd.concat([validation, valid_x], axis=1)
-    started = clock.pop("started")
-    steps, last = {}, started
-    for name, moment in clock.items():
-        steps[name] = round(moment - last, 2)
-        last = moment
     return TrainingResult(
         model=model,
         metrics=metrics,
@@ -171,7 +121,7 @@ def train(
         training_size=int(train_mask.sum()),
         validation_size=int(valid_mask.sum()),
         score_histogram=histogram(probability),
-        seconds=steps,
+        seconds=clock.steps(),
         validation=validation,
         feature_reference=feature_reference(train_x, config.names()),
     )
@@ -186,15 +136,3 @@ def _by_member_type(member_type: pd.Series, y: np.ndarray, p: np.ndarray) -> dic
         measured = evaluate(y[mask], p[mask])
         out[code or "(none)"] = {k: measured[k] for k in ("n", "base_rate", "auc")}
     return out
-
-
-class _Progress(xgb.callback.TrainingCallback):
-    """Reports boosting rounds to the job's progress row."""
-
-    def __init__(self, progress) -> None:
-        super().__init__()
-        self.progress = progress
-
-    def after_iteration(self, model, epoch, evals_log) -> bool:
-        self.progress.advance(1, message=f"round {epoch + 1}")
-        return False

@@ -33,6 +33,8 @@ from django.utils.module_loading import import_string
 
 from common.audit import audit_record
 from common.errors import DomainError
+from common.links import email_footer_links
+from common.registry import Registry
 from common.states import transition
 from imis_client.contracts import writes
 from imis_client.services import outbox_enqueue
@@ -44,6 +46,31 @@ SMS_MAX_CHARS = 640  # four concatenated segments; drafting keeps messages well 
 SEND_LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 6  # refusals (server down, busy) are tried again this many times in all
 S = Communication.Status
+
+# Checks every message passes before it is queued and again just before it is handed over:
+# fn(member_id, channel, purpose) -> a reason it must not go, or None. Apps register theirs at
+# startup (dues registers members' opt-outs), so every sender in the product honours them.
+send_refusals: Registry = Registry("send refusal check")
+
+
+def send_refused(member_id: str, channel: str, purpose: str) -> str | None:
+    """The first reason a message must not go, or None."""
+    for check in send_refusals.all():
+        reason = check(member_id, channel, purpose)
+        if reason:
+            return reason
+    return None
+
+
+def email_footer(*, member_id: str, channel: str) -> str:
+    """The footer every e-mail carries: each link registered in ``member_email_links``
+    (unsubscribe, the member's account page), one per line."""
+    if channel != Communication.Channel.EMAIL or not member_id:
+        return ""
+    lines = [
+        f"{label}: {url}" for label, url in email_footer_links(party_id=member_id, channel=channel)
+    ]
+    return "\n\n--\n" + "\n".join(lines) if lines else ""
 
 
 def _message_id(key: str) -> str:
@@ -141,6 +168,9 @@ def communication_send(
         return existing
     if channel not in Communication.Channel.values:
         raise DomainError(f"Unknown channel {channel!r}: email or sms.")
+    refusal = send_refused(member_id, channel, purpose)
+    if refusal:
+        raise DomainError(f"Not sent: {refusal}.", code="opted_out")
     to_address = (to_address or "").strip()
     if not to_address:
         what = "email address" if channel == Communication.Channel.EMAIL else "mobile number"
@@ -159,7 +189,7 @@ def communication_send(
         to_address=to_address,
         channel=channel,
         subject=subject[:250],
-        body=body,
+        body=body + email_footer(member_id=member_id, channel=channel),
         purpose=purpose[:40],
         item=item,
         sent_by=actor,
@@ -191,6 +221,12 @@ def communication_deliver(*, communication_id: int, now=None) -> Communication |
         )
         if comm is None:
             return None
+        refusal = send_refused(comm.member_id, comm.channel, comm.purpose)
+        if refusal:  # the member opted out after the message was queued
+            _transition(comm, S.SENDING)
+            comm.attempts += 1
+            comm.save(update_fields=["status", "attempts", "updated_at"])
+            return _refused(comm.pk, Suppressed(refusal))
         _transition(comm, S.SENDING)
         comm.attempts += 1
         comm.next_attempt_at = timezone.now() + SEND_LEASE
@@ -240,8 +276,14 @@ def _mark_sent(communication_id: int, message_id: str) -> Communication:
     return comm
 
 
+class Suppressed(Exception):
+    """The member opted out of the channel: the message is not handed over, now or later."""
+
+
 def _lasting(exc: Exception) -> bool:
     """A refusal that another try would get again: the server said no to this message."""
+    if isinstance(exc, Suppressed):
+        return True
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return True
     return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500

@@ -125,6 +125,15 @@ say "Feeding $DEMO_PAYMENTS sandbox payments into the cash-application queue"
 "$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print("    " + ", ".join("%s %s" % (n, s.replace("_", " ")) for s, n in sorted(r["match"]["queue"].items())))' "$LOCAL/logs/payments.json"
 # --- end of payments ---------------------------------------------------------------------------
 
+# --- Dunning (issue #17): the day's run of the cadence over the open invoices: each due step is a
+# review item with its drafted message (finance queue); invoices with a payment on its way, a
+# billing finding or a plan are paused, with the reason on the invoice. Page: /dunning/.
+say "Planning a day of dunning (log: .local/logs/dunning.log)"
+# the sandbox's association lives on its own date: plan the day as of its latest invoice
+"$PY" manage.py dunning_run --as-of-mirror >"$LOCAL/logs/dunning.json" 2>"$LOCAL/logs/dunning.log" \
+  || die "the dunning run failed; see $LOCAL/logs/dunning.log"
+"$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print("    %s open invoices considered: %s steps filed (%s), %s paused" % (r["considered"], r["filed"], ", ".join("%s %s" % (n, k) for k, n in sorted(r["by_step"].items())) or "none", r["paused"]))' "$LOCAL/logs/dunning.json"
+
 cat <<TXT
 
   Dues desk is running at http://127.0.0.1:$PORT/

@@ -294,6 +294,10 @@ REVIEW_BASELINE_MINUTES = env.int("REVIEW_BASELINE_MINUTES", default=6)
 
 # Payments and cash application (dues app). Webhook secrets come only from the environment.
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# Twilio's auth token: inbound SMS (STOP) are refused with 403 without it or a valid signature.
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+# The public URL Twilio posts to, as Twilio signs it (empty: the request's own URL).
+TWILIO_WEBHOOK_URL = env.str("TWILIO_WEBHOOK_URL", default="")
 AUTHORIZENET_SIGNATURE_KEY = env.str("AUTHORIZENET_SIGNATURE_KEY", default="")
 # Authorize.Net's API (getTransactionDetails: the payer its webhooks leave out); empty login or
 # key: not asked. Credentials only from the environment.
@@ -323,6 +327,13 @@ DUES_IMIS_PAYMENT_METHODS = env.dict(
 )
 # Confidence from which an unapplied payment flags its invoice as probably paid.
 DUES_PENDING_FLAG_CONFIDENCE = env.float("DUES_PENDING_FLAG_CONFIDENCE", default=0.5)
+# Collections (issue #17): an invoice counts as paid late when it is paid more than
+# COLLECTIONS_LATE_DAYS after its due date, or is still unpaid COLLECTIONS_UNPAID_DAYS after it.
+COLLECTIONS_LATE_DAYS = env.int("COLLECTIONS_LATE_DAYS", default=30)
+COLLECTIONS_UNPAID_DAYS = env.int("COLLECTIONS_UNPAID_DAYS", default=60)
+# Late-payment probability from which an invoice is high / medium risk (below: low).
+COLLECTIONS_HIGH_RISK = env.float("COLLECTIONS_HIGH_RISK", default=0.50)
+COLLECTIONS_MEDIUM_RISK = env.float("COLLECTIONS_MEDIUM_RISK", default=0.20)
 # django-q2 logs under "django-q" (hyphen), not "django_q": without this every webhook's
 # enqueue is logged at INFO.
 LOGGING["loggers"]["django-q"] = LOGGING["loggers"]["django_q"]
@@ -417,3 +428,12 @@ INQUIRY_ACTIVITY_TYPE = env.str("INQUIRY_ACTIVITY_TYPE", default="AI_INQUIRY")
 INQUIRY_ASK_RATE = env.str("INQUIRY_ASK_RATE", default="10/h")
 # Activity types that record a failed payment (a declined card, a returned debit); none: unread.
 RENEWALS_PAYMENT_FAILURE_TYPES = env.list("RENEWALS_PAYMENT_FAILURE_TYPES", default=["PAYFAIL"])
+# Activity types the late-payment model reads as payments, card failures and engagement
+# (default: the renewal model's).
+COLLECTIONS_PAYMENT_TYPES = env.list("COLLECTIONS_PAYMENT_TYPES", default=RENEWALS_PAYMENT_TYPES)
+COLLECTIONS_FAILURE_TYPES = env.list(
+    "COLLECTIONS_FAILURE_TYPES", default=RENEWALS_PAYMENT_FAILURE_TYPES
+)
+COLLECTIONS_ENGAGEMENT_TYPES = env.list(
+    "COLLECTIONS_ENGAGEMENT_TYPES", default=RENEWALS_ENGAGEMENT_TYPES
+)

@@ -8,4 +8,8 @@ from dues.api import views
 router = SimpleRouter()
 router.register("payments", views.PaymentViewSet, basename="payment")
 
-urlpatterns = [*router.urls, path("", include("dues.billing.api"))]
+urlpatterns = [
+    *router.urls,
+    path("", include("dues.billing.api")),
+    path("", include("dues.collections.api")),
+]

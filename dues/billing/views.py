@@ -19,6 +19,8 @@ from dues.billing.calculate import CHANGES, calculate
 from dues.billing.forms import AmendForm, BillingPolicyForm, CalculatorForm
 from dues.billing.policy import RULES, as_texts, current_policy, defaults
 from dues.billing.prices import price_book
+from dues.collections import dunning_permissions as dunning_perms
+from dues.collections.dunning_selectors import invoice_collections
 from dues.models import BillingPolicySetting, CheckRun, CreditMemo, Finding
 from reviews.models import Communication, ReviewItem
 from reviews.permissions import QUEUE_PERMISSION
@@ -151,11 +153,12 @@ class InvoiceBillingView(PermissionRequiredMixin, View):
         view = selectors.invoice_view(invoice_id)
         if view is None:
             raise Http404("No such invoice in the mirror.")
-        return render(
-            request,
-            "dues/billing/invoice.html",
-            {"view": view, "can_propose": request.user.has_perm(permissions.PROPOSE_MEMO)},
-        )
+        context = {"view": view, "can_propose": request.user.has_perm(permissions.PROPOSE_MEMO)}
+        if request.user.has_perm(dunning_perms.VIEW_DUNNING):
+            # Collections (dunning, pauses, plans) shows on the invoice it is about.
+            context["collections"] = invoice_collections(invoice_id)
+            context["can_plan"] = request.user.has_perm(dunning_perms.MANAGE_PLANS)
+        return render(request, "dues/billing/invoice.html", context)
 
 
 # --- credit memos -----------------------------------------------------------------------------

@@ -1,8 +1,6 @@
 """The member's own page, opened by a signed link (no sign-in): "Your dues" and "Ask a question".
 Everything shown is read for the link's member only; the question form carries a CSRF token."""
 
-import functools
-
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -15,20 +13,6 @@ from common.links import member_link_view
 from dues.inquiries import portal
 from dues.inquiries.account import member_account
 from dues.models import Inquiry
-
-
-def same_origin_referrer(view):
-    """common.links answers with Referrer-Policy: no-referrer, under which browsers send
-    ``Origin: null`` with a form's POST, and Django's CSRF check refuses every question. The
-    token still never leaves the site with ``same-origin``. (Reported to common.links' owner.)"""
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        response["Referrer-Policy"] = "same-origin"
-        return response
-
-    return wrapper
 
 
 class AskForm(forms.Form):
@@ -47,7 +31,6 @@ def _recent(member_id: str):
     )
 
 
-@same_origin_referrer
 @member_link_view(portal.PURPOSE)
 @require_http_methods(["GET"])
 def member_account_page(request, link):
@@ -71,7 +54,6 @@ def member_account_page(request, link):
     )
 
 
-@same_origin_referrer
 @member_link_view(portal.PURPOSE)
 @require_http_methods(["POST"])
 def member_account_ask(request, link):

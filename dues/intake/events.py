@@ -112,7 +112,7 @@ def webhook_event_process(*, event_id: int) -> WebhookEvent:
         reader = webhooks.stripe_receipt if event.source == "stripe" else webhooks.anet_receipt
         try:
             with transaction.atomic():
-                outcome = _process(event, _with_details(_read(reader, payload, tz), asked))
+                outcome = _process(event, _with_details(_read(reader, payload, tz), asked), payload)
         except (DomainError, webhooks.WebhookRejected) as exc:
             _event_transition(event, WebhookEvent.Status.FAILED)
             event.error = str(exc)[:2000]
@@ -162,8 +162,15 @@ def webhook_events_sweep(*, now=None) -> dict:
     return counts
 
 
-def _process(event: WebhookEvent, found) -> str:
+def _process(event: WebhookEvent, found, payload: dict | None = None) -> str:
     if found is None:
+        # Not a payment: a failed one (a declined card) is kept and its member asked for a card.
+        from dues.collections.card_failures import payment_failure_from_event
+
+        if payload is not None and payment_failure_from_event(
+            source=event.source, event_id=event.event_id, event=payload
+        ):
+            return WebhookEvent.Status.PROCESSED
         return WebhookEvent.Status.IGNORED
     if isinstance(found, webhooks.Refund):
         from dues.services import payment_refund

@@ -107,6 +107,16 @@ _ALL = [
         reminder=True,
     ),
     Purpose(
+        "payment_failed",
+        "Failed payment: update your card",
+        marketing=False,
+        channels=("email",),
+        facts=("invoice_number", "due_date", "amount_due"),
+        # dues.collections.failures: the failed amount and the retry date it suggests
+        expected=("failed_amount", "retry_date"),
+        required=("failed_amount", "retry_date"),
+    ),
+    Purpose(
         "proration_explanation",
         "Proration explanation",
         marketing=False,

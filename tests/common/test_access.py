@@ -83,6 +83,8 @@ EXTRA_MODULES = (
     "tests.renewals.access",
     "tests.dues.access",
     "tests.dues.billing.access",
+    "tests.dues.dunning_access",
+    "tests.dues.collections.access",
     "tests.dues.inquiries.access",
 )
 APP_ACCESS = [importlib.import_module(m) for m in EXTRA_MODULES]
@@ -98,6 +100,11 @@ PUBLIC = {
     "healthz",
     "/webhooks/stripe/",
     "/webhooks/authorizenet/",
+    # inbound SMS (STOP): signed by Twilio (X-Twilio-Signature); a bad signature is 403
+    "dues:dunning:sms_inbound",
+    # member pages opened by a signed link (common.links): no sign-in, refused plainly otherwise
+    "dues:dunning:member_plan",
+    "dues:dunning:member_unsubscribe",
     "/webhooks/inbound-email/",
     # the member's own page and its question form: a signed link (common.links) opens them for
     # one member, without sign-in; anything else gets the same "not valid" page (404)
@@ -107,9 +114,9 @@ PUBLIC = {
     "admin:login",
     "admin:logout",
 }
+SIGNED_403 = {"dues:dunning:sms_inbound", "/webhooks/inbound-email/"}
 # Pages for anyone signed in, whatever their role (Django's own password views have no
 # permission to declare).
-REFUSE_UNSIGNED_WITH_403 = {"/webhooks/inbound-email/"}
 SIGNED_IN = {"home", "password_change", "password_change_done"}
 ADMIN_NAMESPACE = "admin"
 INT_PLACEHOLDER = 999_999_999  # an id no test creates: found only after the permission check
@@ -302,8 +309,9 @@ def check(route: Route, role: str | None, response, allowed: bool) -> str | None
         return f"{status}"
     if declared.kind == "public":
         # answered: a page, a 400 for an unsigned webhook, or sign-out's redirect to the login;
-        # the inbound-email webhook answers an unsigned request 403 (issue #19's contract)
-        if status == 403 and route.name in REFUSE_UNSIGNED_WITH_403:
+        # the inbound-SMS webhook answers an unsigned post 403, as Twilio's documentation asks,
+        # and the inbound-email webhook a bad signature 403 (issue #19)
+        if route.name in SIGNED_403 and status == 403:
             return None
         return f"refused with {status}" if status in (401, 403) else None
     if declared.kind == "admin":

@@ -1,0 +1,200 @@
+"""Failed payments: Stripe's ``payment_intent.payment_failed`` and ``invoice.payment_failed`` and
+Authorize.Net's declines become a review item with a drafted update-your-card message and a
+suggested retry date (1, 3, 5 then 7 days after the failure, moved off weekends).
+
+The webhook endpoints store these events like any other (signature checked, once per event);
+the worker that processes them calls ``payment_failure_from_event`` for events that are not a
+payment. Each failure is kept once per provider event, and is also a feature of the
+late-payment model (``PaymentFailure`` rows by member).
+"""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from common.audit import audit_record
+from common.money import format_money, from_minor_units, to_money
+from dues.models import PaymentFailure
+from imis_client.models import ImisInvoice, ImisParty
+from reviews.services import review_items_propose_many
+
+KIND = "dues.payment_failed"
+RETRY_DAYS = (1, 3, 5, 7)
+STRIPE_FAILURES = ("payment_intent.payment_failed", "invoice.payment_failed")
+ANET_DECLINES = (
+    "net.authorize.payment.authcapture.created",
+    "net.authorize.payment.authorization.created",
+)
+
+
+def retry_date(failed_on: date, attempt: int) -> date:
+    """The suggested retry: 1, 3, 5 or 7 days after the failure (by attempt), never a weekend."""
+    day = failed_on + timedelta(days=RETRY_DAYS[min(max(attempt, 1), len(RETRY_DAYS)) - 1])
+    while day.weekday() >= 5:  # Saturday, Sunday: the next Monday
+        day += timedelta(days=1)
+    return day
+
+
+def _text(value) -> str:
+    return str(value or "").strip()
+
+
+def _stripe(event: dict) -> dict | None:
+    kind, obj = event.get("type"), (event.get("data") or {}).get("object") or {}
+    if kind not in STRIPE_FAILURES:
+        return None
+    metadata = obj.get("metadata") or {}
+    if kind == "invoice.payment_failed":
+        amount = from_minor_units(int(obj.get("amount_due") or 0))
+        email, number = _text(obj.get("customer_email")), _text(obj.get("number"))
+        reason = _text((obj.get("last_finalization_error") or {}).get("message")) or "declined"
+    else:
+        amount = from_minor_units(int(obj.get("amount") or 0))
+        error = obj.get("last_payment_error") or {}
+        email = _text(obj.get("receipt_email")) or _text(
+            ((error.get("payment_method") or {}).get("billing_details") or {}).get("email")
+        )
+        number = ""
+        reason = _text(error.get("decline_code") or error.get("code") or error.get("message"))
+    return {
+        "amount": amount,
+        "email": email,
+        "party_id": _text(metadata.get("party_id") or metadata.get("member_id")),
+        "invoice_number": _text(metadata.get("invoice_number")) or number,
+        "reason": reason or "declined",
+        "when": datetime.fromtimestamp(int(event.get("created") or 0), tz=UTC)
+        if event.get("created")
+        else timezone.now(),
+    }
+
+
+def _anet(event: dict) -> dict | None:
+    payload = event.get("payload") or {}
+    if event.get("eventType") not in ANET_DECLINES or str(payload.get("responseCode")) != "2":
+        return None  # 1 approved, 2 declined, 3 error, 4 held for review
+    customer, bill_to = payload.get("customer") or {}, payload.get("billTo") or {}
+    return {
+        "amount": to_money(str(payload.get("authAmount") or "0")),
+        "email": _text(customer.get("email") or payload.get("email")),
+        "party_id": _text(customer.get("id")),
+        "invoice_number": _text(payload.get("invoiceNumber")),
+        "reason": "declined by the card issuer",
+        "when": timezone.now(),
+        "name": " ".join(_text(bill_to.get(k)) for k in ("firstName", "lastName")).strip(),
+    }
+
+
+def _place(found: dict) -> tuple[str, str]:
+    """(party_id, invoice_id) from the mirror: the named member, else by e-mail; the invoice by
+    its number among that member's."""
+    party = ""
+    if found["party_id"] and ImisParty.objects.filter(imis_id=found["party_id"]).exists():
+        party = found["party_id"]
+    elif found["email"]:
+        party = (
+            ImisParty.objects.filter(email__iexact=found["email"])
+            .values_list("imis_id", flat=True)
+            .first()
+            or ""
+        )
+    invoice = ""
+    if found["invoice_number"]:
+        rows = ImisInvoice.objects.filter(number=found["invoice_number"])
+        if party:
+            rows = rows.filter(bill_to_id=party) | rows.filter(sold_to_id=party)
+        invoice = rows.values_list("imis_id", flat=True).first() or ""
+        if invoice and not party:
+            inv = ImisInvoice.objects.get(imis_id=invoice)
+            party = inv.bill_to_id or inv.sold_to_id
+    return party, invoice
+
+
+def payment_failure_from_event(*, source: str, event_id: str, event: dict) -> PaymentFailure | None:
+    """Record a failed payment once and file its review item; None when the event is not one
+    (or names no member we know: kept on the failure, nothing to send)."""
+    found = _stripe(event) if source == "stripe" else _anet(event)
+    if found is None:
+        return None
+    party, invoice = _place(found)
+    failed_on = timezone.localdate(found["when"])
+    attempt = (
+        1
+        + PaymentFailure.objects.filter(
+            party_id=party, invoice_id=invoice, failed_at__gte=found["when"] - timedelta(days=30)
+        ).count()
+        if party
+        else 1
+    )
+    try:
+        with transaction.atomic():
+            failure = PaymentFailure.objects.create(
+                source=source,
+                event_id=event_id,
+                party_id=party,
+                invoice_id=invoice,
+                amount=found["amount"],
+                reason=found["reason"][:300],
+                failed_at=found["when"],
+                attempt=attempt,
+                retry_on=retry_date(failed_on, attempt),
+            )
+    except IntegrityError:  # the same event again
+        return PaymentFailure.objects.get(source=source, event_id=event_id)
+    audit_record(
+        action="payment.failed",
+        summary=f"{source} payment of {format_money(failure.amount or Decimal(0))} failed "
+        f"({failure.reason[:80]})",
+        actor_name=source,
+        object_type="payment_failure",
+        object_id=failure.pk,
+        member_id=party,
+        data={"event": event_id, "invoice": invoice, "attempt": attempt},
+    )
+    if party:
+        payment_failures_file([failure])
+    return failure
+
+
+def payment_failures_file(failures: list[PaymentFailure]) -> list:
+    """File each failure's update-your-card proposal with its drafted message."""
+    from reviews.drafting import draft_message
+
+    proposals = []
+    for f in failures:
+        draft = draft_message(
+            purpose="payment_failed",
+            member_id=f.party_id,
+            channel="email",
+            invoice_id=f.invoice_id,
+            extra_facts={
+                "failed_amount": (f.amount, f"{f.source} event {f.event_id}"),
+                "retry_date": (f.retry_on, f"retry rule: attempt {f.attempt}, {RETRY_DAYS}"),
+            },
+        )
+        proposals.append(
+            {
+                "title": f"Failed payment of {format_money(f.amount or Decimal(0))}: ask for a "
+                "new card",
+                "summary": f"{f.source}: {f.reason}. Attempt {f.attempt}; suggested retry "
+                f"{f.retry_on.isoformat() if f.retry_on else '-'}.",
+                "member_id": f.party_id,
+                "invoice_id": f.invoice_id,
+                "object_ref": f"payment failure {f.pk}",
+                "amount": f.amount,
+                "proposed_by_job": "failed payments",
+                "payload": {
+                    "failure": str(f.pk),
+                    "source": f.source,
+                    "reason": f.reason,
+                    "retry_on": f.retry_on.isoformat() if f.retry_on else "",
+                    "draft": draft.as_payload(),
+                },
+                "dedupe_key": f"payment-failed:{f.pk}",
+            }
+        )
+    items = review_items_propose_many(kind=KIND, proposals=proposals)
+    for failure, item in zip(failures, items, strict=True):
+        PaymentFailure.objects.filter(pk=failure.pk).update(review_item=item)
+    return items
