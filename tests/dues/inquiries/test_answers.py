@@ -160,9 +160,10 @@ def test_approved_reply_is_sent_once_to_the_members_own_address_and_logged(
     assert (inquiry.status, inquiry.answered_without_edit) == ("answered", True)
     comm = Communication.objects.get(item=item)
     assert (comm.to_address, comm.status) == (party.email, "sent")
-    assert comm.body == item.payload["draft"]["body"]
+    assert comm.body.startswith(item.payload["draft"]["body"])
+    assert "\nSee your dues and ask a question: http" in comm.body  # the footer's account link
     out = inquiry.messages.get(direction=InquiryMessage.Direction.OUT)
-    assert out.text == comm.body
+    assert out.text == item.payload["draft"]["body"]
     assert len(smtp_sink.to(party.email)) == 1
 
 
