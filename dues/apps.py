@@ -14,6 +14,7 @@ class DuesConfig(AppConfig):
         from dues.close import startup as close_startup  # noqa: F401  (recognition kind, menu)
         from dues.collections import jobs as _collection_jobs  # noqa: F401
         from dues.collections import startup as _dunning  # noqa: F401  (dunning: kinds, menu, job)
+        from dues.inquiries import startup as _inquiries  # noqa: F401  (inquiry kinds, menu)
         from dues.kinds import PAYMENT_APPLICATION
         from dues.selectors import pending_payment_notice
         from reviews.drafting import register_fact_provider

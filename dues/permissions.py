@@ -34,3 +34,8 @@ GRANTS = {
 from dues.collections.dunning_permissions import GRANTS as _DUNNING_GRANTS  # noqa: E402
 
 GRANTS = {role: [*codes, *_DUNNING_GRANTS.get(role, [])] for role, codes in GRANTS.items()}
+
+# Member inquiries declare theirs beside their code (dues.inquiries.permissions).
+from dues.inquiries.permissions import GRANTS as _INQUIRY_GRANTS  # noqa: E402
+
+GRANTS = {role: [*codes, *_INQUIRY_GRANTS.get(role, [])] for role, codes in GRANTS.items()}

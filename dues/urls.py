@@ -4,6 +4,8 @@ from django.urls import include, path
 
 from dues import views
 from dues.collections import views as collection_views
+from dues.inquiries import member_views
+from dues.inquiries import webhook_views as inquiry_webhooks
 from dues.intake import webhook_views
 
 app_name = "dues"
@@ -37,6 +39,11 @@ urlpatterns = [
     path("close/revenue/", include("dues.close.revenue_urls")),
     path("", include("dues.collections.dunning_urls")),
     path("receivables/", collection_views.ReceivablesView.as_view(), name="receivables"),
+    path("inquiries/", include("dues.inquiries.urls")),
+    # The member's own page (a signed link, no sign-in: common.links).
+    path("m/account/<str:token>/", member_views.member_account_page, name="member_account"),
+    path("m/account/<str:token>/ask/", member_views.member_account_ask, name="member_account_ask"),
     path("webhooks/stripe/", webhook_views.stripe_webhook),
     path("webhooks/authorizenet/", webhook_views.authorizenet_webhook),
+    path("webhooks/inbound-email/", inquiry_webhooks.inbound_email_webhook),
 ]

@@ -12,7 +12,7 @@ from django.views import View
 from common.errors import DomainError
 from common.models import AuditEvent
 from common.tables import keyset_paginate
-from reviews import selectors, services
+from reviews import metric_panels, selectors, services
 from reviews.drafting import hooks as draft_hooks
 from reviews.forms import DecisionForm
 from reviews.kinds import get_kind, kinds
@@ -289,6 +289,7 @@ class ReviewMetricsView(PermissionRequiredMixin, View):
                 "rows": selectors.review_metrics(),
                 "series": selectors.decisions_by_day(),
                 "labels": {k.name: k.label for k in kinds()},
+                "panels": metric_panels.panels(),
             },
         )
 

@@ -422,6 +422,18 @@ REVENUE_ACCOUNTING = env.str("REVENUE_ACCOUNTING", default="accrual")
 REVENUE_RECOGNITION = env.str("REVENUE_RECOGNITION", default="months")
 # Recognition entries above this amount need a manager's approval.
 REVENUE_ENTRY_THRESHOLD = env.str("REVENUE_ENTRY_THRESHOLD", default="10000.00")
+
+# Member inquiries (dues.inquiries). The inbound-email webhook's HMAC-SHA256 key (empty: the
+# webhook refuses everything), the classification confidence below which an inquiry goes to
+# staff, the biggest policy document accepted, the working days in which staff reply, how long
+# a member's account link lasts, and the Activity type of a logged question.
+INQUIRY_WEBHOOK_SECRET = env.str("INQUIRY_WEBHOOK_SECRET", default="")
+INQUIRY_CONFIDENCE_FLOOR = env.float("INQUIRY_CONFIDENCE_FLOOR", default=0.6)
+INQUIRY_POLICY_MAX_BYTES = env.int("INQUIRY_POLICY_MAX_BYTES", default=2 * 1024 * 1024)
+INQUIRY_REPLY_WORKING_DAYS = env.int("INQUIRY_REPLY_WORKING_DAYS", default=2)
+INQUIRY_ACCOUNT_LINK_DAYS = env.int("INQUIRY_ACCOUNT_LINK_DAYS", default=30)
+INQUIRY_ACTIVITY_TYPE = env.str("INQUIRY_ACTIVITY_TYPE", default="AI_INQUIRY")
+INQUIRY_ASK_RATE = env.str("INQUIRY_ASK_RATE", default="10/h")
 # Activity types that record a failed payment (a declined card, a returned debit); none: unread.
 RENEWALS_PAYMENT_FAILURE_TYPES = env.list("RENEWALS_PAYMENT_FAILURE_TYPES", default=["PAYFAIL"])
 # Activity types the late-payment model reads as payments, card failures and engagement

@@ -30,6 +30,7 @@ from dues.models.dunning import (
     PlanInstalment,
     StepMode,
 )
+from dues.models.inquiries import Inquiry, InquiryMessage, PolicyChunk, PolicyDocument
 from dues.models.ledger import Account, InvoiceCap, JournalLine, JournalTransaction
 from dues.models.payments import (
     BankDeposit,
@@ -68,6 +69,8 @@ __all__ = [
     "DunningPause",
     "DunningStep",
     "Finding",
+    "Inquiry",
+    "InquiryMessage",
     "InvoiceCap",
     "InvoiceCheck",
     "InvoiceRisk",
@@ -83,6 +86,8 @@ __all__ = [
     "PaymentImport",
     "PaymentPlan",
     "PlanInstalment",
+    "PolicyChunk",
+    "PolicyDocument",
     "RecognitionRun",
     "RevenueEntry",
     "RevenueEvent",

@@ -298,6 +298,11 @@ def _samples(today) -> dict:
         "credit_date": (today, sample),
         "new_balance": (Decimal("0.00"), sample),
         "inquiry_text": ("Why is my invoice higher than last year?", "untrusted: " + sample),
+        "answer_summary": ("Here is how your charge is worked out.", sample),
+        "charge_breakdown": ("- Full annual dues for your membership type.", sample),
+        "policy_passage": ("Dues are payable on the first day of the membership year.", sample),
+        "policy_source": ("dues policy", sample),
+        "reply_by": (today + timedelta(days=2), sample),
     }
 
 

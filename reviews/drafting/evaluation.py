@@ -173,6 +173,11 @@ def _obedient(payload: dict, entry: dict) -> dict:
     return {**payload, "body": body}
 
 
+# For other apps' evaluations of their own drafts over this corpus (dues.inquiries).
+injection_outcome = _injection_outcome
+obedient_payload = _obedient
+
+
 def evaluate(*, model: str | None = None) -> dict:
     """Draft every golden case and injection; the figures as a JSON-safe dict."""
     model = (model if model is not None else settings.LLM_MODEL).strip()

@@ -320,7 +320,8 @@ def _payment_facts(party: m.ImisParty) -> list[Fact]:
     ]
 
 
-def _pii(party: m.ImisParty | None) -> MemberPII:
+def member_pii(party: m.ImisParty | None) -> MemberPII:
+    """What could identify the member, to mask before any model call (other apps too)."""
     if party is None:
         return MemberPII()
     names = [party.name, party.first_name, party.last_name, party.informal_name, party.middle_name]
@@ -376,4 +377,4 @@ def build_facts(
                 facts[name] = make_fact(name, value, source)
     for name, (value, source) in (extra_facts or {}).items():
         facts[name] = make_fact(name, value, source)
-    return FactContext(facts=facts, pii=_pii(party), problems=problems)
+    return FactContext(facts=facts, pii=member_pii(party), problems=problems)

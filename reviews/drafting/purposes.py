@@ -172,7 +172,16 @@ _ALL = [
             "last_payment_amount",
             "last_payment_date",
         ),
-        expected=("inquiry_text",),
+        # dues.inquiries: a sentence for the class of question, the billing calculator's
+        # breakdown of the charge asked about, a cited policy passage, when staff will reply.
+        expected=(
+            "inquiry_text",
+            "answer_summary",
+            "charge_breakdown",
+            "policy_passage",
+            "policy_source",
+            "reply_by",
+        ),
         untrusted=("inquiry_text",),
     ),
 ]

@@ -86,6 +86,7 @@ EXTRA_MODULES = (
     "tests.dues.close.access",
     "tests.dues.dunning_access",
     "tests.dues.collections.access",
+    "tests.dues.inquiries.access",
 )
 APP_ACCESS = [importlib.import_module(m) for m in EXTRA_MODULES]
 MATRIX += [row for module in APP_ACCESS for row in module.MATRIX]
@@ -105,11 +106,16 @@ PUBLIC = {
     # member pages opened by a signed link (common.links): no sign-in, refused plainly otherwise
     "dues:dunning:member_plan",
     "dues:dunning:member_unsubscribe",
+    "/webhooks/inbound-email/",
+    # the member's own page and its question form: a signed link (common.links) opens them for
+    # one member, without sign-in; anything else gets the same "not valid" page (404)
+    "dues:member_account",
+    "dues:member_account_ask",
     # the admin site's own sign-in and sign-out pages
     "admin:login",
     "admin:logout",
 }
-SIGNED_403 = {"dues:dunning:sms_inbound"}
+SIGNED_403 = {"dues:dunning:sms_inbound", "/webhooks/inbound-email/"}
 # Pages for anyone signed in, whatever their role (Django's own password views have no
 # permission to declare).
 SIGNED_IN = {"home", "password_change", "password_change_done"}
@@ -304,7 +310,8 @@ def check(route: Route, role: str | None, response, allowed: bool) -> str | None
         return f"{status}"
     if declared.kind == "public":
         # answered: a page, a 400 for an unsigned webhook, or sign-out's redirect to the login;
-        # the inbound-SMS webhook answers an unsigned post 403, as Twilio's documentation asks
+        # the inbound-SMS webhook answers an unsigned post 403, as Twilio's documentation asks,
+        # and the inbound-email webhook a bad signature 403 (issue #19)
         if route.name in SIGNED_403 and status == 403:
             return None
         return f"refused with {status}" if status in (401, 403) else None
@@ -331,6 +338,7 @@ def test_every_role_and_anonymous_get_what_the_route_declares(make_user, objects
     permission check); one without it gets 403; anonymous visitors go to the login page or get
     401/403; only the public routes answer them."""
     settings.STRIPE_WEBHOOK_SECRET = settings.AUTHORIZENET_SIGNATURE_KEY = "configured"
+    settings.INQUIRY_WEBHOOK_SECRET = "configured"
     perms = group_perms()
     method = request_method(route)
     url = route_url(route, objects)
