@@ -11,6 +11,7 @@ class DuesConfig(AppConfig):
     def ready(self) -> None:
         from dues import jobs, navigation  # noqa: F401  (job kinds, menu entries, home cards)
         from dues.billing import startup  # noqa: F401  (billing: memo kind, menu, jobs, facts)
+        from dues.close import startup as close_startup  # noqa: F401  (close: entry kind, menu)
         from dues.kinds import PAYMENT_APPLICATION
         from dues.selectors import pending_payment_notice
         from reviews.drafting import register_fact_provider

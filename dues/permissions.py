@@ -23,3 +23,6 @@ GRANTS = {
 from dues.billing.permissions import GRANTS as _BILLING_GRANTS  # noqa: E402
 
 GRANTS = {role: [*codes, *_BILLING_GRANTS.get(role, [])] for role, codes in GRANTS.items()}
+from dues.close.permissions import GRANTS as _CLOSE_GRANTS  # noqa: E402
+
+GRANTS = {role: [*codes, *_CLOSE_GRANTS.get(role, [])] for role, codes in GRANTS.items()}

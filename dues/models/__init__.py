@@ -11,6 +11,15 @@ from dues.models.billing import (
     Finding,
     InvoiceCheck,
 )
+from dues.models.close import (
+    AccountingPeriod,
+    CloseAccess,
+    Difference,
+    GlEntry,
+    GlEntryLine,
+    GlMapping,
+    Reconciliation,
+)
 from dues.models.ledger import Account, InvoiceCap, JournalLine, JournalTransaction
 from dues.models.payments import (
     BankDeposit,
@@ -25,6 +34,7 @@ from dues.models.payments import (
 
 __all__ = [
     "Account",
+    "AccountingPeriod",
     "AdjustmentAccount",
     "AdjustmentEntry",
     "AdjustmentLine",
@@ -32,9 +42,14 @@ __all__ = [
     "BillingAccess",
     "BillingPolicySetting",
     "CheckRun",
+    "CloseAccess",
     "CreditMemo",
+    "Difference",
     "DuesAccess",
     "Finding",
+    "GlEntry",
+    "GlEntryLine",
+    "GlMapping",
     "InvoiceCap",
     "InvoiceCheck",
     "JournalLine",
@@ -44,5 +59,6 @@ __all__ = [
     "Payment",
     "PaymentCandidate",
     "PaymentImport",
+    "Reconciliation",
     "WebhookEvent",
 ]
