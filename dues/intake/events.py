@@ -16,6 +16,7 @@ from django_q.tasks import async_task
 
 from common.errors import DomainError
 from common.states import transition
+from dues.close.deposits import PAYOUT_PAID, stripe_payout_record
 from dues.intake import anet_api, webhooks
 from dues.intake.receipts import Receipt
 from dues.intake.store import payment_record
@@ -112,7 +113,11 @@ def webhook_event_process(*, event_id: int) -> WebhookEvent:
         reader = webhooks.stripe_receipt if event.source == "stripe" else webhooks.anet_receipt
         try:
             with transaction.atomic():
-                outcome = _process(event, _with_details(_read(reader, payload, tz), asked))
+                if event.source == "stripe" and event.event_type == PAYOUT_PAID:
+                    stripe_payout_record(event=payload, tz=tz)
+                    outcome = WebhookEvent.Status.PROCESSED
+                else:
+                    outcome = _process(event, _with_details(_read(reader, payload, tz), asked))
         except (DomainError, webhooks.WebhookRejected) as exc:
             _event_transition(event, WebhookEvent.Status.FAILED)
             event.error = str(exc)[:2000]

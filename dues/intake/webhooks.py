@@ -88,7 +88,13 @@ def _loads(body: bytes) -> dict:
 
 # --- Stripe -------------------------------------------------------------------------------
 
-STRIPE_EVENTS = ("payment_intent.succeeded", "charge.succeeded", "charge.refunded", "invoice.paid")
+STRIPE_EVENTS = (
+    "payment_intent.succeeded",
+    "charge.succeeded",
+    "charge.refunded",
+    "invoice.paid",
+    "payout.paid",  # a payout reached the bank: a deposit for the close (dues.close.deposits)
+)
 
 
 def stripe_verify(
