@@ -33,6 +33,7 @@ urlpatterns = [
         name="member_pending",
     ),
     path("billing/", include("dues.billing.urls")),
+    path("close/", include("dues.close.recon_urls")),
     path("webhooks/stripe/", webhook_views.stripe_webhook),
     path("webhooks/authorizenet/", webhook_views.authorizenet_webhook),
 ]

@@ -83,6 +83,7 @@ EXTRA_MODULES = (
     "tests.renewals.access",
     "tests.dues.access",
     "tests.dues.billing.access",
+    "tests.dues.close.access",
 )
 APP_ACCESS = [importlib.import_module(m) for m in EXTRA_MODULES]
 MATRIX += [row for module in APP_ACCESS for row in module.MATRIX]
