@@ -46,8 +46,9 @@ def _summary_amounts(fields: list[str]) -> list[Decimal]:
     amounts, i = [], 0
     while i + 1 < len(fields):
         type_code = fields[i].strip()
-        if not type_code:
-            break
+        if not type_code:  # an empty summary (some banks lead with one)
+            i += 4
+            continue
         amount = _cents(fields[i + 1])
         if amount is not None:
             amounts.append(amount)
@@ -66,10 +67,16 @@ def bai2_control_totals(text: str) -> list[dict]:
 
     out: list[dict] = []
     group_day, group_sum, account, account_sum = None, ZERO, "", ZERO
+    last = None  # the record an 88 continues
     for code, body, line in _records(text):
-        if code is None or code == "88":
+        if code is None:
             continue
         fields = body.rstrip("/").split(",")
+        if code == "88":
+            if last == "03":  # an account's summary amounts continue on 88 records
+                account_sum += sum(_summary_amounts(fields), ZERO)
+            continue
+        last = code
         if code == "02":
             group_sum = ZERO
             raw_day = fields[3].strip() if len(fields) > 3 else ""

@@ -77,3 +77,55 @@ def test_gl_entry_record_is_idempotent_by_key():
         ("processor_fees", Decimal("10.00")),
         ("cash:stripe", Decimal("-10.00")),
     ]
+
+
+def _filed(amount: str = "10.00", user=None):
+    draft = _draft(f"processor_fees | {amount}\ncash:stripe |  | {amount}")
+    return journal_entry_propose(draft=draft, title="fee", user=user)
+
+
+def test_an_edit_that_unbalances_the_entry_is_refused_and_the_draft_kept(make_user):
+    from common import roles
+    from reviews.services import review_item_decide
+
+    item = _filed()
+    fiona = make_user(roles.FINANCE, "fiona")
+    payload = {**item.payload, "lines": "processor_fees | 10.00\ncash:stripe |  | 9.00"}
+
+    with pytest.raises(DomainError, match="does not balance"):
+        review_item_decide(item_id=item.pk, user=fiona, decision="edit", payload=payload)
+
+    item.refresh_from_db()
+    assert item.status == "pending" and "| 10.00" in item.payload["lines"].splitlines()[1]
+
+
+def test_four_eyes_whoever_proposed_or_edited_cannot_approve(make_user):
+    from common import roles
+    from reviews.services import review_item_decide
+
+    frank, fiona = make_user(roles.FINANCE, "frank"), make_user(roles.FINANCE, "fiona")
+    item = _filed(user=frank)
+    with pytest.raises(DomainError):
+        review_item_decide(item_id=item.pk, user=frank, decision="accept")
+    edited = {**item.payload, "memo": "fees of November"}
+    review_item_decide(item_id=item.pk, user=fiona, decision="edit", payload=edited)
+    with pytest.raises(DomainError):
+        review_item_decide(item_id=item.pk, user=fiona, decision="accept")
+
+    with pytest.raises(DomainError, match="You proposed this item"):
+        review_item_decide(item_id=item.pk, user=frank, decision="accept")
+    third = make_user(roles.FINANCE, "felix")
+    assert review_item_decide(item_id=item.pk, user=third, decision="accept").status == "edited"
+
+
+def test_above_the_threshold_a_manager_must_approve(make_user):
+    from common import roles
+    from reviews.services import review_item_decide
+
+    item = _filed("900.00")
+    with pytest.raises(DomainError):
+        review_item_decide(
+            item_id=item.pk, user=make_user(roles.FINANCE, "fiona"), decision="accept"
+        )
+    manager = make_user(roles.MANAGER, "maria")
+    assert review_item_decide(item_id=item.pk, user=manager, decision="accept").status == "approved"
