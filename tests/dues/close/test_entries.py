@@ -61,11 +61,11 @@ def test_entry_in_a_closed_period_is_refused_with_the_period_name():
 
 def test_database_refuses_an_entry_in_a_closed_period_with_its_name():
     AccountingPeriod.objects.create(month=date(2026, 10, 1), status="closed")
-    with pytest.raises(IntegrityError, match=r"October 2026 \(2026-10\) is a closed period"):
-        with transaction.atomic():
-            GlEntry.objects.create(
-                key="raw", entry_date=date(2026, 10, 5), journal="ADJ", reference="R", memo=""
-            )
+    closed = r"October 2026 \(2026-10\) is a closed period"
+    with pytest.raises(IntegrityError, match=closed), transaction.atomic():
+        GlEntry.objects.create(
+            key="raw", entry_date=date(2026, 10, 5), journal="ADJ", reference="R", memo=""
+        )
 
 
 def test_gl_entry_record_is_idempotent_by_key():
