@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Sum
 
 from common.audit import audit_event, audit_record, audit_record_many
@@ -220,6 +221,7 @@ def _payout_day(epoch, tz: ZoneInfo) -> date:
     return datetime.fromtimestamp(epoch, tz).date()
 
 
+@transaction.atomic
 def stripe_payout_record(*, event: dict, tz: ZoneInfo | None = None) -> BankDeposit:
     """Record a paid Stripe payout once (by its id), with the payments it carries and its fee."""
     tz = tz or ZoneInfo(settings.TIME_ZONE)
