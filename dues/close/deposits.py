@@ -89,7 +89,8 @@ def bai2_control_totals(text: str) -> list[dict]:
             account = fields[0].strip()
             account_sum = sum(_summary_amounts(fields[2:]), ZERO)
         elif code == "16":
-            account_sum += _cents(fields[1]) if len(fields) > 1 and _cents(fields[1]) else ZERO
+            amount = _cents(fields[1]) if len(fields) > 1 else None
+            account_sum += amount or ZERO
         elif code == "49":
             stated = _cents(fields[0]) if fields else None
             out.append(

@@ -37,7 +37,7 @@ C = Difference.Cause
 R = Reconciliation.Status
 OPEN_ITEM = ("pending", "approved", "edited", "executing")
 # The account each entry cause holds the month's cash against (credit), and its words.
-ENTRY_ACCOUNTS = {
+ENTRY_ACCOUNTS: dict[str, tuple[str, str]] = {
     C.HOLD: (accounts.HOLD, "Payments applied and in the hold window"),
     C.UNMATCHED: (accounts.SUSPENSE, "Payments not yet applied"),
     C.NOT_OURS: (accounts.REFUNDS_PAYABLE, "Payments not ours: refunds due"),
@@ -108,15 +108,16 @@ def _payment_rows(start: date, end: date) -> list[PaymentRow]:
 
 
 def _source_of(deposit: BankDeposit) -> str:
-    return {
+    sources: dict[str, str] = {
         BankDeposit.Kind.STRIPE_PAYOUT: Payment.Source.STRIPE,
         BankDeposit.Kind.CSV_BATCH: Payment.Source.CSV,
-    }.get(deposit.kind, Payment.Source.BAI2)
+    }
+    return sources.get(deposit.kind, Payment.Source.BAI2)
 
 
 def _deposit_findings(start: date, end: date) -> tuple[list[Found], dict]:
     deposits = list(BankDeposit.objects.filter(received_on__range=(start, end)))
-    carried = defaultdict(lambda: [ZERO, ZERO])  # deposit -> [this month, earlier]
+    carried: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])  # this month, earlier
     rows = (
         Payment.objects.filter(deposit__in=deposits)
         .values("deposit_id", "source", "received_on")
@@ -127,7 +128,10 @@ def _deposit_findings(start: date, end: date) -> tuple[list[Found], dict]:
         carried[row["deposit_id"]][0] += value
         if row["received_on"] < start:
             carried[row["deposit_id"]][1] += value
-    found, per_source = [], defaultdict(lambda: {"deposits": ZERO, "fees": ZERO, "count": 0})
+    found: list[Found] = []
+    per_source: dict[str, dict[str, Decimal]] = defaultdict(
+        lambda: {"deposits": ZERO, "fees": ZERO, "count": ZERO}
+    )
     for d in deposits:
         source = _source_of(d)
         now, earlier = carried[d.pk]
@@ -230,15 +234,15 @@ def _entry_lines(found: list[Found], month: date) -> dict[str, list[tuple[str, D
     drafted: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     for cause in ENTRY_ACCOUNTS:
         ref = f"{month:%Y-%m}:{cause}"
-        for line in GlEntryLine.objects.filter(
+        for row in GlEntryLine.objects.filter(
             entry__source="reconciliation", entry__source_ref=ref, account__startswith="cash:"
         ).values("account", "amount"):
-            drafted[cause][line["account"]] += line["amount"]
+            drafted[cause][row["account"]] += row["amount"]
         for item in pending_entries(month).filter(object_ref=f"close {month:%Y-%m} {cause}"):
             for line in JournalEntryDraft.from_payload(item.payload).lines:
                 if line.account.startswith("cash:"):
                     drafted[cause][line.account] += line.amount
-    out = {}
+    out: dict[str, list[tuple[str, Decimal, str]]] = {}
     for cause, (account, _) in ENTRY_ACCOUNTS.items():
         sign = -1 if cause == C.FEE else 1  # a fee takes cash out; the others bring it in
         lines = []
@@ -264,7 +268,7 @@ def _draft_entries(recon: Reconciliation, found: list[Found], user) -> list[Revi
     month = recon.month
     day = entry_date_for(month)
     items = []
-    differences = {
+    differences: dict[str, list[int]] = {
         cause: list(recon.differences.filter(cause=cause).values_list("pk", flat=True)[:20])
         for cause in ENTRY_ACCOUNTS
     }

@@ -4,6 +4,7 @@ the GL export downloads; every close page is photographed."""
 
 import csv
 import io
+from pathlib import Path
 
 import httpx
 import pytest
@@ -89,13 +90,11 @@ def test_finance_reconciles_approves_with_four_eyes_closes_and_downloads(
     # ... and downloads the GL export
     with page.expect_download() as info:
         page.locator('a[data-export="generic"]').click()
-    rows = list(csv.reader(io.StringIO(open(info.value.path(), encoding="utf-8").read())))
+    rows = list(csv.reader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8"))))
     assert rows[0] == ["date", "journal", "account_code", "debit", "credit", "memo", "reference"]
     assert len(rows) == 1 + 8
     assert sum(float(r[3] or 0) for r in rows[1:]) == sum(float(r[4] or 0) for r in rows[1:])
-    assert any(r[5] == "November 2026: Stripe fees withheld from payouts" for r in rows[1:]) or any(
-        r[3] == "6.62" for r in rows[1:]
-    )
+    assert ["6.62", "November 2026: Stripe fees withheld from payouts"] in [r[3:6:2] for r in rows]
     with page.expect_download() as info:
         page.locator('a[data-export="qbo"]').click()
     assert info.value.suggested_filename == "gl-2026-11-quickbooks.csv"
