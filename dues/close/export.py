@@ -31,6 +31,14 @@ class Export:
     rows: list[list]
 
 
+def _memo(line) -> str:
+    """The entry's memo, with the line's own in brackets when it has one."""
+    memo = line.entry.memo
+    if line.memo:
+        memo = f"{memo} ({line.memo})" if memo else line.memo
+    return memo[:300]
+
+
 def _lines(month: date):
     return (
         GlEntryLine.objects.filter(entry__entry_date__range=(month, month_end(month)))
@@ -76,7 +84,7 @@ def gl_export(*, month: date, fmt: str) -> Export:
                 mapped[li.account].gl_code,
                 str(li.amount) if li.amount > 0 else "",
                 str(-li.amount) if li.amount < 0 else "",
-                (li.memo or li.entry.memo)[:300],
+                _memo(li),
                 li.entry.reference,
             ]
             for li in lines
@@ -89,7 +97,7 @@ def gl_export(*, month: date, fmt: str) -> Export:
             mapped[li.account].gl_name,
             str(li.amount) if li.amount > 0 else "",
             str(-li.amount) if li.amount < 0 else "",
-            (li.memo or li.entry.memo)[:300],
+            _memo(li),
             "",
         ]
         for li in lines

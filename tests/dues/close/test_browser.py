@@ -94,7 +94,10 @@ def test_finance_reconciles_approves_with_four_eyes_closes_and_downloads(
     assert rows[0] == ["date", "journal", "account_code", "debit", "credit", "memo", "reference"]
     assert len(rows) == 1 + 8
     assert sum(float(r[3] or 0) for r in rows[1:]) == sum(float(r[4] or 0) for r in rows[1:])
-    assert ["6.62", "November 2026: Stripe fees withheld from payouts"] in [r[3:6:2] for r in rows]
+    edited = (
+        "November 2026: Stripe fees withheld from payouts (Processor fees withheld from payouts)"
+    )
+    assert ["6.62", edited] in [r[3:6:2] for r in rows]
     with page.expect_download() as info:
         page.locator('a[data-export="qbo"]').click()
     assert info.value.suggested_filename == "gl-2026-11-quickbooks.csv"

@@ -122,10 +122,12 @@ def test_the_generic_and_quickbooks_exports_balance_and_name_codes(november, mak
             codes["processor_fees"],
             "6.62",
             "",
-            "Processor fees withheld from payouts",
+            "November 2026 (2026-11): processor fee (processor fees withheld from payouts) "
+            "(Processor fees withheld from payouts)",
             fee[0][6],
         ]
     ]
+    assert fee[0][6].startswith("REC-202611-FEE-")
     debits = sum(float(r[3] or 0) for r in generic.rows)
     credits = sum(float(r[4] or 0) for r in generic.rows)
     assert round(debits, 2) == round(credits, 2) == 191.62
