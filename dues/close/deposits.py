@@ -181,6 +181,9 @@ def deposits_record_for_import(*, record: PaymentImport, text: str, uploaded_by=
                 "items": len(items),
                 "items_total": total,
                 "problems": found,
+                "bank_reference": (
+                    f"{'BAI2 account ' + account if account else 'CSV batch'} {day:%Y-%m-%d}"
+                )[:120],
                 "text": f"{record.filename}: {'account ' + account if account else 'batch'} "
                 f"of {day:%Y-%m-%d}"[:500],
             },
