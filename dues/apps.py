@@ -11,7 +11,7 @@ class DuesConfig(AppConfig):
     def ready(self) -> None:
         from dues import jobs, navigation  # noqa: F401  (job kinds, menu entries, home cards)
         from dues.billing import startup  # noqa: F401  (billing: memo kind, menu, jobs, facts)
-        from dues.close import startup as close_startup  # noqa: F401  (recognition kind, menu)
+        from dues.close import startup as close_startup  # noqa: F401  (close: entry and recognition kinds, menus)
         from dues.collections import jobs as _collection_jobs  # noqa: F401
         from dues.collections import startup as _dunning  # noqa: F401  (dunning: kinds, menu, job)
         from dues.inquiries import startup as _inquiries  # noqa: F401  (inquiry kinds, menu)

@@ -21,10 +21,11 @@ GRANTS = {
 
 # Each part of dues declares its own beside its code; a role holds the union.
 from dues.billing.permissions import GRANTS as _BILLING_GRANTS  # noqa: E402
+from dues.close.permissions import GRANTS as _CLOSE_GRANTS  # noqa: E402
 from dues.close.revenue_permissions import GRANTS as _REVENUE_GRANTS  # noqa: E402
 from dues.collections.permissions import GRANTS as _COLLECTIONS_GRANTS  # noqa: E402
 
-_PARTS = (_BILLING_GRANTS, _COLLECTIONS_GRANTS, _REVENUE_GRANTS)
+_PARTS = (_BILLING_GRANTS, _COLLECTIONS_GRANTS, _REVENUE_GRANTS, _CLOSE_GRANTS)
 GRANTS = {
     role: [*codes, *(code for part in _PARTS for code in part.get(role, []))]
     for role, codes in GRANTS.items()

@@ -43,6 +43,7 @@ urlpatterns = [
     # The member's own page (a signed link, no sign-in: common.links).
     path("m/account/<str:token>/", member_views.member_account_page, name="member_account"),
     path("m/account/<str:token>/ask/", member_views.member_account_ask, name="member_account_ask"),
+    path("close/", include("dues.close.recon_urls")),
     path("webhooks/stripe/", webhook_views.stripe_webhook),
     path("webhooks/authorizenet/", webhook_views.authorizenet_webhook),
     path("webhooks/inbound-email/", inquiry_webhooks.inbound_email_webhook),

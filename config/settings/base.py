@@ -409,6 +409,10 @@ BILLING_CANCELLATION_FEE = env.str("BILLING_CANCELLATION_FEE", default="0.00")
 BILLING_ROUNDING = env.str("BILLING_ROUNDING", default="half_up")
 # Credit memos and debit adjustments above this amount need a manager's approval.
 BILLING_MEMO_THRESHOLD = env.str("BILLING_MEMO_THRESHOLD", default="100.00")
+# Month-end close: adjusting entries above this total need a manager; Stripe pays out charges
+# this many days after they are made (its payout schedule).
+CLOSE_ENTRY_THRESHOLD = env.str("CLOSE_ENTRY_THRESHOLD", default="500.00")
+CLOSE_STRIPE_PAYOUT_DELAY_DAYS = env.int("CLOSE_STRIPE_PAYOUT_DELAY_DAYS", default=2)
 # Invoices dated within this many days are checked (older billing is not re-opened).
 BILLING_VALIDATION_DAYS = env.int("BILLING_VALIDATION_DAYS", default=120)
 # iMIS InvoicePurpose values of dues invoices (an invoice with no dues line is one of these).

@@ -1,0 +1,1 @@
+"""Month-end close: GL mapping, deposits, reconciliation, adjusting entries, period lock, export."""

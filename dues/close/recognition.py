@@ -26,7 +26,14 @@ from common.errors import DomainError
 from common.money import ZERO, allocate, to_money
 from dues.billing.calculator import add_months
 from dues.ledger import accounts as acct
-from dues.models import RecognitionRun, RevenueEntry, RevenueEvent, RevenueLine, RevenueSchedule
+from dues.models import (
+    AccountingPeriod,
+    RecognitionRun,
+    RevenueEntry,
+    RevenueEvent,
+    RevenueLine,
+    RevenueSchedule,
+)
 
 Kind = RevenueEvent.Kind
 
@@ -139,9 +146,18 @@ def method() -> str:
 
 
 def open_period() -> date | None:
-    """The first month not yet recognised (None before the first recognition run)."""
+    """The first month an event may still count in: after the last month recognised and after
+    the last month closed (the close's period lock refuses entries dated in a closed month;
+    corrections go to the open period). None before either."""
     last = RecognitionRun.objects.order_by("-period").values_list("period", flat=True).first()
-    return next_month(last) if last else None
+    closed = (
+        AccountingPeriod.objects.filter(status=AccountingPeriod.Status.CLOSED)
+        .order_by("-month")
+        .values_list("month", flat=True)
+        .first()
+    )
+    latest = max((d for d in (last, closed) if d is not None), default=None)
+    return next_month(latest) if latest else None
 
 
 def counting_period(on: date, opened: date | None) -> date:
@@ -216,10 +232,10 @@ def _event_lines(schedule: RevenueSchedule, kind: str, applied: Decimal, excess:
     was paid (cash); less is credited, refunded or written off."""
     source = acct.CASH if schedule.basis == RevenueSchedule.Basis.CASH else acct.RECEIVABLE
     if applied >= 0 and excess == 0:
-        return [(source, applied), (acct.DEFERRED_DUES, -applied)]
+        return [(source, applied), (acct.DEFERRED_DUES_REVENUE, -applied)]
     counter = COUNTER.get(kind, acct.CREDIT_MEMOS)
     return [
-        (acct.DEFERRED_DUES, -applied),
+        (acct.DEFERRED_DUES_REVENUE, -applied),
         (schedule.revenue_account, -excess),
         (counter, applied + excess),
     ]
@@ -267,7 +283,7 @@ def _new_schedule(term: InvoiceTerm, how: str, spread: str) -> RevenueSchedule:
         invoice_number=term.invoice_number,
         member_id=term.member_id,
         item_code=term.item_code,
-        revenue_account=acct.dues_revenue(term.item_code),
+        revenue_account=acct.dues_revenue_account(term.item_code),
         term_begin=term.begin,
         term_end=term.end,
         basis=how,

@@ -28,7 +28,7 @@ KIND = "dues.revenue_recognition"
 
 def journal_lines(account: str, amount: Decimal) -> list[tuple[str, Decimal]]:
     """Recognition moves revenue out of deferred (a debit) into the revenue account (a credit)."""
-    return [(acct.DEFERRED_DUES, amount), (account, -amount)]
+    return [(acct.DEFERRED_DUES_REVENUE, amount), (account, -amount)]
 
 
 def lines_text(lines: list[tuple[str, Decimal]]) -> str:
@@ -166,7 +166,9 @@ def recognition_draft(*, period: date, user=None) -> RecognitionRun:
         kind=KIND,
         proposals=[
             {
-                "title": f"Recognise {format_money(amount)} of {acct.label(account)}, {label}",
+                "title": (
+                    f"Recognise {format_money(amount)} of {acct.account_label(account)}, {label}"
+                ),
                 "payload": {
                     "period": month_key(period),
                     "account": account,

@@ -73,7 +73,7 @@ class RollForwardView(PermissionRequiredMixin, View):
         context = {
             "rf": rf,
             "month": month_key(period),
-            "accounts": [(a, acct.label(a), v) for a, v in accounts],
+            "accounts": [(a, acct.account_label(a), v) for a, v in accounts],
             "sort": sort,
             "q": wanted,
             "chart": rollforward_chart(series),

@@ -98,7 +98,7 @@ def roll_forward_many(periods: list[date]) -> list[RollForward]:
     }
     ledger: dict[tuple[date, str], Decimal] = {
         (row["entry__period"], row["entry__kind"]): row["total"]
-        for row in RevenueLine.objects.filter(account=acct.DEFERRED_DUES)
+        for row in RevenueLine.objects.filter(account=acct.DEFERRED_DUES_REVENUE)
         .values("entry__period", "entry__kind")
         .annotate(total=Sum("amount"))
         .order_by()

@@ -17,6 +17,7 @@ from django.utils import timezone
 from common.errors import DomainError
 from common.states import transition
 from common.wake import task_wake, task_wake_clear
+from dues.close.deposits import PAYOUT_PAID, stripe_payout_record
 from dues.intake import anet_api, webhooks
 from dues.intake.receipts import Receipt
 from dues.intake.store import payment_record
@@ -141,7 +142,13 @@ def webhook_event_process(*, event_id: int) -> WebhookEvent:
         reader = webhooks.stripe_receipt if event.source == "stripe" else webhooks.anet_receipt
         try:
             with transaction.atomic():
-                outcome = _process(event, _with_details(_read(reader, payload, tz), asked), payload)
+                if event.source == "stripe" and event.event_type == PAYOUT_PAID:
+                    stripe_payout_record(event=payload, tz=tz)
+                    outcome = WebhookEvent.Status.PROCESSED
+                else:
+                    outcome = _process(
+                        event, _with_details(_read(reader, payload, tz), asked), payload
+                    )
         except (DomainError, webhooks.WebhookRejected) as exc:
             _event_transition(event, WebhookEvent.Status.FAILED)
             event.error = str(exc)[:2000]

@@ -44,10 +44,18 @@ def payment_import_file(*, filename: str, content: bytes, uploaded_by=None) -> P
     source = Payment.Source.BAI2 if parsed.file_format == "bai2" else Payment.Source.CSV
     deposits = _import_deposits(record, parsed.deposits, uploaded_by)
     added, duplicates, refused = _import_lines(record, source, parsed.lines, uploaded_by, deposits)
+    # The month-end close's deposits: per account (BAI2) or batch (CSV) and day, totals checked.
+    from dues.close.deposits import deposits_record_for_import
+
+    deposits_record_for_import(
+        record=record, text=bankfiles.decode(content), uploaded_by=uploaded_by
+    )
+    record.refresh_from_db(fields=["report"])
     errors = sorted(parsed.errors + refused, key=lambda e: e["line"])
     record.lines = len(parsed.lines) - len(refused)
     record.added, record.duplicates, record.errors = len(added), len(duplicates), len(errors)
     record.report = {
+        **record.report,
         "file": filename,
         "format": parsed.file_format,
         "payment_lines": record.lines,

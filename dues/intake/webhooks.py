@@ -58,18 +58,31 @@ def _refuse_constant(name: str):
     raise WebhookRejected(f"The body is not JSON: {name} is not a JSON number.")
 
 
-def _has_nul(data) -> bool:
+def _strings(data):
     stack = [data]
     while stack:
         value = stack.pop()
         if isinstance(value, str):
-            if "\x00" in value:
-                return True
+            yield value
         elif isinstance(value, dict):
             stack.extend(value.keys())
             stack.extend(value.values())
         elif isinstance(value, list):
             stack.extend(value)
+
+
+def _has_nul(data) -> bool:
+    return any("\x00" in value for value in _strings(data))
+
+
+def _has_lone_surrogate(data) -> bool:
+    """An escaped half of a UTF-16 pair (\\udc00 alone): no character at all."""
+    for value in _strings(data):
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
     return False
 
 
@@ -80,15 +93,27 @@ def _loads(body: bytes) -> dict:
         raise WebhookRejected(f"The body is not JSON: {exc}.") from None
     if not isinstance(data, dict):
         raise WebhookRejected("The body is not a JSON object.")
-    # PostgreSQL's text and jsonb hold no NUL character, and no payment event carries one
+    # PostgreSQL's text and jsonb hold no NUL character and no lone surrogate, and no payment
+    # event carries either
     if _has_nul(data):
         raise WebhookRejected("The body holds a NUL character (\\u0000), which no event carries.")
+    if _has_lone_surrogate(data):
+        raise WebhookRejected(
+            "The body holds half of a UTF-16 surrogate pair (\\ud800-\\udfff alone), which no "
+            "event carries."
+        )
     return data
 
 
 # --- Stripe -------------------------------------------------------------------------------
 
-STRIPE_EVENTS = ("payment_intent.succeeded", "charge.succeeded", "charge.refunded", "invoice.paid")
+STRIPE_EVENTS = (
+    "payment_intent.succeeded",
+    "charge.succeeded",
+    "charge.refunded",
+    "invoice.paid",
+    "payout.paid",  # a payout reached the bank: a deposit for the close (dues.close.deposits)
+)
 
 
 def stripe_verify(

@@ -11,6 +11,15 @@ from dues.models.billing import (
     Finding,
     InvoiceCheck,
 )
+from dues.models.close import (
+    AccountingPeriod,
+    CloseAccess,
+    Difference,
+    GlEntry,
+    GlEntryLine,
+    GlMapping,
+    Reconciliation,
+)
 from dues.models.collections import (
     CollectionsAccess,
     InvoiceRisk,
@@ -52,6 +61,7 @@ from dues.models.revenue import (
 
 __all__ = [
     "Account",
+    "AccountingPeriod",
     "AdjustmentAccount",
     "AdjustmentEntry",
     "AdjustmentLine",
@@ -59,9 +69,11 @@ __all__ = [
     "BillingAccess",
     "BillingPolicySetting",
     "CheckRun",
+    "CloseAccess",
     "CollectionsAccess",
     "ContactOptOut",
     "CreditMemo",
+    "Difference",
     "DuesAccess",
     "DunningAccess",
     "DunningAction",
@@ -69,6 +81,9 @@ __all__ = [
     "DunningPause",
     "DunningStep",
     "Finding",
+    "GlEntry",
+    "GlEntryLine",
+    "GlMapping",
     "Inquiry",
     "InquiryMessage",
     "InvoiceCap",
@@ -89,6 +104,7 @@ __all__ = [
     "PolicyChunk",
     "PolicyDocument",
     "RecognitionRun",
+    "Reconciliation",
     "RevenueEntry",
     "RevenueEvent",
     "RevenueLine",

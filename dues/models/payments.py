@@ -56,10 +56,11 @@ class PaymentImport(TimeStampedModel):
 
 
 class BankDeposit(TimeStampedModel):
-    """A bank's lockbox deposit (BAI2 type 115): the total of the check items (116) that follow
-    it, not a payment. Its items are the payments and carry it (``Payment.deposit``), for the
-    month-end close; a deposit read without items waits for the lockbox detail, and is never
-    matched to a member."""
+    """A deposit: a bank's lockbox deposit (BAI2 type 115, the total of the check items (116) that
+    follow it), a BAI2 account's credits, a CSV file's batch, or a Stripe payout; not a payment.
+    Its items are the payments and carry it (``Payment.deposit``), for the month-end close; a
+    deposit read without items waits for the lockbox detail, and is never matched to a member.
+    One that does not add up is kept with its problems, line by line."""
 
     class Status(models.TextChoices):
         AWAITING_DETAIL = "awaiting", "Waiting for the lockbox detail"
@@ -73,11 +74,18 @@ class BankDeposit(TimeStampedModel):
         Status.ITEMIZED: set(),
     }
 
+    class Kind(models.TextChoices):
+        LOCKBOX = "lockbox", "Lockbox deposit (BAI2 115)"
+        BAI2_ACCOUNT = "bai2_account", "BAI2 account total"
+        CSV_BATCH = "csv_batch", "CSV batch"
+        STRIPE_PAYOUT = "stripe_payout", "Stripe payout"
+
     dedupe_key = models.CharField(max_length=200, unique=True, help_text="The record's content.")
+    kind = models.CharField(max_length=14, choices=Kind.choices, default=Kind.LOCKBOX)
     import_file = models.ForeignKey(
-        PaymentImport, on_delete=models.PROTECT, related_name="deposits"
+        PaymentImport, null=True, blank=True, on_delete=models.PROTECT, related_name="deposits"
     )
-    line_number = models.PositiveIntegerField()
+    line_number = models.PositiveIntegerField(null=True, blank=True)
     account = models.CharField(max_length=60, blank=True)
     received_on = models.DateField(db_index=True)
     amount = models.DecimalField(max_digits=14, decimal_places=2)
@@ -88,6 +96,15 @@ class BankDeposit(TimeStampedModel):
     status = models.CharField(max_length=10, choices=Status.choices, db_index=True)
     items = models.PositiveIntegerField(default=0)
     items_total = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    # A payout's processor fee (an expense, not a short payment): amount is what reached the
+    # bank, amount + fee what the payments it carries added up to.
+    fee = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    problems = models.JSONField(
+        encoder=DjangoJSONEncoder,
+        default=list,
+        blank=True,
+        help_text='Why it does not add up, line by line: [{"line", "problem"}].',
+    )
     raw = models.JSONField(encoder=DjangoJSONEncoder, default=dict)
 
     class Meta:

@@ -164,13 +164,13 @@ def test_a_lockbox_deposit_is_stored_as_the_grouping_of_its_items_and_never_as_a
     )
     # then the items are the payments, each carrying its deposit
     assert (record.lines, record.added) == (4, 4)
-    itemized, waiting = BankDeposit.objects.order_by("line_number")
+    itemized, waiting = BankDeposit.objects.filter(kind="lockbox").order_by("line_number")
     assert (itemized.status, itemized.amount, itemized.items) == ("itemized", Decimal("955.00"), 3)
     assert [(p.line_number, p.deposit_id) for p in Payment.objects.order_by("line_number")] == [
         (5, itemized.pk),
         (7, itemized.pk),
         (9, itemized.pk),
-        (10, None),
+        (10, BankDeposit.objects.get(kind="bai2_account").pk),  # the ACH: its account's deposit
     ]
     assert sum(p.amount for p in itemized.payments.all()) == itemized.amount
     # and the deposit without items waits for the lockbox detail: no payment, no journal entry

@@ -581,3 +581,13 @@ def test_sandbox_answers_the_details_of_its_own_authorizenet_payments():
         party.last,
         own.reference,
     )
+
+
+@pytest.mark.django_db
+def test_a_signed_event_with_half_a_surrogate_pair_is_refused_not_a_500(client):
+    # Found by the fuzz test: PostgreSQL's jsonb cannot hold "\udd53" alone.
+    body = json.dumps(anet_event()).replace('"authCode"', '"\\udd53authCode"', 1).encode()
+    response = post(client, ANET, body, anet_headers(body))
+    assert response.status_code == 400
+    assert "half of a UTF-16 surrogate pair" in response.json()["error"]
+    assert_nothing_stored()

@@ -222,4 +222,4 @@ def test_a_term_that_ends_before_it_begins_is_refused_with_the_invoice(db, setti
             [InvoiceTerm("X", "M", "DUES/REG", date(2026, 2, 1), date(2026, 1, 1), "77")]
         )
     assert not RevenueSchedule.objects.exists()
-    assert acct.dues_revenue("DUES/REG") == "dues_revenue:DUES/REG"
+    assert acct.dues_revenue_account("DUES/REG") == "dues_revenue:DUES/REG"
