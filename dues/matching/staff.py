@@ -95,10 +95,16 @@ def named_staff(memo: str, index: mi.MatchIndex, rows: list[int]) -> NamedStaff 
             members.setdefault(pid, str(n))
     if not members:
         return None
-    # An entry that names no one owing: another employee's, or a word that is no name; when the
-    # memo was long, the last entry is more likely cut than a stranger.
-    complete = not cut and unnamed == 0
+    # An entry that names no one owing (a name cut beyond reading, an employee paid up, a word
+    # that is no name), or a memo long enough to have lost entries at the cut: the employees
+    # named are paid for, and others may make up the rest.
+    complete = not cut and unnamed == 0 and not (long_memo and _ends_cut(memo))
     return NamedStaff(members, complete)
+
+
+def _ends_cut(memo: str) -> bool:
+    """The memo ends inside a list (a separator last: "K CLARK, M ALDELFIELD,")."""
+    return memo.rstrip()[-1:] in ",;/&+"
 
 
 def _readers(entry: Entry, people, long_memo: bool):
@@ -145,6 +151,8 @@ def _surname_fits(word: str, person: mi.Person, may_be_cut: bool) -> int | None:
         return EXACT
     if person.last_skeletons and tx.skeleton(word) in person.last_skeletons:
         return EXACT  # a transliteration of a name on file in another script
+    if may_be_cut and len(word) >= 3 and any(k.startswith(word) and k != word for k in keys):
+        return CUT  # the bank's field ended inside it ("S BRENNA" for Brennan-Walsh)
     if len(word) >= 4:
         allowed = 2 if len(word) >= 8 else 1
         if any(OSA.distance(word, k, score_cutoff=allowed) <= allowed for k in keys):
@@ -153,8 +161,6 @@ def _surname_fits(word: str, person: mi.Person, may_be_cut: bool) -> int | None:
             OSA.distance(tx.skeleton(word), s, score_cutoff=1) <= 1 for s in person.last_skeletons
         ):
             return TYPO
-    if may_be_cut and len(word) >= 3 and any(k.startswith(word) and k != word for k in keys):
-        return CUT
     return None
 
 
