@@ -181,6 +181,4 @@ def _given_fits(word: str, person: mi.Person) -> bool:
             return True  # initials run together: "KM CLARK"
         if tx.same_first_name(word, first) or (len(word) >= 3 and fuzz.ratio(word, first) >= 75):
             return True
-    if person.first_skeletons and tx.skeleton(word) in person.first_skeletons:
-        return True
-    return False
+    return bool(person.first_skeletons and tx.skeleton(word) in person.first_skeletons)
