@@ -127,6 +127,12 @@ def allocate(
             # The invoices of everyone the memo names, summing to the amount: named, as if by
             # number.
             chosen, ways = covering
+            if (
+                staff is not None
+                and not staff.complete
+                and any(index.invoices[r].member_id not in staff.members for r in chosen)
+            ):
+                basis = "subset"  # others make up what the names the memo kept do not
             alloc.extend((r, balance[r]) for r in chosen)
             left = 0
         elif is_org and (found := _subset(balance, billed, left) or _subset(balance, rest, left)):

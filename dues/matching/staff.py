@@ -54,7 +54,7 @@ class NamedStaff:
 def memo_entries(memo: str) -> tuple[tuple[Entry, ...], bool]:
     """The name entries of a memo, and whether it is long enough to have been cut."""
     raw = (memo or "").strip()
-    pieces = []
+    pieces: list[tuple[str, ...]] = []
     for piece in _ENTRY_SPLIT.split(raw):
         words = tuple(
             w for w in tx.fold(piece).split() if not w.isdigit() and w not in tx.MEMO_NOISE
@@ -172,6 +172,10 @@ def _given_fits(word: str, person: mi.Person) -> bool:
     """A given name or initial as written agrees with the person's (first, informal, middle)."""
     if word in person.middles:
         return True
+    if person.first_skeletons and len(word) <= 2:
+        # An initial of a given name on file in another script: transliterations disagree on
+        # its first letter (Χρήστος is C, CH, KH, H or X; Юлия is I, J, Y or YU).
+        return True
     for first in person.firsts:
         if len(word) == 1 or len(first) == 1:
             if word[0] == first[0]:
@@ -179,6 +183,8 @@ def _given_fits(word: str, person: mi.Person) -> bool:
             continue
         if len(word) == 2 and word[0] == first[0] and word[1] in person.middles:
             return True  # initials run together: "KM CLARK"
+        if len(word) == 2 and first.startswith(word):
+            return True  # the first two letters, as for a digraph: "TH", "CH"
         if tx.same_first_name(word, first) or (len(word) >= 3 and fuzz.ratio(word, first) >= 75):
             return True
     return bool(person.first_skeletons and tx.skeleton(word) in person.first_skeletons)

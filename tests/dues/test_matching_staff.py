@@ -148,3 +148,21 @@ def test_memo_entries_split_a_list_of_names(memo, entries):
 
     assert [e.words for e in found] == entries
     assert found[-1].last and not any(e.last for e in found[:-1])
+
+
+def test_initials_of_names_on_file_in_another_script_are_not_held_against_them():
+    # Χρήστος is written H, CH or KH by accounts payable; Юлия YU, IU or J.
+    staff = [
+        Party("72001", "Χρήστος Στανενστονε", "Χρήστος", "Στανενστονε", org_id=ORG),
+        Party("72002", "Юлия Мартинез", "Юлия", "Мартинез", org_id=ORG),
+    ]
+    book = build_index(
+        [*INVOICES, _inv("82001", "72001", "140.00"), _inv("82002", "72002", "150.00")],
+        [*PARTIES, *staff],
+        tie_rule="oldest",
+    )
+
+    found = named_staff("Dues H STANENSTONE, YU MARTINEZ", book, book.rows_of(ORG))
+
+    assert found is not None and set(found.members) == {"72001", "72002"}
+    assert found.complete
