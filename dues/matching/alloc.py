@@ -3,8 +3,9 @@
 The rule is the one finance clerks follow: invoices the payer named come first, in the order
 named; what is left goes to an open invoice whose balance it equals exactly (the oldest of
 several), else, for an organisation, to the invoices billed to it when it equals their total or
-a combination of them, else to the open invoices oldest first; anything beyond is credit on
-account. Amounts are integer cents.
+a combination of them (when its memo names employees, a combination of those employees' open
+invoices paying something for each one named: ``staff``), else to the open invoices oldest
+first; anything beyond is credit on account. Amounts are integer cents.
 """
 
 from __future__ import annotations

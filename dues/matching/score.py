@@ -21,14 +21,14 @@ from .staff import named_staff
 
 
 def allocations(ev: Evidence, index: MatchIndex, account: str) -> list[Hypothesis]:
-    named, members, alternatives = _named(ev, index, account)
-    hypotheses = allocate(index, account, ev.cents, named, ev.rmr_paid, members)
+    named, staff, alternatives = _named(ev, index, account)
+    hypotheses = allocate(index, account, ev.cents, named, ev.rmr_paid, staff)
     # A mistyped number that two of the account's invoices fit equally: both are offered, so
     # neither is taken for sure.
     for picked, others in alternatives:
         for other in others[:2]:
             swapped = [other if r == picked else r for r in named]
-            hypotheses += allocate(index, account, ev.cents, swapped, ev.rmr_paid, members)
+            hypotheses += allocate(index, account, ev.cents, swapped, ev.rmr_paid, staff)
     return hypotheses
 
 
