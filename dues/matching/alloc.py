@@ -3,13 +3,16 @@
 The rule is the one finance clerks follow: invoices the payer named come first, in the order
 named; what is left goes to an open invoice whose balance it equals exactly (the oldest of
 several), else, for an organisation, to the invoices billed to it when it equals their total or
-a combination of them, else to the open invoices oldest first; anything beyond is credit on
-account. Amounts are integer cents.
+a combination of them (when its memo names employees, a combination of those employees' open
+invoices paying something for each one named: ``staff``), else to the open invoices oldest
+first; anything beyond is credit on account. Amounts are integer cents.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from .staff import NamedStaff
 
 SUBSET_MAX_INVOICES = 24
 SUBSET_MAX_STATES = 20_000
@@ -38,13 +41,15 @@ def allocate(
     cents: int,
     named: list[int],
     paid: dict[int, int],
-    members: dict[str, str] | None = None,
+    staff: NamedStaff | None = None,
 ) -> list[Hypothesis]:
     """Allocations of ``cents`` to ``account`` (the convention's choice, and close rivals).
 
-    ``named``: invoices named by number, in the order named; ``members``: members the memo
-    names (an employer paying for them), whose invoices are then the only ones considered.
+    ``named``: invoices named by number, in the order named; ``staff``: the employees the memo
+    names (an employer paying for them), whose invoices are then the only ones considered, or
+    the first ones when the memo's list was cut.
     """
+    members = staff.members if staff is not None else None
     rows = index.rows_of(account)
     if not rows:
         return []
@@ -76,7 +81,11 @@ def allocate(
             )
         ]
     elif members:
-        rest = [r for r in rows if index.invoices[r].member_id in members] or rows
+        of_named = [r for r in rows if index.invoices[r].member_id in members]
+        if staff is not None and not staff.complete:
+            # A list cut by the bank's field: the employees it names first, then the others.
+            of_named += [r for r in rows if index.invoices[r].member_id not in members]
+        rest = of_named or rows
     else:
         rest = rows
     out = []
@@ -115,10 +124,16 @@ def allocate(
             basis = "all"  # the organisation's statement
             alloc.extend((r, balance[r]) for r in billed)
             left = 0
-        elif is_org and (covering := _subset_covering(index, rest, left, members)):
+        elif is_org and (covering := _subset_covering(index, rest, left, staff)):
             # The invoices of everyone the memo names, summing to the amount: named, as if by
             # number.
             chosen, ways = covering
+            if (
+                staff is not None
+                and not staff.complete
+                and any(index.invoices[r].member_id not in staff.members for r in chosen)
+            ):
+                basis = "subset"  # others make up what the names the memo kept do not
             alloc.extend((r, balance[r]) for r in chosen)
             left = 0
         elif is_org and (found := _subset(balance, billed, left) or _subset(balance, rest, left)):
@@ -187,13 +202,18 @@ def _hypothesis(index, account, alloc, credit, ways, named, basis) -> Hypothesis
 COVER_MAX_MEMBERS = 6
 
 
-def _subset_covering(index, rows: list[int], target: int, members: dict[str, str] | None):
+def _subset_covering(index, rows: list[int], target: int, staff: NamedStaff | None):
     """Like ``_subset``, of the subsets that pay something for everyone the memo names
-    ("Dues Wayne Bramarick, De La Cruz, Radacott": all three, not two of them); ``members``:
-    member -> the name the memo gives (two De La Cruz employees answer to one name)."""
-    names = sorted(set((members or {}).values()))
-    if not 2 <= len(names) <= COVER_MAX_MEMBERS:
+    ("Dues Wayne Bramarick, De La Cruz, Radacott": all three, not two of them; two De La Cruz
+    employees answer to one entry). Of one employee's open invoices of one amount, only the one
+    the manager's rule picks (``TIE_RULES``) is a different set of invoices to choose from."""
+    if staff is None:
         return None
+    members = staff.members
+    names = sorted(set(members.values()))
+    if not (2 if staff.complete else 1) <= len(names) <= COVER_MAX_MEMBERS:
+        return None
+    rows = _one_per_amount(index, rows)
     name_bit = {name: 1 << k for k, name in enumerate(names)}
     bits = {
         r: name_bit[members[index.invoices[r].member_id]]
@@ -201,6 +221,26 @@ def _subset_covering(index, rows: list[int], target: int, members: dict[str, str
         if index.invoices[r].member_id in members
     }
     return _subsets(index.cents, rows, target, bits, (1 << len(names)) - 1)
+
+
+def _one_per_amount(index, rows: list[int]) -> list[int]:
+    """``rows`` with, of one member's invoices of one amount, the one the tie rule picks (the
+    oldest or the newest); all of them when a person chooses."""
+    rule = getattr(index, "tie_rule", "propose")
+    if rule == "propose":
+        return rows
+    kept: dict[tuple[str, int], int] = {}
+    for r in rows:
+        key = (index.invoices[r].member_id, index.cents[r])
+        have = kept.get(key)
+        if have is None:
+            kept[key] = r
+            continue
+        older = (index.dates[r], r) < (index.dates[have], have)
+        if older == (rule == "oldest"):
+            kept[key] = r
+    chosen = set(kept.values())
+    return [r for r in rows if r in chosen]
 
 
 def _subset(balance: list[int], rows: list[int], target: int):

@@ -37,6 +37,7 @@ class Evidence:
     # living with them or who paid their dues before
     linked: dict[str, tuple[str, float, str]] = field(default_factory=dict)
     postal: str = ""  # the payer's postal code, compared as the post office means it
+    memo: str = ""  # the memo as written, for the list of names an organisation gives
 
 
 def read(remittance: Remittance, index: MatchIndex) -> Evidence:
@@ -74,6 +75,7 @@ def read(remittance: Remittance, index: MatchIndex) -> Evidence:
         rmr_paid={},
         neighbours={},
         postal=ml.postal_key(remittance.payer_postal_code),
+        memo=remittance.memo or "",
     )
     for position, number in enumerate(numbers):
         weight = m.ID_UNSURE if number.year_like else m.ID_EXACT

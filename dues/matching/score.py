@@ -17,17 +17,18 @@ from .alloc import Hypothesis, allocate
 from .index import MatchIndex
 from .names import name_lr
 from .read import Evidence, typo_weight
+from .staff import named_staff
 
 
 def allocations(ev: Evidence, index: MatchIndex, account: str) -> list[Hypothesis]:
-    named, members, alternatives = _named(ev, index, account)
-    hypotheses = allocate(index, account, ev.cents, named, ev.rmr_paid, members)
+    named, staff, alternatives = _named(ev, index, account)
+    hypotheses = allocate(index, account, ev.cents, named, ev.rmr_paid, staff)
     # A mistyped number that two of the account's invoices fit equally: both are offered, so
     # neither is taken for sure.
     for picked, others in alternatives:
         for other in others[:2]:
             swapped = [other if r == picked else r for r in named]
-            hypotheses += allocate(index, account, ev.cents, swapped, ev.rmr_paid, members)
+            hypotheses += allocate(index, account, ev.cents, swapped, ev.rmr_paid, staff)
     return hypotheses
 
 
@@ -64,18 +65,11 @@ def _named(ev: Evidence, index: MatchIndex, account: str):
             named.append(equal[0])
             if len(equal) > 1:
                 alternatives.append((equal[0], [r for r in equal[1:] if r not in named]))
-    members: dict[str, str] = {}  # member -> the name the memo gives them by
+    staff = None  # the employees an organisation's memo names (``staff.named_staff``)
     person = index.people.get(account)
-    if person is not None and person.is_org and ev.memo_words:
-        for r in rows:
-            member = index.people.get(index.invoices[r].member_id)
-            if (
-                member is not None
-                and not member.is_org
-                and any(k in ev.memo_words for k in member.last_keys)
-            ):
-                members[member.party_id] = next(k for k in member.last_keys if k in ev.memo_words)
-    return named, members, alternatives
+    if person is not None and person.is_org and ev.memo:
+        staff = named_staff(ev.memo, index, rows)
+    return named, staff, alternatives
 
 
 def _typo_chance(ev: Evidence, index: MatchIndex, row: int) -> float:
