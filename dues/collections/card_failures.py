@@ -43,6 +43,11 @@ def retry_date(failed_on: date, attempt: int) -> date:
     return day
 
 
+def _dict(value) -> dict:
+    """A JSON object as sent, or an empty one when the field is missing or not an object."""
+    return value if isinstance(value, dict) else {}
+
+
 def _text(value) -> str:
     return str(value or "").strip()
 
@@ -51,7 +56,7 @@ def _stripe(event: dict) -> dict | None:
     kind, obj = event.get("type"), (event.get("data") or {}).get("object") or {}
     if kind not in STRIPE_FAILURES:
         return None
-    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    metadata = _dict(obj.get("metadata"))
     if kind == "invoice.payment_failed":
         amount = from_minor_units(int(obj.get("amount_due") or 0))
         email, number = _text(obj.get("customer_email")), _text(obj.get("number"))
@@ -79,14 +84,14 @@ def _stripe(event: dict) -> dict | None:
 
 
 def _anet(event: dict) -> dict | None:
-    payload = event.get("payload") if isinstance(event.get("payload"), dict) else {}
+    payload = _dict(event.get("payload"))
     kind = event.get("eventType")
     declined = kind in ANET_DECLINES and str(payload.get("responseCode")) in ANET_FAILED_CODES
     if not (declined or kind in ANET_FRAUD):
         return None
-    customer = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
-    bill_to = payload.get("billTo") if isinstance(payload.get("billTo"), dict) else {}
-    order = payload.get("order") if isinstance(payload.get("order"), dict) else {}
+    customer = _dict(payload.get("customer"))
+    bill_to = _dict(payload.get("billTo"))
+    order = _dict(payload.get("order"))
     when = None
     with contextlib.suppress(ValueError):  # the notification's date, else its arrival
         when = datetime.fromisoformat(str(event.get("eventDate", "")).replace("Z", "+00:00"))
