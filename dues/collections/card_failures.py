@@ -8,14 +8,18 @@ payment. Each failure is kept once per provider event, and is also a feature of 
 late-payment model (``PaymentFailure`` rows by member).
 """
 
+import contextlib
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import pandas as pd
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from common.audit import audit_record
 from common.money import format_money, from_minor_units, to_money
+from dues.intake.webhooks import ANET_CAPTURES, REFERENCE_KEYS
 from dues.models import PaymentFailure
 from imis_client.models import ImisInvoice, ImisParty
 from reviews.services import review_items_propose_many
@@ -23,10 +27,12 @@ from reviews.services import review_items_propose_many
 KIND = "dues.payment_failed"
 RETRY_DAYS = (1, 3, 5, 7)
 STRIPE_FAILURES = ("payment_intent.payment_failed", "invoice.payment_failed")
-ANET_DECLINES = (
-    "net.authorize.payment.authcapture.created",
-    "net.authorize.payment.authorization.created",
-)
+# Authorize.Net: a capture or authorization answered 2 (declined) or 3 (error); 1 is approved
+# and 4 held for review (not a failure); a fraud filter's decline is one whatever its code.
+ANET_DECLINES = (*ANET_CAPTURES, "net.authorize.payment.authorization.created")
+ANET_FRAUD = ("net.authorize.payment.fraud.declined",)
+ANET_FAILED_CODES = ("2", "3")
+PARTY_KEYS = ("party_id", "member_id", "imis_id")
 
 
 def retry_date(failed_on: date, attempt: int) -> date:
@@ -37,6 +43,11 @@ def retry_date(failed_on: date, attempt: int) -> date:
     return day
 
 
+def _dict(value) -> dict:
+    """A JSON object as sent, or an empty one when the field is missing or not an object."""
+    return value if isinstance(value, dict) else {}
+
+
 def _text(value) -> str:
     return str(value or "").strip()
 
@@ -45,7 +56,7 @@ def _stripe(event: dict) -> dict | None:
     kind, obj = event.get("type"), (event.get("data") or {}).get("object") or {}
     if kind not in STRIPE_FAILURES:
         return None
-    metadata = obj.get("metadata") or {}
+    metadata = _dict(obj.get("metadata"))
     if kind == "invoice.payment_failed":
         amount = from_minor_units(int(obj.get("amount_due") or 0))
         email, number = _text(obj.get("customer_email")), _text(obj.get("number"))
@@ -61,8 +72,10 @@ def _stripe(event: dict) -> dict | None:
     return {
         "amount": amount,
         "email": email,
-        "party_id": _text(metadata.get("party_id") or metadata.get("member_id")),
-        "invoice_number": _text(metadata.get("invoice_number")) or number,
+        "party_id": next((_text(metadata[k]) for k in PARTY_KEYS if metadata.get(k)), ""),
+        "invoice_number": next(
+            (_text(metadata[k]) for k in REFERENCE_KEYS if metadata.get(k)), number
+        ),
         "reason": reason or "declined",
         "when": datetime.fromtimestamp(int(event.get("created") or 0), tz=UTC)
         if event.get("created")
@@ -71,28 +84,40 @@ def _stripe(event: dict) -> dict | None:
 
 
 def _anet(event: dict) -> dict | None:
-    payload = event.get("payload") or {}
-    if event.get("eventType") not in ANET_DECLINES or str(payload.get("responseCode")) != "2":
-        return None  # 1 approved, 2 declined, 3 error, 4 held for review
-    customer, bill_to = payload.get("customer") or {}, payload.get("billTo") or {}
+    payload = _dict(event.get("payload"))
+    kind = event.get("eventType")
+    declined = kind in ANET_DECLINES and str(payload.get("responseCode")) in ANET_FAILED_CODES
+    if not (declined or kind in ANET_FRAUD):
+        return None
+    customer = _dict(payload.get("customer"))
+    bill_to = _dict(payload.get("billTo"))
+    order = _dict(payload.get("order"))
+    when = None
+    with contextlib.suppress(ValueError):  # the notification's date, else its arrival
+        when = datetime.fromisoformat(str(event.get("eventDate", "")).replace("Z", "+00:00"))
     return {
         "amount": to_money(str(payload.get("authAmount") or "0")),
         "email": _text(customer.get("email") or payload.get("email")),
         "party_id": _text(customer.get("id")),
-        "invoice_number": _text(payload.get("invoiceNumber")),
-        "reason": "declined by the card issuer",
-        "when": timezone.now(),
+        "invoice_number": _text(
+            order.get("invoiceNumber")
+            or payload.get("invoiceNumber")
+            or payload.get("merchantReferenceId")
+        ),
+        "reason": "declined by the fraud filter"
+        if kind in ANET_FRAUD
+        else "declined by the card issuer",
+        "when": when or timezone.now(),
         "name": " ".join(_text(bill_to.get(k)) for k in ("firstName", "lastName")).strip(),
     }
 
 
 def _place(found: dict) -> tuple[str, str]:
-    """(party_id, invoice_id) from the mirror: the named member, else by e-mail; the invoice by
-    its number among that member's."""
-    party = ""
-    if found["party_id"] and ImisParty.objects.filter(imis_id=found["party_id"]).exists():
-        party = found["party_id"]
-    elif found["email"]:
+    """(party_id, invoice_id): the member the provider names (kept even before the mirror has
+    them: the failure is theirs), else by e-mail; the invoice by its number (or id) among that
+    member's, whose bill-to (else sold-to) party it was when no member is named."""
+    party = found["party_id"]
+    if not party and found["email"]:
         party = (
             ImisParty.objects.filter(email__iexact=found["email"])
             .values_list("imis_id", flat=True)
@@ -101,13 +126,16 @@ def _place(found: dict) -> tuple[str, str]:
         )
     invoice = ""
     if found["invoice_number"]:
-        rows = ImisInvoice.objects.filter(number=found["invoice_number"])
+        ref = found["invoice_number"]
+        rows = ImisInvoice.objects.filter(deleted_at__isnull=True).filter(
+            Q(number=ref) | Q(imis_id=ref)
+        )
         if party:
-            rows = rows.filter(bill_to_id=party) | rows.filter(sold_to_id=party)
-        invoice = rows.values_list("imis_id", flat=True).first() or ""
-        if invoice and not party:
-            inv = ImisInvoice.objects.get(imis_id=invoice)
-            party = inv.bill_to_id or inv.sold_to_id
+            rows = rows.filter(Q(bill_to_id=party) | Q(sold_to_id=party))
+        inv = rows.order_by("-number").values_list("imis_id", "sold_to_id", "bill_to_id").first()
+        if inv:
+            invoice = inv[0]
+            party = party or inv[2] or inv[1]
     return party, invoice
 
 
@@ -152,9 +180,20 @@ def payment_failure_from_event(*, source: str, event_id: str, event: dict) -> Pa
         member_id=party,
         data={"event": event_id, "invoice": invoice, "attempt": attempt},
     )
-    if party:
-        payment_failures_file([failure])
+    if party and ImisParty.objects.filter(imis_id=party).exists():
+        payment_failures_file([failure])  # a member the desk can write to
     return failure
+
+
+def failed_payment_days() -> pd.DataFrame:
+    """The failures recorded for a member (the rows the update-your-card items are filed from),
+    one row each: party_id, date (the provider's time of failure, local day). The late-payment
+    model's failed-payment events read this, so the model and the items cannot disagree."""
+    rows = PaymentFailure.objects.exclude(party_id="").values_list("party_id", "failed_at")
+    return pd.DataFrame(
+        [(party, timezone.localdate(at)) for party, at in rows.iterator()],
+        columns=["party_id", "date"],
+    )
 
 
 def payment_failures_file(failures: list[PaymentFailure]) -> list:

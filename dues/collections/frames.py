@@ -2,9 +2,9 @@
 parties, dated payments, card failures and engagement, one COPY per table (common.ml.frames).
 
 Parties are identified by their position in ``parties`` (``p`` in other frames, -1: unknown).
-Card failures are the failure activity types in iMIS plus the failed-payment webhook events the
-desk stored (Stripe ``payment_intent.payment_failed`` / ``invoice.payment_failed``,
-Authorize.Net declines) whose payer is known.
+Card failures are the failure activity types in iMIS plus the failed payments the desk recorded
+from the providers' webhooks for a member (``card_failures.failed_payment_days``: the
+``PaymentFailure`` rows the update-your-card items are filed from).
 """
 
 from dataclasses import dataclass
@@ -15,7 +15,7 @@ from django.conf import settings
 from psycopg import sql
 
 from common.ml.frames import day, day_number, local_day, read_all, table
-from dues.collections.failures import failed_payment_days
+from dues.collections.card_failures import failed_payment_days
 from imis_client import models as m
 
 

@@ -25,7 +25,7 @@ class Hypothesis:
     account: str
     alloc: list[tuple[int, int]]  # (invoice row, cents applied)
     credit: int
-    relation: str  # exact | multi | partial | over | split
+    relation: str  # exact | instalment | multi | partial | over | split
     ways: int = 1  # equally good allocations among different members (only one is shown)
     named: frozenset[int] = frozenset()
     basis: str = "named"  # named | single | all | subset | fifo: how the invoices were chosen
@@ -93,7 +93,7 @@ def allocate(
     basis = "named"
     tie = None
     if left > 0 and rest:
-        exact = [r for r in rest if balance[r] == left]
+        exact = [r for r in rest if balance[r] == left] or _expecting(index, rest, left)
         billed = [r for r in rest if index.invoices[r].payer_id == account]
         if exact and not is_org and not used and len(exact) > 1:
             # Two open invoices of this amount (last year's and this year's dues at one price):
@@ -185,6 +185,12 @@ def _tie(index, exact: list[int], cents: int):
     return None, by_date[1:3], f"{n} open invoices of {amount}: a person chooses"
 
 
+def _expecting(index, rows: list[int], cents: int) -> list[int]:
+    """Invoices whose payment plan expects a payment of ``cents`` next (an instalment): the
+    balance-equals convention, with the plan's amount standing for the balance."""
+    return [r for r in rows if index.expects(r, cents)]
+
+
 def _hypothesis(index, account, alloc, credit, ways, named, basis) -> Hypothesis:
     balance = index.cents
     short = any(take < balance[r] for r, take in alloc)
@@ -196,6 +202,8 @@ def _hypothesis(index, account, alloc, credit, ways, named, basis) -> Hypothesis
         relation = "split"
     else:
         relation = "exact" if len(alloc) == 1 else "multi"
+    if relation == "partial" and len(alloc) == 1 and index.expects(*alloc[0]):
+        relation = "instalment"  # what the invoice's payment plan expects next
     return Hypothesis(account, list(alloc), credit, relation, ways, frozenset(named), basis)
 
 

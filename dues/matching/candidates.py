@@ -15,11 +15,12 @@ from collections.abc import Iterable
 
 from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Lower, Replace, Upper
+from django.utils import timezone
 
-from dues.matching.index import MatchIndex
+from dues.matching.index import MatchIndex, cents_of
 from dues.matching.matcher import build_index
 from dues.matching.records import OpenInvoice, Party, PastPayment
-from dues.models import Payment
+from dues.models import Payment, PaymentPlan, PlanInstalment
 from imis_client.models import ImisInvoice, ImisParty
 
 _OPEN = Q(is_open=True, balance__gt=0)
@@ -141,13 +142,47 @@ def load_payment_history() -> list[PastPayment]:
     ]
 
 
+def load_expected_payments() -> dict[str, list[int]]:
+    """What each open payment plan (offered or accepted) expects next on its invoice, in cents:
+    its first unpaid instalment, and that with every unpaid instalment before it when some are
+    overdue (a member catching up pays them together). One query; a completed or cancelled
+    plan expects nothing."""
+    rows = (
+        PlanInstalment.objects.filter(
+            plan__status__in=[PaymentPlan.Status.OFFERED, PaymentPlan.Status.ACTIVE]
+        )
+        .exclude(status=PlanInstalment.Status.PAID)
+        .order_by("plan_id", "number")
+        .values_list("plan_id", "plan__invoice_id", "due_on", "amount", "paid_amount")
+    )
+    today = timezone.localdate()
+    expected: dict[str, list[int]] = {}
+    reached: set[int] = set()  # plans whose instalment not yet overdue has been counted
+    running: dict[int, int] = {}
+    for plan_id, invoice_id, due_on, amount, paid in rows:
+        if plan_id in reached:
+            continue
+        running[plan_id] = running.get(plan_id, 0) + cents_of(amount - paid)
+        expected.setdefault(invoice_id, []).append(running[plan_id])
+        if due_on >= today:
+            reached.add(plan_id)
+    return expected
+
+
 def match_index(
     *, history: Iterable[PastPayment] | None = None, tie_rule: str = "propose"
 ) -> MatchIndex:
     """The matching index over the mirror as it is now, with the mirror's billing history and
     ``history``: the payments the product applied (``load_payment_history``, read when not
-    given); ``tie_rule``: the manager's rule for several open invoices of the amount."""
+    given); ``tie_rule``: the manager's rule for several open invoices of the amount; and what
+    open payment plans expect next (``load_expected_payments``)."""
     open_invoices, billing = load_invoices()
     if history is None:
         history = load_payment_history()
-    return build_index(open_invoices, load_parties(), [*billing, *history], tie_rule=tie_rule)
+    return build_index(
+        open_invoices,
+        load_parties(),
+        [*billing, *history],
+        tie_rule=tie_rule,
+        expected=load_expected_payments(),
+    )

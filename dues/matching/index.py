@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -97,6 +98,8 @@ class MatchIndex:
         self.sorted_lasts: list[str] = []
         self.by_skeleton: dict[str, list[str]] = defaultdict(list)  # -> surname keys
         self.tie_rule = "propose"  # several open invoices equal the amount: alloc.TIE_RULES
+        # row -> amounts (cents) a payment plan expects next on the invoice: ``add_expected``
+        self.expected: dict[int, frozenset[int]] = {}
 
     # -- how common something is in this book (smoothed) ---------------------------------
     def f_last(self, key: str) -> float:
@@ -150,6 +153,10 @@ class MatchIndex:
     def is_price(self, cents: int) -> bool:
         """An amount owed on many open invoices: one of the prices the association bills."""
         return len(self.by_amount.get(cents, ())) >= self.price_floor
+
+    def expects(self, row: int, cents: int) -> bool:
+        """The invoice's payment plan expects a payment of ``cents`` next (an instalment)."""
+        return cents in self.expected.get(row, ())
 
     def is_account(self, party_id: str) -> bool:
         return party_id in self.account_rows or party_id in self.employees
@@ -322,3 +329,22 @@ def _add_party(index: MatchIndex, party) -> None:
         index.by_soundex_initial[(tx.soundex(key), initial)].append(pid)
         for name in firsts:
             by_last_first[(key, name)].append(pid)
+
+
+def add_expected(index: MatchIndex, expected: Mapping[str, Iterable[int]]) -> None:
+    """Amounts (cents) a payment plan expects on an open invoice (invoice id -> its next
+    instalment, and it with the instalments before it still unpaid): a payment of one of them
+    is as telling as one of the balance. Amounts not below the balance are the balance's own."""
+    rows: dict[str, list[int]] = defaultdict(list)
+    for row, inv in enumerate(index.invoices):
+        if inv.invoice_id in expected:
+            rows[inv.invoice_id].append(row)
+    for invoice_id, amounts in expected.items():
+        for row in rows.get(invoice_id, ()):
+            wanted = frozenset(c for c in amounts if 0 < c < index.cents[row])
+            if not wanted:
+                continue
+            index.expected[row] = wanted
+            inv = index.invoices[row]
+            for pid in {inv.member_id, inv.payer_id} - {""}:
+                index.party_amounts.update((pid, c) for c in wanted)

@@ -32,7 +32,7 @@ it: ``read`` (what the remittance says), ``block``, ``alloc`` and ``score`` (ste
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from itertools import pairwise
 
@@ -74,12 +74,16 @@ def build_index(
     history: Iterable[PastPayment] = (),
     *,
     tie_rule: str = "propose",
+    expected: Mapping[str, Iterable[int]] | None = None,
 ) -> MatchIndex:
     """Index open invoices, parties and past payments for ``match`` (one pass over each).
     ``tie_rule``: what to do when several open invoices of a payer equal the amount
-    (``alloc.TIE_RULES``)."""
+    (``alloc.TIE_RULES``); ``expected``: invoice id -> the amounts (cents) its payment plan
+    expects next (``mi.add_expected``)."""
     index = mi.build(invoices, parties, history)
     index.tie_rule = tie_rule
+    if expected:
+        mi.add_expected(index, expected)
     return index
 
 
@@ -159,9 +163,15 @@ def auto_applicable(
     return (
         bool(best.allocations)
         and best.credit == 0
-        and best.shortfall == 0
+        and pays_as_billed(best)
         and applied == to_money(remittance.amount)
     )
+
+
+def pays_as_billed(candidate: Candidate) -> bool:
+    """Nothing is left owing that was due now: the balance, or the instalment a payment plan
+    expects (the rest of the invoice stays open, as the plan says)."""
+    return candidate.shortfall == 0 or candidate.signals.get("amount") == "instalment"
 
 
 def _calibrate(p: float) -> float:

@@ -54,7 +54,7 @@ def not_auto_reason(candidates: list, remittance, threshold) -> str:
         return "Not for Auto: more than one candidate fits."
     top = candidates[0]
     applied = sum((amount for _, amount in top.allocations), Decimal(0))
-    if top.credit or top.shortfall or applied != remittance.amount:
+    if top.credit or not matcher.pays_as_billed(top) or applied != remittance.amount:
         return "Not for Auto: the amount does not equal the open balance exactly."
     if threshold is not None and Decimal(str(top.confidence)) < threshold:
         return f"Not for Auto: confidence is below the policy's {int(threshold * 100)} %."

@@ -278,6 +278,11 @@ def _amount_score(ev: Evidence, index: MatchIndex, hyp: Hypothesis) -> float:
     if relation == "exact":
         why.append("amount equals balance")
         return math.log(m.P_AMOUNT_EXACT / background)
+    if relation == "instalment":
+        # As strong as the balance: the amount the member agreed to pay next.
+        left = from_minor_units(owed - applied)
+        why.append(f"amount equals the payment plan's next instalment; {left} stays open")
+        return math.log(m.P_AMOUNT_EXACT / background)
     if relation == "multi":
         why.append(f"amount equals {len(hyp.alloc)} open balances together")
         person = index.people.get(hyp.account)

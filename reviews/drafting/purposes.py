@@ -112,7 +112,7 @@ _ALL = [
         marketing=False,
         channels=("email",),
         facts=("invoice_number", "due_date", "amount_due"),
-        # dues.collections.failures: the failed amount and the retry date it suggests
+        # dues.collections.card_failures: the failed amount and the retry date it suggests
         expected=("failed_amount", "retry_date"),
         required=("failed_amount", "retry_date"),
     ),

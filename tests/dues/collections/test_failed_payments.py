@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from dues.collections.failures import failed_payment_days
-from dues.models import Payment, WebhookEvent
+from dues.collections.card_failures import failed_payment_days
+from dues.models import Payment, PaymentFailure, WebhookEvent
 from imis_client.models import ImisInvoice
 from tests.dues.conftest import (
     anet_body,
@@ -68,8 +68,15 @@ def test_failures_are_stored_create_no_payment_and_count_for_the_member(client):
         assert response.status_code == 200, response.content
     assert WebhookEvent.objects.count() == 3
     events = process_all()
-    assert {e.status for e in events} == {"ignored"}
+    # each is a failure recorded for its member (none is in the mirror: no item is filed)
+    assert {e.status for e in events} == {"processed"}
     assert Payment.objects.count() == 0
+    assert sorted(PaymentFailure.objects.values_list("party_id", "invoice_id")) == [
+        ("P-31", "7001"),
+        ("P-42", ""),
+        ("P-55", ""),
+    ]
+    assert not PaymentFailure.objects.exclude(review_item=None).exists()
     days = failed_payment_days()
     assert sorted(days["party_id"]) == ["P-31", "P-42", "P-55"]
     assert set(days["date"]) == {timezone.localdate()}
@@ -78,4 +85,25 @@ def test_failures_are_stored_create_no_payment_and_count_for_the_member(client):
 def test_a_successful_capture_is_not_a_failure(client):
     body = anet_body(anet_event(notification="b2", txn="60020990002", customer={"id": "P-9"}))
     assert post(client, ANET, body, anet_headers(body)).status_code == 200
+    assert failed_payment_days().empty
+
+
+def test_the_model_reads_the_failures_the_items_are_filed_from(client, mirror):
+    # a member in the mirror: the failure files an update-your-card item and is a model event
+    mirror.member("P-77", "Ada Lovelace", email="ada@example.org")
+    held = anet_event(notification="c3", txn="60020990003", responseCode=4, customer={"id": "P-78"})
+    declined = anet_event(
+        notification="c4", txn="60020990004", responseCode=2, customer={"id": "P-77"}
+    )
+    for event in (held, declined):
+        body = anet_body(event)
+        assert post(client, ANET, body, anet_headers(body)).status_code == 200
+    process_all()
+
+    failure = PaymentFailure.objects.get()  # held for review is not a failure
+    assert failure.party_id == "P-77" and failure.review_item is not None
+    days = failed_payment_days()
+    assert list(days["party_id"]) == ["P-77"]
+    # removing the recorded failure removes the model's event: one source, no second reading
+    PaymentFailure.objects.all().delete()
     assert failed_payment_days().empty
