@@ -294,9 +294,10 @@ def _file_batch(batch: list[Due], today: date, instalments: dict | None = None) 
     """File one batch under its invoices' locks. ``instalments``: {invoice_id: PlanInstalment}
     when the batch is a plan's own reminders."""
     instalments_of = instalments or {}
-    drafted = [  # drafted outside the locks: drafting is the slow part
-        (d, *_proposal(d, today, instalments_of.get(d.invoice_id))) for d in batch
-    ]
+    from reviews.drafting.guardrails import rules_batch
+
+    with rules_batch():  # drafted outside the locks, the guardrail rules read once per batch
+        drafted = [(d, *_proposal(d, today, instalments_of.get(d.invoice_id))) for d in batch]
     with transaction.atomic():
         _lock_invoices([d.invoice_id for d in batch])
         still = {d.invoice_id for d in _still_due(batch, instalments)}

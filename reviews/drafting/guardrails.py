@@ -6,6 +6,8 @@ whole message).
 """
 
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -30,6 +32,22 @@ KIND_WORDS = {
 }
 
 
+_batch_active: ContextVar[bool] = ContextVar("drafting_rules_batch", default=False)
+_batch_rules: ContextVar["Rules | None"] = ContextVar("drafting_rules", default=None)
+
+
+@contextmanager
+def rules_batch():
+    """Draft many messages with one read of the guardrail rules. A rule changed during the
+    batch applies from the next batch on; approval re-checks outside any batch, with fresh rules."""
+    active, cached = _batch_active.set(True), _batch_rules.set(None)
+    try:
+        yield
+    finally:
+        _batch_rules.reset(cached)
+        _batch_active.reset(active)
+
+
 @dataclass
 class Rules:
     """Managers' rules: prohibited terms and tone rules, and the domains links may use."""
@@ -39,6 +57,17 @@ class Rules:
 
     @classmethod
     def load(cls) -> "Rules":
+        """The active rules; inside ``rules_batch()`` read once and shared by the batch's drafts."""
+        cached = _batch_rules.get()
+        if cached is not None:
+            return cached
+        rules = cls._read()
+        if _batch_active.get():
+            _batch_rules.set(rules)
+        return rules
+
+    @classmethod
+    def _read(cls) -> "Rules":
         from reviews.models import GuardrailRule
 
         rules = cls()
