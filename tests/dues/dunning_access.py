@@ -21,15 +21,20 @@ def objects() -> dict:
     from datetime import date
     from decimal import Decimal
 
+    from django.db import transaction
+
     from dues.models import PaymentPlan, PlanInstalment
 
-    plan = PaymentPlan.objects.create(
-        invoice_id="ACCESS-INV", party_id="ACCESS", balance=Decimal("10.00")
-    )
-    PlanInstalment.objects.create(
-        plan=plan, number=1, due_on=date(2027, 1, 1), amount=Decimal("5.00")
-    )
-    PlanInstalment.objects.create(
-        plan=plan, number=2, due_on=date(2027, 2, 1), amount=Decimal("5.00")
-    )
+    # one transaction: the database checks at commit that the instalments sum to the balance
+    # (the browser tests run without a wrapping transaction)
+    with transaction.atomic():
+        plan = PaymentPlan.objects.create(
+            invoice_id="ACCESS-INV", party_id="ACCESS", balance=Decimal("10.00")
+        )
+        PlanInstalment.objects.create(
+            plan=plan, number=1, due_on=date(2027, 1, 1), amount=Decimal("5.00")
+        )
+        PlanInstalment.objects.create(
+            plan=plan, number=2, due_on=date(2027, 2, 1), amount=Decimal("5.00")
+        )
     return {"PLAN": plan.pk, "INVOICE": "ACCESS-INV"}
