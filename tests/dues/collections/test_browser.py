@@ -2,6 +2,7 @@
 invoices were scored by the late-payment model, sees the charts, filters the drill-down by risk
 and sorts it; the page is photographed."""
 
+import re
 from io import StringIO
 
 import pytest
@@ -45,8 +46,16 @@ def test_finance_reads_the_receivables_and_drills_into_high_risk_invoices(
     cells = page.locator("#invoices tbody tr td:nth-child(6)").all_inner_texts()
     shares = [int(c.split("%")[0]) for c in cells]
     assert shares == sorted(shares, reverse=True)
+    # the next dunning step of each invoice, from the cadence (or "—" when none is left); no
+    # invoice is paused, since nothing was filed
+    steps = page.locator("#invoices tbody tr td:nth-child(7)").all_inner_texts()
+    assert steps and all(
+        t.strip() == "—" or re.search(r"\((email|sms|staff call)[^)]*\) on \d{4}-\d\d-\d\d", t)
+        for t in steps
+    ), steps
     assert all(
-        "—" in t for t in page.locator("#invoices tbody tr td:nth-child(7)").all_inner_texts()
+        t.strip() == "—"
+        for t in page.locator("#invoices tbody tr td:nth-child(8)").all_inner_texts()
     )
     screenshot(page, "receivables-high-risk")
     # a segment of another kind redraws the aging
