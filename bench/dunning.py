@@ -7,25 +7,19 @@ proposals (each drafted from the approved template with its guardrails, filed as
 under the per-invoice locks, with its DunningAction and audit rows), with the 1-minute load
 average beside them (the machine is shared).
 
-bench/collections.py measures the same over the sandbox's association synced over HTTP; this one
-is quicker to run: the mirror is written straight into a fresh database (one member and one dues
+bench/collections_bench.py measures the same over the sandbox's association synced over HTTP; this
+one is quicker to run: the mirror is written straight into a fresh database (one member and one dues
 invoice each, due dates spread over the last 120 days and the next 10, about a third still open),
 as a sync would leave it; the sandbox's HTTP sync is measured by bench/sync.py and is not
 repeated here.
 """
-
-import sys
-
-# bench/collections.py is named like the standard library's ``collections``: run as a script
-# from bench/, that folder comes first on the path and would shadow it. Drop it first.
-if sys.path and sys.path[0].rstrip("/").endswith("bench"):
-    sys.path.pop(0)
 
 import argparse
 import json
 import os
 import random
 import subprocess
+import sys
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -94,7 +88,7 @@ def seed_mirror(members: int, seed: int) -> dict:
 
 def measure_dunning(*, file_count: int = 5_000) -> dict:
     """Plan the day's steps over the mirror as it is, then file ``file_count`` of them (Django
-    set up by the caller). bench/collections.py calls it after its sync and scoring."""
+    set up by the caller). bench/collections_bench.py calls it after its sync and scoring."""
     from dues.collections import planner
 
     started = time.perf_counter()
