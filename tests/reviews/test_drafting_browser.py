@@ -28,7 +28,8 @@ def test_manager_previews_a_template_against_a_member_and_saves_a_version(page, 
     install_case(CASES["dunning-1-email"])
     browser_login(page, "grace")
     page.get_by_role("link", name="Templates").click()
-    expect(page.locator("#templates tbody tr")).to_have_count(17)  # billing added one
+    # the library's 18 templates: billing's adjustment and collections' failed payment added theirs
+    expect(page.locator("#templates tbody tr")).to_have_count(18)
     screenshot(page, "drafting-template-list")
     page.locator('#templates tr[data-purpose="dunning_1"][data-channel="email"] a').click()
     # the preview fills itself from the member with an open invoice
