@@ -23,7 +23,10 @@ def to_money(value, *, rule: str = HALF_UP) -> Decimal:
         raise ValueError(f"not an amount: {value!r}") from exc
     if not amount.is_finite():
         raise ValueError(f"not an amount: {value!r}")
-    return amount.quantize(CENT, rounding=rule)
+    try:
+        return amount.quantize(CENT, rounding=rule)
+    except InvalidOperation as exc:  # more digits than any amount has (the context's precision)
+        raise ValueError(f"not an amount: {value!r} is too large") from exc
 
 
 def typed_money(value) -> Decimal | None:

@@ -51,3 +51,8 @@ def test_allocate_parts_always_sum_to_total(total, weights):
 def test_format_money_for_people():
     assert format_money(Decimal("1234.5")) == "$1,234.50"
     assert format_money(Decimal("-12")) == "-$12.00"
+
+
+def test_an_amount_too_large_for_cents_is_refused_as_not_an_amount():
+    with pytest.raises(ValueError, match="too large"):
+        to_money("100000000000000000000000234.50")
