@@ -334,6 +334,9 @@ COLLECTIONS_UNPAID_DAYS = env.int("COLLECTIONS_UNPAID_DAYS", default=60)
 # Late-payment probability from which an invoice is high / medium risk (below: low).
 COLLECTIONS_HIGH_RISK = env.float("COLLECTIONS_HIGH_RISK", default=0.50)
 COLLECTIONS_MEDIUM_RISK = env.float("COLLECTIONS_MEDIUM_RISK", default=0.20)
+# Days after the due date that an auto-pay invoice's dunning waits for the card charge and its
+# settlement (a failed charge arrives as a card failure and is chased as one).
+COLLECTIONS_AUTOPAY_GRACE_DAYS = env.int("COLLECTIONS_AUTOPAY_GRACE_DAYS", default=5)
 # django-q2 logs under "django-q" (hyphen), not "django_q": without this every webhook's
 # enqueue is logged at INFO.
 LOGGING["loggers"]["django-q"] = LOGGING["loggers"]["django_q"]

@@ -139,9 +139,12 @@ def _place(found: dict) -> tuple[str, str]:
     return party, invoice
 
 
-def payment_failure_from_event(*, source: str, event_id: str, event: dict) -> PaymentFailure | None:
+def payment_failure_from_event(
+    *, source: str, event_id: str, event: dict, file_item: bool = True
+) -> PaymentFailure | None:
     """Record a failed payment once and file its review item; None when the event is not one
-    (or names no member we know: kept on the failure, nothing to send)."""
+    (or names no member we know: kept on the failure, nothing to send). ``file_item=False``
+    records it only (a failure of long ago is history for the model, not work for staff)."""
     found = _stripe(event) if source == "stripe" else _anet(event)
     if found is None:
         return None
@@ -180,9 +183,45 @@ def payment_failure_from_event(*, source: str, event_id: str, event: dict) -> Pa
         member_id=party,
         data={"event": event_id, "invoice": invoice, "attempt": attempt},
     )
-    if party and ImisParty.objects.filter(imis_id=party).exists():
+    if file_item and party and ImisParty.objects.filter(imis_id=party).exists():
         payment_failures_file([failure])  # a member the desk can write to
     return failure
+
+
+def payment_failures_backfill(*, file_within_days: int = 7) -> dict:
+    """Record the failures in webhook events stored before failures were kept (they were
+    ignored then), so the late-payment model counts them. Safe to run twice: a failure is kept
+    once per provider event. Only failures of the last ``file_within_days`` days still get their
+    update-your-card item; older ones are recorded only."""
+    from dues.models import WebhookEvent
+
+    kept = set(PaymentFailure.objects.values_list("source", "event_id"))
+    since = timezone.now() - timedelta(days=file_within_days)
+    counts = {"events": 0, "recorded": 0, "already_kept": 0, "not_a_failure": 0, "filed": 0}
+    events = WebhookEvent.objects.filter(
+        Q(source="stripe", event_type__in=STRIPE_FAILURES)
+        | Q(source="authorizenet", event_type__in=(*ANET_DECLINES, *ANET_FRAUD))
+    ).order_by("pk")
+    for source, event_id, payload in events.values_list("source", "event_id", "payload"):
+        counts["events"] += 1
+        if (source, event_id) in kept:
+            counts["already_kept"] += 1
+            continue
+        found = _stripe(payload) if source == "stripe" else _anet(payload)
+        if found is None:
+            counts["not_a_failure"] += 1
+            continue
+        recent = found["when"] >= since
+        failure = payment_failure_from_event(
+            source=source, event_id=event_id, event=payload, file_item=recent
+        )
+        if failure is not None:
+            kept.add((source, event_id))
+            counts["recorded"] += 1
+            if recent:
+                failure.refresh_from_db(fields=["review_item"])
+                counts["filed"] += int(failure.review_item_id is not None)
+    return counts
 
 
 def failed_payment_days() -> pd.DataFrame:

@@ -38,6 +38,7 @@ FEATURES = [
     "prev_days_late",
     "prev_unpaid_now",
     "card_failures_365",
+    "autopay",
     "engagement_180",
     "engagement_trend",
 ]
@@ -179,6 +180,7 @@ def compute_features(
                 "prev_days_late": prev_days,
                 "prev_unpaid_now": np.sum(np.vstack(unpaid_k), axis=0),
                 "card_failures_365": failures,
+                "autopay": inv["autopay"].fillna(False).to_numpy(float)[rows],
                 "engagement_180": recent,
                 "engagement_trend": np.log1p(recent) - np.log1p(before),
             }

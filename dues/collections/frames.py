@@ -76,7 +76,7 @@ def _queries(open_only: bool) -> dict:
             sql.SQL(
                 "SELECT imis_id, sold_to_id, bill_to_id, {inv}, {due}, purpose,"
                 " coalesce(amount, 0), coalesce(adjustment_amount, 0), payment_amount,"
-                " coalesce(balance, 0), is_open FROM {invoice}"
+                " coalesce(balance, 0), is_open, autopay_instruction_id <> '' FROM {invoice}"
                 " WHERE deleted_at IS NULL AND invoice_date IS NOT NULL{of}"
             ).format(
                 inv=day("invoice_date"),
@@ -96,6 +96,7 @@ def _queries(open_only: bool) -> dict:
                 "paid_amount": "num",
                 "balance": "num",
                 "is_open": "bool",
+                "autopay": "bool",
             },
         ),
         "payments": _activity(settings.COLLECTIONS_PAYMENT_TYPES, only),

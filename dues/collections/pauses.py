@@ -8,12 +8,14 @@ Other apps register their reason at startup, e.g. the inquiries engineer:
 
 from collections.abc import Callable, Iterable
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from common.audit import audit_event, audit_record_many
 from common.registry import Registry
 from dues.models import CreditMemo, DunningPause, Finding, PauseReason
+from imis_client.models import ImisInvoice
 
 PauseProvider = Callable[[list[str]], dict[str, str]]
 
@@ -52,10 +54,33 @@ def _plan(invoice_ids: list[str]) -> dict[str, str]:
     return plans_in_good_standing(invoice_ids)
 
 
+def _autopay(invoice_ids: list[str]) -> dict[str, str]:
+    """An auto-pay invoice is charged on its due date: no reminder before the charge has had its
+    days to settle. A declined charge is chased as a card failure, and after the grace the
+    cadence resumes (the charge did not settle it)."""
+    from datetime import timedelta
+
+    grace = timedelta(days=settings.COLLECTIONS_AUTOPAY_GRACE_DAYS)
+    today = timezone.localdate()
+    rows = ImisInvoice.objects.filter(
+        imis_id__in=invoice_ids, deleted_at__isnull=True, is_open=True
+    ).exclude(autopay_instruction_id="")
+    return {
+        invoice_id: (
+            f"auto-pay charges the card on file on {due:%-d %B %Y}"
+            if due
+            else "auto-pay charges the card on file"
+        )
+        for invoice_id, due in rows.values_list("imis_id", "due_date")
+        if due is None or today <= due + grace
+    }
+
+
 pause_providers.register(PauseReason.PENDING_PAYMENT, _pending_payment)
 pause_providers.register(PauseReason.BILLING_FINDING, _billing_finding)
 pause_providers.register(PauseReason.CREDIT_MEMO, _credit_memo)
 pause_providers.register(PauseReason.PLAN, _plan)
+pause_providers.register(PauseReason.AUTOPAY, _autopay)
 
 
 def pauses_now(invoice_ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:

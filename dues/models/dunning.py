@@ -125,6 +125,7 @@ class PauseReason(models.TextChoices):
     BILLING_FINDING = "billing_finding", "An open billing finding"
     CREDIT_MEMO = "credit_memo", "A credit memo in progress"
     PLAN = "plan", "A payment plan in good standing"
+    AUTOPAY = "autopay", "Auto-pay charges the card on file"
     INQUIRY = "inquiry", "An open inquiry or dispute"
     OPT_OUT = "opt_out", "The member opted out of the channel"
     CLOSED = "closed", "The invoice is paid or closed"

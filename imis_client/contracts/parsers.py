@@ -177,6 +177,9 @@ def parse_invoice(record: dict, ctx: Ctx) -> dict:
         "payment_amount": money(ctx, record.get("PaymentAmount"), "PaymentAmount"),
         "balance": balance,
         "description": text(ctx, record.get("Description"), "Description")[:500],
+        "autopay_instruction_id": text(
+            ctx, record.get("AutoPayInstructionId"), "AutoPayInstructionId"
+        )[:80],
         "is_open": balance is not None and balance != 0,
     }
 

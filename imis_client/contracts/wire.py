@@ -97,6 +97,7 @@ class _Invoice(msgspec.Struct, gc=False):
     PaymentAmount: AmountLike = None
     Balance: AmountLike = None
     Description: object = None
+    AutoPayInstructionId: object = None
 
 
 def _party_ref(ref: _PartyRef | None):
@@ -118,6 +119,7 @@ def _invoice(d: _Invoice) -> dict:
         "AdjustmentAmount": _amount(d.AdjustmentAmount),
         "PaymentAmount": _amount(d.PaymentAmount),
         "Balance": _amount(d.Balance),
+        "AutoPayInstructionId": d.AutoPayInstructionId,
         "Description": d.Description,
     }
 

@@ -182,6 +182,11 @@ class ImisInvoice(MirrorModel):
     payment_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True)
     balance = models.DecimalField(max_digits=14, decimal_places=2, null=True)
     description = models.CharField(max_length=500, blank=True)
+    autopay_instruction_id = models.CharField(
+        max_length=80,
+        blank=True,
+        help_text="AutoPayInstructionId: the card on file is charged on the due date.",
+    )
     is_open = models.BooleanField(default=False, db_index=True)
 
     class Meta(MirrorModel.Meta):

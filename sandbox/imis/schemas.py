@@ -13,6 +13,7 @@ ACTIVITY_BASE = 5000001
 COMMLOG_BASE = 1
 NOTE_BASE = 1
 AUDIT_BASE = 1
+AUTOPAY_BASE = 700001
 
 PARTY = {
     "party_id": INT,
@@ -47,6 +48,9 @@ PARTY = {
     "created_by": STR,
     "updated_on": DATE,
     "updated_by": STR,
+    # An auto-pay instruction on file (iMIS ``AutoPayInstructionId``): the card is charged for
+    # the member's own renewals on their due date. "" = none.
+    "autopay_id": STR,
 }
 
 ITEM = {

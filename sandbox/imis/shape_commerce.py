@@ -161,7 +161,19 @@ def invoice_dicts(assoc, idx: np.ndarray) -> list[dict]:
         )
         if c["note"][i]:
             out[-1]["Note"] = c["note"][i]  # what an adjustment left (a cancelled renewal)
+        autopay = _autopay_instruction(assoc, c, i)
+        if autopay:
+            out[-1]["AutoPayInstructionId"] = autopay
     return out
+
+
+def _autopay_instruction(assoc, c: dict, i: int) -> str:
+    """The member's auto-pay instruction on a renewal the member is billed for in person (an
+    employer's invoice or a first join is paid otherwise)."""
+    if c["purpose"][i] == "MembershipJoin" or c["bill_to"][i] != c["sold_to"][i]:
+        return ""
+    row = assoc.party_row(c["sold_to"][i])
+    return "" if row is None else assoc.parties.get(row, "autopay_id") or ""
 
 
 _PAYMENT_TYPES = {"CHECK": "Check", "ACH": "Check", "CASH": "Cash"}

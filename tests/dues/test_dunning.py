@@ -193,3 +193,34 @@ def test_database_refuses_a_second_open_step_for_an_invoice(overdue):
             planned_for=TODAY,
             balance=action.balance,
         )
+
+
+def test_autopay_invoice_waits_for_the_charge_then_resumes_after_the_grace(mirror, clock, settings):
+    # given an invoice a week past due whose member keeps a card on auto-pay, charged and
+    # settling within 10 days
+    settings.COLLECTIONS_AUTOPAY_GRACE_DAYS = 10
+    mirror.member("M3", "Cy Twombly", email="cy@example.org")
+    mirror.invoice(
+        "INV-3", "M3", "180.00", due_date=TODAY - timedelta(days=7), autopay_instruction_id="7001"
+    )
+    clock("2026-12-07T09:00")
+
+    # when the day's dunning is planned, the +7 reminder waits for the charge
+    paused = planner.dunning_run(today=TODAY)
+    assert (paused["filed"], paused["paused"]) == (0, 1)
+    pause = DunningPause.objects.get(invoice_id="INV-3")
+    assert pause.reason == "autopay"
+    assert pause.detail == "auto-pay charges the card on file on 30 November 2026"
+
+    # when the grace has passed and the charge did not settle it, the cadence resumes
+    clock("2026-12-11T09:00")
+    resumed = planner.dunning_run(today=TODAY + timedelta(days=4))
+    assert resumed["filed"] == 1
+    pause.refresh_from_db()
+    assert pause.ended_at is not None
+
+
+def test_invoice_without_autopay_is_not_paused_for_it(overdue, clock):
+    clock("2026-12-07T09:00")
+    assert planner.dunning_run(today=TODAY)["filed"] == 1
+    assert not DunningPause.objects.filter(reason="autopay").exists()

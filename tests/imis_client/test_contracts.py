@@ -117,6 +117,18 @@ def test_parse_invoice_open_flag_follows_the_balance():
     assert p.parse_invoice(record, ctx("invoice"))["is_open"] is False
 
 
+def test_parse_invoice_keeps_its_autopay_instruction():
+    record = {
+        "$type": "Asi.Soa.Commerce.DataContracts.InvoiceSummaryData, Asi.Contracts",
+        "InvoiceId": "300018",
+        "Balance": {"Amount": 150.0},
+        "AutoPayInstructionId": 7001,
+    }
+    assert p.parse_invoice(record, ctx("invoice"))["autopay_instruction_id"] == "7001"
+    del record["AutoPayInstructionId"]
+    assert p.parse_invoice(record, ctx("invoice"))["autopay_instruction_id"] == ""
+
+
 def test_repeated_dates_and_amounts_give_the_same_values_as_the_first_time():
     # dates and amounts repeat across a sync and are remembered; what comes back must not change
     for _ in range(2):
@@ -218,6 +230,7 @@ def _invoice(**fields) -> dict:
         ("invoice", _invoice(SoldToParty="16348")),
         ("invoice", _invoice(InvoiceAmount={"Amount": 1.0, "$value": 2.0})),
         ("invoice", _invoice(InvoiceAmount=[315.0])),
+        ("invoice", _invoice(AutoPayInstructionId=7001)),
         ("invoice", {"InvoiceId": None}),
     ],
 )

@@ -4,11 +4,13 @@ create no payment, and become the card failures of the member they were for."""
 import json
 import time
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
-from dues.collections.card_failures import failed_payment_days
+from dues.collections.card_failures import failed_payment_days, payment_failures_backfill
 from dues.models import Payment, PaymentFailure, WebhookEvent
 from imis_client.models import ImisInvoice
 from tests.dues.conftest import (
@@ -107,3 +109,38 @@ def test_the_model_reads_the_failures_the_items_are_filed_from(client, mirror):
     # removing the recorded failure removes the model's event: one source, no second reading
     PaymentFailure.objects.all().delete()
     assert failed_payment_days().empty
+
+
+def test_backfill_records_failures_stored_before_they_were_kept_once(client, mirror):
+    # given two declines delivered and stored while failures were still ignored: one a month
+    # ago, one yesterday, both for a member of the mirror
+    mirror.member("P-88", "Ada Lovelace", email="ada@example.org")
+    for notification, txn in (("d1", "60020990011"), ("d2", "60020990012")):
+        event = anet_event(
+            notification=notification, txn=txn, responseCode=2, customer={"id": "P-88"}
+        )
+        body = anet_body(event)
+        assert post(client, ANET, body, anet_headers(body)).status_code == 200
+    process_all()
+    PaymentFailure.objects.all().delete()  # what the desk kept before failures were recorded
+    old = WebhookEvent.objects.order_by("pk").first()
+    month_ago = (timezone.now() - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%S.0Z")
+    old.payload = {**old.payload, "eventDate": month_ago}
+    old.save(update_fields=["payload"])
+
+    # when the backfill runs twice
+    out = StringIO()
+    call_command("payment_failures_backfill", stdout=out)
+    again = payment_failures_backfill()
+
+    # then each decline is a failure of the member once; only yesterday's asks for a new card
+    assert json.loads(out.getvalue()) == {
+        "events": 2,
+        "recorded": 2,
+        "already_kept": 0,
+        "not_a_failure": 0,
+        "filed": 1,
+    }
+    assert (again["recorded"], again["already_kept"]) == (0, 2)
+    assert sorted(failed_payment_days()["party_id"]) == ["P-88", "P-88"]
+    assert PaymentFailure.objects.exclude(review_item=None).count() == 1

@@ -157,3 +157,19 @@ def test_scoring_reads_only_open_invoices_parties_and_gets_the_same_features(san
     assert len(narrow.invoices) < len(full.invoices)
     assert len(narrow.engagement) < len(full.engagement)
     pd.testing.assert_frame_equal(open_features(full), open_features(narrow))
+
+
+def test_features_carry_the_invoices_autopay_instruction(sandbox_mirror):
+    # given the sandbox's members, some of whom keep a card on auto-pay (synced over HTTP)
+    on = set(
+        ImisInvoice.objects.exclude(autopay_instruction_id="").values_list("imis_id", flat=True)
+    )
+    assert on
+    # when the late-payment frames and features are built
+    frames = late_frames()
+    inv = frames.invoices
+    flagged = set(inv.loc[inv["autopay"].astype(bool), "invoice_id"])
+    features = compute_features(frames, settle(frames), np.arange(len(inv)), th=Thresholds())
+    # then exactly those invoices carry the auto-pay feature
+    assert flagged == on & set(inv["invoice_id"])
+    assert int(features["autopay"].sum()) == len(flagged)
