@@ -71,9 +71,16 @@ def _decimal(text: str) -> Decimal | None:
 
 
 def figure_facts(pack: BoardPack) -> list[Fact]:
-    """The pack's figures as the facts the drafting tracer knows: each value typed (an amount, a
-    percentage, a count), each value and note also as shown, every number of a label or note as a
-    count, and the month and its days that notes name as dates."""
+    """The pack's figures as the facts the drafting tracer knows.
+
+    A value is typed: an amount (its sign is words: "differs by -$5.00" reads "$5.00"), a
+    percentage, or else a count ("41 days", "+2.1 points"). Numbers in a label or a note ("Over
+    90 days", "12 of 40 decided") are text facts, never amounts: "$90" is not traced. (The
+    drafting tracer lets a number it has seen written stand before a "%", so "90 %" is; an
+    untraced percentage is one that no figure, label or note holds.) Each value and note also
+    counts as shown, and the month, its last day and the days notes name ("as of 30 Nov 2026")
+    are dates.
+    """
     facts = [
         Fact("month", pack.month, "board pack", DATE),
         Fact(
@@ -90,18 +97,22 @@ def figure_facts(pack: BoardPack) -> list[Fact]:
         if money:
             amount = _decimal(money.group(2))
             if amount is not None:
-                facts.append(Fact(name, -amount if money.group(1) else amount, name, MONEY))
+                facts.append(Fact(name, amount, name, MONEY))
         elif percent:
             share = _decimal(percent.group(1))
             if share is not None:
-                facts.append(Fact(name, share, name, PERCENT))
+                facts.append(Fact(name, abs(share), name, PERCENT))
+        else:
+            for i, raw in enumerate(_NUMBER.findall(value)):
+                number = _decimal(raw)
+                if number is not None:
+                    facts.append(Fact(f"{name}.{i}", abs(number), name, COUNT))
         for where, text in (("value", value), ("label", figure.label), ("note", figure.note)):
             if any(ch.isdigit() for ch in text):
                 facts.append(Fact(f"{name}.{where}", text, name, TEXT))
-            for i, raw in enumerate(_NUMBER.findall(text)):
-                number = _decimal(raw.lstrip("+"))
-                if number is not None:
-                    facts.append(Fact(f"{name}.{where}.{i}", abs(number), name, COUNT))
+            if where != "value":
+                for i, raw in enumerate(_NUMBER.findall(text)):
+                    facts.append(Fact(f"{name}.{where}.{i}", raw.lstrip("+-"), name, TEXT))
             for i, raw in enumerate(_DAY.findall(text)):
                 try:
                     when = datetime.strptime(raw, "%d %b %Y").date()

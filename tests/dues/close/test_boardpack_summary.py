@@ -4,14 +4,21 @@ the deterministic summary when the model fails; the page and the PDF say which w
 
 import io
 import json
+from datetime import date
 
 import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
 from common import roles
-from common.boardpack import board_pack
-from dues.close.boardpack_summary import FIGURES, MODEL, pack_summary
+from common.boardpack import BoardPack, Figure, Section, board_pack
+from dues.close.boardpack_summary import (
+    FIGURES,
+    MODEL,
+    figure_facts,
+    pack_summary,
+    untraced_numbers,
+)
 from tests.reviews.fake_llm import FakeChatServer
 
 pytestmark = pytest.mark.django_db
@@ -111,3 +118,40 @@ def test_board_pack_pdf_says_the_model_wrote_its_summary(
     assert "In March 2026 deferred dues revenue moved from $200.00 to $153.00." in text
     assert "Summary written by the language model openai:local-test-model" in text
     assert pack_summary(board_pack(month_with_revenue)).written_by == MODEL
+
+
+def test_figure_facts_trace_the_figures_and_never_a_labels_number_as_an_amount():
+    # given a pack whose labels and notes carry numbers of their own
+    pack = BoardPack(
+        date(2026, 11, 1),
+        [
+            Section(
+                "receivables",
+                "Receivables",
+                [
+                    Figure("receivables", "Open receivables", "$1,234.50"),
+                    Figure("aging_over_90", "Aging Over 90 days", "$80.00"),
+                    Figure("dso", "Days sales outstanding", "41 days", "as of 30 Nov 2026"),
+                    Figure("difference", "Difference to the journal", "-$5.00"),
+                ],
+            ),
+            Section(
+                "renewals",
+                "Renewals",
+                [
+                    Figure("renewal_rate", "Renewal rate", "84.2 %", "12 of 40 decided"),
+                    Figure("lift", "Lift", "+2.1 points"),
+                ],
+            ),
+        ],
+    )
+    facts = figure_facts(pack)
+    faithful = [
+        "Receivables stood at $1,234.50, with $80.00 over 90 days past due as of 30 Nov 2026.",
+        "DSO was 41 days; the journal differs by -$5.00.",
+        "Members renewed at 84.2% (12 of 40 decided), a lift of +2.1 points in November 2026.",
+    ]
+    assert untraced_numbers(faithful, facts) == []
+    # a label's or a note's number is not an amount, and no other number passes
+    invented = ["Renewals reached 97 %, $90 more than 84.3% of $1,234.00, DSO 42 days."]
+    assert untraced_numbers(invented, facts) == ["97 %", "$90", "84.3%", "$1,234.00", "42"]
