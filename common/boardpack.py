@@ -4,13 +4,14 @@ figures and a CSV of every figure.
 
 common imports no app: renewals, reviews and dues each register the sections they can compute
 (``register_section`` in ``AppConfig.ready``), so the pack is put together without any app
-importing another. The summary is deterministic: each section states its own sentence from its
-own figures, and ``trace`` checks that every number in the summary is one of the figures.
+importing another. The deterministic summary is each section's own sentence from its own
+figures; the page's summary (a chat model's when one is configured) and the check that every
+number in it is one of the figures (the drafting guardrails' tracer) are
+``dues.close.boardpack_summary``, since common imports no app.
 """
 
 import csv
 import io
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -80,16 +81,6 @@ def board_pack(month: date) -> BoardPack:
                 )
             )
     return BoardPack(month, sections)
-
-
-NUMBER = re.compile(r"-?\$?\d[\d,]*(?:\.\d+)?")
-
-
-def trace(pack: BoardPack) -> list[str]:
-    """Numbers in the summary that are not among the figures (none when it is faithful)."""
-    known = " ".join(f"{f.label} {f.value} {f.note}" for _, f in pack.figures())
-    found = {n for n in NUMBER.findall(known)}
-    return [n for line in pack.summary for n in NUMBER.findall(line) if n not in found]
 
 
 def board_pack_csv(pack: BoardPack) -> str:

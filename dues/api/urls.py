@@ -1,4 +1,4 @@
-"""API routes of payments."""
+"""API routes of dues: payments, and the billing, collections and close APIs."""
 
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
@@ -12,4 +12,5 @@ urlpatterns = [
     *router.urls,
     path("", include("dues.billing.api")),
     path("", include("dues.collections.api")),
+    path("", include("dues.close.api.urls")),
 ]

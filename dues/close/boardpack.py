@@ -2,7 +2,9 @@
 and adjustments) and its pages: the month on screen, as a PDF and as a CSV of its figures.
 
 The pack itself is put together by ``common.boardpack`` from every app's registered sections;
-renewals and review work register theirs, so this module never imports renewals.
+renewals and review work register theirs, so this module never imports renewals. Its summary
+(the model's when one is configured, traced, else the deterministic one) is
+``dues.close.boardpack_summary``.
 """
 
 import calendar
@@ -25,13 +27,13 @@ from common.boardpack import (
     board_pack_pdf,
     percent,
     register_section,
-    trace,
 )
 from common.errors import DomainError
 from common.money import ZERO, format_money
 from common.svgcharts import Series, as_number, chart_svg
 from dues.billing.calculator import add_months
 from dues.close import revenue_permissions as perms
+from dues.close.boardpack_summary import pack_summary
 from dues.close.recognition import month_key, parse_period
 from dues.close.revenue_views import rollforward_chart
 from dues.close.rollforward import roll_forward_series
@@ -208,7 +210,12 @@ class BoardPackView(PermissionRequiredMixin, View):
         except DomainError as exc:
             month, error = _month(None), str(exc)
         pack = board_pack(month)
-        context = {"pack": pack, "month": month_key(month), "error": error, "untraced": trace(pack)}
+        context = {
+            "pack": pack,
+            "summary": pack_summary(pack),
+            "month": month_key(month),
+            "error": error,
+        }
         return render(request, "dues/close/boardpack.html", context, status=400 if error else 200)
 
 
@@ -223,7 +230,8 @@ class BoardPackPdfView(PermissionRequiredMixin, View):
             return HttpResponse(str(exc), status=400, content_type="text/plain")
         pack = board_pack(period)
         html = render_to_string(
-            "dues/close/boardpack_pdf.html", {"pack": pack, "month": month_key(period)}
+            "dues/close/boardpack_pdf.html",
+            {"pack": pack, "summary": pack_summary(pack), "month": month_key(period)},
         )
         pdf = board_pack_pdf(html, base_url=request.build_absolute_uri("/"))
         response = HttpResponse(pdf, content_type="application/pdf")

@@ -7,7 +7,7 @@ from django.db import transaction
 from common.audit import audit_record
 from common.errors import DomainError
 from dues.ledger import accounts
-from dues.models import BankDeposit, GlEntryLine, GlMapping, Payment
+from dues.models import BankDeposit, GlEntryLine, GlMapping, Payment, RevenueLine
 
 _CODE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._/ ")
 
@@ -22,7 +22,8 @@ def _dues_items() -> list[str]:
 
 def ledger_accounts() -> list[str]:
     """Every account the close may write: the fixed ones, cash per source and bank account,
-    dues revenue and deferred dues revenue per dues item, and any other account an entry used."""
+    dues revenue and deferred dues revenue per dues item, and any other account an entry of the
+    GL or the revenue journal used."""
     names = set(accounts.FIXED)
     names.update(accounts.cash_account(source) for source in Payment.Source.values)
     banks = (
@@ -43,6 +44,7 @@ def ledger_accounts() -> list[str]:
         except ValueError:
             continue
     names.update(GlEntryLine.objects.values_list("account", flat=True).distinct())
+    names.update(RevenueLine.objects.values_list("account", flat=True).distinct())
     names.update(GlMapping.objects.values_list("account", flat=True))
     return sorted(names)
 

@@ -7,22 +7,21 @@ from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db.models import Count, Sum
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views import View
 
 from common.csv_export import csv_response
 from common.errors import DomainError
 from common.htmx import render_page_or_partial
-from common.models import AuditEvent, JobRun
-from common.services import job_run_enqueue
+from common.models import AuditEvent
 from common.tables import keyset_paginate
 from dues.close import export, mapping, periods, permissions
-from dues.close.reconcile import latest_reconciliation, pending_entries
+from dues.close.jobs import reconciliation_start, running_reconciliation_job
+from dues.close.reconcile import latest_reconciliation
+from dues.close.selectors import period_rows
 from dues.models import AccountingPeriod, BankDeposit, Difference, Reconciliation
 from reviews.models import ReviewItem
 
 DIFFERENCE_SORTS = {"amount": "amount", "cause": "cause", "source": "source", "id": "id"}
-JOB = "dues.reconcile_month"
 
 
 def _month(text: str) -> date:
@@ -32,41 +31,6 @@ def _month(text: str) -> date:
         return periods.parse_month(text)
     except DomainError:
         raise Http404("No such month.") from None
-
-
-def _running_job(month: date) -> JobRun | None:
-    return (
-        JobRun.objects.filter(kind=JOB, params__month=f"{month:%Y-%m}", status__in=JobRun.ACTIVE)
-        .order_by("-id")
-        .first()
-    )
-
-
-def period_rows(count: int = 12) -> list[dict]:
-    """The last ``count`` months that have ended, and any later ones with a row, newest first."""
-    today = timezone.localdate()
-    month = periods.month_of(today)
-    months = []
-    for _ in range(count):
-        month = date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
-        months.append(month)
-    stored = {p.month: p for p in AccountingPeriod.objects.filter(month__in=months)}
-    recons = {}
-    for recon in Reconciliation.objects.filter(month__in=months, status="done").order_by("id"):
-        recons[recon.month] = recon
-    waiting = {f"{m:%Y-%m}": pending_entries(m).count() for m in months if m in recons}
-    return [
-        {
-            "month": m,
-            "key": f"{m:%Y-%m}",
-            "name": f"{m:%B %Y}",
-            "period": stored.get(m),
-            "closed": stored.get(m) is not None and stored[m].status == "closed",
-            "recon": recons.get(m),
-            "waiting": waiting.get(f"{m:%Y-%m}", 0),
-        }
-        for m in months
-    ]
 
 
 class PeriodListView(PermissionRequiredMixin, View):
@@ -109,7 +73,7 @@ class ReconciliationView(PermissionRequiredMixin, View):
 
     def get(self, request, month: str):
         day = _month(month)
-        job = _running_job(day)
+        job = running_reconciliation_job(day)
         if request.htmx and request.GET.get("progress"):
             response = render(request, "dues/close/partials/_recon_progress.html", {"job": job})
             if job is None:
@@ -178,17 +142,14 @@ class ReconciliationStartView(PermissionRequiredMixin, View):
 
     def post(self, request, month: str):
         day = _month(month)
-        if day > periods.month_of(timezone.localdate()):
-            messages.error(request, f"{periods.period_name(day)} has not begun.")
+        try:
+            job, queued = reconciliation_start(month=day, user=request.user)
+        except DomainError as exc:
+            messages.error(request, str(exc))
             return redirect("dues:close:periods")
-        if _running_job(day) is not None:
+        if not queued:
             messages.info(request, f"{periods.period_name(day)} is already being reconciled.")
         else:
-            job = job_run_enqueue(
-                kind=JOB,
-                params={"month": f"{day:%Y-%m}", "user": request.user.pk},
-                requested_by=request.user,
-            )
             messages.success(
                 request,
                 f"The reconciliation of {periods.period_name(day)} is queued (job #{job.pk}); "

@@ -69,7 +69,7 @@ def deferred_revenue_account(item: str = "") -> str:
 
 def is_account(name: str) -> bool:
     """Whether ``name`` is one of the close's accounts (fixed, or built by a function above)."""
-    if name in FIXED:
+    if name in FIXED or name == CASH:  # bare cash: the revenue journal's, on a cash basis
         return True
     head, _, rest = name.partition(":")
     if head not in PER_SOMETHING or not rest:
@@ -84,6 +84,8 @@ def account_label(name: str) -> str:
     if name in FIXED:
         return FIXED[name]
     head, _, rest = name.partition(":")
+    if name == CASH:
+        return "Cash"
     if head == CASH:
         source, _, bank = rest.partition(":")
         return f"Cash: {source}" + (f", bank account {bank}" if bank else "")

@@ -249,23 +249,7 @@ def _text_flags(where, text, facts, purpose, rules, mentioned: set[str]) -> list
                 where,
             )
         )
-    for token in trace(text, [f for f in facts if f.name not in CONTROL_FACTS]):
-        if token.traced_to:
-            mentioned.update(token.traced_to)
-            continue
-        word = KIND_WORDS[token.kind]
-        severity = WARN if token.kind == "reference" else BLOCK
-        flags.append(
-            _flag(
-                f"untraced_{word}",
-                severity,
-                f"“{token.text}”: no fact in this draft's context gives this {word}; "
-                "use the fact's value or remove it.",
-                token.start,
-                token.end,
-                where,
-            )
-        )
+    flags += untraced_flags(where, text, facts, mentioned)
     allowed = rules.allowed_domains()
     for start, end in url_spans(text):
         link = text[start:end]
@@ -321,6 +305,34 @@ def _text_flags(where, text, facts, purpose, rules, mentioned: set[str]) -> list
             )
     flags += _phrase_flags(where, text, purpose, rules)
     flags += _untrusted_flags(where, text, facts)
+    return flags
+
+
+def untraced_flags(
+    where: str, text: str, facts: list[Fact], mentioned: set[str] | None = None
+) -> list[dict]:
+    """A flag for every amount, date, percentage, count or reference in ``text`` that no trusted
+    fact gives (a draft's, or any other text written around given figures, such as the board
+    pack's summary); ``mentioned`` collects the facts that were stated."""
+    flags = []
+    for token in trace(text, [f for f in facts if f.name not in CONTROL_FACTS]):
+        if token.traced_to:
+            if mentioned is not None:
+                mentioned.update(token.traced_to)
+            continue
+        word = KIND_WORDS[token.kind]
+        severity = WARN if token.kind == "reference" else BLOCK
+        flags.append(
+            _flag(
+                f"untraced_{word}",
+                severity,
+                f"“{token.text}”: no fact in this draft's context gives this {word}; "
+                "use the fact's value or remove it.",
+                token.start,
+                token.end,
+                where,
+            )
+        )
     return flags
 
 

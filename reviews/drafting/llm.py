@@ -27,7 +27,7 @@ class ModelFailure(Exception):
 
 @dataclass
 class ModelAnswer:
-    output: DraftOutput
+    output: DraftOutput  # or the ``schema`` the caller asked for
     model: str
     latency_ms: int
     tokens_in: int | None
@@ -74,13 +74,16 @@ def _usage(raw) -> tuple[int | None, int | None]:
     return usage.get("input_tokens"), usage.get("output_tokens")
 
 
-def ask_for_draft(messages: list[tuple[str, str]], *, model: str) -> ModelAnswer:
-    """One structured answer, retried LLM_MAX_RETRIES times; ModelFailure says why not."""
+def ask_for_draft(
+    messages: list[tuple[str, str]], *, model: str, schema: type[BaseModel] = DraftOutput
+) -> ModelAnswer:
+    """One structured answer, retried LLM_MAX_RETRIES times; ModelFailure says why not.
+
+    ``schema`` is the answer's structure; any schema with a ``body`` text (a draft, the board
+    pack's summary) goes through the same timeout, retry and failure reasons."""
     method = settings.LLM_STRUCTURED_OUTPUT
     try:
-        runnable = chat_model(model).with_structured_output(
-            DraftOutput, method=method, include_raw=True
-        )
+        runnable = chat_model(model).with_structured_output(schema, method=method, include_raw=True)
     except Exception as exc:  # a bad provider name or a missing package
         raise ModelFailure(f"the model {model!r} could not be set up ({exc})") from exc
     attempts = 1 + max(settings.LLM_MAX_RETRIES, 0)

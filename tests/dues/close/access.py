@@ -24,6 +24,20 @@ MATRIX: list = [
     ("dues:close:close", {"month": "CLOSE_MONTH"}, "post", FINANCE),
     ("dues:close:reopen", {"month": "CLOSE_MONTH"}, "post", {MG}),
     ("dues:close:export", {"month": "CLOSE_MONTH", "fmt": "generic"}, "get", FINANCE),
+    # The close API: the pages' permissions (reopening a manager's).
+    ("api:dues:close-period-list", {}, "get", FINANCE),
+    ("api:dues:close-period-detail", {"month": "CLOSE_MONTH"}, "get", FINANCE),
+    ("api:dues:close-period-reconcile", {"month": "CLOSE_MONTH"}, "post", FINANCE),
+    # October is not reconciled: closing it is refused (409) after the access check.
+    ("api:dues:close-period-close", {"month": "CLOSE_MONTH"}, "post", FINANCE),
+    # Posted without a reason: 400 after the access check.
+    ("api:dues:close-period-reopen", {"month": "CLOSE_MONTH"}, "post", {MG}),
+    ("api:dues:close-reconciliation-list", {}, "get", FINANCE),
+    ("api:dues:close-reconciliation-detail", {}, "get", FINANCE),
+    ("api:dues:close-reconciliation-differences", {}, "get", FINANCE),
+    ("api:dues:close-deposit-list", {}, "get", FINANCE),
+    ("api:dues:close-rollforward", {"month": "CLOSE_MONTH"}, "get", FINANCE),
+    ("api:dues:close-boardpack", {"month": "CLOSE_MONTH"}, "get", FINANCE),
 ]
 
 

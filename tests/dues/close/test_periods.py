@@ -1,6 +1,7 @@
 """Closing and reopening a month, the chart-of-accounts mapping, and the GL export."""
 
 from datetime import date
+from decimal import Decimal as D
 
 import pytest
 
@@ -8,8 +9,11 @@ from common import roles
 from common.errors import DomainError
 from common.models import AuditEvent
 from dues.close import export, mapping, periods
+from dues.close.recognition import Change, InvoiceTerm, revenue_events_apply
+from dues.close.recognition_entries import recognition_draft
 from dues.close.reconcile import pending_entries, reconciliation_run
-from dues.models import AccountingPeriod, GlEntry
+from dues.models import AccountingPeriod, GlEntry, RevenueEvent
+from reviews.models import ReviewItem
 from reviews.services import review_item_decide, review_item_execute
 from tests.dues.close.month import NOV, build_november
 
@@ -175,3 +179,96 @@ def test_the_revenue_journal_keeps_the_period_lock_and_counts_in_the_open_period
         RevenueEntry.objects.create(
             kind="adjust", period=NOV, key="t-closed", memo="late credit", actor_name="t"
         )
+
+
+def _revenue_in_november(approver) -> None:
+    """November's revenue journal: INV-R2 billed and deferred, INV-R1 (billed in October)
+    credited 11.00, and the month's recognition drafted and approved."""
+    revenue_events_apply(
+        changes=[Change("INV-R1", RevenueEvent.Kind.DEFER, date(2026, 10, 5), D("120.00"), "r1")],
+        actor_name="test",
+        new_terms=[
+            InvoiceTerm("INV-R1", "M-R1", "DUES/REG", date(2026, 10, 1), date(2027, 9, 30)),
+            InvoiceTerm("INV-R2", "M-R2", "DUES/REG", date(2026, 11, 1), date(2027, 10, 31)),
+        ],
+    )
+    revenue_events_apply(
+        changes=[
+            Change("INV-R2", RevenueEvent.Kind.DEFER, date(2026, 11, 10), D("240.00"), "r2"),
+            Change("INV-R1", RevenueEvent.Kind.CREDIT_MEMO, date(2026, 11, 15), D("-11"), "m1"),
+        ],
+        actor_name="test",
+    )
+    recognition_draft(period=NOV)
+    for item in ReviewItem.objects.filter(object_ref="recognition:2026-11"):
+        review_item_decide(item_id=item.pk, user=approver, decision="accept")
+        review_item_execute(item_id=item.pk)
+
+
+def test_the_export_carries_the_revenue_journal_of_the_month_and_balances(november, make_user):
+    # given a reconciled November with deferrals, a credit memo and its recognition posted
+    _approve_all(NOV, november)
+    _revenue_in_november(november)
+    periods.period_close(month=NOV, user=november)
+    manager = make_user(roles.MANAGER, "maria")
+    _map_all(manager)
+    codes = {m.account: m.gl_code for m in mapping.GlMapping.objects.all()}
+
+    # when it is exported
+    generic = export.gl_export(month=NOV, fmt="generic")
+    qbo = export.gl_export(month=NOV, fmt="qbo")
+
+    # then the revenue journal is there, one balanced entry a kind, dated the month's last day
+    rev = [r for r in generic.rows if r[1] == "REV"]
+    assert [(r[6], r[2], r[3], r[4]) for r in rev] == [
+        ("REV-202611-DEFER", codes["receivable"], "240.00", ""),
+        ("REV-202611-DEFER", codes["deferred_dues_revenue"], "", "240.00"),
+        ("REV-202611-ADJUST", codes["deferred_dues_revenue"], "11.00", ""),
+        ("REV-202611-ADJUST", codes["credit_memos"], "", "11.00"),
+        ("REV-202611-RECOGNISE", codes["deferred_dues_revenue"], "29.00", ""),
+        ("REV-202611-RECOGNISE", codes["dues_revenue:DUES/REG"], "", "29.00"),
+    ]
+    assert {r[0] for r in rev} == {"2026-11-30"}
+    assert rev[-1][5] == (
+        "November 2026 (2026-11): dues revenue recognised, 1 entry of the revenue journal"
+    )
+    # and the whole month's debits equal its credits: the adjusting entries' 191.62 and these
+    debits = sum(D(r[3] or "0") for r in generic.rows)
+    credits = sum(D(r[4] or "0") for r in generic.rows)
+    assert debits == credits == D("191.62") + D("280.00")
+    assert ("REV-202611-RECOGNISE", "Dues desk:dues_revenue:DUES/REG", "", "29.00") in {
+        (r[0], r[2], r[3], r[4]) for r in qbo.rows
+    }
+
+
+def test_the_export_names_an_unmapped_revenue_account(november, make_user):
+    _approve_all(NOV, november)
+    _revenue_in_november(november)
+    periods.period_close(month=NOV, user=november)
+    manager = make_user(roles.MANAGER, "maria")
+    _map_all(manager)
+    mapping.gl_mapping_set(account="dues_revenue:DUES/REG", gl_code="", user=manager)
+
+    with pytest.raises(
+        DomainError,
+        match=r"needs a GL code for: Dues revenue: DUES/REG \(dues_revenue:DUES/REG\)\. Map it",
+    ):
+        export.gl_export(month=NOV, fmt="generic")
+
+
+def test_the_export_waits_for_the_months_recognition_to_be_approved(november, make_user):
+    _approve_all(NOV, november)
+    revenue_events_apply(
+        changes=[Change("INV-R3", RevenueEvent.Kind.DEFER, date(2026, 11, 2), D("60.00"), "r3")],
+        actor_name="test",
+        new_terms=[InvoiceTerm("INV-R3", "M-R3", "DUES/REG", date(2026, 11, 1), date(2027, 4, 30))],
+    )
+    recognition_draft(period=NOV)  # filed, not yet approved
+    periods.period_close(month=NOV, user=november)
+    _map_all(make_user(roles.MANAGER, "maria"))
+
+    with pytest.raises(
+        DomainError,
+        match=r"The revenue recognition of November 2026 \(2026-11\) still waits for approval",
+    ):
+        export.gl_export(month=NOV, fmt="generic")
