@@ -71,8 +71,11 @@ def name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str)
     for n, t in enumerate(payer.tokens):
         if t in person.last_keys or _surname_part(t, person, cut) or _particle_of(t, person):
             continue
-        if t in person.middles:
-            middle = t[0]  # a middle name or its initial: no other person's first name
+        if t in person.middles and (first_kind or not _given(t, person)):
+            # A middle name or its initial: no other person's first name. The given name's
+            # initial first when both begin alike ("A A MARSHELMONT" for Adrian A. Marshelmont,
+            # the letter written once as the payer's words are read).
+            middle = t[0]
             continue
         if spelled and spelled[n] in person.last_skeletons:
             continue
@@ -115,6 +118,14 @@ def name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str)
     if last_fuzzy:
         return "last_typo", m.P_NAME["last_only"] * m.P_NAME_TYPO / f_last
     return "", 0.0
+
+
+def _given(token: str, person: mi.Person) -> bool:
+    """The token is the person's given name or its initial."""
+    return any(
+        (len(token) == 1 and token == first[0]) or tx.same_first_name(token, first)
+        for first in person.firsts
+    )
 
 
 def _particle_of(token: str, person: mi.Person) -> bool:

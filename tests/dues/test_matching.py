@@ -986,3 +986,19 @@ def test_match_a_first_name_that_is_a_common_surname_does_not_crowd_out_the_memb
         found.add(run.stdout.strip())
 
     assert found == {"64101 full"}
+
+
+def test_match_initials_of_given_and_middle_names_that_begin_alike():
+    # Adrian A. Marshelmont writes "A A MARSHELMONT"; Crystal Marshelmont owes the same
+    parties = [
+        *PARTIES,
+        Party("65001", "Adrian Marshelmont", "Adrian", "Marshelmont", "", middle_name="A."),
+        Party("65002", "Crystal Marshelmont", "Crystal", "Marshelmont", ""),
+    ]
+    invoices = [*INVOICES, _inv("75001", "65001", "85.00"), _inv("75002", "65002", "85.00")]
+    book = build_index(invoices, parties)
+
+    candidates = match(Remittance(amount=D("85.00"), payer_name="A A MARSHELMONT"), book)
+
+    assert candidates[0].member_id == "65001"
+    assert candidates[0].signals["name"] == "initial"
