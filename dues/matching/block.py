@@ -40,7 +40,7 @@ def _link(ev: Evidence, index: MatchIndex) -> None:
                     m.P_HOUSEHOLD * lr,
                     "payer lives with the member (same surname and postal code)",
                 )
-            for member in links.by_payer.get(pid, ()):
+            for member in sorted(links.by_payer.get(pid, ())):
                 offer(
                     member,
                     "paid_before",
@@ -80,7 +80,7 @@ def _link(ev: Evidence, index: MatchIndex) -> None:
             )
 
 
-def _people_named(index: MatchIndex, payer: tx.PayerName) -> set[str]:
+def _people_named(index: MatchIndex, payer: tx.PayerName) -> list[str]:
     """People on file whose surname and first name (or initial) the payer name has."""
     out: set[str] = set()
     for key in payer.keys:
@@ -94,7 +94,7 @@ def _people_named(index: MatchIndex, payer: tx.PayerName) -> set[str]:
                 continue
             for variant in tx.first_name_variants(token):
                 out.update(index.by_last_first.get((key, variant), ())[:20])
-    return out
+    return sorted(out)
 
 
 def _name_frequency(index: MatchIndex, tokens: tuple[str, ...], *, initial: bool) -> float:
@@ -139,7 +139,7 @@ def block(ev: Evidence, index: MatchIndex) -> list[str]:
     add(ev.linked)
     if ev.postal:
         # People of the payer's surname at the payer's postal code: the payer or their household.
-        for key in ev.payer.keys:
+        for key in _in_order(ev.payer):
             add(index.links.households.get((key, ev.postal), ())[:10])
     if ev.email:
         add(sorted(index.links.by_email.get(ev.email, ()))[:10])
@@ -192,7 +192,7 @@ def _near_members(ev: Evidence, index: MatchIndex) -> list[str]:
     for digits in ev.exact_ids:
         if len(digits) < 5:
             continue
-        for v in tx.digit_variants(digits):
+        for v in sorted(tx.digit_variants(digits)):
             out.extend(index.party_by_number.get(v, ()))
             out.extend(index.invoices[r].member_id for r in index.inv_by_number.get(v, ()))
     return out
@@ -203,17 +203,17 @@ def _block_names(ev: Evidence, index: MatchIndex, add, payer, *, relatives=True)
         return
     firsts = [t for t in payer.tokens if len(t) > 1]
     # Initials, also run together ("JM KOWALSKI": J and M).
-    initials = {t[0] for t in payer.tokens if len(t) <= 2}
+    initials = sorted({t[0] for t in payer.tokens if len(t) <= 2})
     found = False
     # Surnames on file in another script that a word of the payer transliterates.
     spelled = [k for t in payer.tokens for k in index.by_skeleton.get(tx.skeleton(t), ())]
-    for key in dict.fromkeys([*payer.keys, *spelled]):
+    for key in dict.fromkeys([*_in_order(payer), *spelled]):
         if key not in index.by_last:
             continue
         named = [t for t in firsts if t != key and t not in tx.PARTICLES]
         hit = initial_hit = False
         for token in named:
-            for variant in tx.first_name_variants(token):
+            for variant in sorted(tx.first_name_variants(token)):
                 pids = index.by_last_first.get((key, variant))
                 if pids:
                     hit = True
@@ -224,7 +224,9 @@ def _block_names(ev: Evidence, index: MatchIndex, add, payer, *, relatives=True)
             add(index.by_last_initial.get((key, initial), ())[:40])
             initial_hit = initial_hit or (key, initial) in index.by_last_initial
         if not hit and key in spelled:
-            add(index.by_last.get(key, ())[:40])  # the given name transliterated too
+            # The given name transliterated too: the people of this surname whose record is in
+            # another script (not everyone of a common surname also written in Latin letters).
+            add([p for p in index.by_last.get(key, ()) if index.people[p].last_skeletons][:40])
             hit = True
         if not hit:
             # "Jon" for "John", "Micheal", "nna" for Anna: the same surname and a close first
@@ -250,12 +252,20 @@ def _block_names(ev: Evidence, index: MatchIndex, add, payer, *, relatives=True)
         return
     # A relative paying: the same surname and the first name the memo gives ("for Kenji"),
     # or the same surname and an open invoice for exactly this amount.
-    for key in payer.keys:
-        for word in ev.memo_words:
+    for key in _in_order(payer):
+        for word in sorted(ev.memo_words):
             add(index.by_last_first.get((key, word), ())[:10])
         add(index.by_last_amount.get((key, ev.cents), ())[:12])
     for token in payer.tokens:
         add(index.by_org_word.get(token, ())[:20])
+
+
+def _in_order(payer: tx.PayerName) -> list[str]:
+    """The payer's surname keys in the order written, joined forms after: the same order in
+    every process (a set's order changes with the interpreter's hash seed, and which accounts
+    fit under ``MAX_ACCOUNTS`` with it)."""
+    written = [t for t in payer.tokens if t in payer.keys]
+    return [*written, *sorted(payer.keys - set(written))]
 
 
 SURNAME_SCAN = 300  # people of one surname compared one by one for a mistyped first name
@@ -280,7 +290,7 @@ def _block_near_surname(ev, index, add, key, typed, firsts, initials, relatives)
     for other in firsts:
         if other == typed:
             continue
-        for variant in tx.first_name_variants(other):
+        for variant in sorted(tx.first_name_variants(other)):
             add(index.by_last_first.get((key, variant), ())[:20])
         for pid in index.by_last_initial.get((key, other[0]), ())[:50]:
             if any(fuzz.ratio(other, f) >= 75 for f in index.people[pid].firsts):
@@ -288,7 +298,7 @@ def _block_near_surname(ev, index, add, key, typed, firsts, initials, relatives)
     for initial in initials:
         add(index.by_last_initial.get((key, initial), ())[:20])
     if relatives:
-        for word in ev.memo_words:
+        for word in sorted(ev.memo_words):
             add(index.by_last_first.get((key, word), ())[:10])
         add(index.by_last_amount.get((key, ev.cents), ())[:12])
 

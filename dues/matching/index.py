@@ -88,6 +88,9 @@ class MatchIndex:
         self.last_count: dict[str, int] = defaultdict(int)
         self.first_count: dict[str, int] = defaultdict(int)
         self.initial_count: dict[str, int] = defaultdict(int)
+        # initials of middle (or second given) names, over the persons who have one on file
+        self.middle_initial_count: dict[str, int] = defaultdict(int)
+        self.n_with_middle = 0
         self.n_persons = 0
         self.n_parties = 0
         self.n_accounts = 1
@@ -110,6 +113,10 @@ class MatchIndex:
 
     def f_initial(self, letter: str) -> float:
         return (self.initial_count.get(letter, 0) + 1) / (self.n_persons + 26)
+
+    def f_middle_initial(self, letter: str) -> float:
+        """How often a person with a middle name on file has one starting with ``letter``."""
+        return (self.middle_initial_count.get(letter, 0) + 1) / (self.n_with_middle + 26)
 
     def f_email(self, email: str) -> float:
         return max(len(self.by_email.get(email, ())), 1) / max(self.n_parties, 1)
@@ -137,7 +144,7 @@ class MatchIndex:
         for variant in _deletes(word):
             found.update(self.by_delete.get(variant, ()))
         found.discard(word)
-        return [k for k in found if OSA.distance(word, k, score_cutoff=1) <= 1]
+        return sorted(k for k in found if OSA.distance(word, k, score_cutoff=1) <= 1)
 
     def surnames_starting(self, prefix: str, limit: int = 5) -> list[str]:
         """Surname keys that begin with ``prefix`` (a name cut short by a bank's field)."""
@@ -317,6 +324,9 @@ def _add_party(index: MatchIndex, party) -> None:
     if firsts:
         index.first_count[firsts[0]] += 1
         index.initial_count[initial] += 1
+    if middle_words:
+        index.n_with_middle += 1
+        index.middle_initial_count[middle_words[0][0]] += 1
     if firsts and last_keys:
         pids, lasts = index.by_first.setdefault(firsts[0], ([], []))
         pids.append(pid)

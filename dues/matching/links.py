@@ -97,7 +97,7 @@ class Links:
     def paid_before(self, payer: PayerKey) -> dict[str, str]:
         """Members a payer of this name paid for before, with how the names agree."""
         out: dict[str, str] = {}
-        for key in _name_keys(payer):
+        for key in sorted(_name_keys(payer)):
             for past, member in self.by_name.get(key, ()):
                 how = same_payer(payer, past)
                 if how and out.get(member) != "full":

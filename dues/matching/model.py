@@ -9,6 +9,9 @@ P_OTHER_PURPOSE = 0.04  # a member paying for something else (event, donation, o
 OTHER_PURPOSE_MEMO = 1000.0  # the memo says so ("conference registration"): rare on dues
 P_NAME = {"full": 0.55, "initial": 0.12, "fuzzy": 0.05, "last_only": 0.06, "org": 0.6}
 P_NAME_TYPO = 0.03  # a name written with one typing error
+# A middle initial the payer wrote agrees with the record's when the person is right, unless
+# the record or the payer has it wrong; by chance as often as that initial among middle names.
+P_MIDDLE_AGREES = 0.9
 # Someone else paying whom the association knows: a person on file at the member's postal code
 # with the member's surname, or a payer (name, e-mail, party) who paid the member's dues before;
 # a factor on how well the payer's name fits that person, as for the member's own name.

@@ -66,13 +66,16 @@ def name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str)
     matched = [k for k in person.last_keys if k in keys]
     f_last = max(map(index.f_last, matched or person.last_keys[:1]))
     first_kind = ""
-    middle_hit = False  # the middle name or its initial written too
+    middle = ""  # the initial of the middle name written too (in full or as its initial)
     other_name = False  # a first name that is not this person's
     for n, t in enumerate(payer.tokens):
         if t in person.last_keys or _surname_part(t, person, cut) or _particle_of(t, person):
             continue
-        if t in person.middles:
-            middle_hit = True  # a middle name or its initial: no other person's first name
+        if t in person.middles and (first_kind or not _given(t, person)):
+            # A middle name or its initial: no other person's first name. The given name's
+            # initial first when both begin alike ("A A MARSHELMONT" for Adrian A. Marshelmont,
+            # the letter written once as the payer's words are read).
+            middle = t[0]
             continue
         if spelled and spelled[n] in person.last_skeletons:
             continue
@@ -90,25 +93,26 @@ def name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str)
                 first_kind, fits = first_kind or "initial", True
             elif len(t) == 2 and t[0] == first[0] and t[1] in person.middles:
                 first_kind, fits = first_kind or "initial", True  # initials run together: "JR"
-                middle_hit = True
+                middle = t[1]
             elif len(t) >= 3 and fuzz.ratio(t, first) >= 75:
                 first_kind, fits = first_kind or "fuzzy", True
-        if first_kind == "full":
-            break
+        if first_kind == "full" and (middle or not person.middles):
+            break  # read on only for a middle name written after the given name
         other_name = other_name or (len(t) > 1 and not fits)
     if first_kind == "initial" and other_name:
         first_kind = ""  # "LUCIA C WISNIEWSKI": C is a middle initial, not Chloe's
     first = person.firsts[0] if person.firsts else ""
+    # The middle name's initial written and agreeing: as rare by chance as that initial is
+    # among the middle names on file ("SUSAN C GRIMENFIELD", "I N FAIRANHAM", "JR SMITH").
+    agrees = m.P_MIDDLE_AGREES / index.f_middle_initial(middle) if middle else 1.0
     if first_kind == "full" and last_hit:
-        return "full", m.P_NAME["full"] / (f_last * index.f_first(first))
+        return "full", agrees * m.P_NAME["full"] / (f_last * index.f_first(first))
     if first_kind == "full" or (first_kind == "fuzzy" and last_hit):
         return "fuzzy", m.P_NAME["fuzzy"] / (5 * f_last * index.f_first(first))
     if first_kind == "initial" and last_fuzzy:
         return "fuzzy", m.P_NAME["fuzzy"] / (5 * f_last * index.f_initial(person.initial))
     if first_kind == "initial" and last_hit:
-        # Both initials agreeing ("I N FAIRANHAM") is rarer by chance than the first alone.
-        middle = MIDDLE_AGREES if middle_hit else 1.0
-        return "initial", middle * m.P_NAME["initial"] / (f_last * index.f_initial(person.initial))
+        return "initial", agrees * m.P_NAME["initial"] / (f_last * index.f_initial(person.initial))
     if last_hit:
         return "last_only", m.P_NAME["last_only"] / f_last
     if last_fuzzy:
@@ -116,9 +120,12 @@ def name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str)
     return "", 0.0
 
 
-# How much likelier a middle initial agrees when the person is right than by chance (a
-# middle initial is one of about twenty letters, and most payers leave it out).
-MIDDLE_AGREES = 4.0
+def _given(token: str, person: mi.Person) -> bool:
+    """The token is the person's given name or its initial."""
+    return any(
+        (len(token) == 1 and token == first[0]) or tx.same_first_name(token, first)
+        for first in person.firsts
+    )
 
 
 def _particle_of(token: str, person: mi.Person) -> bool:

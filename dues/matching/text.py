@@ -123,6 +123,9 @@ def _nickname_index() -> dict[str, frozenset[int]]:
 
 
 NICKNAMES = _nickname_index()
+# Each group's formal name (the first of it), and the names that are one group's formal name.
+_FORMAL_OF = dict(enumerate(g.split()[0] for g in _NICKNAME_GROUPS.replace("\n", " ").split(";")))
+FORMAL_NAMES = frozenset(_FORMAL_OF.values())
 
 
 def _variants() -> dict[str, frozenset[str]]:
@@ -145,11 +148,18 @@ def first_name_variants(name: str) -> frozenset[str]:
 
 def same_first_name(a: str, b: str) -> bool:
     """Folded first names that are one name (equal, or a nickname and its formal name; two
-    formal names that share a nickname, Katherine and Kathleen, are two names)."""
+    formal names that share a nickname, Katherine and Kathleen, are two names). A name that is
+    a formal name itself is someone's own name, not a nickname of another's: Sandra is short
+    for Alexandra, and so is Alex, but Alex is not Sandra."""
     if a == b:
         return True
     ga, gb = NICKNAMES.get(a), NICKNAMES.get(b)
-    return bool(ga and gb and ga & gb)
+    if not (ga and gb):
+        return False
+    shared = ga & gb
+    if a in FORMAL_NAMES or b in FORMAL_NAMES:
+        return any(_FORMAL_OF[g] in (a, b) for g in shared)
+    return bool(shared)
 
 
 # Spellings that differ between transliteration systems (Dmitriy, Dmitrii, Dmitrij; Koks, Kox;

@@ -1,7 +1,11 @@
 """Payment matching: memo forms, names, amounts, organisations, and payments that are no one's."""
 
+import os
+import subprocess
+import sys
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -873,3 +877,128 @@ def test_match_two_open_invoices_of_the_amount_by_the_managers_rule(rule, invoic
         f"2 open invoices of 240.00: {words}, by the policy's rule"
     )
     assert auto_applicable(candidates, remittance)
+
+
+# Middle names on file: most persons' middle names begin with A, one with Q.
+MIDDLES = [
+    Party("62001", "Peter Quincy Albright", "Peter", "Albright", "", middle_name="Quincy"),
+    Party("62002", "Paul Albright", "Paul", "Albright", ""),
+    Party("62003", "Peter Adam Brightwell", "Peter", "Brightwell", "", middle_name="Adam"),
+    Party("62004", "Paul Brightwell", "Paul", "Brightwell", ""),
+    Party("62005", "Susan Quinn Grimenfield", "Susan", "Grimenfield", "", middle_name="Quinn"),
+    Party("62006", "Susan Grimenfield", "Susan", "Grimenfield", "", middle_name="Anne"),
+    *(
+        Party(str(62100 + i), f"Ann {m} Crowder{i}", "Ann", f"Crowder{i}", "", middle_name=m)
+        for i, m in enumerate(["Alice", "Amy", "Abel", "Anne", "Arthur"] * 6)
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def middles():
+    invoices = [
+        *INVOICES,
+        *(_inv(str(72000 + i), p.party_id, "315.00") for i, p in enumerate(MIDDLES[:6])),
+    ]
+    return build_index(invoices, [*PARTIES, *MIDDLES])
+
+
+def test_match_the_middle_initial_written_tells_two_namesakes_apart(middles):
+    # when Susan Q. Grimenfield's check comes with her middle initial, and a namesake whose
+    # middle name is Anne owes the same
+    candidates, _ = _best(middles, amount=D("315.00"), payer_name="SUSAN Q GRIMENFIELD")
+
+    # then she is first, well ahead of the namesake
+    assert candidates[0].member_id == "62005"
+    other = next(c for c in candidates if c.member_id == "62006")
+    assert candidates[0].confidence > 5 * other.confidence
+
+
+def test_match_a_rare_middle_initial_agreeing_counts_for_more_than_a_common_one(middles):
+    # Q begins one middle name on file, A most of them: both initials agree each time
+    rare, _ = _best(middles, amount=D("315.00"), payer_name="P Q ALBRIGHT", method="ach")
+    common, _ = _best(middles, amount=D("315.00"), payer_name="P A BRIGHTWELL", method="ach")
+
+    assert rare[0].member_id == "62001" and common[0].member_id == "62003"
+    assert rare[0].confidence > common[0].confidence
+
+
+@pytest.mark.parametrize(
+    ("payer", "kind"),
+    [("ALEX PEMBERWICK", "last_only"), ("SANDY PEMBERWICK", "full")],
+)
+def test_match_alex_is_not_sandra_though_both_are_short_for_alexandra(payer, kind):
+    parties = [*PARTIES, Party("63001", "Sandra Pemberwick", "Sandra", "Pemberwick", "")]
+    book = build_index([*INVOICES, _inv("73001", "63001", "315.00")], parties)
+
+    candidates = match(Remittance(amount=D("315.00"), payer_name=payer), book)
+
+    sandra = next(c for c in candidates if c.member_id == "63001")
+    assert sandra.signals["name"] == kind
+
+
+def _thomases_book():
+    """Fifty members named Thomas (one on file in Greek letters), and Thomas Aldingley."""
+    firsts = ["Anna", "Ben", "Carla", "Dev", "Erin", "Farid", "Gwen", "Hal", "Ines", "Jon"]
+    thomases = [
+        Party(str(64000 + i), f"{firsts[i % 10]} Thomas", firsts[i % 10], "Thomas", "")
+        for i in range(50)
+    ]
+    parties = [
+        *PARTIES,
+        *thomases,
+        Party("64100", "Γιώργος Θομας", "Γιώργος", "Θομας", ""),
+        Party("64101", "Thomas Aldingley", "Thomas", "Aldingley", ""),
+    ]
+    invoices = [
+        *INVOICES,
+        *(_inv(str(74000 + i), p.party_id, "315.00") for i, p in enumerate(thomases)),
+        _inv("74101", "64101", "315.00"),
+    ]
+    return build_index(invoices, parties)
+
+
+_THOMAS_ALDINGLEY = """
+from decimal import Decimal
+from dues.matching import Remittance, match
+from tests.dues.test_matching import _thomases_book
+payment = Remittance(amount=Decimal("315.00"), payer_name="Thomas Aldingley")
+top = match(payment, _thomases_book())[0]
+print(top.member_id, top.signals["name"])
+"""
+
+
+def test_match_a_first_name_that_is_a_common_surname_does_not_crowd_out_the_member():
+    # Each process reads the payer's words in its own order unless matching fixes one: the
+    # same payment must find the member in every process (here: eight hash seeds).
+    root = Path(__file__).resolve().parents[2]
+    found = set()
+    for seed in range(8):
+        env = {**os.environ, "PYTHONHASHSEED": str(seed), "PYTHONPATH": str(root)}
+        run = subprocess.run(
+            [sys.executable, "-c", _THOMAS_ALDINGLEY],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        found.add(run.stdout.strip())
+
+    assert found == {"64101 full"}
+
+
+def test_match_initials_of_given_and_middle_names_that_begin_alike():
+    # Adrian A. Marshelmont writes "A A MARSHELMONT"; Crystal Marshelmont owes the same
+    parties = [
+        *PARTIES,
+        Party("65001", "Adrian Marshelmont", "Adrian", "Marshelmont", "", middle_name="A."),
+        Party("65002", "Crystal Marshelmont", "Crystal", "Marshelmont", ""),
+    ]
+    invoices = [*INVOICES, _inv("75001", "65001", "85.00"), _inv("75002", "65002", "85.00")]
+    book = build_index(invoices, parties)
+
+    candidates = match(Remittance(amount=D("85.00"), payer_name="A A MARSHELMONT"), book)
+
+    assert candidates[0].member_id == "65001"
+    assert candidates[0].signals["name"] == "initial"
