@@ -41,6 +41,21 @@ COLLECTION_SETTINGS = {
 }
 
 
+def _dunning_clear() -> None:
+    """What an earlier run's dunning half filed: otherwise its open steps hold their invoices
+    and a second run finds next to nothing due."""
+    from dues.collections.cadence import DUNNING_KIND
+    from dues.collections.plans import PLAN_KIND
+    from dues.models import DunningAction, DunningPause, PaymentPlan
+    from reviews.models import DraftRecord, ReviewItem
+
+    DunningAction.objects.all().delete()
+    DunningPause.objects.all().delete()
+    PaymentPlan.objects.all().delete()
+    ReviewItem.objects.filter(kind__in=(DUNNING_KIND, PLAN_KIND)).delete()
+    DraftRecord.objects.all().delete()
+
+
 def measure(args) -> dict:
     import django
 
@@ -49,9 +64,10 @@ def measure(args) -> dict:
     from dues.collections.frames import late_frames
     from dues.models import InvoiceRisk, LatePaymentModel
 
-    if args.reuse:  # start from no model, as a fresh database would
+    if args.reuse:  # start from no model and no dunning filed, as a fresh database would
         InvoiceRisk.objects.all().delete()
         LatePaymentModel.objects.all().delete()
+        _dunning_clear()
     as_of = date.fromisoformat(args.as_of)
     started = time.perf_counter()
     frames = late_frames()
