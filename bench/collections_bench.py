@@ -68,6 +68,10 @@ def measure(args) -> dict:
         InvoiceRisk.objects.all().delete()
         LatePaymentModel.objects.all().delete()
         _dunning_clear()
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # the statistics autovacuum keeps on a live database
+        cursor.execute("ANALYZE")
     as_of = date.fromisoformat(args.as_of)
     started = time.perf_counter()
     frames = late_frames()

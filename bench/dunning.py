@@ -129,7 +129,11 @@ def child(args) -> None:
     import django
 
     django.setup()
+    from django.db import connection
+
     seeded = seed_mirror(args.members, args.seed)
+    with connection.cursor() as cursor:  # the statistics autovacuum keeps on a live database
+        cursor.execute("ANALYZE")
     print(json.dumps({**seeded, "dunning": measure_dunning(file_count=args.file)}))
 
 

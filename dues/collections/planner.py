@@ -284,7 +284,7 @@ def payment_histories(party_ids: list[str]) -> dict[str, str]:
         invoices = ImisInvoice.objects.filter(
             Q(bill_to_id__in=parties) | Q(sold_to_id__in=parties)
         ).order_by("-invoice_date")
-        for inv in invoices:
+        for inv in invoices.defer("raw"):
             for party in {inv.bill_to_id, inv.sold_to_id} & parties:
                 if len(rows[party]) < 6:
                     rows[party].append(inv)

@@ -309,7 +309,8 @@ def _payment_facts(party: m.ImisParty, rows: "MirrorRows") -> list[Fact]:
 @dataclass
 class MirrorRows:
     """The mirror rows that facts are read from, for many members and invoices in a few
-    queries (a batch of drafts), or for one draft's member and invoice."""
+    queries (a batch of drafts), or for one draft's member and invoice. No fact reads a row's
+    ``raw`` record, the widest column: it is left unread."""
 
     today: date
     member_ids: set[str]
@@ -339,7 +340,8 @@ class MirrorRows:
         rows = cls(today, {i for i in member_ids if i}, {i for i in invoice_ids if i})
         ids = sorted(rows.member_ids)
         if ids:
-            rows.parties = {p.imis_id: p for p in m.ImisParty.objects.filter(imis_id__in=ids)}
+            parties = m.ImisParty.objects.filter(imis_id__in=ids).defer("raw")
+            rows.parties = {p.imis_id: p for p in parties}
             ids = sorted(rows.parties)
         if ids:
             rows._read_subscriptions(ids)
@@ -350,13 +352,13 @@ class MirrorRows:
                 )
                 .order_by("party_id", "-transaction_date")  # a NULL date first, as one draft's
                 .distinct("party_id")
+                .defer("raw")
             )
             rows.payments = {p.party_id: p for p in payments}
         if rows.invoice_ids:
             wanted = sorted(rows.invoice_ids)
-            for invoice in m.ImisInvoice.objects.filter(
-                Q(imis_id__in=wanted) | Q(number__in=wanted)
-            ):
+            invoices = m.ImisInvoice.objects.filter(Q(imis_id__in=wanted) | Q(number__in=wanted))
+            for invoice in invoices.defer("raw"):
                 for key in (invoice.imis_id, invoice.number):
                     if key in rows.invoice_ids:
                         rows.invoices.setdefault(key, invoice)
@@ -365,7 +367,7 @@ class MirrorRows:
     def _read_subscriptions(self, ids: list[str]) -> None:
         subs = m.ImisSubscription.objects.filter(party_id__in=ids, deleted_at__isnull=True)
         member_sub: dict[str, m.ImisSubscription] = {}
-        for sub in subs.order_by("party_id", "-bill_through", "imis_id"):
+        for sub in subs.order_by("party_id", "-bill_through", "imis_id").defer("raw"):
             self.subscriptions.setdefault(sub.party_id, sub)
             if sub.is_member_component:
                 member_sub.setdefault(sub.party_id, sub)
@@ -388,7 +390,7 @@ class MirrorRows:
             by_event.setdefault(event_id, set()).add(party_id)
         if by_event:
             events = m.ImisEvent.objects.filter(starts_at__gte=window, imis_id__in=list(by_event))
-            for event in events:  # in the events' own order, as one draft reads them
+            for event in events.defer("raw"):  # in the events' own order, as one draft's
                 for party_id in sorted(by_event[event.imis_id]):
                     self.events.setdefault(party_id, []).append(event)
         groups = (
