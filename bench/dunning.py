@@ -21,7 +21,7 @@ import random
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -86,28 +86,40 @@ def seed_mirror(members: int, seed: int) -> dict:
     return {"members": members, "invoices": members, "open_invoices": open_count}
 
 
-def measure_dunning(*, file_count: int = 5_000) -> dict:
+def measure_dunning(*, file_count: int = 5_000, as_of: date | None = None) -> dict:
     """Plan the day's steps over the mirror as it is, then file ``file_count`` of them (Django
-    set up by the caller). bench/collections_bench.py calls it after its sync and scoring."""
+    set up by the caller). bench/collections_bench.py calls it after its sync and scoring with its
+    ``as_of`` date (the sandbox's association is dated; planned against the calendar's today,
+    nothing in it would be due); this script's own mirror is relative to today."""
+    from django.utils import timezone
+
     from dues.collections import planner
 
+    cpu_started = time.process_time()
     started = time.perf_counter()
-    found = planner.dunning_due()
+    found = planner.dunning_due(today=as_of)
     plan_seconds = time.perf_counter() - started
     load_plan = os.getloadavg()[0]
     due = found["due"][:file_count]
+    cpu_plan = time.process_time() - cpu_started
+    cpu_started = time.process_time()
     started = time.perf_counter()
-    filed = planner.dunning_file(due=due)
+    filed = planner.dunning_file(due=due, today=as_of)
     file_seconds = time.perf_counter() - started
+    cpu_file = time.process_time() - cpu_started
     return {
+        "as_of": (as_of or timezone.localdate()).isoformat(),
         "plan_day_seconds": round(plan_seconds, 2),
+        "plan_cpu_seconds": round(cpu_plan, 2),
         "plan_considered_invoices": found["considered"],
         "plan_due_steps": len(found["due"]),
         "plan_paused": found["paused"],
         "plan_by_step": found["counts"],
         "plan_load_average_1min": round(load_plan, 2),
+        "file_asked": file_count,
         "file_proposals": filed["filed"],
         "file_5000_proposals_seconds": round(file_seconds, 2),
+        "file_cpu_seconds_this_process": round(cpu_file, 2),
         "file_per_second": round(filed["filed"] / file_seconds, 1) if file_seconds else None,
         "file_load_average_1min": round(os.getloadavg()[0], 2),
     }
@@ -117,7 +129,11 @@ def child(args) -> None:
     import django
 
     django.setup()
+    from django.db import connection
+
     seeded = seed_mirror(args.members, args.seed)
+    with connection.cursor() as cursor:  # the statistics autovacuum keeps on a live database
+        cursor.execute("ANALYZE")
     print(json.dumps({**seeded, "dunning": measure_dunning(file_count=args.file)}))
 
 

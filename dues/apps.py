@@ -16,10 +16,10 @@ class DuesConfig(AppConfig):
         from dues.collections import startup as _dunning  # noqa: F401  (dunning: kinds, menu, job)
         from dues.inquiries import startup as _inquiries  # noqa: F401  (inquiry kinds, menu)
         from dues.kinds import PAYMENT_APPLICATION
-        from dues.selectors import pending_payment_notice
+        from dues.selectors import pending_payment_notice, pending_payment_notices
         from reviews.drafting import register_fact_provider
         from reviews.kinds import register_kind
 
         register_kind(PAYMENT_APPLICATION)
         # Reminders for an invoice that a payment probably settles are blocked at drafting.
-        register_fact_provider(pending_payment_notice)
+        register_fact_provider(pending_payment_notice, many=pending_payment_notices)

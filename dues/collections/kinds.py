@@ -122,6 +122,7 @@ PLAN_OFFER = ReviewKind(
     label="Payment-plan offer",
     queue="finance",
     validate=plans.validate,
+    validate_many=plans.validate_many,
     effect=plans.effect,
     recheck=plans.recheck,
 )

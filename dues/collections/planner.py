@@ -208,8 +208,9 @@ def _still_due(batch: list[Due], instalments: dict | None = None) -> list[Due]:
     ]
 
 
-def _proposal(d: Due, today: date, instalment=None) -> tuple[str, dict]:
-    """(kind, proposal) of one due step, its message drafted."""
+def _proposal(d: Due, today: date, instalment=None, history: str = "") -> tuple[str, dict]:
+    """(kind, proposal) of one due step, its message drafted (a call's payment ``history``
+    given, read with the batch's)."""
     from dues.collections import plans
     from reviews.drafting import draft_message
 
@@ -244,7 +245,7 @@ def _proposal(d: Due, today: date, instalment=None) -> tuple[str, dict]:
         "channel": d.step.channel,
     }
     if d.step.channel == DunningChannel.CALL:
-        payload["history"] = payment_history(d.party_id)
+        payload["history"] = history
     else:
         draft = draft_message(
             purpose=d.step.purpose,
@@ -274,13 +275,25 @@ def _proposal(d: Due, today: date, instalment=None) -> tuple[str, dict]:
     }
 
 
-def payment_history(party_id: str) -> str:
-    """A short payment-history summary for a staff call: the member's invoices, paid or not."""
-    rows = ImisInvoice.objects.filter(Q(bill_to_id=party_id) | Q(sold_to_id=party_id)).order_by(
-        "-invoice_date"
-    )[:6]
+def payment_histories(party_ids: list[str]) -> dict[str, str]:
+    """A short payment-history summary per member for a staff call: each member's six latest
+    invoices, paid or not, read for all of them at once."""
+    parties = set(party_ids)
+    rows: dict[str, list[ImisInvoice]] = {p: [] for p in parties}
+    if parties:
+        invoices = ImisInvoice.objects.filter(
+            Q(bill_to_id__in=parties) | Q(sold_to_id__in=parties)
+        ).order_by("-invoice_date")
+        for inv in invoices.defer("raw"):
+            for party in {inv.bill_to_id, inv.sold_to_id} & parties:
+                if len(rows[party]) < 6:
+                    rows[party].append(inv)
+    return {party: _history_text(found) for party, found in rows.items()}
+
+
+def _history_text(invoices: list[ImisInvoice]) -> str:
     lines = []
-    for inv in rows:
+    for inv in invoices:
         state = "open" if inv.is_open else "paid"
         lines.append(
             f"{inv.number or inv.imis_id} ({inv.invoice_date or '-'}): "
@@ -294,10 +307,32 @@ def _file_batch(batch: list[Due], today: date, instalments: dict | None = None) 
     """File one batch under its invoices' locks. ``instalments``: {invoice_id: PlanInstalment}
     when the batch is a plan's own reminders."""
     instalments_of = instalments or {}
+    from reviews.drafting import drafts_batch
     from reviews.drafting.guardrails import rules_batch
 
-    with rules_batch():  # drafted outside the locks, the guardrail rules read once per batch
-        drafted = [(d, *_proposal(d, today, instalments_of.get(d.invoice_id))) for d in batch]
+    # Drafted outside the locks, the batch's facts, templates and guardrail rules read once;
+    # the rules serve the re-check of each draft as it is filed too.
+    calls = [d.party_id for d in batch if d.step.channel == DunningChannel.CALL]
+    histories = payment_histories(calls) if calls else {}
+    with rules_batch():
+        with drafts_batch([(d.party_id, d.invoice_id) for d in batch]):
+            drafted = [
+                (
+                    d,
+                    *_proposal(
+                        d,
+                        today,
+                        instalments_of.get(d.invoice_id),
+                        histories.get(d.party_id, ""),
+                    ),
+                )
+                for d in batch
+            ]
+        return _file_drafted(batch, drafted, today, instalments)
+
+
+def _file_drafted(batch: list[Due], drafted: list, today: date, instalments) -> int:
+    instalments_of = instalments or {}
     with transaction.atomic():
         _lock_invoices([d.invoice_id for d in batch])
         still = {d.invoice_id for d in _still_due(batch, instalments)}

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from common.audit import audit_record
+from common.audit import audit_event, audit_record, audit_record_many
 from common.errors import DomainError
 from common.links import absolute_url, link_issue, link_resolve, links_revoke_for
 from common.money import DOWN, format_money, to_money
@@ -143,11 +143,18 @@ def plan_offer_proposal(
 
 
 def plan_offers_file(proposals: list[dict]) -> list[ReviewItem]:
-    """Write each offer's plan and instalments, then file the offers as review items."""
-    plans = []
+    """Write each offer's plan and instalments, then file the offers as review items (the rows
+    of all the offers written together: a dunning batch files hundreds)."""
+    held = set(
+        PaymentPlan.objects.filter(
+            invoice_id__in=[p["invoice_id"] for p in proposals], status__in=PaymentPlan.LIVE
+        ).values_list("invoice_id", flat=True)
+    )
     for proposal in proposals:
-        _check_no_live_plan(proposal["invoice_id"])
-        plan = PaymentPlan.objects.create(
+        if proposal["invoice_id"] in held:
+            _check_no_live_plan(proposal["invoice_id"])  # raises, naming the plan
+    plans = PaymentPlan.objects.bulk_create(
+        PaymentPlan(
             invoice_id=proposal["invoice_id"],
             party_id=proposal["member_id"],
             balance=proposal["amount"],
@@ -155,24 +162,43 @@ def plan_offers_file(proposals: list[dict]) -> list[ReviewItem]:
             proposed_by=proposal.get("proposed_by"),
             last_edited_by=proposal.get("proposed_by"),
         )
-        _instalments_write(plan, proposal.pop("_rows"))
+        for proposal in proposals
+    )
+    schedules = [proposal.pop("_rows") for proposal in proposals]
+    for plan, rows in zip(plans, schedules, strict=True):
+        _schedule_check(plan, rows)
+    PlanInstalment.objects.bulk_create(
+        PlanInstalment(plan=plan, number=n, due_on=day, amount=amount)
+        for plan, rows in zip(plans, schedules, strict=True)
+        for n, (day, amount) in enumerate(rows, start=1)
+    )
+    for plan, proposal in zip(plans, proposals, strict=True):
         proposal["payload"]["plan"] = str(plan.pk)
         proposal["dedupe_key"] = f"plan-offer:{plan.pk}:1"
-        plans.append(plan)
     items = review_items_propose_many(kind=PLAN_KIND, proposals=proposals)
+    now = timezone.now()
     for plan, item in zip(plans, items, strict=True):
-        plan.review_item = item
-        plan.save(update_fields=["review_item", "updated_at"])
-        _audit(plan, "plan.proposed", f"Plan of {plan.instalments.count()} instalments proposed")
+        plan.review_item, plan.updated_at = item, now
+    PaymentPlan.objects.bulk_update(plans, ["review_item", "updated_at"])
+    audit_record_many(
+        [
+            _audit_event(plan, "plan.proposed", f"Plan of {len(rows)} instalments proposed")
+            for plan, rows in zip(plans, schedules, strict=True)
+        ]
+    )
     return items
 
 
-def _instalments_write(plan: PaymentPlan, rows) -> None:
+def _schedule_check(plan: PaymentPlan, rows) -> None:
     if sum((amount for _, amount in rows), Decimal(0)) != plan.balance:
         raise DomainError(
             f"The schedule sums to {format_money(sum((a for _, a in rows), Decimal(0)))}, "
             f"not the balance {format_money(plan.balance)}; it was not saved."
         )
+
+
+def _instalments_write(plan: PaymentPlan, rows) -> None:
+    _schedule_check(plan, rows)
     plan.instalments.all().delete()
     PlanInstalment.objects.bulk_create(
         PlanInstalment(plan=plan, number=n, due_on=day, amount=amount)
@@ -181,7 +207,11 @@ def _instalments_write(plan: PaymentPlan, rows) -> None:
 
 
 def _audit(plan: PaymentPlan, action: str, summary: str, *, actor=None, **data) -> None:
-    audit_record(
+    _audit_event(plan, action, summary, actor=actor, **data).save(force_insert=True)
+
+
+def _audit_event(plan: PaymentPlan, action: str, summary: str, *, actor=None, **data):
+    return audit_event(
         action=action,
         summary=f"Plan {plan.pk}, invoice {plan.invoice_id}: {summary}",
         actor=actor,
@@ -216,14 +246,25 @@ def plan_offer_propose(
 
 
 def validate(payload: dict) -> dict:
-    ref = str(payload.get("plan") or "")
-    if ref and not PaymentPlan.objects.filter(pk=int(ref) if ref.isdigit() else 0).exists():
-        raise DomainError(f"Payment plan {ref} does not exist.")
-    return {
-        k: payload[k]
-        for k in ("plan", "invoice", "instalments", "schedule", "draft")
-        if k in payload
-    }
+    return validate_many([payload])[0]
+
+
+def validate_many(payloads: list[dict]) -> list[dict]:
+    """Each offer's payload as kept, its plan checked to exist (all plans read at once)."""
+    refs = [str(payload.get("plan") or "") for payload in payloads]
+    ids = {int(ref) if ref.isdigit() else 0 for ref in refs if ref}
+    found = set(PaymentPlan.objects.filter(pk__in=ids).values_list("pk", flat=True)) if ids else ()
+    for ref in refs:
+        if ref and (int(ref) if ref.isdigit() else 0) not in found:
+            raise DomainError(f"Payment plan {ref} does not exist.")
+    return [
+        {
+            k: payload[k]
+            for k in ("plan", "invoice", "instalments", "schedule", "draft")
+            if k in payload
+        }
+        for payload in payloads
+    ]
 
 
 def _plan_of(item) -> PaymentPlan | None:

@@ -26,6 +26,7 @@ from dues.selectors.payment import (
 from dues.selectors.pending import (
     pending_for_member,
     pending_payment_notice,
+    pending_payment_notices,
     pending_payments,
     pending_text,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "payment_queue",
     "pending_for_member",
     "pending_payment_notice",
+    "pending_payment_notices",
     "pending_payments",
     "pending_text",
     "split_choices",

@@ -104,6 +104,37 @@ def pending_payment_notice(member_id: str, invoice_id: str) -> dict:
     entries = pending_payments([invoice_id]).get(invoice_id) if invoice_id else None
     if not entries and member_id and not invoice_id:
         entries = [e for row in pending_for_member(member_id) for e in row["entries"]]
+    return _notice(entries)
+
+
+def pending_payment_notices(pairs: list[tuple[str, str]]) -> dict:
+    """``pending_payment_notice`` for many (member_id, invoice_id) pairs, the payments on their
+    way read at once for all of them: {(member_id, invoice_id): facts}."""
+    members = sorted({member for member, invoice in pairs if member and not invoice})
+    theirs: dict[str, list[str]] = defaultdict(list)  # a member's open invoices, latest first
+    if members:
+        for imis_id, sold_to, bill_to in (
+            ImisInvoice.objects.filter(Q(sold_to_id__in=members) | Q(bill_to_id__in=members))
+            .filter(is_open=True, deleted_at__isnull=True)
+            .order_by("-invoice_date")
+            .values_list("imis_id", "sold_to_id", "bill_to_id")
+        ):
+            for member in {sold_to, bill_to} & set(members):
+                if len(theirs[member]) < 100:
+                    theirs[member].append(imis_id)
+    wanted = [invoice for _, invoice in pairs if invoice]
+    found = pending_payments(wanted + [i for ids in theirs.values() for i in ids])
+    notices = {}
+    for member, invoice in pairs:
+        if invoice:
+            entries = found.get(invoice)
+        else:
+            entries = [e for i in theirs.get(member, []) for e in found.get(i, [])]
+        notices[member, invoice] = _notice(entries)
+    return notices
+
+
+def _notice(entries) -> dict:
     if not entries:
         return {}
     text = " ".join(entry["text"] for entry in entries[:3])

@@ -6,6 +6,8 @@ one is configured, always checked by guardrails. The interface other apps use:
     item_payload["draft"] = draft.as_payload()
     flags = check_draft(item_payload["draft"])      # after a person's edit
     register_fact_provider(fn)                      # fn(member_id, invoice_id) -> {name: (v, src)}
+    with drafts_batch([(member_id, invoice_id), ...]):  # many drafts, a few queries in all
+        ...
 
 Heavy modules load on first use, so that importing this package (e.g. from models) is cheap.
 """
@@ -43,11 +45,20 @@ def check_draft(payload_draft: dict) -> list[dict]:
     return check_payload(payload_draft)
 
 
-def register_fact_provider(fn):
-    """fn(member_id, invoice_id) -> {name: (value, source)}, asked for every draft."""
+def register_fact_provider(fn, *, many=None):
+    """fn(member_id, invoice_id) -> {name: (value, source)}, asked for every draft; ``many``
+    ([(member_id, invoice_id)]) -> {(member_id, invoice_id): facts} answers a batch at once."""
     from reviews.drafting.facts import register_fact_provider as register
 
-    return register(fn)
+    return register(fn, many=many)
+
+
+def drafts_batch(pairs: list[tuple[str, str]]):
+    """A block in which drafts for these (member_id, invoice_id) pairs are made with a few
+    queries in all (facts, templates, rules and records read or written once per batch)."""
+    from reviews.drafting.compose import drafts_batch as batch
+
+    return batch(pairs)
 
 
 def __getattr__(name: str):
@@ -58,4 +69,11 @@ def __getattr__(name: str):
     raise AttributeError(name)
 
 
-__all__ = ["PURPOSES", "Draft", "check_draft", "draft_message", "register_fact_provider"]
+__all__ = [
+    "PURPOSES",
+    "Draft",
+    "check_draft",
+    "draft_message",
+    "drafts_batch",
+    "register_fact_provider",
+]

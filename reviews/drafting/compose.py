@@ -3,13 +3,15 @@ elements → guardrails → a record of how it was made."""
 
 import json
 import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.conf import settings
 
 from common.errors import DomainError
 from reviews.drafting import elements, guardrails, llm, render
-from reviews.drafting.facts import CONTROL_FACTS, Fact, build_facts
+from reviews.drafting.facts import CONTROL_FACTS, Fact, build_facts, facts_batch
 from reviews.drafting.pii import Masker
 from reviews.drafting.prompts import get_prompt
 from reviews.drafting.purposes import get_purpose
@@ -52,8 +54,9 @@ class Draft:
         return "model" if self.model and not self.fallback_reason else "template"
 
     def as_payload(self) -> dict:
-        """JSON-safe, for a review item's payload["draft"]."""
-        return {
+        """JSON-safe, for a review item's payload["draft"]. Inside ``drafts_batch`` the record
+        id is filled in when the batch's records are written, at its end."""
+        payload = {
             "purpose": self.purpose,
             "channel": self.channel,
             "subject": self.subject,
@@ -76,6 +79,52 @@ class Draft:
             "drafted_by": self.drafted_by,
             "record_id": self.record_id,
         }
+        batch = _drafts.get()
+        if batch is not None and self.record_id is None and id(self) in batch.waiting:
+            batch.waiting[id(self)].append(payload)
+        return payload
+
+
+@dataclass
+class _DraftsBatch:
+    versions: dict = field(default_factory=dict)  # (purpose, channel) -> template version
+    records: list = field(default_factory=list)  # (Draft, unsaved DraftRecord)
+    waiting: dict = field(default_factory=dict)  # id(Draft) -> its payloads, for the record id
+
+
+_drafts: ContextVar[_DraftsBatch | None] = ContextVar("drafting_batch", default=None)
+
+
+@contextmanager
+def drafts_batch(pairs: list[tuple[str, str]]):
+    """Draft many messages (for these (member_id, invoice_id) pairs) with a few queries in all:
+    facts read for every pair at once, each template version and the guardrail rules read once,
+    the drafts' records written together when the block ends (a payload taken inside it gets
+    its record id then). Each draft is the same as one drafted alone."""
+    batch = _DraftsBatch()
+    with guardrails.rules_batch(), facts_batch(pairs):
+        token = _drafts.set(batch)
+        try:
+            yield
+        finally:
+            _drafts.reset(token)
+    if batch.records:
+        from reviews.models import DraftRecord
+
+        DraftRecord.objects.bulk_create([record for _, record in batch.records])
+        for draft, record in batch.records:
+            draft.record_id = record.pk
+            for payload in batch.waiting.pop(id(draft), []):
+                payload["record_id"] = record.pk
+
+
+def _current_version(purpose: str, channel: str):
+    batch = _drafts.get()
+    if batch is None:
+        return current_version(purpose, channel)
+    if (purpose, channel) not in batch.versions:
+        batch.versions[purpose, channel] = current_version(purpose, channel)
+    return batch.versions[purpose, channel]
 
 
 def _render_template(version, facts: dict[str, Fact]) -> tuple[str, str]:
@@ -145,7 +194,7 @@ def compose(
         raise DomainError(
             f"{spec.label} is sent by {' or '.join(spec.channels)}, not {channel}.", code="channel"
         )
-    version = current_version(purpose, channel)
+    version = _current_version(purpose, channel)
     ctx = build_facts(
         purpose=spec, member_id=member_id, invoice_id=invoice_id, extra_facts=extra_facts
     )
@@ -215,14 +264,21 @@ def compose(
         problems=ctx.problems,
     )
     if record:
-        draft.record_id = _record(draft, version, masked_prompt, masked_response).pk
+        row = _record(draft, version, masked_prompt, masked_response)
+        batch = _drafts.get()
+        if batch is None:
+            row.save(force_insert=True)
+            draft.record_id = row.pk
+        else:
+            batch.records.append((draft, row))
+            batch.waiting[id(draft)] = []
     return draft
 
 
 def _record(draft: Draft, version, masked_prompt: list, masked_response: str):
     from reviews.models import DraftRecord
 
-    return DraftRecord.objects.create(
+    return DraftRecord(
         purpose=draft.purpose,
         channel=draft.channel,
         member_id=draft.member_id,

@@ -3,12 +3,14 @@ calling app), read from the mirror for one member and optionally one invoice."""
 
 import logging
 from collections.abc import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from common.money import format_money, to_money
@@ -170,13 +172,18 @@ class FactContext:
 
 FactProvider = Callable[[str, str], dict]
 _PROVIDERS: list[FactProvider] = []
+# A provider's batch form: many([(member_id, invoice_id)]) -> {(member_id, invoice_id): facts}
+_MANY: dict[FactProvider, Callable[[list[tuple[str, str]]], dict]] = {}
 
 
-def register_fact_provider(fn: FactProvider) -> FactProvider:
+def register_fact_provider(fn: FactProvider, *, many=None) -> FactProvider:
     """Add facts from another app for every draft: fn(member_id, invoice_id) -> {name: (value,
-    source)}. A fact named ``pending_payment_notice`` blocks dunning and reminder drafts."""
+    source)}. A fact named ``pending_payment_notice`` blocks dunning and reminder drafts.
+    ``many``: the same facts for a batch of drafts in one call, used inside ``facts_batch``."""
     if fn not in _PROVIDERS:
         _PROVIDERS.append(fn)
+    if many is not None:
+        _MANY[fn] = many
     return fn
 
 
@@ -218,12 +225,8 @@ def _party_facts(party: m.ImisParty, today: date) -> list[Fact]:
     return facts
 
 
-def _renewal_facts(party: m.ImisParty) -> list[Fact]:
-    subs = m.ImisSubscription.objects.filter(party_id=party.imis_id, deleted_at__isnull=True)
-    sub = (
-        subs.filter(is_member_component=True).order_by("-bill_through", "imis_id").first()
-        or subs.order_by("-bill_through", "imis_id").first()
-    )
+def _renewal_facts(party: m.ImisParty, rows: "MirrorRows") -> list[Fact]:
+    sub = rows.subscriptions.get(party.imis_id)
     if sub is None:
         return []
     src = f"ImisSubscription[{sub.imis_id}]"
@@ -233,7 +236,7 @@ def _renewal_facts(party: m.ImisParty) -> list[Fact]:
     if sub.billed_amount is not None:
         facts.append(Fact("renewal_amount", sub.billed_amount, f"{src}.billed_amount", MONEY))
     else:
-        item = m.ImisItem.objects.filter(code=sub.item_code, price__isnull=False).first()
+        item = rows.items.get(sub.item_code)
         if item is not None:
             facts.append(
                 Fact("renewal_amount", item.price, f"ImisItem[{item.imis_id}].price", MONEY)
@@ -243,32 +246,21 @@ def _renewal_facts(party: m.ImisParty) -> list[Fact]:
     return facts
 
 
-def _engagement_facts(party: m.ImisParty, today: date) -> list[Fact]:
-    since = today - timedelta(days=365)
-    window = timezone.make_aware(datetime.combine(since, datetime.min.time()))
-    events = {
-        e.imis_id: e
-        for e in m.ImisEvent.objects.filter(
-            starts_at__gte=window,
-            imis_id__in=m.ImisEventRegistration.objects.filter(
-                party_id=party.imis_id, attended=True, deleted_at__isnull=True
-            ).values("event_id"),
-        )
-    }
+def _engagement_facts(party: m.ImisParty, rows: "MirrorRows") -> list[Fact]:
+    events = rows.events.get(party.imis_id, [])
     facts = [
         Fact(
             "events_attended_12m",
             len(events),
-            f"ImisEventRegistration[party {party.imis_id}, attended, events since {since}]",
+            f"ImisEventRegistration[party {party.imis_id}, attended, events since "
+            f"{rows.events_since}]",
             COUNT,
         ),
     ]
     if events:
-        last = max(events.values(), key=lambda e: e.starts_at)
+        last = max(events, key=lambda e: e.starts_at)
         facts.append(Fact("last_event_name", last.name, f"ImisEvent[{last.imis_id}].name"))
-    groups = m.ImisGroupMember.objects.filter(
-        party_id=party.imis_id, is_active=True, deleted_at__isnull=True
-    ).count()
+    groups = rows.groups.get(party.imis_id, 0)
     facts.append(
         Fact("committees_active", groups, f"ImisGroupMember[party {party.imis_id}, active]", COUNT)
     )
@@ -298,14 +290,8 @@ def _invoice_facts(invoice: m.ImisInvoice, today: date) -> list[Fact]:
     return facts
 
 
-def _payment_facts(party: m.ImisParty) -> list[Fact]:
-    payment = (
-        m.ImisActivity.objects.filter(
-            party_id=party.imis_id, activity_type__in=("DUES", "PAYMENT"), amount__isnull=False
-        )
-        .order_by("-transaction_date")
-        .first()
-    )
+def _payment_facts(party: m.ImisParty, rows: "MirrorRows") -> list[Fact]:
+    payment = rows.payments.get(party.imis_id)
     if payment is None or payment.transaction_date is None:
         return []
     src = f"ImisActivity[{payment.imis_id}]"
@@ -318,6 +304,135 @@ def _payment_facts(party: m.ImisParty) -> list[Fact]:
             DATE,
         ),
     ]
+
+
+@dataclass
+class MirrorRows:
+    """The mirror rows that facts are read from, for many members and invoices in a few
+    queries (a batch of drafts), or for one draft's member and invoice. No fact reads a row's
+    ``raw`` record, the widest column: it is left unread."""
+
+    today: date
+    member_ids: set[str]
+    invoice_ids: set[str]
+    parties: dict[str, m.ImisParty] = field(default_factory=dict)
+    subscriptions: dict[str, m.ImisSubscription] = field(default_factory=dict)
+    items: dict[str, m.ImisItem] = field(default_factory=dict)
+    events_since: date | None = None
+    events: dict[str, list[m.ImisEvent]] = field(default_factory=dict)  # attended, per party
+    groups: dict[str, int] = field(default_factory=dict)
+    payments: dict[str, m.ImisActivity] = field(default_factory=dict)
+    invoices: dict[str, m.ImisInvoice] = field(default_factory=dict)  # by imis id and number
+    # {provider: {(member_id, invoice_id): facts} or the exception its batch form raised}
+    provided: dict = field(default_factory=dict)
+
+    def covers(self, member_id: str, invoice_id: str, today: date) -> bool:
+        return (
+            today == self.today
+            and (not member_id or member_id in self.member_ids)
+            and (not invoice_id or invoice_id in self.invoice_ids)
+        )
+
+    @classmethod
+    def read(cls, member_ids, invoice_ids, today: date) -> "MirrorRows":
+        """Each query reads the rows of every member (or invoice) at once; the choice of row
+        per member is the one a single draft's query makes (same order, first wins)."""
+        rows = cls(today, {i for i in member_ids if i}, {i for i in invoice_ids if i})
+        ids = sorted(rows.member_ids)
+        if ids:
+            parties = m.ImisParty.objects.filter(imis_id__in=ids).defer("raw")
+            rows.parties = {p.imis_id: p for p in parties}
+            ids = sorted(rows.parties)
+        if ids:
+            rows._read_subscriptions(ids)
+            rows._read_engagement(ids)
+            payments = (
+                m.ImisActivity.objects.filter(
+                    party_id__in=ids, activity_type__in=("DUES", "PAYMENT"), amount__isnull=False
+                )
+                .order_by("party_id", "-transaction_date")  # a NULL date first, as one draft's
+                .distinct("party_id")
+                .defer("raw")
+            )
+            rows.payments = {p.party_id: p for p in payments}
+        if rows.invoice_ids:
+            wanted = sorted(rows.invoice_ids)
+            invoices = m.ImisInvoice.objects.filter(Q(imis_id__in=wanted) | Q(number__in=wanted))
+            for invoice in invoices.defer("raw"):
+                for key in (invoice.imis_id, invoice.number):
+                    if key in rows.invoice_ids:
+                        rows.invoices.setdefault(key, invoice)
+        return rows
+
+    def _read_subscriptions(self, ids: list[str]) -> None:
+        subs = m.ImisSubscription.objects.filter(party_id__in=ids, deleted_at__isnull=True)
+        member_sub: dict[str, m.ImisSubscription] = {}
+        for sub in subs.order_by("party_id", "-bill_through", "imis_id").defer("raw"):
+            self.subscriptions.setdefault(sub.party_id, sub)
+            if sub.is_member_component:
+                member_sub.setdefault(sub.party_id, sub)
+        self.subscriptions.update(member_sub)  # the membership itself before any other
+        codes = sorted(
+            {s.item_code for s in self.subscriptions.values() if s.billed_amount is None}
+        )
+        if codes:
+            for item in m.ImisItem.objects.filter(code__in=codes, price__isnull=False):
+                self.items.setdefault(item.code, item)
+
+    def _read_engagement(self, ids: list[str]) -> None:
+        self.events_since = since = self.today - timedelta(days=365)
+        window = timezone.make_aware(datetime.combine(since, datetime.min.time()))
+        attended = m.ImisEventRegistration.objects.filter(
+            party_id__in=ids, attended=True, deleted_at__isnull=True
+        ).values_list("party_id", "event_id")
+        by_event: dict[str, set[str]] = {}
+        for party_id, event_id in attended.order_by():
+            by_event.setdefault(event_id, set()).add(party_id)
+        if by_event:
+            events = m.ImisEvent.objects.filter(starts_at__gte=window, imis_id__in=list(by_event))
+            for event in events.defer("raw"):  # in the events' own order, as one draft's
+                for party_id in sorted(by_event[event.imis_id]):
+                    self.events.setdefault(party_id, []).append(event)
+        groups = (
+            m.ImisGroupMember.objects.filter(
+                party_id__in=ids, is_active=True, deleted_at__isnull=True
+            )
+            .order_by()
+            .values_list("party_id")
+            .annotate(n=Count("id"))
+        )
+        self.groups = dict(groups)
+
+    def read_providers(self, pairs: list[tuple[str, str]]) -> None:
+        """The registered providers' facts for these (member, invoice) pairs, through each
+        provider's batch form where it has one."""
+        for provider in _PROVIDERS:
+            many = _MANY.get(provider)
+            if many is None:
+                continue
+            try:
+                self.provided[provider] = many(pairs)
+            except Exception as exc:  # reported per draft, as a single call's failure is
+                logger.exception("fact provider %s failed", provider)
+                self.provided[provider] = exc
+
+
+_batch: ContextVar[MirrorRows | None] = ContextVar("drafting_facts_batch", default=None)
+
+
+@contextmanager
+def facts_batch(pairs: list[tuple[str, str]], today: date | None = None):
+    """Draft for these (member_id, invoice_id) pairs with their facts read in a few queries for
+    all of them; a draft for anyone else inside the block reads its own, as outside."""
+    rows = MirrorRows.read(
+        [p[0] for p in pairs], [p[1] for p in pairs], today or timezone.localdate()
+    )
+    rows.read_providers(pairs)
+    token = _batch.set(rows)
+    try:
+        yield rows
+    finally:
+        _batch.reset(token)
 
 
 def member_pii(party: m.ImisParty | None) -> MemberPII:
@@ -347,15 +462,18 @@ def build_facts(
     registered providers' facts."""
     today = today or timezone.localdate()
     problems: list[str] = []
-    party = m.ImisParty.objects.filter(imis_id=member_id).first() if member_id else None
+    rows = _batch.get()
+    if rows is None or not rows.covers(member_id, invoice_id, today):
+        rows = MirrorRows.read([member_id], [invoice_id], today)
+    party = rows.parties.get(member_id) if member_id else None
     found: list[Fact] = _settings_facts()
     if member_id and party is None:
         problems.append(f"Member {member_id} is not in the mirror; sync iMIS or check the id.")
     if party is not None:
-        found += _party_facts(party, today) + _renewal_facts(party)
-        found += _engagement_facts(party, today) + _payment_facts(party)
+        found += _party_facts(party, today) + _renewal_facts(party, rows)
+        found += _engagement_facts(party, rows) + _payment_facts(party, rows)
     if invoice_id:
-        invoice = m.ImisInvoice.objects.filter(Q(imis_id=invoice_id) | Q(number=invoice_id)).first()
+        invoice = rows.invoices.get(invoice_id)
         if invoice is None:
             problems.append(f"Invoice {invoice_id} is not in the mirror; sync iMIS or check it.")
         else:
@@ -364,7 +482,13 @@ def build_facts(
     facts = {f.name: f for f in found if f.name in allowed}
     for provider in _PROVIDERS:
         try:
-            provided = provider(member_id, invoice_id) or {}
+            batched = rows.provided.get(provider)
+            if isinstance(batched, Exception):
+                raise batched
+            if batched is not None:
+                provided = batched.get((member_id, invoice_id)) or {}
+            else:
+                provided = provider(member_id, invoice_id) or {}
         except Exception as exc:  # a provider's failure must not pass silently
             logger.exception("fact provider %s failed", provider)
             problems.append(

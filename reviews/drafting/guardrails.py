@@ -9,6 +9,7 @@ import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -39,7 +40,11 @@ _batch_rules: ContextVar["Rules | None"] = ContextVar("drafting_rules", default=
 @contextmanager
 def rules_batch():
     """Draft many messages with one read of the guardrail rules. A rule changed during the
-    batch applies from the next batch on; approval re-checks outside any batch, with fresh rules."""
+    batch applies from the next batch on; approval re-checks outside any batch, with fresh rules.
+    Inside an outer batch, the outer batch's read serves."""
+    if _batch_active.get():
+        yield
+        return
     active, cached = _batch_active.set(True), _batch_rules.set(None)
     try:
         yield
@@ -336,15 +341,24 @@ def untraced_flags(
     return flags
 
 
+@lru_cache(maxsize=4096)
+def _phrase_pattern(phrase: str) -> re.Pattern | None:
+    """A rule's phrase as a pattern, its words apart by any space (compiled once per phrase:
+    every draft of a batch checks every rule)."""
+    words = [re.escape(w) for w in phrase.split()]
+    if not words:
+        return None
+    return re.compile(r"(?i)(?<!\w)" + r"\s+".join(words) + r"(?!\w)")
+
+
 def _phrase_flags(where, text, purpose, rules) -> list[dict]:
     flags = []
     for rule in rules.phrases:
         if rule["purposes"] and purpose.name not in rule["purposes"]:
             continue
-        words = [re.escape(w) for w in rule["phrase"].split()]
-        if not words:
+        pattern = _phrase_pattern(rule["phrase"])
+        if pattern is None:
             continue
-        pattern = re.compile(r"(?i)(?<!\w)" + r"\s+".join(words) + r"(?!\w)")
         label = "Prohibited term" if rule["kind"] == "prohibited" else "Tone"
         for match in pattern.finditer(text):
             flags.append(

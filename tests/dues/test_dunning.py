@@ -12,7 +12,7 @@ from common.models import AuditEvent
 from dues.collections import cadence, planner
 from dues.models import DunningAction, DunningPause, DunningStep, Finding
 from imis_client.models import OutboxWrite
-from reviews.models import Communication, ReviewItem
+from reviews.models import Communication, DraftRecord, ReviewItem
 from reviews.services import review_item_decide, review_item_execute
 
 pytestmark = pytest.mark.django_db
@@ -224,3 +224,34 @@ def test_invoice_without_autopay_is_not_paused_for_it(overdue, clock):
     clock("2026-12-07T09:00")
     assert planner.dunning_run(today=TODAY)["filed"] == 1
     assert not DunningPause.objects.filter(reason="autopay").exists()
+
+
+@pytest.mark.parametrize("per_step", [1, 8])
+def test_filing_a_batch_takes_the_same_few_queries_however_many_steps_it_files(
+    mirror, per_step, django_assert_max_num_queries
+):
+    # per_step invoices at each step of the cadence: emails, texts, plan offers, calls (a call
+    # for a balance of 500.00 or more)
+    for n in range(per_step):
+        for days in (8, 22, 36, 51, 61):
+            member = f"Q{days}-{n}"
+            mirror.member(
+                member, f"Member {member}", email=f"{member}@example.org", phone="+1 202 555 0199"
+            )
+            balance = "640.00" if days == 51 else "240.00"
+            mirror.invoice(f"I{member}", member, balance, due_date=TODAY - timedelta(days=days))
+    due = planner.dunning_due(today=TODAY)["due"]
+    assert sorted({d.step.code for d in due}) == ["call", "final", "plan_offer", "reminder", "sms"]
+
+    with django_assert_max_num_queries(45):
+        filed = planner.dunning_file(due=due, today=TODAY)
+
+    assert filed["filed"] == len(due) == 5 * per_step
+    records = set(DraftRecord.objects.values_list("pk", flat=True))
+    for action in DunningAction.objects.select_related("review_item", "step"):
+        payload = action.review_item.payload
+        if action.step.channel == "call":
+            assert payload["history"].startswith(f"I{action.party_id} ")
+        else:  # drafted, and the draft's record kept
+            assert payload["draft"]["record_id"] in records
+            assert payload["draft"]["invoice_id"] == action.invoice_id
