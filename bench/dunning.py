@@ -86,41 +86,60 @@ def seed_mirror(members: int, seed: int) -> dict:
     return {"members": members, "invoices": members, "open_invoices": open_count}
 
 
-def measure_dunning(*, file_count: int = 5_000, as_of: date | None = None) -> dict:
+def measure_dunning(
+    *, file_count: int = 5_000, as_of: date | None = None, spread_days: int = 0
+) -> dict:
     """Plan the day's steps over the mirror as it is, then file ``file_count`` of them (Django
     set up by the caller). bench/collections_bench.py calls it after its sync and scoring with its
     ``as_of`` date (the sandbox's association is dated; planned against the calendar's today,
-    nothing in it would be due); this script's own mirror is relative to today."""
+    nothing in it would be due); this script's own mirror is relative to today.
+
+    ``spread_days``: when the day has fewer steps due than ``file_count``, go on to the next days
+    (up to that many), each planned after the previous day's steps are filed, as the daily job
+    would, until ``file_count`` are filed; the filing time is the sum over those days."""
+    from datetime import timedelta
+
     from django.utils import timezone
 
     from dues.collections import planner
 
+    day = as_of or timezone.localdate()
     cpu_started = time.process_time()
     started = time.perf_counter()
-    found = planner.dunning_due(today=as_of)
+    found = planner.dunning_due(today=day)
     plan_seconds = time.perf_counter() - started
     load_plan = os.getloadavg()[0]
-    due = found["due"][:file_count]
     cpu_plan = time.process_time() - cpu_started
-    cpu_started = time.process_time()
-    started = time.perf_counter()
-    filed = planner.dunning_file(due=due, today=as_of)
-    file_seconds = time.perf_counter() - started
-    cpu_file = time.process_time() - cpu_started
+    first = found
+    filed_total, file_seconds, cpu_file, days = 0, 0.0, 0.0, []
+    for offset in range(spread_days + 1):
+        if offset:
+            found = planner.dunning_due(today=day + timedelta(days=offset))
+        due = found["due"][: file_count - filed_total]
+        cpu_started = time.process_time()
+        started = time.perf_counter()
+        filed = planner.dunning_file(due=due, today=day + timedelta(days=offset))
+        file_seconds += time.perf_counter() - started
+        cpu_file += time.process_time() - cpu_started
+        filed_total += filed["filed"]
+        days.append({"day": (day + timedelta(days=offset)).isoformat(), "filed": filed["filed"]})
+        if filed_total >= file_count:
+            break
     return {
-        "as_of": (as_of or timezone.localdate()).isoformat(),
+        "as_of": day.isoformat(),
         "plan_day_seconds": round(plan_seconds, 2),
         "plan_cpu_seconds": round(cpu_plan, 2),
-        "plan_considered_invoices": found["considered"],
-        "plan_due_steps": len(found["due"]),
-        "plan_paused": found["paused"],
-        "plan_by_step": found["counts"],
+        "plan_considered_invoices": first["considered"],
+        "plan_due_steps": len(first["due"]),
+        "plan_paused": first["paused"],
+        "plan_by_step": first["counts"],
         "plan_load_average_1min": round(load_plan, 2),
         "file_asked": file_count,
-        "file_proposals": filed["filed"],
+        "file_proposals": filed_total,
+        "file_days": days,
         "file_5000_proposals_seconds": round(file_seconds, 2),
         "file_cpu_seconds_this_process": round(cpu_file, 2),
-        "file_per_second": round(filed["filed"] / file_seconds, 1) if file_seconds else None,
+        "file_per_second": round(filed_total / file_seconds, 1) if file_seconds else None,
         "file_load_average_1min": round(os.getloadavg()[0], 2),
     }
 
