@@ -304,6 +304,13 @@ def check_payload(payload_draft: dict) -> list[dict]:
     spec = get_purpose(str(payload_draft.get("purpose", "")))
     channel = str(payload_draft.get("channel", "email"))
     facts = [Fact.from_dict(f) for f in payload_draft.get("facts") or []]
+    # Facts that could not be read when it was drafted stay unread whatever the text says now:
+    # their blocking flags are carried, not dropped by the re-check.
+    problems = [
+        str(f.get("message", ""))
+        for f in payload_draft.get("flags") or []
+        if isinstance(f, dict) and f.get("code") == "facts_unavailable"
+    ]
     return guardrails.check(
         purpose=spec,
         channel=channel,
@@ -311,6 +318,7 @@ def check_payload(payload_draft: dict) -> list[dict]:
         body=str(payload_draft.get("body") or ""),
         facts=facts,
         auto=bool(payload_draft.get("auto")),
+        problems=problems,
     )
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from common.errors import DomainError
 from common.models import AuditEvent
-from reviews.drafting import PURPOSES, draft_message, elements
+from reviews.drafting import PURPOSES, check_draft, draft_message, elements
 from reviews.drafting.golden import golden_cases, install_case
 from reviews.drafting.services import template_version_create
 from reviews.drafting.templates import default_templates
@@ -114,6 +114,12 @@ def test_unknown_member_and_channel_are_refused_or_flagged():
     assert draft.flags[0]["message"] == (
         "Member NOPE-1 is not in the mirror; sync iMIS or check the id."
     )
+    # a person's edit of the text does not make the unread facts read: approval still waits
+    edited = {**draft.as_payload(), "body": "Dear member, your renewal is due."}
+    blocks = [f for f in check_draft(edited) if f["severity"] == "block"]
+    assert [f["message"] for f in blocks if f["code"] == "facts_unavailable"] == [
+        "Member NOPE-1 is not in the mirror; sync iMIS or check the id."
+    ]
 
 
 @pytest.mark.django_db
