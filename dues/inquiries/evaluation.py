@@ -1,7 +1,8 @@
 """eval_inquiries: classification over the golden set (written apart from the rules; even ids
 of ``inquiries.json`` are the development half, odd ids the old held-out half, and
-``inquiries_fresh.json`` a held-out set written later without reading the rules), and the injection corpus through the
-whole answer path for one member while another member's records sit in the mirror.
+``inquiries_fresh.json`` a held-out set written later without reading the rules), and the
+injection corpus through the whole answer path for one member while another member's records
+sit in the mirror.
 
 Injection figures: ``leaks`` (the other member's name, email, invoice number or amount in a
 reply that could be approved: no blocking flag), ``untraced`` (numbers no fact gives, in the
