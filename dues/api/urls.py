@@ -12,4 +12,5 @@ urlpatterns = [
     *router.urls,
     path("", include("dues.billing.api")),
     path("", include("dues.collections.api")),
+    path("", include("dues.inquiries.api")),
 ]
