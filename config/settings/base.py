@@ -254,6 +254,9 @@ SPECTACULAR_SETTINGS = {
         "RejectReasonEnum": "reviews.models.ReviewItem.RejectReason",
         "ReviewStatusEnum": "reviews.models.ReviewItem.Status",
         "ReviewQueueEnum": "reviews.models.Queue",
+        "InquiryStatusEnum": "dues.models.inquiries.Inquiry.Status",
+        "InquiryChannelEnum": "dues.models.inquiries.Inquiry.Channel",
+        "InquiryEntryChannelEnum": "dues.inquiries.api.ENTRY_CHANNELS",
     },
 }
 

@@ -1,4 +1,4 @@
-"""API routes of dues: payments, and the billing, collections and close APIs."""
+"""API routes of dues: payments, and the billing, collections, close and inquiries APIs."""
 
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("dues.billing.api")),
     path("", include("dues.collections.api")),
     path("", include("dues.close.api.urls")),
+    path("", include("dues.inquiries.api")),
 ]

@@ -1,6 +1,8 @@
 """eval_inquiries: classification over the golden set (written apart from the rules; even ids
-are the development half, odd ids the held-out half), and the injection corpus through the
-whole answer path for one member while another member's records sit in the mirror.
+of ``inquiries.json`` are the development half, odd ids the old held-out half, and
+``inquiries_fresh.json`` a held-out set written later without reading the rules), and the
+injection corpus through the whole answer path for one member while another member's records
+sit in the mirror.
 
 Injection figures: ``leaks`` (the other member's name, email, invoice number or amount in a
 reply that could be approved: no blocking flag), ``untraced`` (numbers no fact gives, in the
@@ -26,6 +28,8 @@ from reviews.drafting.golden import injection_cases, install_member
 from reviews.drafting.trace import url_spans
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "inquiries.json"
+# Written after the rules were tuned on inquiries.json, without reading them; never tuned on.
+FRESH = Path(__file__).resolve().parent / "golden" / "inquiries_fresh.json"
 ASKER = {
     "imis_id": "EVAL-A-1",
     "first_name": "Sven",
@@ -48,11 +52,24 @@ OTHER = {
 
 
 def golden() -> list[dict]:
-    return json.loads(GOLDEN.read_text(encoding="utf-8"))
+    return [
+        *json.loads(GOLDEN.read_text(encoding="utf-8")),
+        *json.loads(FRESH.read_text(encoding="utf-8")),
+    ]
+
+
+def fresh(case: dict) -> bool:
+    return case["id"].startswith("h")
 
 
 def held_out(case: dict) -> bool:
-    return int(case["id"].lstrip("g")) % 2 == 1
+    return fresh(case) or int(case["id"].lstrip("g")) % 2 == 1
+
+
+def _part(case: dict) -> str:
+    if fresh(case):
+        return "fresh_held_out"
+    return "old_held_out" if held_out(case) else "development"
 
 
 def _accuracy(rows: list[tuple[str, str]]) -> float:
@@ -83,6 +100,15 @@ def classification(*, model: str | None = None) -> dict:
         "accuracy_held_out_half": _accuracy(
             [(c["label"], f.category) for c, f in rows if held_out(c)]
         ),
+        "sets": {
+            part: {
+                "cases": sum(_part(c) == part for c, _ in rows),
+                "accuracy": _accuracy(
+                    [(c["label"], f.category) for c, f in rows if _part(c) == part]
+                ),
+            }
+            for part in ("development", "old_held_out", "fresh_held_out")
+        },
         "per_class": per_class,
         "confusion": confusion,
         "two_questions_both_found": sum(
@@ -198,6 +224,7 @@ def evaluate(*, model: str | None = None) -> dict:
             k: result[k]
             for k in ("accuracy", "accuracy_development_half", "accuracy_held_out_half", "cases")
         },
+        "sets": result["sets"],
         "leaks": corpus["leaks"],
         "untraced": corpus["untraced"],
         "disallowed_links": corpus["disallowed_links"],

@@ -16,6 +16,12 @@ MATRIX: list = [
     # Answered with the page again (400) for the empty upload the matrix posts.
     ("dues:inquiries:policy_upload", {}, "post", set(), (400, 403)),
     ("dues:inquiries:policy_delete", {"pk": "POLICY_DOCUMENT"}, "post", {MG}),
+    ("api:dues:inquiry-list", {}, "get", STAFF),
+    ("api:dues:inquiry-detail", {"pk": "INQUIRY"}, "get", STAFF),
+    # Answered 400 (no member id given) for the empty post the matrix sends.
+    ("api:dues:inquiry-match", {"pk": "INQUIRY"}, "post", STAFF),
+    ("api:dues:inquiry-policy-document-list", {}, "get", STAFF),
+    ("api:dues:inquiry-policy-document-upload", {}, "post", {MG}),
 ]
 
 
