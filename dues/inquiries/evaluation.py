@@ -1,6 +1,8 @@
 """eval_inquiries: classification over the golden set (written apart from the rules; even ids
 of ``inquiries.json`` are the development half, odd ids the old held-out half, and
-``inquiries_fresh.json`` a held-out set written later without reading the rules), and the
+``inquiries_fresh.json`` a held-out set written later without reading the rules;
+``inquiries_fresh2.json``, written the same way, was read to widen the vocabulary and counts as
+tuned), and the
 injection corpus through the whole answer path for one member while another member's records
 sit in the mirror.
 
@@ -30,6 +32,12 @@ from reviews.drafting.trace import url_spans
 GOLDEN = Path(__file__).resolve().parent / "golden" / "inquiries.json"
 # Written after the rules were tuned on inquiries.json, without reading them; never tuned on.
 FRESH = Path(__file__).resolve().parent / "golden" / "inquiries_fresh.json"
+# A second set written the same way by another hand (ids n..); its misses were read to widen the
+# vocabulary, so it is scored apart as a tuned set, not as held out.
+FRESH_2 = Path(__file__).resolve().parent / "golden" / "inquiries_fresh2.json"
+# A third set (ids u..), written by a hand that never read the rules or the other sets and never
+# read while tuning: what the rules do on an association's own mail. Scored apart, not golden.
+UNSEEN = Path(__file__).resolve().parent / "golden" / "inquiries_unseen.json"
 ASKER = {
     "imis_id": "EVAL-A-1",
     "first_name": "Sven",
@@ -55,6 +63,7 @@ def golden() -> list[dict]:
     return [
         *json.loads(GOLDEN.read_text(encoding="utf-8")),
         *json.loads(FRESH.read_text(encoding="utf-8")),
+        *json.loads(FRESH_2.read_text(encoding="utf-8")),
     ]
 
 
@@ -63,10 +72,14 @@ def fresh(case: dict) -> bool:
 
 
 def held_out(case: dict) -> bool:
+    if case["id"].startswith("n"):  # the second fresh set was read while tuning
+        return False
     return fresh(case) or int(case["id"].lstrip("g")) % 2 == 1
 
 
 def _part(case: dict) -> str:
+    if case["id"].startswith("n"):
+        return "fresh_2_tuned"
     if fresh(case):
         return "fresh_held_out"
     return "old_held_out" if held_out(case) else "development"
@@ -74,6 +87,23 @@ def _part(case: dict) -> str:
 
 def _accuracy(rows: list[tuple[str, str]]) -> float:
     return round(sum(a == b for a, b in rows) / len(rows), 4) if rows else 0.0
+
+
+def _unseen(model: str | None) -> dict:
+    """Accuracy on the never-tuned set, apart from the golden set's figures."""
+    cases = json.loads(UNSEEN.read_text(encoding="utf-8"))
+    pairs = []
+    for case in cases:
+        if model:
+            found = classify(case["subject"], case["text"], model=model)
+        else:
+            found = classify_rules(case["subject"], case["text"])
+        pairs.append((case["label"], found.category))
+    return {
+        "cases": len(cases),
+        "accuracy": _accuracy(pairs),
+        "per_class": {cls: _accuracy([p for p in pairs if p[0] == cls]) for cls in CLASSES},
+    }
 
 
 def classification(*, model: str | None = None) -> dict:
@@ -107,8 +137,9 @@ def classification(*, model: str | None = None) -> dict:
                     [(c["label"], f.category) for c, f in rows if _part(c) == part]
                 ),
             }
-            for part in ("development", "old_held_out", "fresh_held_out")
+            for part in ("development", "old_held_out", "fresh_held_out", "fresh_2_tuned")
         },
+        "unseen": _unseen(model),
         "per_class": per_class,
         "confusion": confusion,
         "two_questions_both_found": sum(
@@ -225,6 +256,7 @@ def evaluate(*, model: str | None = None) -> dict:
             for k in ("accuracy", "accuracy_development_half", "accuracy_held_out_half", "cases")
         },
         "sets": result["sets"],
+        "unseen": result["unseen"],
         "leaks": corpus["leaks"],
         "untraced": corpus["untraced"],
         "disallowed_links": corpus["disallowed_links"],

@@ -80,3 +80,22 @@ def test_classify_rules_new_phone_number_written_out_is_a_contact_update():
     found = classify_rules("phone", "new cell 555 210 8891")
 
     assert found.category == "contact_update"
+
+
+def test_classify_rules_reads_the_everyday_words_of_each_need():
+    # given messages written the way members write, none using the classes' own names
+    cases = {
+        "did my payment go thru? card was charged yesterday but portal still says due": (
+            "payment_status"
+        ),
+        "I lost my job in January. Could we set up a payment schedule? I can do $50 a month.": (
+            "plan_request"
+        ),
+        "I want out. Stop billing me, I'm done with this organization.": "cancellation",
+        "i never authorised this charge of 150 on my visa, who approved this??": "dispute",
+        "I retired in January. My renewal shows the full amount, how is it calculated?": (
+            "charge_explanation"
+        ),
+    }
+    # when each is classified, then it lands in the class a person would route it to
+    assert {text: classify_rules("", text).category for text in cases} == cases
