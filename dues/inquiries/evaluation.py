@@ -1,8 +1,9 @@
 """eval_inquiries: classification over the golden set (written apart from the rules; even ids
 of ``inquiries.json`` are the development half, odd ids the old held-out half, and
 ``inquiries_fresh.json`` a held-out set written later without reading the rules;
-``inquiries_fresh2.json``, written the same way, was read to widen the vocabulary and counts as
-tuned), and the
+``inquiries_fresh2.json`` and ``inquiries_fresh3.json``, written the same way, were read to widen
+the vocabulary and count as tuned; ``inquiries_unseen.json`` is never tuned on and scored apart),
+and the
 injection corpus through the whole answer path for one member while another member's records
 sit in the mirror.
 
@@ -35,7 +36,9 @@ FRESH = Path(__file__).resolve().parent / "golden" / "inquiries_fresh.json"
 # A second set written the same way by another hand (ids n..); its misses were read to widen the
 # vocabulary, so it is scored apart as a tuned set, not as held out.
 FRESH_2 = Path(__file__).resolve().parent / "golden" / "inquiries_fresh2.json"
-# A third set (ids u..), written by a hand that never read the rules or the other sets and never
+# Third (ids u..), like the second: written without reading the rules, then read while tuning.
+FRESH_3 = Path(__file__).resolve().parent / "golden" / "inquiries_fresh3.json"
+# A fourth set (ids v..), written by a hand that never read the rules or the other sets and never
 # read while tuning: what the rules do on an association's own mail. Scored apart, not golden.
 UNSEEN = Path(__file__).resolve().parent / "golden" / "inquiries_unseen.json"
 ASKER = {
@@ -64,6 +67,7 @@ def golden() -> list[dict]:
         *json.loads(GOLDEN.read_text(encoding="utf-8")),
         *json.loads(FRESH.read_text(encoding="utf-8")),
         *json.loads(FRESH_2.read_text(encoding="utf-8")),
+        *json.loads(FRESH_3.read_text(encoding="utf-8")),
     ]
 
 
@@ -72,7 +76,7 @@ def fresh(case: dict) -> bool:
 
 
 def held_out(case: dict) -> bool:
-    if case["id"].startswith("n"):  # the second fresh set was read while tuning
+    if case["id"][0] in "nu":  # the second and third fresh sets were read while tuning
         return False
     return fresh(case) or int(case["id"].lstrip("g")) % 2 == 1
 
@@ -80,6 +84,8 @@ def held_out(case: dict) -> bool:
 def _part(case: dict) -> str:
     if case["id"].startswith("n"):
         return "fresh_2_tuned"
+    if case["id"].startswith("u"):
+        return "fresh_3_tuned"
     if fresh(case):
         return "fresh_held_out"
     return "old_held_out" if held_out(case) else "development"
@@ -137,7 +143,13 @@ def classification(*, model: str | None = None) -> dict:
                     [(c["label"], f.category) for c, f in rows if _part(c) == part]
                 ),
             }
-            for part in ("development", "old_held_out", "fresh_held_out", "fresh_2_tuned")
+            for part in (
+                "development",
+                "old_held_out",
+                "fresh_held_out",
+                "fresh_2_tuned",
+                "fresh_3_tuned",
+            )
         },
         "unseen": _unseen(model),
         "per_class": per_class,
