@@ -94,7 +94,7 @@ _worker: dict = {}
 
 
 def _init_worker(client_args: tuple, client_options: dict, tz_name: str) -> None:
-    from imis_client.sync import entities
+    from imis_client.sync_entities import entities
 
     _worker["client"] = ImisClient(*client_args, **client_options)
     _worker["entities"] = {e.name: e for e in entities()}

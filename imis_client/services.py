@@ -27,7 +27,9 @@ from imis_client.client import (
 from imis_client.hooks import sync_finished
 from imis_client.models import OutboxWrite, SyncRun, SyncState
 from imis_client.page_workers import PagePool, bulk_decoding
-from imis_client.sync import EntitySyncer, IndexBuilder, entities, entity_names
+from imis_client.sync import EntitySyncer
+from imis_client.sync_entities import entities, entity_names
+from imis_client.sync_threads import IndexBuilder
 
 log = logging.getLogger(__name__)
 
