@@ -22,11 +22,11 @@ from imis_client.client import ImisClient
 from imis_client.contracts import Ctx, local_datetime
 from imis_client.mirror_writer import MirrorWriter, PreparedRows
 from imis_client.page_workers import PagePool, local_pages
-from imis_client.sync_entities import SyncEntity, entities
-from imis_client.sync_threads import BatchWriter, IndexBuilder
+from imis_client.sync_entities import SyncEntity
 
 # Re-exported for bench/sync.py, which imports it from here.
-__all__ = ["entities"]
+from imis_client.sync_entities import entities as entities
+from imis_client.sync_threads import BatchWriter, IndexBuilder
 
 BATCH_ROWS = 2000
 INVOICE_LOOKUP_CHUNK = 100
