@@ -18,10 +18,11 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from imis_client.client import ImisClient, Page
+from imis_client.client import ImisClient
 from imis_client.contracts import ContractError, Ctx
 from imis_client.contracts.wire import record_decoder
 from imis_client.mirror_writer import MirrorWriter, PreparedRows
+from imis_client.paged import Page
 
 
 @contextmanager

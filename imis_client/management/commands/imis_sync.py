@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from common.errors import DomainError
 from common.services import job_run_create, job_run_execute
-from imis_client.client import ImisError
+from imis_client.errors import ImisError
 from imis_client.sync_entities import entity_names
 
 
