@@ -10,61 +10,25 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from functools import partial
 from urllib.parse import urlsplit
 
 import httpx
-import msgspec
 import orjson
+
+from imis_client.errors import (
+    ImisAmbiguousWrite,
+    ImisAuthError,
+    ImisError,
+    ImisRequestError,
+    ImisUnavailable,
+)
+from imis_client.paged import Page, parse_paged, parse_paged_raw
 
 log = logging.getLogger(__name__)
 
 
-class ImisError(Exception):
-    """Base of every error the client raises; the message says what a person can do."""
-
-
-class ImisAuthError(ImisError):
-    """iMIS refused the credentials: retrying will not help."""
-
-
-class ImisUnavailable(ImisError):
-    """iMIS did not answer usefully after every retry."""
-
-
-class ImisRequestError(ImisError):
-    """iMIS refused a request (4xx other than 401/429): the request itself must change."""
-
-    def __init__(self, message: str, *, status: int, body: str = "") -> None:
-        super().__init__(message)
-        self.status = status
-        self.body = body
-
-    def __reduce__(self):
-        # Raised in sync worker processes and re-raised here: pickling must keep the keywords.
-        return _rebuild_request_error, (str(self), self.status, self.body)
-
-
-def _rebuild_request_error(message: str, status: int, body: str) -> "ImisRequestError":
-    return ImisRequestError(message, status=status, body=body)
-
-
-class ImisAmbiguousWrite(ImisUnavailable):
-    """A write's fate is unknown: the server may have committed it before the connection failed."""
-
-
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
-
-
-@dataclass
-class Page:
-    items: list  # decoded records (dicts), or each one's JSON text (bytes) if fetched raw
-    offset: int
-    limit: int
-    total: int | None
-    has_next: bool
-    next_offset: int | None
 
 
 class RateLimiter:
@@ -429,75 +393,4 @@ class ImisClient:
 def _not_json(method: str, path: str, response: httpx.Response) -> ImisError:
     return ImisError(
         f"iMIS answered {method} {path} with something that is not JSON: {response.text[:200]!r}"
-    )
-
-
-def parse_paged(body, entity: str) -> Page:
-    """A PagedResult (``Items.$values``, Offset, Limit, TotalCount, HasNext, NextOffset)."""
-    if not isinstance(body, dict) or "Items" not in body:
-        raise ImisError(f"iMIS answered the {entity} list without a PagedResult: {str(body)[:200]}")
-    items = body["Items"]
-    values = items.get("$values") if isinstance(items, dict) else items
-    if not isinstance(values, list):
-        raise ImisError(f"iMIS answered the {entity} list with Items that hold no $values")
-    return _page(body, values)
-
-
-class _RawValues(msgspec.Struct):
-    values: list[msgspec.Raw] = msgspec.field(name="$values")
-
-
-class _RawPagedResult(msgspec.Struct):
-    """The envelope of a list, each item left as the text iMIS sent (msgspec skips over it)."""
-
-    Items: _RawValues | list[msgspec.Raw] | None = None
-    Offset: object = None
-    Limit: object = None
-    TotalCount: object = None
-    HasNext: object = None
-    NextOffset: object = None
-
-
-_RAW_PAGED = msgspec.json.Decoder(_RawPagedResult)
-
-
-def parse_paged_raw(body: bytes, entity: str, path: str) -> Page:
-    """parse_paged for a body not decoded yet: the items are each record's JSON text (bytes)."""
-    try:
-        envelope = _RAW_PAGED.decode(body)
-    except msgspec.ValidationError as exc:
-        if "$values" in str(exc):
-            raise ImisError(
-                f"iMIS answered the {entity} list with Items that hold no $values"
-            ) from exc
-        raise ImisError(
-            f"iMIS answered the {entity} list without a PagedResult: {body[:200]!r}"
-        ) from exc
-    except msgspec.DecodeError as exc:
-        raise ImisError(
-            f"iMIS answered GET {path} with something that is not JSON: {body[:200]!r}"
-        ) from exc
-    items = envelope.Items
-    if items is None:
-        raise ImisError(f"iMIS answered the {entity} list without a PagedResult: {body[:200]!r}")
-    values = items if isinstance(items, list) else items.values
-    fields = {name: getattr(envelope, name) for name in _RawPagedResult.__struct_fields__}
-    return _page(fields, [bytes(value) for value in values])
-
-
-def _page(body: dict, values: list) -> Page:
-    has_next = bool(body.get("HasNext"))
-    next_offset = body.get("NextOffset")
-    offset = int(body.get("Offset") or 0)
-    limit = int(body.get("Limit") or len(values) or 0)
-    if has_next and not next_offset:
-        next_offset = offset + len(values)
-    total = body.get("TotalCount")
-    return Page(
-        items=values,
-        offset=offset,
-        limit=limit,
-        total=int(total) if total is not None else None,
-        has_next=has_next and bool(values),
-        next_offset=int(next_offset) if next_offset else None,
     )

@@ -18,10 +18,11 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from imis_client.client import ImisClient, Page
+from imis_client.client import ImisClient
 from imis_client.contracts import ContractError, Ctx
 from imis_client.contracts.wire import record_decoder
 from imis_client.mirror_writer import MirrorWriter, PreparedRows
+from imis_client.paged import Page
 
 
 @contextmanager
@@ -94,7 +95,7 @@ _worker: dict = {}
 
 
 def _init_worker(client_args: tuple, client_options: dict, tz_name: str) -> None:
-    from imis_client.sync import entities
+    from imis_client.sync_entities import entities
 
     _worker["client"] = ImisClient(*client_args, **client_options)
     _worker["entities"] = {e.name: e for e in entities()}

@@ -7,7 +7,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from imis_client import models as m
-from imis_client.sync import entities
+from imis_client.sync_entities import entities
 
 
 @dataclass

@@ -16,18 +16,15 @@ from django_q.tasks import async_task
 from common.audit import audit_record
 from common.errors import DomainError
 from common.states import transition
-from imis_client.client import (
-    ImisAmbiguousWrite,
-    ImisAuthError,
-    ImisClient,
-    ImisError,
-    ImisRequestError,
-    parse_paged,
-)
+from imis_client.client import ImisClient
+from imis_client.errors import ImisAmbiguousWrite, ImisAuthError, ImisError, ImisRequestError
 from imis_client.hooks import sync_finished
 from imis_client.models import OutboxWrite, SyncRun, SyncState
 from imis_client.page_workers import PagePool, bulk_decoding
-from imis_client.sync import EntitySyncer, IndexBuilder, entities, entity_names
+from imis_client.paged import parse_paged
+from imis_client.sync import EntitySyncer
+from imis_client.sync_entities import entities, entity_names
+from imis_client.sync_threads import IndexBuilder
 
 log = logging.getLogger(__name__)
 

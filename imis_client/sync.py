@@ -7,13 +7,9 @@ resume point together, (3) reads again what changed during the scan (catch-up), 
 going on therefore always carry a stamp at or after the new watermark and are read next time.
 """
 
-import queue
-import threading
 import time
-from collections.abc import Callable, Iterable
-from concurrent import futures
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,160 +19,17 @@ from django.utils import timezone
 
 from imis_client import models as m
 from imis_client.client import ImisClient
-from imis_client.contracts import Ctx, local_datetime, named_values, nested
-from imis_client.contracts import parsers as p
-from imis_client.contracts.prices import item_price_id_of, parse_item_price
+from imis_client.contracts import Ctx, local_datetime
 from imis_client.mirror_writer import MirrorWriter, PreparedRows
 from imis_client.page_workers import PagePool, local_pages
+from imis_client.sync_entities import SyncEntity
+
+# Re-exported for bench/sync.py, which imports it from here.
+from imis_client.sync_entities import entities as entities
+from imis_client.sync_threads import BatchWriter, IndexBuilder
 
 BATCH_ROWS = 2000
 INVOICE_LOOKUP_CHUNK = 100
-
-
-def _prop(name: str) -> Callable[[dict], object]:
-    def read(record: dict):
-        return named_values(record.get("Properties")).get(name)
-
-    return read
-
-
-@dataclass(frozen=True)
-class SyncEntity:
-    """How one iMIS entity is read and where it lands."""
-
-    name: str
-    endpoint: str
-    model: type[m.MirrorModel]
-    parse: Callable[[dict, Ctx], dict]
-    id_of: Callable[[dict], str | None]
-    # "stamp": incremental by a change stamp. "recent": new rows by a creation stamp each run,
-    # a whole re-read (updates, deletions) every IMIS_FULL_REREAD_HOURS. "full": re-read whole
-    # every run (small tables). "invoice": see EntitySyncer._run_invoices.
-    mode: str  # a SyncMode
-    stamp_filter: str = ""  # the filter property, e.g. "UpdatedOn"
-    stamp_of: Callable[[dict], object] | None = None  # the raw stamp of one record
-    order_by: str = ""
-    params: dict = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "mode", m.SyncMode(self.mode))  # a typo fails before any read
-
-
-def entities() -> list[SyncEntity]:
-    """Every synced entity, in the order a run takes them."""
-    return [
-        SyncEntity(
-            "item",
-            "Item",
-            m.ImisItem,
-            p.parse_item,
-            p.item_id_of,
-            "full",
-            order_by="ItemId",
-            params={"ItemClassId": "eq:DUES"},
-        ),
-        SyncEntity(
-            "item_price",
-            "Item",
-            m.ImisItemPrice,
-            parse_item_price,
-            item_price_id_of,
-            "full",
-            order_by="ItemId",
-            params={"ItemClassId": "in:DUES|SUBSCRIPTION"},
-        ),
-        SyncEntity(
-            "party",
-            "Party",
-            m.ImisParty,
-            p.parse_party,
-            p.party_id_of,
-            "stamp",
-            "UpdatedOn",
-            lambda r: nested(r, "UpdateInformation", "UpdatedOn"),
-            order_by="PartyId",
-        ),
-        SyncEntity(
-            "subscription",
-            "Subscription",
-            m.ImisSubscription,
-            p.parse_subscription,
-            p.subscription_id_of,
-            "stamp",
-            "LastUpdated",
-            lambda r: r.get("LastUpdated"),
-        ),
-        SyncEntity(
-            "invoice",
-            "InvoiceSummary",
-            m.ImisInvoice,
-            p.parse_invoice,
-            p.invoice_id_of,
-            "invoice",
-            "InvoiceDate",
-            lambda r: r.get("InvoiceDate"),
-            order_by="InvoiceId",
-        ),
-        SyncEntity(
-            "event", "Event", m.ImisEvent, p.parse_event, p.event_id_of, "full", order_by="EventId"
-        ),
-        SyncEntity(
-            "registration",
-            "EventRegistration",
-            m.ImisEventRegistration,
-            p.parse_registration,
-            p.registration_id_of,
-            "recent",
-            "RegistrationDate",
-            lambda r: r.get("RegistrationDate"),
-            order_by="EventRegistrationId",
-        ),
-        SyncEntity(
-            "activity",
-            "Activity",
-            m.ImisActivity,
-            p.parse_activity,
-            p.generic_id_of,
-            "stamp",
-            "TRANSACTION_DATE",
-            _prop("TRANSACTION_DATE"),
-            order_by="SEQN",
-        ),
-        SyncEntity(
-            "group_member",
-            "GroupMember",
-            m.ImisGroupMember,
-            p.parse_group_member,
-            p.group_member_id_of,
-            "recent",
-            "JoinDate",
-            lambda r: r.get("JoinDate"),
-            order_by="GroupMemberId",
-        ),
-        SyncEntity(
-            "communication",
-            "CommunicationLog",
-            m.ImisCommunication,
-            p.parse_communication,
-            p.communication_id_of,
-            "stamp",
-            "SentOn",
-            lambda r: r.get("SentOn"),
-            order_by="CommunicationLogId",
-        ),
-        SyncEntity(
-            "relationship_owner",
-            settings.IMIS_RELATIONSHIP_ENTITY,
-            m.ImisRelationshipOwner,
-            p.parse_relationship,
-            p.generic_id_of,
-            "full",
-        ),
-    ]
-
-
-def entity_names() -> list[str]:
-    return [e.name for e in entities()]
 
 
 @dataclass
@@ -534,80 +387,6 @@ class EntitySyncer:
                 self.counts.deleted += m.ImisInvoice.objects.filter(
                     imis_id__in=gone, deleted_at__isnull=True
                 ).update(deleted_at=timezone.now(), is_open=False)
-
-
-class IndexBuilder:
-    """Builds the indexes that initial loads deferred, on its own thread (and connection), one
-    table after another, while the next entities are read.
-
-    Building a table's indexes is PostgreSQL's work alone: done in line, it left the site idle
-    for that long (on a slow site) or the page workers' cores (on a fast one). Call ``wait`` to
-    raise a build's error, and ``close`` always.
-    """
-
-    def __init__(self) -> None:
-        # Threads start at the first submit, so after the page workers are forked.
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="sync-indexes")
-        self._pending: list = []
-
-    def submit(self, build: Callable[[], None]) -> None:
-        self._pending.append(self._thread.submit(build))
-
-    def wait(self) -> None:
-        for pending in self._pending:
-            pending.result()
-
-    def close(self) -> None:
-        futures.wait(self._pending)
-        self._thread.submit(_close_connection).result()
-        self._thread.shutdown()
-
-
-def _close_connection() -> None:
-    connection.close()  # the calling thread's own (the proxy resolves per thread)
-
-
-class BatchWriter:
-    """Commits batches on its own thread (and database connection), one at a time, in order.
-
-    At most two batches wait, so memory stays bounded when Postgres is slower than iMIS. An
-    error in the thread is raised in the reading thread at the next submit or at exit.
-    """
-
-    def __init__(self, syncer: EntitySyncer) -> None:
-        self.syncer = syncer
-        self.queue: queue.Queue = queue.Queue(maxsize=2)
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name=f"sync-{syncer.entity.name}")
-
-    def __enter__(self) -> "BatchWriter":
-        self.thread.start()
-        return self
-
-    def _run(self) -> None:
-        try:
-            while True:
-                job = self.queue.get()
-                if job is None:
-                    return
-                if self.error is None:
-                    try:
-                        self.syncer._commit(*job)
-                    except BaseException as exc:  # re-raised in the reading thread
-                        self.error = exc
-        finally:
-            connection.close()
-
-    def submit(self, batch, absent, quarantine, resume_key, next_offset) -> None:
-        if self.error is not None:
-            raise self.error
-        self.queue.put((batch, absent, quarantine, resume_key, next_offset))
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        self.queue.put(None)
-        self.thread.join()
-        if self.error is not None and exc is None:
-            raise self.error
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:

@@ -14,7 +14,7 @@ from common.services import job_run_enqueue_once
 from common.tables import keyset_paginate
 from imis_client import models as m
 from imis_client import permissions, selectors, services
-from imis_client.sync import entity_names
+from imis_client.sync_entities import entity_names
 
 MEMBER_SORTS = {
     "name": "name",

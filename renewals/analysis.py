@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from renewals.features import CATEGORICAL, FeatureConfig, compute_features
+from renewals.feature_names import CATEGORICAL, FeatureConfig
+from renewals.features import compute_features
 from renewals.labels import renewal_terms
 from renewals.reasons import TYPE_NAMES
 from renewals.selectors import MirrorFrames, day_date, day_number

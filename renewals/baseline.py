@@ -12,7 +12,7 @@ import pandas as pd
 from scipy.stats import rankdata
 from sklearn.isotonic import IsotonicRegression
 
-from renewals.features import activity_slug
+from renewals.feature_names import activity_slug
 
 # Points per unit in the last 365 days, as a site would configure iMIS engagement scoring.
 ACTIVITY_POINTS = {

@@ -13,7 +13,7 @@ from common.ml.metrics import (
     histogram,
     population_stability,
 )
-from renewals.features import CATEGORICAL
+from renewals.feature_names import CATEGORICAL
 
 __all__ = [
     "DRIFT_BINS",

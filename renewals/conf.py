@@ -2,14 +2,11 @@
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from common.money import to_money
-
-if TYPE_CHECKING:
-    from renewals.features import FeatureConfig
+from renewals.feature_names import FeatureConfig
 
 
 @dataclass(frozen=True)
@@ -27,9 +24,7 @@ class RenewalSettings:
     failure_types: tuple[str, ...] = ()
 
     @property
-    def features(self) -> "FeatureConfig":
-        from renewals.features import FeatureConfig  # pandas loads only where features are built
-
+    def features(self) -> FeatureConfig:
         return FeatureConfig(activity_types=self.engagement_types, grace_days=self.grace_days)
 
     def band(self, probability: float) -> str:

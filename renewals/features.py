@@ -17,135 +17,16 @@ Everything is vectorised: rows are paired with the snapshots of the same member 
 and summed with ``bincount``; nothing loops over members.
 """
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
 
+from renewals.feature_names import FeatureConfig, activity_slug
+from renewals.feature_pairs import pair_rows, sorted_by_member
 from renewals.selectors import MirrorFrames
 from renewals.settlement import settle
 
 YEAR = 365
 MIN_COVERAGE = 0.25
-
-# Activity types the model knows by name; other configured types get a generic label.
-ACTIVITY_LABELS = {
-    "WEBLOGIN": ("logins", "web logins"),
-    "EMAIL_OPEN": ("email_opens", "e-mails opened"),
-    "EMAIL_CLICK": ("email_clicks", "e-mail links clicked"),
-    "COMMUNITY": ("community_posts", "community posts"),
-    "DOWNLOAD": ("downloads", "resource downloads"),
-    "MEETING": ("meetings", "meetings attended"),
-    "VOLUNTEER": ("volunteering", "volunteer activities"),
-}
-
-CATEGORICAL = ("member_type", "chapter")
-
-
-def activity_slug(activity_type: str) -> tuple[str, str]:
-    """(feature prefix, plain words) of an activity type."""
-    if activity_type in ACTIVITY_LABELS:
-        return ACTIVITY_LABELS[activity_type]
-    slug = "".join(c if c.isalnum() else "_" for c in activity_type.lower())
-    return slug, f"{activity_type.lower().replace('_', ' ')} activities"
-
-
-@dataclass(frozen=True)
-class FeatureConfig:
-    activity_types: tuple[str, ...]
-    grace_days: int = 90
-
-    def names(self) -> list[str]:
-        """Feature columns in a fixed order (the model stores them with itself)."""
-        names = [
-            "tenure_years",
-            "member_type",
-            "chapter",
-            "is_organization",
-            "has_email",
-            "dues_amount",
-            "dues_change_pct",
-            "org_paid",
-            "org_paid_before",
-            "employer_stopped_paying",
-            "past_renewals",
-            "past_late",
-            "past_partial",
-            "past_lapses",
-            "last_days_to_pay",
-            "mean_days_late",
-            "last_days_late",
-            "payment_failures_365",
-            "days_since_payment_failure",
-            "sponsored_365",
-            "sponsored_prior_365",
-            "sponsored_change",
-            "payer_mean_days_to_pay",
-        ]
-        for activity_type in self.activity_types:
-            slug, _ = activity_slug(activity_type)
-            names += [f"{slug}_{window}" for window in ("30", "90", "365", "prior_365")]
-            names += [f"{slug}_trend", f"{slug}_recent_change", f"days_since_{slug}"]
-        names += [
-            "engagement_index",
-            "engagement_trend",
-            "engagement_recent_change",
-            "engagement_drop",
-            "engagement_total_trend",
-        ]
-        names += [
-            "events_365",
-            "events_prior_365",
-            "events_trend",
-            "no_shows_365",
-            "registered_ahead",
-            "days_since_event",
-            "committees_now",
-            "chair_now",
-            "communications_365",
-            "bounced_365",
-        ]
-        return names
-
-
-@dataclass
-class _Pairs:
-    """Row i of a table paired with snapshot s of the same member (parallel arrays)."""
-
-    snap: np.ndarray
-    row: np.ndarray
-    n_snaps: int
-    day: np.ndarray = field(init=False)
-
-    def sum(self, values, mask=None) -> np.ndarray:
-        weights = np.asarray(values, dtype=float)
-        if mask is not None:
-            weights = np.where(mask, weights, 0.0)
-        return np.bincount(self.snap, weights=weights, minlength=self.n_snaps)
-
-    def count(self, mask) -> np.ndarray:
-        return self.sum(np.ones(len(self.snap)), mask)
-
-    def max(self, values, mask) -> np.ndarray:
-        out = np.full(self.n_snaps, -np.inf)
-        np.maximum.at(out, self.snap[mask], np.asarray(values, dtype=float)[mask])
-        return np.where(np.isfinite(out), out, np.nan)
-
-
-def _pair(snap_m: np.ndarray, snap_day: np.ndarray, table_m: np.ndarray) -> _Pairs:
-    """Pair every snapshot with every row of the same member; ``table_m`` must be sorted."""
-    lo = np.searchsorted(table_m, snap_m, "left")
-    hi = np.searchsorted(table_m, snap_m, "right")
-    count = hi - lo
-    snap = np.repeat(np.arange(len(snap_m)), count)
-    offset = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-    pairs = _Pairs(snap=snap, row=np.repeat(lo, count) + offset, n_snaps=len(snap_m))
-    pairs.day = snap_day[snap].astype(float)
-    return pairs
-
-
-def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.sort_values("m", kind="stable").reset_index(drop=True)
 
 
 def compute_features(
@@ -179,7 +60,7 @@ def _profile(frames, snap_m, snap_day, out) -> None:
     out["tenure_years"] = np.clip((snap_day - join) / 365.25, 0, None)
     # Member type as of D: the type of the latest dues payment before D, else today's type.
     payments = frames.payments
-    pairs = _pair(snap_m, snap_day, payments["m"].to_numpy(np.int64))
+    pairs = pair_rows(snap_m, snap_day, payments["m"].to_numpy(np.int64))
     before = payments["day"].to_numpy(float)[pairs.row] < pairs.day
     latest = pd.Series(pairs.row[before]).groupby(pairs.snap[before]).max()
     member_type = parties["ctype"].to_numpy(object)[snap_m].copy()
@@ -198,7 +79,7 @@ def _profile(frames, snap_m, snap_day, out) -> None:
 def _terms(frames, snap_m, snap_day, snap_inv, grace, out) -> None:
     invoices = frames.invoices
     settled = frames.settlement
-    pairs = _pair(snap_m, snap_day, invoices["m"].to_numpy(np.int64))
+    pairs = pair_rows(snap_m, snap_day, invoices["m"].to_numpy(np.int64))
     row = pairs.row
     inv_day = invoices["invoice_day"].to_numpy(float)[row]
     due = invoices["due_day"].to_numpy(float)[row]
@@ -287,7 +168,7 @@ def _payment_failures(frames, snap_m, snap_day, out) -> None:
         out["payment_failures_365"] = np.zeros(len(day))
         out["days_since_payment_failure"] = np.full(len(day), np.nan)
         return
-    pairs = _pair(snap_m, snap_day, failures["m"].to_numpy(np.int64))
+    pairs = pair_rows(snap_m, snap_day, failures["m"].to_numpy(np.int64))
     when = failures["day"].to_numpy(float)[pairs.row]
     before = when < pairs.day
     out["payment_failures_365"] = pairs.count(before & (when >= pairs.day - YEAR))
@@ -299,7 +180,7 @@ def _sponsored(frames, snap_m, snap_day, out) -> None:
     before that (employees it sponsors, and how that changed), and how long it takes to pay."""
     invoices = frames.invoices_by_payer
     payer = invoices["payer_m"].to_numpy(np.int64)
-    pairs = _pair(snap_m, snap_day, payer)
+    pairs = pair_rows(snap_m, snap_day, payer)
     r = pairs.row
     inv_day = invoices["invoice_day"].to_numpy(float)[r]
     for_others = invoices["m"].to_numpy(np.int64)[r] != payer[r]
@@ -359,7 +240,7 @@ def _engagement(frames, snap_m, snap_day, data_day, activity_types, out) -> None
         code: (start[type_code == code].min() if (type_code == code).any() else np.inf)
         for code in range(len(activity_types))
     }
-    pairs = _pair(snap_m, snap_day, activity["m"].to_numpy(np.int64))
+    pairs = pair_rows(snap_m, snap_day, activity["m"].to_numpy(np.int64))
     r = pairs.row
     usable = end[r] < pairs.day
     day = snap_day.astype(float)
@@ -425,7 +306,7 @@ def _nanmean(arrays: list[np.ndarray], n: int) -> np.ndarray:
 
 def _events(frames, snap_m, snap_day, out) -> None:
     regs = frames.registrations_sorted
-    pairs = _pair(snap_m, snap_day, regs["m"].to_numpy(np.int64))
+    pairs = pair_rows(snap_m, snap_day, regs["m"].to_numpy(np.int64))
     r = pairs.row
     begin = regs["start_day"].to_numpy(float)[r]
     finish = regs["end_day"].to_numpy(float)[r]
@@ -458,7 +339,7 @@ def _events(frames, snap_m, snap_day, out) -> None:
 
 def _groups_and_communications(frames, snap_m, snap_day, out) -> None:
     groups = frames.groups_sorted
-    pairs = _pair(snap_m, snap_day, groups["m"].to_numpy(np.int64))
+    pairs = pair_rows(snap_m, snap_day, groups["m"].to_numpy(np.int64))
     r = pairs.row
     committee = ~groups["group_class"].str.upper().str.contains("CHAPTER").to_numpy(bool)[r]
     begin = groups["start_day"].to_numpy(float)[r]
@@ -469,7 +350,7 @@ def _groups_and_communications(frames, snap_m, snap_day, out) -> None:
     out["chair_now"] = pairs.count(serving & chair)
 
     comms = frames.communications_sorted
-    pairs = _pair(snap_m, snap_day, comms["m"].to_numpy(np.int64))
+    pairs = pair_rows(snap_m, snap_day, comms["m"].to_numpy(np.int64))
     r = pairs.row
     sent = comms["day"].to_numpy(float)[r]
     recent = (sent >= pairs.day - YEAR) & (sent < pairs.day)
@@ -483,10 +364,10 @@ def _groups_and_communications(frames, snap_m, snap_day, out) -> None:
 
 def prepare(frames: MirrorFrames, *, grace_days: int) -> MirrorFrames:
     """Sort and pre-compute once what every feature computation pairs against."""
-    frames.activity_sorted = _sorted(frames.activity)
-    frames.registrations_sorted = _sorted(frames.registrations)
-    frames.groups_sorted = _sorted(frames.groups)
-    frames.communications_sorted = _sorted(frames.communications)
+    frames.activity_sorted = sorted_by_member(frames.activity)
+    frames.registrations_sorted = sorted_by_member(frames.registrations)
+    frames.groups_sorted = sorted_by_member(frames.groups)
+    frames.communications_sorted = sorted_by_member(frames.communications)
     frames.settlement = settle(frames, grace_days=grace_days)
     by_payer = frames.invoices[["payer_m", "m", "invoice_day"]].assign(row=frames.invoices.index)
     frames.invoices_by_payer = by_payer.sort_values("payer_m", kind="stable").reset_index(drop=True)

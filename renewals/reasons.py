@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from renewals.features import ACTIVITY_LABELS, activity_slug
+from renewals.feature_names import ACTIVITY_LABELS, activity_slug
 
 TYPE_NAMES = {
     "REG": "Regular",

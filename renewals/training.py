@@ -25,7 +25,8 @@ from renewals.churn_model import (
     feature_reference,
     histogram,
 )
-from renewals.features import FeatureConfig, compute_features
+from renewals.feature_names import FeatureConfig
+from renewals.features import compute_features
 from renewals.labels import renewal_terms
 from renewals.selectors import MirrorFrames, day_date
 

@@ -15,7 +15,7 @@ from common.money import HALF_UP, format_money, to_money
 from imis_client.models import ImisActivity, ImisEvent, ImisInvoice, ImisParty
 from renewals import kinds
 from renewals.conf import RenewalSettings
-from renewals.features import activity_slug
+from renewals.feature_names import activity_slug
 from renewals.models import Outreach, RenewalScore
 from reviews.drafting import draft_message
 from reviews.services import review_item_propose

@@ -50,19 +50,19 @@ def validate(payload: dict) -> dict:
 
 
 def _effect(item) -> dict:
-    from dues.billing.memos import effect
+    from dues.billing.memo_posting import effect
 
     return effect(item)
 
 
 def _recheck(item) -> str | None:
-    from dues.billing.memos import recheck
+    from dues.billing.memo_posting import recheck
 
     return recheck(item)
 
 
 def _reverse(item) -> dict:
-    from dues.billing.memos import reverse
+    from dues.billing.memo_posting import reverse
 
     return reverse(item)
 

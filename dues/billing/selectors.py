@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db.models import Count, Q, QuerySet
 
-from dues.billing import checks
+from dues.billing import check_snapshot, checks
 from dues.billing.policy import current_policy
 from dues.billing.prices import price_book
 from dues.models import CheckRun, CreditMemo, Finding, InvoiceCheck
@@ -118,7 +118,7 @@ def invoice_view(invoice_id: str) -> InvoiceView | None:
     invoice = ImisInvoice.objects.filter(imis_id=invoice_id).first()
     if invoice is None:
         return None
-    snapshot = checks.load(checks.invoices_query(invoice_ids=[invoice_id]))
+    snapshot = check_snapshot.load(check_snapshot.invoices_query(invoice_ids=[invoice_id]))
     outcome = None
     if snapshot.invoices:
         checker = checks.Checker(current_policy(), price_book(), snapshot, explain=True)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from common.audit import audit_event, audit_record, audit_record_many
 from common.errors import DomainError
 from common.states import transition
-from dues.billing import checks
+from dues.billing import check_snapshot, checks
 from dues.billing.policy import RULES, RULES_BY_NAME, as_texts, current_policy, defaults
 from dues.billing.prices import price_book
 from dues.models import BillingPolicySetting, CheckRun, Finding, InvoiceCheck
@@ -104,8 +104,10 @@ def billing_checks_run(
     )
     report = progress or _Quiet()
     report.stage("reading", message="reading invoices, lines, members and prices")
-    query = checks.invoices_query(since=since, changed_since=changed_since, invoice_ids=invoice_ids)
-    snapshot = checks.load(query)
+    query = check_snapshot.invoices_query(
+        since=since, changed_since=changed_since, invoice_ids=invoice_ids
+    )
+    snapshot = check_snapshot.load(query)
     report.stage("checking", total=len(snapshot.invoices))
     outcomes = checks.check_all(policy, price_book(), snapshot)
     report.stage("recording", total=len(outcomes))

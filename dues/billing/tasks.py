@@ -54,6 +54,6 @@ def credit_memos_file_task() -> dict:
 
 
 def credit_memos_sync_task() -> dict:
-    from dues.billing.memos import credit_memos_sync
+    from dues.billing.memo_posting import credit_memos_sync
 
     return credit_memos_sync()

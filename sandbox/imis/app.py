@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 import numpy as np
 import orjson
 
-from . import shapes, writes
+from . import shapes, write_billing, writes
 from .association import Association
 from .entities import ENTITIES, resolve
 from .faults import Decision, Faults, FaultSpecError
@@ -231,7 +231,7 @@ class SandboxApp:
                 return _error(
                     405, f"The requested resource does not support http method '{method}'."
                 )
-            return self._write(writes.combo_order, "ComboOrder", body)
+            return self._write(write_billing.combo_order, "ComboOrder", body)
         if name.lower() == "invoice" and len(parts) == 2 and parts[1].lower() == "_execute":
             if method != "POST":
                 return _error(
@@ -244,7 +244,7 @@ class SandboxApp:
                 return _error(
                     404, "No HTTP resource was found that matches the request URI '/api/Invoice'."
                 )
-            return self._write(writes.execute_invoice, "Invoice", body)
+            return self._write(write_billing.execute_invoice, "Invoice", body)
         key = resolve(name, self.relationship_entity)
         if key is None:
             return _error(
@@ -262,7 +262,7 @@ class SandboxApp:
                 "ai_audit_log": writes.post_audit,
                 "activity": writes.post_activity,
                 "partynote": writes.post_note,
-                "subscription": writes.post_subscription,
+                "subscription": write_billing.post_subscription,
             }[key]
             return self._write(handler, spec.name, body)
         return _error(405, f"The requested resource does not support http method '{method}'.")
@@ -359,8 +359,10 @@ class SandboxApp:
                 return self._json(self.faults.describe())
             if action == "adjustments" and method in ("PUT", "POST"):
                 mode = str(args.get("mode", "ok"))
-                if mode not in writes.ADJUSTMENT_MODES:
-                    raise ValueError(f"mode must be one of {', '.join(writes.ADJUSTMENT_MODES)}")
+                if mode not in write_billing.ADJUSTMENT_MODES:
+                    raise ValueError(
+                        f"mode must be one of {', '.join(write_billing.ADJUSTMENT_MODES)}"
+                    )
                 assoc.adjustments = mode
                 return self._json({"adjustments": mode})
             if action == "item_shape" and method in ("PUT", "POST"):

@@ -31,7 +31,7 @@ def client(sandbox, waits):
 
 def fetch_all(server, endpoint: str, params: dict | None = None) -> dict[str, dict]:
     """Every readable record of an endpoint as iMIS serves it now, by mirror id, faults off."""
-    from imis_client.sync import entities
+    from imis_client.sync_entities import entities
 
     spec = next(e for e in entities() if e.endpoint == endpoint)
     server.faults.clear()

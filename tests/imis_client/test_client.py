@@ -5,15 +5,15 @@ import socket
 import orjson
 import pytest
 
-from imis_client.client import (
+from imis_client.client import ImisClient
+from imis_client.errors import (
     ImisAmbiguousWrite,
     ImisAuthError,
-    ImisClient,
     ImisError,
     ImisRequestError,
     ImisUnavailable,
-    parse_paged_raw,
 )
+from imis_client.paged import parse_paged_raw
 
 
 def test_client_login_gets_a_token_once_for_many_calls(client, sandbox):

@@ -6,9 +6,10 @@ from django.db import connection
 
 from common.errors import DomainError
 from imis_client import models as m
-from imis_client.client import ImisAuthError, ImisClient
+from imis_client.client import ImisClient
+from imis_client.errors import ImisAuthError
 from imis_client.services import _sync_run_transition, sync_run_execute
-from imis_client.sync import entities
+from imis_client.sync_entities import entities
 from tests.imis_client.conftest import fetch_all
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the sync commits on its own thread

@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from common.errors import DomainError
 from common.services import job_run_create, job_run_execute
-from imis_client.client import ImisError
-from imis_client.sync import entity_names
+from imis_client.errors import ImisError
+from imis_client.sync_entities import entity_names
 
 
 class Command(BaseCommand):

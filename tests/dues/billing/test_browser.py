@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from common import roles
-from dues.billing import memos, services
+from dues.billing import memo_posting, memos, services
 from dues.models import CheckRun, CreditMemo, Finding
 from imis_client.client import ImisClient
 from imis_client.models import OutboxWrite
@@ -72,7 +72,7 @@ def test_finance_edits_a_memo_a_second_person_approves_it_and_it_posts(
     with ImisClient(billing_sandbox.base_url, "sandbox", "sandbox", timeout=5) as client:
         outbox_relay(client=client)
     assert OutboxWrite.objects.get(source=f"credit memo {memo.pk}").state == "delivered"
-    memos.credit_memos_sync()
+    memo_posting.credit_memos_sync()
     page.reload()
     expect(page.locator("#memo-status")).to_have_text("Posted")
     expect(page.locator("#memo-journal")).to_contain_text("Accounts receivable")

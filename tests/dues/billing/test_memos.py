@@ -9,7 +9,7 @@ from django.db import IntegrityError, connection, transaction
 
 from common import roles
 from common.errors import DomainError
-from dues.billing import memos, services
+from dues.billing import memo_posting, memos, services
 from dues.models import AdjustmentEntry, AdjustmentLine, CheckRun, CreditMemo, Finding
 from imis_client.client import ImisClient
 from imis_client.models import OutboxWrite
@@ -95,7 +95,7 @@ def test_memo_posts_once_to_imis_and_the_ledger_and_then_explains(
     assert mail.outbox == []  # nothing to the member before iMIS has it
     relay()
     assert _state(memo) == "delivered"
-    assert memos.credit_memos_sync()["posted"] == 1
+    assert memo_posting.credit_memos_sync()["posted"] == 1
     memo.refresh_from_db()
     assert memo.status == "posted"
     after = _invoice(billing_sandbox, memo.invoice_id)
@@ -114,7 +114,7 @@ def test_memo_posts_once_to_imis_and_the_ledger_and_then_explains(
     )
     assert len(mail.outbox) == 1
     assert "A correction to invoice" in mail.outbox[0].subject
-    assert memos.credit_memos_sync()["posted"] == 0  # and once only
+    assert memo_posting.credit_memos_sync()["posted"] == 0  # and once only
 
 
 def test_commit_then_timeout_on_the_adjustment_posts_once(
@@ -137,7 +137,7 @@ def test_commit_then_timeout_on_the_adjustment_posts_once(
     assert after["adjustment"] - before["adjustment"] == int(memo.amount * 100)
     assert after["note"].count(f"[{memo.reference}]") == 1
     assert billing_sandbox.app.counters["writes_applied"]["Invoice"] == 1
-    memos.credit_memos_sync()
+    memo_posting.credit_memos_sync()
     memo.refresh_from_db()
     assert memo.status == "posted"
 
@@ -154,7 +154,7 @@ def test_a_site_without_rest_adjustments_gets_a_note_and_the_memo_waits_to_be_ke
     review_item_execute(item_id=memo.review_item_id)
     relay()
     assert _state(memo) == "failed"
-    assert memos.credit_memos_sync()["to_key_in"] == 1
+    assert memo_posting.credit_memos_sync()["to_key_in"] == 1
     memo.refresh_from_db()
     assert memo.status == "to_key_in"
     assert "501" in memo.imis_message
@@ -168,7 +168,7 @@ def test_a_site_without_rest_adjustments_gets_a_note_and_the_memo_waits_to_be_ke
     ImisInvoice.objects.filter(imis_id=memo.invoice_id).update(
         adjustment_amount=memo.baseline_adjustment + memo.amount
     )
-    assert memos.credit_memos_sync()["posted"] == 1
+    assert memo_posting.credit_memos_sync()["posted"] == 1
     memo.refresh_from_db()
     assert memo.status == "posted"
     assert AdjustmentEntry.objects.filter(memo=memo).count() == 1
@@ -184,7 +184,7 @@ def test_an_imis_refusal_is_shown_with_imis_message(memos_filed, make_user, rela
     inv.set(inv.find(int(memo.invoice_id)), balance=0, paid=0)  # iMIS has nothing to credit
     relay()
     assert _state(memo) == "failed"
-    memos.credit_memos_sync()
+    memo_posting.credit_memos_sync()
     memo.refresh_from_db()
     assert memo.status == "refused"
     assert "HTTP 400" in memo.imis_message and "is more than invoice" in memo.imis_message
@@ -232,7 +232,7 @@ def test_a_rejected_memo_dismisses_its_finding_for_good(memos_filed, make_user, 
     review_item_decide(
         item_id=memo.review_item_id, user=frank, decision="reject", reason="not_needed"
     )
-    assert memos.credit_memos_sync()["rejected"] == 1
+    assert memo_posting.credit_memos_sync()["rejected"] == 1
     memo.refresh_from_db()
     assert (memo.status, memo.finding.status) == ("rejected", "dismissed")
     services.billing_checks_run(trigger=CheckRun.Trigger.COMMAND, since=billing_mirror)
@@ -253,7 +253,7 @@ def test_reversing_a_posted_memo_sends_the_opposite_and_reverses_the_entry(
     review_item_decide(item_id=memo.review_item_id, user=frank, decision="accept")
     review_item_execute(item_id=memo.review_item_id)
     relay()
-    memos.credit_memos_sync()
+    memo_posting.credit_memos_sync()
     review_item_reverse(item_id=memo.review_item_id, user=frank, reason="keyed twice by hand")
     relay()
     memo.refresh_from_db()
@@ -273,7 +273,7 @@ def test_the_adjustment_journal_is_append_only_and_balanced_in_the_database(
     review_item_decide(item_id=memo.review_item_id, user=frank, decision="accept")
     review_item_execute(item_id=memo.review_item_id)
     relay()
-    memos.credit_memos_sync()
+    memo_posting.credit_memos_sync()
     entry = AdjustmentEntry.objects.get(memo=memo)
     with pytest.raises(Exception, match="append-only"), transaction.atomic():
         AdjustmentLine.objects.filter(entry=entry).update(amount=D("1.00"))
@@ -299,7 +299,7 @@ def test_a_memo_whose_invoice_is_corrected_meanwhile_is_withdrawn(memos_filed, b
     memo = _memo("other_difference")
     ImisInvoice.objects.filter(imis_id=memo.invoice_id).update(adjustment_amount=memo.amount)
     services.billing_checks_run(trigger=CheckRun.Trigger.COMMAND, since=billing_mirror)
-    memos.credit_memos_sync()
+    memo_posting.credit_memos_sync()
     memo.refresh_from_db()
     assert memo.finding.status == "resolved"
     assert (memo.status, memo.review_item.status) == ("rejected", "stale")
