@@ -172,8 +172,9 @@ def check_imis(log) -> dict:
     still undelivered counted by state."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from imis_client.client import ImisClient, parse_paged
+    from imis_client.client import ImisClient
     from imis_client.models import OutboxWrite
+    from imis_client.paged import parse_paged
 
     undelivered = Counter(
         OutboxWrite.objects.exclude(state="delivered").values_list("state", flat=True)

@@ -57,7 +57,7 @@ def raw_fetch(base_url: str, *, page_size: int | None = None) -> dict:
 
     from imis_client.client import ImisClient
     from imis_client.page_workers import bulk_decoding
-    from imis_client.sync import entities
+    from imis_client.sync_entities import entities
 
     result = {}
     # Under the same garbage-collection regime as the sync, so the floor is not flattered.

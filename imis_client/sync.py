@@ -23,9 +23,6 @@ from imis_client.contracts import Ctx, local_datetime
 from imis_client.mirror_writer import MirrorWriter, PreparedRows
 from imis_client.page_workers import PagePool, local_pages
 from imis_client.sync_entities import SyncEntity
-
-# Re-exported for bench/sync.py, which imports it from here.
-from imis_client.sync_entities import entities as entities
 from imis_client.sync_threads import BatchWriter, IndexBuilder
 
 BATCH_ROWS = 2000

@@ -31,7 +31,6 @@ from dues.billing.calculator import NoPrice, PriceBook, Term, spoken_date
 from dues.billing.check_snapshot import Inv, Member, Snapshot, Sub
 
 # Re-exported for dues/inquiries/account.py, which reads them from here.
-from dues.billing.check_snapshot import invoices_query as invoices_query
 from dues.billing.check_snapshot import load as load
 from dues.billing.policy import BillingPolicy
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db.models import Q
 
 from common.money import ZERO
-from dues.billing import checks
+from dues.billing import check_snapshot, checks
 from dues.billing.policy import current_policy
 from dues.billing.prices import price_book
 from dues.models import CreditMemo
@@ -91,7 +91,7 @@ def _checked(invoice_ids: list[str]) -> dict[str, checks.Outcome]:
     the policy bills and why (the same reading as the billing pages)."""
     if not invoice_ids:
         return {}
-    snapshot = checks.load(checks.invoices_query(invoice_ids=invoice_ids))
+    snapshot = check_snapshot.load(check_snapshot.invoices_query(invoice_ids=invoice_ids))
     if not snapshot.invoices:
         return {}
     checker = checks.Checker(current_policy(), price_book(), snapshot, explain=True)
