@@ -49,7 +49,7 @@ def _credit_memo(invoice_ids: list[str]) -> dict[str, str]:
 
 
 def _plan(invoice_ids: list[str]) -> dict[str, str]:
-    from dues.collections.plans import plans_in_good_standing
+    from dues.collections.plan_progress import plans_in_good_standing
 
     return plans_in_good_standing(invoice_ids)
 

@@ -390,14 +390,14 @@ def dunning_file(*, due: list, today: date | None = None, progress=None) -> dict
 
 def dunning_run(*, today: date | None = None, progress=None) -> dict:
     """The day's run: close finished steps, find what is due, file it (and plan reminders)."""
-    from dues.collections import plans
+    from dues.collections import plan_progress
 
     today = today or timezone.localdate()
     closed = actions_close_finished()
-    plans.plans_refresh(today=today)
+    plan_progress.plans_refresh(today=today)
     found = dunning_due(today=today)
     result = dunning_file(due=found["due"], today=today, progress=progress)
-    reminders = plans.instalment_reminders_file(today=today)
+    reminders = plan_progress.instalment_reminders_file(today=today)
     return {
         "date": today.isoformat(),
         "considered": found["considered"],

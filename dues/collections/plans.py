@@ -1,6 +1,6 @@
 """Payment plans: an offer of 2-6 monthly instalments of an invoice's balance (a review item with a
-drafted offer), the member's signed link once it is approved, acceptance, progress read from the
-mirror's balance, the plan's own reminder when an instalment is missed, and staff changes.
+drafted offer), the member's signed link once it is approved, acceptance, and staff changes
+(progress, the pause and the plan's own reminder are in ``plan_progress``).
 
 The instalments follow the billing policy: each is the balance divided by their count, rounded
 down to the cent, and the last takes the remainder, so they sum exactly to the balance (and a
@@ -206,7 +206,7 @@ def _instalments_write(plan: PaymentPlan, rows) -> None:
     )
 
 
-def _audit(plan: PaymentPlan, action: str, summary: str, *, actor=None, **data) -> None:
+def plan_audit(plan: PaymentPlan, action: str, summary: str, *, actor=None, **data) -> None:
     _audit_event(plan, action, summary, actor=actor, **data).save(force_insert=True)
 
 
@@ -332,7 +332,7 @@ def effect(item) -> dict:
         actor=item.decided_by,
         auto=item.decided_by_policy,
     )
-    _audit(plan, "plan.offered", "offered to the member by a signed link", link=link.pk)
+    plan_audit(plan, "plan.offered", "offered to the member by a signed link", link=link.pk)
     return {"plan": plan.pk, "link": link.pk, "communication": comm.pk}
 
 
@@ -400,98 +400,6 @@ def plan_accept(*, link, client_ip: str = "") -> PaymentPlan:
     return plan
 
 
-# --- progress, reminders, pauses -----------------------------------------------------------------
-
-
-def plans_in_good_standing(invoice_ids: list[str]) -> dict[str, str]:
-    """Invoices whose plan pauses the cadence: offered (waiting for the member) or accepted. A
-    missed instalment does not restart the cadence: the plan's own reminder runs instead."""
-    found = {}
-    plans = PaymentPlan.objects.filter(invoice_id__in=invoice_ids, status__in=PaymentPlan.LIVE)
-    missed = set(
-        PlanInstalment.objects.filter(
-            plan__in=plans, status=PlanInstalment.Status.MISSED
-        ).values_list("plan_id", flat=True)
-    )
-    for plan in plans:
-        state = plan.get_status_display().lower()
-        if plan.pk in missed:
-            state += ", an instalment missed (the plan's own reminder runs)"
-        found[plan.invoice_id] = f"payment plan {plan.pk} {state}"
-    return found
-
-
-@transaction.atomic
-def plans_refresh(*, today: date) -> dict:
-    """Read each accepted plan's progress from its invoice's balance in the mirror: what was
-    paid since the plan began settles instalments in order; one unpaid past its grace is
-    missed; a paid invoice completes the plan."""
-    plans = list(PaymentPlan.objects.select_for_update().filter(status=P.ACTIVE))
-    balances = dict(
-        ImisInvoice.objects.filter(imis_id__in=[p.invoice_id for p in plans]).values_list(
-            "imis_id", "balance"
-        )
-    )
-    counts = {"completed": 0, "missed": 0}
-    for plan in plans:
-        balance = balances.get(plan.invoice_id)
-        paid = plan.balance - max(balance if balance is not None else plan.balance, Decimal(0))
-        if balance is not None and balance <= 0:
-            transition(plan, P.COMPLETED, subject=f"Plan {plan.pk}")
-            plan.save(update_fields=["status", "updated_at"])
-            _audit(plan, "plan.completed", "paid in full")
-            counts["completed"] += 1
-        for inst in plan.instalments.all():
-            covered = min(paid, inst.amount)
-            paid -= covered
-            status = (
-                PlanInstalment.Status.PAID
-                if covered == inst.amount
-                else PlanInstalment.Status.MISSED
-                if today > inst.due_on + timedelta(days=MISSED_GRACE_DAYS)
-                else PlanInstalment.Status.DUE
-            )
-            if (status, covered) != (inst.status, inst.paid_amount):
-                if status == PlanInstalment.Status.MISSED and inst.status != status:
-                    counts["missed"] += 1
-                    _audit(plan, "plan.instalment_missed", f"instalment {inst.number} missed")
-                inst.status, inst.paid_amount = status, covered
-                inst.save(update_fields=["status", "paid_amount"])
-    return counts
-
-
-def instalment_reminders_file(*, today: date) -> int:
-    """A missed instalment starts the plan's own reminder: one per instalment."""
-    from dues.collections.planner import Due, _file_batch
-    from dues.models import DunningAction, DunningStep
-
-    step, _ = DunningStep.objects.get_or_create(
-        code="plan_reminder",
-        defaults={
-            "label": "Missed plan instalment (the plan's own reminder)",
-            "offset_days": 0,
-            "channel": "email",
-            "purpose": "dunning_1",
-            "active": False,
-        },
-    )
-    missed = PlanInstalment.objects.filter(
-        status=PlanInstalment.Status.MISSED, plan__status=P.ACTIVE
-    ).select_related("plan")
-    reminded = set(
-        DunningAction.objects.filter(plan_instalment__in=missed).values_list(
-            "plan_instalment_id", flat=True
-        )
-    )
-    due = [
-        Due(i.plan.invoice_id, i.plan.invoice_id, i.plan.party_id, i.amount, i.due_on, step, "")
-        for i in missed
-        if i.pk not in reminded
-    ]
-    by_invoice = {i.plan.invoice_id: i for i in missed}
-    return _file_batch(due, today, instalments=by_invoice) if due else 0
-
-
 # --- staff changes ------------------------------------------------------------------------------
 
 
@@ -535,7 +443,7 @@ def plan_change(*, plan_id: int, instalments: int, first_due: date, by) -> Revie
     item = review_items_propose_many(kind=PLAN_KIND, proposals=[proposal])[0]
     plan.review_item = item
     plan.save(update_fields=["review_item", "updated_at"])
-    _audit(
+    plan_audit(
         plan, "plan.changed", "schedule changed", actor=by, before=before, after=schedule_text(rows)
     )
     return item
@@ -569,7 +477,7 @@ def plan_cancel(*, plan_id: int, by, reason: str) -> PaymentPlan:
             )
         ]
     )
-    _audit(plan, "plan.cancelled", reason[:200], actor=by)
+    plan_audit(plan, "plan.cancelled", reason[:200], actor=by)
     return plan
 
 

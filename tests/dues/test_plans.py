@@ -14,7 +14,7 @@ from django.utils import timezone
 from common.errors import DomainError
 from common.links import link_issue
 from common.models import AuditEvent, MemberLink
-from dues.collections import planner, plans
+from dues.collections import plan_progress, planner, plans
 from dues.models import DunningAction, PaymentPlan, PlanInstalment
 from imis_client.models import OutboxWrite
 from reviews.models import Communication, ReviewItem
@@ -188,7 +188,7 @@ def test_accepted_plan_pauses_dunning_and_completes_when_paid(
 
     invoice.balance, invoice.is_open = Decimal("0.00"), False
     invoice.save()
-    plans.plans_refresh(today=TODAY)
+    plan_progress.plans_refresh(today=TODAY)
 
     plan.refresh_from_db()
     assert plan.status == PaymentPlan.Status.COMPLETED
