@@ -2,7 +2,6 @@
 pick of the member) and the policy documents answers cite (list; managers upload), through the
 services the pages use and with the pages' permissions."""
 
-from django.conf import settings
 from django.db.models import Count
 from django.urls import include, path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -199,14 +198,10 @@ class PolicyDocumentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         """Upload a policy document (managers); refused above the same size limit as the page."""
         given = PolicyUploadSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        upload = given.validated_data["document"]
-        limit = settings.INQUIRY_POLICY_MAX_BYTES
-        data = upload.read(limit + 1)  # never more than the limit and one byte
         try:
-            document = policy_docs.policy_document_upload(
+            document = policy_docs.policy_document_upload_file(
                 title=given.validated_data["title"],
-                filename=upload.name,
-                data=data,
+                upload=given.validated_data["document"],
                 user=request.user,
             )
         except DomainError as exc:

@@ -95,16 +95,17 @@ def _accuracy(rows: list[tuple[str, str]]) -> float:
     return round(sum(a == b for a, b in rows) / len(rows), 4) if rows else 0.0
 
 
+def _classified(cases: list[dict], model: str | None) -> list[tuple[dict, object]]:
+    """Each case with its classification: the model's when one is named, else the rules'."""
+    if model:
+        return [(c, classify(c["subject"], c["text"], model=model)) for c in cases]
+    return [(c, classify_rules(c["subject"], c["text"])) for c in cases]
+
+
 def _unseen(model: str | None) -> dict:
     """Accuracy on the never-tuned set, apart from the golden set's figures."""
     cases = json.loads(UNSEEN.read_text(encoding="utf-8"))
-    pairs = []
-    for case in cases:
-        if model:
-            found = classify(case["subject"], case["text"], model=model)
-        else:
-            found = classify_rules(case["subject"], case["text"])
-        pairs.append((case["label"], found.category))
+    pairs = [(case["label"], found.category) for case, found in _classified(cases, model)]
     return {
         "cases": len(cases),
         "accuracy": _accuracy(pairs),
@@ -114,13 +115,7 @@ def _unseen(model: str | None) -> dict:
 
 def classification(*, model: str | None = None) -> dict:
     cases = golden()
-    rows = []
-    for case in cases:
-        if model:
-            found = classify(case["subject"], case["text"], model=model)
-        else:
-            found = classify_rules(case["subject"], case["text"])
-        rows.append((case, found))
+    rows = _classified(cases, model)
     pairs = [(c["label"], f.category) for c, f in rows]
     confusion = {truth: {guess: 0 for guess in CLASSES} for truth in CLASSES}
     for truth, guess in pairs:

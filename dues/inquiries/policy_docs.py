@@ -91,11 +91,22 @@ def passages(text: str) -> list[Passage]:
 
 
 @transaction.atomic
-def policy_document_upload(*, title: str, filename: str, data: bytes, user) -> PolicyDocument:
+def policy_document_upload_file(*, title: str, upload, user) -> PolicyDocument:
+    """An uploaded file (the page's form or the API): never read past the limit and one byte."""
+    data = upload.read(settings.INQUIRY_POLICY_MAX_BYTES + 1)
+    size = getattr(upload, "size", None) or len(data)
+    return policy_document_upload(
+        title=title, filename=upload.name, data=data, user=user, size=size
+    )
+
+
+def policy_document_upload(
+    *, title: str, filename: str, data: bytes, user, size: int | None = None
+) -> PolicyDocument:
     limit = settings.INQUIRY_POLICY_MAX_BYTES
     if len(data) > limit:
         raise DomainError(
-            f"“{filename}” is {len(data):,} bytes; the limit is {limit:,} bytes "
+            f"“{filename}” is {size or len(data):,} bytes; the limit is {limit:,} bytes "
             f"({limit // 1024:,} KB). Split the document or upload only its policy sections."
         )
     text = read_text(filename, data)

@@ -240,14 +240,10 @@ class PolicyDocumentUploadView(PolicyDocumentListView):
     def post(self, request):
         form = PolicyUploadForm(request.POST, request.FILES)
         if form.is_valid():
-            upload = form.cleaned_data["document"]
-            limit = policy_docs.settings.INQUIRY_POLICY_MAX_BYTES
-            data = upload.read(limit + 1)  # never more than the limit and one byte
             try:
-                document = policy_docs.policy_document_upload(
+                document = policy_docs.policy_document_upload_file(
                     title=form.cleaned_data["title"],
-                    filename=upload.name,
-                    data=data,
+                    upload=form.cleaned_data["document"],
                     user=request.user,
                 )
             except DomainError as exc:
