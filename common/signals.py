@@ -29,9 +29,15 @@ def record_heartbeat_on_spawn(sender, proc_name, **kwargs) -> None:
 
 @receiver(post_migrate)
 def sync_role_grants(sender, using="default", **kwargs) -> None:
-    # post_migrate fires once per app; the last one (any app) finds every permission created.
+    # post_migrate fires once per app with models, in INSTALLED_APPS order; only after the last
+    # one is every permission created, so the grants are synced then, once (not once an app).
+    from django.apps import apps
+
     from common.roles import sync_declared_grants
 
+    with_models = [config for config in apps.get_app_configs() if config.models_module]
+    if with_models and sender is not with_models[-1]:
+        return
     sync_declared_grants(using=using)
 
 

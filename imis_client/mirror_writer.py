@@ -141,14 +141,14 @@ class MirrorWriter:
         """
         digest = raw_hash(raw)
         values = [row.get(n) for n in self.data_fields]
-        head = "\t".join([v if type(v) is str else _copy_text(v) for v in values])
-        if (
-            "\\" in head
-            or "\n" in head
-            or "\r" in head
-            or head.count("\t") != len(values) - 1  # a tab inside a value
-        ):
+        # Only text values can hold a character COPY must escape (None's \N is already COPY's).
+        texts = "".join([v for v in values if type(v) is str])
+        if "\\" in texts or "\t" in texts or "\n" in texts or "\r" in texts:
             head = "\t".join([_copy_text(v) for v in values])  # the slow way, escaping
+        else:
+            head = "\t".join(
+                [v if type(v) is str else "\\N" if v is None else _copy_text(v) for v in values]
+            )
         # JSON strings hold no raw control characters, but whitespace between tokens may be a
         # newline or tab, which COPY would read as the end of a row or field.
         for plain, escaped in _COPY_RAW_ESCAPES:

@@ -5,8 +5,10 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 trap stop_started_postgres EXIT
 
-# --fast: the day-to-day lane. No browser and no worker-cluster tests, run in parallel
-# (pytest-xdist, one test database per process). The full run, without it, is what CI runs.
+# --fast: the day-to-day lane. No browser, worker-cluster or soak tests. The full run, without
+# it, is what CI runs. Both run in parallel (pytest-xdist, one test database per process; the
+# slow soak starts first and the other process steals the rest of its queue). TEST_PROCESSES
+# sets how many (default: one per core; 1 runs everything in this process, in order).
 FAST=""
 if [ "${1:-}" = "--fast" ]; then FAST=1; shift; fi
 
@@ -29,9 +31,11 @@ say "manage.py check"
 say "makemigrations --check"
 "$PY" manage.py makemigrations --check --dry-run
 say "pytest"
+PARALLEL=(-n "${TEST_PROCESSES:-auto}" --dist worksteal)
+[ "${TEST_PROCESSES:-}" != "1" ] || PARALLEL=()
 if [ -n "$FAST" ]; then
-  "$PY" -m pytest -m "not browser and not worker and not slow" -n "${TEST_PROCESSES:-auto}" "$@"
+  "$PY" -m pytest -m "not browser and not worker and not slow" "${PARALLEL[@]}" "$@"
 else
-  "$PY" -m pytest "$@"
+  "$PY" -m pytest "${PARALLEL[@]}" "$@"
 fi
 say "All checks passed in $(( $(date +%s) - started )) s"

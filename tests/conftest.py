@@ -17,6 +17,9 @@ from django.contrib.auth.models import Group
 from django.db import connection
 
 from common import roles
+from tests.support import flush
+
+flush.install()
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -32,13 +35,18 @@ ROLE_USERNAMES = {
 
 
 def pytest_collection_modifyitems(config, items):
-    """Mark tests by what they start: a real browser, a real worker cluster (see pyproject)."""
+    """Mark tests by what they start: a real browser, a real worker cluster (see pyproject).
+
+    Slow tests (the soak) go first: run in parallel, the process that takes one works on it
+    while the others share out everything else, instead of the soak starting last.
+    """
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         if fixtures & {"page", "browser"}:
             item.add_marker(pytest.mark.browser)
         if "worker" in fixtures:
             item.add_marker(pytest.mark.worker)
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def association_time(iso: str) -> datetime:

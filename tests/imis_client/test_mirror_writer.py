@@ -42,6 +42,17 @@ def test_writer_round_trips_backslashes_tabs_newlines_and_unicode():
     assert party.is_member is None
 
 
+def test_writer_stores_missing_values_as_null_and_plain_text_as_is():
+    # No value needs escaping here, so the line is built the quick way: None must still be NULL.
+    writer = MirrorWriter(ImisParty)
+    row, raw = _row("5", "Ann Plain")
+    writer.write([writer.prepare(row, raw)], now=timezone.now())
+    party = ImisParty.objects.get(imis_id="5")
+    assert party.name == "Ann Plain" and party.first_name == ""
+    assert party.is_member is None and party.paid_thru is None
+    assert party.join_date == date(1999, 12, 31)
+
+
 def test_writer_counts_new_changed_and_unchanged_and_last_duplicate_wins():
     writer = MirrorWriter(ImisParty)
     first = [writer.prepare(*_row(str(i), f"Member {i}")) for i in range(5)]
