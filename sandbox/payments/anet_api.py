@@ -13,8 +13,8 @@ import json
 import random
 
 from .book import Book, IncomingPayment
-from .draw import bank_ascii
 from .files import authorizenet_transaction_id
+from .writing import bank_ascii
 
 API_PATH = "/xml/v1/request.api"
 

@@ -42,7 +42,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from .book import IncomingPayment
-from .draw import bai2_text
+from .writing import bai2_text
 
 CSV_COLUMNS = ("date", "amount", "payer_name", "reference", "memo", "method")
 STRIPE_PATH = "/webhooks/stripe/"

@@ -26,7 +26,7 @@ from datetime import timedelta
 from sandbox.imis import names as nm
 
 from .book import Book, BookInvoice, BookParty
-from .draw import bank_ascii
+from .writing import bank_ascii
 
 NATIVE_SHARE = 0.10  # persons whose record is in another script
 MARRIED_SHARE = 0.10  # persons on file under a married name, the former one kept

@@ -23,7 +23,6 @@ from sandbox.payments import (
     payment_history,
     synthetic_book,
 )
-from sandbox.payments.draw import bank_ascii
 from sandbox.payments.files import (
     CSV_COLUMNS,
     authorizenet_events,
@@ -32,6 +31,7 @@ from sandbox.payments.files import (
     to_csv,
     write_payment_files,
 )
+from sandbox.payments.writing import bank_ascii
 
 SECRET = "whsec_test_secret"
 ANET_KEY = "4F1E2D3C4B5A69788796A5B4C3D2E1F0"
