@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from pydantic import BaseModel, Field
 
 from common.boardpack import BoardPack
-from reviews.drafting.facts import COUNT, DATE, MONEY, PERCENT, TEXT, Fact
+from reviews.drafting.fact import COUNT, DATE, MONEY, PERCENT, TEXT, Fact
 from reviews.drafting.guardrails import BLOCK, untraced_flags
 from reviews.drafting.llm import ModelFailure, ask_for_draft, configured_model
 from reviews.drafting.prompts import get_prompt

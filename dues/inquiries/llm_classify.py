@@ -10,7 +10,7 @@ from django.conf import settings
 from pydantic import BaseModel, Field
 
 from reviews.drafting import llm
-from reviews.drafting.facts import MemberPII
+from reviews.drafting.fact import MemberPII
 from reviews.drafting.pii import Masker
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,8 @@ from django.conf import settings
 
 from common.errors import DomainError
 from reviews.drafting import elements, guardrails, llm, render
-from reviews.drafting.facts import CONTROL_FACTS, Fact, build_facts, facts_batch
+from reviews.drafting.fact import CONTROL_FACTS, Fact
+from reviews.drafting.facts import build_facts, facts_batch
 from reviews.drafting.pii import Masker
 from reviews.drafting.prompts import get_prompt
 from reviews.drafting.purposes import get_purpose

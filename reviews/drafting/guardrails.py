@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from reviews.drafting import elements
-from reviews.drafting.facts import CONTROL_FACTS, Fact
+from reviews.drafting.fact import CONTROL_FACTS, Fact
 from reviews.drafting.pii import EMAIL_RE, PHONE_RE, PLACEHOLDER_RE, scan
 from reviews.drafting.purposes import Purpose
 from reviews.drafting.trace import trace, url_spans

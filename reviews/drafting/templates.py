@@ -6,7 +6,7 @@ from pathlib import Path
 
 from common.errors import DomainError
 from reviews.drafting import render
-from reviews.drafting.facts import CONTROL_FACTS, is_untrusted
+from reviews.drafting.fact import CONTROL_FACTS, is_untrusted
 from reviews.drafting.purposes import PURPOSE_SPECS, get_purpose
 
 DEFAULTS = Path(__file__).resolve().parent / "defaults" / "templates.toml"

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from reviews.drafting.facts import COUNT, DATE, MONEY, PERCENT, TEXT, Fact
+from reviews.drafting.fact import COUNT, DATE, MONEY, PERCENT, TEXT, Fact
 from reviews.drafting.pii import EMAIL_RE, PHONE_RE, PLACEHOLDER_RE
 
 MONTHS = {
