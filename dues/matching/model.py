@@ -12,6 +12,10 @@ P_NAME_TYPO = 0.03  # a name written with one typing error
 # A middle initial the payer wrote agrees with the record's when the person is right, unless
 # the record or the payer has it wrong; by chance as often as that initial among middle names.
 P_MIDDLE_AGREES = 0.9
+# Initials are written in the order of the names: the first is the given name's ("C A OAKENER" is
+# Caroline A., not Allison). A person known by a second given name writes another initial
+# before it now and then; a record may lack the name the first initial stands for.
+P_LEADING_INITIAL_OTHER = 0.1
 # Someone else paying whom the association knows: a person on file at the member's postal code
 # with the member's surname, or a payer (name, e-mail, party) who paid the member's dues before;
 # a factor on how well the payer's name fits that person, as for the member's own name.

@@ -68,6 +68,7 @@ def name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str)
     first_kind = ""
     middle = ""  # the initial of the middle name written too (in full or as its initial)
     other_name = False  # a first name that is not this person's
+    leading_other = False  # an initial written before the given name's that is not this person's
     for n, t in enumerate(payer.tokens):
         if t in person.last_keys or _surname_part(t, person, cut) or _particle_of(t, person):
             continue
@@ -99,6 +100,7 @@ def name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str)
         if first_kind == "full" and (middle or not person.middles):
             break  # read on only for a middle name written after the given name
         other_name = other_name or (len(t) > 1 and not fits)
+        leading_other = leading_other or (len(t) == 1 and not fits and not first_kind)
     if first_kind == "initial" and other_name:
         first_kind = ""  # "LUCIA C WISNIEWSKI": C is a middle initial, not Chloe's
     first = person.firsts[0] if person.firsts else ""
@@ -112,6 +114,8 @@ def name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str)
     if first_kind == "initial" and last_fuzzy:
         return "fuzzy", m.P_NAME["fuzzy"] / (5 * f_last * index.f_initial(person.initial))
     if first_kind == "initial" and last_hit:
+        if leading_other:
+            agrees *= m.P_LEADING_INITIAL_OTHER
         return "initial", agrees * m.P_NAME["initial"] / (f_last * index.f_initial(person.initial))
     if last_hit:
         return "last_only", m.P_NAME["last_only"] / f_last

@@ -184,19 +184,10 @@ def _name_score(ev: Evidence, index: MatchIndex, hyp: Hypothesis, related) -> fl
                 break
     if not memo_named and kind not in ("full", "initial", "fuzzy") and ev.memo_words:
         # The memo names the member (an employer or a relative paying): further evidence.
-        for r, _ in hyp.alloc:
-            member = index.people.get(index.invoices[r].member_id)
-            if member is None or member.is_org:
-                continue
-            if any(k in ev.memo_words for k in member.last_keys):
-                p_b = index.f_last(member.last_keys[0])
-                if any(f in ev.memo_words for f in member.firsts):
-                    p_b *= index.f_first(member.firsts[0])
-                elif member.initial and member.initial in ev.memo_words:
-                    p_b *= index.f_initial(member.initial)
-                best += math.log(m.P_NAME_IN_MEMO / min(p_b * 20, 1.0))
-                memo_named = True
-                break
+        chance = _memo_names_members(ev, index, hyp.alloc)
+        if chance < 1.0:
+            best += math.log(m.P_NAME_IN_MEMO / min(chance * 20, 1.0))
+            memo_named = True
     signals, why = hyp.signals, hyp.why
     signals["name"] = kind or ("unrelated" if payer.tokens else "none")
     signals["name_similarity"] = round(similarity)
@@ -216,6 +207,30 @@ def _name_score(ev: Evidence, index: MatchIndex, hyp: Hypothesis, related) -> fl
     elif payer.tokens:
         why.append("payer name unrelated")
     return best
+
+
+def _memo_names_members(ev: Evidence, index: MatchIndex, alloc) -> float:
+    """How likely the memo names, by chance, every member of ``alloc`` it names (surname, with
+    the given name or initial when written): 1.0 when it names none.
+
+    An organisation's memo lists the employees it pays for ("Dues J CRANEIHURST, C ALLEN"): a
+    clerk takes the invoices of the people listed, and each further name on the list that owes
+    here makes a coincidence less likely; a common surname alone says little, a rare one much.
+    Every member counts once, whatever the order of the invoices.
+    """
+    chance = 1.0
+    for member_id in sorted({index.invoices[r].member_id for r, _ in alloc}):
+        member = index.people.get(member_id)
+        if member is None or member.is_org:
+            continue
+        if any(k in ev.memo_words for k in member.last_keys):
+            p_b = index.f_last(member.last_keys[0])
+            if any(f in ev.memo_words for f in member.firsts):
+                p_b *= index.f_first(member.firsts[0])
+            elif member.initial and member.initial in ev.memo_words:
+                p_b *= index.f_initial(member.initial)
+            chance *= p_b
+    return chance
 
 
 def _email_score(ev: Evidence, index: MatchIndex, hyp: Hypothesis, related) -> float:

@@ -1002,3 +1002,38 @@ def test_match_initials_of_given_and_middle_names_that_begin_alike():
 
     assert candidates[0].member_id == "65001"
     assert candidates[0].signals["name"] == "initial"
+
+
+INITIALS = [
+    Party("62001", "Caroline Oakener", "Caroline", "Oakener", ""),
+    Party("62002", "Allison Oakener", "Allison", "Oakener", ""),
+    Party("62003", "Betty Weserrick", "Betty", "Weserrick", ""),
+    Party("62004", "Erin Weserrick", "Erin", "Weserrick", ""),
+]
+
+
+@pytest.mark.parametrize(
+    ("payer", "member", "other"),
+    [
+        ("C A OAKENER", "62001", "62002"),  # Caroline A. Oakener, not Allison
+        ("A C OAKENER", "62002", "62001"),
+        ("OAKENER C A", "62001", "62002"),  # surname first: the given name's initial still first
+        ("B E WESERRICK", "62003", "62004"),
+        ("E B WESERRICK", "62004", "62003"),
+    ],
+)
+def test_the_first_initial_written_is_the_given_names(payer, member, other):
+    # Two of one surname owe the same; the payer writes a given name's and a middle name's
+    # initials, and no middle name is on file for either.
+    book = build_index(
+        [
+            *INVOICES,
+            *(_inv(str(72000 + i), p.party_id, "240.00") for i, p in enumerate(INITIALS)),
+        ],
+        [*PARTIES, *INITIALS],
+    )
+    candidates = match(Remittance(amount=D("240.00"), payer_name=payer, method="check"), book)
+
+    assert candidates[0].member_id == member
+    second = next(c for c in candidates if c.member_id == other)
+    assert second.confidence < candidates[0].confidence / 5
