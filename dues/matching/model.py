@@ -9,6 +9,9 @@ P_OTHER_PURPOSE = 0.04  # a member paying for something else (event, donation, o
 OTHER_PURPOSE_MEMO = 1000.0  # the memo says so ("conference registration"): rare on dues
 P_NAME = {"full": 0.55, "initial": 0.12, "fuzzy": 0.05, "last_only": 0.06, "org": 0.6}
 P_NAME_TYPO = 0.03  # a name written with one typing error
+# An organisation's name written as a person's is (one word and an initial that starts no word of
+# it, "S TALAMONT" beside Talamont Labs): a bank's field cutting it so, now and then.
+P_ORG_WRITTEN_AS_PERSON = 0.05
 # A middle initial the payer wrote agrees with the record's when the person is right, unless
 # the record or the payer has it wrong; by chance as often as that initial among middle names.
 P_MIDDLE_AGREES = 0.9

@@ -41,6 +41,8 @@ def name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str)
         n = max(len(index.invoices), 1)
         share = max(len(index.rows_of(pid)), 1) / n
         strength = 1.0 if sim >= 95 or abbreviated else 0.3
+        if _person_shaped(payer, person):
+            strength *= m.P_ORG_WRITTEN_AS_PERSON
         return "org", m.P_NAME["org"] * strength / share
     keys = payer.keys
     cut = cut_off(payer)
@@ -122,6 +124,15 @@ def name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str)
     if last_fuzzy:
         return "last_typo", m.P_NAME["last_only"] * m.P_NAME_TYPO / f_last
     return "", 0.0
+
+
+def _person_shaped(payer: tx.PayerName, org: mi.Person) -> bool:
+    """One word and initials ("S TALAMONT", "TALAMONT S", "N N PEMIMONT"): how a person's name
+    is written, not an organisation's, unless each initial starts a word of its name. Two words
+    or more ("NOD CONSULTING G") are an organisation's name cut by the bank's field."""
+    initials = [t for t in payer.tokens if len(t) == 1]
+    starts = {w[0] for w in org.org_core.split()}
+    return len(payer.tokens) - len(initials) == 1 and any(t not in starts for t in initials)
 
 
 def _given(token: str, person: mi.Person) -> bool:

@@ -93,7 +93,8 @@ def _related(index: MatchIndex, alloc) -> list[str]:
         inv = index.invoices[r]
         if len(members) == 1:
             out[inv.member_id] = None
-        out[inv.payer_id] = None
+        if len(members) == 1 or inv.payer_id not in members:
+            out[inv.payer_id] = None  # not a member billed for their own invoice, as above
         person = index.people.get(inv.member_id)
         if person is not None and person.org_id:
             out[person.org_id] = None

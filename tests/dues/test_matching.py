@@ -1037,3 +1037,53 @@ def test_the_first_initial_written_is_the_given_names(payer, member, other):
     assert candidates[0].member_id == member
     second = next(c for c in candidates if c.member_id == other)
     assert second.confidence < candidates[0].confidence / 5
+
+
+def test_one_word_and_an_initial_is_a_persons_name_not_an_organisations():
+    # Susan Talamont owes 240.00; so does Ian Fairlow, whose employer is Talamont Labs. "S TALAMONT"
+    # is how a person's name is written; "TALAMONT LABS" (or cut, "TALAMONT LABS C") is the firm.
+    people = [
+        Party("63000", "Talamont Labs", is_org=True),
+        Party("63001", "Ian Fairlow", "Ian", "Fairlow", org_id="63000", org_name="Talamont Labs"),
+        Party("63002", "Susan Talamont", "Susan", "Talamont", ""),
+    ]
+    book = build_index(
+        [*INVOICES, _inv("73001", "63001", "240.00"), _inv("73002", "63002", "240.00")],
+        [*PARTIES, *people],
+    )
+
+    def best(payer):
+        remittance = Remittance(amount=D("240.00"), payer_name=payer, method="check")
+        found = match(remittance, book)
+        return found[0].member_id, found[0].confidence, auto_applicable(found, remittance)
+
+    member, confidence, applied = best("S TALAMONT")
+    assert member == "63002" and confidence >= DEFAULT_AUTO_THRESHOLD and applied
+    assert best("TALAMONT SUSAN")[0] == "63002"
+    assert best("TALAMONT LABS")[0] == "63001"
+    assert best("TALAMONT LABS C")[0] == "63001"
+
+
+RAJ_EMAIL = "raj.g@dunelworth.example.org"
+
+
+def test_a_person_paying_two_invoices_pays_their_own_not_a_colleagues():
+    # Rai Grimikham owes last year's and this year's 315.00; a colleague at the same employer owes
+    # 315.00 too. Rai's check for 630.00 pays Rai's two invoices: Rai's name speaks for the
+    # employer paying Rai's dues, not for the employer paying Rai's and the colleague's.
+    people = [
+        Party("64000", "Dunelworth Partners", is_org=True),
+        Party("64002", "Lena Dorsey", "Lena", "Dorsey", org_id="64000"),
+        Party("64001", "Raj Grimikham", "Raj", "Grimikham", RAJ_EMAIL, "64000"),
+    ]
+    own = [
+        _inv("74001", "64001", "315.00", on=date(2024, 5, 1)),
+        _inv("74002", "64001", "315.00", on=date(2025, 5, 1)),
+        _inv("74003", "64002", "315.00", on=date(2024, 3, 1)),
+    ]
+    remittance = Remittance(amount=D("630.00"), payer_name="Rai Grimikham", email=RAJ_EMAIL)
+    for invoices in ([*INVOICES, *own], [*own[::-1], *INVOICES]):
+        found = match(remittance, build_index(invoices, [*PARTIES, *people], tie_rule="oldest"))
+
+        assert sorted(i for i, _ in found[0].allocations) == ["74001", "74002"]
+        assert auto_applicable(found, remittance)
