@@ -28,6 +28,8 @@ P_EMAIL_BEFORE = 0.7
 # The payer's (card billing) postal code is the member's: the member pays from home, or someone
 # living with them does; people move, and pay with a card billed elsewhere.
 P_POSTAL_SAME = 0.85
+# A relative paying a member's dues lives elsewhere (a grown child, a sibling) in this share.
+P_RELATIVE_ELSEWHERE = 0.2
 P_NAME_IN_MEMO = 0.25  # the memo names the member (an employer's or relative's payment)
 P_NAME_UNRELATED = 0.1  # the name is someone unrelated (a parent, an unknown employer)
 LR_MEMO_NAMES_ANOTHER = 0.1  # the memo names another candidate's member ("for Fernando")

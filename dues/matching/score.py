@@ -174,6 +174,8 @@ def _name_score(ev: Evidence, index: MatchIndex, hyp: Hypothesis, related) -> fl
     link = ev.linked.get(next(iter(members))) if len(members) == 1 and ev.linked else None
     if link is not None and math.log(link[1]) > best:
         best, kind = math.log(link[1]), link[0]
+    if kind in ("last_only", "last_typo") and len(members) == 1:
+        best += math.log(_relative_elsewhere(ev, index, next(iter(members))))
     memo_named = False
     if kind in ("last_only", "last_typo") and ev.memo_words:
         # "for Stephanie" on a relative's check.
@@ -208,6 +210,26 @@ def _name_score(ev: Evidence, index: MatchIndex, hyp: Hypothesis, related) -> fl
     elif payer.tokens:
         why.append("payer name unrelated")
     return best
+
+
+def _relative_elsewhere(ev: Evidence, index: MatchIndex, member_id: str) -> float:
+    """A payer of the member's surname and another given name is a relative paying, mostly one
+    living with the member. When that name is a person on file (given name and surname) who
+    lives elsewhere, the payer is most likely that person, paying for themselves, not a relative
+    paying the member's dues: the relative story needs someone of another household."""
+    payer = ev.payer
+    others: set[str] = set()
+    for last in payer.keys:
+        for first in payer.tokens:
+            if first != last and len(first) > 1:
+                others.update(index.by_last_first.get((last, first), ()))
+    others.discard(member_id)
+    if not others:
+        return 1.0
+    home = index.postal_of.get(member_id)
+    if home and any(index.postal_of.get(pid) == home for pid in others):
+        return 1.0
+    return m.P_RELATIVE_ELSEWHERE
 
 
 def _memo_names_members(ev: Evidence, index: MatchIndex, alloc) -> float:

@@ -1087,3 +1087,44 @@ def test_a_person_paying_two_invoices_pays_their_own_not_a_colleagues():
 
         assert sorted(i for i, _ in found[0].allocations) == ["74001", "74002"]
         assert auto_applicable(found, remittance)
+
+
+WOODS = [
+    Party("65001", "Janet Wood", "Janet", "Wood", "", postal_code="02139"),
+    # Woods at other addresses owing the same, and other Janets: both common in the book.
+    *(
+        Party(str(65010 + n), f"{first} Wood", first, "Wood", "", postal_code=f"9411{n}")
+        for n, first in enumerate(("Laura", "Ruth", "Omar", "Priya", "Hugo", "Ines"))
+    ),
+    *(
+        Party(str(65020 + n), f"Janet {last}", "Janet", last, "")
+        for n, last in enumerate(("Ames", "Boyd", "Cruz", "Dunn", "Egan", "Ford", "Gill", "Hale"))
+    ),
+]
+
+
+def _woods(parties):
+    # and a crowd of others, so that names are weighed against a book of some size
+    crowd = [Party(str(66000 + n), f"Alex Crowd{n}", "Alex", f"Crowd{n}", "") for n in range(400)]
+    invoices = [_inv(str(75000 + n), p.party_id, "315.00") for n, p in enumerate(parties[:7])]
+    invoices += [_inv(str(75100 + n), p.party_id, "95.00") for n, p in enumerate(parties[7:])]
+    invoices += [_inv(str(76000 + n), p.party_id, "50.00") for n, p in enumerate(crowd)]
+    return build_index([*INVOICES, *invoices], [*PARTIES, *parties, *crowd])
+
+
+def test_a_payer_on_file_elsewhere_is_not_taken_for_a_relative_paying():
+    # Janet Wood and six other Woods owe 315.00, each at another address. A check from "WOOD
+    # JANET" is Janet paying her own dues: that Janet, on file elsewhere, paid another Wood's
+    # instead is a far smaller chance than a relative living with that Wood would be.
+    remittance = Remittance(amount=D("315.00"), payer_name="WOOD JANET", method="check")
+    found = match(remittance, _woods(WOODS))
+
+    assert found[0].member_id == "65001" and auto_applicable(found, remittance)
+    assert all(c.confidence < 0.001 for c in found[1:])
+    # When Laura Wood lives with Janet, Janet may well be paying for her: Laura stays a
+    # candidate worth a look, the Woods elsewhere do not.
+    laura = Party("65010", "Laura Wood", "Laura", "Wood", "", postal_code="02139")
+    found = match(remittance, _woods([WOODS[0], laura, *WOODS[2:]]))
+    by_member = {c.member_id: c.confidence for c in found}
+    assert found[0].member_id == "65001"
+    assert by_member["65010"] > 3 * by_member["65011"]
