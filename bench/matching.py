@@ -165,6 +165,8 @@ def write_mirror(book: Book) -> None:
                 "prefix": p.prefix,
                 "suffix": p.suffix,
                 "informal_name": p.informal,
+                # What the party parser reads from the site's former-name attribute.
+                "former_names": "; ".join(p.former),
                 "email": p.email,
                 "postal_code": p.postal,
                 "primary_org_id": p.org_id,

@@ -283,6 +283,9 @@ IMIS_CONCURRENCY = env.int("IMIS_CONCURRENCY", default=3)
 IMIS_SYNC_PROCESSES = env.int("IMIS_SYNC_PROCESSES", default=2)
 IMIS_TIME_ZONE = env.str("IMIS_TIME_ZONE", default=TIME_ZONE)
 IMIS_RELATIONSHIP_ENTITY = env.str("IMIS_RELATIONSHIP_ENTITY", default="Name_RelationshipManager")
+# The party AdditionalAttributes property holding former surnames (a maiden name): iMIS has no
+# standard field for it, sites keep it in a custom one. Empty: none is read.
+IMIS_FORMER_NAME_ATTRIBUTE = env.str("IMIS_FORMER_NAME_ATTRIBUTE", default="FormerLastName")
 IMIS_SYNC_EVERY_MINUTES = env.int("IMIS_SYNC_EVERY_MINUTES", default=15)
 IMIS_SYNC_OVERLAP_MINUTES = env.int("IMIS_SYNC_OVERLAP_MINUTES", default=10)
 IMIS_FULL_REREAD_HOURS = env.int("IMIS_FULL_REREAD_HOURS", default=24)

@@ -4,9 +4,11 @@ One query per table with ``values_list`` (no model instances): a 100,000-invoice
 about a second. The parties loaded are those an open invoice is for or billed to, the employers
 of those members, whoever was billed for one of those members' invoices before, and the people
 living with them (same surname, same postal code), so that an organisation, a household member
-or a past payer paying for a member is recognised. The billing history is the mirror's closed
-invoices billed to someone other than the member; the product's own record of applied payments
-(payer name and e-mail as each payment said, and the member it was applied to) is the rest of it.
+or a past payer paying for a member is recognised; with each person come the surnames they were
+known by (a maiden name the site keeps in a custom attribute, ``IMIS_FORMER_NAME_ATTRIBUTE``).
+The billing history is the mirror's closed invoices billed to someone other than the member; the
+product's own record of applied payments (payer name and e-mail as each payment said, and the
+member it was applied to) is the rest of it.
 """
 
 from __future__ import annotations
@@ -122,9 +124,20 @@ def load_parties() -> list[Party]:
             "informal_name",
             "postal_code",
             "middle_name",
+            "former_names",
         )
     )
-    return [Party(*row) for row in rows.iterator(chunk_size=20_000)]
+    return [
+        Party(*row[:-1], former_names=split_former_names(row[-1]))
+        for row in rows.iterator(chunk_size=20_000)
+    ]
+
+
+def split_former_names(text: str) -> tuple[str, ...]:
+    """The mirror's former surnames ("Garcia; Lopez", as the party parser joins them)."""
+    return (
+        tuple(name for name in (part.strip() for part in text.split(";")) if name) if text else ()
+    )
 
 
 def load_payment_history() -> list[PastPayment]:

@@ -9,9 +9,16 @@ P_OTHER_PURPOSE = 0.04  # a member paying for something else (event, donation, o
 OTHER_PURPOSE_MEMO = 1000.0  # the memo says so ("conference registration"): rare on dues
 P_NAME = {"full": 0.55, "initial": 0.12, "fuzzy": 0.05, "last_only": 0.06, "org": 0.6}
 P_NAME_TYPO = 0.03  # a name written with one typing error
+# An organisation's name written as a person's is (one word and an initial that starts no word of
+# it, "S TALAMONT" beside Talamont Labs): a bank's field cutting it so, now and then.
+P_ORG_WRITTEN_AS_PERSON = 0.05
 # A middle initial the payer wrote agrees with the record's when the person is right, unless
 # the record or the payer has it wrong; by chance as often as that initial among middle names.
 P_MIDDLE_AGREES = 0.9
+# Initials are written in the order of the names: the first is the given name's ("C A OAKENER" is
+# Caroline A., not Allison). A person known by a second given name writes another initial
+# before it now and then; a record may lack the name the first initial stands for.
+P_LEADING_INITIAL_OTHER = 0.1
 # Someone else paying whom the association knows: a person on file at the member's postal code
 # with the member's surname, or a payer (name, e-mail, party) who paid the member's dues before;
 # a factor on how well the payer's name fits that person, as for the member's own name.
@@ -21,6 +28,8 @@ P_EMAIL_BEFORE = 0.7
 # The payer's (card billing) postal code is the member's: the member pays from home, or someone
 # living with them does; people move, and pay with a card billed elsewhere.
 P_POSTAL_SAME = 0.85
+# A relative paying a member's dues lives elsewhere (a grown child, a sibling) in this share.
+P_RELATIVE_ELSEWHERE = 0.2
 P_NAME_IN_MEMO = 0.25  # the memo names the member (an employer's or relative's payment)
 P_NAME_UNRELATED = 0.1  # the name is someone unrelated (a parent, an unknown employer)
 LR_MEMO_NAMES_ANOTHER = 0.1  # the memo names another candidate's member ("for Fernando")

@@ -41,6 +41,8 @@ def name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str)
         n = max(len(index.invoices), 1)
         share = max(len(index.rows_of(pid)), 1) / n
         strength = 1.0 if sim >= 95 or abbreviated else 0.3
+        if _person_shaped(payer, person):
+            strength *= m.P_ORG_WRITTEN_AS_PERSON
         return "org", m.P_NAME["org"] * strength / share
     keys = payer.keys
     cut = cut_off(payer)
@@ -68,6 +70,7 @@ def name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str)
     first_kind = ""
     middle = ""  # the initial of the middle name written too (in full or as its initial)
     other_name = False  # a first name that is not this person's
+    leading_other = False  # an initial written before the given name's that is not this person's
     for n, t in enumerate(payer.tokens):
         if t in person.last_keys or _surname_part(t, person, cut) or _particle_of(t, person):
             continue
@@ -99,6 +102,7 @@ def name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str)
         if first_kind == "full" and (middle or not person.middles):
             break  # read on only for a middle name written after the given name
         other_name = other_name or (len(t) > 1 and not fits)
+        leading_other = leading_other or (len(t) == 1 and not fits and not first_kind)
     if first_kind == "initial" and other_name:
         first_kind = ""  # "LUCIA C WISNIEWSKI": C is a middle initial, not Chloe's
     first = person.firsts[0] if person.firsts else ""
@@ -112,12 +116,23 @@ def name_lr(payer: tx.PayerName, person: mi.Person, index: MatchIndex, pid: str)
     if first_kind == "initial" and last_fuzzy:
         return "fuzzy", m.P_NAME["fuzzy"] / (5 * f_last * index.f_initial(person.initial))
     if first_kind == "initial" and last_hit:
+        if leading_other:
+            agrees *= m.P_LEADING_INITIAL_OTHER
         return "initial", agrees * m.P_NAME["initial"] / (f_last * index.f_initial(person.initial))
     if last_hit:
         return "last_only", m.P_NAME["last_only"] / f_last
     if last_fuzzy:
         return "last_typo", m.P_NAME["last_only"] * m.P_NAME_TYPO / f_last
     return "", 0.0
+
+
+def _person_shaped(payer: tx.PayerName, org: mi.Person) -> bool:
+    """One word and initials ("S TALAMONT", "TALAMONT S", "N N PEMIMONT"): how a person's name
+    is written, not an organisation's, unless each initial starts a word of its name. Two words
+    or more ("NOD CONSULTING G") are an organisation's name cut by the bank's field."""
+    initials = [t for t in payer.tokens if len(t) == 1]
+    starts = {w[0] for w in org.org_core.split()}
+    return len(payer.tokens) - len(initials) == 1 and any(t not in starts for t in initials)
 
 
 def _given(token: str, person: mi.Person) -> bool:

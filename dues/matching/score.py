@@ -93,7 +93,8 @@ def _related(index: MatchIndex, alloc) -> list[str]:
         inv = index.invoices[r]
         if len(members) == 1:
             out[inv.member_id] = None
-        out[inv.payer_id] = None
+        if len(members) == 1 or inv.payer_id not in members:
+            out[inv.payer_id] = None  # not a member billed for their own invoice, as above
         person = index.people.get(inv.member_id)
         if person is not None and person.org_id:
             out[person.org_id] = None
@@ -173,6 +174,8 @@ def _name_score(ev: Evidence, index: MatchIndex, hyp: Hypothesis, related) -> fl
     link = ev.linked.get(next(iter(members))) if len(members) == 1 and ev.linked else None
     if link is not None and math.log(link[1]) > best:
         best, kind = math.log(link[1]), link[0]
+    if kind in ("last_only", "last_typo") and len(members) == 1:
+        best += math.log(_relative_elsewhere(ev, index, next(iter(members))))
     memo_named = False
     if kind in ("last_only", "last_typo") and ev.memo_words:
         # "for Stephanie" on a relative's check.
@@ -184,19 +187,10 @@ def _name_score(ev: Evidence, index: MatchIndex, hyp: Hypothesis, related) -> fl
                 break
     if not memo_named and kind not in ("full", "initial", "fuzzy") and ev.memo_words:
         # The memo names the member (an employer or a relative paying): further evidence.
-        for r, _ in hyp.alloc:
-            member = index.people.get(index.invoices[r].member_id)
-            if member is None or member.is_org:
-                continue
-            if any(k in ev.memo_words for k in member.last_keys):
-                p_b = index.f_last(member.last_keys[0])
-                if any(f in ev.memo_words for f in member.firsts):
-                    p_b *= index.f_first(member.firsts[0])
-                elif member.initial and member.initial in ev.memo_words:
-                    p_b *= index.f_initial(member.initial)
-                best += math.log(m.P_NAME_IN_MEMO / min(p_b * 20, 1.0))
-                memo_named = True
-                break
+        chance = _memo_names_members(ev, index, hyp.alloc)
+        if chance < 1.0:
+            best += math.log(m.P_NAME_IN_MEMO / min(chance * 20, 1.0))
+            memo_named = True
     signals, why = hyp.signals, hyp.why
     signals["name"] = kind or ("unrelated" if payer.tokens else "none")
     signals["name_similarity"] = round(similarity)
@@ -216,6 +210,50 @@ def _name_score(ev: Evidence, index: MatchIndex, hyp: Hypothesis, related) -> fl
     elif payer.tokens:
         why.append("payer name unrelated")
     return best
+
+
+def _relative_elsewhere(ev: Evidence, index: MatchIndex, member_id: str) -> float:
+    """A payer of the member's surname and another given name is a relative paying, mostly one
+    living with the member. When that name is a person on file (given name and surname) who
+    lives elsewhere, the payer is most likely that person, paying for themselves, not a relative
+    paying the member's dues: the relative story needs someone of another household."""
+    payer = ev.payer
+    others: set[str] = set()
+    for last in payer.keys:
+        for first in payer.tokens:
+            if first != last and len(first) > 1:
+                others.update(index.by_last_first.get((last, first), ()))
+    others.discard(member_id)
+    if not others:
+        return 1.0
+    home = index.postal_of.get(member_id)
+    if home and any(index.postal_of.get(pid) == home for pid in others):
+        return 1.0
+    return m.P_RELATIVE_ELSEWHERE
+
+
+def _memo_names_members(ev: Evidence, index: MatchIndex, alloc) -> float:
+    """How likely the memo names, by chance, every member of ``alloc`` it names (surname, with
+    the given name or initial when written): 1.0 when it names none.
+
+    An organisation's memo lists the employees it pays for ("Dues J CRANEIHURST, C ALLEN"): a
+    clerk takes the invoices of the people listed, and each further name on the list that owes
+    here makes a coincidence less likely; a common surname alone says little, a rare one much.
+    Every member counts once, whatever the order of the invoices.
+    """
+    chance = 1.0
+    for member_id in sorted({index.invoices[r].member_id for r, _ in alloc}):
+        member = index.people.get(member_id)
+        if member is None or member.is_org:
+            continue
+        if any(k in ev.memo_words for k in member.last_keys):
+            p_b = index.f_last(member.last_keys[0])
+            if any(f in ev.memo_words for f in member.firsts):
+                p_b *= index.f_first(member.firsts[0])
+            elif member.initial and member.initial in ev.memo_words:
+                p_b *= index.f_initial(member.initial)
+            chance *= p_b
+    return chance
 
 
 def _email_score(ev: Evidence, index: MatchIndex, hyp: Hypothesis, related) -> float:

@@ -5,6 +5,8 @@ includes ``imis_id``. It raises ContractError (naming entity, id and field) on a
 does not fit, so the sync can quarantine that record and go on with the rest.
 """
 
+from django.conf import settings
+
 from imis_client.contracts import (
     Ctx,
     boolean,
@@ -16,6 +18,7 @@ from imis_client.contracts import (
     nested,
     require_type,
     text,
+    unbox,
     values,
 )
 
@@ -27,6 +30,34 @@ def _primary(ctx: Ctx, collection, field: str, key: str) -> str:
     entries = [e for e in values(collection) if isinstance(e, dict)]
     chosen = next((e for e in entries if e.get("IsPrimary")), entries[0] if entries else None)
     return text(ctx, chosen.get(key), f"{field}.{key}") if chosen else ""
+
+
+def former_names(ctx: Ctx, attrs: dict, last_name: str) -> str:
+    """Former surnames (a maiden name) from the site's custom attribute, ``"; "``-joined.
+
+    iMIS has no standard field for them: ``IMIS_FORMER_NAME_ATTRIBUTE`` names the property the
+    site keeps them in. Several may be written with ``;`` (or ``,`` or ``/``) between them, or
+    given as a list; the current surname, repeats and what would not fit the column are left out.
+    A value of another kind (a flag, a date) is not a name: the setting names the wrong property,
+    which should not keep the party out of the mirror, so it is read as none.
+    """
+    attribute = getattr(settings, "IMIS_FORMER_NAME_ATTRIBUTE", "")
+    if not attribute:
+        return ""
+    value = unbox(attrs.get(attribute))
+    if isinstance(value, dict):  # a collection: {"$type", "$values": [...]}
+        value = values(value)
+    if isinstance(value, list):
+        value = ";".join(v for v in (unbox(v) for v in value) if isinstance(v, str))
+    raw = text(ctx, value, attribute) if isinstance(value, str) else ""
+    seen = {" ".join(last_name.split()).casefold()}
+    kept: list[str] = []
+    for part in raw.replace(",", ";").replace("/", ";").split(";"):
+        name = " ".join(part.split())
+        if name and name.casefold() not in seen and len("; ".join([*kept, name])) <= 300:
+            seen.add(name.casefold())
+            kept.append(name)
+    return "; ".join(kept)
 
 
 def party_id_of(record: dict) -> str | None:
@@ -51,6 +82,7 @@ def parse_party(record: dict, ctx: Ctx) -> dict:
     if not name:
         name = text(ctx, person.get("FullName"), "PersonName.FullName")
     status = nested(record, "Status", "PartyStatusId")
+    last_name = text(ctx, person.get("LastName"), "PersonName.LastName", max_length=120)
     return {
         "imis_id": imis_id,
         "is_organization": is_org,
@@ -58,11 +90,12 @@ def parse_party(record: dict, ctx: Ctx) -> dict:
         "prefix": text(ctx, person.get("NamePrefix"), "PersonName.NamePrefix", max_length=40),
         "first_name": text(ctx, person.get("FirstName"), "PersonName.FirstName", max_length=120),
         "middle_name": text(ctx, person.get("MiddleName"), "PersonName.MiddleName", max_length=120),
-        "last_name": text(ctx, person.get("LastName"), "PersonName.LastName", max_length=120),
+        "last_name": last_name,
         "suffix": text(ctx, person.get("NameSuffix"), "PersonName.NameSuffix", max_length=40),
         "informal_name": text(
             ctx, person.get("InformalName"), "PersonName.InformalName", max_length=120
         ),
+        "former_names": "" if is_org else former_names(ctx, attrs, last_name),
         "email": (
             _primary(ctx, record.get("Emails"), "Emails", "Address")
             or text(ctx, record.get("Email"), "Email")

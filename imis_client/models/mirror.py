@@ -94,6 +94,9 @@ class ImisParty(MirrorModel):
     last_name = models.CharField(max_length=120, blank=True)
     suffix = models.CharField(max_length=40, blank=True)
     informal_name = models.CharField(max_length=120, blank=True)
+    # Surnames the person was known by (a maiden name), "; "-separated: from the site's custom
+    # attribute named by IMIS_FORMER_NAME_ATTRIBUTE (iMIS has no standard field for it).
+    former_names = models.CharField(max_length=300, blank=True)
     email = models.CharField(max_length=254, blank=True, db_index=True)
     phone = models.CharField(max_length=60, blank=True)
     city = models.CharField(max_length=120, blank=True)

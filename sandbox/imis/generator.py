@@ -80,6 +80,7 @@ def generate(
     truth = b.truth()
     if profile == "b":
         profile_b.finish(b, seeded_rng(seed, members, as_of, 3 + salt))
+        profile_b.marry(b, seeded_rng(seed, members, as_of, 4 + salt))
         profile_b.add_truth(truth, hist)
     assoc = Association(
         members=members,

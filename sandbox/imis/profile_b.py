@@ -9,7 +9,11 @@ codes (sites choose them; CONTRACT.md), card declines logged as ``PAYFAIL`` acti
 renewal that lapses is cancelled in iMIS's way - ``AdjustmentAmount`` minus what was unpaid and
 a note on the invoice (written off, when part was paid).
 
-``generate(..., profile="b")`` draws it; ``finish`` adds what the builder does not know of.
+Some of its members are on file under a married name, the former surname kept in a custom
+party attribute (``FORMER_NAME_ATTRIBUTE``: iMIS has no standard field for it).
+
+``generate(..., profile="b")`` draws it; ``finish`` and ``marry`` add what the builder does not
+know of.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import behaviour as bh
+from . import names as nm
 from .population import at_business_time
 from .schemas import ACTIVITY_BASE, PARTY_BASE
 
@@ -51,6 +56,8 @@ PROFILES = {
 }
 PAYMENT_FAILURE = "PAYFAIL"  # the activity a declined card payment leaves (served as is)
 CANCELLED_NOTE = "Cancelled - member did not renew"
+FORMER_NAME_ATTRIBUTE = "FormerLastName"  # the custom party attribute of former surnames
+MARRIED_SHARE = 0.10  # persons on file under a married name, the former one kept
 WRITTEN_OFF_NOTE = "Balance written off - member did not renew"
 
 
@@ -74,6 +81,23 @@ def finish(builder, rng: np.random.Generator) -> None:
     """Write off the lapsed renewals and log the card declines (rows the builder made)."""
     _write_off(builder)
     _declines(builder, rng)
+
+
+def marry(builder, rng: np.random.Generator) -> None:
+    """A share of the persons are on file under a married name, the surname they had before
+    kept as the former one (their e-mail addresses still carry it). A stream of its own: the
+    rest of the association is the same with or without it."""
+    parties = builder.t["parties"]
+    persons = np.flatnonzero(~parties.col("is_org") & (parties.col("last") != ""))
+    rows = persons[rng.random(len(persons)) < MARRIED_SHARE]
+    if not len(rows):
+        return
+    former = parties.col("last")[rows].copy()
+    pool = np.asarray(nm.LAST_NAMES[:60], dtype=object)
+    pick = rng.integers(0, len(pool), len(rows))
+    pick = np.where(pool[pick] == former, (pick + 1) % len(pool), pick)  # another surname
+    married = pool[pick]
+    parties.set(rows, last=married, former_last=former)
 
 
 def _write_off(builder) -> None:

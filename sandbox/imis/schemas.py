@@ -25,6 +25,9 @@ PARTY = {
     "last": STR,
     "suffix": STR,
     "informal": STR,
+    # A surname the person was known by (a maiden name): a site keeps it in a custom party
+    # attribute (profile b serves it as ``FormerLastName``); "" = none.
+    "former_last": STR,
     "org_name": STR,
     "title": STR,
     "primary_org": INT,  # party id of the employer, 0 = none

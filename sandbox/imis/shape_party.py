@@ -9,6 +9,7 @@ import orjson
 
 from . import behaviour as bh
 from . import names as nm
+from .profile_b import FORMER_NAME_ATTRIBUTE
 from .schemas import PARTY_BASE
 from .shapes import CORE, MEMB, STATUS_OBJECTS, T_PROP, T_PROPS, T
 
@@ -22,6 +23,7 @@ _PARTY_COLS = [
     "last",
     "suffix",
     "informal",
+    "former_last",
     "org_name",
     "title",
     "primary_org",
@@ -126,6 +128,7 @@ _F_NO_EMAILS = _frag(_NO_EMAILS)
 _F_FIN = _frag(_FINANCIAL_INFO)
 _F_EMPTY = {k: _frag(v) for k, v in _EMPTY_PROP.items()}
 _F_PROP = _open(T_PROP) + ',"Name":'
+_F_FORMER = "," + _F_PROP + _js(FORMER_NAME_ATTRIBUTE) + ',"Value":'
 _F_ALT = _open(_T_ALT_IDS) + ',"$values":[' + _open(_T_ALT_ID) + ',"Id":"'
 
 
@@ -271,6 +274,8 @@ def party_json(assoc, idx: np.ndarray) -> list[bytes]:
                 (_F_PROP + f'"ParentPartyId","Value":"{parent}"}}')
                 if parent
                 else _F_EMPTY["ParentPartyId"],
+                # A site's custom attribute: only on the records that have one.
+                (_F_FORMER + _js(c["former_last"][i]) + "}") if c["former_last"][i] else "",
                 "]}",
                 ',"UpdateInformation":',
                 _open(_T_UPDATE),

@@ -148,7 +148,7 @@ def book_from_association(assoc) -> Book:
         range(p.n),
         [
             *("party_id", "is_org", "first", "last", "middle", "prefix", "suffix", "informal"),
-            *("org_name", "primary_org", "email", "postal"),
+            *("org_name", "primary_org", "email", "postal", "former_last"),
         ],
     )
     org_names = {
@@ -175,6 +175,7 @@ def book_from_association(assoc) -> Book:
             org_id=employer,
             email=cols["email"][k],
             postal=cols["postal"][k] or "",
+            former=(cols["former_last"][k],) if cols["former_last"][k] else (),
         )
     return Book(parties, invoices)
 

@@ -169,3 +169,29 @@ def test_match_index_links_household_and_past_payers_from_the_mirror(
 
     assert found[0].member_id == member
     assert why in found[0].explanation
+
+
+def test_a_member_paying_in_her_former_name_is_found_through_the_mirror(mirror):
+    # Maria is on file under her married name; the site keeps her maiden name (the party
+    # parser's former_names column). José Reyes owes the same amount.
+    _party(
+        "10020",
+        "Maria Lopez",
+        first_name="Maria",
+        last_name="Lopez",
+        former_names="Reyes; Ortega",
+    )
+    _party("10021", "José Reyes", first_name="José", last_name="Reyes")
+    _invoice("300020", "10020", "210.00")
+    _invoice("300021", "10021", "210.00")
+
+    loaded = {p.party_id: p for p in candidates.load_parties()}
+    found = match(
+        Remittance(amount=Decimal("210.00"), payer_name="MARIA REYES", method="check"),
+        candidates.match_index(),
+    )
+
+    assert loaded["10020"].former_names == ("Reyes", "Ortega")
+    assert loaded["10021"].former_names == ()
+    assert found[0].member_id == "10020"
+    assert found[0].allocations == (("300020", Decimal("210.00")),)

@@ -1002,3 +1002,129 @@ def test_match_initials_of_given_and_middle_names_that_begin_alike():
 
     assert candidates[0].member_id == "65001"
     assert candidates[0].signals["name"] == "initial"
+
+
+INITIALS = [
+    Party("62001", "Caroline Oakener", "Caroline", "Oakener", ""),
+    Party("62002", "Allison Oakener", "Allison", "Oakener", ""),
+    Party("62003", "Betty Weserrick", "Betty", "Weserrick", ""),
+    Party("62004", "Erin Weserrick", "Erin", "Weserrick", ""),
+]
+
+
+@pytest.mark.parametrize(
+    ("payer", "member", "other"),
+    [
+        ("C A OAKENER", "62001", "62002"),  # Caroline A. Oakener, not Allison
+        ("A C OAKENER", "62002", "62001"),
+        ("OAKENER C A", "62001", "62002"),  # surname first: the given name's initial still first
+        ("B E WESERRICK", "62003", "62004"),
+        ("E B WESERRICK", "62004", "62003"),
+    ],
+)
+def test_the_first_initial_written_is_the_given_names(payer, member, other):
+    # Two of one surname owe the same; the payer writes a given name's and a middle name's
+    # initials, and no middle name is on file for either.
+    book = build_index(
+        [
+            *INVOICES,
+            *(_inv(str(72000 + i), p.party_id, "240.00") for i, p in enumerate(INITIALS)),
+        ],
+        [*PARTIES, *INITIALS],
+    )
+    candidates = match(Remittance(amount=D("240.00"), payer_name=payer, method="check"), book)
+
+    assert candidates[0].member_id == member
+    second = next(c for c in candidates if c.member_id == other)
+    assert second.confidence < candidates[0].confidence / 5
+
+
+def test_one_word_and_an_initial_is_a_persons_name_not_an_organisations():
+    # Susan Talamont owes 240.00; so does Ian Fairlow, whose employer is Talamont Labs. "S TALAMONT"
+    # is how a person's name is written; "TALAMONT LABS" (or cut, "TALAMONT LABS C") is the firm.
+    people = [
+        Party("63000", "Talamont Labs", is_org=True),
+        Party("63001", "Ian Fairlow", "Ian", "Fairlow", org_id="63000", org_name="Talamont Labs"),
+        Party("63002", "Susan Talamont", "Susan", "Talamont", ""),
+    ]
+    book = build_index(
+        [*INVOICES, _inv("73001", "63001", "240.00"), _inv("73002", "63002", "240.00")],
+        [*PARTIES, *people],
+    )
+
+    def best(payer):
+        remittance = Remittance(amount=D("240.00"), payer_name=payer, method="check")
+        found = match(remittance, book)
+        return found[0].member_id, found[0].confidence, auto_applicable(found, remittance)
+
+    member, confidence, applied = best("S TALAMONT")
+    assert member == "63002" and confidence >= DEFAULT_AUTO_THRESHOLD and applied
+    assert best("TALAMONT SUSAN")[0] == "63002"
+    assert best("TALAMONT LABS")[0] == "63001"
+    assert best("TALAMONT LABS C")[0] == "63001"
+
+
+RAJ_EMAIL = "raj.g@dunelworth.example.org"
+
+
+def test_a_person_paying_two_invoices_pays_their_own_not_a_colleagues():
+    # Rai Grimikham owes last year's and this year's 315.00; a colleague at the same employer owes
+    # 315.00 too. Rai's check for 630.00 pays Rai's two invoices: Rai's name speaks for the
+    # employer paying Rai's dues, not for the employer paying Rai's and the colleague's.
+    people = [
+        Party("64000", "Dunelworth Partners", is_org=True),
+        Party("64002", "Lena Dorsey", "Lena", "Dorsey", org_id="64000"),
+        Party("64001", "Raj Grimikham", "Raj", "Grimikham", RAJ_EMAIL, "64000"),
+    ]
+    own = [
+        _inv("74001", "64001", "315.00", on=date(2024, 5, 1)),
+        _inv("74002", "64001", "315.00", on=date(2025, 5, 1)),
+        _inv("74003", "64002", "315.00", on=date(2024, 3, 1)),
+    ]
+    remittance = Remittance(amount=D("630.00"), payer_name="Rai Grimikham", email=RAJ_EMAIL)
+    for invoices in ([*INVOICES, *own], [*own[::-1], *INVOICES]):
+        found = match(remittance, build_index(invoices, [*PARTIES, *people], tie_rule="oldest"))
+
+        assert sorted(i for i, _ in found[0].allocations) == ["74001", "74002"]
+        assert auto_applicable(found, remittance)
+
+
+WOODS = [
+    Party("65001", "Janet Wood", "Janet", "Wood", "", postal_code="02139"),
+    # Woods at other addresses owing the same, and other Janets: both common in the book.
+    *(
+        Party(str(65010 + n), f"{first} Wood", first, "Wood", "", postal_code=f"9411{n}")
+        for n, first in enumerate(("Laura", "Ruth", "Omar", "Priya", "Hugo", "Ines"))
+    ),
+    *(
+        Party(str(65020 + n), f"Janet {last}", "Janet", last, "")
+        for n, last in enumerate(("Ames", "Boyd", "Cruz", "Dunn", "Egan", "Ford", "Gill", "Hale"))
+    ),
+]
+
+
+def _woods(parties):
+    # and a crowd of others, so that names are weighed against a book of some size
+    crowd = [Party(str(66000 + n), f"Alex Crowd{n}", "Alex", f"Crowd{n}", "") for n in range(400)]
+    invoices = [_inv(str(75000 + n), p.party_id, "315.00") for n, p in enumerate(parties[:7])]
+    invoices += [_inv(str(75100 + n), p.party_id, "95.00") for n, p in enumerate(parties[7:])]
+    invoices += [_inv(str(76000 + n), p.party_id, "50.00") for n, p in enumerate(crowd)]
+    return build_index([*INVOICES, *invoices], [*PARTIES, *parties, *crowd])
+
+
+def test_a_payer_on_file_elsewhere_is_not_taken_for_a_relative_paying():
+    # Janet Wood and six other Woods owe 315.00, each at another address. A check from "WOOD
+    # JANET" is Janet paying her own dues: that Janet, on file elsewhere, paid another Wood's
+    # instead is a far smaller chance than a relative living with that Wood would be.
+    remittance = Remittance(amount=D("315.00"), payer_name="WOOD JANET", method="check")
+    found = match(remittance, _woods(WOODS))
+
+    assert found[0].member_id == "65001" and auto_applicable(found, remittance)
+    assert all(c.confidence < 0.001 for c in found[1:])
+    # When Laura Wood lives with Janet, Janet may well be paying for her: Laura stays a
+    # candidate worth a look, the Woods elsewhere do not.
+    laura = Party("65010", "Laura Wood", "Laura", "Wood", "", postal_code="02139")
+    found = match(remittance, _woods([WOODS[0], laura, *WOODS[2:]]))
+    by_member = {c.member_id: c.confidence for c in found}
+    assert found[0].member_id == "65001"
+    assert by_member["65010"] > 3 * by_member["65011"]

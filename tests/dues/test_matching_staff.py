@@ -166,3 +166,19 @@ def test_initials_of_names_on_file_in_another_script_are_not_held_against_them()
 
     assert found is not None and set(found.members) == {"72001", "72002"}
     assert found.complete
+
+
+def test_every_employee_the_memo_names_counts_whatever_the_order_of_the_invoices():
+    # Accounts payable lists two surnames. Each named employee owing here is one more reason to
+    # believe the list: Clark alone is a common name, Clark and Aldelfield together owing what
+    # was paid is no coincidence, and the payment is applied without a person. The book's order
+    # of invoices (the mirror returns rows in no particular order) changes nothing.
+    remittance = Remittance(
+        amount=D("180.00"), payer_name="QUENENER CONSULTING", memo="Dues CLARK, ALDELFIELD"
+    )
+    forward = match(remittance, build_index(INVOICES, PARTIES, tie_rule="oldest"))
+    backward = match(remittance, build_index(INVOICES[::-1], PARTIES, tie_rule="oldest"))
+
+    assert _invoices(forward[0]) == _invoices(backward[0]) == ["80001", "80003"]
+    assert forward[0].confidence == backward[0].confidence
+    assert auto_applicable(forward, remittance) and auto_applicable(backward, remittance)

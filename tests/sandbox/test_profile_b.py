@@ -66,3 +66,33 @@ def test_profile_b_time_moves_on_with_its_own_rules(b):
     before = int((assoc.invoices.col("note") != "").sum())
     assoc.advance(120)
     assert int((assoc.invoices.col("note") != "").sum()) > before
+
+
+def test_profile_b_serves_married_members_former_surname_as_the_parser_reads_it(b):
+    from zoneinfo import ZoneInfo
+
+    from imis_client.contracts import Ctx
+    from imis_client.contracts.parsers import parse_party
+    from imis_client.contracts.wire import record_decoder
+    from sandbox.imis.profile_b import FORMER_NAME_ATTRIBUTE
+
+    spec = ENTITIES["party"]
+    raw = spec.serializer(b, np.arange(b.tables[spec.table].n))
+    decode, tz = record_decoder("party"), ZoneInfo("America/New_York")
+    rows = [parse_party(decode(r), Ctx("party", None, tz)) for r in raw]
+    married = [r for r in rows if r["former_names"]]
+    persons = [r for r in rows if not r["is_organization"]]
+    # about one person in ten, each under a surname other than the one they had
+    assert 0.06 < len(married) / len(persons) < 0.14
+    assert all(r["former_names"] != r["last_name"] for r in married)
+    # and the payments sandbox's book of the association knows them (its payers use them)
+    from sandbox.payments import book_from_association
+
+    book = book_from_association(b)
+    assert {p.party_id for p in book.parties.values() if p.former} == {
+        r["imis_id"] for r in married
+    }
+    assert FORMER_NAME_ATTRIBUTE == "FormerLastName"  # the product's default setting
+    default = generate(300, seed=4)
+    served = [orjson.loads(r) for r in spec.serializer(default, np.arange(default.parties.n))]
+    assert not any(FORMER_NAME_ATTRIBUTE in orjson.dumps(p).decode() for p in served)
