@@ -4,7 +4,7 @@ several read side by side on their own connections. Dates become whole days sinc
 
 import io
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date
 
 import pandas as pd
@@ -72,10 +72,9 @@ def _site_time_zone(cursor):
     try:
         yield
     finally:
-        try:
+        # A read that failed inside a transaction leaves it aborted: its rollback restores it.
+        with suppress(psycopg.errors.InFailedSqlTransaction):
             cursor.execute("SELECT set_config('TimeZone', %s, false)", [before])
-        except psycopg.errors.InFailedSqlTransaction:
-            pass  # the read failed inside a transaction: its rollback restores the zone
 
 
 _READ = {"str": str, "day": "float64", "num": "float64", "bool": str, "int": "int64"}
