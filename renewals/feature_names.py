@@ -2,6 +2,7 @@
 activity type is called. Pure Python, so code that only names features does not load pandas."""
 
 from dataclasses import dataclass
+from functools import cache
 
 # Activity types the model knows by name; other configured types get a generic label.
 ACTIVITY_LABELS = {
@@ -17,6 +18,7 @@ ACTIVITY_LABELS = {
 CATEGORICAL = ("member_type", "chapter")
 
 
+@cache
 def activity_slug(activity_type: str) -> tuple[str, str]:
     """(feature prefix, plain words) of an activity type."""
     if activity_type in ACTIVITY_LABELS:

@@ -25,6 +25,14 @@ class Pairs:
     def count(self, mask) -> np.ndarray:
         return self.sum(np.ones(len(self.snap)), mask)
 
+    def only(self, mask) -> "Pairs":
+        """The pairs where ``mask`` holds. Their sums and maxima equal those of all the pairs
+        with the rest masked out, in a fraction of the work when the mask keeps few."""
+        keep = np.flatnonzero(mask)
+        part = Pairs(snap=self.snap[keep], row=self.row[keep], n_snaps=self.n_snaps)
+        part.day = self.day[keep]
+        return part
+
     def max(self, values, mask) -> np.ndarray:
         out = np.full(self.n_snaps, -np.inf)
         np.maximum.at(out, self.snap[mask], np.asarray(values, dtype=float)[mask])

@@ -211,12 +211,12 @@ def _known_end(ends_by_type: dict[int, np.ndarray], code: int, day: np.ndarray) 
     return np.where(idx >= 0, ends[np.maximum(idx, 0)], -np.inf)
 
 
-def _window(units, start, end, usable, day, lo, hi):
+def _window(units, start, end, day, lo, hi):
     """Units of each row falling in [day-lo, day-hi), spreading a period's units evenly."""
     a = day - lo
     b = day - hi
     overlap = np.clip(np.minimum(end + 1, b) - np.maximum(start, a), 0, None)
-    return np.where(usable, units * overlap / (end - start + 1), 0.0)
+    return units * overlap / (end - start + 1)
 
 
 def _estimate(total, covered, length):
@@ -227,7 +227,7 @@ def _estimate(total, covered, length):
 def _engagement(frames, snap_m, snap_day, data_day, activity_types, out) -> None:
     activity = frames.activity_sorted
     codes = {t: i for i, t in enumerate(activity_types)}
-    type_code = activity["type"].map(codes).fillna(-1).to_numpy(np.int64)
+    type_code = _type_codes(activity["type"], codes)
     tx = activity["tx_day"].to_numpy(float)
     start = activity["eff_day"].fillna(activity["tx_day"]).to_numpy(float)
     end = np.maximum(activity["thru_day"].fillna(activity["tx_day"]).to_numpy(float), tx)
@@ -243,15 +243,19 @@ def _engagement(frames, snap_m, snap_day, data_day, activity_types, out) -> None
     pairs = pair_rows(snap_m, snap_day, activity["m"].to_numpy(np.int64))
     r = pairs.row
     usable = end[r] < pairs.day
+    kind = type_code[r]
     day = snap_day.astype(float)
     for activity_type, code in codes.items():
         slug, _ = activity_slug(activity_type)
-        mine = usable & (type_code[r] == code)
+        # Only this type's usable pairs: the others would add zeros to every sum.
+        mine = pairs.only(usable & (kind == code))
+        rows = mine.row
+        mine_units, mine_start, mine_end = units[rows], start[rows], end[rows]
         known_end = _known_end(ends_by_type, code, day)
         windows = {"30": (30, 0), "90": (90, 0), "365": (YEAR, 0), "prior_365": (2 * YEAR, YEAR)}
         for name, (lo, hi) in windows.items():
-            units_in = _window(units[r], start[r], end[r], mine, pairs.day, lo, hi)
-            total = pairs.sum(units_in)
+            units_in = _window(mine_units, mine_start, mine_end, mine.day, lo, hi)
+            total = mine.sum(units_in)
             covered = np.clip(
                 np.minimum(day - hi, known_end + 1) - np.maximum(day - lo, history_start[code]),
                 0,
@@ -264,7 +268,7 @@ def _engagement(frames, snap_m, snap_day, data_day, activity_types, out) -> None
             out[f"{slug}_recent_change"] = np.log1p(out[f"{slug}_90"] * YEAR / 90) - np.log1p(
                 out[f"{slug}_365"]
             )
-        last = pairs.max(tx[r], mine & (units[r] > 0))
+        last = mine.max(tx[rows], mine_units > 0)
         out[f"days_since_{slug}"] = day - last
     # Summaries across channels (each channel on a log scale, so none dominates by volume).
     slugs = [activity_slug(t)[0] for t in activity_types]
@@ -283,6 +287,13 @@ def _engagement(frames, snap_m, snap_day, data_day, activity_types, out) -> None
         # The steepest fall of any channel against the member's own year before.
         trends = [out[f"{s}_trend"] for s in slugs]
         out["engagement_drop"] = np.fmin.reduce(trends) if trends else np.full(len(day), np.nan)
+
+
+def _type_codes(types: pd.Series, codes: dict[str, int]) -> np.ndarray:
+    """Each row's code in ``codes`` (-1: a type not among them), through the column's
+    categories: a lookup per distinct type, not per row."""
+    kinds = pd.Categorical(types, categories=list(codes))
+    return np.append(np.fromiter(codes.values(), np.int64, len(codes)), -1)[kinds.codes]
 
 
 def _nansum(arrays: list[np.ndarray], n: int) -> np.ndarray:

@@ -113,7 +113,7 @@ def top_reasons(
     """Per member, up to k topics that raised the risk, largest first, as plain sentences."""
     topics, by_topic = topic_contributions(contributions, names)
     order = np.argsort(-by_topic, axis=1)[:, :k]
-    columns = {name: features[name].to_numpy() for name in features.columns}
+    columns = _Columns(features)
     out = []
     for i in range(len(features)):
         row = _Row(columns, i)
@@ -129,20 +129,38 @@ def top_reasons(
     return out
 
 
+class _Columns:
+    """The feature columns as lists of Python values, each converted once, when a sentence
+    first asks for it (not once per member and value: most of the time of the reasons)."""
+
+    def __init__(self, features: pd.DataFrame) -> None:
+        self.features, self.lists = features, {}
+
+    def get(self, name: str) -> list | None:
+        values = self.lists.get(name)
+        if values is None and name in self.features.columns:
+            column = self.features[name].to_numpy()
+            if column.dtype != object:
+                values = column.tolist()
+            else:
+                values = [v.item() if hasattr(v, "item") else v for v in column]
+            self.lists[name] = values
+        return values
+
+
 class _Row:
-    """One member's feature values, read from the column arrays only when a sentence asks."""
+    """One member's feature values, read from the columns only when a sentence asks."""
 
     __slots__ = ("columns", "i")
 
-    def __init__(self, columns: dict, i: int) -> None:
+    def __init__(self, columns: _Columns, i: int) -> None:
         self.columns, self.i = columns, i
 
     def get(self, name: str, default=None):
         column = self.columns.get(name)
         if column is None:
             return default
-        value = column[self.i]
-        return value.item() if hasattr(value, "item") else value
+        return column[self.i]
 
     def __getitem__(self, name: str):
         return self.get(name)

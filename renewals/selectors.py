@@ -57,8 +57,14 @@ MEMBER_CODES = sql.SQL(
 ).format(party=_table(m.ImisParty))
 
 
+def _read_types(activity_types, payment_types, failure_types) -> list[str]:
+    """Every activity type read, each once: the activity frame's ``type`` codes index this."""
+    return list(dict.fromkeys([*activity_types, *payment_types, *failure_types]))
+
+
 def _queries(activity_types: list[str], payment_types: list[str], failure_types: list[str]) -> dict:
     """Name → (query, typed columns) of every table the model reads."""
+    read_types = _read_types(activity_types, payment_types, failure_types)
 
     def types(names):
         return sql.SQL(", ").join(sql.Literal(t) for t in names) if names else sql.SQL("NULL")
@@ -114,12 +120,16 @@ def _queries(activity_types: list[str], payment_types: list[str], failure_types:
         ),
         # One scan of the activity table (the largest: every record's raw payload is stored
         # beside it) for the engagement, the dues payments and the failed payments alike;
-        # mirror_frames splits the rows by type.
+        # mirror_frames splits the rows by type. The type arrives as its position in the list
+        # of types read (a number, not two million strings to parse), and the amount and
+        # member type only on dues payments, the one kind that uses them.
         "activity": (
             MEMBER_CODES
             + sql.SQL(
-                "SELECT p.m, activity_type, {tx}, {eff}, {thru}, coalesce(units, 1),"
-                " coalesce(amount, 0), member_type"
+                "SELECT p.m, array_position(ARRAY[{types}]::text[], activity_type::text) - 1,"
+                " {tx}, {eff}, {thru}, coalesce(units, 1),"
+                " CASE WHEN activity_type IN ({paid}) THEN coalesce(amount, 0) END,"
+                " CASE WHEN activity_type IN ({paid}) THEN member_type END"
                 " FROM {activity} a JOIN p ON p.imis_id = a.party_id"
                 " WHERE a.deleted_at IS NULL"
                 " AND activity_type IN ({types}) AND transaction_date IS NOT NULL"
@@ -128,11 +138,12 @@ def _queries(activity_types: list[str], payment_types: list[str], failure_types:
                 tx=_local_day("transaction_date"),
                 eff=_local_day("effective_date"),
                 thru=_local_day("thru_date"),
-                types=types([*activity_types, *payment_types, *failure_types]),
+                types=types(read_types),
+                paid=types(payment_types),
             ),
             {
                 "m": "int",
-                "type": "str",
+                "type": "int",
                 "tx_day": "day",
                 "eff_day": "day",
                 "thru_day": "day",
@@ -215,18 +226,25 @@ def mirror_frames(
     invoices["org_paid"] = invoices["org_paid"].fillna(False).astype(bool)
     invoices = invoices.sort_values(["m", "invoice_day", "invoice_id"]).reset_index(drop=True)
     rows = read["activity"]
-    kind = rows["type"]
-    activity = rows.loc[
-        kind.isin(list(activity_types)), ["m", "type", "tx_day", "eff_day", "thru_day", "units"]
-    ].reset_index(drop=True)
+    names = np.asarray(_read_types(activity_types, payment_types, failure_types), dtype=object)
+    kind = rows["type"].to_numpy(np.int64)
+
+    def of(types) -> np.ndarray:
+        return np.isin(kind, [i for i, name in enumerate(names) if name in set(types)])
+
+    engaged = of(activity_types)
+    activity = rows.loc[engaged, ["m", "tx_day", "eff_day", "thru_day", "units"]]
+    activity.insert(1, "type", names[kind[engaged]])
+    activity = activity.reset_index(drop=True)
+    paid = of(payment_types)
     payments = (
-        rows.loc[kind.isin(list(payment_types)), ["m", "tx_day", "amount", "member_type"]]
+        rows.loc[paid, ["m", "tx_day", "amount", "member_type"]]
         .rename(columns={"tx_day": "day"})
         .sort_values(["m", "day"])
         .reset_index(drop=True)
     )
     failures = (
-        rows.loc[kind.isin(list(failure_types)), ["m", "tx_day"]]
+        rows.loc[of(failure_types), ["m", "tx_day"]]
         .rename(columns={"tx_day": "day"})
         .sort_values(["m", "day"])
         .reset_index(drop=True)
