@@ -319,11 +319,14 @@ def _describe(payment, candidates) -> dict:
 
 
 def match_all(index, payments, threshold):
+    from common.gc_pause import kept_out_of_collection
+
     out = []
-    for payment in payments:
-        remittance = remittance_of(payment)
-        candidates = matching.match(remittance, index)
-        out.append((candidates, matching.auto_applicable(candidates, remittance, threshold)))
+    with kept_out_of_collection():  # as dues.matching.run.payments_match matches
+        for payment in payments:
+            remittance = remittance_of(payment)
+            candidates = matching.match(remittance, index)
+            out.append((candidates, matching.auto_applicable(candidates, remittance, threshold)))
     return out
 
 

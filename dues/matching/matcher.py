@@ -36,6 +36,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from itertools import pairwise
 
+from common.gc_pause import cyclic_gc_paused
 from common.money import from_minor_units, to_money
 
 from . import index as mi
@@ -80,7 +81,8 @@ def build_index(
     ``tie_rule``: what to do when several open invoices of a payer equal the amount
     (``alloc.TIE_RULES``); ``expected``: invoice id -> the amounts (cents) its payment plan
     expects next (``mi.add_expected``)."""
-    index = mi.build(invoices, parties, history)
+    with cyclic_gc_paused():  # millions of small objects, and no cycles among them
+        index = mi.build(invoices, parties, history)
     index.tie_rule = tie_rule
     if expected:
         mi.add_expected(index, expected)

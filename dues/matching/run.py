@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.db.models import Q
 
+from common.gc_pause import kept_out_of_collection
 from dues import services
 from dues.kinds import KIND
 from dues.matching import candidates as candidate_index
@@ -86,6 +87,12 @@ def payments_match(*, progress=None, payment_ids=None, rematch: bool = False) ->
     auto_on, threshold = auto_threshold()
     if progress:
         progress.stage("Matching payments", total=len(ids))
+    with kept_out_of_collection():  # the index, while the payments are matched against it
+        _match_batches(ids, statuses, index, auto_on, threshold, counts, progress)
+    return {**counts, "seconds": round(time.monotonic() - started, 2)}
+
+
+def _match_batches(ids, statuses, index, auto_on, threshold, counts, progress) -> None:
     for offset in range(0, len(ids), BATCH):
         batch = ids[offset : offset + BATCH]
         filings = []
@@ -110,4 +117,3 @@ def payments_match(*, progress=None, payment_ids=None, rematch: bool = False) ->
                 counts["proposed"] += 1
         if progress:
             progress.advance(len(batch), message=f"payment #{batch[-1]}")
-    return {**counts, "seconds": round(time.monotonic() - started, 2)}
