@@ -11,6 +11,7 @@ from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import orjson
 import psycopg
@@ -56,7 +57,9 @@ def _copy_text(value) -> str:
     return str(value)
 
 
-_MOMENTS: dict = {}  # date or datetime -> its COPY text (a date never equals a datetime)
+_MOMENTS: dict[
+    object, str
+] = {}  # date or datetime -> its COPY text (a date never equals a datetime)
 
 
 def encode_raw(record: dict) -> bytes:
@@ -141,27 +144,26 @@ class MirrorWriter:
         handing bytes between processes costs a copy, not a transcoding.
         """
         digest = raw_hash(raw)
-        values = [row.get(n) for n in self.data_fields]
+        values: list[Any] = [row.get(n) for n in self.data_fields]
         # Only text values can hold a character COPY must escape (None's \N is already COPY's).
         texts = "".join([v for v in values if type(v) is str])
         if "\\" in texts or "\t" in texts or "\n" in texts or "\r" in texts:
             head = "\t".join([_copy_text(v) for v in values])  # the slow way, escaping
         else:
             # _copy_text inlined for the usual types: a row has tens of values, a sync millions.
-            head = "\t".join(
-                [
-                    v
-                    if (kind := type(v)) is str
-                    else "\\N"
-                    if v is None
-                    else (_MOMENTS.get(v) or _copy_text(v))
-                    if kind is date or kind is datetime
-                    else str(v)
-                    if kind is Decimal or kind is int
-                    else _copy_text(v)
-                    for v in values
-                ]
-            )
+            parts: list[str] = [
+                v
+                if (kind := type(v)) is str
+                else "\\N"
+                if v is None
+                else (_MOMENTS.get(v) or _copy_text(v))
+                if kind is date or kind is datetime
+                else str(v)
+                if kind is Decimal or kind is int
+                else _copy_text(v)
+                for v in values
+            ]
+            head = "\t".join(parts)
         # JSON strings hold no raw control characters, but whitespace between tokens may be a
         # newline or tab, which COPY would read as the end of a row or field.
         for plain, escaped in _COPY_RAW_ESCAPES:
