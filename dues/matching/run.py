@@ -88,32 +88,32 @@ def payments_match(*, progress=None, payment_ids=None, rematch: bool = False) ->
     if progress:
         progress.stage("Matching payments", total=len(ids))
     with kept_out_of_collection():  # the index, while the payments are matched against it
-        _match_batches(ids, statuses, index, auto_on, threshold, counts, progress)
+        for offset in range(0, len(ids), BATCH):
+            batch = ids[offset : offset + BATCH]
+            filings = []
+            for payment in Payment.objects.filter(pk__in=batch, status__in=statuses).order_by("id"):
+                remittance = remittance_for(payment)
+                found = list(matcher.match(remittance, index))
+                eligible = bool(
+                    auto_on
+                    and found
+                    and matcher.auto_applicable(found, remittance, float(threshold))
+                )
+                reason = (
+                    "" if eligible or not auto_on else not_auto_reason(found, remittance, threshold)
+                )
+                filings.append(services.Filing(payment.pk, found, eligible, reason))
+            filed = services.payments_candidates_file_many(
+                filings=filings, statuses=tuple(statuses)
+            )
+            counts["skipped"] += len(batch) - len(filed)  # matched or decided meanwhile
+            for payment in filed.values():
+                if payment.status == S.HELD:
+                    counts["auto_applied"] += 1
+                elif payment.status == S.UNMATCHED:
+                    counts["unmatched"] += 1
+                else:
+                    counts["proposed"] += 1
+            if progress:
+                progress.advance(len(batch), message=f"payment #{batch[-1]}")
     return {**counts, "seconds": round(time.monotonic() - started, 2)}
-
-
-def _match_batches(ids, statuses, index, auto_on, threshold, counts, progress) -> None:
-    for offset in range(0, len(ids), BATCH):
-        batch = ids[offset : offset + BATCH]
-        filings = []
-        for payment in Payment.objects.filter(pk__in=batch, status__in=statuses).order_by("id"):
-            remittance = remittance_for(payment)
-            found = list(matcher.match(remittance, index))
-            eligible = bool(
-                auto_on and found and matcher.auto_applicable(found, remittance, float(threshold))
-            )
-            reason = (
-                "" if eligible or not auto_on else not_auto_reason(found, remittance, threshold)
-            )
-            filings.append(services.Filing(payment.pk, found, eligible, reason))
-        filed = services.payments_candidates_file_many(filings=filings, statuses=tuple(statuses))
-        counts["skipped"] += len(batch) - len(filed)  # matched or decided meanwhile
-        for payment in filed.values():
-            if payment.status == S.HELD:
-                counts["auto_applied"] += 1
-            elif payment.status == S.UNMATCHED:
-                counts["unmatched"] += 1
-            else:
-                counts["proposed"] += 1
-        if progress:
-            progress.advance(len(batch), message=f"payment #{batch[-1]}")
