@@ -58,8 +58,10 @@ def test_full_sync_stores_each_payload_as_the_exact_text_imis_sent(client, sandb
 
 def test_sync_under_faults_still_ends_exact(client, sandbox):
     # given a flaky iMIS: 429s, 5xx bursts, resets, short-lived tokens, rows changing mid-scan
+    # (tokens of 2 s: the run takes ~10 s, so it logs in again several times; at 1 s a loaded
+    # machine could let a fresh token lapse before its first use, which no real iMIS does)
     sandbox.faults.set(
-        "429=0.05,retry_after=0,5xx=0.05,burst=2,reset=0.03,expire=1,mutate=0.2,seed=5"
+        "429=0.05,retry_after=0,5xx=0.05,burst=2,reset=0.03,expire=2,mutate=0.2,seed=5"
     )
     run = sync_run_execute(full=True, client=client)
     assert run.status == "succeeded"
