@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
+from common.heap import large_buffers_kept
 from imis_client.client import ImisClient
 from imis_client.contracts import ContractError, Ctx
 from imis_client.contracts.wire import record_decoder
@@ -28,7 +29,8 @@ from imis_client.paged import Page
 @contextmanager
 def bulk_decoding() -> Iterator[None]:
     """For reading many pages: what is alive now (Django, the apps) is left out of garbage
-    collection until the block ends.
+    collection until the block ends, and large freed buffers are kept for the next page
+    (common.heap).
 
     Decoding a page allocates tens of thousands of dicts, so the cyclic collector runs often, and
     each of its older-generation passes would walk every long-lived object again: a third of the
@@ -38,7 +40,8 @@ def bulk_decoding() -> Iterator[None]:
     gc.collect()
     gc.freeze()
     try:
-        yield
+        with large_buffers_kept():
+            yield
     finally:
         gc.unfreeze()
 
