@@ -173,9 +173,11 @@ def write_mirror(book: Book) -> None:
                 "primary_org_name": p.org_name if not p.is_org else "",
             }
             batch.append(
-                party_writer.prepare(filled(ImisParty, party_writer, values), encode_raw(values))
+                party_writer.prepare(
+                    filled(ImisParty, party_writer, values), encode_raw(values), now
+                )
             )
-        party_writer.write(batch, now=now)
+        party_writer.write(batch)
         batch = []
         for i in book.invoices:
             balance = (Decimal(i.balance) / 100).quantize(Decimal("0.01"))
@@ -192,9 +194,11 @@ def write_mirror(book: Book) -> None:
             }
             raw = {k: str(v) for k, v in values.items()}
             batch.append(
-                invoice_writer.prepare(filled(ImisInvoice, invoice_writer, values), encode_raw(raw))
+                invoice_writer.prepare(
+                    filled(ImisInvoice, invoice_writer, values), encode_raw(raw), now
+                )
             )
-        invoice_writer.write(batch, now=now)
+        invoice_writer.write(batch)
 
 
 def write_payment_history(history) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import orjson
+from django.utils import timezone
 
 from common.heap import large_buffers_kept
 from imis_client.client import ImisClient
@@ -66,24 +67,27 @@ def prepare_page(entity, writer: MirrorWriter, tz: ZoneInfo, page: Page) -> Prep
     out = PreparedPage(
         page.offset, page.limit, page.total, page.has_next, page.next_offset, len(page.items)
     )
-    ctx = Ctx(entity.name, None, tz)  # one for the page: parsers only read it
+    ctx = Ctx(entity.name, None, tz, id_of=entity.id_of)  # one for the page
     decode = record_decoder(entity.name)
-    ids, hashes, lines = out.rows.ids, out.rows.hashes, []
+    synced_at = timezone.now()  # when this page was read
+    rows = out.rows
+    ids, hashes, sizes, chunk = rows.ids, rows.hashes, rows.sizes, bytearray()
     for raw in page.items:
-        record = decode(raw)
-        ctx.record_id = entity.id_of(record) if isinstance(record, dict) else None
+        ctx.record = record = decode(raw)
+        ctx.record_id = None
         try:
             row = entity.parse(record, ctx)
         except ContractError as exc:
             # Kept whole for a person to read, not only the parts the parser looked at.
-            out.problems.append((ctx.record_id, str(exc), exc.field, orjson.loads(raw)))
+            out.problems.append((ctx.identify(), str(exc), exc.field, orjson.loads(raw)))
             continue
-        imis_id, digest, line = writer.prepare(row, raw)
+        before = len(chunk)
+        imis_id, digest = writer.prepare_into(chunk, row, raw, synced_at)
         ids.append(imis_id)
         hashes.append(digest)
-        lines.append(line)
-    if lines:
-        out.rows.chunks.append(b"\n".join(lines) + b"\n")
+        sizes.append(len(chunk) - before)
+    if chunk:
+        rows.chunks.append(chunk)
     return out
 
 

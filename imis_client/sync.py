@@ -161,12 +161,11 @@ class EntitySyncer:
                 writer.submit(batch, absent, quarantine, resume_key, None)
 
     def _commit(self, batch, absent, quarantine, resume_key, next_offset) -> None:
-        now = timezone.now()
         with transaction.atomic():
             with connection.cursor() as cursor:
                 # A lost commit after a crash is re-read from the last committed resume point.
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            created, updated, unchanged = self.writer.write(batch, now=now, absent=absent)
+            created, updated, unchanged = self.writer.write(batch, absent=absent)
             self.counts.created += created
             self.counts.updated += updated
             self.counts.unchanged += unchanged

@@ -7,6 +7,7 @@ time, uses ``0001-01-01T00:00:00`` for "no date", and sends money either as a ba
 our assumption; they are labelled "[U]" here so they are easy to correct against a live site.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -46,9 +47,18 @@ class Ctx:
     entity: str
     record_id: str | None
     tz: ZoneInfo
+    # A record whose id is read only if it fails (a sync reads millions that do not).
+    record: object = None
+    id_of: Callable[[dict], str | None] | None = None
+
+    def identify(self) -> str | None:
+        """The record's id: as given, else read from the record."""
+        if self.record_id is None and self.id_of is not None and isinstance(self.record, dict):
+            self.record_id = self.id_of(self.record)
+        return self.record_id
 
     def fail(self, field: str, expected: str, got) -> NoReturn:
-        raise ContractError(self.entity, self.record_id, field, expected, got)
+        raise ContractError(self.entity, self.identify(), field, expected, got)
 
 
 def values(obj) -> list:
@@ -148,6 +158,7 @@ class _Memo(dict):
 _DATETIMES = _Memo()  # (text, zone) -> aware datetime
 _DATES = _Memo()  # (text, zone) -> date
 _AMOUNTS = _Memo()  # float -> Decimal to the cent
+_SHORT_TYPES = _Memo()  # "$type" -> its short class name
 
 
 def local_datetime(ctx: Ctx, value, field: str) -> datetime | None:
@@ -193,12 +204,16 @@ def money(ctx: Ctx, value, field: str) -> Decimal | None:
     the shortest text that reads back to it, which is the decimal iMIS sent (it sends at most a
     few decimal places), so Decimal(repr(x)) recovers the exact amount.
     """
+    if type(value) is float and value:  # the usual case first; not 0.0, also read as -0.0
+        known = _AMOUNTS.get(value)
+        if known is not None:
+            return known
     value = unbox(value)
     if isinstance(value, dict):
         if "Amount" not in value:
             ctx.fail(field, "an amount or MonetaryAmountData", value)
         value = unbox(value.get("Amount"))
-    if type(value) is float and value:  # not 0.0, which would also stand for -0.0
+    if type(value) is float and value:
         known = _AMOUNTS.get(value)
         if known is not None:
             return known
@@ -241,7 +256,9 @@ def require_type(ctx: Ctx, obj, allowed: tuple[str, ...]) -> str:
         return ""
     if not isinstance(full, str):
         ctx.fail("$type", "a type name", full)
-    short = full.split(",")[0].rsplit(".", 1)[-1]
+    short = _SHORT_TYPES.get(full)
+    if short is None:
+        short = _SHORT_TYPES.keep(full, full.split(",")[0].rsplit(".", 1)[-1])
     if allowed and short not in allowed:
         ctx.fail("$type", " or ".join(allowed), full)
     return short

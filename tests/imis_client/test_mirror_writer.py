@@ -1,6 +1,6 @@
 """The COPY-based mirror writer: exact round trips, and no write at all for unchanged rows."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 TRICKY = "Zoë O'Brien-Müller \\ Jr.\tIII\nline two\r\u00a0☃"
 
 
-def _row(imis_id: str, name: str, **extra) -> tuple[dict, bytes]:
+def _row(imis_id: str, name: str, **extra) -> tuple[dict, bytes, datetime]:
     record = {
         "$type": "Asi.Soa.Membership.DataContracts.PersonData, Asi.Contracts",
         "PartyId": imis_id,
@@ -27,13 +27,13 @@ def _row(imis_id: str, name: str, **extra) -> tuple[dict, bytes]:
         **extra,
     }
     row = parse_party(record, Ctx("party", imis_id, ZoneInfo("America/New_York")))
-    return row, encode_raw(record)
+    return row, encode_raw(record), timezone.now()
 
 
 def test_writer_round_trips_backslashes_tabs_newlines_and_unicode():
     writer = MirrorWriter(ImisParty)
-    row, raw = _row("1", TRICKY)
-    created, updated, unchanged = writer.write([writer.prepare(row, raw)], now=timezone.now())
+    row, raw, synced_at = _row("1", TRICKY)
+    created, updated, unchanged = writer.write([writer.prepare(row, raw, synced_at)])
     assert (created, updated, unchanged) == (1, 0, 0)
     party = ImisParty.objects.get(imis_id="1")
     assert party.name == TRICKY
@@ -43,10 +43,10 @@ def test_writer_round_trips_backslashes_tabs_newlines_and_unicode():
 
 
 def test_writer_stores_missing_values_as_null_and_plain_text_as_is():
-    # No value needs escaping here, so the line is built the quick way: None must still be NULL.
+    # Missing values go as NULL (binary COPY's -1 length), never as empty text or zero.
     writer = MirrorWriter(ImisParty)
-    row, raw = _row("5", "Ann Plain")
-    writer.write([writer.prepare(row, raw)], now=timezone.now())
+    row, raw, synced_at = _row("5", "Ann Plain")
+    writer.write([writer.prepare(row, raw, synced_at)])
     party = ImisParty.objects.get(imis_id="5")
     assert party.name == "Ann Plain" and party.first_name == ""
     assert party.is_member is None and party.paid_thru is None
@@ -56,19 +56,19 @@ def test_writer_stores_missing_values_as_null_and_plain_text_as_is():
 def test_writer_counts_new_changed_and_unchanged_and_last_duplicate_wins():
     writer = MirrorWriter(ImisParty)
     first = [writer.prepare(*_row(str(i), f"Member {i}")) for i in range(5)]
-    assert writer.write(first, now=timezone.now()) == (5, 0, 0)
+    assert writer.write(first) == (5, 0, 0)
     again = [writer.prepare(*_row(str(i), f"Member {i}")) for i in range(5)]
     again.append(writer.prepare(*_row("2", "Renamed", Balance=Decimal("1.50").__str__())))
-    assert writer.write(again, now=timezone.now()) == (0, 1, 4)
+    assert writer.write(again) == (0, 1, 4)
     assert ImisParty.objects.get(imis_id="2").name == "Renamed"
     assert ImisParty.objects.count() == 5
 
 
 def test_writer_revives_a_row_marked_deleted_when_it_comes_back():
     writer = MirrorWriter(ImisParty)
-    writer.write([writer.prepare(*_row("7", "Back Again"))], now=timezone.now())
+    writer.write([writer.prepare(*_row("7", "Back Again"))])
     assert writer.mark_missing_deleted(set(), now=timezone.now()) == 1
-    writer.write([writer.prepare(*_row("7", "Back Again"))], now=timezone.now())
+    writer.write([writer.prepare(*_row("7", "Back Again"))])
     assert ImisParty.objects.get(imis_id="7").deleted_at is None
 
 
@@ -77,11 +77,11 @@ def test_rows_known_absent_go_in_without_a_lookup_and_duplicates_in_a_batch_keep
     writer = MirrorWriter(ImisParty)
     rows = [writer.prepare(*_row(str(i), f"Member {i}")) for i in range(3)]
     rows.append(writer.prepare(*_row("1", "Member 1, later")))
-    assert writer.write(rows, now=timezone.now(), absent={"0", "1", "2"}) == (3, 0, 0)
+    assert writer.write(rows, absent={"0", "1", "2"}) == (3, 0, 0)
     assert ImisParty.objects.get(imis_id="1").name == "Member 1, later"
     # an id met again later in the run is looked up, so it updates instead of failing
     again = [writer.prepare(*_row("1", "Member 1, changed")), writer.prepare(*_row("3", "New"))]
-    assert writer.write(again, now=timezone.now(), absent={"3"}) == (1, 1, 0)
+    assert writer.write(again, absent={"3"}) == (1, 1, 0)
     assert sorted(ImisParty.objects.values_list("name", flat=True)) == [
         "Member 0",
         "Member 1, changed",
@@ -124,12 +124,12 @@ def test_rows_prepared_a_page_at_a_time_write_as_rows_one_by_one_do():
     assert PreparedRows.of(tricky).rows() == tricky
     # an initial load's pages go in whole
     page = PreparedRows.of(tricky)
-    assert writer.write(page, now=timezone.now(), absent={"0", "1", "2"}) == (3, 0, 0)
+    assert writer.write(page, absent={"0", "1", "2"}) == (3, 0, 0)
     assert ImisParty.objects.get(imis_id="1").name == f"{TRICKY} 1"
     # pages with an id met before, or twice, go row by row: the last one wins
     again = PreparedRows.of([writer.prepare(*_row("1", "Renamed")), *tricky[2:]])
     again.extend(PreparedRows.of([writer.prepare(*_row("3", "New")), *tricky[2:]]))
-    assert writer.write(again, now=timezone.now(), absent={"3"}) == (1, 1, 1)
+    assert writer.write(again, absent={"3"}) == (1, 1, 1)
     assert sorted(ImisParty.objects.values_list("name", flat=True)) == sorted(
         [f"{TRICKY} 0", f"{TRICKY} 2", "New", "Renamed"]
     )
