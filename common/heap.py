@@ -1,6 +1,6 @@
 """glibc's allocator, held back from handing large freed buffers to the kernel during a bulk job.
 
-A sync makes and drops megabyte buffers for every page: the page as iMIS sent it, its COPY lines
+A sync makes and drops megabyte buffers for every page: the page as iMIS sent it, its COPY rows
 joined, their trip between processes. glibc serves each one from a fresh ``mmap`` and returns it
 to the kernel when freed (and trims the heap's free top the same way), so the next page's buffer
 faults every 4 KB page in again, zeroed by the kernel: measured on a 20,000-member sync, 600,000

@@ -1,8 +1,8 @@
 """The sync's page workers: fetching and parsing pages, in this process or in worker processes.
 
-Decoding, parsing and formatting a row costs ~90 µs of Python; one process can only use one
-core for that. ``PagePool`` forks workers that each fetch pages, parse every record and format
-it as a COPY line, so the main process only compares hashes and streams lines to Postgres.
+Decoding, parsing and formatting a row costs 5-25 µs of Python; one process can only use one
+core for that. ``PagePool`` forks workers that each fetch pages, parse every record and make it
+a binary COPY row, so the main process only compares hashes and streams rows to Postgres.
 Both sources yield the same ``PreparedPage``s, in offset order.
 """
 

@@ -98,14 +98,18 @@ def named_values(collection) -> dict:
 
 
 def text(ctx: Ctx, value, field: str, *, max_length: int | None = None) -> str:
+    """A string or number as trimmed text. NUL characters (JSON may carry ``\\u0000``, and
+    PostgreSQL cannot store them in text) are left out, rather than failing the row's batch."""
     if type(value) is str:  # the usual case, first: a sync reads tens of millions of these
         out = value.strip()
+        if "\x00" in out:
+            out = out.replace("\x00", "").strip()
         return out[:max_length] if max_length else out
     value = unbox(value)
     if value is None:
         return ""
     if isinstance(value, str | int) and not isinstance(value, bool):
-        out = str(value).strip()
+        out = str(value).replace("\x00", "").strip()
         return out[:max_length] if max_length else out
     ctx.fail(field, "text", value)
 

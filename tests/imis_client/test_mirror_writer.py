@@ -133,3 +133,16 @@ def test_rows_prepared_a_page_at_a_time_write_as_rows_one_by_one_do():
     assert sorted(ImisParty.objects.values_list("name", flat=True)) == sorted(
         [f"{TRICKY} 0", f"{TRICKY} 2", "New", "Renamed"]
     )
+
+
+def test_a_nul_character_in_a_name_is_left_out_of_the_column_and_kept_in_the_payload():
+    # JSON may carry \u0000; PostgreSQL text cannot hold it, and one such record must not fail
+    # the COPY of its whole batch.
+    writer = MirrorWriter(ImisParty)
+    row, raw, synced_at = _row("9", "Ann\x00 Smith\x00")
+    assert b"\\u0000" in raw
+    assert writer.write([writer.prepare(row, raw, synced_at)]) == (1, 0, 0)
+    party = ImisParty.objects.get(imis_id="9")
+    assert party.name == "Ann Smith"
+    assert party.raw["Name"] == "Ann\x00 Smith\x00"
+    assert party.synced_at == synced_at
