@@ -366,8 +366,35 @@ def payment_history(
     return draw(book, seed=seed, as_of=as_of)
 
 
-def clerk_allocation(invoices, amount: int, named) -> tuple[list[tuple[str, int]], int]:
-    """The allocation a careful clerk makes (see ``draw.clerk_allocation``)."""
-    from .draw import clerk_allocation as allocate
+def clerk_allocation(
+    invoices: list[BookInvoice], amount: int, named: list[BookInvoice]
+) -> tuple[list[tuple[str, int]], int]:
+    """How a careful clerk applies ``amount`` to a member's open invoices (oldest first).
 
-    return allocate(invoices, amount, named)
+    Named invoices first, in the order named; the rest to an invoice it equals exactly (the
+    oldest), else to all if it equals their total, else oldest first; what remains is credit.
+    """
+    alloc: list[tuple[str, int]] = []
+    left = amount
+    named_ids = []
+    for inv in named:
+        if inv.invoice_id in named_ids or left <= 0:
+            continue
+        take = min(inv.balance, left)
+        alloc.append((inv.invoice_id, take))
+        named_ids.append(inv.invoice_id)
+        left -= take
+    rest = [i for i in invoices if i.invoice_id not in named_ids]
+    if left > 0 and rest:
+        exact = [i for i in rest if i.balance == left]
+        if exact:
+            alloc.append((exact[0].invoice_id, left))
+            left = 0
+        else:
+            for inv in rest:
+                if left <= 0:
+                    break
+                take = min(inv.balance, left)
+                alloc.append((inv.invoice_id, take))
+                left -= take
+    return alloc, left

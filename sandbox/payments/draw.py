@@ -2,7 +2,7 @@
 
 See ``book`` for the book and the record of one payment. The ground truth of each payment
 is the allocation a careful clerk makes with full knowledge of what the payer meant
-(``clerk_allocation``): invoices the payer named come first; what is left goes to an open
+(``book.clerk_allocation``): invoices the payer named come first; what is left goes to an open
 invoice whose balance it equals exactly (the oldest of several), else to all open invoices if
 it equals their total, else to the open invoices oldest first; anything beyond is credit on
 account. A payment that belongs to no one has no member and no allocation.
@@ -20,7 +20,7 @@ from datetime import date, timedelta
 
 from sandbox.imis import names as nm
 
-from .book import PRICES, Book, BookInvoice, BookParty, IncomingPayment
+from .book import PRICES, Book, BookInvoice, BookParty, IncomingPayment, clerk_allocation
 from .writing import PayerWriting, bai2_text, bank_ascii
 
 # (scenario, share). Shares follow what associations report: most dues are paid by the member,
@@ -607,40 +607,6 @@ class _Draw(PayerWriting):
             truth_credit=credit,
             **fields,
         )
-
-
-def clerk_allocation(
-    invoices: list[BookInvoice], amount: int, named: list[BookInvoice]
-) -> tuple[list[tuple[str, int]], int]:
-    """How a careful clerk applies ``amount`` to a member's open invoices (oldest first).
-
-    Named invoices first, in the order named; the rest to an invoice it equals exactly (the
-    oldest), else to all if it equals their total, else oldest first; what remains is credit.
-    """
-    alloc: list[tuple[str, int]] = []
-    left = amount
-    named_ids = []
-    for inv in named:
-        if inv.invoice_id in named_ids or left <= 0:
-            continue
-        take = min(inv.balance, left)
-        alloc.append((inv.invoice_id, take))
-        named_ids.append(inv.invoice_id)
-        left -= take
-    rest = [i for i in invoices if i.invoice_id not in named_ids]
-    if left > 0 and rest:
-        exact = [i for i in rest if i.balance == left]
-        if exact:
-            alloc.append((exact[0].invoice_id, left))
-            left = 0
-        else:
-            for inv in rest:
-                if left <= 0:
-                    break
-                take = min(inv.balance, left)
-                alloc.append((inv.invoice_id, take))
-                left -= take
-    return alloc, left
 
 
 def generate_payments(
