@@ -1,13 +1,19 @@
 """Sync into the mirror: exact under faults, silent when unchanged, resumable, quarantining."""
 
+from zoneinfo import ZoneInfo
+
 import orjson
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from common.errors import DomainError
 from imis_client import models as m
 from imis_client.client import ImisClient
+from imis_client.contracts import Ctx
+from imis_client.contracts.wire import record_decoder
 from imis_client.errors import ImisAuthError
+from imis_client.mirror_writer import MirrorWriter
 from imis_client.services import _sync_run_transition, sync_run_execute
 from imis_client.sync_entities import entities
 from tests.imis_client.conftest import fetch_all
@@ -34,10 +40,28 @@ def assert_mirror_equals_sandbox(sandbox):
             assert mirrored[imis_id] == record, (entity.name, imis_id)
 
 
+def assert_columns_hold_what_the_parsers_read():
+    """Every typed column of every mirror row is what its parser reads from the stored payload
+    (the rows go to PostgreSQL in COPY's binary format: dates, amounts, flags, NULLs)."""
+    tz = ZoneInfo(settings.IMIS_TIME_ZONE)
+    for entity in entities():
+        decode = record_decoder(entity.name)
+        names = MirrorWriter(entity.model).data_fields
+        rows = list(entity.model.objects.values("raw", *names))
+        assert rows, entity.name
+        for stored in rows:
+            raw = orjson.dumps(stored.pop("raw"))
+            parsed = entity.parse(decode(raw), Ctx(entity.name, None, tz))
+            if "schedule" in parsed:  # the price schedule, parsed as the JSON text it stores
+                parsed["schedule"] = orjson.loads(parsed["schedule"])
+            assert stored == {name: parsed.get(name) for name in names}, entity.name
+
+
 def test_full_sync_mirror_equals_sandbox_id_for_id_and_field_for_field(client, sandbox):
     run = sync_run_execute(full=True, client=client)
     assert run.status == "succeeded"
     assert_mirror_equals_sandbox(sandbox)
+    assert_columns_hold_what_the_parsers_read()
     person = m.ImisParty.objects.filter(is_organization=False).exclude(email="").first()
     assert person.first_name and person.last_name and "@" in person.email
 
