@@ -55,6 +55,7 @@ _OIDS = {
     "DateTimeField": 1184,
     "DecimalField": 1700,
     "BinaryField": 17,
+    "JSONField": 17,  # bytes made in prepare_into (see MirrorWriter._json)
 }
 _BYTEA, _INT8, _TIMESTAMPTZ = 17, 20, 1184
 
@@ -68,7 +69,7 @@ class PreparedRows:
 
     ids: list[str] = field(default_factory=list)
     hashes: list[int] = field(default_factory=list)
-    chunks: list[bytes | bytearray] = field(default_factory=list)
+    chunks: list[bytes] = field(default_factory=list)
     sizes: list[int] = field(default_factory=list)
 
     @classmethod
@@ -129,7 +130,6 @@ class MirrorWriter:
             for i, f in enumerate(data)
             if kinds[i] == "JSONField"
         ]
-        kinds = ["BinaryField" if k == "JSONField" else k for k in kinds]
         unknown = sorted({k for k in kinds if k not in _OIDS})
         if unknown:
             raise TypeError(f"{model.__name__}: no COPY type for {', '.join(unknown)} columns")

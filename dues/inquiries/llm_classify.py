@@ -10,8 +10,7 @@ from django.conf import settings
 from pydantic import BaseModel, Field
 
 from reviews.drafting import llm
-from reviews.drafting.fact import MemberPII
-from reviews.drafting.pii import Masker
+from reviews.drafting.pii import Masker, MemberPII
 
 logger = logging.getLogger(__name__)
 

@@ -1,10 +1,10 @@
 """One fact a draft may state: its value, its kind (how it is written), its source, and whether
-it is free text from outside (data, never instructions); and what could identify a member.
+it is free text from outside (data, never instructions).
 
 The facts themselves are read in ``facts`` (the mirror, settings and other apps' providers).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -144,13 +144,3 @@ def make_fact(name: str, value, source: str) -> Fact:
     else:
         kind, value = CATALOG_KINDS.get(name, TEXT), "" if value is None else str(value)
     return Fact(name, value, source, kind, trusted=not is_untrusted(name, source))
-
-
-@dataclass
-class MemberPII:
-    """What could identify the member, known from the mirror, to mask in anything sent out."""
-
-    names: list[str] = field(default_factory=list)
-    emails: list[str] = field(default_factory=list)
-    phones: list[str] = field(default_factory=list)
-    addresses: list[str] = field(default_factory=list)

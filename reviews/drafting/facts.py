@@ -19,9 +19,9 @@ from reviews.drafting.fact import (
     DATE,
     MONEY,
     Fact,
-    MemberPII,
     make_fact,
 )
+from reviews.drafting.pii import MemberPII
 from reviews.drafting.purposes import Purpose
 
 logger = logging.getLogger(__name__)

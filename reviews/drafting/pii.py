@@ -78,19 +78,26 @@ def scan(text: str) -> list[Found]:
 
 
 @dataclass
-class Masker:
-    """Replaces personal data by stable placeholders and puts the safe kinds back afterwards."""
+class MemberPII:
+    """What could identify the member, known from the mirror, to mask in anything sent out."""
 
     names: list[str] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
     phones: list[str] = field(default_factory=list)
     addresses: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Masker(MemberPII):
+    """Replaces personal data (the member's known values, and what looks like personal data) by
+    stable placeholders and puts the safe kinds back afterwards."""
+
     mapping: dict[str, str] = field(default_factory=dict)  # placeholder -> original
     _by_value: dict[tuple[str, str], str] = field(default_factory=dict)
     _counts: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def for_member(cls, pii) -> "Masker":
+    def for_member(cls, pii: MemberPII) -> "Masker":
         return cls(
             names=list(pii.names),
             emails=list(pii.emails),
